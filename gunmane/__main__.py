@@ -1,0 +1,5 @@
+import sys
+
+from gunmane.cli import main
+
+sys.exit(main())

@@ -1,0 +1,290 @@
+"""The `gunmane` command: one command, sub-commands over engine/, io/ and (given a database) the registry.
+
+Conventions (DESIGN.md): `--format json` puts the JSON document alone on stdout, progress and logs go
+to stderr; exit code 0 done, 1 invalid input, 2 usage error; messages are Japanese unless
+GUNMANE_LANG=en.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+KINDS = ("facilities", "inspections", "measures")
+
+
+def lang() -> str:
+    return "en" if os.environ.get("GUNMANE_LANG", "").lower().startswith("en") else "ja"
+
+
+def t(ja: str, en: str) -> str:
+    return en if lang() == "en" else ja
+
+
+def err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gunmane.web.settings")
+    import django
+
+    django.setup()
+
+
+class UsageError(Exception):
+    pass
+
+
+# -- init / refdata --------------------------------------------------------------------------------
+def cmd_init(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    from gunmane.web.registry.refdata import load_reference_data
+
+    call_command("migrate", interactive=False, verbosity=0)
+    err(t("データベースを作成・更新しました。", "Database created / migrated."))
+    load_reference_data(log=err)
+    return EXIT_OK
+
+
+def cmd_refdata(args: argparse.Namespace) -> int:
+    setup_django()
+    from gunmane.web.registry.refdata import load_reference_data
+
+    counts = load_reference_data(log=err)
+    if args.format == "json":
+        print(json.dumps(counts, ensure_ascii=False))
+    return EXIT_OK
+
+
+# -- import / export / template ------------------------------------------------------------------------
+def _municipality(code: str | None) -> Any:
+    if code is None:
+        return None
+    from gunmane.io.values import InvalidValue, parse_lg_code
+    from gunmane.web.registry.models import Municipality
+
+    try:
+        lg = parse_lg_code(code).value
+    except InvalidValue as exc:
+        raise UsageError(t(f"--municipality {code}: {exc.message_ja}", f"--municipality {code}: {exc.message_en}")) from exc
+    muni = Municipality.objects.filter(lg_code=lg).first()
+    if muni is None:
+        raise UsageError(t(f"団体コード {code} の団体が見つかりません（gunmane init で参照データを読み込みましたか）。",
+                           f"No local government with code {code} (did you run gunmane init?)."))
+    return muni
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    setup_django()
+    from tqdm import tqdm
+
+    from gunmane.web.registry.importing import LedgerImporter
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(t(f"ファイルが見つかりません: {path}", f"File not found: {path}"))
+    muni = _municipality(args.municipality)
+    bar = tqdm(total=0, unit=t("行", "rows"), file=sys.stderr, disable=not sys.stderr.isatty() and not args.progress,
+               desc=t("取込", "import"))
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    report = LedgerImporter(args.kind, path, municipality=muni, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
+                            progress=progress).run()
+    bar.close()
+    if report.status in ("ok",) and not args.dry_run:
+        _keep_record(args, path, muni, report)
+    if args.format == "json":
+        print(json.dumps(report.as_json(lang()), ensure_ascii=False, indent=1))
+    else:
+        _print_report(report)
+    return EXIT_INVALID if report.status == "invalid" else EXIT_OK
+
+
+def _keep_record(args: argparse.Namespace, path: Path, muni: Any, report: Any) -> None:
+    """The original file is kept with an ImportRecord, as for uploads through the web."""
+    from gunmane.web.registry.importing import create_record, save_report
+
+    record = create_record(args.kind, path, original_name=path.name, municipality=muni, user=None,
+                           dry_run=False, skip_invalid=args.skip_invalid)
+    save_report(record, report)
+
+
+def _print_report(report: Any) -> None:
+    status = {"ok": t("取り込みました", "imported"), "dry_run": t("検証のみ（登録していません）", "dry run (nothing written)"),
+              "invalid": t("エラーがあるため取り込みませんでした（何も登録していません）", "invalid: nothing was written")}
+    print(t(f"結果: {status[report.status]}", f"Result: {status[report.status]}"))
+    print(t(f"行数 {report.rows}（正常 {report.valid}、エラー {report.invalid}）　新規 {report.created}、"
+            f"更新 {report.updated}、変更なし {report.unchanged}",
+            f"rows {report.rows} (valid {report.valid}, invalid {report.invalid}); created {report.created}, "
+            f"updated {report.updated}, unchanged {report.unchanged}"))
+    for label, issues in ((t("エラー", "Errors"), report.errors), (t("警告", "Warnings"), report.warnings)):
+        if not issues:
+            continue
+        print(f"{label}:")
+        for i in issues[:200]:
+            d = i.as_dict(lang())
+            where = t(f"{d['row']}行目", f"row {d['row']}") if d["row"] else t("ファイル", "file")
+            print(f"  {where} 「{d['column']}」 値「{d['value']}」: {d['message']} [{d['code']}]")
+        if len(issues) > 200:
+            print(t(f"  …ほか {len(issues) - 200} 件（--format json で全件）", f"  … {len(issues) - 200} more"))
+
+
+@contextlib.contextmanager
+def _text_out(out: str | None, encoding: str) -> Iterator[IO[str]]:
+    if out is None:
+        yield sys.stdout
+    else:
+        with open(out, "w", encoding=encoding, newline="") as fh:
+            yield fh
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    setup_django()
+    from gunmane.io import ledger_export
+    from gunmane.io.ledger_schema import LedgerKind
+    from gunmane.web.registry import exporting
+
+    muni = _municipality(args.municipality)
+    kind = LedgerKind(args.kind)
+    recs = exporting.records(kind, muni)
+    attrs = exporting.attribute_names(muni) if kind == LedgerKind.FACILITIES else []
+    if args.format == "xlsx":
+        if not args.out:
+            raise UsageError(t("--format xlsx には --out FILE を指定してください。", "--format xlsx needs --out FILE."))
+        with open(args.out, "wb") as fh:
+            n = ledger_export.write_xlsx(kind, recs, fh, attribute_names=attrs,
+                                         synthetic=exporting.has_synthetic(muni))
+    elif args.format == "csv":
+        with _text_out(args.out, args.encoding) as fh:
+            n = ledger_export.write_csv(kind, recs, fh, attribute_names=attrs)
+    else:
+        with _text_out(args.out, "utf-8") as fh:
+            n = ledger_export.write_json(kind, recs, fh)
+    err(t(f"{muni.name}: {n} 件を書き出しました。", f"{muni.name}: wrote {n} records."))
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from gunmane.io.ledger_schema import LedgerKind
+    from gunmane.io.template import template_xlsx
+
+    Path(args.out).write_bytes(template_xlsx(LedgerKind(args.kind)))
+    err(t(f"テンプレートを書き出しました: {args.out}", f"Template written: {args.out}"))
+    return EXIT_OK
+
+
+# -- demo / serve / manage ---------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    cmd_init(args)
+    from gunmane.web.registry.demo import create_demo_users, load_demo_ledger
+
+    load_demo_ledger(log=err)
+    create_demo_users(log=err)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    from gunmane.web.registry.demo import DEMO_PASSWORD, DEMO_USERS
+
+    url = f"http://{args.host}:{args.port}/"
+    err("")
+    err("=" * 60)
+    err(t(f"gunmane を起動しました: {url}", f"gunmane is running at {url}"))
+    err(t(f"デモ用ログイン（パスワード {DEMO_PASSWORD}）: admin, ", f"Demo logins (password {DEMO_PASSWORD}): admin, ")
+        + ", ".join(u[0] for u in DEMO_USERS))
+    err(t("終了するには Ctrl+C を押してください。", "Press Ctrl+C to stop."))
+    err("=" * 60)
+    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False, skip_checks=False)
+    return EXIT_OK
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["gunmane manage", *args.rest])
+    return EXIT_OK
+
+
+# -- parser --------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gunmane", description=t(
+        "群マネ（地域インフラ群再生戦略マネジメント）支援システム", "Regional infrastructure group management"))
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("init", help=t("データベースを作成・更新し参照データを読み込む", "create/migrate the database and load reference data"))
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("refdata", help=t("参照データ", "reference data"))
+    s.add_argument("action", choices=["load"])
+    s.add_argument("--format", choices=["text", "json"], default="text")
+    s.set_defaults(func=cmd_refdata)
+
+    s = sub.add_parser("import", help=t("施設・点検・措置の台帳ファイルを取り込む", "import a ledger file"))
+    s.add_argument("kind", choices=KINDS)
+    s.add_argument("file")
+    s.add_argument("--municipality", metavar="CODE", help=t("取り込み先の団体コード", "municipality code"))
+    s.add_argument("--dry-run", action="store_true", help=t("検証のみ（登録しない）", "validate only"))
+    s.add_argument("--skip-invalid", action="store_true", help=t("エラー行を除いて取り込む", "skip invalid rows"))
+    s.add_argument("--format", choices=["text", "json"], default="text")
+    s.add_argument("--progress", action="store_true", help=t("進捗バーを常に表示", "always show the progress bar"))
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("export", help=t("台帳を書き出す", "export a ledger"))
+    s.add_argument("kind", choices=KINDS)
+    s.add_argument("--municipality", metavar="CODE", required=True)
+    s.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
+    s.add_argument("--out", metavar="FILE")
+    s.add_argument("--encoding", choices=["utf-8-sig", "cp932", "utf-8"], default="utf-8-sig",
+                   help=t("CSV の文字コード（既定: BOM付きUTF-8）", "CSV encoding"))
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("template", help=t("取込用 Excel テンプレートを書き出す", "write the Excel import template"))
+    s.add_argument("kind", choices=KINDS)
+    s.add_argument("--out", metavar="FILE", required=True)
+    s.set_defaults(func=cmd_template)
+
+    s = sub.add_parser("demo", help=t("デモ地域（奈良モデル地域、合成施設）とデモ利用者を読み込む", "load the demo region and users"))
+    s.add_argument("action", choices=["load"])
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("serve", help=t("Web アプリを起動する", "start the web app"))
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", default="8000")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("manage", help=t("Django 管理コマンド（createsuperuser など）", "Django management commands"))
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_manage)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        err(f"gunmane: {exc}")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Write ledger records back out as CSV, XLSX or JSON — in a shape that imports back unchanged.
+
+CSV and XLSX use the canonical Japanese headers of gunmane.io.ledger_schema (so the file is also a
+filled-in template); JSON uses the canonical English keys with ISO dates and grades "I"–"IV".
+Synthetic records are labelled: the 合成データ column says はい, and XLSX exports carry a notice row
+above the header when any record is synthetic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import IO, Any
+
+from gunmane.io.ledger_schema import COLUMNS, LedgerKind
+from gunmane.io.values import grade_label
+
+ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+SYNTHETIC_NOTICE = "このファイルには合成データ（架空の施設）が含まれます。実在の施設・点検結果ではありません。"
+
+
+def export_keys(kind: LedgerKind) -> list[str]:
+    return [c.key for c in COLUMNS[kind]]
+
+
+def to_json_record(kind: LedgerKind, rec: dict[str, Any]) -> dict[str, Any]:
+    """Canonical English keys; dates ISO 8601; grade "I"–"IV"; attributes as an object."""
+    out: dict[str, Any] = {}
+    for key in export_keys(kind):
+        value = rec.get(key)
+        if key == "grade" and value is not None:
+            value = grade_label(int(value))
+        elif isinstance(value, date):
+            value = value.isoformat()
+        out[key] = value
+    if kind == LedgerKind.FACILITIES:
+        out["attributes"] = rec.get("attributes") or {}
+    return out
+
+
+def write_json(kind: LedgerKind, records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """Stream a JSON array (records may be many: never build the whole list)."""
+    n = 0
+    out.write("[")
+    for rec in records:
+        out.write(",\n" if n else "\n")
+        out.write(json.dumps(to_json_record(kind, rec), ensure_ascii=False))
+        n += 1
+    out.write("\n]\n")
+    return n
+
+
+def _cell(key: str, value: Any) -> Any:
+    if value is None:
+        return "不明" if key == "built_year" else ""
+    if key == "grade":
+        return ROMAN[int(value)]
+    if key == "is_synthetic":
+        return "はい" if value else ""
+    if isinstance(value, date):
+        return value.strftime("%Y/%m/%d")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _table(kind: LedgerKind, records: Iterable[dict[str, Any]], attribute_names: Sequence[str]
+           ) -> tuple[list[str], Iterable[list[Any]]]:
+    cols = COLUMNS[kind]
+    headers = [c.header for c in cols] + list(attribute_names)
+
+    def rows() -> Iterable[list[Any]]:
+        for rec in records:
+            row = [_cell(c.key, rec.get(c.key)) for c in cols]
+            attrs = rec.get("attributes") or {}
+            row += [attrs.get(name, "") for name in attribute_names]
+            yield row
+
+    return headers, rows()
+
+
+def write_csv(kind: LedgerKind, records: Iterable[dict[str, Any]], out: IO[str], *,
+              attribute_names: Sequence[str] = ()) -> int:
+    """CSV for Excel: the caller opens `out` with utf-8-sig (BOM) or cp932."""
+    headers, rows = _table(kind, records, attribute_names)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(headers)
+    n = 0
+    for row in rows:
+        writer.writerow(row)
+        n += 1
+    return n
+
+
+def write_xlsx(kind: LedgerKind, records: Iterable[dict[str, Any]], out: IO[bytes], *,
+               attribute_names: Sequence[str] = (), synthetic: bool = False, title: str = "") -> int:
+    """An .xlsx with one sheet (write-only mode: constant memory for large ledgers)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet({LedgerKind.FACILITIES: "施設", LedgerKind.INSPECTIONS: "点検",
+                          LedgerKind.MEASURES: "措置"}[kind])
+    headers, rows = _table(kind, records, attribute_names)
+    if synthetic:
+        notice = WriteOnlyCell(ws, value=f"【合成データ】{SYNTHETIC_NOTICE}")
+        notice.font = Font(bold=True, color="9C0006")
+        ws.append([notice])
+    if title:
+        ws.append([title])
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    header_cells = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font = bold
+        cell.fill = fill
+        header_cells.append(cell)
+    ws.append(header_cells)
+    n = 0
+    for row in rows:
+        ws.append(row)
+        n += 1
+    wb.save(out)
+    return n
+
+
+def to_bytes_xlsx(kind: LedgerKind, records: Iterable[dict[str, Any]], **kw: Any) -> bytes:
+    buf = io.BytesIO()
+    write_xlsx(kind, records, buf, **kw)
+    return buf.getvalue()

@@ -1,0 +1,326 @@
+"""Read the tables municipalities really have: CSV (UTF-8, UTF-8 with BOM, CP932) and XLSX.
+
+Streams rows so that a 1,000,000-row file never sits in memory whole. The header row is found
+within the first rows (titles, notes and two-row headers with merged cells are common in
+municipal Excel ledgers); row numbers are the ones the user sees in Excel.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HEADER_SEARCH_ROWS = 10
+ENCODING_CHUNK = 1 << 20
+# Sheets of our own template that explain the input and must never be imported.
+GUIDE_SHEETS = ("記入例", "入力ルール")
+
+# A header matcher maps a header text (as written) to a canonical column key, or None.
+HeaderMatcher = Callable[[str], str | None]
+
+
+class TableError(Exception):
+    """The file as a whole cannot be read (not a row-level problem)."""
+
+    def __init__(self, code: str, message_ja: str, message_en: str) -> None:
+        super().__init__(message_ja)
+        self.code = code
+        self.message_ja = message_ja
+        self.message_en = message_en
+
+
+@dataclass(frozen=True)
+class HeaderColumn:
+    """One column of the located header: its index, the text as written and the matched key."""
+
+    index: int
+    text: str
+    key: str | None
+
+
+@dataclass
+class Table:
+    """A table ready to stream: where the header is, what it says, and its data rows."""
+
+    path: Path
+    file_format: str  # csv | xlsx | json
+    encoding: str
+    sheet: str | None
+    header_rows: tuple[int, ...]
+    columns: list[HeaderColumn]
+    rows_estimate: int
+    _rows: Callable[[], Iterator[tuple[int, Sequence[Any]]]] = field(repr=False)
+
+    def rows(self) -> Iterator[tuple[int, Sequence[Any]]]:
+        """Yield (Excel row number, cell values) for every non-blank data row."""
+        for number, values in self._rows():
+            if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
+                yield number, values
+
+    @property
+    def keys(self) -> dict[str, HeaderColumn]:
+        out: dict[str, HeaderColumn] = {}
+        for col in self.columns:
+            if col.key and col.key not in out:
+                out[col.key] = col
+        return out
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else CP932.
+
+    Written by hand because statistical detectors (chardet, charset-normalizer) sometimes call short
+    Japanese CP932 files Shift_JIS variants or even Latin encodings; a strict UTF-8 check over the
+    whole file (streamed) is exact and the only other encoding Japanese office software writes is CP932.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(3)
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        try:
+            while chunk := fh.read(ENCODING_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("cp932")("strict")
+        offset = 0
+        try:
+            while chunk := fh.read(ENCODING_CHUNK):
+                decoder.decode(chunk)
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+            return "cp932"
+        except UnicodeDecodeError as exc:
+            raise TableError(
+                "unknown_encoding",
+                f"文字コードを判別できません（{offset + exc.start}バイト目付近）。"
+                "UTF-8 または Shift_JIS（CP932）で保存してください。",
+                f"Cannot tell the text encoding (near byte {offset + exc.start}); save as UTF-8 or CP932.",
+            ) from exc
+
+
+def _count_lines(path: Path) -> int:
+    n = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(ENCODING_CHUNK):
+            n += chunk.count(b"\n")
+    return n
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class _HeaderGuess:
+    score: int
+    rows: tuple[int, ...]  # 0-based indexes into the sampled rows
+    columns: list[HeaderColumn]
+
+
+def locate_header(sample: Sequence[Sequence[Any]], match: HeaderMatcher) -> _HeaderGuess | None:
+    """Find the header among the first rows: one row, or two rows (a merged group label above).
+
+    For two-row headers each column is tried as the lower text, the upper text and both joined,
+    and the upper row's merged label is carried right over the columns it spans.
+    """
+    best: _HeaderGuess | None = None
+    for i, row in enumerate(sample[:HEADER_SEARCH_ROWS]):
+        single = [HeaderColumn(j, _text(v), match(_text(v)) if _text(v) else None) for j, v in enumerate(row)]
+        guess = _HeaderGuess(_score(single), (i,), single)
+        if best is None or guess.score > best.score:
+            best = guess
+        if i + 1 < len(sample):
+            lower = sample[i + 1]
+            double = _two_row_header(row, lower, match)
+            guess2 = _HeaderGuess(_score(double), (i, i + 1), double)
+            if guess2.score > best.score:
+                best = guess2
+    if best is None or best.score < 2:
+        return None
+    return best
+
+
+def _score(columns: list[HeaderColumn]) -> int:
+    return len({c.key for c in columns if c.key})
+
+
+def _two_row_header(upper: Sequence[Any], lower: Sequence[Any], match: HeaderMatcher) -> list[HeaderColumn]:
+    width = max(len(upper), len(lower))
+    carried = ""
+    columns: list[HeaderColumn] = []
+    for j in range(width):
+        top = _text(upper[j]) if j < len(upper) else ""
+        bottom = _text(lower[j]) if j < len(lower) else ""
+        if top:
+            carried = top
+        elif bottom:
+            top = carried  # merged cell spanning to the right: openpyxl leaves the others empty
+        else:
+            carried = ""
+        candidates = [t for t in (bottom, top, f"{top}{bottom}") if t]
+        key = None
+        for cand in candidates:
+            key = match(cand)
+            if key:
+                break
+        text = " ".join(t for t in (_text(upper[j]) if j < len(upper) else "", bottom) if t) or top
+        columns.append(HeaderColumn(j, text, key))
+    return columns
+
+
+def open_table(path: Path, match: HeaderMatcher, *, display_name: str | None = None) -> Table:
+    """Open a CSV, XLSX or JSON file and locate its header; raise TableError when it cannot."""
+    name = display_name or path.name
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _open_xlsx(path, match, name)
+    if suffix == ".xls":
+        raise TableError(
+            "xls_not_supported",
+            f"{name}: 古い Excel 形式（.xls）は読めません。Excel で「.xlsx」形式で保存し直してください。",
+            f"{name}: legacy .xls is not supported; save as .xlsx.",
+        )
+    if suffix == ".json":
+        return _open_json(path, match, name)
+    return _open_csv(path, match, name)
+
+
+def _no_header(name: str) -> TableError:
+    return TableError(
+        "header_not_found",
+        f"{name}: 先頭{HEADER_SEARCH_ROWS}行の中に見出し行（団体コード・施設ID・施設名 など）が見つかりません。"
+        "テンプレートの見出しを使ってください。",
+        f"{name}: no header row (団体コード, 施設ID, 施設名 …) in the first {HEADER_SEARCH_ROWS} rows.",
+    )
+
+
+def _open_csv(path: Path, match: HeaderMatcher, name: str) -> Table:
+    encoding = detect_encoding(path)
+    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
+    with path.open(encoding=encoding, newline="") as fh:
+        head = fh.read(64 * 1024)
+        try:
+            dialect = csv.Sniffer().sniff(head, delimiters=",\t;")
+        except csv.Error:
+            dialect = csv.excel
+        fh.seek(0)
+        reader = csv.reader(fh, dialect)
+        sample = [row for _, row in zip(range(HEADER_SEARCH_ROWS + 1), reader, strict=False)]
+    guess = locate_header(sample, match)
+    if guess is None:
+        raise _no_header(name)
+    header_end = guess.rows[-1]
+    lines = _count_lines(path)
+
+    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
+        with path.open(encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, dialect)
+            for number, row in enumerate(reader, start=1):
+                if number - 1 > header_end:
+                    yield number, row
+
+    return Table(path, "csv", "cp932" if encoding == "cp932" else "utf-8" if encoding == "utf-8" else
+                 "utf-8-sig", None, tuple(r + 1 for r in guess.rows), guess.columns,
+                 max(0, lines - header_end - 1), rows)
+
+
+def _open_xlsx(path: Path, match: HeaderMatcher, name: str) -> Table:
+    from openpyxl import load_workbook  # imported here: costly, and CSV users never need it
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
+        raise TableError(
+            "xlsx_unreadable",
+            f"{name}: Excel ファイルとして開けません（{type(exc).__name__}）。ファイルが壊れていないか確認してください。",
+            f"{name}: cannot open as an Excel workbook ({type(exc).__name__}).",
+        ) from exc
+    try:
+        best: tuple[_HeaderGuess, str] | None = None
+        sheets = [ws for ws in wb.worksheets if not any(g in ws.title for g in GUIDE_SHEETS)] or wb.worksheets
+        for ws in sheets:
+            sample = [list(r) for r in ws.iter_rows(max_row=HEADER_SEARCH_ROWS + 1, values_only=True)]
+            guess = locate_header(sample, match)
+            if guess and (best is None or guess.score > best[0].score):
+                best = (guess, ws.title)
+        if best is None:
+            raise _no_header(name)
+        guess, title = best
+        ws = wb[title]
+        max_row = ws.max_row or 0
+    finally:
+        wb.close()
+    header_end = guess.rows[-1] + 1  # Excel row number of the last header row
+
+    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheet = book[title]
+            yield from enumerate(sheet.iter_rows(min_row=header_end + 1, values_only=True), start=header_end + 1)
+        finally:
+            book.close()
+
+    return Table(path, "xlsx", "xlsx", title, tuple(r + 1 for r in guess.rows), guess.columns,
+                 max(0, max_row - header_end), rows)
+
+
+def _open_json(path: Path, match: HeaderMatcher, name: str) -> Table:
+    """A JSON list of objects with canonical keys (what `gunmane export --format json` writes)."""
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            data = json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TableError("json_invalid", f"{name}: JSON として読めません（{exc}）。",
+                         f"{name}: not valid JSON ({exc}).") from exc
+    if isinstance(data, dict):
+        data = data.get("items") or data.get("rows") or []
+    if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
+        raise TableError("json_shape", f"{name}: JSON はオブジェクトの配列にしてください。",
+                         f"{name}: JSON must be a list of objects.")
+    data = [_flatten_attributes(obj) for obj in data]
+    keys: list[str] = []
+    for obj in data:
+        for k in obj:
+            if k not in keys:
+                keys.append(k)
+    columns = [HeaderColumn(j, k, match(k)) for j, k in enumerate(keys)]
+    if _score(columns) < 2 and data:
+        raise _no_header(name)
+
+    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
+        for i, obj in enumerate(data, start=1):
+            yield i, [_json_cell(obj.get(k)) for k in keys]
+
+    return Table(path, "json", "utf-8", None, (0,), columns, len(data), rows)
+
+
+def _flatten_attributes(obj: dict[str, Any]) -> dict[str, Any]:
+    """Exports nest free attributes under "attributes"; as columns they import back into attributes."""
+    attrs = obj.get("attributes")
+    if not isinstance(attrs, dict):
+        return obj
+    flat = {k: v for k, v in obj.items() if k != "attributes"}
+    for k, v in attrs.items():
+        flat.setdefault(str(k), v)
+    return flat
+
+
+def _json_cell(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value

@@ -1,0 +1,86 @@
+"""Load the demo region (Nara model region) and the demo users into the database.
+
+The municipalities and their statistics are real reference data; the facilities, inspections and
+measures are synthetic (gunmane.io.demo, seeded) and go through the ordinary ledger importer, so the
+demo exercises exactly what a user's upload does.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from gunmane.io import demo, refdata
+from gunmane.io.ledger_export import to_json_record
+from gunmane.io.ledger_schema import LedgerKind
+from gunmane.web.accounts.models import Membership, Role
+from gunmane.web.registry.importing import ImportReport, LedgerImporter
+from gunmane.web.registry.models import Municipality
+
+DEMO_PASSWORD = "gunmane-demo"
+# (username, lg_code, role, display name)
+DEMO_USERS = (
+    ("uda", "292125", Role.EDITOR, "宇陀市 土木担当"),
+    ("soni", "293857", Role.EDITOR, "曽爾村 建設担当"),
+    ("mitsue", "293865", Role.EDITOR, "御杖村 建設担当"),
+    ("higashiyoshino", "294535", Role.EDITOR, "東吉野村 建設担当"),
+    ("nara", "290009", Role.VIEWER, "奈良県 市町村支援担当"),
+)
+DEMO_ADMIN = "admin"
+
+Log = Callable[[str], None]
+
+
+def load_demo_ledger(log: Log | None = None, seed: int = 20251001) -> dict[str, ImportReport]:
+    specs = demo.load_specs_from_reference(refdata.raw_rows("municipalities"), refdata.raw_rows("municipal_finance"))
+    ledger = demo.generate_demo_ledger(specs, seed=seed)
+    reports: dict[str, ImportReport] = {}
+    with tempfile.TemporaryDirectory() as tmp, transaction.atomic():
+        for kind, rows in ((LedgerKind.FACILITIES, ledger.facilities), (LedgerKind.INSPECTIONS, ledger.inspections),
+                           (LedgerKind.MEASURES, ledger.measures)):
+            path = Path(tmp) / f"demo_{kind.value}.json"
+            path.write_text(json.dumps([to_json_record(kind, r) for r in rows], ensure_ascii=False),
+                            encoding="utf-8")
+            report = LedgerImporter(kind, path, display_name=f"デモ地域（合成データ）{kind.value}").run()
+            if report.status != "ok":
+                raise RuntimeError(f"demo {kind.value} import failed: {report.as_json()['errors'][:5]}")
+            reports[kind.value] = report
+            if log:
+                log(f"デモ地域の{_ja(kind)}（合成データ）：{report.rows} 行（新規 {report.created}、更新 {report.updated}、"
+                    f"変更なし {report.unchanged}）")
+    return reports
+
+
+def _ja(kind: LedgerKind) -> str:
+    return {LedgerKind.FACILITIES: "施設", LedgerKind.INSPECTIONS: "点検", LedgerKind.MEASURES: "措置"}[kind]
+
+
+@transaction.atomic
+def create_demo_users(log: Log | None = None) -> list[tuple[str, str]]:
+    """Demo logins (idempotent; resets their passwords to the documented demo password)."""
+    User = get_user_model()
+    out = []
+    admin, _ = User.objects.get_or_create(username=DEMO_ADMIN, defaults={"is_staff": True, "is_superuser": True})
+    admin.is_staff = admin.is_superuser = True
+    admin.first_name = "システム管理者"
+    admin.set_password(DEMO_PASSWORD)
+    admin.save()
+    out.append((DEMO_ADMIN, "システム管理者（全団体）"))
+    for username, lg_code, role, display in DEMO_USERS:
+        user, _ = User.objects.get_or_create(username=username)
+        user.first_name = display
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        muni = Municipality.objects.get(lg_code=lg_code)
+        Membership.objects.update_or_create(user=user, municipality=muni, defaults={"role": role})
+        out.append((username, f"{muni.name}（{Role(role).label}）"))
+    if log:
+        log("デモ用のログイン（パスワードはすべて " + DEMO_PASSWORD + "）:")
+        for username, what in out:
+            log(f"  {username:16s} {what}")
+    return out

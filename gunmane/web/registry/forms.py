@@ -1,0 +1,35 @@
+"""Forms of the ledger app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django import forms
+
+from gunmane.web.registry.models import ImportKind
+
+ALLOWED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json"}
+MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label="取り込む台帳", choices=ImportKind.choices, initial=ImportKind.FACILITIES,
+                             widget=forms.RadioSelect)
+    file = forms.FileField(label="ファイル（CSV または Excel .xlsx）",
+                           help_text="UTF-8・Shift_JIS（CP932）の CSV、Excel（.xlsx）。見出し行は先頭10行以内に置いてください。")
+    dry_run = forms.BooleanField(label="検証のみ（登録しない）", required=False)
+    skip_invalid = forms.BooleanField(label="エラーのある行を除いて取り込む", required=False,
+                                      help_text="チェックしないと、エラーが1件でもあれば1行も登録しません。")
+
+    def clean_file(self) -> object:
+        f = self.cleaned_data["file"]
+        suffix = Path(f.name).suffix.lower()
+        if suffix == ".xls":
+            raise forms.ValidationError("古い Excel 形式（.xls）は読めません。Excel で「.xlsx」形式で保存し直してください。")
+        if suffix not in ALLOWED_SUFFIXES:
+            raise forms.ValidationError(f"「{f.name}」は取り込めない形式です。CSV または Excel（.xlsx）を選んでください。")
+        if f.size == 0:
+            raise forms.ValidationError(f"「{f.name}」は空のファイルです。")
+        if f.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("ファイルが大きすぎます（500MBまで）。CLI の gunmane import を使ってください。")
+        return f

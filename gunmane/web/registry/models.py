@@ -1,0 +1,325 @@
+"""The shared facility ledger (施設台帳): reference data, facilities, inspections, measures, imports.
+
+Names follow the project glossary; the Japanese term is the verbose_name shown in the UI and admin.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class MunicipalityKind(models.TextChoices):
+    PREFECTURE = "prefecture", "都道府県"
+    DESIGNATED_CITY = "designated_city", "政令市"
+    CORE_CITY = "core_city", "中核市"
+    CITY = "city", "市"
+    TOWN = "town", "町"
+    VILLAGE = "village", "村"
+    SPECIAL_WARD = "special_ward", "特別区"
+
+
+class Prefecture(models.Model):
+    """都道府県 as a geographic grouping (its own government is a Municipality of kind prefecture)."""
+
+    code = models.CharField("都道府県コード", max_length=2, unique=True)
+    name = models.CharField("都道府県名", max_length=10)
+    name_kana = models.CharField("よみ", max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = verbose_name_plural = "都道府県"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Municipality(models.Model):
+    """A local government (地方公共団体): prefecture, city, town, village or special ward."""
+
+    lg_code = models.CharField("団体コード", max_length=6, unique=True)
+    code5 = models.CharField("団体コード（5桁）", max_length=5, unique=True)
+    prefecture = models.ForeignKey(Prefecture, on_delete=models.PROTECT, related_name="municipalities",
+                                   verbose_name="都道府県")
+    name = models.CharField("団体名", max_length=40)
+    name_kana = models.CharField("よみ", max_length=60, blank=True)
+    kind = models.CharField("区分", max_length=20, choices=MunicipalityKind.choices)
+    office_lat = models.FloatField("庁舎緯度", null=True, blank=True)
+    office_lon = models.FloatField("庁舎経度", null=True, blank=True)
+    population = models.IntegerField("人口", null=True, blank=True)
+    area_km2 = models.FloatField("面積(km2)", null=True, blank=True)
+    website = models.URLField("ウェブサイト", blank=True)
+
+    class Meta:
+        ordering = ["lg_code"]
+        verbose_name = verbose_name_plural = "地方公共団体"
+
+    def __str__(self) -> str:
+        if self.kind == MunicipalityKind.PREFECTURE:
+            return self.name
+        return f"{self.prefecture.name}{self.name}" if self.prefecture_id else self.name
+
+    @property
+    def is_prefecture(self) -> bool:
+        return self.kind == MunicipalityKind.PREFECTURE
+
+
+class MunicipalYearStats(models.Model):
+    """Statistics of one local government for one fiscal year (年度).
+
+    Blank means unknown, never zero. `civil_engineers` is entered by users: no open dataset has it.
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="year_stats",
+                                     verbose_name="団体")
+    fiscal_year = models.PositiveSmallIntegerField("年度")
+    population = models.IntegerField("人口", null=True, blank=True)
+    civil_engineering_expenditure = models.BigIntegerField("土木費(円)", null=True, blank=True)
+    total_expenditure = models.BigIntegerField("歳出総額(円)", null=True, blank=True)
+    road_length_m = models.FloatField("道路実延長(m)", null=True, blank=True)
+    park_area_m2 = models.FloatField("公園面積(m2)", null=True, blank=True)
+    bridges_inspected = models.IntegerField("点検済み橋梁数", null=True, blank=True)
+    bridges_need_repair = models.IntegerField("判定区分III・IVの橋梁数", null=True, blank=True)
+    fiscal_capability_index = models.FloatField("財政力指数", null=True, blank=True)
+    elderly_ratio = models.FloatField("高齢化率", null=True, blank=True)
+    civil_engineers = models.PositiveIntegerField("技術系職員数（土木）", null=True, blank=True,
+                                                  help_text="利用者が入力します（公開データがないため）。")
+    extra = models.JSONField("その他の指標", default=dict, blank=True)
+    source = models.CharField("出典", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["municipality", "fiscal_year"]
+        constraints = [models.UniqueConstraint(fields=["municipality", "fiscal_year"],
+                                               name="uniq_stats_municipality_year")]
+        verbose_name = verbose_name_plural = "団体の年度統計"
+
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.fiscal_year}年度"
+
+
+class HealthScale(models.TextChoices):
+    ROAD_I_IV = "I-IV", "健全性 I〜IV（道路構造物）"
+    NONE = "none", "なし"
+
+
+class Sector(models.Model):
+    """分野: road, river, park, sewer …"""
+
+    code = models.SlugField("コード", max_length=20, unique=True)
+    name = models.CharField("分野", max_length=20, unique=True)
+    name_en = models.CharField("英語名", max_length=40)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = verbose_name_plural = "分野"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FacilityType(models.Model):
+    """施設種別, with the health scale its inspections use."""
+
+    code = models.SlugField("コード", max_length=30, unique=True)
+    sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="facility_types",
+                               verbose_name="分野")
+    name = models.CharField("施設種別", max_length=30, unique=True)
+    name_en = models.CharField("英語名", max_length=60)
+    health_scale = models.CharField("健全性の尺度", max_length=10, choices=HealthScale.choices,
+                                    default=HealthScale.ROAD_I_IV)
+    inspection_cycle_years = models.PositiveSmallIntegerField("定期点検の周期（年）", null=True, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sector__order", "order", "code"]
+        verbose_name = verbose_name_plural = "施設種別"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HealthGrade(models.IntegerChoices):
+    """健全性 / 判定区分 I–IV (MLIT notice No. 426 of 2014)."""
+
+    I = 1, "Ⅰ 健全"  # noqa: E741 — the grade is called I
+    II = 2, "Ⅱ 予防保全段階"
+    III = 3, "Ⅲ 早期措置段階"
+    IV = 4, "Ⅳ 緊急措置段階"
+
+
+class Facility(models.Model):
+    """施設: one entry of the ledger. `manager` is the 本来管理者 and stays so inside any group."""
+
+    manager = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="facilities",
+                                verbose_name="本来管理者")
+    facility_id = models.CharField("施設ID", max_length=64)
+    national_id = models.CharField("全国施設番号", max_length=40, blank=True, db_index=True)
+    name = models.CharField("施設名", max_length=200)
+    sector = models.ForeignKey(Sector, on_delete=models.PROTECT, verbose_name="分野")
+    facility_type = models.ForeignKey(FacilityType, on_delete=models.PROTECT, verbose_name="施設種別")
+    built_year = models.PositiveSmallIntegerField("建設年度", null=True, blank=True)
+    built_year_raw = models.CharField("建設年度（入力値）", max_length=40, blank=True)
+    length_m = models.FloatField("延長(m)", null=True, blank=True)
+    width_m = models.FloatField("幅員(m)", null=True, blank=True)
+    area_m2 = models.FloatField("面積(m2)", null=True, blank=True)
+    lat = models.FloatField("緯度", null=True, blank=True)
+    lon = models.FloatField("経度", null=True, blank=True)
+    route = models.CharField("路線名", max_length=200, blank=True)
+    address = models.CharField("所在地", max_length=300, blank=True)
+    structure = models.CharField("構造形式", max_length=200, blank=True)
+    note = models.TextField("備考", blank=True)
+    attributes = models.JSONField("その他の属性", default=dict, blank=True)
+    is_synthetic = models.BooleanField("合成データ", default=False)
+    # Denormalised from Inspection so that the ledger can filter and sort by grade at 100,000
+    # facilities without a correlated subquery; kept up to date by the inspection importer.
+    latest_grade = models.PositiveSmallIntegerField("最新の健全性", choices=HealthGrade.choices,
+                                                    null=True, blank=True)
+    latest_inspected_on = models.DateField("最新の点検日", null=True, blank=True)
+    created_at = models.DateTimeField("登録日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        ordering = ["manager", "facility_id"]
+        constraints = [models.UniqueConstraint(fields=["manager", "facility_id"],
+                                               name="uniq_facility_manager_id")]
+        indexes = [
+            models.Index(fields=["manager", "sector"]),
+            models.Index(fields=["manager", "facility_type"]),
+            models.Index(fields=["manager", "latest_grade"]),
+            models.Index(fields=["manager", "built_year"]),
+        ]
+        verbose_name = verbose_name_plural = "施設"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.facility_id}）"
+
+
+class InspectionKind(models.TextChoices):
+    PERIODIC = "定期点検", "定期点検"
+    EXTRAORDINARY = "臨時点検", "臨時点検"
+    DAILY = "日常点検", "日常点検"
+    OTHER = "その他", "その他"
+
+
+class Inspection(models.Model):
+    """点検: a dated judgment of a facility's health grade. Natural key: facility, date, kind."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="inspections",
+                                 verbose_name="施設")
+    inspected_on = models.DateField("点検年月日")
+    grade = models.PositiveSmallIntegerField("健全性", choices=HealthGrade.choices)
+    grade_raw = models.CharField("健全性（入力値）", max_length=40, blank=True)
+    inspector = models.CharField("点検者", max_length=200, blank=True)
+    kind = models.CharField("点検種別", max_length=20, default=InspectionKind.PERIODIC)
+
+    class Meta:
+        ordering = ["facility", "inspected_on"]
+        constraints = [models.UniqueConstraint(fields=["facility", "inspected_on", "kind"],
+                                               name="uniq_inspection_facility_date_kind")]
+        verbose_name = verbose_name_plural = "点検"
+
+    def __str__(self) -> str:
+        return f"{self.facility} {self.inspected_on} {self.get_grade_display()}"
+
+
+class MeasureKind(models.TextChoices):
+    REPAIR = "修繕", "修繕"
+    RENEWAL = "更新", "更新"
+    REMOVAL = "撤去", "撤去"
+    CONSOLIDATION = "集約", "集約"
+    REINFORCEMENT = "補強", "補強"
+
+
+class MeasureStatus(models.TextChoices):
+    NOT_STARTED = "未着手", "未着手"
+    DESIGNING = "設計中", "設計中"
+    UNDER_WORKS = "工事中", "工事中"
+    COMPLETED = "完了", "完了"
+
+
+class Measure(models.Model):
+    """措置: repair, renewal, removal … planned or done. Natural key: facility, fiscal year, kind."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="measures",
+                                 verbose_name="施設")
+    kind = models.CharField("措置区分", max_length=10, choices=MeasureKind.choices)
+    fiscal_year = models.PositiveSmallIntegerField("措置年度")
+    status = models.CharField("状態", max_length=10, choices=MeasureStatus.choices,
+                              default=MeasureStatus.NOT_STARTED)
+    cost_thousand_yen = models.FloatField("費用(千円)", null=True, blank=True)
+    note = models.TextField("備考", blank=True)
+
+    class Meta:
+        ordering = ["facility", "fiscal_year"]
+        constraints = [models.UniqueConstraint(fields=["facility", "fiscal_year", "kind"],
+                                               name="uniq_measure_facility_year_kind")]
+        verbose_name = verbose_name_plural = "措置"
+
+    def __str__(self) -> str:
+        return f"{self.facility} {self.fiscal_year}年度 {self.kind}（{self.status}）"
+
+
+class ImportKind(models.TextChoices):
+    FACILITIES = "facilities", "施設"
+    INSPECTIONS = "inspections", "点検"
+    MEASURES = "measures", "措置"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "待機中"
+    RUNNING = "running", "処理中"
+    SUCCEEDED = "succeeded", "取込完了"
+    DRY_RUN = "dry_run", "検証のみ（未登録）"
+    INVALID = "invalid", "エラーのため取り込みませんでした"
+    FAILED = "failed", "失敗"
+
+
+
+class ImportRecord(models.Model):
+    """One import of a ledger file: who, when, the original file (kept), counts, errors, warnings."""
+
+    kind = models.CharField("種類", max_length=20, choices=ImportKind.choices)
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="imports",
+                                     verbose_name="団体", null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="imports", verbose_name="実行者")
+    created_at = models.DateTimeField("開始日時", auto_now_add=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    status = models.CharField("状態", max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    file = models.FileField("元ファイル", upload_to="imports/%Y/%m/", max_length=300)
+    original_name = models.CharField("ファイル名", max_length=255)
+    encoding = models.CharField("文字コード", max_length=20, blank=True)
+    dry_run = models.BooleanField("検証のみ", default=False)
+    skip_invalid = models.BooleanField("エラー行を除いて取り込む", default=False)
+    rows_total = models.PositiveIntegerField("総行数（見込み）", default=0)
+    rows_processed = models.PositiveIntegerField("処理済み行数", default=0)
+    rows = models.PositiveIntegerField("行数", default=0)
+    valid = models.PositiveIntegerField("正常行", default=0)
+    invalid = models.PositiveIntegerField("エラー行", default=0)
+    created = models.PositiveIntegerField("新規", default=0)
+    updated = models.PositiveIntegerField("更新", default=0)
+    unchanged = models.PositiveIntegerField("変更なし", default=0)
+    errors = models.JSONField("エラー", default=list, blank=True)
+    warnings = models.JSONField("警告", default=list, blank=True)
+    errors_truncated = models.BooleanField("エラー一覧を省略", default=False)
+    message = models.TextField("メッセージ", blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = verbose_name_plural = "取込記録"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status not in (ImportStatus.PENDING, ImportStatus.RUNNING):
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(100 * self.rows_processed / self.rows_total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (ImportStatus.PENDING, ImportStatus.RUNNING)

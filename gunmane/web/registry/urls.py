@@ -1,0 +1,20 @@
+from django.urls import path
+
+from gunmane.web.registry import views
+
+app_name = "registry"
+urlpatterns = [
+    path("municipalities/", views.municipality_list, name="municipality_list"),
+    path("municipalities/<str:lg_code>/", views.municipality_detail, name="municipality_detail"),
+    path("municipalities/<str:lg_code>/facilities/", views.facility_list, name="facility_list"),
+    path("municipalities/<str:lg_code>/facilities/<path:facility_id>/", views.facility_detail,
+         name="facility_detail"),
+    path("municipalities/<str:lg_code>/import/", views.import_create, name="import_create"),
+    path("municipalities/<str:lg_code>/export/<str:kind>.<str:fmt>", views.export, name="export"),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress.json", views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/issues.xlsx", views.import_issues_xlsx, name="import_issues_xlsx"),
+    path("imports/<int:pk>/file", views.import_file, name="import_file"),
+    path("templates/<str:kind>.xlsx", views.template_download, name="template"),
+]

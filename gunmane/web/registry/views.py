@@ -1,0 +1,247 @@
+"""Views of the ledger: municipalities, facilities, imports and exports.
+
+Every view requires login (LoginRequiredMiddleware) and asks gunmane.web.accounts.permissions
+whether this user may see or change this municipality's ledger.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, F, FloatField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_http_methods
+
+from gunmane.io import ledger_export
+from gunmane.io.ledger_schema import LedgerKind
+from gunmane.io.template import template_xlsx
+from gunmane.web.accounts import permissions
+from gunmane.web.registry import exporting, importing
+from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
+from gunmane.web.registry.forms import ImportForm
+from gunmane.web.registry.models import (
+    Facility,
+    HealthGrade,
+    ImportRecord,
+    Municipality,
+    MunicipalYearStats,
+)
+
+PAGE_SIZE = 50
+KIND_JA = {"facilities": "施設", "inspections": "点検", "measures": "措置"}
+
+
+def _latest_fiscal_year() -> int:
+    return (MunicipalYearStats.objects.order_by("-fiscal_year").values_list("fiscal_year", flat=True).first()
+            or 2024)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    own = (permissions.viewable_municipalities(request.user).select_related("prefecture")
+           .annotate(n_facilities=Count("facilities")).order_by("lg_code"))
+    editable = set(permissions.editable_municipalities(request.user).values_list("pk", flat=True))
+    recent = ImportRecord.objects.filter(municipality__in=permissions.viewable_municipalities(request.user))[:5]
+    return render(request, "registry/home.html", {
+        "own": own[:50] if not request.user.is_superuser else own.filter(n_facilities__gt=0)[:50],
+        "editable": editable, "recent": recent,
+    })
+
+
+def municipality_list(request: HttpRequest) -> HttpResponse:
+    year = _latest_fiscal_year()
+    stats = MunicipalYearStats.objects.filter(municipality=OuterRef("pk"), fiscal_year=year)
+    qs = (Municipality.objects.select_related("prefecture")
+          .annotate(bridges=Subquery(stats.values("bridges_inspected")[:1]),
+                    repair=Subquery(stats.values("bridges_need_repair")[:1]),
+                    civil=Subquery(stats.values("civil_engineering_expenditure")[:1]))
+          .annotate(repair_share=Cast(F("repair"), FloatField()) / F("bridges")))
+    fs = MunicipalityFilterSet(request.GET, queryset=qs)
+    items = fs.qs if request.GET.get("sort") else fs.qs.order_by("lg_code")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    viewable = set(permissions.viewable_municipalities(request.user).values_list("pk", flat=True))
+    return render(request, "registry/municipality_list.html", {
+        "filter": fs, "page_obj": page, "fiscal_year": year, "viewable": viewable,
+    })
+
+
+def municipality_detail(request: HttpRequest, lg_code: str) -> HttpResponse:
+    muni = get_object_or_404(Municipality.objects.select_related("prefecture"), lg_code=lg_code)
+    can_view = permissions.can_view_ledger(request.user, muni)
+    can_edit = permissions.can_edit_ledger(request.user, muni)
+    stats = list(muni.year_stats.order_by("fiscal_year"))
+    context: dict[str, Any] = {"muni": muni, "stats": stats, "can_view": can_view, "can_edit": can_edit}
+    if can_view:
+        facilities = Facility.objects.filter(manager=muni)
+        context["n_facilities"] = facilities.count()
+        context["by_type"] = (facilities.values("sector__name", "facility_type__name")
+                              .annotate(n=Count("id"), n_iii_iv=Count("id", filter=Q(latest_grade__gte=3)),
+                                        n_unknown_year=Count("id", filter=Q(built_year__isnull=True)))
+                              .order_by("sector__order", "facility_type__order"))
+        grades = dict(facilities.values_list("latest_grade").annotate(n=Count("id")))
+        context["grades"] = [(g.value, g.label, grades.get(g.value, 0)) for g in HealthGrade]
+        context["never_inspected"] = grades.get(None, 0)
+        context["show_synthetic"] = facilities.filter(is_synthetic=True).exists()
+        context["imports"] = muni.imports.all()[:5]
+    return render(request, "registry/municipality_detail.html", context)
+
+
+def _viewable_muni(request: HttpRequest, lg_code: str) -> Municipality:
+    muni = get_object_or_404(Municipality, lg_code=lg_code)
+    permissions.require_view(request.user, muni)
+    return muni
+
+
+def facility_list(request: HttpRequest, lg_code: str) -> HttpResponse:
+    muni = _viewable_muni(request, lg_code)
+    qs = Facility.objects.filter(manager=muni).select_related("sector", "facility_type")
+    fs = FacilityFilterSet(request.GET, queryset=qs)
+    items = fs.qs if request.GET.get("sort") else fs.qs.order_by("facility_id")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "registry/facility_list.html", {
+        "muni": muni, "filter": fs, "page_obj": page,
+        "can_edit": permissions.can_edit_ledger(request.user, muni),
+        "show_synthetic": any(f.is_synthetic for f in page.object_list),
+        "current_sort": request.GET.get("sort", ""),
+        "filtered": any(request.GET.get(k) for k in ("q", "sector", "facility_type", "grade", "age")),
+    })
+
+
+def facility_detail(request: HttpRequest, lg_code: str, facility_id: str) -> HttpResponse:
+    muni = _viewable_muni(request, lg_code)
+    facility = get_object_or_404(Facility.objects.select_related("sector", "facility_type", "manager"),
+                                 manager=muni, facility_id=facility_id)
+    return render(request, "registry/facility_detail.html", {
+        "muni": muni, "facility": facility,
+        "inspections": facility.inspections.order_by("-inspected_on"),
+        "measures": facility.measures.order_by("-fiscal_year"),
+        "show_synthetic": facility.is_synthetic,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def import_create(request: HttpRequest, lg_code: str) -> HttpResponse:
+    muni = get_object_or_404(Municipality, lg_code=lg_code)
+    permissions.require_edit(request.user, muni)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        record = importing.create_record(form.cleaned_data["kind"], upload, original_name=upload.name,
+                                         municipality=muni, user=request.user,
+                                         dry_run=form.cleaned_data["dry_run"],
+                                         skip_invalid=form.cleaned_data["skip_invalid"])
+        importing.start_in_background(record.pk)
+        return redirect("registry:import_detail", pk=record.pk)
+    return render(request, "registry/import_form.html", {"muni": muni, "form": form})
+
+
+def _record_for(request: HttpRequest, pk: int) -> ImportRecord:
+    record = get_object_or_404(ImportRecord.objects.select_related("municipality", "user"), pk=pk)
+    if record.municipality is None:
+        if not request.user.is_superuser:
+            raise PermissionDenied("この取込記録を閲覧する権限がありません。")
+    else:
+        permissions.require_view(request.user, record.municipality)
+    return record
+
+
+def import_list(request: HttpRequest) -> HttpResponse:
+    qs = ImportRecord.objects.select_related("municipality", "user")
+    if not request.user.is_superuser:
+        qs = qs.filter(municipality__in=permissions.viewable_municipalities(request.user))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "registry/import_list.html", {"page_obj": page})
+
+
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _record_for(request, pk)
+    template = "registry/_import_status.html" if request.headers.get("HX-Request") else "registry/import_detail.html"
+    live = importing.live_progress(record.pk)
+    errors_page = Paginator(record.errors, 200).get_page(request.GET.get("page"))
+    return render(request, template, {
+        "record": record, "live": live, "errors_page": errors_page,
+        "percent": int(100 * live[0] / live[1]) if live and live[1] else record.progress_percent,
+    })
+
+
+def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    record = _record_for(request, pk)
+    live = importing.live_progress(record.pk)
+    done, total = live if live else (record.rows_processed, record.rows_total)
+    return JsonResponse({"status": record.status, "finished": record.is_finished, "rows_processed": done,
+                         "rows_total": total, "created": record.created, "updated": record.updated,
+                         "unchanged": record.unchanged, "invalid": record.invalid})
+
+
+def import_issues_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The error and warning report as an Excel file the user can sort, filter and work through."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    record = _record_for(request, pk)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "エラー"
+    for title, issues, sheet in (("エラー", record.errors, ws), ("警告", record.warnings, wb.create_sheet("警告"))):
+        sheet.append([f"{record.original_name} の{title}一覧（{record.get_kind_display()}・{record.created_at:%Y-%m-%d %H:%M}）"])
+        sheet.append(["行", "列", "値", "コード", "内容"])
+        for c in sheet[2]:
+            c.font = Font(bold=True)
+        for i in issues:
+            sheet.append([i["row"] or "ファイル", i["column"], i["value"], i["code"], i["message"]])
+        for letter, width in zip("ABCDE", (8, 18, 24, 22, 80), strict=True):
+            sheet.column_dimensions[letter].width = width
+        sheet.freeze_panes = "A3"
+    buf = io.BytesIO()
+    wb.save(buf)
+    name = f"import_{record.pk}_errors.xlsx"
+    return _download(buf.getvalue(), name, XLSX)
+
+
+def import_file(request: HttpRequest, pk: int) -> FileResponse:
+    record = _record_for(request, pk)
+    if not record.file or not Path(record.file.path).exists():
+        raise Http404("元ファイルが見つかりません。")
+    return FileResponse(record.file.open("rb"), as_attachment=True, filename=record.original_name)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def export(request: HttpRequest, lg_code: str, kind: str, fmt: str) -> HttpResponse:
+    muni = _viewable_muni(request, lg_code)
+    if kind not in KIND_JA or fmt not in ("csv", "xlsx", "json"):
+        raise Http404("この形式では書き出せません。")
+    ledger_kind = LedgerKind(kind)
+    recs = exporting.records(ledger_kind, muni)
+    attrs = exporting.attribute_names(muni) if ledger_kind == LedgerKind.FACILITIES else []
+    name = f"{muni.lg_code}_{muni.name}_{KIND_JA[kind]}.{fmt}"
+    if fmt == "xlsx":
+        data = ledger_export.to_bytes_xlsx(ledger_kind, recs, attribute_names=attrs,
+                                           synthetic=exporting.has_synthetic(muni))
+        return _download(data, name, XLSX)
+    out = io.StringIO()
+    if fmt == "csv":
+        ledger_export.write_csv(ledger_kind, recs, out, attribute_names=attrs)
+        return _download(out.getvalue().encode("utf-8-sig"), name, "text/csv; charset=utf-8")
+    ledger_export.write_json(ledger_kind, recs, out)
+    return _download(out.getvalue().encode("utf-8"), name, "application/json")
+
+
+def template_download(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in KIND_JA:
+        raise Http404("テンプレートがありません。")
+    return _download(template_xlsx(LedgerKind(kind)), f"gunmane_{KIND_JA[kind]}台帳_テンプレート.xlsx", XLSX)

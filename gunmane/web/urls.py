@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from gunmane.web.registry import views as registry_views
+
+admin.site.site_header = "gunmane 群マネ 管理"
+admin.site.site_title = "gunmane 管理"
+admin.site.index_title = "参照データと利用者の管理"
+
+urlpatterns = [
+    path("", registry_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("gunmane.web.registry.urls")),
+]
