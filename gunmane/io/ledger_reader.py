@@ -118,12 +118,12 @@ class LedgerReader:
             self.default_type = TYPE_FROM_NAME_HEADER.get(name_header)
             if self.default_type is None:
                 self.file_issues.append(self._missing(header_row, "施設種別"))
-        for col in COLUMNS[self.kind]:
-            if col.key in self.column_index:
+        for spec in COLUMNS[self.kind]:
+            if spec.key in self.column_index:
                 continue
-            if col.required:
-                self.file_issues.append(self._missing(header_row, col.header))
-            elif col.key == "lg_code" and self.default_lg_code is None:
+            if spec.required:
+                self.file_issues.append(self._missing(header_row, spec.header))
+            elif spec.key == "lg_code" and self.default_lg_code is None:
                 self.file_issues.append(Issue(
                     header_row, "団体コード", "", "lg_code_missing",
                     "「団体コード」の列がありません。列を追加するか、取り込む団体を指定してください。",
@@ -255,7 +255,8 @@ class LedgerReader:
         if col.parser == "number":
             factor = self.scale.get(col.key, 1.0)
             if factor == 1.0:
-                return lambda raw: values.parse_number(raw, minimum=col.minimum, maximum=col.maximum)
+                return lambda raw: values.parse_number(raw, minimum=col.minimum, maximum=col.maximum,
+                                                       unit_hint=col.unit)
             return lambda raw: _scaled(values.parse_number(raw, minimum=col.minimum), factor)
         if col.parser == "lat":
             return lambda raw: values.parse_coordinate(raw, "lat")

@@ -36,6 +36,7 @@ class Column:
     maximum: float | None = None
     max_length: int = 200
     choices: dict[str, str] = field(default_factory=dict)  # spelling → canonical value
+    unit: str = ""  # the unit the value is in (a value written with another unit of the same kind is converted)
     # Header spellings whose values are in another unit, with the factor to the canonical unit.
     scaled_aliases: dict[str, float] = field(default_factory=dict)
 
@@ -91,11 +92,11 @@ FACILITY_COLUMNS: tuple[Column, ...] = (
            rule_ja="西暦（1970）または和暦（昭和45年・S45・H元 など）。わからなければ「不明」または空欄。",
            example="昭和45年"),
     Column("length_m", "延長(m)", "number", ("橋長(m)", "橋長", "延長", "総延長", "トンネル延長", "length_m"),
-           rule_ja="メートル。数字のみ（カンマ可）。", example="24.5", minimum=0, maximum=100_000),
+           rule_ja="メートル。数字のみ（カンマ可）。", example="24.5", minimum=0, maximum=100_000, unit="m"),
     Column("width_m", "幅員(m)", "number", ("幅員", "全幅員", "総幅員", "有効幅員", "全幅", "width_m"),
-           rule_ja="メートル。", example="6.0", minimum=0, maximum=1_000),
+           rule_ja="メートル。", example="6.0", minimum=0, maximum=1_000, unit="m"),
     Column("area_m2", "面積(m2)", "number", ("面積", "橋面積", "延床面積", "敷地面積", "area_m2"),
-           rule_ja="平方メートル。", example="147", minimum=0, maximum=100_000_000),
+           rule_ja="平方メートル。", example="147", minimum=0, maximum=100_000_000, unit="m2"),
     Column("lat", "緯度", "lat", ("北緯", "latitude", "lat"),
            rule_ja="世界測地系の十進数（34.5277）または度分秒（34°31′40″）。", example="34.5277"),
     Column("lon", "経度", "lon", ("東経", "longitude", "lon", "lng"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -33,7 +34,7 @@ INT_FIELDS = {"population", "civil_engineering_expenditure", "total_expenditure"
 
 def _open(parts: tuple[str, str]) -> Iterator[dict[str, str]]:
     path = resources.files("gunmane.data").joinpath("refdata", *parts)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with path.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
         yield from csv.DictReader(fh)
 
 

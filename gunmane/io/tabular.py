@@ -92,13 +92,13 @@ def detect_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             pass
         fh.seek(0)
-        decoder = codecs.getincrementaldecoder("cp932")("strict")
+        cp932: codecs.IncrementalDecoder = codecs.getincrementaldecoder("cp932")("strict")
         offset = 0
         try:
             while chunk := fh.read(ENCODING_CHUNK):
-                decoder.decode(chunk)
+                cp932.decode(chunk)
                 offset += len(chunk)
-            decoder.decode(b"", final=True)
+            cp932.decode(b"", final=True)
             return "cp932"
         except UnicodeDecodeError as exc:
             raise TableError(
@@ -135,24 +135,51 @@ class _HeaderGuess:
 def locate_header(sample: Sequence[Sequence[Any]], match: HeaderMatcher) -> _HeaderGuess | None:
     """Find the header among the first rows: one row, or two rows (a merged group label above).
 
-    For two-row headers each column is tried as the lower text, the upper text and both joined,
-    and the upper row's merged label is carried right over the columns it spans.
+    A two-row header wins when joining the rows recognises more columns than either row alone, or as
+    many as the upper row when the lower row is a continuation (units such as "(m)" and no numbers).
+    For two-row headers each column is tried as the lower text, the upper text and both joined, and
+    the upper row's merged label is carried right over the columns it spans.
     """
+    rows = list(sample[:HEADER_SEARCH_ROWS + 1])
+    singles = [[HeaderColumn(j, _text(v), match(_text(v)) if _text(v) else None) for j, v in enumerate(row)]
+               for row in rows]
     best: _HeaderGuess | None = None
-    for i, row in enumerate(sample[:HEADER_SEARCH_ROWS]):
-        single = [HeaderColumn(j, _text(v), match(_text(v)) if _text(v) else None) for j, v in enumerate(row)]
-        guess = _HeaderGuess(_score(single), (i,), single)
-        if best is None or guess.score > best.score:
-            best = guess
-        if i + 1 < len(sample):
-            lower = sample[i + 1]
-            double = _two_row_header(row, lower, match)
-            guess2 = _HeaderGuess(_score(double), (i, i + 1), double)
-            if guess2.score > best.score:
-                best = guess2
+    for i in range(min(len(rows), HEADER_SEARCH_ROWS)):
+        candidates = [_HeaderGuess(_score(singles[i]), (i,), singles[i])]
+        if i + 1 < len(rows):
+            double = _two_row_header(rows[i], rows[i + 1], match)
+            s2, upper, lower = _score(double), _score(singles[i]), _score(singles[i + 1])
+            if s2 > max(upper, lower) or (s2 == upper > lower and _continuation(rows[i + 1], singles[i])):
+                candidates.append(_HeaderGuess(s2, (i, i + 1), double))
+        for guess in candidates:
+            if best is None or guess.score > best.score or (
+                    guess.score == best.score and len(guess.rows) > len(best.rows) and guess.rows[0] == best.rows[0]):
+                best = guess
     if best is None or best.score < 2:
         return None
     return best
+
+
+def _continuation(lower: Sequence[Any], upper: list[HeaderColumn]) -> bool:
+    """A row under the header that only adds units or short sub-labels, such as "(m)" under 延長.
+
+    It has no numbers, no long texts, and is blank under at least half of the recognised columns
+    (a data row fills the ID and name columns).
+    """
+    for v in lower:
+        if isinstance(v, (int, float)):
+            return False
+        text = _text(v).replace(",", "")
+        if len(text) > 8:
+            return False
+        try:
+            float(text)
+            return False
+        except ValueError:
+            pass
+    known = [c for c in upper if c.key]
+    blank = [c for c in known if c.index >= len(lower) or not _text(lower[c.index])]
+    return bool(known) and 2 * len(blank) >= len(known)
 
 
 def _score(columns: list[HeaderColumn]) -> int:

@@ -110,12 +110,14 @@ class LedgerImporter:
         self._children: dict[int, dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]]] = {}
         self._touched_facilities: set[int] = set()
         self._writing = True
+        self._headers: dict[str, str] = {}
 
     # -- public ----------------------------------------------------------------------------------
     def run(self) -> ImportReport:
         reader = LedgerReader(self.path, self.kind, lg_code=self.municipality.lg_code if self.municipality else None,
                               today=self.today, display_name=self.display_name)
         self.report.encoding = reader.encoding
+        self._headers = reader.column_header
         if reader.file_issues:
             for issue in reader.file_issues:
                 self.report.add_error(issue)
@@ -186,7 +188,7 @@ class LedgerImporter:
     def _check_municipality(self, result: RowResult) -> Municipality | None:
         lg = result.record["lg_code"]
         muni = self._munis.get(lg)
-        column = "団体コード"
+        column = self._headers.get("lg_code", "団体コード")
         if muni is None:
             result.errors.append(Issue(result.row, column, lg, "unknown_municipality",
                                        f"団体コード {lg} の団体が登録されていません。",
@@ -216,6 +218,7 @@ class LedgerImporter:
     def _write_facilities(self, good: list[tuple[RowResult, Municipality]]) -> None:
         creates: list[Facility] = []
         updates: list[Facility] = []
+        now = timezone.now()  # bulk_update does not apply auto_now
         for result, muni in good:
             rec = result.record
             existing = self._existing_facilities(muni.pk)
@@ -233,7 +236,7 @@ class LedgerImporter:
                 self.report.unchanged += 1
             else:
                 self.report.updated += 1
-                obj = Facility(pk=current[0], built_year_raw=rec.get("built_year_raw") or "",
+                obj = Facility(pk=current[0], built_year_raw=rec.get("built_year_raw") or "", updated_at=now,
                                **dict(zip(FACILITY_FIELDS, new_values, strict=True)))
                 updates.append(obj)
                 existing[rec["facility_id"]] = (current[0], new_values)
@@ -272,7 +275,7 @@ class LedgerImporter:
             facility_pk = self._facility_pk(muni.pk, rec["facility_id"])
             if facility_pk is None or facility_pk < 0:
                 result.errors.append(Issue(
-                    result.row, "施設ID", rec["facility_id"], "unknown_facility",
+                    result.row, self._headers.get("facility_id", "施設ID"), rec["facility_id"], "unknown_facility",
                     f"施設ID「{rec['facility_id']}」は{muni.name}の施設台帳にありません。先に施設を取り込んでください。",
                     f"Facility '{rec['facility_id']}' is not in the ledger of {muni.name}; import facilities first.",
                 ))

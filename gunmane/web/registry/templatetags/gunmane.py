@@ -33,7 +33,7 @@ def per(numerator: Any, denominator: Any) -> str:
 @register.simple_tag
 def grade_badge(grade: int | None, short: bool = False) -> str:
     if grade is None:
-        return format_html('<span class="muted">未点検</span>')
+        return format_html('<span class="muted">{}</span>', "未点検")
     label = GRADE_ROMAN[grade] if short else f"{GRADE_ROMAN[grade]} {GRADE_TEXT[grade]}"
     return format_html('<span class="grade grade--{}" title="{}">{}</span>', grade, GRADE_TEXT[grade], label)
 

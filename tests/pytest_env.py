@@ -1,0 +1,8 @@
+"""Loaded with `-p tests.pytest_env` before Django is configured: test-only environment."""
+
+import os
+import tempfile
+
+os.environ["GUNMANE_DATA_DIR"] = tempfile.mkdtemp(prefix="gunmane-test-")
+os.environ["GUNMANE_IMPORT_IN_BACKGROUND"] = "0"
+os.environ.pop("GUNMANE_LANG", None)
