@@ -198,20 +198,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve with waitress (a production-grade pure-Python WSGI server, works on Windows office PCs too)."""
     setup_django()
     from django.core.management import call_command
+    from waitress import serve
 
     from gunmane.web.registry.demo import DEMO_PASSWORD, DEMO_USERS
+    from gunmane.web.wsgi import application
 
+    call_command("check", deploy=False)
     url = f"http://{args.host}:{args.port}/"
     err("")
-    err("=" * 60)
+    err("=" * 64)
     err(t(f"gunmane を起動しました: {url}", f"gunmane is running at {url}"))
-    err(t(f"デモ用ログイン（パスワード {DEMO_PASSWORD}）: admin, ", f"Demo logins (password {DEMO_PASSWORD}): admin, ")
-        + ", ".join(u[0] for u in DEMO_USERS))
+    err(t(f"デモ用ログイン（パスワードはすべて {DEMO_PASSWORD}）:", f"Demo logins (password {DEMO_PASSWORD}):"))
+    err(t("  admin（システム管理者）", "  admin (superuser)"))
+    for username, _lg, role, display in DEMO_USERS:
+        err(f"  {username}（{display}・{role.label}）")
     err(t("終了するには Ctrl+C を押してください。", "Press Ctrl+C to stop."))
-    err("=" * 60)
-    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False, skip_checks=False)
+    err("=" * 64)
+    serve(application, host=args.host, port=int(args.port), threads=args.threads, ident="gunmane")
     return EXIT_OK
 
 
@@ -268,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help=t("Web アプリを起動する", "start the web app"))
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", default="8000")
+    s.add_argument("--threads", type=int, default=8)
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("manage", help=t("Django 管理コマンド（createsuperuser など）", "Django management commands"))

@@ -30,6 +30,16 @@ def load_vocabularies() -> None:
             "inspection_cycle_years": t.inspection_cycle_years, "order": t.order})
 
 
+def _assign_changed(obj: object, values: dict[str, object]) -> bool:
+    """Set the values on obj; True if any differed (a reload that changes nothing writes nothing)."""
+    changed = False
+    for k, v in values.items():
+        if getattr(obj, k) != v:
+            setattr(obj, k, v)
+            changed = True
+    return changed
+
+
 @transaction.atomic
 def load_reference_data(log: Log | None = None) -> dict[str, int]:
     """Prefectures, local governments and their FY2020–2024 statistics. Safe to run again.
@@ -45,18 +55,16 @@ def load_reference_data(log: Log | None = None) -> dict[str, int]:
                 code=r.pref_code, defaults={"name": r.pref_name, "name_kana": r.name_kana})
     existing = {m.lg_code: m for m in Municipality.objects.all()}
     creates, updates = [], []
-    fields = ["code5", "prefecture", "name", "name_kana", "kind", "office_lat", "office_lon", "population",
+    fields = ["code5", "prefecture_id", "name", "name_kana", "kind", "office_lat", "office_lon", "population",
               "area_km2", "website"]
     for r in rows:
-        values = {"code5": r.code5, "prefecture": prefs[r.pref_code], "name": r.name, "name_kana": r.name_kana,
+        values = {"code5": r.code5, "prefecture_id": prefs[r.pref_code].pk, "name": r.name, "name_kana": r.name_kana,
                   "kind": r.kind, "office_lat": r.office_lat, "office_lon": r.office_lon,
                   "population": r.population, "area_km2": r.area_km2, "website": r.website}
         m = existing.get(r.lg_code)
         if m is None:
             creates.append(Municipality(lg_code=r.lg_code, **values))
-        else:
-            for k, v in values.items():
-                setattr(m, k, v)
+        elif _assign_changed(m, values):
             updates.append(m)
     Municipality.objects.bulk_create(creates, batch_size=500)
     Municipality.objects.bulk_update(updates, fields, batch_size=500)
@@ -75,11 +83,7 @@ def load_reference_data(log: Log | None = None) -> dict[str, int]:
             if s is None:
                 s_creates.append(MunicipalYearStats(municipality_id=mid, fiscal_year=row.fiscal_year,
                                                     extra=row.extra, source=refdata.FINANCE_SOURCE, **row.fields))
-            else:
-                for k, v in row.fields.items():
-                    setattr(s, k, v)
-                s.extra = row.extra
-                s.source = refdata.FINANCE_SOURCE
+            elif _assign_changed(s, {**row.fields, "extra": row.extra, "source": refdata.FINANCE_SOURCE}):
                 s_updates.append(s)
     MunicipalYearStats.objects.bulk_create(s_creates, batch_size=500)
     MunicipalYearStats.objects.bulk_update(s_updates, [*stat_fields, "extra", "source"], batch_size=500)
