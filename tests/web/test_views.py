@@ -173,3 +173,21 @@ def test_exports_download(ledger: Facility) -> None:
     assert client.get(reverse("registry:export", args=[UDA, "facilities", "pdf"])).status_code == 404
 
 
+
+
+def test_civil_engineers_entered_by_the_municipality_only(users) -> None:  # type: ignore[no-untyped-def]
+    from gunmane.web.registry.models import MunicipalYearStats
+
+    url = reverse("registry:civil_engineers", args=[UDA])
+    page = login("uda").get(reverse("registry:municipality_detail", args=[UDA])).content.decode()
+    assert url in page
+    response = login("uda").post(url, {"fiscal_year": "2024", "civil_engineers": "7"}, follow=True)
+    assert "2024年度の技術系職員数を「7 人」にしました" in response.content.decode()
+    assert MunicipalYearStats.objects.get(municipality__lg_code=UDA, fiscal_year=2024).civil_engineers == 7
+    assert login("soni").post(url, {"fiscal_year": "2024", "civil_engineers": "99"}).status_code == 403
+    assert login("nara").post(url, {"fiscal_year": "2024", "civil_engineers": "99"}).status_code == 403
+    response = login("uda").post(url, {"fiscal_year": "2024", "civil_engineers": "-1"}, follow=True)
+    assert "0 以上" in response.content.decode() or "0以上" in response.content.decode()
+    login("uda").post(url, {"fiscal_year": "2024", "civil_engineers": ""})
+    assert MunicipalYearStats.objects.get(municipality__lg_code=UDA, fiscal_year=2024).civil_engineers is None
+    assert login("uda").get(url).status_code == 405

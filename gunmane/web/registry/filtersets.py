@@ -40,6 +40,7 @@ class FacilityFilterSet(django_filters.FilterSet):
         field_labels={"facility_id": "施設ID", "name": "施設名", "built_year": "建設年度", "latest_grade": "健全性",
                       "latest_inspected_on": "最新点検日", "length_m": "延長"},
         label="並べ替え",
+        empty_label="指定なし",
     )
 
     class Meta:
@@ -79,6 +80,7 @@ class MunicipalityFilterSet(django_filters.FilterSet):
         field_labels={"lg_code": "団体コード", "name_kana": "団体名", "population": "人口", "area_km2": "面積",
                       "bridges": "点検済み橋梁数", "repair_share": "III・IV の割合"},
         label="並べ替え",
+        empty_label="指定なし",
     )
 
     class Meta:

@@ -33,3 +33,15 @@ class ImportForm(forms.Form):
         if f.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError("ファイルが大きすぎます（500MBまで）。CLI の gunmane import を使ってください。")
         return f
+
+
+class CivilEngineersForm(forms.Form):
+    """技術系職員数: no open dataset has it, so each municipality enters its own (by fiscal year)."""
+
+    fiscal_year = forms.TypedChoiceField(label="年度", coerce=int)
+    civil_engineers = forms.IntegerField(label="技術系職員数（土木）", min_value=0, max_value=100_000, required=False,
+                                         help_text="空欄にすると「未入力」に戻ります（0 人の場合は 0 を入力）。")
+
+    def __init__(self, *args: object, years: list[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["fiscal_year"].choices = [(y, f"{y}年度") for y in years]  # type: ignore[attr-defined]

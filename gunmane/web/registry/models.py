@@ -188,6 +188,7 @@ class Facility(models.Model):
             models.Index(fields=["manager", "facility_type"]),
             models.Index(fields=["manager", "latest_grade"]),
             models.Index(fields=["manager", "built_year"]),
+            models.Index(fields=["manager", "name"]),
         ]
         verbose_name = verbose_name_plural = "施設"
 

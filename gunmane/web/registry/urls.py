@@ -6,6 +6,7 @@ app_name = "registry"
 urlpatterns = [
     path("municipalities/", views.municipality_list, name="municipality_list"),
     path("municipalities/<str:lg_code>/", views.municipality_detail, name="municipality_detail"),
+    path("municipalities/<str:lg_code>/civil-engineers/", views.civil_engineers_update, name="civil_engineers"),
     path("municipalities/<str:lg_code>/facilities/", views.facility_list, name="facility_list"),
     path("municipalities/<str:lg_code>/facilities/<path:facility_id>/", views.facility_detail,
          name="facility_detail"),

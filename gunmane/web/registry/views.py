@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, FloatField, OuterRef, Q, Subquery
@@ -25,7 +26,7 @@ from gunmane.io.template import template_xlsx
 from gunmane.web.accounts import permissions
 from gunmane.web.registry import exporting, importing
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
-from gunmane.web.registry.forms import ImportForm
+from gunmane.web.registry.forms import CivilEngineersForm, ImportForm
 from gunmane.web.registry.models import (
     Facility,
     HealthGrade,
@@ -77,6 +78,8 @@ def municipality_detail(request: HttpRequest, lg_code: str) -> HttpResponse:
     can_edit = permissions.can_edit_ledger(request.user, muni)
     stats = list(muni.year_stats.order_by("fiscal_year"))
     context: dict[str, Any] = {"muni": muni, "stats": stats, "can_view": can_view, "can_edit": can_edit}
+    if can_edit and stats:
+        context["engineers_form"] = CivilEngineersForm(years=[s.fiscal_year for s in reversed(stats)])
     if can_view:
         facilities = Facility.objects.filter(manager=muni)
         context["n_facilities"] = facilities.count()
@@ -90,6 +93,25 @@ def municipality_detail(request: HttpRequest, lg_code: str) -> HttpResponse:
         context["show_synthetic"] = facilities.filter(is_synthetic=True).exists()
         context["imports"] = muni.imports.all()[:5]
     return render(request, "registry/municipality_detail.html", context)
+
+
+@require_http_methods(["POST"])
+def civil_engineers_update(request: HttpRequest, lg_code: str) -> HttpResponse:
+    muni = get_object_or_404(Municipality, lg_code=lg_code)
+    permissions.require_edit(request.user, muni)
+    years = list(muni.year_stats.values_list("fiscal_year", flat=True))
+    form = CivilEngineersForm(request.POST, years=years)
+    if form.is_valid():
+        stats = muni.year_stats.get(fiscal_year=form.cleaned_data["fiscal_year"])
+        stats.civil_engineers = form.cleaned_data["civil_engineers"]
+        stats.save(update_fields=["civil_engineers"])
+        shown = "未入力" if stats.civil_engineers is None else f"{stats.civil_engineers} 人"
+        messages.success(request, f"{stats.fiscal_year}年度の技術系職員数を「{shown}」にしました。")
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}：{' '.join(errors)}")
+    return redirect("registry:municipality_detail", lg_code=muni.lg_code)
 
 
 def _viewable_muni(request: HttpRequest, lg_code: str) -> Municipality:
