@@ -262,8 +262,8 @@ class Measure(models.Model):
 
 
 class ImportKind(models.TextChoices):
-    FACILITIES = "facilities", "施設"
-    INSPECTIONS = "inspections", "点検"
+    FACILITIES = "facilities", "施設台帳"
+    INSPECTIONS = "inspections", "点検結果"
     MEASURES = "measures", "措置"
 
 
@@ -320,6 +320,12 @@ class ImportRecord(models.Model):
         if not self.rows_total:
             return 0
         return min(99, int(100 * self.rows_processed / self.rows_total))
+
+    @property
+    def encoding_label(self) -> str:
+        """The encoding as people know it (Shift_JIS), not Python's codec name."""
+        return {"cp932": "Shift_JIS（CP932）", "utf-8": "UTF-8", "utf-8-sig": "UTF-8（BOM付き）",
+                "xlsx": "Excel（.xlsx）"}.get(self.encoding, self.encoding or "—")
 
     @property
     def is_finished(self) -> bool:
