@@ -187,13 +187,52 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- karte / groups ----------------------------------------------------------------------------------------
+def cmd_karte(args: argparse.Namespace) -> int:
+    """The カルテ of a scope as JSON (same numbers as the web page), Excel or PDF."""
+    setup_django()
+    from gunmane.io.karte_pdf import karte_pdf
+    from gunmane.io.karte_xlsx import karte_xlsx
+    from gunmane.web.analysis import services
+
+    try:
+        scope = services.resolve_scope(args.scope)
+    except services.ScopeNotFound as exc:
+        raise UsageError(str(exc)) from exc
+    if args.fiscal_year is not None and not 2020 <= args.fiscal_year <= 2024:
+        raise UsageError(t("--fiscal-year は 2020〜2024 の年度を指定してください（参照データの範囲）。",
+                           "--fiscal-year must be 2020–2024 (the reference data's range)."))
+    karte = services.build_karte(scope, fiscal_year=args.fiscal_year)
+    if args.format == "json":
+        with _text_out(args.out, "utf-8") as fh:
+            json.dump(karte.as_json(), fh, ensure_ascii=False, indent=1)
+            fh.write("\n")
+        return EXIT_OK
+    if not args.out:
+        raise UsageError(t(f"--format {args.format} には --out FILE を指定してください。", f"--format {args.format} needs --out FILE."))
+    with open(args.out, "wb") as fb:
+        (karte_pdf if args.format == "pdf" else karte_xlsx)(karte, fb)
+    err(t(f"{scope.name}のカルテを書き出しました: {args.out}", f"Wrote the karte of {scope.name}: {args.out}"))
+    return EXIT_OK
+
+
+def cmd_groups(args: argparse.Namespace) -> int:
+    setup_django()
+    from gunmane.web.groups.models import Group
+
+    for name in Group.objects.order_by("name").values_list("name", flat=True):
+        print(name)
+    return EXIT_OK
+
+
 # -- demo / serve / manage ---------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> int:
     cmd_init(args)
-    from gunmane.web.registry.demo import create_demo_users, load_demo_ledger
+    from gunmane.web.registry.demo import create_demo_group, create_demo_users, load_demo_ledger
 
     load_demo_ledger(log=err)
     create_demo_users(log=err)
+    create_demo_group(log=err)
     return EXIT_OK
 
 
@@ -266,6 +305,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("kind", choices=KINDS)
     s.add_argument("--out", metavar="FILE", required=True)
     s.set_defaults(func=cmd_template)
+
+    s = sub.add_parser("karte", help=t("カルテ（見える化の指標）を出力する", "write the karte (indicators)"))
+    s.add_argument("scope", help=t("national・都道府県コード（2桁）・団体コード・group:群の名称",
+                                   "national, a prefecture code, a municipality code or group:NAME"))
+    s.add_argument("--format", choices=["json", "xlsx", "pdf"], default="json")
+    s.add_argument("--out", metavar="FILE")
+    s.add_argument("--fiscal-year", type=int, metavar="Y")
+    s.set_defaults(func=cmd_karte)
+
+    s = sub.add_parser("groups", help=t("群の一覧", "list groups"))
+    s.add_argument("action", choices=["list"])
+    s.set_defaults(func=cmd_groups)
 
     s = sub.add_parser("demo", help=t("デモ地域（奈良モデル地域、合成施設）とデモ利用者を読み込む", "load the demo region and users"))
     s.add_argument("action", choices=["load"])

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django_filters",
     "gunmane.web.accounts",
     "gunmane.web.registry",
+    "gunmane.web.groups",
+    "gunmane.web.analysis",
 ]
 
 MIDDLEWARE = [

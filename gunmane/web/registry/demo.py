@@ -84,3 +84,23 @@ def create_demo_users(log: Log | None = None) -> list[tuple[str, str]]:
         for username, what in out:
             log(f"  {username:16s} {what}")
     return out
+
+
+DEMO_GROUP = "奈良モデル地域（宇陀市・曽爾村・御杖村・東吉野村）"
+
+
+@transaction.atomic
+def create_demo_group(log: Log | None = None) -> None:
+    """The demo region as a ready group: 宇陀市 (lead), three villages, 奈良県 supporting (vertical)."""
+    from gunmane.web.groups.models import CollaborationType, Group, GroupMember, MemberRole
+
+    group, _ = Group.objects.update_or_create(name=DEMO_GROUP, defaults={
+        "description": "国土交通省の群マネ・モデル地域（奈良県）をもとにしたデモ用の群。施設は合成データです。",
+        "collaboration_types": [CollaborationType.HORIZONTAL.value, CollaborationType.VERTICAL.value]})
+    roles = {"292125": MemberRole.LEAD, "293857": MemberRole.MEMBER, "293865": MemberRole.MEMBER,
+             "294535": MemberRole.MEMBER, "290009": MemberRole.PREFECTURE}
+    for lg_code, role in roles.items():
+        GroupMember.objects.update_or_create(group=group, municipality=Municipality.objects.get(lg_code=lg_code),
+                                             defaults={"role": role})
+    if log:
+        log(f"デモ用の群：{DEMO_GROUP}")

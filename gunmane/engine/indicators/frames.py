@@ -1,0 +1,121 @@
+"""Building the input frames: reference data from row objects, an empty ledger, fiscal-year helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from gunmane.engine.indicator_types import LedgerFrames, ReferenceFrames
+
+if TYPE_CHECKING:  # the engine takes the row objects but does not import the io layer at run time
+    from gunmane.io import refdata
+
+STATS_COLUMNS: tuple[str, ...] = (
+    "population", "civil_engineering_expenditure", "total_expenditure", "road_length_m", "park_area_m2",
+    "bridges_inspected", "bridges_need_repair", "fiscal_capability_index", "elderly_ratio", "civil_engineers",
+)
+MUNICIPALITY_COLUMNS: tuple[str, ...] = ("pref_code", "pref_name", "name", "kind", "population", "area_km2",
+                                         "lat", "lon")
+
+
+def fiscal_year_of(d: date) -> int:
+    """年度 (April–March) of a date."""
+    return d.year if d.month >= 4 else d.year - 1
+
+
+def years_before(d: date, years: int) -> date:
+    """The same calendar day `years` earlier (29 Feb → 28 Feb)."""
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:
+        return d.replace(year=d.year - years, day=28)
+
+
+def reference_frames_from_rows(
+    municipalities: Iterable[refdata.MunicipalityRow],
+    stats: Iterable[refdata.YearStatsRow],
+    prefecture_stats: Iterable[refdata.YearStatsRow] | None = None,
+) -> ReferenceFrames:
+    """ReferenceFrames from gunmane.io.refdata rows (CLI, tests, benchmark). Blank stays NaN, never 0."""
+    m_records = [{
+        "lg_code": r.lg_code, "pref_code": r.pref_code, "pref_name": r.pref_name, "name": r.name, "kind": r.kind,
+        "population": r.population, "area_km2": r.area_km2, "lat": r.office_lat, "lon": r.office_lon,
+    } for r in municipalities]
+    mun = pd.DataFrame.from_records(m_records, columns=["lg_code", *MUNICIPALITY_COLUMNS])
+    mun = mun.set_index("lg_code")
+    for col in ("population", "area_km2", "lat", "lon"):
+        mun[col] = pd.to_numeric(mun[col], errors="coerce").astype("float64")
+    rows = list(stats) + (list(prefecture_stats) if prefecture_stats is not None else [])
+    s_records = [{"lg_code": r.lg_code, "fiscal_year": r.fiscal_year,
+                  **{c: r.fields.get(c) for c in STATS_COLUMNS}} for r in rows]
+    st = pd.DataFrame.from_records(s_records, columns=["lg_code", "fiscal_year", *STATS_COLUMNS])
+    st["fiscal_year"] = st["fiscal_year"].astype("int64")
+    for col in STATS_COLUMNS:
+        st[col] = pd.to_numeric(st[col], errors="coerce").astype("float64")
+    return ReferenceFrames(municipalities=mun, stats=st)
+
+
+def empty_ledger() -> LedgerFrames:
+    """A ledger with no facilities (the columns and dtypes engine.indicators reads)."""
+    facilities = pd.DataFrame({
+        "facility": pd.Series(dtype="int64"),
+        "lg_code": pd.Series(dtype=object),
+        "sector": pd.Series(dtype=object),
+        "facility_type": pd.Series(dtype=object),
+        "built_year": pd.Series(dtype="float64"),
+        "length_m": pd.Series(dtype="float64"),
+        "area_m2": pd.Series(dtype="float64"),
+        "latest_grade": pd.Series(dtype="float64"),
+        "latest_inspected_on": pd.Series(dtype="datetime64[ns]"),
+        "is_synthetic": pd.Series(dtype=bool),
+    })
+    inspections = pd.DataFrame({
+        "facility": pd.Series(dtype="int64"),
+        "inspected_on": pd.Series(dtype="datetime64[ns]"),
+        "grade": pd.Series(dtype="int64"),
+    })
+    measures = pd.DataFrame({
+        "facility": pd.Series(dtype="int64"),
+        "fiscal_year": pd.Series(dtype="int64"),
+        "kind": pd.Series(dtype=object),
+        "status": pd.Series(dtype=object),
+    })
+    return LedgerFrames(facilities=facilities, inspections=inspections, measures=measures)
+
+
+def to_days(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Dates (datetime64 of any unit, date objects, strings) → days since 1970 as float (NaN for NaT)."""
+    arr = pd.to_datetime(pd.Series(values) if not isinstance(values, pd.Series) else values,
+                         errors="coerce").to_numpy().astype("datetime64[D]")
+    out = arr.astype("int64").astype("float64")
+    out[np.isnat(arr)] = np.nan
+    return out
+
+
+def date_to_day(d: date) -> int:
+    return int((np.datetime64(d.isoformat(), "D") - np.datetime64("1970-01-01", "D")).astype("int64"))
+
+
+def day_parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month, day of integer days since 1970 (vectorised, for fiscal years and whole years elapsed)."""
+    d = days.astype("int64").astype("datetime64[D]")
+    y = d.astype("datetime64[Y]").astype("int64") + 1970
+    mo = d.astype("datetime64[M]").astype("int64") % 12 + 1
+    dd = (d - d.astype("datetime64[M]").astype("datetime64[D]")).astype("int64") + 1
+    return y, mo, dd
+
+
+def fiscal_years_of_days(days: np.ndarray) -> np.ndarray:
+    y, mo, _ = day_parts(days)
+    return np.where(mo >= 4, y, y - 1)
+
+
+def whole_years_between(days: np.ndarray, as_of: date) -> np.ndarray:
+    """Completed years from each day to as_of (anniversary rule, so that ≥5 ⇔ day ≤ as_of − 5 years)."""
+    y, mo, dd = day_parts(days)
+    later_in_year = (mo * 100 + dd) > (as_of.month * 100 + as_of.day)
+    return as_of.year - y - later_in_year.astype("int64")

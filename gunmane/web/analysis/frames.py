@@ -1,0 +1,145 @@
+"""The database as the engine's typed frames, cached until the data changes.
+
+Reading 1,000,000 facilities into pandas takes seconds, so frames and the all-municipality table are
+kept in memory keyed by a data fingerprint (row counts and latest change of every table the
+indicators read); any import, edit or reload changes the fingerprint and the next request recomputes.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.db.models import Count, Max, Sum
+from django.utils import timezone
+
+from gunmane.engine import indicators
+from gunmane.engine.indicator_types import LedgerFrames, ReferenceFrames
+from gunmane.web.registry.models import (
+    Facility,
+    Inspection,
+    Measure,
+    Municipality,
+    MunicipalYearStats,
+)
+
+_lock = threading.Lock()
+_cache: dict[tuple[Any, ...], Any] = {}
+
+STAT_COLUMNS = ["population", "civil_engineering_expenditure", "total_expenditure", "road_length_m", "park_area_m2",
+                "bridges_inspected", "bridges_need_repair", "fiscal_capability_index", "elderly_ratio",
+                "civil_engineers"]
+
+
+def fingerprint() -> tuple[Any, ...]:
+    """Cheap summary that changes whenever indicator inputs change."""
+    f = Facility.objects.aggregate(n=Count("id"), t=Max("updated_at"), g=Sum("latest_grade"))
+    i = Inspection.objects.aggregate(n=Count("id"), m=Max("id"), g=Sum("grade"))
+    m = Measure.objects.aggregate(n=Count("id"), m=Max("id"))
+    s = MunicipalYearStats.objects.aggregate(n=Count("id"), e=Sum("civil_engineers"), c=Count("civil_engineers"))
+    statuses = tuple(Measure.objects.values_list("status").annotate(n=Count("id")).order_by("status"))
+    return (tuple(f.values()), tuple(i.values()), tuple(m.values()), tuple(s.values()), statuses)
+
+
+def _cached(key: tuple[Any, ...], build: Any) -> Any:
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    value = build()
+    with _lock:
+        # keep only the newest generation of each kind of entry
+        for old in [k for k in _cache if k[0] == key[0] and k != key]:
+            del _cache[old]
+        _cache[key] = value
+    return value
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _reference() -> ReferenceFrames:
+    munis = pd.DataFrame.from_records(
+        Municipality.objects.values_list("lg_code", "prefecture__code", "name", "kind", "population", "area_km2",
+                                         "office_lat", "office_lon"),
+        columns=["lg_code", "pref_code", "name", "kind", "population", "area_km2", "lat", "lon"],
+    ).set_index("lg_code")
+    stats = pd.DataFrame.from_records(
+        MunicipalYearStats.objects.values_list("municipality__lg_code", "fiscal_year", *STAT_COLUMNS),
+        columns=["lg_code", "fiscal_year", *STAT_COLUMNS],
+    )
+    for col in STAT_COLUMNS:
+        stats[col] = pd.to_numeric(stats[col], errors="coerce").astype(float)
+    munis["population"] = pd.to_numeric(munis["population"], errors="coerce").astype(float)
+    return ReferenceFrames(municipalities=munis, stats=stats)
+
+
+def _fetch(sql: str, params: list[Any], columns: list[str]) -> pd.DataFrame:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _ledger(lg_codes: tuple[str, ...] | None) -> LedgerFrames:
+    """All facilities (or those of the given managers) with their inspections and measures."""
+    f, m, s, t = (Facility._meta.db_table, Municipality._meta.db_table, "registry_sector", "registry_facilitytype")
+    where, params = "", []
+    if lg_codes is not None:
+        if not lg_codes:
+            return indicators.empty_ledger()
+        where = f" WHERE m.lg_code IN ({', '.join(['%s'] * len(lg_codes))})"
+        params = list(lg_codes)
+    fac = _fetch(
+        f"SELECT f.id, m.lg_code, s.code, t.code, f.built_year, f.length_m, f.area_m2, f.latest_grade, "
+        f"f.latest_inspected_on, f.is_synthetic FROM {f} f JOIN {m} m ON m.id = f.manager_id "
+        f"JOIN {s} s ON s.id = f.sector_id JOIN {t} t ON t.id = f.facility_type_id{where}",
+        params,
+        ["facility", "lg_code", "sector", "facility_type", "built_year", "length_m", "area_m2", "latest_grade",
+         "latest_inspected_on", "is_synthetic"],
+    )
+    for col in ("built_year", "length_m", "area_m2", "latest_grade"):
+        fac[col] = pd.to_numeric(fac[col], errors="coerce").astype(float)
+    fac["latest_inspected_on"] = pd.to_datetime(fac["latest_inspected_on"], errors="coerce")
+    fac["is_synthetic"] = fac["is_synthetic"].astype(bool)
+    join = f" JOIN {f} f ON f.id = x.facility_id JOIN {m} m ON m.id = f.manager_id{where}"
+    ins = _fetch(f"SELECT x.facility_id, x.inspected_on, x.grade FROM {Inspection._meta.db_table} x{join}", params,
+                 ["facility", "inspected_on", "grade"])
+    ins["inspected_on"] = pd.to_datetime(ins["inspected_on"], errors="coerce")
+    ins["grade"] = ins["grade"].astype(np.int64) if len(ins) else ins["grade"]
+    mea = _fetch(f"SELECT x.facility_id, x.fiscal_year, x.kind, x.status FROM {Measure._meta.db_table} x{join}",
+                 params, ["facility", "fiscal_year", "kind", "status"])
+    return LedgerFrames(facilities=fac, inspections=ins, measures=mea)
+
+
+def reference_frames(key: tuple[Any, ...] | None = None) -> ReferenceFrames:
+    key = key or fingerprint()
+    return _cached(("reference", *key), _reference)
+
+
+def ledger_frames(lg_codes: tuple[str, ...] | None = None, key: tuple[Any, ...] | None = None) -> LedgerFrames:
+    key = key or fingerprint()
+    if lg_codes is None:
+        return _cached(("ledger", *key), lambda: _ledger(None))
+    return _ledger(tuple(sorted(set(lg_codes))))
+
+
+def latest_fiscal_year() -> int:
+    return MunicipalYearStats.objects.aggregate(y=Max("fiscal_year"))["y"] or 2024
+
+
+def municipal_table(fiscal_year: int, as_of: date | None = None) -> pd.DataFrame:
+    """Every indicator for every municipality with peer and national percentiles (cached)."""
+    as_of = as_of or timezone.localdate()
+    key = fingerprint()
+
+    def build() -> pd.DataFrame:
+        return indicators.municipal_table(reference_frames(key), ledger_frames(None, key), fiscal_year=fiscal_year,
+                                          as_of=as_of)
+
+    return _cached(("table", fiscal_year, as_of, *key), build)

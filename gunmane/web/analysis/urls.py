@@ -1,0 +1,14 @@
+from django.urls import path
+
+from gunmane.web.analysis import views
+
+app_name = "analysis"
+urlpatterns = [
+    path("karte/", views.national, name="national"),
+    path("karte/map.json", views.map_data, name="map_data"),
+    path("karte/series.csv", views.series_csv, name="series_csv"),
+    path("karte/pref/<str:code>/", views.prefecture, name="prefecture"),
+    path("karte/group/<int:pk>/", views.group, name="group"),
+    path("karte/groups/", views.groups_index, name="groups"),
+    path("karte/<str:lg_code>/", views.municipality, name="municipality"),
+]

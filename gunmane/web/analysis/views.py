@@ -1,0 +1,261 @@
+"""見える化 pages: national, prefecture, municipality カルテ and group, with downloads.
+
+Indicators are statistics (counts and shares), which MLIT itself publishes per municipality, so every
+signed-in user sees them for every scope; the facility lists behind them stay behind the ledger
+permissions of gunmane.web.accounts.permissions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+import pandas as pd
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.http import content_disposition_header
+
+from gunmane.engine import indicators
+from gunmane.engine.indicator_types import Karte, Scope
+from gunmane.io.karte_pdf import karte_pdf
+from gunmane.io.karte_xlsx import karte_xlsx
+from gunmane.web.accounts import permissions
+from gunmane.web.analysis import frames, services
+from gunmane.web.groups.models import Group
+from gunmane.web.registry.models import Municipality, MunicipalityKind, Prefecture
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE_SIZE = 50
+DEFAULT_MAP_INDICATOR = "bridges_iii_iv_share"
+KIND_JA = dict(MunicipalityKind.choices)
+
+
+def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def _indicator_defs() -> dict[str, Any]:
+    return {d.id: d for d in indicators.INDICATORS}
+
+
+def _fiscal_year(request: HttpRequest) -> int:
+    latest = frames.latest_fiscal_year()
+    try:
+        year = int(request.GET.get("fy", latest))
+    except ValueError:
+        return latest
+    return year if 2020 <= year <= latest else latest
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _karte_response(request: HttpRequest, karte: Karte, template: str, context: dict[str, Any],
+                    filename: str) -> HttpResponse:
+    """The page, or the same カルテ as JSON / PDF / XLSX when ?format= asks for it (same numbers)."""
+    fmt = request.GET.get("format")
+    if fmt == "json":
+        return JsonResponse(karte.as_json(), json_dumps_params={"ensure_ascii": False})
+    if fmt == "pdf":
+        buf = io.BytesIO()
+        karte_pdf(karte, buf)
+        return _download(buf.getvalue(), f"{filename}.pdf", "application/pdf")
+    if fmt == "xlsx":
+        buf = io.BytesIO()
+        karte_xlsx(karte, buf)
+        return _download(buf.getvalue(), f"{filename}.xlsx", XLSX)
+    defs = _indicator_defs()
+    groups: dict[str, list[Any]] = {}
+    for value in karte.indicators:
+        d = defs.get(value.id)
+        groups.setdefault(d.group if d else "reference", []).append((value, d))
+    context.update({
+        "karte": karte, "indicator_groups": [(GROUP_LABELS[g], groups[g]) for g in GROUP_LABELS if g in groups],
+        "series_json": [s.as_json() for s in karte.series], "show_synthetic": karte.synthetic,
+        "fiscal_year": karte.fiscal_year, "filename": filename,
+    })
+    return render(request, template, context)
+
+
+GROUP_LABELS = {"stock": "施設の量", "ageing": "高齢化", "condition": "健全性", "backlog": "措置の遅れ（措置未着手）",
+                "capacity": "体制・財政", "reference": "公開統計"}
+
+
+def national(request: HttpRequest) -> HttpResponse:
+    fy = _fiscal_year(request)
+    table = frames.municipal_table(fy)
+    karte = services.build_karte(services.resolve_scope("national"), fiscal_year=fy)
+    defs = _indicator_defs()
+    indicator = request.GET.get("indicator", DEFAULT_MAP_INDICATOR)
+    if indicator not in defs:
+        indicator = DEFAULT_MAP_INDICATOR
+    rows = _filtered_table(request, table, indicator)
+    if request.GET.get("format") in ("csv", "xlsx") and request.GET.get("table"):
+        return _table_download(rows, request.GET["format"], f"全国_市区町村_{fy}年度")
+    page = Paginator(rows.reset_index().to_dict("records"), PAGE_SIZE).get_page(request.GET.get("page"))
+    prefs = _prefecture_totals(table)
+    return _karte_response(request, karte, "analysis/national.html", {
+        "page_obj": page, "indicator": defs[indicator], "indicator_choices": _choices(table),
+        "prefectures": prefs, "pref_options": Prefecture.objects.all(), "kinds": MunicipalityKind.choices[1:],
+        "selected_pref": request.GET.get("pref", ""), "selected_kind": request.GET.get("kind", ""),
+        "sort": request.GET.get("sort", ""), "map_url": "map.json",
+    }, f"全国_カルテ_{fy}年度")
+
+
+def _choices(table: pd.DataFrame) -> list[Any]:
+    return [d for d in indicators.INDICATORS if d.id in table.columns]
+
+
+def _filtered_table(request: HttpRequest, table: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    rows = table
+    if pref := request.GET.get("pref"):
+        rows = rows[rows["pref_code"] == pref]
+    if kind := request.GET.get("kind"):
+        rows = rows[rows["kind"] == kind]
+    if q := request.GET.get("q", "").strip():
+        rows = rows[rows["name"].str.contains(q, regex=False) | rows.index.str.startswith(q)]
+    sort = request.GET.get("sort", "")
+    column = sort.lstrip("-") or indicator
+    if column in rows.columns:
+        rows = rows.sort_values(column, ascending=not sort.startswith("-") if sort else False, na_position="last")
+    return rows
+
+
+def _prefecture_totals(table: pd.DataFrame) -> list[dict[str, Any]]:
+    names = dict(Prefecture.objects.values_list("code", "name"))
+    agg = table.groupby("pref_code").agg(
+        municipalities=("name", "size"), population=("population", "sum"),
+        bridges=("bridges_inspected", "sum"), iii_iv=("bridges_iii_iv", "sum"),
+        civil=("civil_expenditure", "sum"))
+    out = []
+    for code, r in agg.iterrows():
+        out.append({"code": code, "name": names.get(str(code), code), "municipalities": int(r["municipalities"]),
+                    "population": r["population"], "bridges": r["bridges"], "iii_iv": r["iii_iv"],
+                    "share": r["iii_iv"] / r["bridges"] if r["bridges"] else None,
+                    "civil_per_capita": r["civil"] / r["population"] if r["population"] else None})
+    return out
+
+
+def _table_download(rows: pd.DataFrame, fmt: str, name: str) -> HttpResponse:
+    defs = [d for d in indicators.INDICATORS if d.id in rows.columns]
+    header = ["団体コード", "団体名", "都道府県コード", "区分"] + [f"{d.label_ja}（{d.unit}）" for d in defs]
+    body = [[code, r["name"], r["pref_code"], KIND_JA.get(r["kind"], r["kind"])] + [_clean(r[d.id]) for d in defs]
+            for code, r in rows.iterrows()]
+    if fmt == "csv":
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\r\n")
+        w.writerow(header)
+        w.writerows(body)
+        w.writerow([])
+        w.writerow(["出典：" + " / ".join(sorted({d.source for d in defs}))])
+        return _download(out.getvalue().encode("utf-8-sig"), f"{name}.csv", "text/csv; charset=utf-8")
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "市区町村"
+    ws.append(header)
+    for row in body:
+        ws.append(row)
+    ws.freeze_panes = "C2"
+    src = wb.create_sheet("出典")
+    for d in defs:
+        src.append([d.id, d.label_ja, d.unit, d.definition_ja, d.source])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _download(buf.getvalue(), f"{name}.xlsx", XLSX)
+
+
+def map_data(request: HttpRequest) -> JsonResponse:
+    """Points of every municipality for one indicator (the map switches indicator without reloading)."""
+    fy = _fiscal_year(request)
+    table = frames.municipal_table(fy)
+    defs = _indicator_defs()
+    indicator = request.GET.get("indicator", DEFAULT_MAP_INDICATOR)
+    if indicator not in defs or indicator not in table.columns:
+        return JsonResponse({"error": f"指標「{indicator}」はありません。"}, status=400,
+                            json_dumps_params={"ensure_ascii": False})
+    rows = table
+    if pref := request.GET.get("pref"):
+        rows = rows[rows["pref_code"] == pref]
+    d = defs[indicator]
+    points = [{"code": code, "name": r["name"], "lat": _clean(r["lat"]), "lon": _clean(r["lon"]),
+               "value": _clean(r[indicator])} for code, r in rows.iterrows()]
+    return JsonResponse({"indicator": {"id": d.id, "label_ja": d.label_ja, "unit": d.unit, "source": d.source,
+                                       "higher_is": d.higher_is},
+                         "fiscal_year": fy, "points": points}, json_dumps_params={"ensure_ascii": False})
+
+
+def prefecture(request: HttpRequest, code: str) -> HttpResponse:
+    pref = get_object_or_404(Prefecture, code=code)
+    fy = _fiscal_year(request)
+    karte = services.build_karte(services.resolve_scope(code), fiscal_year=fy)
+    table = frames.municipal_table(fy)
+    members = table[table["pref_code"] == code].sort_values("population", ascending=False, na_position="last")
+    return _karte_response(request, karte, "analysis/prefecture.html", {
+        "pref": pref, "members": members.reset_index().to_dict("records"),
+        "indicator_choices": _choices(table), "indicator": _indicator_defs()[DEFAULT_MAP_INDICATOR],
+    }, f"{pref.name}_カルテ_{fy}年度")
+
+
+def municipality(request: HttpRequest, lg_code: str) -> HttpResponse:
+    muni = get_object_or_404(Municipality.objects.select_related("prefecture"), lg_code=lg_code)
+    if muni.kind == MunicipalityKind.PREFECTURE:
+        return prefecture(request, muni.prefecture.code)
+    fy = _fiscal_year(request)
+    karte = services.build_karte(services.resolve_scope(lg_code), fiscal_year=fy)
+    return _karte_response(request, karte, "analysis/municipality.html", {
+        "muni": muni, "can_view_ledger": permissions.can_view_ledger(request.user, muni),
+    }, f"{muni.name}_カルテ_{fy}年度")
+
+
+def group(request: HttpRequest, pk: int) -> HttpResponse:
+    grp = get_object_or_404(Group, pk=pk)
+    fy = _fiscal_year(request)
+    scope: Scope = services.resolve_scope(f"group:{grp.name}")
+    karte = services.build_karte(scope, fiscal_year=fy)
+    table = frames.municipal_table(fy)
+    members = [(m, table.loc[m.municipality.lg_code].to_dict() if m.municipality.lg_code in table.index else {})
+               for m in grp.members.select_related("municipality")]
+    compare = [d for d in indicators.INDICATORS if d.id in table.columns]
+    return _karte_response(request, karte, "analysis/group.html", {
+        "group": grp, "members": members, "compare": compare,
+    }, f"{grp.name}_カルテ_{fy}年度")
+
+
+def series_csv(request: HttpRequest) -> HttpResponse:
+    """One chart's numbers as CSV (every chart offers its table as a download)."""
+    spec, series_id = request.GET.get("scope", ""), request.GET.get("series", "")
+    try:
+        scope = services.resolve_scope(spec)
+    except services.ScopeNotFound as exc:
+        raise Http404(str(exc)) from exc
+    karte = services.build_karte(scope, fiscal_year=_fiscal_year(request))
+    series = next((s for s in karte.series if s.id == series_id), None)
+    if series is None:
+        raise Http404("その図のデータはありません。")
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow([series.x_label or "区分", *[f"{name}（{series.unit}）" for name in series.values]])
+    for i, cat in enumerate(series.categories):
+        w.writerow([cat, *[_clean(v[i]) for v in series.values.values()]])
+    w.writerow([])
+    w.writerow([f"出典：{series.source}"])
+    if karte.synthetic:
+        w.writerow(["【合成データ】架空の施設（デモ用の合成データ）を含みます。"])
+    return _download(out.getvalue().encode("utf-8-sig"), f"{scope.name}_{series.label_ja}.csv",
+                     "text/csv; charset=utf-8")
+
+
+def groups_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "analysis/groups_index.html", {"groups": Group.objects.prefetch_related(
+        "members__municipality")})

@@ -1,0 +1,132 @@
+"""見える化 pages: national, prefecture, カルテ, group; downloads; the CLI gives the same numbers."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from gunmane.cli import main
+from gunmane.web.analysis import frames
+from gunmane.web.groups.models import Group
+from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(users):  # type: ignore[no-untyped-def]
+    frames.clear_cache()
+    load_demo_ledger()
+    create_demo_group()
+    yield
+    frames.clear_cache()
+
+
+def client(username: str = "uda") -> Client:
+    c = Client()
+    c.login(username=username, password="gunmane-demo")
+    return c
+
+
+def test_login_required(refdata) -> None:  # type: ignore[no-untyped-def]
+    for url in (reverse("analysis:national"), reverse("analysis:municipality", args=["292125"]),
+                reverse("analysis:map_data"), reverse("analysis:prefecture", args=["29"])):
+        assert Client().get(url).status_code == 302
+
+
+def test_national_page_map_and_totals(demo) -> None:  # type: ignore[no-untyped-def]
+    c = client()
+    response = c.get(reverse("analysis:national"))
+    assert response.status_code == 200
+    karte = response.context["karte"]
+    assert karte.indicator("bridges_inspected").value == 505_649
+    assert karte.indicator("bridges_iii_iv").value == 32_874
+    page = response.content.decode()
+    assert "全国のインフラ現状" in page and 'id="karte-map"' in page
+    data = c.get(reverse("analysis:map_data") + "?indicator=bridges_iii_iv_share").json()
+    assert len(data["points"]) == 1741 and data["indicator"]["id"] == "bridges_iii_iv_share"
+    uda = next(p for p in data["points"] if p["code"] == "292125")
+    assert uda["value"] == pytest.approx(57 / 525 * 100, abs=0.05)
+    other = c.get(reverse("analysis:map_data") + "?indicator=civil_expenditure_per_capita").json()
+    assert other["indicator"]["id"] == "civil_expenditure_per_capita"
+    assert c.get(reverse("analysis:map_data") + "?indicator=nope").status_code == 400
+
+
+def test_national_table_filters_sorts_and_downloads(demo) -> None:  # type: ignore[no-untyped-def]
+    c = client()
+    response = c.get(reverse("analysis:national") + "?pref=29&sort=-bridges_inspected")
+    rows = list(response.context["page_obj"])
+    assert {r["pref_code"] for r in rows} == {"29"}
+    values = [r["bridges_inspected"] for r in rows if r["bridges_inspected"] == r["bridges_inspected"]]
+    assert values == sorted(values, reverse=True)
+    csv_response = c.get(reverse("analysis:national") + "?pref=29&format=csv&table=1")
+    text = csv_response.content.decode("utf-8-sig")
+    assert "宇陀市" in text and "出典" in text
+    xlsx = c.get(reverse("analysis:national") + "?format=xlsx&table=1")
+    ws = load_workbook(io.BytesIO(xlsx.content))["市区町村"]
+    assert ws.max_row == 1742
+
+
+@pytest.mark.parametrize("code", ["292125", "293857", "293865", "294535"])
+def test_demo_municipality_karte_page_json_and_cli_agree(demo, code: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    c = client()
+    page = c.get(reverse("analysis:municipality", args=[code]))
+    assert page.status_code == 200
+    assert "合成データ" in page.content.decode()
+    web = c.get(reverse("analysis:municipality", args=[code]) + "?format=json").json()
+    assert main(["karte", code, "--format", "json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert cli["indicators"] == web["indicators"]
+    ids = {i["id"] for i in web["indicators"]}
+    assert {"bridges_inspected", "facilities", "age_50plus_share", "backlog_5y"} <= ids
+    for i in web["indicators"]:
+        assert set(i) == {"id", "label_ja", "value", "unit", "n", "source", "peer_percentile", "national_percentile"}
+        assert i["source"]
+    bridges = next(i for i in web["indicators"] if i["id"] == "bridges_inspected")
+    assert bridges["peer_percentile"] is not None and 0 <= bridges["peer_percentile"] <= 100
+
+
+def test_karte_downloads(demo) -> None:  # type: ignore[no-untyped-def]
+    c = client()
+    url = reverse("analysis:municipality", args=["292125"])
+    pdf = c.get(url + "?format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    xlsx = c.get(url + "?format=xlsx")
+    wb = load_workbook(io.BytesIO(xlsx.content))
+    assert "カルテ" in wb.sheetnames
+    series = c.get(reverse("analysis:series_csv") + "?scope=292125&series=grade_distribution")
+    assert series.status_code == 200 and "出典" in series.content.decode("utf-8-sig")
+
+
+def test_prefecture_and_group_pages(demo) -> None:  # type: ignore[no-untyped-def]
+    c = client("nara")
+    pref = c.get(reverse("analysis:prefecture", args=["29"]))
+    assert pref.status_code == 200
+    assert len(pref.context["members"]) == 39
+    group = Group.objects.get(name=DEMO_GROUP)
+    response = c.get(reverse("analysis:group", args=[group.pk]))
+    assert response.status_code == 200
+    karte = response.context["karte"]
+    assert karte.indicator("bridges_inspected").value == 525 + 89 + 230 + 142
+    assert karte.indicator("facilities").value > 986
+    page = response.content.decode()
+    for name in ("宇陀市", "曽爾村", "御杖村", "東吉野村"):
+        assert name in page
+
+
+def test_cli_karte_scopes_and_errors(demo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert main(["karte", f"group:{DEMO_GROUP}", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scope"]["kind"] == "group" and len(data["scope"]["members"]) == 4
+    assert main(["karte", "29", "--format", "xlsx", "--out", str(tmp_path / "k.xlsx")]) == 0
+    assert main(["karte", "national", "--format", "pdf", "--out", str(tmp_path / "k.pdf")]) == 0
+    assert (tmp_path / "k.pdf").read_bytes().startswith(b"%PDF")
+    assert main(["karte", "group:ない群"]) == 2
+    assert "見つかりません" in capsys.readouterr().err
+    assert main(["groups", "list"]) == 0
+    assert capsys.readouterr().out.strip().splitlines() == [DEMO_GROUP]
