@@ -130,3 +130,30 @@ def test_cli_karte_scopes_and_errors(demo, capsys, tmp_path) -> None:  # type: i
     assert "見つかりません" in capsys.readouterr().err
     assert main(["groups", "list"]) == 0
     assert capsys.readouterr().out.strip().splitlines() == [DEMO_GROUP]
+
+
+def test_sector_filter_narrows_ledger_indicators(demo) -> None:  # type: ignore[no-untyped-def]
+    c = client()
+    url = reverse("analysis:municipality", args=["292125"])
+    everything = {i["id"]: i for i in c.get(url + "?format=json").json()["indicators"]}
+    parks = {i["id"]: i for i in c.get(url + "?format=json&sector=park").json()["indicators"]}
+    bridges = {i["id"]: i for i in c.get(url + "?format=json&type=bridge").json()["indicators"]}
+    assert bridges["facilities"]["value"] == 525
+    assert 0 < parks["facilities"]["value"] < everything["facilities"]["value"]
+    assert parks["bridges_inspected"] == everything["bridges_inspected"]  # reference data is not filtered
+    assert c.get(url + "?sector=nonsense").status_code == 200
+
+
+def test_cache_follows_the_data(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An import changes the figures on the next request (no stale cache)."""
+    from gunmane.web.registry.importing import LedgerImporter
+    from gunmane.web.registry.models import Municipality
+
+    c = client()
+    url = reverse("analysis:municipality", args=["293857"]) + "?format=json"
+    before = {i["id"]: i["value"] for i in c.get(url).json()["indicators"]}
+    path = tmp_path / "f.csv"
+    path.write_text("施設ID,施設名,施設種別\nNEW-1,新しい橋,橋梁\n", encoding="utf-8")
+    assert LedgerImporter("facilities", path, municipality=Municipality.objects.get(lg_code="293857")).run().created == 1
+    after = {i["id"]: i["value"] for i in c.get(url).json()["indicators"]}
+    assert after["facilities"] == before["facilities"] + 1

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Count, Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 
 from gunmane.engine import indicators
@@ -25,10 +25,11 @@ from gunmane.web.registry.models import (
     Measure,
     Municipality,
     MunicipalYearStats,
+    data_version,
 )
 
 _lock = threading.Lock()
-_cache: dict[tuple[Any, ...], Any] = {}
+_cache: dict[tuple[str, tuple[Any, ...]], tuple[tuple[Any, ...], Any]] = {}
 
 STAT_COLUMNS = ["population", "civil_engineering_expenditure", "total_expenditure", "road_length_m", "park_area_m2",
                 "bridges_inspected", "bridges_need_repair", "fiscal_capability_index", "elderly_ratio",
@@ -36,25 +37,25 @@ STAT_COLUMNS = ["population", "civil_engineering_expenditure", "total_expenditur
 
 
 def fingerprint() -> tuple[Any, ...]:
-    """Cheap summary that changes whenever indicator inputs change."""
-    f = Facility.objects.aggregate(n=Count("id"), t=Max("updated_at"), g=Sum("latest_grade"))
-    i = Inspection.objects.aggregate(n=Count("id"), m=Max("id"), g=Sum("grade"))
-    m = Measure.objects.aggregate(n=Count("id"), m=Max("id"))
-    s = MunicipalYearStats.objects.aggregate(n=Count("id"), e=Sum("civil_engineers"), c=Count("civil_engineers"))
-    statuses = tuple(Measure.objects.values_list("status").annotate(n=Count("id")).order_by("status"))
-    return (tuple(f.values()), tuple(i.values()), tuple(m.values()), tuple(s.values()), statuses)
+    """O(1) summary that changes whenever indicator inputs change: the data version (bumped by imports,
+    edits and reloads) and the newest row id of each ledger table (a safety net for any writer that
+    forgets to bump)."""
+    ids = tuple(model.objects.aggregate(m=Max("id"))["m"] for model in (Facility, Inspection, Measure,
+                                                                         MunicipalYearStats))
+    return (data_version(), *ids)
 
 
-def _cached(key: tuple[Any, ...], build: Any) -> Any:
+def cached(kind: str, generation: tuple[Any, ...], key: tuple[Any, ...], build: Any) -> Any:
+    """The value of (kind, key) for this data generation, built once; older generations are dropped."""
     with _lock:
-        if key in _cache:
-            return _cache[key]
+        entry = _cache.get((kind, key))
+        if entry is not None and entry[0] == generation:
+            return entry[1]
     value = build()
     with _lock:
-        # keep only the newest generation of each kind of entry
-        for old in [k for k in _cache if k[0] == key[0] and k != key]:
-            del _cache[old]
-        _cache[key] = value
+        for stale in [k for k, (gen, _) in _cache.items() if gen != generation]:
+            del _cache[stale]
+        _cache[(kind, key)] = (generation, value)
     return value
 
 
@@ -119,13 +120,13 @@ def _ledger(lg_codes: tuple[str, ...] | None) -> LedgerFrames:
 
 def reference_frames(key: tuple[Any, ...] | None = None) -> ReferenceFrames:
     key = key or fingerprint()
-    return _cached(("reference", *key), _reference)
+    return cached("reference", key, (), _reference)
 
 
 def ledger_frames(lg_codes: tuple[str, ...] | None = None, key: tuple[Any, ...] | None = None) -> LedgerFrames:
     key = key or fingerprint()
     if lg_codes is None:
-        return _cached(("ledger", *key), lambda: _ledger(None))
+        return cached("ledger", key, (), lambda: _ledger(None))
     return _ledger(tuple(sorted(set(lg_codes))))
 
 
@@ -133,13 +134,14 @@ def latest_fiscal_year() -> int:
     return MunicipalYearStats.objects.aggregate(y=Max("fiscal_year"))["y"] or 2024
 
 
-def municipal_table(fiscal_year: int, as_of: date | None = None) -> pd.DataFrame:
-    """Every indicator for every municipality with peer and national percentiles (cached)."""
+def municipal_table(fiscal_year: int, as_of: date | None = None, *, sector: str | None = None,
+                    facility_type: str | None = None) -> pd.DataFrame:
+    """Every indicator for every municipality with peer and national percentiles (cached per filter)."""
     as_of = as_of or timezone.localdate()
     key = fingerprint()
 
     def build() -> pd.DataFrame:
         return indicators.municipal_table(reference_frames(key), ledger_frames(None, key), fiscal_year=fiscal_year,
-                                          as_of=as_of)
+                                          as_of=as_of, sector=sector, facility_type=facility_type)
 
-    return _cached(("table", fiscal_year, as_of, *key), build)
+    return cached("table", key, (sector, facility_type, fiscal_year, as_of), build)

@@ -48,10 +48,18 @@ def resolve_scope(spec: str) -> Scope:
     return indicators.municipality_scope(ref, lg)
 
 
-def build_karte(scope: Scope, *, fiscal_year: int | None = None, as_of: date | None = None) -> Karte:
+def build_karte(scope: Scope, *, fiscal_year: int | None = None, as_of: date | None = None,
+                sector: str | None = None, facility_type: str | None = None) -> Karte:
+    """The カルテ of a scope; sector / facility_type (codes) narrow the ledger indicators."""
     fiscal_year = fiscal_year or frames.latest_fiscal_year()
     as_of = as_of or timezone.localdate()
     key = frames.fingerprint()
+    return frames.cached("karte", key, (scope, fiscal_year, as_of, sector, facility_type),
+                         lambda: _build(scope, fiscal_year, as_of, key, sector, facility_type))
+
+
+def _build(scope: Scope, fiscal_year: int, as_of: date, key: tuple[object, ...], sector: str | None,
+           facility_type: str | None) -> Karte:
     ref = frames.reference_frames(key)
     if scope.kind == ScopeKind.NATIONAL:
         ledger = frames.ledger_frames(None, key)
@@ -61,5 +69,7 @@ def build_karte(scope: Scope, *, fiscal_year: int | None = None, as_of: date | N
             codes |= set(ref.municipalities.index[(ref.municipalities["pref_code"] == scope.code)
                                                   & (ref.municipalities["kind"] == "prefecture")])
         ledger = frames.ledger_frames(tuple(codes), key)
-    table = frames.municipal_table(fiscal_year, as_of) if scope.kind == ScopeKind.MUNICIPALITY else None
-    return indicators.karte(scope, ref, ledger, fiscal_year=fiscal_year, as_of=as_of, table=table)
+    table = (frames.municipal_table(fiscal_year, as_of, sector=sector, facility_type=facility_type)
+             if scope.kind == ScopeKind.MUNICIPALITY else None)
+    return indicators.karte(scope, ref, ledger, fiscal_year=fiscal_year, as_of=as_of, table=table, sector=sector,
+                            facility_type=facility_type)

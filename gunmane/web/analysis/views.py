@@ -20,6 +20,7 @@ from django.utils.http import content_disposition_header
 
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope
+from gunmane.io import vocab
 from gunmane.io.karte_pdf import karte_pdf
 from gunmane.io.karte_xlsx import karte_xlsx
 from gunmane.web.accounts import permissions
@@ -52,6 +53,16 @@ def _fiscal_year(request: HttpRequest) -> int:
     return year if 2020 <= year <= latest else latest
 
 
+def _filters(request: HttpRequest) -> dict[str, str | None]:
+    """?sector=road&type=bridge narrow the ledger indicators (codes from the vocabulary; others ignored)."""
+    sectors = {s.code for s in vocab.sectors()}
+    types = {t.code for t in vocab.facility_types()}
+    sector = request.GET.get("sector") or None
+    facility_type = request.GET.get("type") or None
+    return {"sector": sector if sector in sectors else None,
+            "facility_type": facility_type if facility_type in types else None}
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -81,6 +92,7 @@ def _karte_response(request: HttpRequest, karte: Karte, template: str, context: 
         "karte": karte, "indicator_groups": [(GROUP_LABELS[g], groups[g]) for g in GROUP_LABELS if g in groups],
         "series_json": [s.as_json() for s in karte.series], "show_synthetic": karte.synthetic,
         "fiscal_year": karte.fiscal_year, "filename": filename,
+        "fiscal_years": list(range(frames.latest_fiscal_year(), 2019, -1)), "sectors": vocab.sectors(), "facility_types": vocab.facility_types(), "filters": _filters(request),
     })
     return render(request, template, context)
 
@@ -198,8 +210,8 @@ def map_data(request: HttpRequest) -> JsonResponse:
 def prefecture(request: HttpRequest, code: str) -> HttpResponse:
     pref = get_object_or_404(Prefecture, code=code)
     fy = _fiscal_year(request)
-    karte = services.build_karte(services.resolve_scope(code), fiscal_year=fy)
-    table = frames.municipal_table(fy)
+    karte = services.build_karte(services.resolve_scope(code), fiscal_year=fy, **_filters(request))
+    table = frames.municipal_table(fy, **_filters(request))
     members = table[table["pref_code"] == code].sort_values("population", ascending=False, na_position="last")
     return _karte_response(request, karte, "analysis/prefecture.html", {
         "pref": pref, "members": members.reset_index().to_dict("records"),
@@ -212,7 +224,7 @@ def municipality(request: HttpRequest, lg_code: str) -> HttpResponse:
     if muni.kind == MunicipalityKind.PREFECTURE:
         return prefecture(request, muni.prefecture.code)
     fy = _fiscal_year(request)
-    karte = services.build_karte(services.resolve_scope(lg_code), fiscal_year=fy)
+    karte = services.build_karte(services.resolve_scope(lg_code), fiscal_year=fy, **_filters(request))
     return _karte_response(request, karte, "analysis/municipality.html", {
         "muni": muni, "can_view_ledger": permissions.can_view_ledger(request.user, muni),
     }, f"{muni.name}_カルテ_{fy}年度")
@@ -222,8 +234,8 @@ def group(request: HttpRequest, pk: int) -> HttpResponse:
     grp = get_object_or_404(Group, pk=pk)
     fy = _fiscal_year(request)
     scope: Scope = services.resolve_scope(f"group:{grp.name}")
-    karte = services.build_karte(scope, fiscal_year=fy)
-    table = frames.municipal_table(fy)
+    karte = services.build_karte(scope, fiscal_year=fy, **_filters(request))
+    table = frames.municipal_table(fy, **_filters(request))
     members = [(m, table.loc[m.municipality.lg_code].to_dict() if m.municipality.lg_code in table.index else {})
                for m in grp.members.select_related("municipality")]
     compare = [d for d in indicators.INDICATORS if d.id in table.columns]
@@ -239,7 +251,7 @@ def series_csv(request: HttpRequest) -> HttpResponse:
         scope = services.resolve_scope(spec)
     except services.ScopeNotFound as exc:
         raise Http404(str(exc)) from exc
-    karte = services.build_karte(scope, fiscal_year=_fiscal_year(request))
+    karte = services.build_karte(scope, fiscal_year=_fiscal_year(request), **_filters(request))
     series = next((s for s in karte.series if s.id == series_id), None)
     if series is None:
         raise Http404("その図のデータはありません。")

@@ -7,3 +7,6 @@ class RegistryConfig(AppConfig):
     name = "gunmane.web.registry"
     label = "registry"
     verbose_name = "施設台帳"
+
+    def ready(self) -> None:
+        from gunmane.web.registry import signals  # noqa: F401 — connects the data-version signals

@@ -4,26 +4,22 @@ The io layer (gunmane.io.ledger_reader) parses and checks each row; this module 
 that need the database (municipality exists, the user may edit it, the facility exists), then
 creates, updates or leaves each row unchanged by its natural key. One transaction covers the whole
 file: any error (unless skip_invalid) or a dry run rolls everything back.
-
-Rows are written with plain parametrised SQL (`_TableWriter`), not the ORM's bulk_create/bulk_update:
-profiling a 100,000-row import showed model instance construction and per-value SQL compilation
-(get_db_prep_save for every cell) taking more than half the time. Existing rows are looked up per chunk
-by natural key, so memory stays flat however large the file (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
-from django.db import close_old_connections, connection, models, transaction
+from django.db import close_old_connections, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from gunmane.io.ledger_reader import Issue, LedgerReader, RowResult
@@ -38,6 +34,7 @@ from gunmane.web.registry.models import (
     Measure,
     Municipality,
     Sector,
+    bump_data_version,
 )
 
 CHUNK = 2000
@@ -145,6 +142,8 @@ class LedgerImporter:
             failed = self.report.invalid > 0 and not self.skip_invalid
             if failed or self.dry_run:
                 transaction.set_rollback(True)
+            elif self.report.created or self.report.updated:
+                bump_data_version()  # cached indicator tables recompute (bulk writes send no signals)
         if self.progress:
             self.progress(self.report.rows, self.report.rows)
         if self.report.invalid > 0 and not self.skip_invalid:

@@ -330,3 +330,32 @@ class ImportRecord(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status not in (ImportStatus.PENDING, ImportStatus.RUNNING)
+
+
+class DataVersion(models.Model):
+    """A counter bumped whenever the ledger or the statistics change.
+
+    Indicator tables over 1,000,000 facilities are cached in memory (gunmane.web.analysis.frames); this
+    row tells every process, in O(1), that its cache is stale. Bulk imports bump it explicitly (bulk
+    writes send no signals); single-object saves and deletes bump it through signals (registry.signals).
+    """
+
+    key = models.CharField(max_length=20, primary_key=True, default="ledger")
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "データの版"
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+
+def bump_data_version() -> None:
+    updated = DataVersion.objects.filter(key="ledger").update(version=models.F("version") + 1)
+    if not updated:
+        DataVersion.objects.get_or_create(key="ledger", defaults={"version": 1})
+
+
+def data_version() -> int:
+    return DataVersion.objects.filter(key="ledger").values_list("version", flat=True).first() or 0

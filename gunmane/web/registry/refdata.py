@@ -13,6 +13,7 @@ from gunmane.web.registry.models import (
     MunicipalYearStats,
     Prefecture,
     Sector,
+    bump_data_version,
 )
 
 Log = Callable[[str], None]
@@ -87,6 +88,8 @@ def load_reference_data(log: Log | None = None) -> dict[str, int]:
                 s_updates.append(s)
     MunicipalYearStats.objects.bulk_create(s_creates, batch_size=500)
     MunicipalYearStats.objects.bulk_update(s_updates, [*stat_fields, "extra", "source"], batch_size=500)
+    if creates or updates or s_creates or s_updates:
+        bump_data_version()
     counts = {"prefectures": len(prefs), "municipalities": len(rows), "year_stats": n_stats}
     if log:
         log(f"参照データを読み込みました：都道府県 {counts['prefectures']}、団体 {counts['municipalities']}、"

@@ -26,6 +26,8 @@ def format_number(value: Any, digits: int = 1, unit: str = "") -> str:
     v = float(value)
     if unit == "%":
         return f"{v:.1f}"
+    if unit == "指数":
+        return f"{v:.2f}"
     if v.is_integer() or abs(v) >= 1000:
         return intcomma(int(round(v)))
     return intcomma(f"{v:.{digits}f}")
