@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -52,7 +54,7 @@ def test_open_karte_switch_map_indicator_download_excel(page: Page, login: Calla
         page.click("#download-xlsx")
     download = info.value
     assert download.suggested_filename.endswith(".xlsx") and "宇陀市" in download.suggested_filename
-    wb = load_workbook(download.path())
+    wb = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
     sheet = wb["カルテ"]
     text = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
     assert "宇陀市" in text and "点検済み橋梁数" in text and "合成データ" in text
