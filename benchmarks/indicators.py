@@ -3,6 +3,13 @@
     python benchmarks/indicators.py            # 1,000,000 facilities + 2,000,000 inspections, 5 engine runs
     python benchmarks/indicators.py --write    # … and update the section 「見える化の指標（engine）」 of docs/benchmarks.md
     python benchmarks/indicators.py --quick    # 100,000 + 200,000, 3 runs, naive loop on 100 municipalities
+    python benchmarks/indicators.py --web --write  # the カルテ page over that nation in SQLite (section
+                                                   # 「カルテのページ（web）」; ~4 min, see benchmarks/karte_page.py)
+    python benchmarks/indicators.py --engine --web # both
+
+Web flags: --web-runs N (repeat requests per page, default 20), --first-visits N (municipalities visited once,
+default 25), --orm-sample N (municipalities in the ORM loop, default 100, 0 = all: no extrapolation),
+--no-orm, --profile (cProfile of first visits to stderr), --keep-data (keep the temporary data folder).
 
 The nation is **synthetic** (合成データ, seeded): facilities, inspections and measures are random, spread over
 the 1,741 real municipalities of the reference data in proportion to their real bridge counts (population
@@ -14,8 +21,12 @@ It measures, in the same run and pinned to one CPU core (os.sched_setaffinity, B
 2. naive: a straightforward per-municipality loop — pandas boolean filtering of the ledger for each
    municipality, then the same indicators — and checks that both give the same numbers.
 
-Other benchmarks of the 見える化 (ORM loop, page render) extend this file; keep `build_nation(seed)`,
-`bench_engine()`, `bench_naive_loop()` and `main()`.
+With --web it measures the カルテ page instead (benchmarks/karte_page.py): the nation loaded into a temporary
+SQLite database, the page through Django's test Client (cold, first visits, repeats, national) and, in the same
+run, a straightforward per-municipality ORM loop.
+
+Other benchmarks of the 見える化 extend this file; keep `build_nation(seed)`, `bench_engine()`,
+`bench_naive_loop()` and `main()`.
 """
 
 from __future__ import annotations
@@ -58,6 +69,7 @@ from gunmane.io import refdata  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## 見える化の指標（engine）"
+WEB_SECTION = "## カルテのページ（web）"
 SEED = 20251127
 FISCAL_YEAR = 2024
 AS_OF = date(2025, 3, 31)
@@ -295,12 +307,12 @@ def markdown(rows: list[Timing], *, facilities: int, inspections: int, measures:
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
+def write_section(body: str, section: str = SECTION) -> None:
     """Replace (or append) only this benchmark's section of docs/benchmarks.md; the file is re-read first."""
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# ベンチマーク\n"
-    block = f"{SECTION}\n\n{body.rstrip()}\n"
+    block = f"{section}\n\n{body.rstrip()}\n"
     lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
+    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == section), None)
     if start is None:
         new = text.rstrip("\n") + "\n\n" + block
     else:
@@ -310,7 +322,70 @@ def write_section(body: str) -> None:
         new = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     DOCS.write_text(new, encoding="utf-8")
-    log(f"wrote section 「{SECTION[3:]}」 of {DOCS.relative_to(ROOT)}")
+    log(f"wrote section 「{section[3:]}」 of {DOCS.relative_to(ROOT)}")
+
+
+def bench_web(args: argparse.Namespace, n_fac: int, n_ins: int, command: str) -> int:
+    """The カルテ page over the synthetic nation in a temporary SQLite database (benchmarks/karte_page.py)."""
+    import shutil
+
+    from benchmarks import karte_page as kp
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    data_dir = kp.temp_data_dir()
+    setup: dict[str, float] = {}
+    log(f"web: migrate and reference data in {data_dir} …")
+    kp.timed("reference", lambda: kp.setup_django(str(data_dir)), setup)
+    log(f"web: building the synthetic nation: {n_fac:,} facilities, {n_ins:,} inspections …")
+    ref, ledger = kp.timed("build", lambda: build_nation(SEED, n_fac, n_ins), setup)
+    log("web: INSERTs …")
+    t0 = time.perf_counter()
+    counts = kp.load_nation(ledger)
+    setup["insert"] = time.perf_counter() - t0
+    del ledger  # the pages read the database
+    log(f"web: setup {sum(setup.values()):.0f} s; requests …")
+
+    from django.utils import timezone
+
+    from gunmane.web.analysis import frames
+
+    codes = [str(c) for c in municipal_codes(ref)]
+    first, repeat = kp.page_codes(codes, args.first_visits, SEED)
+    pages = kp.bench_pages(first, repeat, args.web_runs, args.web_runs)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        others = [c for c in codes[::17] if c not in first and c not in repeat][:10]
+        with cProfile.Profile() as prof:
+            client = kp._client()
+            for code in others:
+                kp._get(client, f"/karte/{code}/", "インフラ現状カルテ")
+        log(f"cProfile of {len(others)} first visits (table cached):")
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+
+    orm = mismatches = None
+    as_of, fy = timezone.localdate(), frames.latest_fiscal_year()
+    if not args.no_orm:
+        sample = codes if args.orm_sample == 0 else codes[:: max(1, len(codes) // args.orm_sample)][:args.orm_sample]
+        log(f"web: ORM loop over {len(sample)} municipalities …")
+        orm, values = kp.bench_orm_loop(ref, sample, codes, as_of, fy)
+        mismatches = kp.compare_orm(frames.municipal_table(fy, as_of), values)
+        log(f"  {orm.label}: {orm.median_ms / 1000:.1f} s; mismatches: {mismatches or 'none'}")
+
+    log("web: the cold request's steps apart …")
+    pages.cold_parts = kp.cold_parts()
+    report = kp.markdown(setup_seconds=setup, counts=counts, pages=pages, orm=orm, mismatches=mismatches,
+                         municipalities=len(codes), seed=SEED, as_of=as_of, fiscal_year=fy, machine=machine(),
+                         when=time.strftime("%Y-%m-%d"), command=command, load=load)
+    print(report)
+    if args.write:
+        write_section(report, WEB_SECTION)
+    if args.keep_data:
+        log(f"kept the database in {data_dir}")
+    else:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0 if pages.met() and not mismatches else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -319,10 +394,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="engine runs (median); default 5")
     parser.add_argument("--naive-limit", type=int, help="run the naive loop on this many municipalities only")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive loop")
-    parser.add_argument("--write", action="store_true", help="update the section in docs/benchmarks.md")
+    parser.add_argument("--write", action="store_true", help="update the section(s) in docs/benchmarks.md")
+    parser.add_argument("--engine", action="store_true", help="the engine benchmark (the default without --web)")
+    parser.add_argument("--web", action="store_true", help="the カルテ page over the nation in SQLite")
+    parser.add_argument("--web-runs", type=int, default=20, help="repeat requests per page (median); default 20")
+    parser.add_argument("--first-visits", type=int, default=25, help="municipalities visited once; default 25")
+    parser.add_argument("--orm-sample", type=int, default=100,
+                        help="municipalities in the ORM loop, extrapolated to all; 0 = all; default 100")
+    parser.add_argument("--no-orm", action="store_true", help="skip the ORM loop")
+    parser.add_argument("--profile", action="store_true", help="cProfile 10 more first visits (stderr)")
+    parser.add_argument("--keep-data", action="store_true", help="keep the temporary data folder of --web")
     args = parser.parse_args(argv)
     pinned = pin_one_core()
     n_fac, n_ins = (100_000, 200_000) if args.quick else (FACILITIES, INSPECTIONS)
+    status = 0
+    if args.engine or not args.web:
+        status |= bench_engine_report(args, n_fac, n_ins, pinned)
+    if args.web:
+        command = " ".join([".venv/bin/python benchmarks/indicators.py",
+                            *(a for a in (sys.argv[1:] if argv is None else argv))])
+        status |= bench_web(args, n_fac, n_ins, command)
+    return status
+
+
+def bench_engine_report(args: argparse.Namespace, n_fac: int, n_ins: int, pinned: str) -> int:
     runs = args.runs or (3 if args.quick else 5)
     limit = args.naive_limit if args.naive_limit is not None else (100 if args.quick else None)
 

@@ -21,10 +21,12 @@ from gunmane.engine import indicators
 from gunmane.engine.indicator_types import LedgerFrames, ReferenceFrames
 from gunmane.web.registry.models import (
     Facility,
+    FacilityType,
     Inspection,
     Measure,
     Municipality,
     MunicipalYearStats,
+    Sector,
     data_version,
 )
 
@@ -88,30 +90,41 @@ def _fetch(sql: str, params: list[Any], columns: list[str]) -> pd.DataFrame:
 
 
 def _ledger(lg_codes: tuple[str, ...] | None) -> LedgerFrames:
-    """All facilities (or those of the given managers) with their inspections and measures."""
-    f, m, s, t = (Facility._meta.db_table, Municipality._meta.db_table, "registry_sector", "registry_facilitytype")
+    """All facilities (or those of the given managers) with their inspections and measures.
+
+    Read with plain SQL, ids mapped to codes in pandas and dates read as text: for 1,000,000 facilities and
+    2,000,000 inspections the joins and Django's per-value date converters cost more than the data itself
+    (benchmarks/indicators.py --web).
+    """
+    f = Facility._meta.db_table
+    managers = dict(Municipality.objects.values_list("id", "lg_code"))
+    sectors = dict(Sector.objects.values_list("id", "code"))
+    types = dict(FacilityType.objects.values_list("id", "code"))
     where, params = "", []
     if lg_codes is not None:
-        if not lg_codes:
+        ids = [i for i, code in managers.items() if code in set(lg_codes)]
+        if not ids:
             return indicators.empty_ledger()
-        where = f" WHERE m.lg_code IN ({', '.join(['%s'] * len(lg_codes))})"
-        params = list(lg_codes)
+        where = f" WHERE f.manager_id IN ({', '.join(['%s'] * len(ids))})"
+        params = ids
     fac = _fetch(
-        f"SELECT f.id, m.lg_code, s.code, t.code, f.built_year, f.length_m, f.area_m2, f.latest_grade, "
-        f"f.latest_inspected_on, f.is_synthetic FROM {f} f JOIN {m} m ON m.id = f.manager_id "
-        f"JOIN {s} s ON s.id = f.sector_id JOIN {t} t ON t.id = f.facility_type_id{where}",
+        f"SELECT f.id, f.manager_id, f.sector_id, f.facility_type_id, f.built_year, f.length_m, f.area_m2, "
+        f"f.latest_grade, CAST(f.latest_inspected_on AS TEXT), f.is_synthetic FROM {f} f{where}",
         params,
         ["facility", "lg_code", "sector", "facility_type", "built_year", "length_m", "area_m2", "latest_grade",
          "latest_inspected_on", "is_synthetic"],
     )
+    fac["lg_code"] = fac["lg_code"].map(managers)
+    fac["sector"] = fac["sector"].map(sectors)
+    fac["facility_type"] = fac["facility_type"].map(types)
     for col in ("built_year", "length_m", "area_m2", "latest_grade"):
         fac[col] = pd.to_numeric(fac[col], errors="coerce").astype(float)
-    fac["latest_inspected_on"] = pd.to_datetime(fac["latest_inspected_on"], errors="coerce")
+    fac["latest_inspected_on"] = pd.to_datetime(fac["latest_inspected_on"], errors="coerce", format="ISO8601")
     fac["is_synthetic"] = fac["is_synthetic"].astype(bool)
-    join = f" JOIN {f} f ON f.id = x.facility_id JOIN {m} m ON m.id = f.manager_id{where}"
-    ins = _fetch(f"SELECT x.facility_id, x.inspected_on, x.grade FROM {Inspection._meta.db_table} x{join}", params,
-                 ["facility", "inspected_on", "grade"])
-    ins["inspected_on"] = pd.to_datetime(ins["inspected_on"], errors="coerce")
+    join = f" JOIN {f} f ON f.id = x.facility_id{where}" if where else ""
+    ins = _fetch(f"SELECT x.facility_id, CAST(x.inspected_on AS TEXT), x.grade FROM {Inspection._meta.db_table} x"
+                 f"{join}", params, ["facility", "inspected_on", "grade"])
+    ins["inspected_on"] = pd.to_datetime(ins["inspected_on"], errors="coerce", format="ISO8601")
     ins["grade"] = ins["grade"].astype(np.int64) if len(ins) else ins["grade"]
     mea = _fetch(f"SELECT x.facility_id, x.fiscal_year, x.kind, x.status FROM {Measure._meta.db_table} x{join}",
                  params, ["facility", "fiscal_year", "kind", "status"])

@@ -112,7 +112,7 @@ def national(request: HttpRequest) -> HttpResponse:
     rows = _filtered_table(request, table, indicator)
     if request.GET.get("format") in ("csv", "xlsx") and request.GET.get("table"):
         return _table_download(rows, request.GET["format"], f"全国_市区町村_{fy}年度")
-    page = Paginator(rows.reset_index().to_dict("records"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(_RecordsPage(rows), PAGE_SIZE).get_page(request.GET.get("page"))
     prefs = _prefecture_totals(table)
     return _karte_response(request, karte, "analysis/national.html", {
         "page_obj": page, "indicator": defs[indicator], "indicator_choices": _choices(table),
@@ -120,6 +120,22 @@ def national(request: HttpRequest) -> HttpResponse:
         "selected_pref": request.GET.get("pref", ""), "selected_kind": request.GET.get("kind", ""),
         "sort": request.GET.get("sort", ""), "map_url": "map.json",
     }, f"全国_カルテ_{fy}年度")
+
+
+class _RecordsPage:
+    """A frame the Paginator can slice: only the shown 50 rows become dicts (1,741 × 129 columns would not)."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        return list(self.rows.iloc[index].reset_index().to_dict("records"))
 
 
 def _choices(table: pd.DataFrame) -> list[Any]:
