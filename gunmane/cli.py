@@ -32,11 +32,19 @@ def err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def setup_django() -> None:
+def setup_django(*, check_migrations: bool = True) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gunmane.web.settings")
     import django
 
     django.setup()
+    if check_migrations:
+        from django.db import connection
+        from django.db.migrations.executor import MigrationExecutor
+
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise UsageError(t("データベースが最新ではありません。先に gunmane init を実行してください。",
+                               "The database is not up to date: run gunmane init first."))
 
 
 class UsageError(Exception):
@@ -45,7 +53,7 @@ class UsageError(Exception):
 
 # -- init / refdata --------------------------------------------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
-    setup_django()
+    setup_django(check_migrations=False)
     from django.core.management import call_command
 
     from gunmane.web.registry.refdata import load_reference_data
@@ -225,6 +233,54 @@ def cmd_groups(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- deterioration ------------------------------------------------------------------------------------------
+def cmd_deterioration(args: argparse.Namespace) -> int:
+    """Fit the Markov hazard model from a pairs file or from the ledger's inspection histories."""
+    from gunmane.engine.deterioration import (
+        DeteriorationError,
+        StateSpace,
+        compare_pooling,
+        fit,
+        fit_pooled,
+        pairs_from_histories,
+    )
+    from gunmane.io.pairs import PairsFileError, read_pairs
+
+    labels = tuple(x.strip() for x in args.states.split(",") if x.strip())
+    states = StateSpace.grades(merge_iv=True) if args.merge_iv else StateSpace(labels)
+    covariates = tuple(c.strip() for c in (args.covariates or "").split(",") if c.strip())
+    try:
+        if args.pairs:
+            pairs = read_pairs(Path(args.pairs), states=states, covariates=covariates or None).pairs
+        else:
+            setup_django()
+            from gunmane.web.analysis import frames, services
+
+            try:
+                scope = services.resolve_scope(args.ledger)
+            except services.ScopeNotFound as exc:
+                raise UsageError(str(exc)) from exc
+            codes = tuple(scope.members) or (scope.code,)
+            ledger = frames.ledger_frames(None if scope.kind.value == "national" else codes)
+            pairs = pairs_from_histories(ledger.inspections, ledger.measures, facilities=ledger.facilities,
+                                         covariates=covariates,
+                                         member_column="lg_code" if args.pool_by else None)
+        result = fit(pairs, states=states, covariates=covariates)
+        out = result.as_json()
+        if args.pool_by:
+            out["pooling"] = {"pooled": fit_pooled(pairs, states=states).as_json(),
+                              "comparison": compare_pooling(pairs, member_column="member", states=states).as_json()}
+    except PairsFileError as exc:
+        print(json.dumps({"status": "invalid", "errors": [i.as_dict(lang()) for i in exc.issues]},
+                         ensure_ascii=False, indent=1))
+        return EXIT_INVALID
+    except DeteriorationError as exc:
+        print(json.dumps({"status": "invalid", "error": exc.as_json(lang())}, ensure_ascii=False, indent=1))
+        return EXIT_INVALID
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    return EXIT_OK
+
+
 # -- demo / serve / manage ---------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> int:
     cmd_init(args)
@@ -261,7 +317,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
-    setup_django()
+    setup_django(check_migrations=False)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["gunmane manage", *args.rest])
@@ -313,6 +369,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", metavar="FILE")
     s.add_argument("--fiscal-year", type=int, metavar="Y")
     s.set_defaults(func=cmd_karte)
+
+    s = sub.add_parser("deterioration", help=t("劣化予測（マルコフ劣化ハザードモデル）", "deterioration (Markov hazard model)"))
+    s.add_argument("action", choices=["fit"])
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--ledger", metavar="SCOPE", help=t("台帳の点検履歴から（national・都道府県・団体コード・group:名称）",
+                                                         "from the ledger's inspection histories"))
+    src.add_argument("--pairs", metavar="FILE", help=t("点検ペアの CSV から", "from a CSV of inspection pairs"))
+    s.add_argument("--states", default="I,II,III,IV")
+    s.add_argument("--merge-iv", action="store_true", help=t("Ⅳ をⅢにまとめる", "merge IV into III"))
+    s.add_argument("--covariates", metavar="a,b")
+    s.add_argument("--pool-by", choices=["municipality"])
+    s.add_argument("--format", choices=["json"], default="json")
+    s.set_defaults(func=cmd_deterioration)
 
     s = sub.add_parser("groups", help=t("群の一覧", "list groups"))
     s.add_argument("action", choices=["list"])

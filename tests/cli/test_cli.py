@@ -126,3 +126,33 @@ def test_refdata_load_is_idempotent(capsys, refdata) -> None:  # type: ignore[no
     code, counts = run_json(capsys, ["refdata", "load", "--format", "json"])
     assert code == 0 and counts == {"prefectures": 47, "municipalities": 1788, "year_stats": 8940}
     assert (Municipality.objects.count(), MunicipalYearStats.objects.count()) == before == (1788, 8940)
+
+
+def test_deterioration_fit_from_pairs_file_and_ledger(capsys, refdata, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The CLI contract of `gunmane deterioration fit` on a simulated pairs file (known hazards)."""
+    import numpy as np
+
+    from gunmane.engine.deterioration import transition_matrix
+
+    rng = np.random.default_rng(7)
+    theta = np.array([0.10, 0.05, 0.08])
+    rows = ["施設ID,前回の健全性,今回の健全性,経過年数"]
+    for k in range(4000):
+        before = int(rng.integers(1, 4))
+        z = float(rng.choice([3.0, 4.5, 5.0, 6.0]))
+        p = transition_matrix(theta, z)[before - 1]
+        after = int(rng.choice(4, p=p / p.sum())) + 1
+        rows.append(f"F{k},{['Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'][before - 1]},{after},{z}")
+    path = tmp_path / "pairs.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out = run_json(capsys, ["deterioration", "fit", "--pairs", str(path)])
+    assert code == 0
+    assert list(out)[:9] == ["states", "hazards", "std_errors", "expected_years", "one_year_matrix", "loglik", "aic",
+                             "n_pairs", "excluded"]
+    assert out["n_pairs"] == 4000
+    for label, true in zip(["I", "II", "III"], theta, strict=True):
+        assert abs(out["hazards"][label] - true) < 4 * out["std_errors"][label]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("施設ID,前回の健全性,今回の健全性,経過年数\nF1,Ⅱ,Ⅴ,5\n", encoding="utf-8")
+    code, out = run_json(capsys, ["deterioration", "fit", "--pairs", str(bad)])
+    assert code == 1 and out["errors"][0]["row"] == 2 and out["errors"][0]["value"] == "Ⅴ"

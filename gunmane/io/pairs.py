@@ -1,0 +1,210 @@
+"""Read a file of inspection pairs (点検ペア) for the deterioration model.
+
+Columns (Japanese or English headers; order free; CSV in UTF-8/CP932 or XLSX):
+
+| key | 見出し（例） | 内容 |
+| --- | --- | --- |
+| facility_id | 施設ID・施設番号 | the facility (several pairs per facility allowed) |
+| before | 前回の健全性・前回健全性 | grade at the earlier inspection: Ⅰ–Ⅳ / I–IV / 1–4 |
+| after | 今回の健全性・今回健全性 | grade at the later inspection |
+| interval_years | 経過年数・点検間隔（年） | years between the two inspections (decimals allowed) |
+| member | 団体コード・構成員 | optional: the group member, for pooled fits |
+| any other column | — | a numeric covariate (or only those named in ``covariates``) |
+
+All-or-nothing: any bad cell raises :class:`PairsFileError` listing every problem with its row
+(as Excel numbers it), column (as written in the file), value and what was expected.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairSet
+from gunmane.engine.deterioration.model import StateSpace
+from gunmane.io import values
+from gunmane.io.ledger_reader import Issue
+from gunmane.io.tabular import TableError, open_table
+
+__all__ = ["PAIR_HEADERS", "PairsFile", "PairsFileError", "read_pairs"]
+
+PAIR_HEADERS: dict[str, tuple[str, ...]] = {
+    "facility_id": ("施設ID", "施設番号", "施設コード", "橋梁ID", "橋梁番号", "管理番号", "facility_id", "facility"),
+    "before": ("前回の健全性", "前回健全性", "前回の判定区分", "前回判定区分", "前回判定", "前回", "健全性(前回)",
+               "before", "grade_before"),
+    "after": ("今回の健全性", "今回健全性", "今回の判定区分", "今回判定区分", "今回判定", "今回", "健全性(今回)",
+              "after", "grade_after"),
+    "interval_years": ("経過年数", "経過年数(年)", "点検間隔", "点検間隔(年)", "間隔(年)", "間隔年数", "interval_years",
+                       "interval", "years"),
+    "member": ("団体コード", "市区町村コード", "構成員", "構成団体", "member", "lg_code"),
+}
+LABELS_JA = {"facility_id": "施設ID", "before": "前回の健全性", "after": "今回の健全性", "interval_years": "経過年数",
+             "member": "団体コード"}
+REQUIRED = ("facility_id", "before", "after", "interval_years")
+MAX_ISSUES = 200
+
+
+def _norm(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text).strip().lower()
+    for ch in " 　\t_・":
+        t = t.replace(ch, "")
+    return t.replace("（", "(").replace("）", ")")
+
+
+_INDEX = {_norm(alias): key for key, aliases in PAIR_HEADERS.items() for alias in aliases}
+
+
+def _match(text: str) -> str | None:
+    return _INDEX.get(_norm(text))
+
+
+class PairsFileError(Exception):
+    """The pairs file cannot be used; ``issues`` say where and why (row 0 = the file itself)."""
+
+    def __init__(self, issues: Sequence[Issue], display_name: str) -> None:
+        self.issues = list(issues)
+        self.display_name = display_name
+        first = self.issues[0] if self.issues else None
+        super().__init__(self.message_ja)
+        self.code = first.code if first else "invalid_file"
+
+    @property
+    def message_ja(self) -> str:
+        lines = [f"{self.display_name}: 点検ペアのファイルに{len(self.issues)}件の誤りがあります（取り込みは行いません）。"]
+        for i in self.issues[:20]:
+            where = f"{i.row}行目・列「{i.column}」" if i.row else (f"列「{i.column}」" if i.column else "ファイル")
+            lines.append(f"- {where}" + (f"・値「{i.value}」" if i.value else "") + f": {i.message_ja}")
+        return "\n".join(lines)
+
+    @property
+    def message_en(self) -> str:
+        lines = [f"{self.display_name}: {len(self.issues)} error(s) in the pairs file (nothing imported)."]
+        lines += [f"- row {i.row}, column {i.column!r}, value {i.value!r}: {i.message_en}" for i in self.issues[:20]]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PairsFile:
+    pairs: PairSet
+    warnings: list[Issue] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # key → header as written
+
+
+def _grade(raw: Any, states: StateSpace) -> values.Parsed[int]:
+    if states.labels[:3] == ("I", "II", "III") and states.n_recorded == 4:
+        return values.parse_grade(raw)
+    return values.parse_int(raw, minimum=1, maximum=states.n_recorded)
+
+
+def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequence[str] | None = None,
+               display_name: str | None = None) -> PairsFile:
+    """Read a pairs CSV/XLSX into a PairSet (grades as 1-based ints; nothing excluded yet).
+
+    ``covariates``: None = every column that is not one of the known ones is a numeric covariate;
+    a sequence = exactly those columns (each must exist), other columns are ignored.
+    """
+    states = states or StateSpace.grades()
+    name = display_name or path.name
+    try:
+        table = open_table(path, _match, display_name=name)
+    except TableError as exc:
+        raise PairsFileError([Issue(0, "", name, exc.code, exc.message_ja, exc.message_en)], name) from exc
+    header_row = table.header_rows[-1]
+    keys = table.keys
+    issues: list[Issue] = []
+    for key in REQUIRED:
+        if key not in keys:
+            aliases = "・".join(PAIR_HEADERS[key][:3])
+            issues.append(Issue(header_row, LABELS_JA[key], "", "missing_column",
+                                f"必須の列「{LABELS_JA[key]}」が見つかりません（見出しの例: {aliases}）。",
+                                f"Required column '{key}' not found (e.g. {', '.join(PAIR_HEADERS[key][-2:])})."))
+    extra = [c for c in table.columns if c.key is None and c.text.strip()]
+    if covariates is None:
+        cov_cols = extra
+    else:
+        by_text = {_norm(c.text): c for c in extra}
+        cov_cols = []
+        for cname in covariates:
+            col = by_text.get(_norm(cname))
+            if col is None:
+                issues.append(Issue(header_row, cname, "", "missing_covariate_column",
+                                    f"共変量の列「{cname}」が見つかりません。",
+                                    f"Covariate column '{cname}' not found."))
+            else:
+                cov_cols.append(col)
+    if issues:
+        raise PairsFileError(issues, name)
+    records: dict[str, list[Any]] = {k: [] for k in [*REQUIRED, *(["member"] if "member" in keys else [])]}
+    cov_values: dict[str, list[float | None]] = {c.text.strip(): [] for c in cov_cols}
+    warnings: list[Issue] = []
+
+    def cell(row: Sequence[Any], index: int) -> Any:
+        return row[index] if index < len(row) else None
+
+    for number, row in table.rows():
+        ok = True
+        vals: dict[str, Any] = {}
+        for key in records:
+            col = keys[key]
+            raw = cell(row, col.index)
+            shown = "" if raw is None else str(raw)
+            try:
+                if key == "facility_id" or key == "member":
+                    text = values.normalize_text(raw) if raw is not None else ""
+                    if not text:
+                        raise values.InvalidValue("required", f"{LABELS_JA[key]}が空欄です。",
+                                                  f"{key} is blank.")
+                    vals[key] = text
+                    continue
+                parsed: values.Parsed[Any]
+                if key in ("before", "after"):
+                    parsed = _grade(raw, states)
+                    expected = ("健全性 Ⅰ〜Ⅳ（I〜IV、1〜4）" if states.n_recorded == 4
+                                else f"1〜{states.n_recorded}の整数")
+                else:
+                    parsed = values.parse_number(raw, minimum=0, unit_hint="年")
+                    expected = "0以上の年数（小数可）"
+                if parsed.value is None:
+                    raise values.InvalidValue("required", f"{LABELS_JA[key]}が空欄です。{expected}を入れてください。",
+                                              f"{key} is blank.")
+                if parsed.warning_code:
+                    warnings.append(Issue(number, col.text, shown, parsed.warning_code, parsed.warning_ja or "",
+                                          parsed.warning_en or ""))
+                vals[key] = parsed.value
+            except values.InvalidValue as exc:
+                ok = False
+                issues.append(Issue(number, col.text, shown, exc.code, exc.message_ja, exc.message_en))
+        for col in cov_cols:
+            raw = cell(row, col.index)
+            try:
+                cv = values.parse_number(raw)
+                vals[col.text.strip()] = cv.value
+            except values.InvalidValue as exc:
+                ok = False
+                issues.append(Issue(number, col.text, "" if raw is None else str(raw), exc.code,
+                                    f"共変量「{col.text}」は数値で入れてください（空欄は欠測）。{exc.message_ja}",
+                                    f"Covariate '{col.text}' must be numeric. {exc.message_en}"))
+        if len(issues) >= MAX_ISSUES:
+            break
+        if ok:
+            for key in records:
+                records[key].append(vals[key])
+            for cname in cov_values:
+                cov_values[cname].append(vals.get(cname))
+    if issues:
+        raise PairsFileError(issues, name)
+    frame = pd.DataFrame(records)
+    for cname, col_values in cov_values.items():
+        frame[cname] = pd.Series(col_values, dtype=float)
+    if frame.empty:
+        raise PairsFileError([Issue(0, "", name, "no_rows", "点検ペアの行が1行もありません。", "No pair rows.")], name)
+    frame["before"] = frame["before"].astype("int64")
+    frame["after"] = frame["after"].astype("int64")
+    frame["interval_years"] = frame["interval_years"].astype(float)
+    pairs = PairSet(frame, dict.fromkeys(EXCLUSION_REASONS, 0), tuple(cov_values), source=f"pairs file {name}")
+    return PairsFile(pairs, warnings, {k: c.text for k, c in keys.items()})
