@@ -41,9 +41,11 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-## make bench — benchmarks (see docs/benchmarks.md)
+## make bench — benchmarks; each writes its own section of docs/benchmarks.md (several minutes)
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/import_ledger.py
+	$(BIN)/python benchmarks/indicators.py --engine --web --write
+	$(BIN)/python benchmarks/deterioration.py --write
 
 clean:
 	rm -rf $(VENV) var

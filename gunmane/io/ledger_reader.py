@@ -3,13 +3,18 @@
 Pure reading and checking — nothing is written here. Checks that need the database (does the
 facility exist? may this user edit that municipality?) are made by the registry importer, which
 reports them in the same shape.
+
+Files of 100,000s of rows are read in chunks and checked column by column (see LedgerReader.batches);
+the result is the same as checking each row on its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,21 @@ from gunmane.io.ledger_schema import (
     normalize_header,
 )
 from gunmane.io.tabular import Table, TableError, open_table
+
+# Rows read and checked together: large enough that each column's distinct values repeat within a chunk,
+# small enough that a chunk's cells and records stay a few MB.
+CHUNK_ROWS = 2000
+# Parsers whose cell text is kept as written next to the value ("built_year_raw", "grade_raw").
+RAW_KEPT = ("year", "grade")
+# Parsers of columns whose values are nearly all different: parsed cell by cell.
+_UNIQUE_PARSERS = ("id", "lat", "lon")
+# Distinct values remembered per column across chunks (then forgotten and started again); free text
+# (names, addresses: mostly different, routes and remarks: repeated) only within a chunk.
+MEMO_LIMIT = 50_000
+_MEMO_LIMITS = {"text": 0}
+
+# A column of the file: its schema entry, its index in the row, and its cell parser.
+_ColumnParser = tuple[Column, int, Callable[[Any], "values.Parsed[Any]"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +78,44 @@ class RowResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass
+class RowBatch:
+    """Consecutive data rows of a file, as checked.
+
+    Rows with nothing to report (no error, no warning) stay as columns, one list per record key in
+    `keys`, as the reader built them: bulk consumers such as the registry importer read them without a
+    RowResult per row. The other rows are RowResults in `results`, by position; at those positions the
+    columns hold nothing meaningful. rows() gives every row's RowResult: what iterating the reader yields.
+    """
+
+    numbers: list[int]  # Excel row numbers
+    keys: tuple[str, ...]
+    columns: list[Sequence[Any]]
+    results: dict[int, RowResult]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def column(self, key: str) -> Sequence[Any] | None:
+        """The values of `key` at every position (meaningful where there is no RowResult), or None."""
+        return self.columns[self.keys.index(key)] if key in self.keys and self.columns else None
+
+    def result(self, i: int) -> RowResult:
+        """The RowResult of position i, made from the columns (once) when the row has none yet."""
+        if i not in self.results:
+            values = [column[i] for column in self.columns]
+            self.results[i] = RowResult(self.numbers[i], dict(zip(self.keys, values, strict=True)), [], [])
+        return self.results[i]
+
+    def rows(self) -> list[RowResult]:
+        results, keys = self.results, self.keys
+        if not self.columns:
+            return [results[i] for i in range(len(self.numbers))]
+        return [results[i] if i in results else RowResult(number, dict(zip(keys, values, strict=True)), [], [])
+                for i, (number, values) in enumerate(zip(self.numbers, zip(*self.columns, strict=True),
+                                                         strict=True))]
 
 
 def _shown(raw: Any) -> str:
@@ -145,47 +203,118 @@ class LedgerReader:
 
     # -- rows ------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[RowResult]:
+        """One RowResult per data row, in file order."""
+        for batch in self.batches():
+            yield from batch.rows()
+
+    def chunks(self, size: int = CHUNK_ROWS) -> Iterator[list[RowResult]]:
+        """The RowResults of the file, in file order, `size` rows at a time."""
+        for batch in self.batches(size):
+            yield batch.rows()
+
+    def batches(self, size: int = CHUNK_ROWS) -> Iterator[RowBatch]:
+        """The file `size` rows at a time (the last batch may be shorter); never the whole file at once.
+
+        Each batch is checked column by column: a column's distinct cells are parsed once and mapped
+        back (ledgers repeat the same few spellings of years, grades, types and codes), and rows with
+        nothing to report stay columns (see RowBatch). A row with an error or warning in any cell is
+        read again cell by cell (`_read_row`), so its Issues are exactly those of the row-by-row rules;
+        such rows are rare in a file that goes in.
+        """
         if self.table is None or self.file_issues:
             return
         parsers = [(col, self.column_index[col.key], self._parser(col)) for col in COLUMNS[self.kind]
                    if col.key in self.column_index]
-        key_fields = NATURAL_KEYS[self.kind]
+        layout = _Layout.of(self, parsers)
         first_seen: dict[tuple[Any, ...], int] = {}
-        for number, cells in self.table.rows():
-            result = RowResult(number, {})
-            record = result.record
-            for col, index, parse in parsers:
-                raw = cells[index] if index < len(cells) else None
-                try:
-                    parsed = parse(raw)
-                except values.InvalidValue as exc:
-                    result.errors.append(Issue(number, self.column_header[col.key], _shown(raw), exc.code,
-                                               exc.message_ja, exc.message_en))
-                    continue
-                if parsed.warning_code:
-                    result.warnings.append(Issue(number, self.column_header[col.key], _shown(raw),
-                                                 parsed.warning_code, parsed.warning_ja or "",
-                                                 parsed.warning_en or ""))
-                record[col.key] = parsed.value
-                if col.parser in ("year", "grade") and raw is not None:
-                    record[col.key + "_raw"] = values.normalize_text(raw)
-            self._complete(result)
-            if result.ok:
-                key = tuple(record.get(k) for k in key_fields)
+        text_only = self.table.file_format == "csv"  # csv cells are str: no 1 == 1.0 == True clashes
+        for chunk in self.table.chunks(size):
+            yield self._read_batch(chunk, parsers, layout, first_seen, text_only)
+
+    def _read_batch(self, chunk: list[tuple[int, Sequence[Any]]], parsers: list[_ColumnParser], layout: _Layout,
+                    first_seen: dict[tuple[Any, ...], int], text_only: bool) -> RowBatch:
+        column_of = _column_reader([cells for _, cells in chunk])
+        try:
+            columns, irregular, raw_missing = layout.parse_columns(column_of, len(chunk), text_only)
+        except TypeError:  # an unhashable cell (not produced by our readers): take every row one by one
+            columns, irregular, raw_missing = [], set(range(len(chunk))), set()
+        keys = layout.keys
+        attributes = layout.attributes(column_of, text_only)
+        if attributes is not None:
+            keys += ("attributes",)
+            columns.append(attributes)
+        batch = RowBatch([number for number, _ in chunk], keys, columns, {})
+        for i in sorted(irregular):
+            result = batch.results[i] = self._read_row(*chunk[i], parsers)
+            if attributes is not None:
+                result.record["attributes"] = attributes[i]
+        for i in sorted(raw_missing - irregular):  # a year/grade cell that is None (Excel): no "<key>_raw"
+            record = batch.result(i).record
+            for raw_key in layout.raw_keys:
+                if record[raw_key] is _ABSENT:
+                    del record[raw_key]
+        self._check_duplicates(batch, layout, first_seen)
+        return batch
+
+    def _check_duplicates(self, batch: RowBatch, layout: _Layout, first_seen: dict[tuple[Any, ...], int]) -> None:
+        """Rows (without errors) whose natural key an earlier row of the file has: an error on the later one."""
+        n = len(batch)
+        key_fields = layout.key_fields
+        if batch.columns:
+            natural_keys: list[Any] = list(zip(*(batch.columns[batch.keys.index(k)] for k in key_fields),
+                                               strict=True))
+        else:
+            natural_keys = [None] * n
+        for i, result in batch.results.items():
+            natural_keys[i] = tuple(result.record.get(k) for k in key_fields) if result.ok else None
+        if batch.results:
+            pairs = [(key, number) for key, number in zip(natural_keys, batch.numbers, strict=True) if key is not None]
+        else:
+            pairs = list(zip(natural_keys, batch.numbers, strict=True))
+        new = dict(pairs)
+        if len(new) == len(pairs) and first_seen.keys().isdisjoint(new):  # no duplicate: the usual case
+            first_seen.update(new)
+            return
+        for i, key in enumerate(natural_keys):
+            if key is not None:
                 if key in first_seen:
-                    col_name = self.column_header.get("facility_id", "施設ID")
-                    result.errors.append(Issue(
-                        number, col_name, str(record.get("facility_id", "")), "duplicate_in_file",
-                        f"{self._key_label()}が{first_seen[key]}行目と重複しています。",
-                        f"Same {self.kind.value} key as row {first_seen[key]}.",
-                    ))
+                    self._check_duplicate(batch.result(i), key, first_seen)
                 else:
-                    first_seen[key] = number
-            if self.extra_columns and self.kind == LedgerKind.FACILITIES:
-                attrs = {text: values.normalize_text(cells[i]) for i, text in self.extra_columns
-                         if i < len(cells) and not values.is_unknown(cells[i])}
-                record["attributes"] = attrs
-            yield result
+                    first_seen[key] = batch.numbers[i]
+
+    def _check_duplicate(self, result: RowResult, key: tuple[Any, ...], first_seen: dict[tuple[Any, ...], int]) -> None:
+        if key in first_seen:
+            record = result.record
+            col_name = self.column_header.get("facility_id", "施設ID")
+            result.errors.append(Issue(
+                result.row, col_name, str(record.get("facility_id", "")), "duplicate_in_file",
+                f"{self._key_label()}が{first_seen[key]}行目と重複しています。",
+                f"Same {self.kind.value} key as row {first_seen[key]}.",
+            ))
+        else:
+            first_seen[key] = result.row
+
+    def _read_row(self, number: int, cells: Sequence[Any], parsers: list[_ColumnParser]) -> RowResult:
+        """Parse and check one row cell by cell: the reference rules, used for rows with something to report."""
+        result = RowResult(number, {})
+        record = result.record
+        for col, index, parse in parsers:
+            raw = cells[index] if index < len(cells) else None
+            try:
+                parsed = parse(raw)
+            except values.InvalidValue as exc:
+                result.errors.append(Issue(number, self.column_header[col.key], _shown(raw), exc.code,
+                                           exc.message_ja, exc.message_en))
+                continue
+            if parsed.warning_code:
+                result.warnings.append(Issue(number, self.column_header[col.key], _shown(raw),
+                                             parsed.warning_code, parsed.warning_ja or "",
+                                             parsed.warning_en or ""))
+            record[col.key] = parsed.value
+            if col.parser in RAW_KEPT and raw is not None:
+                record[col.key + "_raw"] = values.normalize_text(raw)
+        self._complete(result)
+        return result
 
     def _key_label(self) -> str:
         if self.kind == LedgerKind.FACILITIES:
@@ -273,6 +402,261 @@ class LedgerReader:
         raise ValueError(col.parser)
 
 
+# Markers inside a chunk's parsed columns (never stored in a record that is yielded).
+_IRREGULAR: Any = object()  # this cell gives an error or a warning: read the row cell by cell
+_ABSENT: Any = object()  # a year/grade cell that is None (not blank text): the row has no "<key>_raw"
+_SKIP: Any = object()  # an extra column's cell that is unknown/blank: not an attribute
+_FROM_TYPE: Any = object()  # a derived "sector": the sector of the row's facility type
+_UNSEEN: Any = object()  # not in a column's memo yet
+
+
+def _cells(rows: list[Sequence[Any]], index: int) -> Sequence[Any]:
+    """Column `index` of the rows; None where a row is shorter (as the row-by-row rules read it)."""
+    try:
+        return [cells[index] for cells in rows]
+    except IndexError:
+        return [cells[index] if index < len(cells) else None for cells in rows]
+
+
+def _column_reader(rows: list[Sequence[Any]]) -> Callable[[int], Sequence[Any]]:
+    """Columns of the rows by index: transposed in one pass when the rows are equally long (CSV)."""
+    widths = set(map(len, rows))
+    if len(widths) != 1:
+        return lambda index: _cells(rows, index)
+    width = widths.pop()
+    transposed = list(zip(*rows, strict=True))
+    blank = (None,) * len(rows)
+    return lambda index: transposed[index] if index < width else blank
+
+
+def _distinct(cells: Sequence[Any], text_only: bool) -> tuple[Sequence[Any], dict[Any, Any]]:
+    """Hashable keys of the cells, and each distinct key's cell.
+
+    Non-text cells are keyed with their type: 1, 1.0 and True are equal dict keys but not the same cell.
+    """
+    keys = cells if text_only else [c if type(c) is str else (type(c), c) for c in cells]
+    return keys, dict(zip(keys, cells, strict=True))
+
+
+@dataclass
+class _Layout:
+    """How a chunk's columns become records, worked out once per file from the reader's columns.
+
+    The per-column rules of LedgerReader._complete (defaults, required values, the municipality check)
+    are applied to each distinct parsed value; a value that would give an error marks its rows irregular.
+    """
+
+    keys: tuple[str, ...]  # record keys, in the order the row-by-row rules insert them
+    raw_keys: tuple[str, ...]
+    key_fields: tuple[str, ...]
+    # Per column: the column, its cell → final value (or _IRREGULAR) function, whether it keeps the raw text.
+    parsed: list[tuple[_ColumnParser, Callable[[Any], Any], bool]]
+    # Per column: the outcomes of distinct cells and how many to keep across chunks, or None for columns
+    # whose values are nearly all different (IDs, coordinates), where looking for repeats costs more.
+    memos: list[tuple[dict[Any, Any], int] | None]
+    derived: list[Any]  # values of the keys added after the parsed ones: a constant, or _FROM_TYPE
+    sector_from_type: dict[str, str]
+    sector_column: int | None  # position of a parsed sector column among the output columns
+    type_column: int | None  # position of the parsed facility_type column
+    default_type: str | None  # the facility type of a file without that column (from its name header)
+    extras: list[tuple[int, str]]
+
+    @classmethod
+    def of(cls, reader: LedgerReader, parsers: list[_ColumnParser]) -> _Layout:
+        kind = reader.kind
+        default_lg = reader.default_lg_code
+        keys: list[str] = []
+        raw_keys: list[str] = []
+        parsed: list[tuple[_ColumnParser, Callable[[Any], Any], bool]] = []
+        sector_column = type_column = None
+        for entry in parsers:
+            col = entry[0]
+            if col.key == "sector":
+                sector_column = len(keys)
+            if col.key == "facility_type":
+                type_column = len(keys)
+            keeps_raw = col.parser in RAW_KEPT
+            parsed.append((entry, _value_of(entry, _rule(kind, col, default_lg)), keeps_raw))
+            keys.append(col.key)
+            if keeps_raw:
+                keys.append(col.key + "_raw")
+                raw_keys.append(col.key + "_raw")
+        derived: list[Any] = []
+        present = set(keys)
+
+        def add(key: str, value: Any) -> None:
+            if key not in present:
+                keys.append(key)
+                derived.append(value)
+                present.add(key)
+
+        add("lg_code", default_lg)  # absent column: the municipality imported into (else a file issue)
+        sector_from_type = {t.code: t.sector for t in vocab.facility_types()}
+        if kind == LedgerKind.FACILITIES:
+            add("facility_type", reader.default_type)  # absent column: from the name header (else a file issue)
+            add("sector", _FROM_TYPE if type_column is not None else sector_from_type.get(reader.default_type or ""))
+            add("is_synthetic", False)
+        elif kind == LedgerKind.INSPECTIONS:
+            add("kind", "定期点検")
+        elif kind == LedgerKind.MEASURES:
+            add("status", "未着手")
+        extras = reader.extra_columns if kind == LedgerKind.FACILITIES else []
+        key_fields = NATURAL_KEYS[kind]
+        memos: list[tuple[dict[Any, Any], int] | None] = [
+            None if entry[0].parser in _UNIQUE_PARSERS else ({}, _MEMO_LIMITS.get(entry[0].parser, MEMO_LIMIT))
+            for entry, _, _ in parsed]
+        return cls(tuple(keys), tuple(raw_keys), key_fields, parsed, memos, derived,
+                   sector_from_type, sector_column, type_column, reader.default_type, extras)
+
+    def parse_columns(self, column_of: Callable[[int], Sequence[Any]], n: int,
+                      text_only: bool) -> tuple[list[Sequence[Any]], set[int], set[int]]:
+        """The chunk's output columns (aligned with `keys`), the irregular rows, the rows lacking a raw key."""
+        columns: list[Sequence[Any]] = []
+        irregular: set[int] = set()
+        raw_missing: set[int] = set()
+        for ((_, index, _), value_of, keeps_raw), kept in zip(self.parsed, self.memos, strict=True):
+            cells = column_of(index)
+            if kept is None:  # values that rarely repeat: no use looking for the distinct ones
+                column = list(map(value_of, cells))
+                # (values are str, numbers, dates or None: never equal to the marker unless they are it)
+                irregular_here = _IRREGULAR in column
+            else:  # values that repeat, within (and mostly across) chunks: parse each once
+                keys, distinct = _distinct(cells, text_only)
+                memo, limit = kept
+                if len(memo) > limit:
+                    memo.clear()
+                outcome = {key: memo.get(key, _UNSEEN) for key in distinct}
+                for key, value in outcome.items():
+                    if value is _UNSEEN:
+                        outcome[key] = memo[key] = value_of(distinct[key])
+                column = list(map(outcome.__getitem__, keys))
+                irregular_here = any(v is _IRREGULAR for v in outcome.values())
+            if irregular_here:
+                irregular.update(i for i, v in enumerate(column) if v is _IRREGULAR)
+            columns.append(column)
+            if keeps_raw:
+                texts = {key: _ABSENT if raw is None else values.normalize_text(raw) for key, raw in distinct.items()}
+                if None in distinct.values():
+                    raw_missing.update(i for i, c in enumerate(cells) if c is None)
+                columns.append(list(map(texts.__getitem__, keys)))
+        if self.sector_column is not None:  # a blank sector is the facility type's
+            sectors = columns[self.sector_column]
+            if self.type_column is None:
+                default = self.sector_from_type.get(self.default_type or "")
+                columns[self.sector_column] = [default if s is None else s for s in sectors]
+            else:
+                get = self.sector_from_type.get
+                columns[self.sector_column] = [get(t) if s is None else s
+                                               for s, t in zip(sectors, columns[self.type_column], strict=True)]
+        for value in self.derived:
+            if value is _FROM_TYPE:
+                get = self.sector_from_type.get
+                columns.append([get(t) for t in columns[self.type_column or 0]])
+            else:
+                columns.append(list(repeat(value, n)))
+        return columns, irregular, raw_missing
+
+    def attributes(self, column_of: Callable[[int], Sequence[Any]], text_only: bool) -> list[dict[str, str]] | None:
+        """Each row's free attributes (the columns no schema column matched), or None if not kept."""
+        if not self.extras:
+            return None
+        texts: list[tuple[str, list[Any]]] = []
+        for index, header in self.extras:
+            cells = column_of(index)
+            keys, distinct = _distinct(cells, text_only)
+            kept = {key: _SKIP if values.is_unknown(raw) else values.normalize_text(raw)
+                    for key, raw in distinct.items()}
+            texts.append((header, list(map(kept.__getitem__, keys))))
+        if len(texts) == 1:
+            header, column = texts[0]
+            return [{} if v is _SKIP else {header: v} for v in column]
+        out: list[dict[str, str]] = []
+        for row in zip(*(column for _, column in texts), strict=True):
+            out.append({header: v for (header, _), v in zip(texts, row, strict=True) if v is not _SKIP})
+        return out
+
+
+# A coordinate written as a plain ASCII decimal (34.527712) is, by values.parse_coordinate, its float
+# when inside the bounds; the chunked path checks that directly instead of through NFKC and the 度分秒 pattern.
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def _value_of(entry: _ColumnParser, rule: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The final value of one cell for the chunked path: parsed, then `rule`; _IRREGULAR if it errs or warns.
+
+    Identifier, text and coordinate columns hold a different value in nearly every row (nothing to
+    share between rows), so their common forms are read here directly, to the same result as their
+    parsers; anything else goes through the parser.
+    """
+    col, _, parse = entry
+    max_length = col.max_length
+    blank = rule(None)  # what an empty cell becomes: None, a default, or _IRREGULAR (required)
+    if col.parser == "text":
+        def text_value(raw: Any) -> Any:
+            text = " ".join(raw.split()) if type(raw) is str else _clean_text(raw)
+            if not text:
+                return blank
+            return text if len(text) <= max_length else _IRREGULAR
+
+        return text_value
+    if col.parser == "id":
+        unknown_tokens = values.UNKNOWN_TOKENS
+
+        def id_value(raw: Any) -> Any:
+            if type(raw) is str and raw.isascii():
+                # NFKC leaves ASCII unchanged, and the "不明（…）" remark form is not ASCII.
+                text = " ".join(raw.split())
+                unknown = not text or text.casefold() in unknown_tokens
+            else:
+                text = values.normalize_text(raw)
+                unknown = not text or values.is_unknown(text)
+            if unknown:
+                return blank
+            return text if len(text) <= max_length else _IRREGULAR
+
+        return id_value
+    plain = _PLAIN_DECIMAL.fullmatch if col.parser in ("lat", "lon") else None
+    low, high = values._COORD_BOUNDS[col.parser] if plain is not None else (0.0, 0.0)
+
+    def value_of(raw: Any) -> Any:
+        if plain is not None and type(raw) is str and plain(raw):
+            x = float(raw)
+            return rule(x) if low <= x <= high else _IRREGULAR
+        try:
+            p = parse(raw)
+        except values.InvalidValue:
+            return _IRREGULAR
+        return _IRREGULAR if p.warning_code else rule(p.value)
+
+    return value_of
+
+
+def _rule(kind: LedgerKind, col: Column, default_lg: str | None) -> Callable[[Any], Any]:
+    """What LedgerReader._complete does to a parsed value of this column: a default, or _IRREGULAR (an error)."""
+    if col.key == "lg_code":
+        def lg(value: Any) -> Any:
+            if value is None:
+                return _IRREGULAR if default_lg is None else default_lg
+            return _IRREGULAR if default_lg is not None and value != default_lg else value
+        return lg
+    if col.required or (kind == LedgerKind.FACILITIES and col.key == "facility_type"):
+        return lambda value: _IRREGULAR if value is None else value
+    default: Any = None
+    if kind == LedgerKind.FACILITIES and col.key == "is_synthetic":
+        default = False
+    elif kind == LedgerKind.INSPECTIONS and col.key == "kind":
+        default = "定期点検"
+    elif kind == LedgerKind.MEASURES and col.key == "status":
+        default = "未着手"
+    if default is None:
+        return _same
+    return lambda value: default if value is None else value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 def _scaled(parsed: values.Parsed[float], factor: float) -> values.Parsed[float]:
     if parsed.value is None:
         return parsed
@@ -280,13 +664,17 @@ def _scaled(parsed: values.Parsed[float], factor: float) -> values.Parsed[float]
 
 
 def _text(raw: Any, col: Column, *, max_length: int) -> values.Parsed[str]:
+    return values.Parsed(_text_value(raw, col, max_length=max_length))
+
+
+def _text_value(raw: Any, col: Column, *, max_length: int) -> str | None:
     text = values.normalize_text(raw) if col.parser == "id" else _clean_text(raw)
     if not text or (col.parser == "id" and values.is_unknown(text)):
-        return values.Parsed(None)
+        return None
     if len(text) > max_length:
         raise values.InvalidValue("too_long", f"{max_length}文字以内で入力してください（{len(text)}文字）。",
                                   f"At most {max_length} characters ({len(text)}).")
-    return values.Parsed(text)
+    return text
 
 
 def _clean_text(raw: Any) -> str:

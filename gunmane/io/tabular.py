@@ -12,6 +12,7 @@ import csv
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +59,26 @@ class Table:
 
     def rows(self) -> Iterator[tuple[int, Sequence[Any]]]:
         """Yield (Excel row number, cell values) for every non-blank data row."""
-        for number, values in self._rows():
-            if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
-                yield number, values
+        for chunk in self.chunks():
+            yield from chunk
+
+    def chunks(self, size: int = 5000) -> Iterator[list[tuple[int, Sequence[Any]]]]:
+        """The rows of rows(), `size` at a time (the last list may be shorter): never the whole table.
+
+        Lists rather than a row per call because a generator step per row costs as much as reading it.
+        """
+        source = self._rows()
+        text_only = self.file_format == "csv"
+        while True:
+            kept: list[tuple[int, Sequence[Any]]] = []
+            while len(kept) < size and (batch := list(islice(source, size - len(kept)))):
+                if text_only:  # cells are str: a row is kept when its first cell, or else all joined, has text
+                    kept += [item for item in batch if (r := item[1]) and (r[0].strip() or "".join(r).strip())]
+                else:
+                    kept += [item for item in batch if _nonblank(item[1])]
+            if not kept:
+                return
+            yield kept
 
     @property
     def keys(self) -> dict[str, HeaderColumn]:
@@ -69,6 +87,10 @@ class Table:
             if col.key and col.key not in out:
                 out[col.key] = col
         return out
+
+
+def _nonblank(values: Sequence[Any]) -> bool:
+    return any(v is not None and (not isinstance(v, str) or v.strip()) for v in values)
 
 
 def detect_encoding(path: Path) -> str:
@@ -257,9 +279,7 @@ def _open_csv(path: Path, match: HeaderMatcher, name: str) -> Table:
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
         with path.open(encoding=encoding, newline="") as fh:
             reader = csv.reader(fh, dialect)
-            for number, row in enumerate(reader, start=1):
-                if number - 1 > header_end:
-                    yield number, row
+            yield from enumerate(islice(reader, header_end + 1, None), start=header_end + 2)
 
     return Table(path, "csv", "cp932" if encoding == "cp932" else "utf-8" if encoding == "utf-8" else
                  "utf-8-sig", None, tuple(r + 1 for r in guess.rows), guess.columns,

@@ -157,3 +157,21 @@ def test_cache_follows_the_data(demo, tmp_path) -> None:  # type: ignore[no-unty
     assert LedgerImporter("facilities", path, municipality=Municipality.objects.get(lg_code="293857")).run().created == 1
     after = {i["id"]: i["value"] for i in c.get(url).json()["indicators"]}
     assert after["facilities"] == before["facilities"] + 1
+
+
+def test_update_only_import_refreshes_the_karte(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An import that only updates rows (no new ids) still invalidates the cached figures."""
+    from gunmane.web.registry.importing import LedgerImporter
+    from gunmane.web.registry.models import Facility, Municipality
+
+    soni = Municipality.objects.get(lg_code="293857")
+    c = client()
+    url = reverse("analysis:municipality", args=["293857"]) + "?format=json"
+    before = {i["id"]: i["value"] for i in c.get(url).json()["indicators"]}
+    bridge = Facility.objects.filter(manager=soni, facility_type__code="bridge", built_year__isnull=True).first()
+    path = tmp_path / "f.csv"
+    path.write_text(f"施設ID,施設名,施設種別,建設年度\n{bridge.facility_id},{bridge.name},橋梁,1950\n", encoding="utf-8")
+    report = LedgerImporter("facilities", path, municipality=soni).run()
+    assert (report.created, report.updated) == (0, 1)
+    after = {i["id"]: i["value"] for i in c.get(url).json()["indicators"]}
+    assert after["unknown_built_year"] == before["unknown_built_year"] - 1
