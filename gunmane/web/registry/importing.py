@@ -272,7 +272,7 @@ class LedgerImporter:
     # -- facilities ------------------------------------------------------------------------------
     def _existing_facilities(self, manager_id: int,
                              facility_ids: Iterable[str]) -> dict[str, tuple[int, tuple[Any, ...]]]:
-        """The stored values of these facilities of one manager, by 施設ID (one chunk's worth)."""
+        """The stored values of these facilities of one manager, by 施設ID (one batch's worth)."""
         pks = self._facility_pks(manager_id, facility_ids)
         found: dict[str, tuple[int, tuple[Any, ...]]] = {}
         for batch in _batches(sorted(pks.values())):  # only facilities already in the ledger
@@ -367,7 +367,7 @@ class LedgerImporter:
         return self._all_pks[manager_id]
 
     def _existing_children(self, facility_pks: Iterable[int]) -> dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]]:
-        """The stored inspections (or measures) of these facilities, by natural key (one chunk's worth)."""
+        """The stored inspections (or measures) of these facilities, by natural key (one batch's worth)."""
         found: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
         for batch in _batches(sorted(set(facility_pks))):
             if self.kind == LedgerKind.INSPECTIONS:
@@ -485,7 +485,7 @@ class LedgerImporter:
 
         Until autovacuum gets round to it the planner believes a freshly filled table is as small as
         before, and an import that follows at once looks rows up by scanning the whole table instead of
-        using the index (measured: 9 s instead of 0.5 s for the lookups of 200,000 inspections).
+        using the index (measured: 9 s instead of 2 s for the facility lookups of 200,000 inspections).
         """
         if connection.vendor != "postgresql":
             return
@@ -611,92 +611,6 @@ def _in(model: type[models.Model], name: str, values: Sequence[Any]) -> RawSQL:
     qn = connection.ops.quote_name
     sql, params = _in_sql(f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(name).column)}", values)
     return RawSQL(sql, tuple(params), output_field=models.BooleanField())
-
-
-class _Accepted:
-    """The rows of a batch that passed the reader's and the municipality checks, column by column."""
-
-    def __init__(self, batch: RowBatch, positions: list[int], manager_ids: list[int]) -> None:
-        self.batch = batch
-        self.positions = positions  # positions in the batch, in file order
-        self.manager_ids = manager_ids
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def column(self, key: str) -> Sequence[Any]:
-        """The values of `key` (None where the record has no such key), one per accepted row."""
-        batch = self.batch
-        values = batch.column(key)
-        if not batch.results:  # then every row is accepted and plain
-            return values if values is not None else [None] * len(batch)
-        merged = list(values) if values is not None else [None] * len(batch)
-        for i, result in batch.results.items():
-            merged[i] = result.record.get(key)
-        return merged if len(self.positions) == len(batch) else [merged[i] for i in self.positions]
-
-    def text(self, key: str) -> list[str]:
-        """A text column as stored: blank rather than None."""
-        return [v or "" for v in self.column(key)]
-
-    def result(self, j: int) -> RowResult:
-        """The RowResult of accepted row j (made for it if it had none)."""
-        return self.batch.result(self.positions[j])
-
-
-@contextmanager
-def _bulk_session() -> Iterator[None]:
-    """Settings for the length of one import, restored after it.
-
-    The cyclic garbage collector is paused: an import allocates millions of short-lived lists, dicts
-    and tuples (freed by reference counting) and the collector kept re-scanning the chunk in hand —
-    about a third of the reading time. SQLite gets a larger page cache so that the unique and
-    secondary indexes being filled stay in memory (its default is 2 MB).
-    """
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    previous_cache = None
-    try:
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size")
-                previous_cache = cursor.fetchone()[0]
-                cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB}")
-        yield
-    finally:
-        if previous_cache is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {int(previous_cache)}")
-        if gc_was_enabled:
-            gc.enable()
-
-
-def _in_sql(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """`column IN (values)` as SQL and parameters: one array parameter on PostgreSQL, whose planner
-    takes a long IN list of separate parameters slowly."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(values)]
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
-
-
-def _in(model: type[models.Model], name: str, values: Sequence[Any]) -> RawSQL:
-    """`name IN (values)` for filter(): the ORM's own __in prepares each value in Python, which at
-    hundreds of thousands of lookups costs more than the query (values here are already ints or str)."""
-    qn = connection.ops.quote_name
-    sql, params = _in_sql(f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(name).column)}", values)
-    return RawSQL(sql, tuple(params), output_field=models.BooleanField())
-
-
-def _by_manager(good: list[tuple[RowResult, Municipality]]) -> dict[int, list[RowResult]]:
-    """The rows grouped by municipality pk (a file is nearly always one municipality's)."""
-    out: dict[int, list[RowResult]] = {}
-    last: Municipality | None = None
-    group: list[RowResult] = []
-    for result, muni in good:
-        if muni is not last:
-            last, group = muni, out.setdefault(muni.pk, [])
-        group.append(result)
-    return out
 
 
 class _TableWriter:
