@@ -18,6 +18,26 @@ from typing import IO, Any
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 KINDS = ("facilities", "inspections", "measures")
+KIND_HELP = {"facilities": "施設台帳", "inspections": "点検結果", "measures": "措置（補修・更新）"}
+
+
+def _command_modules() -> list[Any]:
+    """Sub-command modules beside this one; each has `register(sub, imports)` adding its parsers.
+
+    Kept as separate modules so that the CLI of one domain (national data, effects, LCC) lives next to
+    nothing else; they import their heavy dependencies inside the command functions.
+    """
+    import importlib
+
+    names = ("gunmane.cli_national", "gunmane.cli_effects", "gunmane.cli_lcc")
+    out = []
+    for name in names:
+        try:
+            out.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return out
 
 
 def lang() -> str:
@@ -338,15 +358,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["text", "json"], default="text")
     s.set_defaults(func=cmd_refdata)
 
-    s = sub.add_parser("import", help=t("施設・点検・措置の台帳ファイルを取り込む", "import a ledger file"))
-    s.add_argument("kind", choices=KINDS)
-    s.add_argument("file")
-    s.add_argument("--municipality", metavar="CODE", help=t("取り込み先の団体コード", "municipality code"))
-    s.add_argument("--dry-run", action="store_true", help=t("検証のみ（登録しない）", "validate only"))
-    s.add_argument("--skip-invalid", action="store_true", help=t("エラー行を除いて取り込む", "skip invalid rows"))
-    s.add_argument("--format", choices=["text", "json"], default="text")
-    s.add_argument("--progress", action="store_true", help=t("進捗バーを常に表示", "always show the progress bar"))
-    s.set_defaults(func=cmd_import)
+    s = sub.add_parser("import", help=t("台帳ファイル・全国データ（年報・xROAD）を取り込む", "import a ledger file or national data"))
+    imports = s.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind in KINDS:
+        k = imports.add_parser(kind, help=KIND_HELP[kind])
+        k.add_argument("file")
+        k.add_argument("--municipality", metavar="CODE", help=t("取り込み先の団体コード", "municipality code"))
+        k.add_argument("--dry-run", action="store_true", help=t("検証のみ（登録しない）", "validate only"))
+        k.add_argument("--skip-invalid", action="store_true", help=t("エラー行を除いて取り込む", "skip invalid rows"))
+        k.add_argument("--format", choices=["text", "json"], default="text")
+        k.add_argument("--progress", action="store_true", help=t("進捗バーを常に表示", "always show the progress bar"))
+        k.set_defaults(func=cmd_import)
+    # Commands owned by their own modules (national data, effects, life-cycle cost): each adds its parsers.
+    for module in _command_modules():
+        module.register(sub, imports)
 
     s = sub.add_parser("export", help=t("台帳を書き出す", "export a ledger"))
     s.add_argument("kind", choices=KINDS)
