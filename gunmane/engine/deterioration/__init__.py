@@ -7,6 +7,7 @@ pooling     — group fit with member effects (empirical Bayes) and cross-valida
 nbi         — the US NBI deck-rating panel mapped to grades I–IV (validation data)
 """
 
+from gunmane.engine.deterioration.bands import reach_curve_band
 from gunmane.engine.deterioration.data import (
     EXCLUSION_REASONS,
     PAIR_COLUMNS,
@@ -76,6 +77,7 @@ __all__ = [
     "pairs_from_histories",
     "prepare_pairs",
     "prob_reach_within",
+    "reach_curve_band",
     "state_distribution_curve",
     "survival_curves",
     "transition_matrix",

@@ -32,6 +32,7 @@ from gunmane.web.registry.models import (
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, tuple[Any, ...]], tuple[tuple[Any, ...], Any]] = {}
+MAX_ENTRIES = 256
 
 STAT_COLUMNS = ["population", "civil_engineering_expenditure", "total_expenditure", "road_length_m", "park_area_m2",
                 "bridges_inspected", "bridges_need_repair", "fiscal_capability_index", "elderly_ratio",
@@ -57,6 +58,9 @@ def cached(kind: str, generation: tuple[Any, ...], key: tuple[Any, ...], build: 
     with _lock:
         for stale in [k for k, (gen, _) in _cache.items() if gen != generation]:
             del _cache[stale]
+        # keys can come from user input (budgets, parameters): keep the newest MAX_ENTRIES only
+        while len(_cache) >= MAX_ENTRIES:
+            del _cache[next(iter(_cache))]
         _cache[(kind, key)] = (generation, value)
     return value
 

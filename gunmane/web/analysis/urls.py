@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gunmane.web.analysis import views
+from gunmane.web.analysis import lifecycle_views, views
 
 app_name = "analysis"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("karte/group/<int:pk>/", views.group, name="group"),
     path("karte/groups/", views.groups_index, name="groups"),
     path("karte/<str:lg_code>/", views.municipality, name="municipality"),
+    path("deterioration/<str:spec>/", lifecycle_views.deterioration, name="deterioration"),
+    path("lcc/<str:spec>/", lifecycle_views.lcc, name="lcc"),
+    path("plan/<str:spec>/", lifecycle_views.plan, name="plan"),
 ]

@@ -255,8 +255,10 @@ def group(request: HttpRequest, pk: int) -> HttpResponse:
     members = [(m, table.loc[m.municipality.lg_code].to_dict() if m.municipality.lg_code in table.index else {})
                for m in grp.members.select_related("municipality")]
     compare = [d for d in indicators.INDICATORS if d.id in table.columns]
+    shared = permissions.viewable_municipalities(request.user).filter(lg_code__in=grp.member_codes()).exists()
     return _karte_response(request, karte, "analysis/group.html", {
-        "group": grp, "members": members, "compare": compare,
+        "group": grp, "members": members, "compare": compare, "group_pk": str(grp.pk),
+        "can_view_group_ledger": shared,
     }, f"{grp.name}_カルテ_{fy}年度")
 
 

@@ -89,3 +89,59 @@ def indicator_or_none(karte: Karte, indicator_id: str) -> IndicatorValue | None:
         return karte.indicator(indicator_id)
     except KeyError:
         return None
+
+
+POOLING_LABELS = {"pooled": "群で1つの推定", "separate": "団体ごとに別々の推定", "hierarchical": "群でまとめて団体差を含む推定"}
+
+
+@register.filter
+def pooling_label(key: str) -> str:
+    return POOLING_LABELS.get(str(key), str(key))
+
+
+@register.filter
+def exclusion_label(key: str) -> str:
+    from gunmane.engine.deterioration import EXCLUSION_REASONS
+
+    return EXCLUSION_REASONS.get(str(key), str(key))
+
+
+@register.filter(name="exp")
+def exp_filter(value: Any) -> float | None:
+    try:
+        return math.exp(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+@register.filter
+def index(seq: Any, i: int) -> Any:
+    try:
+        return seq[int(i)]
+    except (IndexError, TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def grade_ja(grade: Any) -> str:
+    """1-based grade number → Ⅰ–Ⅳ."""
+    try:
+        return "ⅠⅡⅢⅣ"[int(grade) - 1]
+    except (IndexError, TypeError, ValueError):
+        return str(grade)
+
+
+@register.filter
+def oku(yen: Any) -> str:
+    """Yen as people read budgets: 12.3億円, 4,560万円, 80万円."""
+    try:
+        v = float(yen)
+    except (TypeError, ValueError):
+        return "—"
+    if not math.isfinite(v):
+        return "—"
+    if abs(v) >= 1e8:
+        return f"{v / 1e8:,.2f}億円"
+    if abs(v) >= 1e4:
+        return f"{v / 1e4:,.0f}万円"
+    return f"{v:,.0f}円"

@@ -1,0 +1,317 @@
+"""Budget-constrained repair plan (個別施設計画の対策計画): which facility to treat in which year.
+
+Candidates are the facilities whose latest inspection found them at the strategy's trigger grade or
+worse (default III: 早期措置段階, and IV).  Treating facility f in year y costs its *expected* action
+cost then — the recorded grade advanced by the hazard model, so waiting makes the expected cost grow
+as the chance of reaching IV (renewal) grows — and every year it waits adds its expected risk:
+P(III)·risk_III + P(IV)·risk_IV, scaled by a priority weight from route importance, detour length
+and age.  A facility not treated within the plan is charged its treatment in the year after the
+plan plus the risk of every plan year, so deferring is never free.
+
+The choice is a 0/1 program (HiGHS through scipy.optimize.milp):
+
+    min Σ_f Σ_y v_fy x_fy            v_fy = d_y c_fy + R_fy; y = Y stands for "not in the plan"
+    s.t. Σ_y x_fy = 1                 each facility once (possibly "not in the plan")
+         Σ_f c_fy x_fy ≤ B_y          annual budget (mode "budget")
+      or Σ_f c_fy x_fy ≤ P, Σ_y<D x_fy = 1 for IV/III within deadline D, min Y·P + Σ v x   (mode "level")
+
+The objective is the whole discounted cost + risk, so the reported relative gap is a share of it.
+
+and is compared with the unconstrained optimum (each facility its own best year) and with the common
+worst-first rule (grade, then priority, then age; spend each year's budget in that order).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from gunmane.engine.deterioration import MarkovHazardModel, transition_matrix
+from gunmane.engine.lcc.assets import prepare_assets
+from gunmane.engine.lcc.errors import LccError
+from gunmane.engine.lcc.params import STRATEGIES, LccParameters, Parameter, Strategy
+from gunmane.engine.lcc.simulate import discount_factors
+
+__all__ = ["PLAN_COLUMNS", "PlanParameters", "PlanResult", "budget_plan"]
+
+FloatArray = np.ndarray
+
+#: extra columns of the facilities frame used by the plan (besides ASSET_COLUMNS)
+PLAN_COLUMNS = ("name", "route_importance", "detour_km")
+MAX_CANDIDATES = 20_000
+
+
+@dataclass(frozen=True)
+class PlanParameters:
+    """Risk and priority parameters of the plan, each with its source."""
+
+    risk_iv_yen_per_year: Parameter
+    risk_iii_yen_per_year: Parameter
+    weight_per_detour_km: Parameter
+    weight_per_age_year_over_50: Parameter
+    deadline_years: Parameter
+    time_limit_s: float = 30.0
+    mip_rel_gap: float = 0.01
+
+    def all(self) -> tuple[Parameter, ...]:
+        return (self.risk_iv_yen_per_year, self.risk_iii_yen_per_year, self.weight_per_detour_km,
+                self.weight_per_age_year_over_50, self.deadline_years)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The plan, its budget curve, and the two comparisons."""
+
+    table: pd.DataFrame        # one row per candidate: facility, lg_code, name, grade, measure, year (NaN = not in plan), cost_yen …
+    budget: pd.DataFrame       # per fiscal year: cap, plan, unconstrained, worst_first
+    totals: pd.DataFrame       # per method: cost_yen, risk_yen, objective_yen, treated, untreated, iv_facility_years
+    mode: str
+    strategy: Strategy
+    start_year: int
+    years: int
+    solver: dict[str, Any]
+    model: MarkovHazardModel
+    params: LccParameters
+    plan_params: PlanParameters
+    excluded: dict[str, int]
+    assumptions: tuple[str, ...] = field(default=())
+
+    def as_json(self) -> dict[str, Any]:
+        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = []
+            for rec in frame.to_dict(orient="records"):
+                clean = {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}
+                fy = clean.get("fiscal_year")
+                if fy is not None:
+                    clean["fiscal_year"] = int(fy)
+                out.append(clean)
+            return out
+
+        return {
+            "start_fiscal_year": self.start_year, "years": self.years, "mode": self.mode,
+            "strategy": self.strategy.as_json(),
+            "plan": rows(self.table),
+            "budget_curve": rows(self.budget.reset_index()),
+            "comparison": rows(self.totals.reset_index()),
+            "solver": self.solver,
+            "model": self.model.as_json(),
+            "parameters": [p.as_json() for p in (*self.params.scalar_parameters(), *self.plan_params.all())],
+            "actions": [a.as_json() for a in self.params.actions],
+            "excluded": self.excluded,
+            "assumptions": list(self.assumptions),
+        }
+
+
+def _weights(df: pd.DataFrame, pp: PlanParameters) -> FloatArray:
+    importance = pd.to_numeric(df["route_importance"], errors="coerce").fillna(1.0).clip(lower=0).to_numpy()
+    detour = pd.to_numeric(df["detour_km"], errors="coerce").fillna(0.0).clip(lower=0).to_numpy()
+    age = df["age"].fillna(0.0).clip(lower=0).to_numpy()
+    return np.asarray(importance * (1.0 + pp.weight_per_detour_km.value * detour
+                                    + pp.weight_per_age_year_over_50.value * np.maximum(age - 50.0, 0.0)))
+
+
+def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccParameters, plan_params: PlanParameters,
+                *, start_year: int, years: int = 10, budget_yen: float | list[float] | None = None,
+                mode: str = "budget", strategy: Strategy = STRATEGIES[1]) -> PlanResult:
+    """A plan over ``years`` fiscal years from ``start_year`` under an annual budget (or levelled)."""
+    if mode not in ("budget", "level"):
+        raise LccError("bad_mode", f"計画の方式「{mode}」は budget（予算上限）か level（平準化）です。", "mode must be budget or level")
+    if not 1 <= years <= 30:
+        raise LccError("bad_years", f"計画期間 {years} 年は 1〜30 年で指定してください。", "years must be 1..30")
+    caps = _caps(budget_yen, years) if mode == "budget" else None
+    n_states = model.states.n
+    assets = prepare_assets(facilities, model, facility_types=params.facility_types,
+                            inspection_interval=int(params.inspection_interval_years.value))
+    df = assets.frame
+    extra = facilities.drop_duplicates("facility").set_index("facility")
+    for col in PLAN_COLUMNS:
+        df[col] = df["facility"].map(extra[col]) if col in extra.columns else np.nan
+    trigger = min(strategy.trigger, n_states) - 1
+    cand = np.flatnonzero(df["observed"].to_numpy() >= trigger)
+    excluded = dict(assets.excluded)
+    excluded["below_trigger"] = int(len(df) - cand.size)
+    if cand.size == 0:
+        raise LccError("no_candidates", f"対策の対象（健全性{['Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'][trigger]}以上と判定）の施設がありません。",
+                       "no facility at or above the trigger grade")
+    if cand.size > MAX_CANDIDATES:
+        raise LccError("too_many", f"対象施設が {cand.size:,} 件あり、一度に計画できる上限 {MAX_CANDIDATES:,} 件を超えます。"
+                       "団体または群ごとに計画してください。", "too many candidates")
+    c = df.iloc[cand].reset_index(drop=True)
+    p0 = assets.initial[cand]
+    cost_by_state = _cost_by_state(c, params, n_states)                       # (k, J)
+    pt = transition_matrix(model.theta, np.arange(years + 1, dtype=float))    # (Y+1, J, J)
+    dist = np.einsum("kj,tjs->kts", p0, pt)                                   # (k, Y+1, J)
+    cost = np.einsum("kts,ks->kt", dist, cost_by_state)                       # expected cost if acted in year t
+    w = _weights(c, plan_params)
+    risk_year = w[:, None] * (dist[:, :, n_states - 1] * plan_params.risk_iv_yen_per_year.value
+                              + (dist[:, :, n_states - 2] * plan_params.risk_iii_yen_per_year.value
+                                 if n_states >= 3 else 0.0))
+    disc = discount_factors(params.discount_rate.value, years + 1)
+    # risk carried before treatment in year y: Σ_{t<y} d_t risk_t ; never: all plan years
+    carried = np.concatenate([np.zeros((len(c), 1)), np.cumsum(risk_year[:, :years] * disc[:years], axis=1)], axis=1)
+    value = cost * disc[None, :] + carried                                    # (k, Y+1): y = Y means "after the plan"
+    gain = value[:, :years] - value[:, [years]]                               # negative = better than never
+    t0 = time.perf_counter()
+    x, solver = _solve(value, cost[:, :years], caps, mode, c, trigger, n_states, int(plan_params.deadline_years.value),
+                       plan_params)
+    solver["seconds"] = round(time.perf_counter() - t0, 3)
+    chosen = {"plan": x, "unconstrained": _unconstrained(gain), "worst_first": _worst_first(c, w, cost[:, :years], caps)}
+    table = _table(c, x, cost, cost_by_state, params, start_year, w, model)
+    budget = pd.DataFrame({"cap": caps if caps is not None else np.full(years, np.nan)},
+                          index=pd.Index(start_year + np.arange(years), name="fiscal_year"))
+    totals = []
+    for name, pick in chosen.items():
+        spend = np.array([cost[pick == y, y].sum() for y in range(years)])
+        budget[name] = spend
+        treated = pick >= 0
+        y_idx = np.where(treated, pick, years)
+        rows = np.arange(len(c))
+        iv_years = np.array([dist[i, :y_idx[i], n_states - 1].sum() for i in rows])
+        totals.append({"method": name, "cost_yen": float(spend.sum()),
+                       "discounted_cost_yen": float((cost[rows, y_idx] * disc[y_idx])[treated].sum()),
+                       "risk_yen": float(carried[rows, y_idx].sum()),
+                       "objective_yen": float(value[rows, y_idx].sum()),
+                       "treated": int(treated.sum()), "untreated": int((~treated).sum()),
+                       "iv_facility_years": float(iv_years.sum()),
+                       "peak_year_yen": float(spend.max()) if len(spend) else 0.0})
+    assumptions = (
+        f"劣化ハザード：{model.source}",
+        "施設 f を y 年度に対策する費用は、前回点検の健全性から y 年度までの劣化を見込んだ期待値（健全性ごとの対策費の確率加重）。",
+        f"未対策の施設は毎年 重み ×（P(Ⅳ)×{plan_params.risk_iv_yen_per_year.value:,.0f} 円 ＋ P(Ⅲ)×"
+        f"{plan_params.risk_iii_yen_per_year.value:,.0f} 円）のリスクを負う（{plan_params.risk_iv_yen_per_year.source}）。",
+        "重み ＝ 路線の重要度 ×（1 ＋ 迂回距離(km)×" f"{plan_params.weight_per_detour_km.value:g} ＋ 50年を超える経過年数×"
+        f"{plan_params.weight_per_age_year_over_50.value:g}）。",
+        "計画期間内に対策しない施設は、期間の翌年度に対策する費用と期間中のリスクを負うとして比較する。",
+        f"割引率 {params.discount_rate.value:.1%}（{params.discount_rate.source}）。予算は割り引かない名目額で比較。",
+        *params.notes,
+    )
+    return PlanResult(table=table, budget=budget, totals=pd.DataFrame(totals).set_index("method"), mode=mode,
+                      strategy=strategy, start_year=start_year, years=years, solver=solver, model=model, params=params,
+                      plan_params=plan_params, excluded=excluded, assumptions=assumptions)
+
+
+def _caps(budget_yen: float | list[float] | None, years: int) -> FloatArray:
+    if budget_yen is None:
+        raise LccError("no_budget", "年間の予算（円）を指定してください（平準化なら mode=level）。", "a budget is required")
+    caps = np.asarray([budget_yen] * years if np.isscalar(budget_yen) else budget_yen, dtype=float)
+    if caps.shape != (years,) or not np.all(np.isfinite(caps)) or (caps < 0).any():
+        raise LccError("bad_budget", f"予算は 0 以上の金額を {years} 年分（または1つ）指定してください。", "invalid budget")
+    return caps
+
+
+def _cost_by_state(c: pd.DataFrame, params: LccParameters, n_states: int) -> FloatArray:
+    out = np.zeros((len(c), n_states))
+    area = c["area_used"].to_numpy()
+    for ft in c["facility_type"].unique():
+        rows = (c["facility_type"] == ft).to_numpy()
+        table = params.action_table(ft)
+        for s in range(n_states):
+            # the action of the grade it is in; grades without an action (I) cost the next defined one
+            grades = [g for g in sorted(table) if g >= s + 1] or [max(table)]
+            a = table[grades[0]]
+            out[rows, s] = a.fixed_yen + a.per_m2_yen * area[rows]
+    return out
+
+
+def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: str, c: pd.DataFrame, trigger: int,
+           n_states: int, deadline: int, pp: PlanParameters) -> tuple[np.ndarray, dict[str, Any]]:
+    """x_fy for y = 0 … Y−1 and y = Y ("not in the plan"), one per facility; the objective is the whole
+    discounted cost + risk, so HiGHS' relative gap is a share of what is minimised."""
+    k, cols = value.shape
+    years = cols - 1
+    nx = k * cols
+    one_each = sparse.csr_matrix((np.ones(nx), (np.repeat(np.arange(k), cols), np.arange(nx))), shape=(k, nx))
+    idx = (np.arange(k)[:, None] * cols + np.arange(years)[None, :]).ravel()
+    spend = sparse.csr_matrix((cost.ravel(), (np.tile(np.arange(years), k), idx)), shape=(years, nx))
+    objective = value.ravel()
+    integrality = np.ones(nx)
+    lb, ub = np.zeros(nx), np.ones(nx)
+    if mode == "budget":
+        assert caps is not None
+        constraints = [LinearConstraint(one_each, 1, 1), LinearConstraint(spend, -np.inf, caps)]
+    else:
+        # levelling: one extra continuous variable P (the peak); IV and III (the must-do grades) within the deadline
+        observed = c["observed"].to_numpy()
+        must = observed >= min(trigger, n_states - 2) if n_states >= 3 else observed >= trigger
+        d = max(1, min(deadline, years))
+        due_idx = (np.arange(k)[:, None] * cols + np.arange(d)[None, :]).ravel()
+        due = sparse.csr_matrix((np.ones(k * d), (np.repeat(np.arange(k), d), due_idx)), shape=(k, nx))
+        peak = sparse.hstack([spend, -sparse.csr_matrix(np.ones((years, 1)))]).tocsr()
+        constraints = [LinearConstraint(sparse.hstack([one_each, sparse.csr_matrix((k, 1))]).tocsr(), 1, 1),
+                       LinearConstraint(sparse.hstack([due, sparse.csr_matrix((k, 1))]).tocsr(),
+                                        np.where(must, 1.0, 0.0), np.inf),
+                       LinearConstraint(peak, -np.inf, 0)]
+        objective = np.append(objective, years)
+        integrality = np.append(integrality, 0)
+        lb, ub = np.append(lb, 0.0), np.append(ub, np.inf)
+    res = milp(objective, constraints=constraints, integrality=integrality, bounds=Bounds(lb, ub),
+               options={"time_limit": pp.time_limit_s, "mip_rel_gap": pp.mip_rel_gap, "disp": False})
+    if res.x is None:
+        raise LccError("infeasible", "条件を満たす計画がありません（期限内に対策すべき施設に対して予算・期間が足りません）。"
+                       f"（HiGHS: {res.message}）", f"no feasible plan ({res.message})")
+    xs = np.rint(res.x[:nx]).reshape(k, cols)
+    chosen = xs.argmax(axis=1)
+    pick = np.where(chosen < years, chosen, -1)
+    info = {"solver": "HiGHS (scipy.optimize.milp)", "status": int(res.status), "message": str(res.message),
+            "objective": float(res.fun), "mip_gap": float(getattr(res, "mip_gap", 0.0) or 0.0),
+            "dual_bound": float(getattr(res, "mip_dual_bound", res.fun) or res.fun),
+            "variables": int(len(objective)), "candidates": int(k)}
+    return pick, info
+
+
+def _unconstrained(gain: FloatArray) -> np.ndarray:
+    best = gain.argmin(axis=1)
+    return np.where(gain[np.arange(len(gain)), best] < 0, best, -1)
+
+
+def _worst_first(c: pd.DataFrame, w: FloatArray, cost: FloatArray, caps: FloatArray | None) -> np.ndarray:
+    """The usual rule: worst grade first, then priority weight, then age; fill each year's budget in that order."""
+    k, years = cost.shape
+    order = np.lexsort((-c["age"].fillna(0).to_numpy(), -w, -c["observed"].to_numpy()))
+    pick = np.full(k, -1)
+    if caps is None:  # levelling has no cap: spread the ranked list evenly over the years
+        per_year = math.ceil(k / years)
+        for rank, i in enumerate(order):
+            pick[i] = min(rank // per_year, years - 1)
+        return pick
+    for y in range(years):
+        left = caps[y]
+        for i in order:
+            if pick[i] < 0 and cost[i, y] <= left:
+                pick[i] = y
+                left -= cost[i, y]
+    return pick
+
+
+def _table(c: pd.DataFrame, pick: np.ndarray, cost: FloatArray, cost_by_state: FloatArray, params: LccParameters,
+           start_year: int, w: FloatArray, model: MarkovHazardModel) -> pd.DataFrame:
+    labels = model.states.labels
+    measures = []
+    for _, row in c.iterrows():
+        table = params.action_table(row["facility_type"])
+        grade = int(row["observed"]) + 1
+        key = min((g for g in table if g >= grade), default=max(table))
+        measures.append(table[key].action_ja)
+    treated = pick >= 0
+    out = pd.DataFrame({
+        "facility": c["facility"].to_numpy(),
+        "lg_code": c["lg_code"].to_numpy(),
+        "name": c["name"].fillna("").astype(str).to_numpy() if "name" in c else "",
+        "facility_type": c["facility_type"].to_numpy(),
+        "grade": [labels[int(s)] for s in c["observed"]],
+        "measure": measures,
+        "fiscal_year": np.where(treated, start_year + pick, np.nan),
+        "cost_yen": np.where(treated, cost[np.arange(len(c)), np.maximum(pick, 0)], np.nan),
+        "cost_now_yen": cost[:, 0],
+        "priority_weight": w,
+        "area_m2": c["area_used"].to_numpy(),
+    })
+    return out.sort_values(["fiscal_year", "grade", "priority_weight"], ascending=[True, False, False],
+                           na_position="last").reset_index(drop=True)

@@ -1,0 +1,207 @@
+"""Deterioration, life-cycle cost and repair plan for a scope, from the database (used by CLI and web).
+
+The engine functions take typed frames; this module reads the scope's ledger, derives the frames
+(today's grade and years since inspection, deck area, route importance and detour from the facility
+attributes) and caches results by the data fingerprint and the parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.utils import timezone
+
+from gunmane.engine.deterioration import (
+    DeteriorationError,
+    FitResult,
+    StateSpace,
+    compare_pooling,
+    fit,
+    fit_pooled,
+    pairs_from_histories,
+)
+from gunmane.engine.indicator_types import LedgerFrames, Scope, ScopeKind
+from gunmane.engine.lcc import STRATEGIES, LccResult, life_cycle_cost
+from gunmane.engine.lcc.hazards import HazardChoice, complete_hazards
+from gunmane.engine.planning import PlanResult, budget_plan
+from gunmane.io.lcc_params import LccDefaults, load_lcc_parameters
+from gunmane.web.analysis import frames
+from gunmane.web.registry.models import Facility
+
+__all__ = ["ScopeLedger", "deterioration_summary", "facility_frame", "hazard_choice", "lcc_for_scope",
+           "plan_for_scope", "scope_ledger", "start_fiscal_year"]
+
+#: attribute keys (as imported from a ledger's free columns) read for the plan's priority weight
+IMPORTANCE_KEYS = ("route_importance", "路線の重要度", "重要度")
+EMERGENCY_KEYS = ("緊急輸送道路", "emergency_route")
+DETOUR_KEYS = ("detour_km", "迂回距離", "迂回距離(km)", "迂回路延長(km)")
+EMERGENCY_IMPORTANCE = 2.0  # assumption: a bridge on an emergency transport road counts double
+
+
+@dataclass(frozen=True)
+class ScopeLedger:
+    scope: Scope
+    codes: tuple[str, ...] | None
+    ledger: LedgerFrames
+    key: tuple[Any, ...]
+
+
+def start_fiscal_year(today: date | None = None) -> int:
+    """The current Japanese fiscal year (April–March)."""
+    today = today or timezone.localdate()
+    return today.year if today.month >= 4 else today.year - 1
+
+
+def scope_ledger(scope: Scope) -> ScopeLedger:
+    key = frames.fingerprint()
+    if scope.kind == ScopeKind.NATIONAL:
+        codes = None
+    else:
+        ref = frames.reference_frames(key)
+        members = set(scope.members) | ({scope.code} if scope.kind == ScopeKind.MUNICIPALITY else set())
+        if scope.kind == ScopeKind.PREFECTURE:
+            members |= set(ref.municipalities.index[(ref.municipalities["pref_code"] == scope.code)
+                                                    & (ref.municipalities["kind"] == "prefecture")])
+        codes = tuple(sorted(members))
+    return ScopeLedger(scope, codes, frames.ledger_frames(codes, key), key)
+
+
+def _pairs(sl: ScopeLedger, facility_types: tuple[str, ...] | None, member: bool = False) -> Any:
+    fac = sl.ledger.facilities
+    ins = sl.ledger.inspections
+    if facility_types is not None:
+        keep = set(fac.loc[fac["facility_type"].isin(facility_types), "facility"])
+        ins = ins[ins["facility"].isin(keep)]
+    return pairs_from_histories(ins, sl.ledger.measures, facilities=fac,
+                                member_column="lg_code" if member else None)
+
+
+def hazard_choice(sl: ScopeLedger, defaults: LccDefaults) -> HazardChoice:
+    types = defaults.params.facility_types
+    return frames.cached("hazards", sl.key, (sl.scope, types, defaults.hazards),
+                         lambda: complete_hazards(_pairs(sl, types), defaults.hazards, scope_label=sl.scope.name))
+
+
+def deterioration_summary(sl: ScopeLedger, *, merge_iv: bool, facility_type: str | None = "bridge",
+                          pool: bool = False) -> dict[str, Any]:
+    """The fit for the deterioration page: result or the identifiability error, pooled comparison for groups."""
+    def build() -> dict[str, Any]:
+        states = StateSpace.grades(merge_iv=merge_iv)
+        types = (facility_type,) if facility_type else None
+        pairs = _pairs(sl, types, member=pool)
+        out: dict[str, Any] = {"pairs": pairs, "fit": None, "error": None, "pooled": None, "comparison": None}
+        try:
+            result: FitResult = fit(pairs, states=states)
+            out["fit"] = result
+        except DeteriorationError as exc:
+            out["error"] = exc
+            return out
+        if pool:
+            try:
+                out["pooled"] = fit_pooled(pairs, states=states)
+            except DeteriorationError as exc:
+                out["pool_error"] = exc
+            try:
+                out["comparison"] = compare_pooling(pairs, member_column="member", states=states)
+            except DeteriorationError as exc:  # a fold can lack a grade's transitions
+                out["comparison_error"] = exc
+        return out
+
+    return frames.cached("deterioration", sl.key, (sl.scope, merge_iv, facility_type, pool), build)  # type: ignore[no-any-return]
+
+
+def _attribute(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for k in keys:
+        if k in attrs and attrs[k] not in (None, ""):
+            return attrs[k]
+    return None
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(str(value).replace(",", "").replace("km", "").strip())
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def facility_frame(sl: ScopeLedger, as_of: date | None = None) -> pd.DataFrame:
+    """The engine's facility frame (ASSET_COLUMNS + name, route_importance, detour_km) for the scope."""
+    as_of = as_of or timezone.localdate()
+    fac = sl.ledger.facilities
+    if fac.empty:
+        return pd.DataFrame(columns=["facility", "lg_code", "facility_type", "area_m2", "grade",
+                                     "years_since_inspection", "age", "name", "route_importance", "detour_km"])
+    info = pd.DataFrame.from_records(
+        Facility.objects.filter(id__in=fac["facility"].tolist()).values_list("id", "facility_id", "name", "route",
+                                                                              "attributes"),
+        columns=["facility", "facility_id", "name", "route", "attributes"]).set_index("facility")
+    attrs = info["attributes"].reindex(fac["facility"]).to_numpy()
+    importance, detour = [], []
+    for a in attrs:
+        a = a if isinstance(a, dict) else {}
+        imp = _number(_attribute(a, IMPORTANCE_KEYS))
+        if np.isnan(imp):
+            flag = _attribute(a, EMERGENCY_KEYS)
+            imp = EMERGENCY_IMPORTANCE if flag not in (None, "", "0", "否", "いいえ", False) else 1.0
+        importance.append(imp)
+        detour.append(_number(_attribute(a, DETOUR_KEYS)))
+    ts = pd.Timestamp(as_of)
+    names = info["name"].reindex(fac["facility"]).fillna("").to_numpy()
+    ids = info["facility_id"].reindex(fac["facility"]).fillna("").to_numpy()
+    return pd.DataFrame({
+        "facility": fac["facility"].to_numpy(),
+        "lg_code": fac["lg_code"].to_numpy(),
+        "facility_type": fac["facility_type"].to_numpy(),
+        "area_m2": fac["area_m2"].to_numpy(),
+        "grade": fac["latest_grade"].to_numpy(),
+        "years_since_inspection": ((ts - fac["latest_inspected_on"]).dt.days / 365.25).to_numpy(),
+        "age": (start_fiscal_year(as_of) - fac["built_year"]).to_numpy(),
+        "name": [f"{n}（{i}）" if i else n for n, i in zip(names, ids, strict=True)],
+        "route_importance": importance,
+        "detour_km": detour,
+    })
+
+
+def _defaults(overrides: dict[str, float | None] | None) -> LccDefaults:
+    d = load_lcc_parameters()
+    if overrides:
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        if clean:
+            d = LccDefaults(params=d.params.with_overrides(**clean), hazards=d.hazards, plan=d.plan)
+    return d
+
+
+def lcc_for_scope(scope: Scope, *, overrides: dict[str, float | None] | None = None,
+                  defaults: LccDefaults | None = None, monte_carlo: bool = True) -> tuple[LccResult, HazardChoice]:
+    d = defaults or _defaults(overrides)
+    sl = scope_ledger(scope)
+    choice = hazard_choice(sl, d)
+    start = start_fiscal_year()
+
+    def build() -> LccResult:
+        return life_cycle_cost(facility_frame(sl), choice.model, d.params, start_year=start, monte_carlo=monte_carlo)
+
+    result = frames.cached("lcc", sl.key, (scope, d.params, choice.model, start, monte_carlo), build)
+    return result, choice
+
+
+def plan_for_scope(scope: Scope, *, budget_yen: float | None, years: int = 10, mode: str = "budget",
+                   strategy: str = "early_corrective", defaults: LccDefaults | None = None,
+                   overrides: dict[str, float | None] | None = None) -> tuple[PlanResult, HazardChoice]:
+    d = defaults or _defaults(overrides)
+    sl = scope_ledger(scope)
+    choice = hazard_choice(sl, d)
+    strat = next(s for s in STRATEGIES if s.key == strategy)
+    start = start_fiscal_year()
+
+    def build() -> PlanResult:
+        return budget_plan(facility_frame(sl), choice.model, d.params, d.plan, start_year=start, years=years,
+                           budget_yen=budget_yen, mode=mode, strategy=strat)
+
+    result = frames.cached("plan", sl.key, (scope, d.params, d.plan, choice.model, start, budget_yen, years, mode,
+                                            strategy), build)
+    return result, choice

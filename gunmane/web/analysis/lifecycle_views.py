@@ -1,0 +1,304 @@
+"""劣化予測・LCC・対策計画 pages for a municipality, a prefecture or a group.
+
+Unlike the カルテ statistics these pages work on facility-level ledger data (a plan lists facilities by
+name), so each checks the ledger permission: a municipality's page needs the right to view its ledger;
+a group's page a member's (members share the group's views); a prefecture's page the prefecture's own
+staff; the national scope the administrators only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+
+from gunmane.engine.deterioration import reach_curve_band
+from gunmane.engine.indicator_types import Scope, ScopeKind
+from gunmane.engine.lcc import STRATEGIES, LccError
+from gunmane.io.amounts import parse_yen
+from gunmane.io.lcc_params import LccDefaults, load_lcc_parameters
+from gunmane.io.lcc_xlsx import METHOD_JA, lcc_xlsx, plan_xlsx
+from gunmane.web.accounts import permissions
+from gunmane.web.analysis import lifecycle, services
+from gunmane.web.groups.models import Group
+from gunmane.web.registry.models import Municipality, MunicipalityKind
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GRADES_JA = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "III+IV": "Ⅲ・Ⅳ"}
+COLORS = ["#1a7f37", "#d4a000", "#d15b00", "#8b0000"]
+PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000"]
+MAX_PLAN_ROWS = 500
+
+
+# --------------------------------------------------------------------------- scope and permission
+
+
+def _scope(request: HttpRequest, spec: str) -> tuple[Scope, str]:
+    """URL spec (団体コード, 2-digit prefecture code, group-<pk>) → scope, after the permission check."""
+    user = request.user
+    if spec.startswith("group-") and spec[6:].isdigit():
+        group = Group.objects.filter(pk=int(spec[6:])).first()
+        if group is None:
+            raise Http404("群が見つかりません。")
+        codes = set(group.member_codes())
+        viewable = set(permissions.viewable_municipalities(user).filter(lg_code__in=codes)
+                       .values_list("lg_code", flat=True))
+        if not viewable:
+            raise PermissionDenied(f"{group.name}の構成団体の台帳を閲覧する権限がありません。")
+        return services.resolve_scope(f"group:{group.name}"), spec
+    try:
+        scope = services.resolve_scope(spec)
+    except services.ScopeNotFound as exc:
+        raise Http404(str(exc)) from exc
+    if scope.kind == ScopeKind.NATIONAL:
+        if not getattr(user, "is_superuser", False):
+            raise PermissionDenied("全国の施設台帳を使う計算は管理者だけが実行できます。")
+    elif scope.kind == ScopeKind.PREFECTURE:
+        pref = Municipality.objects.filter(prefecture__code=scope.code, kind=MunicipalityKind.PREFECTURE).first()
+        if pref is None or not permissions.can_view_ledger(user, pref):
+            raise PermissionDenied(f"{scope.name}全体の施設台帳を閲覧する権限がありません（都道府県の職員のみ）。")
+    else:
+        muni = Municipality.objects.get(lg_code=scope.code)
+        permissions.require_view(user, muni)
+    return scope, spec
+
+
+def _download(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def _float(request: HttpRequest, name: str, lo: float, hi: float) -> tuple[float | None, str | None]:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None, None
+    try:
+        value = float(raw.replace(",", "").translate(str.maketrans("０１２３４５６７８９．", "0123456789.")))
+    except ValueError:
+        return None, f"「{raw}」は数値ではありません。"
+    if not lo <= value <= hi:
+        return None, f"{raw} は {lo:g}〜{hi:g} の範囲で指定してください。"
+    return value, None
+
+
+def _base_context(scope: Scope, spec: str, synthetic: bool, active: str) -> dict[str, Any]:
+    return {"scope": scope, "spec": spec, "show_synthetic": synthetic, "active": active,
+            "scope_label": scope.name}
+
+
+def _synthetic(sl: lifecycle.ScopeLedger) -> bool:
+    fac = sl.ledger.facilities
+    return bool(len(fac) and fac["is_synthetic"].any())
+
+
+def _r(x: float, digits: int = 4) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), digits)
+
+
+# --------------------------------------------------------------------------- deterioration
+
+
+def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
+    scope, spec = _scope(request, spec)
+    merge_iv = request.GET.get("merge_iv") == "1"
+    pool = scope.kind == ScopeKind.GROUP
+    sl = lifecycle.scope_ledger(scope)
+    summary = lifecycle.deterioration_summary(sl, merge_iv=merge_iv, facility_type="bridge", pool=pool)
+    ctx = _base_context(scope, spec, _synthetic(sl), "deterioration")
+    ctx.update({"merge_iv": merge_iv, "pairs": summary["pairs"], "error": summary["error"],
+                "excluded": [(k, v) for k, v in summary["pairs"].excluded.items() if v]})
+    result = summary["fit"]
+    if request.GET.get("format") == "json":
+        if result is None:
+            return JsonResponse({"status": "invalid", "error": summary["error"].as_json()}, status=200,
+                                json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(result.as_json(), json_dumps_params={"ensure_ascii": False})
+    charts: list[dict[str, Any]] = []
+    if result is not None:
+        labels = list(result.states.labels)
+        years = np.arange(0, 101, 1.0)
+        ey = result.expected_years()
+        rows = []
+        for i, lab in enumerate(labels[:-1]):
+            so = ey[(ey["kind"] == "sojourn") & (ey["grade"] == lab)].iloc[0]
+            lo, hi = result.conf_int[i]
+            rows.append({"grade": GRADES_JA.get(lab, lab), "theta": result.hazards[i], "se": result.std_errors[i],
+                         "ci": (lo, hi), "sojourn": so["years"], "sojourn_ci": (so["ci_low"], so["ci_high"])})
+        from_new = [{"grade": GRADES_JA.get(r["grade"], r["grade"]), "years": r["years"],
+                     "ci": (r["ci_low"], r["ci_high"])} for r in ey[ey["kind"] == "from_new"].to_dict("records")]
+        datasets = []
+        for target in range(1, len(labels)):
+            c, lo_b, hi_b = reach_curve_band(result, years, target)
+            color = COLORS[min(target, len(COLORS) - 1)]
+            name = f"{GRADES_JA.get(labels[target], labels[target])}以上になっている確率"
+            datasets += [
+                {"label": f"{name}（95%下限）", "data": [_r(v) for v in lo_b], "color": color, "band": True},
+                {"label": f"{name}（95%上限）", "data": [_r(v) for v in hi_b], "color": color, "band": True,
+                 "fill": "-1"},
+                {"label": name, "data": [_r(v) for v in c], "color": color},
+            ]
+        charts.append({"id": "reach", "type": "line", "labels": [int(y) for y in years], "datasets": datasets,
+                       "y_title": "確率", "x_title": "新設からの年数", "y_max": 1})
+        # where the scope's bridges are heading (no repairs), from today's distribution
+        fac = lifecycle.facility_frame(sl)
+        bridges = fac[fac["facility_type"] == "bridge"]
+        forecast = None
+        if len(bridges):
+            from gunmane.engine.lcc import prepare_assets
+
+            assets = prepare_assets(bridges, result.model, facility_types=("bridge",), inspection_interval=5)
+            counts = result.model.forecast(assets.initial.sum(axis=0), 30)
+            forecast = counts
+            charts.append({"id": "forecast", "type": "bar", "stacked": True,
+                           "labels": [str(lifecycle.start_fiscal_year() + int(t)) for t in counts.index],
+                           "datasets": [{"label": GRADES_JA.get(lab, lab), "data": [_r(v, 1) for v in counts[lab]],
+                                         "color": COLORS[min(i, 3)]} for i, lab in enumerate(labels)],
+                           "y_title": "橋梁数（期待値）", "x_title": "年度"})
+        ctx.update({"fit": result, "rows": rows, "from_new": from_new, "forecast": forecast,
+                    "forecast_rows": [] if forecast is None else [
+                        (lifecycle.start_fiscal_year() + int(t), [forecast.loc[t, lab] for lab in labels])
+                        for t in forecast.index[::5]],
+                    "labels_ja": [GRADES_JA.get(lab, lab) for lab in labels],
+                    "one_year": result.one_year_matrix().tolist(),
+                    "pooled": summary.get("pooled"), "comparison": summary.get("comparison"),
+                    "pool_error": summary.get("pool_error"), "comparison_error": summary.get("comparison_error")})
+        if summary.get("pooled") is not None:
+            names = dict(Municipality.objects.filter(lg_code__in=[m.member for m in summary["pooled"].members])
+                         .values_list("lg_code", "name"))
+            ctx["members"] = [(names.get(m.member, m.member), m) for m in summary["pooled"].members]
+    ctx["charts"] = charts
+    return render(request, "analysis/deterioration.html", ctx)
+
+
+# --------------------------------------------------------------------------- LCC
+
+
+def _defaults_from_request(request: HttpRequest) -> tuple[LccDefaults, dict[str, str]]:
+    d = load_lcc_parameters()
+    errors: dict[str, str] = {}
+    rate, e1 = _float(request, "discount_rate", 0.0, 0.2)
+    horizon, e2 = _float(request, "horizon", 10, 150)
+    if e1:
+        errors["discount_rate"] = e1
+    if e2:
+        errors["horizon"] = e2
+    overrides = {"discount_rate": rate, "horizon_years": None if horizon is None else float(int(horizon))}
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    if clean:
+        d = LccDefaults(params=d.params.with_overrides(**clean), hazards=d.hazards, plan=d.plan)
+    return d, errors
+
+
+def lcc(request: HttpRequest, spec: str) -> HttpResponse:
+    scope, spec = _scope(request, spec)
+    d, errors = _defaults_from_request(request)
+    sl = lifecycle.scope_ledger(scope)
+    ctx = _base_context(scope, spec, _synthetic(sl), "lcc")
+    ctx.update({"errors": errors, "params": d.params, "discount_rate": d.params.discount_rate.value,
+                "horizon": int(d.params.horizon_years.value)})
+    try:
+        result, choice = lifecycle.lcc_for_scope(scope, defaults=d)
+    except LccError as exc:
+        ctx["error"] = exc
+        return render(request, "analysis/lcc.html", ctx)
+    fmt = request.GET.get("format")
+    if fmt == "xlsx":
+        return _download(lcc_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_LCC比較.xlsx")
+    if fmt == "json":
+        return JsonResponse({"scope": scope.name, "hazard_path": choice.path, **result.as_json()},
+                            json_dumps_params={"ensure_ascii": False})
+    years = [str(result.start_year + int(t)) for t in result.strategies[0].annual.index]
+    cumulative = {"id": "cumulative", "type": "line", "labels": years, "y_title": "累計費用（億円）",
+                  "x_title": "年度", "datasets": [
+                      {"label": s.strategy.name_ja, "data": [_r(v / 1e8, 3) for v in s.annual["total"].cumsum()],
+                       "color": PALETTE[i]} for i, s in enumerate(result.strategies)]}
+    annual = {"id": "annual", "type": "line", "labels": years, "y_title": "年間費用（億円）", "x_title": "年度",
+              "datasets": []}
+    for i, s in enumerate(result.strategies):
+        if "p05" in s.annual:
+            annual["datasets"] += [
+                {"label": f"{s.strategy.name_ja}（5%）", "data": [_r(v / 1e8, 3) for v in s.annual["p05"]],
+                 "color": PALETTE[i], "band": True},
+                {"label": f"{s.strategy.name_ja}（95%）", "data": [_r(v / 1e8, 3) for v in s.annual["p95"]],
+                 "color": PALETTE[i], "band": True, "fill": "-1"}]
+        annual["datasets"].append({"label": s.strategy.name_ja, "data": [_r(v / 1e8, 3) for v in s.annual["total"]],
+                                   "color": PALETTE[i]})
+    labels = list(result.model.states.labels)
+    grades = {"id": "grades", "type": "line", "labels": years, "y_title": "Ⅲ・Ⅳ の施設数（期待値）", "x_title": "年度",
+              "datasets": [{"label": s.strategy.name_ja, "data": [_r(v, 2) for v in s.occupancy[labels[2:]].sum(axis=1)],
+                            "color": PALETTE[i]} for i, s in enumerate(result.strategies)]}
+    table_years = list(range(0, len(years), 10))
+    ctx.update({"result": result, "choice": choice, "charts": [cumulative, annual, grades],
+                "labels_ja": [GRADES_JA.get(lab, lab) for lab in labels],
+                "summary": [(s, [s.facility_years[lab] for lab in labels]) for s in result.strategies],
+                "annual_rows": [(years[t], [float(s.annual["total"].iloc[t]) for s in result.strategies],
+                                 [float(s.annual["total"].iloc[: t + 1].sum()) for s in result.strategies])
+                                for t in table_years],
+                "assumptions": result.as_json(annual=False)["assumptions"]})
+    return render(request, "analysis/lcc.html", ctx)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def plan(request: HttpRequest, spec: str) -> HttpResponse:
+    scope, spec = _scope(request, spec)
+    sl = lifecycle.scope_ledger(scope)
+    ctx = _base_context(scope, spec, _synthetic(sl), "plan")
+    mode = request.GET.get("mode", "budget")
+    mode = mode if mode in ("budget", "level") else "budget"
+    strategy = request.GET.get("strategy", "early_corrective")
+    strategy = strategy if strategy in {s.key for s in STRATEGIES} else "early_corrective"
+    years_raw = request.GET.get("years", "10")
+    budget_raw = request.GET.get("budget", "").strip()
+    errors: dict[str, str] = {}
+    years = int(years_raw) if years_raw.isdigit() and 1 <= int(years_raw) <= 30 else None
+    if years is None:
+        errors["years"] = "計画期間は 1〜30 年の整数で指定してください。"
+    budget: float | None = None
+    if budget_raw:
+        try:
+            budget = parse_yen(budget_raw)
+        except ValueError as exc:
+            errors["budget"] = str(exc)
+    elif mode == "budget" and "budget" in request.GET:
+        errors["budget"] = "年間の予算を入力してください。"
+    ctx.update({"mode": mode, "strategy": strategy, "years": years_raw, "budget_raw": budget_raw, "errors": errors,
+                "strategies": STRATEGIES, "method_ja": METHOD_JA})
+    ready = not errors and years is not None and (mode == "level" or budget is not None)
+    if not ready:
+        return render(request, "analysis/plan.html", ctx)
+    assert years is not None
+    try:
+        result, choice = lifecycle.plan_for_scope(scope, budget_yen=budget, years=years, mode=mode, strategy=strategy)
+    except LccError as exc:
+        ctx["error"] = exc
+        return render(request, "analysis/plan.html", ctx)
+    fmt = request.GET.get("format")
+    if fmt == "xlsx":
+        return _download(plan_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_対策計画.xlsx")
+    if fmt == "json":
+        return JsonResponse({"scope": scope.name, "budget_yen_per_year": budget, **result.as_json()},
+                            json_dumps_params={"ensure_ascii": False})
+    b = result.budget
+    chart = {"id": "budget", "type": "bar", "labels": [str(y) for y in b.index], "y_title": "対策費（百万円）",
+             "x_title": "年度", "datasets": [
+                 {"label": METHOD_JA[k], "data": [_r(v / 1e6, 2) for v in b[k]], "color": PALETTE[i]}
+                 for i, k in enumerate(("plan", "worst_first", "unconstrained"))]}
+    if mode == "budget":
+        chart["datasets"].insert(0, {"label": "予算上限", "data": [_r(v / 1e6, 2) for v in b["cap"]],
+                                     "color": "#333333", "line": True})
+    table = result.table
+    ctx.update({"result": result, "choice": choice, "charts": [chart],
+                "rows": table.head(MAX_PLAN_ROWS).to_dict("records"), "n_rows": len(table),
+                "max_rows": MAX_PLAN_ROWS,
+                "budget_rows": [(int(fy), rec) for fy, rec in b.iterrows()],
+                "totals": [(METHOD_JA[str(k)], rec) for k, rec in result.totals.iterrows()],
+                "assumptions": list(result.assumptions), "plan_params": result.plan_params.all()})
+    return render(request, "analysis/plan.html", ctx)

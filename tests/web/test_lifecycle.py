@@ -1,0 +1,159 @@
+"""劣化予測・LCC・対策計画: pages, permissions for every view, downloads, and the CLI gives the same numbers."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from gunmane.cli import main
+from gunmane.web.analysis import frames
+from gunmane.web.groups.models import Group
+from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+
+pytestmark = pytest.mark.django_db
+VIEWS = ("analysis:deterioration", "analysis:lcc", "analysis:plan")
+GROUP = f"group:{DEMO_GROUP}"
+
+
+@pytest.fixture
+def demo(users):  # type: ignore[no-untyped-def]
+    frames.clear_cache()
+    load_demo_ledger()
+    create_demo_group()
+    yield
+    frames.clear_cache()
+
+
+def client(username: str = "uda", password: str = "gunmane-demo") -> Client:
+    c = Client()
+    assert c.login(username=username, password=password)
+    return c
+
+
+def group_spec() -> str:
+    return f"group-{Group.objects.get(name=DEMO_GROUP).pk}"
+
+
+def test_permissions_for_every_view(demo) -> None:  # type: ignore[no-untyped-def]
+    spec = group_spec()
+    for name in VIEWS:
+        assert Client().get(reverse(name, args=["292125"])).status_code == 302  # login first
+        uda, soni, nara = client("uda"), client("soni"), client("nara")
+        osaka = client("osaka", "pw-osaka-123")
+        assert uda.get(reverse(name, args=["292125"])).status_code == 200           # own ledger
+        assert soni.get(reverse(name, args=["292125"])).status_code == 403          # a neighbour's ledger
+        assert nara.get(reverse(name, args=["292125"])).status_code == 200          # the prefecture's municipality
+        assert nara.get(reverse(name, args=["29"])).status_code == 200              # the prefecture's own staff
+        assert uda.get(reverse(name, args=["29"])).status_code == 403               # a municipality is not the prefecture
+        assert soni.get(reverse(name, args=[spec])).status_code == 200              # group members share the views
+        assert osaka.get(reverse(name, args=[spec])).status_code == 403             # not a member
+        assert osaka.get(reverse(name, args=["292125"])).status_code == 403
+        assert uda.get(reverse(name, args=["national"])).status_code == 403         # administrators only
+        assert uda.get(reverse(name, args=["group-99999"])).status_code == 404
+        assert uda.get(reverse(name, args=["nonsense"])).status_code == 404
+        assert client("uda-viewer", "pw-viewer-123").get(reverse(name, args=["292125"])).status_code == 200
+
+
+def test_deterioration_page_for_the_group(demo) -> None:  # type: ignore[no-untyped-def]
+    response = client("uda").get(reverse("analysis:deterioration", args=[group_spec()]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "合成データ" in page and "推定したハザード" in page and "新設からの劣化曲線" in page
+    assert 'id="members"' in page and "交差検証" in page  # pooled vs separate for a group (or why not)
+    merged_page = client("uda").get(reverse("analysis:deterioration", args=[group_spec()]) + "?merge_iv=1")
+    comparison = merged_page.context["comparison"]
+    assert comparison is not None and comparison.best in ("pooled", "separate", "hierarchical")
+    assert "よりよいのは" in merged_page.content.decode()
+    assert 'id="lifecycle-charts" type="application/json"' in page
+    charts = response.context["charts"]
+    reach = next(c for c in charts if c["id"] == "reach")
+    band_low = reach["datasets"][0]["data"]
+    central = reach["datasets"][2]["data"]
+    band_high = reach["datasets"][1]["data"]
+    assert all(lo <= c <= hi for lo, c, hi in zip(band_low[1:], central[1:], band_high[1:], strict=True))
+    forecast = next(c for c in charts if c["id"] == "forecast")
+    totals = [sum(ds["data"][t] for ds in forecast["datasets"]) for t in (0, 30)]
+    assert totals[0] == pytest.approx(totals[1], rel=1e-3)  # no repairs: the count is conserved
+    # IV merged: the same page with three grades; the JSON is the CLI contract
+    merged = client("uda").get(reverse("analysis:deterioration", args=[group_spec()]) + "?merge_iv=1&format=json")
+    assert merged.json()["states"] == ["I", "II", "III+IV"]
+
+
+def test_deterioration_page_explains_when_nothing_can_be_fitted(demo) -> None:  # type: ignore[no-untyped-def]
+    response = client("nara").get(reverse("analysis:deterioration", args=["292010"]))  # 奈良市: no ledger yet
+    assert response.status_code == 200
+    assert "推定できません" in response.content.decode()
+    lcc = client("nara").get(reverse("analysis:lcc", args=["292010"]))
+    assert lcc.status_code == 200 and "対策費用が設定された種別" in lcc.content.decode()
+
+
+def test_lcc_page_and_downloads_match_the_cli(demo, capsys) -> None:  # type: ignore[no-untyped-def]
+    c = client("uda")
+    url = reverse("analysis:lcc", args=[group_spec()])
+    page = c.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "予防保全" in text and "早期の事後保全" in text and "事後保全（対症療法）" in text
+    assert "仮定値" in text and "448,000" in text and "技術指針" in text
+    web = c.get(url + "?format=json").json()
+    assert main(["lcc", GROUP, "--format", "json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert [s["npv_yen"] for s in web["strategies"]] == pytest.approx([s["npv_yen"] for s in cli["strategies"]])
+    assert cli["synthetic"] is True and cli["n_facilities"] == web["n_facilities"] > 900
+    assert {s["strategy"] for s in cli["strategies"]} == {"preventive", "early_corrective", "reactive"}
+    assert len(cli["strategies"][0]["annual"]) == cli["horizon_years"] == 100
+    # a user's discount rate changes the NPV, and a bad one is reported, not a crash
+    low = c.get(url + "?discount_rate=0.01&format=json").json()
+    assert low["discount_rate"] == 0.01 and low["strategies"][0]["npv_yen"] > web["strategies"][0]["npv_yen"]
+    bad = c.get(url + "?discount_rate=abc")
+    assert bad.status_code == 200 and "数値ではありません" in bad.content.decode()
+    xlsx = c.get(url + "?format=xlsx")
+    wb = load_workbook(io.BytesIO(xlsx.content))
+    assert wb.sheetnames == ["比較", "年別費用", "累計", "健全性の推移", "前提・出典"]
+    assert wb["比較"]["A1"].value.startswith("【合成データ】")
+    assert len(wb["累計"]._charts) == 1
+
+
+def test_plan_page_budget_table_and_excel(demo, capsys) -> None:  # type: ignore[no-untyped-def]
+    c = client("uda")
+    url = reverse("analysis:plan", args=["292125"])
+    empty = c.get(url)
+    assert empty.status_code == 200 and "計画をつくる" in empty.content.decode()
+    assert "年間の予算を入力" in c.get(url + "?budget=&mode=budget").content.decode()
+    assert "金額ではありません" in c.get(url + "?budget=たくさん").content.decode()
+    response = c.get(url + "?budget=5000万&years=10&mode=budget&strategy=early_corrective")
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert (result.budget["plan"] <= 5e7 + 1).all()
+    assert result.totals.loc["plan", "objective_yen"] <= result.totals.loc["worst_first", "objective_yen"]
+    text = response.content.decode()
+    assert 'id="plan-table"' in text and "号橋" in text
+    web = c.get(url + "?budget=5000万&years=10&format=json").json()
+    assert main(["plan", "292125", "--budget", "50000000", "--years", "10", "--format", "json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert cli["budget_yen_per_year"] == 5e7
+    assert [r["plan"] for r in cli["budget_curve"]] == pytest.approx([r["plan"] for r in web["budget_curve"]])
+    xlsx = c.get(url + "?budget=5000万&years=10&format=xlsx")
+    wb = load_workbook(io.BytesIO(xlsx.content))
+    assert wb.sheetnames == ["対策計画", "予算", "比較", "前提・出典"]
+    assert wb["予算"]._charts
+    level = c.get(url + "?mode=level&years=10")
+    assert level.status_code == 200 and level.context["result"].mode == "level"
+
+
+def test_cli_usage_errors_and_xlsx(demo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert main(["plan", "292125", "--budget", "abc"]) == 2
+    assert "金額ではありません" in capsys.readouterr().err
+    assert main(["plan", "292125"]) == 2
+    assert main(["lcc", "999999"]) == 2
+    out = tmp_path / "plan.xlsx"
+    assert main(["plan", GROUP, "--budget", "1億", "--format", "xlsx", "--out", str(out)]) == 0
+    assert load_workbook(out)["対策計画"].max_row > 50
+    assert main(["lcc", "292125", "--format", "xlsx"]) == 2  # xlsx needs --out
+    assert main(["lcc", "292125", "--params", str(tmp_path)]) == 2
+    assert "ファイルがありません" in capsys.readouterr().err
