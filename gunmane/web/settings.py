@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "gunmane.web.registry",
     "gunmane.web.groups",
     "gunmane.web.analysis",
+    "gunmane.web.surveys",
 ]
 
 MIDDLEWARE = [

@@ -15,4 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("gunmane.web.registry.urls")),
     path("", include("gunmane.web.analysis.urls")),
+    path("groups/", include("gunmane.web.groups.urls")),
+    path("surveys/", include("gunmane.web.surveys.urls")),
 ]
