@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/import_ledger.py
 	$(BIN)/python benchmarks/indicators.py --engine --web --write
 	$(BIN)/python benchmarks/deterioration.py --write
+	$(BIN)/python benchmarks/lcc.py --write
 
 clean:
 	rm -rf $(VENV) var

@@ -25,7 +25,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -42,6 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import log, timed  # noqa: E402
+from benchmarks.common import machine as common_machine  # noqa: E402
+from benchmarks.common import write_section as common_write_section  # noqa: E402
 from gunmane.engine.deterioration import fit, forecast_facilities  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -51,10 +53,6 @@ SEED = 20251127
 THETA = np.array([0.2, 0.08, 0.3])  # per year, grades I, II, III
 BETA = np.array([[0.3, -0.2, 0.1], [0.1, 0.2, 0.0], [-0.3, 0.1, 0.2]])  # per SD of x0, x1, x2
 LABELS = ("I", "II", "III", "IV")
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def simulate(n: int, n_cov: int, seed: int) -> pd.DataFrame:
@@ -80,28 +78,8 @@ def simulate(n: int, n_cov: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def timed(fn, runs: int) -> tuple[list[float], object]:  # type: ignore[no-untyped-def]
-    times, out = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return times, out
-
-
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import scipy
-
-    return (f"nproc {os.cpu_count()}, {cpu}, Python {platform.python_version()}, numpy {np.__version__}, "
-            f"scipy {scipy.__version__}, pandas {pd.__version__}, {platform.system()} {platform.release()}")
+    return common_machine("numpy", "scipy", "pandas")
 
 
 def run_msm(pairs: pd.DataFrame, control: str = "") -> dict[str, object] | None:
@@ -197,19 +175,7 @@ def main() -> int:
 
 
 def write_section(body: str) -> None:
-    """Replace (or append) only this benchmark's section of docs/benchmarks.md; the file is re-read first."""
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# ベンチマーク\n"
-    block = f"{SECTION}\n\n{body.rstrip()}\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + block
-    else:
-        end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith(("# ", "## "))), len(lines))
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
-    DOCS.write_text(new, encoding="utf-8")
-    log(f"wrote section 「{SECTION[3:]}」 of {DOCS.relative_to(ROOT)}")
+    common_write_section(SECTION, body)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
     os.environ.setdefault(_var, "1")  # before numpy is imported
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -54,6 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import machine as common_machine  # noqa: E402
+from benchmarks.common import write_section as common_write_section  # noqa: E402
 from gunmane.engine.indicator_types import LedgerFrames, ReferenceFrames  # noqa: E402
 from gunmane.engine.indicators import (  # noqa: E402
     FIVE_YEAR_CYCLE_TYPES,
@@ -273,16 +274,7 @@ def compare(table: pd.DataFrame, naive: pd.DataFrame) -> list[str]:
 
 # --- report --------------------------------------------------------------------------------------------
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"nproc {os.cpu_count()}, {cpu}, Python {platform.python_version()}, numpy {np.__version__}, "
-            f"pandas {pd.__version__}, {platform.system()} {platform.release()}")
+    return common_machine("numpy", "pandas")
 
 
 def markdown(rows: list[Timing], *, facilities: int, inspections: int, measures: int, pinned: str,
@@ -308,21 +300,7 @@ def markdown(rows: list[Timing], *, facilities: int, inspections: int, measures:
 
 
 def write_section(body: str, section: str = SECTION) -> None:
-    """Replace (or append) only this benchmark's section of docs/benchmarks.md; the file is re-read first."""
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# ベンチマーク\n"
-    block = f"{section}\n\n{body.rstrip()}\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == section), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + block
-    else:
-        end = next((j for j in range(start + 1, len(lines))
-                    if lines[j].startswith(("# ", "## ")) or lines[j].startswith("<!-- results:start")), len(lines))
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(new, encoding="utf-8")
-    log(f"wrote section 「{section[3:]}」 of {DOCS.relative_to(ROOT)}")
+    common_write_section(section, body)
 
 
 def bench_web(args: argparse.Namespace, n_fac: int, n_ins: int, command: str) -> int:

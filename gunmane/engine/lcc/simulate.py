@@ -240,10 +240,13 @@ def _strategy(strategy: Strategy, assets: AssetSet, tables: dict[str, _Tables], 
             p0 = assets.initial[rows]                                  # (k, J)
             # per facility, per year: area × E[per-m² cost] + E[fixed cost]
             fac_cost[rows] = area[rows, None] * (p0 @ b["area"].T) + p0 @ b["fixed"].T
-            acting = np.einsum("kj,tjs->kts", p0, b["actions"])        # (k, t, state)
-            act_count += acting.sum(axis=0)
-            act_cost += np.einsum("kts,k,s->ts", acting, area[rows], tab.per_m2) + acting.sum(axis=0) * tab.fixed
-            occupancy += np.einsum("kj,tjs->ts", p0, b["occupancy"])
+            # aggregates are linear too: sum the distributions first (weighted by area for per-m² costs)
+            mass = p0.sum(axis=0)                                      # (J,)
+            area_mass = area[rows] @ p0                                # (J,)
+            count = np.einsum("j,tjs->ts", mass, b["actions"])
+            act_count += count
+            act_cost += np.einsum("j,tjs->ts", area_mass, b["actions"]) * tab.per_m2 + count * tab.fixed
+            occupancy += np.einsum("j,tjs->ts", mass, b["occupancy"])
             inspections += b["inspected"] * rows.size
     insp_cost = inspections * params.inspection_cost_yen.value
     fac_insp = _facility_inspections(df["phase"].to_numpy(), interval, horizon) * params.inspection_cost_yen.value
