@@ -157,3 +157,38 @@ def test_cli_usage_errors_and_xlsx(demo, capsys, tmp_path) -> None:  # type: ign
     assert main(["lcc", "292125", "--format", "xlsx"]) == 2  # xlsx needs --out
     assert main(["lcc", "292125", "--params", str(tmp_path)]) == 2
     assert "ファイルがありません" in capsys.readouterr().err
+
+
+def test_fit_from_an_uploaded_pairs_file(users, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The NBI-style pairs file in Japanese headers, CP932: fitted on the page, nothing stored."""
+    import numpy as np
+
+    from gunmane.engine.deterioration import transition_matrix
+
+    rng = np.random.default_rng(7)
+    n = 1500
+    before = rng.choice([1, 2, 3], n, p=[0.5, 0.35, 0.15])
+    z = rng.uniform(3, 7, n).round(2)
+    p = transition_matrix(np.array([0.08, 0.04, 0.1]), z)
+    after = (rng.random(n)[:, None] > np.cumsum(p[np.arange(n), before - 1], axis=1)).sum(axis=1) + 1
+    grades = "ⅠⅡⅢⅣ"
+    lines = ["施設ID,前回の健全性,今回の健全性,経過年数"] + [
+        f"B{i},{grades[b - 1]},{grades[a - 1]},{zz}" for i, (b, a, zz) in enumerate(zip(before, after, z, strict=True))]
+    path = tmp_path / "ペア.csv"
+    path.write_bytes("\r\n".join(lines).encode("cp932"))
+    c = client("uda")
+    url = reverse("analysis:deterioration_pairs")
+    assert c.get(url).status_code == 200
+    with path.open("rb") as fh:
+        response = c.post(url, {"file": fh})
+    assert response.status_code == 200
+    fit = response.context["fit"]
+    assert fit.n_pairs == n and fit.hazards[0] == pytest.approx(0.08, rel=0.2)
+    assert "推定したハザード" in response.content.decode()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("施設ID,前回の健全性,今回の健全性,経過年数\nB1,Ⅴ,Ⅰ,5\n", encoding="utf-8")
+    with bad.open("rb") as fh:
+        response = c.post(url, {"file": fh})
+    text = response.content.decode()
+    assert "pair-errors" in text and "Ⅴ" in text
+    assert Client().get(url).status_code == 302

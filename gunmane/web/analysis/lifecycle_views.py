@@ -9,6 +9,8 @@ staff; the national scope the administrators only.
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,12 +19,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 
-from gunmane.engine.deterioration import reach_curve_band
+from gunmane.engine.deterioration import DeteriorationError, FitResult, StateSpace, fit, reach_curve_band
 from gunmane.engine.indicator_types import Scope, ScopeKind
 from gunmane.engine.lcc import STRATEGIES, LccError
 from gunmane.io.amounts import parse_yen
 from gunmane.io.lcc_params import LccDefaults, load_lcc_parameters
 from gunmane.io.lcc_xlsx import METHOD_JA, lcc_xlsx, plan_xlsx
+from gunmane.io.pairs import PairsFileError, read_pairs
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import lifecycle, services
 from gunmane.web.groups.models import Group
@@ -122,29 +125,9 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
     charts: list[dict[str, Any]] = []
     if result is not None:
         labels = list(result.states.labels)
-        years = np.arange(0, 101, 1.0)
-        ey = result.expected_years()
-        rows = []
-        for i, lab in enumerate(labels[:-1]):
-            so = ey[(ey["kind"] == "sojourn") & (ey["grade"] == lab)].iloc[0]
-            lo, hi = result.conf_int[i]
-            rows.append({"grade": GRADES_JA.get(lab, lab), "theta": result.hazards[i], "se": result.std_errors[i],
-                         "ci": (lo, hi), "sojourn": so["years"], "sojourn_ci": (so["ci_low"], so["ci_high"])})
-        from_new = [{"grade": GRADES_JA.get(r["grade"], r["grade"]), "years": r["years"],
-                     "ci": (r["ci_low"], r["ci_high"])} for r in ey[ey["kind"] == "from_new"].to_dict("records")]
-        datasets = []
-        for target in range(1, len(labels)):
-            c, lo_b, hi_b = reach_curve_band(result, years, target)
-            color = COLORS[min(target, len(COLORS) - 1)]
-            name = f"{GRADES_JA.get(labels[target], labels[target])}以上になっている確率"
-            datasets += [
-                {"label": f"{name}（95%下限）", "data": [_r(v) for v in lo_b], "color": color, "band": True},
-                {"label": f"{name}（95%上限）", "data": [_r(v) for v in hi_b], "color": color, "band": True,
-                 "fill": "-1"},
-                {"label": name, "data": [_r(v) for v in c], "color": color},
-            ]
-        charts.append({"id": "reach", "type": "line", "labels": [int(y) for y in years], "datasets": datasets,
-                       "y_title": "確率", "x_title": "新設からの年数", "y_max": 1})
+        fit_ctx = fit_context(result)
+        charts += fit_ctx.pop("charts")
+        ctx.update(fit_ctx)
         # where the scope's bridges are heading (no repairs), from today's distribution
         fac = lifecycle.facility_frame(sl)
         bridges = fac[fac["facility_type"] == "bridge"]
@@ -160,12 +143,10 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
                            "datasets": [{"label": GRADES_JA.get(lab, lab), "data": [_r(v, 1) for v in counts[lab]],
                                          "color": COLORS[min(i, 3)]} for i, lab in enumerate(labels)],
                            "y_title": "橋梁数（期待値）", "x_title": "年度"})
-        ctx.update({"fit": result, "rows": rows, "from_new": from_new, "forecast": forecast,
+        ctx.update({"forecast": forecast,
                     "forecast_rows": [] if forecast is None else [
                         (lifecycle.start_fiscal_year() + int(t), [forecast.loc[t, lab] for lab in labels])
                         for t in forecast.index[::5]],
-                    "labels_ja": [GRADES_JA.get(lab, lab) for lab in labels],
-                    "one_year": result.one_year_matrix().tolist(),
                     "pooled": summary.get("pooled"), "comparison": summary.get("comparison"),
                     "pool_error": summary.get("pool_error"), "comparison_error": summary.get("comparison_error")})
         if summary.get("pooled") is not None:
@@ -174,6 +155,69 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
             ctx["members"] = [(names.get(m.member, m.member), m) for m in summary["pooled"].members]
     ctx["charts"] = charts
     return render(request, "analysis/deterioration.html", ctx)
+
+
+def fit_context(result: FitResult) -> dict[str, Any]:
+    """Hazard table, expected years and the reach curves with their 95 % band (shared by both fit pages)."""
+    labels = list(result.states.labels)
+    years = np.arange(0, 101, 1.0)
+    ey = result.expected_years()
+    rows = []
+    for i, lab in enumerate(labels[:-1]):
+        so = ey[(ey["kind"] == "sojourn") & (ey["grade"] == lab)].iloc[0]
+        lo, hi = result.conf_int[i]
+        rows.append({"grade": GRADES_JA.get(lab, lab), "theta": result.hazards[i], "se": result.std_errors[i],
+                     "ci": (lo, hi), "sojourn": so["years"], "sojourn_ci": (so["ci_low"], so["ci_high"])})
+    from_new = [{"grade": GRADES_JA.get(r["grade"], r["grade"]), "years": r["years"],
+                 "ci": (r["ci_low"], r["ci_high"])} for r in ey[ey["kind"] == "from_new"].to_dict("records")]
+    datasets = []
+    for target in range(1, len(labels)):
+        c, lo_b, hi_b = reach_curve_band(result, years, target)
+        color = COLORS[min(target, len(COLORS) - 1)]
+        name = f"{GRADES_JA.get(labels[target], labels[target])}以上になっている確率"
+        datasets += [
+            {"label": f"{name}（95%下限）", "data": [_r(v) for v in lo_b], "color": color, "band": True},
+            {"label": f"{name}（95%上限）", "data": [_r(v) for v in hi_b], "color": color, "band": True, "fill": "-1"},
+            {"label": name, "data": [_r(v) for v in c], "color": color},
+        ]
+    chart = {"id": "reach", "type": "line", "labels": [int(y) for y in years], "datasets": datasets,
+             "y_title": "確率", "x_title": "新設からの年数", "y_max": 1}
+    return {"fit": result, "rows": rows, "from_new": from_new, "charts": [chart],
+            "labels_ja": [GRADES_JA.get(lab, lab) for lab in labels], "one_year": result.one_year_matrix().tolist()}
+
+
+MAX_PAIRS_UPLOAD = 20 * 1024 * 1024
+
+
+def deterioration_pairs(request: HttpRequest) -> HttpResponse:
+    """Fit on an uploaded pairs file (CSV/XLSX); the file is read, used and discarded, never stored."""
+    ctx: dict[str, Any] = {"merge_iv": request.POST.get("merge_iv") == "1", "charts": []}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            ctx["error_text"] = "ファイルを選んでください。"
+        elif upload.size > MAX_PAIRS_UPLOAD:
+            ctx["error_text"] = f"ファイルが大きすぎます（{upload.size / 1e6:.0f} MB、上限 20 MB）。"
+        else:
+            suffix = Path(upload.name).suffix.lower()
+            states = StateSpace.grades(merge_iv=ctx["merge_iv"])
+            with tempfile.NamedTemporaryFile(suffix=suffix if suffix in (".csv", ".xlsx") else ".csv") as tmp:
+                for chunk in upload.chunks():
+                    tmp.write(chunk)
+                tmp.flush()
+                try:
+                    pairs = read_pairs(Path(tmp.name), states=states, display_name=upload.name).pairs
+                    result = fit(pairs, states=states, covariates=pairs.covariates)
+                    fit_ctx = fit_context(result)
+                    ctx["charts"] = fit_ctx.pop("charts")
+                    ctx.update(fit_ctx)
+                    ctx["excluded"] = [(k, v) for k, v in result.excluded.items() if v]
+                    ctx["filename"] = upload.name
+                except PairsFileError as exc:
+                    ctx["file_error"] = exc
+                except DeteriorationError as exc:
+                    ctx["error"] = exc
+    return render(request, "analysis/deterioration_pairs.html", ctx)
 
 
 # --------------------------------------------------------------------------- LCC
