@@ -29,7 +29,7 @@ def _command_modules() -> list[Any]:
     """
     import importlib
 
-    names = ("gunmane.cli_national", "gunmane.cli_effects", "gunmane.cli_lcc")
+    names = ("gunmane.cli_national", "gunmane.cli_effects", "gunmane.cli_lcc", "gunmane.cli_groups")
     out = []
     for name in names:
         try:

@@ -59,3 +59,173 @@ class GroupMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group}：{self.municipality}（{self.get_role_display()}）"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The workspace: what the group decided (scope, bundles, levers, mechanism), its process, people, documents.
+
+
+class Mechanism(models.TextChoices):
+    """地方自治法の連携の仕組み (gunmane/data/groups/mechanisms.json explains each)."""
+
+    AGREEMENT = "agreement", "協定・覚書"
+    COUNCIL = "council", "協議会"
+    JOINT_ORGAN = "joint_organ", "機関等の共同設置"
+    DELEGATION = "delegation", "事務の委託"
+    SUBSTITUTE = "substitute", "事務の代替執行"
+    PARTNERSHIP = "partnership", "連携協約"
+    ASSOCIATION = "association", "一部事務組合"
+    UNION = "union", "広域連合"
+
+
+class CostShareRule(models.TextChoices):
+    FACILITY_COUNT = "facility_count", "施設数に応じて按分"
+    DIRECT_COST = "direct_cost", "各団体の直接工事費に応じて按分"
+    EQUAL_USAGE = "equal_usage", "均等割＋利用割（施設数）"
+
+
+class GroupSettings(models.Model):
+    """What the group decided. One row per group (kept apart from Group so the カルテ code stays small)."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="settings", verbose_name="群")
+    sectors = models.JSONField("対象分野", default=list, blank=True, help_text="分野コード（road, river …）")
+    work_kinds = models.JSONField("対象業務", default=list, blank=True)
+    target_area = models.CharField("対象区域", max_length=300, blank=True)
+    issues = models.TextField("課題（1行に1つ）", blank=True)
+    bundle_owners = models.TextField("自治体の束（発注側の連携）", blank=True)
+    bundle_people = models.TextField("技術者の束（人の群マネ）", blank=True)
+    bundle_contractors = models.TextField("事業者の束（JV・地域維持型JV・事業協同組合）", blank=True)
+    levers = models.JSONField("使う手段", default=list, blank=True)
+    mechanism = models.CharField("連携の仕組み", max_length=20, choices=Mechanism.choices, blank=True)
+    wants_permanent = models.BooleanField("首長が替わっても続く枠組みにしたい", default=False)
+    executes_for_others = models.BooleanField("ある団体（または県）が他の団体の作業を行う", default=False)
+    shared_engineers = models.BooleanField("技術職員を共同で置く・共有する", default=False)
+    cost_share_rule = models.CharField("費用分担の規則", max_length=20, choices=CostShareRule.choices,
+                                       default=CostShareRule.FACILITY_COUNT)
+    term_years = models.PositiveSmallIntegerField("協定の期間（年）", default=3)
+    start_fiscal_year = models.PositiveSmallIntegerField("開始年度", null=True, blank=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "群の設定"
+
+    def __str__(self) -> str:
+        return f"{self.group}の設定"
+
+    def issue_lines(self) -> list[str]:
+        return [ln.strip() for ln in self.issues.splitlines() if ln.strip()]
+
+
+class MemberDuties(models.Model):
+    """Per member: tasks it hands to the group (lead, prefecture, contractor) and judgements it keeps.
+
+    The 本来管理者 stays recorded on every facility; this records what is delegated, following the
+    guide's caution against leaving one's responsibility to partners."""
+
+    member = models.OneToOneField(GroupMember, on_delete=models.CASCADE, related_name="duties", verbose_name="構成団体")
+    delegated_tasks = models.JSONField("群に任せる作業", default=list, blank=True)
+    kept_judgements = models.JSONField("自ら行う判断", default=list, blank=True)
+    plans = models.TextField("公共施設等総合管理計画・個別施設計画（1行に1つ、名称または URL）", blank=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "構成団体の役割"
+
+
+class Stage(models.TextChoices):
+    INTRODUCTION = "introduction", "導入検討"
+    POLICY = "policy", "実施方針検討"
+    PROCUREMENT = "procurement", "予算要求・発注手続き"
+    IMPLEMENTATION = "implementation", "実施"
+    EVALUATION = "evaluation", "評価・次期事業の検討"
+
+
+class ItemStatus(models.TextChoices):
+    TODO = "todo", "未着手"
+    DOING = "doing", "進行中"
+    DONE = "done", "完了"
+    NOT_APPLICABLE = "na", "対象外"
+
+
+class ChecklistItem(models.Model):
+    """A check item of a stage (seeded from gunmane/data/groups/process.json, editable per group)."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="checklist", verbose_name="群")
+    stage = models.CharField("段階", max_length=20, choices=Stage.choices)
+    order = models.PositiveSmallIntegerField("順番", default=0)
+    title = models.CharField("確認項目", max_length=300)
+    evidence_hint = models.CharField("根拠となる資料", max_length=200, blank=True)
+    owner = models.ForeignKey(Municipality, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name="担当団体")
+    due_date = models.DateField("期限", null=True, blank=True)
+    status = models.CharField("状態", max_length=10, choices=ItemStatus.choices, default=ItemStatus.TODO)
+    evidence_url = models.CharField("根拠（リンク）", max_length=500, blank=True,
+                                    help_text="カルテ・効果試算・アンケート・文書などのページのアドレス")
+    evidence_note = models.TextField("メモ", blank=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        ordering = ["group", "stage", "order", "id"]
+        verbose_name = verbose_name_plural = "確認項目"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChecklistEvent(models.Model):
+    """Who changed what on a check item (the history the issue asks for)."""
+
+    item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="events", verbose_name="確認項目")
+    user = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, verbose_name="変更した人")
+    at = models.DateTimeField("日時", auto_now_add=True)
+    changes = models.JSONField("変更内容", default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = verbose_name_plural = "確認項目の変更履歴"
+
+
+class PeopleMeasure(models.Model):
+    """A people measure of the group (人の群マネ): training plan, shared engineer, advisor, network."""
+
+    class Kind(models.TextChoices):
+        TRAINING = "training", "研修"
+        SHARED_ENGINEER = "shared_engineer", "技術者の共有・共同設置"
+        ADVISOR = "advisor", "アドバイザー・伴走支援"
+        NETWORK = "network", "ネットワーク・交流"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="people_measures", verbose_name="群")
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    title = models.CharField("内容", max_length=200)
+    support_body = models.CharField("支援機関（カタログのキー）", max_length=40, blank=True)
+    fiscal_year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    note = models.TextField("メモ", blank=True)
+
+    class Meta:
+        ordering = ["group", "fiscal_year", "id"]
+        verbose_name = verbose_name_plural = "人の群マネの取り組み"
+
+
+class DocumentKind(models.TextChoices):
+    POLICY = "policy", "実施方針"
+    AGREEMENT = "agreement", "協定書（案）"
+    SPEC = "spec", "仕様書（発注図書）"
+
+
+class GeneratedDocument(models.Model):
+    """Each generation is kept with the inputs it was built from (versioned per group and kind)."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="documents", verbose_name="群")
+    kind = models.CharField("文書", max_length=20, choices=DocumentKind.choices)
+    version = models.PositiveIntegerField("版")
+    file_format = models.CharField("形式", max_length=5, choices=[("docx", "Word"), ("pdf", "PDF")])
+    lot = models.CharField("ロット", max_length=40, blank=True)
+    file = models.FileField("ファイル", upload_to="documents/%Y/%m/")
+    inputs = models.JSONField("作成に使ったデータ", default=dict)
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                   verbose_name="作成者")
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+
+    class Meta:
+        ordering = ["group", "kind", "-version", "file_format"]
+        verbose_name = verbose_name_plural = "作成した文書"

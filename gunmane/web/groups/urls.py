@@ -1,4 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gunmane.web.groups import views
 
 app_name = "groups"
-urlpatterns: list = []  # type: ignore[type-arg]
+urlpatterns = [
+    path("", views.group_list, name="list"),
+    path("new/", views.group_create, name="create"),
+    path("board/", views.board, name="board"),
+    path("<int:pk>/", views.overview, name="overview"),
+    path("<int:pk>/settings/", views.settings_edit, name="settings"),
+    path("<int:pk>/members/<int:member_pk>/", views.duties_edit, name="duties"),
+    path("<int:pk>/mechanism/", views.mechanism, name="mechanism"),
+    path("<int:pk>/cases/", views.cases, name="cases"),
+    path("<int:pk>/process/", views.process, name="process"),
+    path("<int:pk>/process/add/", views.item_add, name="item_add"),
+    path("<int:pk>/process/<int:item_pk>/", views.item_edit, name="item"),
+    path("<int:pk>/people/", views.people, name="people"),
+    path("<int:pk>/documents/", views.documents, name="documents"),
+    path("<int:pk>/documents/<int:doc_pk>/", views.document_download, name="document"),
+    path("<int:pk>/documents/annex/<str:lot>/", views.lot_annex, name="lot_annex"),
+]

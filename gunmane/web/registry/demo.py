@@ -11,6 +11,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -102,5 +103,40 @@ def create_demo_group(log: Log | None = None) -> None:
     for lg_code, role in roles.items():
         GroupMember.objects.update_or_create(group=group, municipality=Municipality.objects.get(lg_code=lg_code),
                                              defaults={"role": role})
+    seed_demo_workspace(group)
     if log:
         log(f"デモ用の群：{DEMO_GROUP}")
+
+
+def seed_demo_workspace(group: Any) -> None:
+    """The demo group's decisions, duties and first check items, so every page and document has content."""
+    from gunmane.web.groups import workspace
+    from gunmane.web.groups.models import ChecklistItem, GroupSettings, ItemStatus, MemberDuties
+
+    workspace.settings_of(group)
+    GroupSettings.objects.filter(group=group).update(
+        sectors=["road"], work_kinds=["inspection", "design", "works"],
+        target_area="宇陀市・曽爾村・御杖村・東吉野村の全域（市村道の橋梁）",
+        issues="人口減少と高齢化で技術職員が少ない（村は土木技術職員が0〜2人）\n"
+               "建設後50年を超える橋梁が増え、Ⅲ判定の橋梁の措置が遅れている\n"
+               "小規模な発注が多く、不調・不落と発注事務の負担が大きい",
+        bundle_owners="宇陀市が幹事となり、4市村の橋梁の点検・補修設計・工事をまとめて発注する。奈良県は技術的に支援する。",
+        bundle_people="市村の技術職員の合同研修と、県の技術職員による助言。",
+        bundle_contractors="地元の建設業者による JV（地域維持型）を想定。",
+        levers=["process", "multi_year", "data"], mechanism="agreement", executes_for_others=True,
+        cost_share_rule="facility_count", term_years=3, start_fiscal_year=2026)
+    tasks_by_role = {"lead": (["procurement", "data"], ["diagnosis", "closure", "accountability"]),
+                     "member": (["inspection", "repair_design", "procurement", "data"],
+                                ["diagnosis", "closure", "accountability", "plan"]),
+                     "prefecture": ([], [])}
+    for m in group.members.all():
+        delegated, kept = tasks_by_role.get(m.role, ([], []))
+        MemberDuties.objects.update_or_create(member=m, defaults={
+            "delegated_tasks": delegated, "kept_judgements": kept,
+            "plans": f"{m.municipality.name} 公共施設等総合管理計画\n{m.municipality.name} 橋梁長寿命化修繕計画（個別施設計画）"
+            if m.role != "prefecture" else ""})
+    first = ChecklistItem.objects.filter(group=group, stage="introduction").order_by("order")
+    for item, url in zip(first[:2], (f"/karte/group/{group.pk}/", ""), strict=False):
+        item.status = ItemStatus.DONE
+        item.evidence_url = url
+        item.save()

@@ -1,0 +1,242 @@
+"""Render a :class:`~gunmane.io.documents.blocks.Doc` as an A4 portrait PDF (reportlab platypus).
+
+Japanese is set in the shipped IPAexGothic (gunmane.io.fonts), embedded as a subset, so the PDF
+prints and extracts as Japanese on any machine.  Headings become PDF bookmarks (the outline mirrors
+the Word navigation pane); every page carries the running title and 「x / y ページ」.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Spacer,
+    TableStyle,
+)
+from reportlab.platypus import Paragraph as RLParagraph
+from reportlab.platypus import Table as RLTable
+
+from gunmane.io.documents.blocks import Bullets, Doc, Heading, Note, Para, Table
+from gunmane.io.fonts import register_reportlab_font
+
+__all__ = ["render_pdf"]
+
+PAGE_W, PAGE_H = A4
+MARGIN_X = 20 * mm
+MARGIN_TOP = 22 * mm
+MARGIN_BOTTOM = 20 * mm
+TEXT_W = PAGE_W - 2 * MARGIN_X
+BODY_PT = 10.0
+
+NAVY = colors.HexColor("#1f3864")
+TEXT = colors.HexColor("#222222")
+MUTED = colors.HexColor("#666666")
+RULE = colors.HexColor("#bfbfbf")
+HEAD_BG = colors.HexColor("#dce6f2")
+TOTAL_BG = colors.HexColor("#f2f2f2")
+NOTE_COLOURS = {"notice": ("#c00000", "#fdecea"), "draft": ("#1f3864", "#e8f1fe"),
+                "warning": ("#9c5700", "#fff4e5"), "info": ("#333333", "#f2f2f2")}
+_ALIGN = {"left": TA_LEFT, "center": TA_CENTER, "right": TA_RIGHT}
+
+
+class _Styles:
+    def __init__(self, font: str) -> None:
+        self.font = font
+
+    def make(self, name: str, size: float, colour: Any = TEXT, leading: float = 1.55, **kw: Any) -> ParagraphStyle:
+        return ParagraphStyle(name, fontName=self.font, fontSize=size, leading=size * leading, textColor=colour,
+                              wordWrap="CJK", **kw)
+
+    @functools.cached_property
+    def meta(self) -> ParagraphStyle:
+        return self.make("meta", 9, MUTED, 1.4, alignment=TA_RIGHT)
+
+    def heading(self, level: int) -> ParagraphStyle:
+        size = {1: 13.5, 2: 11.5, 3: 10.5}[level]
+        return self.make(f"h{level}", size, NAVY, 1.35, spaceBefore=12 if level == 1 else 7, spaceAfter=4,
+                         keepWithNext=1)
+
+    def para(self, align: str, small: bool, indent: float, hanging: float) -> ParagraphStyle:
+        size = 8.8 if small else BODY_PT
+        return self.make(f"p{align}{small}{indent}{hanging}", size, MUTED if small else TEXT,
+                         alignment=_ALIGN[align], leftIndent=size * (indent + hanging),
+                         firstLineIndent=-size * hanging, spaceAfter=3)
+
+    @functools.cached_property
+    def caption(self) -> ParagraphStyle:
+        return self.make("caption", 9, NAVY, 1.3, spaceBefore=2, spaceAfter=2)
+
+    def cell(self, align: str, small: bool, head: bool = False) -> ParagraphStyle:
+        size = 7.8 if small else 8.6
+        return self.make(f"c{align}{small}{head}", size, NAVY if head else TEXT, 1.3, alignment=_ALIGN[align])
+
+
+@functools.cache
+def _ideographic_space(font: str) -> str:
+    """Platypus collapses U+3000 like any space, but Japanese documents use it for layout (「令和　年　月
+    日」, 「2　…」 in numbered clauses): replace it by as many no-break spaces as make the same width."""
+    n = max(1, round(stringWidth("\u3000", font, 10) / stringWidth("\u00a0", font, 10)))
+    return "\u00a0" * n
+
+
+def _p(text: str, style: ParagraphStyle) -> RLParagraph:
+    markup = escape(text).replace("\u3000", _ideographic_space(style.fontName)).replace("\n", "<br/>")
+    return RLParagraph(markup, style)
+
+
+class _HeadingParagraph(RLParagraph):
+    """A heading that adds its PDF outline entry (bookmark) on the page where it is drawn."""
+
+    def __init__(self, text: str, style: ParagraphStyle, key: str, level: int) -> None:
+        super().__init__(escape(text).replace("\u3000", _ideographic_space(style.fontName)), style)
+        self._outline = (key, text, level)
+
+    def draw(self) -> None:
+        key, title, level = self._outline
+        self.canv.bookmarkPage(key)
+        self.canv.addOutlineEntry(title, key, level=level - 1, closed=False)
+        super().draw()
+
+
+def _table(t: Table, st: _Styles) -> list[Flowable]:
+    widths = [TEXT_W * w for w in t.relative_widths()]
+    rows: list[list[Any]] = [[_p(h, st.cell("center", t.small, head=True)) for h in t.header]]
+    rows += [[_p(text, st.cell(t.column_align(k), t.small)) for k, text in enumerate(row)] for row in t.rows]
+    style: list[tuple[Any, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), st.font),
+        ("GRID", (0, 0), (-1, -1), 0.5, RULE),
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+    ]
+    if t.total_rows:
+        style += [("BACKGROUND", (0, -t.total_rows), (-1, -1), TOTAL_BG),
+                  ("LINEABOVE", (0, -t.total_rows), (-1, -t.total_rows), 0.9, MUTED)]
+    table = RLTable(rows, colWidths=widths, repeatRows=1, hAlign="CENTER")
+    table.setStyle(TableStyle(style))
+    out: list[Flowable] = []
+    if t.caption:
+        out.append(_p(t.caption, st.caption))
+    out += [table, Spacer(0, 6)]
+    if len(t.rows) <= 12:  # a short table stays with its caption
+        return [KeepTogether(out)]
+    return out
+
+
+def _note(n: Note, st: _Styles) -> list[Flowable]:
+    fg, bg = NOTE_COLOURS[n.kind]
+    para = _p(n.text, st.make(f"note{n.kind}", 9.2, colors.HexColor(fg), 1.5))
+    box = RLTable([[para]], colWidths=[TEXT_W], hAlign="CENTER")
+    box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(bg)),
+                             ("BOX", (0, 0), (-1, -1), 0.8, colors.HexColor(fg)),
+                             ("LEFTPADDING", (0, 0), (-1, -1), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                             ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
+    return [box, Spacer(0, 6)]
+
+
+def _title_style(title: str, st: _Styles) -> ParagraphStyle:
+    """The title at 17 pt, smaller when a line would wrap (a long group name)."""
+    widest = max(stringWidth(line, st.font, 17) for line in title.split("\n"))
+    size = max(11.0, min(17.0, 17 * TEXT_W * 0.98 / widest)) if widest else 17.0
+    return st.make("title", size, NAVY, 1.35, alignment=TA_CENTER, spaceAfter=6)
+
+
+def _story(doc: Doc, st: _Styles) -> list[Flowable]:
+    story: list[Flowable] = [_p(doc.title, _title_style(doc.title, st))]
+    story += [_p(line, st.meta) for line in doc.meta]
+    story.append(Spacer(0, 8))
+    outline = 0  # the PDF outline may not skip a level
+    for k, block in enumerate(doc.blocks):
+        if isinstance(block, Heading):
+            level = min(max(block.level, 1), 3)
+            outline = min(level, outline + 1)
+            story.append(_HeadingParagraph(block.text, st.heading(level), f"h{k}", outline))
+        elif isinstance(block, Para):
+            story.append(_p(block.text, st.para(block.align, block.small, block.indent, block.hanging)))
+        elif isinstance(block, Bullets):
+            style = st.make("bullet", BODY_PT, TEXT, leftIndent=BODY_PT * 2, firstLineIndent=-BODY_PT,
+                            spaceAfter=1)
+            story += [_p(f"{block.mark}{item}", style) for item in block.items]
+            story.append(Spacer(0, 3))
+        elif isinstance(block, Table):
+            story += _table(block, st)
+        elif isinstance(block, Note):
+            story += _note(block, st)
+    return story
+
+
+def _page_decoration(doc: Doc, font: str) -> Callable[[Canvas, int, int], None]:
+    def draw(c: Canvas, page: int, total: int) -> None:
+        c.saveState()
+        c.setFont(font, 7.5)
+        c.setFillColor(MUTED)
+        top = PAGE_H - MARGIN_TOP + 8 * mm
+        c.drawRightString(PAGE_W - MARGIN_X, top, doc.running_title)
+        if doc.synthetic:
+            c.setFillColor(colors.HexColor("#c00000"))
+            c.drawString(MARGIN_X, top, "【合成データ】")
+            c.setFillColor(MUTED)
+        c.setStrokeColor(RULE)
+        c.setLineWidth(0.5)
+        c.line(MARGIN_X, top - 3, PAGE_W - MARGIN_X, top - 3)
+        c.setFont(font, 8.5)
+        c.drawCentredString(PAGE_W / 2, MARGIN_BOTTOM - 10 * mm, f"{page} / {total} ページ")
+        c.restoreState()
+    return draw
+
+
+class _NumberedCanvas(Canvas):
+    """Draws header and footer when the total page count is known (for 「x / y ページ」)."""
+
+    def __init__(self, *args: Any, decorate: Callable[[Canvas, int, int], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._page_states: list[dict[str, Any]] = []
+        self._decorate = decorate
+
+    def showPage(self) -> None:  # noqa: N802 (reportlab API)
+        self._page_states.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._page_states)
+        for state in self._page_states:
+            self.__dict__.update(state)
+            self._decorate(self, self._pageNumber, total)
+            super().showPage()
+        super().save()
+
+
+def render_pdf(doc: Doc) -> bytes:
+    """The document as PDF bytes (A4 portrait)."""
+    font = register_reportlab_font()
+    st = _Styles(font)
+    out = io.BytesIO()
+    template = BaseDocTemplate(out, pagesize=A4, title=doc.title, author="gunmane", creator="gunmane",
+                               subject=doc.subject or doc.title, keywords=list(doc.keywords), lang="ja-JP",
+                               initialFontName=font, initialFontSize=BODY_PT,
+                               leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
+                               bottomMargin=MARGIN_BOTTOM)
+    frame = Frame(MARGIN_X, MARGIN_BOTTOM, TEXT_W, PAGE_H - MARGIN_TOP - MARGIN_BOTTOM, 0, 0, 0, 0, id="body")
+    template.addPageTemplates([PageTemplate("page", [frame])])
+    template.build(_story(doc, st),
+                   canvasmaker=functools.partial(_NumberedCanvas, decorate=_page_decoration(doc, font)))
+    return out.getvalue()

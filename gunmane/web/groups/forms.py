@@ -1,0 +1,164 @@
+"""Forms of the group workspace (Japanese labels; choices come from the catalogue data files)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from gunmane.io import vocab
+from gunmane.io.group_catalogue import catalogue
+from gunmane.web.groups.models import (
+    ChecklistItem,
+    CollaborationType,
+    DocumentKind,
+    Group,
+    GroupSettings,
+    MemberDuties,
+    PeopleMeasure,
+    Stage,
+)
+from gunmane.web.registry.models import Municipality, MunicipalityKind
+
+
+class GroupCreateForm(forms.Form):
+    name = forms.CharField(label="群の名称", max_length=100)
+    description = forms.CharField(label="概要", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    lead = forms.ModelChoiceField(label="幹事団体", queryset=Municipality.objects.none(),
+                                  help_text="編集権限のある団体から選びます。")
+    members = forms.ModelMultipleChoiceField(label="構成団体", queryset=Municipality.objects.none(), required=False,
+                                             widget=forms.CheckboxSelectMultiple,
+                                             help_text="同じ都道府県の市町村から選びます（幹事団体は自動で入ります）。")
+    prefecture_supports = forms.BooleanField(label="都道府県が支援する（垂直連携）", required=False)
+    collaboration_types = forms.MultipleChoiceField(label="連携の類型", choices=CollaborationType.choices,
+                                                    widget=forms.CheckboxSelectMultiple, required=False)
+
+    def __init__(self, *args: Any, editable: QuerySet[Municipality], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        leads = editable.exclude(kind=MunicipalityKind.PREFECTURE).order_by("lg_code")
+        self.fields["lead"].queryset = leads  # type: ignore[attr-defined]
+        for name in ("lead", "members"):
+            self.fields[name].label_from_instance = lambda m: m.name  # type: ignore[attr-defined]
+        prefs = set(leads.values_list("prefecture_id", flat=True))
+        self.fields["members"].queryset = (  # type: ignore[attr-defined]
+            Municipality.objects.filter(prefecture_id__in=prefs)
+            .exclude(kind__in=[MunicipalityKind.PREFECTURE, "other"])  # "other": non-government road managers
+            .order_by("lg_code"))
+
+    def clean_name(self) -> str:
+        name = str(self.cleaned_data["name"]).strip()
+        if Group.objects.filter(name=name).exists():
+            raise forms.ValidationError(f"「{name}」という群はすでにあります。別の名称にしてください。")
+        return name
+
+
+def _sector_choices() -> list[tuple[str, str]]:
+    return [(s.code, s.name) for s in vocab.sectors()]
+
+
+class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+    sectors = forms.MultipleChoiceField(label="対象分野", choices=_sector_choices, required=False,
+                                        widget=forms.CheckboxSelectMultiple)
+    work_kinds = forms.MultipleChoiceField(label="対象業務", choices=lambda: list(catalogue().work_kinds),
+                                           required=False, widget=forms.CheckboxSelectMultiple)
+    levers = forms.MultipleChoiceField(label="使う手段（束ね方）", required=False, widget=forms.CheckboxSelectMultiple,
+                                       choices=lambda: [(k, f"{n}：{e}") for k, n, e in catalogue().levers])
+    collaboration_types = forms.MultipleChoiceField(label="連携の類型（複数可）", choices=CollaborationType.choices,
+                                                    required=False, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = GroupSettings
+        fields = ["sectors", "work_kinds", "target_area", "issues", "bundle_owners", "bundle_people",
+                  "bundle_contractors", "levers", "mechanism", "wants_permanent", "executes_for_others",
+                  "shared_engineers", "cost_share_rule", "term_years", "start_fiscal_year"]
+        widgets = {"issues": forms.Textarea(attrs={"rows": 4}), "bundle_owners": forms.Textarea(attrs={"rows": 2}),
+                   "bundle_people": forms.Textarea(attrs={"rows": 2}),
+                   "bundle_contractors": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_term_years(self) -> int:
+        years = int(self.cleaned_data["term_years"])
+        if not 1 <= years <= 10:
+            raise forms.ValidationError("協定の期間は 1〜10 年にしてください。")
+        return years
+
+    def clean_start_fiscal_year(self) -> int | None:
+        fy = self.cleaned_data.get("start_fiscal_year")
+        if fy is not None and not 2020 <= fy <= 2060:
+            raise forms.ValidationError("開始年度は 2020〜2060 の西暦で入力してください。")
+        return fy
+
+
+def _task_choices() -> list[tuple[str, str]]:
+    return [(t.key, t.name + ("（本来管理者の判断）" if t.owner_judgement else "")) for t in catalogue().tasks]
+
+
+class DutiesForm(forms.ModelForm):  # type: ignore[type-arg]
+    delegated_tasks = forms.MultipleChoiceField(label="群（幹事団体・県・受注者）に任せる作業", choices=_task_choices,
+                                                required=False, widget=forms.CheckboxSelectMultiple)
+    kept_judgements = forms.MultipleChoiceField(label="自ら行う判断・作業", choices=_task_choices, required=False,
+                                                widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = MemberDuties
+        fields = ["delegated_tasks", "kept_judgements", "plans"]
+        widgets = {"plans": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        both = set(data.get("delegated_tasks") or []) & set(data.get("kept_judgements") or [])
+        if both:
+            names = dict(_task_choices())
+            raise forms.ValidationError("同じ作業を「任せる」と「自ら行う」の両方に選んでいます：" +
+                                        "、".join(names[k] for k in sorted(both)))
+        return data
+
+
+class ChecklistItemForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = ChecklistItem
+        fields = ["status", "owner", "due_date", "evidence_url", "evidence_note"]
+        widgets = {"due_date": forms.DateInput(attrs={"type": "date"}), "evidence_note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, group: Group, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = Municipality.objects.filter(  # type: ignore[attr-defined]
+            group_memberships__group=group).order_by("lg_code")
+
+    def clean_evidence_url(self) -> str:
+        url = str(self.cleaned_data.get("evidence_url") or "").strip()
+        if url and not (url.startswith("/") or url.startswith("http://") or url.startswith("https://")):
+            raise forms.ValidationError("根拠のリンクは「/」で始まるこのシステムのページか、http(s):// のアドレスにしてください。")
+        return url
+
+
+class NewItemForm(forms.Form):
+    stage = forms.ChoiceField(label="段階", choices=Stage.choices)
+    title = forms.CharField(label="確認項目", max_length=300)
+
+
+class PeopleMeasureForm(forms.ModelForm):  # type: ignore[type-arg]
+    support_body = forms.ChoiceField(label="支援機関", required=False,
+                                     choices=lambda: [("", "（なし）")] + [(b["key"], b["name"])
+                                                                          for b in catalogue().support_bodies])
+
+    class Meta:
+        model = PeopleMeasure
+        fields = ["kind", "title", "support_body", "fiscal_year", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label="文書", choices=DocumentKind.choices)
+    file_format = forms.ChoiceField(label="形式", choices=[("docx", "Word（編集できる）"), ("pdf", "PDF（印刷用）")])
+    lot = forms.ChoiceField(label="ロット（仕様書のとき）", required=False, choices=[])
+
+    def __init__(self, *args: Any, lots: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lot"].choices = [("", "—"), *lots]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == DocumentKind.SPEC and not data.get("lot"):
+            raise forms.ValidationError("仕様書はロットを選んでください。")
+        return data

@@ -1,0 +1,344 @@
+"""群の作業場 (group workspace): overview, settings and roles, mechanism helper, cases, process, people,
+documents, and the board of every group's progress.
+
+Every view checks gunmane.web.groups.workspace: members (and the prefecture of their municipalities) see a
+group; editors of a member edit its shared settings and checklist; each member edits only its own duties.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from gunmane.io import vocab
+from gunmane.io.group_catalogue import catalogue
+from gunmane.web.accounts import permissions
+from gunmane.web.groups import workspace
+from gunmane.web.groups.forms import (
+    ChecklistItemForm,
+    DocumentForm,
+    DutiesForm,
+    GroupCreateForm,
+    NewItemForm,
+    PeopleMeasureForm,
+    SettingsForm,
+)
+from gunmane.web.groups.models import (
+    ChecklistEvent,
+    ChecklistItem,
+    CollaborationType,
+    DocumentKind,
+    GeneratedDocument,
+    Group,
+    GroupMember,
+    MemberDuties,
+    MemberRole,
+    PeopleMeasure,
+    Stage,
+)
+from gunmane.web.registry.models import Municipality, MunicipalityKind
+
+CONTENT_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "pdf": "application/pdf"}
+
+
+def _group(request: HttpRequest, pk: int) -> Group:
+    group = get_object_or_404(Group, pk=pk)
+    workspace.require_view(request.user, group)
+    return group
+
+
+def _ctx(request: HttpRequest, group: Group, active: str, **extra: Any) -> dict[str, Any]:
+    return {"group": group, "active": active, "can_edit": workspace.can_edit(request.user, group),
+            "spec": f"group-{group.pk}",
+            "settings": workspace.settings_of(group), **extra}
+
+
+# --------------------------------------------------------------------------- list, create, board
+
+
+def group_list(request: HttpRequest) -> HttpResponse:
+    groups = workspace.visible_groups(request.user)
+    rows = [(g, workspace.current_stage(g), workspace.progress(g)) for g in groups]
+    can_create = permissions.editable_municipalities(request.user).exclude(kind=MunicipalityKind.PREFECTURE).exists()
+    return render(request, "groups/group_list.html", {"rows": rows, "can_create": can_create})
+
+
+def group_create(request: HttpRequest) -> HttpResponse:
+    editable = permissions.editable_municipalities(request.user)
+    if not editable.exclude(kind=MunicipalityKind.PREFECTURE).exists():
+        raise PermissionDenied("群をつくれるのは市区町村の編集者です。")
+    form = GroupCreateForm(request.POST or None, editable=editable)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            group = Group.objects.create(name=data["name"], description=data["description"],
+                                         collaboration_types=list(data["collaboration_types"]))
+            lead: Municipality = data["lead"]
+            GroupMember.objects.create(group=group, municipality=lead, role=MemberRole.LEAD)
+            for m in data["members"]:
+                if m.pk != lead.pk:
+                    GroupMember.objects.create(group=group, municipality=m, role=MemberRole.MEMBER)
+            if data["prefecture_supports"]:
+                pref = Municipality.objects.filter(prefecture=lead.prefecture, kind=MunicipalityKind.PREFECTURE).first()
+                if pref is not None:
+                    GroupMember.objects.create(group=group, municipality=pref, role=MemberRole.PREFECTURE)
+                    if CollaborationType.VERTICAL.value not in group.collaboration_types:
+                        group.collaboration_types.append(CollaborationType.VERTICAL.value)
+                        group.save(update_fields=["collaboration_types"])
+            workspace.settings_of(group)
+        messages.success(request, f"群「{group.name}」をつくりました。次に対象分野と連携の仕組みを決めましょう。")
+        return redirect("groups:settings", pk=group.pk)
+    return render(request, "groups/group_create.html", {"form": form})
+
+
+def board(request: HttpRequest) -> HttpResponse:
+    """Every visible group's progress by stage (for a prefecture coordinator)."""
+    rows = [(g, workspace.progress(g), workspace.current_stage(g)) for g in workspace.visible_groups(request.user)]
+    return render(request, "groups/board.html", {"rows": rows, "stages": Stage.choices})
+
+
+# --------------------------------------------------------------------------- overview and settings
+
+
+def overview(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    members = workspace.ordered_members(group)
+    help_ = workspace.helpers(group)
+    docs = group.documents.order_by("-created_at")[:5]
+    surveys = _surveys(group)
+    return render(request, "groups/overview.html", _ctx(
+        request, group, "overview", members=members, progress=workspace.progress(group),
+        warnings=help_["warnings"], top_mechanism=help_["suggestions"][0] if help_["suggestions"] else None,
+        top_case=help_["cases"][0] if help_["cases"] else None, documents=docs, surveys=surveys,
+        editable_members={m.pk for m in members if workspace.can_edit_member(request.user, m)},
+        sectors=dict((s.code, s.name) for s in vocab.sectors()), catalogue=catalogue()))
+
+
+def _surveys(group: Group) -> list[Any]:
+    """The group's surveys when the surveys app provides a model (listed on the overview)."""
+    try:
+        from gunmane.web.surveys import models as survey_models
+    except ImportError:
+        return []
+    model = getattr(survey_models, "Survey", None)
+    if model is None:
+        return []
+    return list(model.objects.filter(group=group).order_by("-id")[:5])
+
+
+def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    workspace.require_edit(request.user, group)
+    s = workspace.settings_of(group)
+    form = SettingsForm(request.POST or None, instance=s, initial={"collaboration_types": group.collaboration_types})
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            group.collaboration_types = list(form.cleaned_data["collaboration_types"])
+            group.save(update_fields=["collaboration_types"])
+        messages.success(request, "群の設定を保存しました。")
+        return redirect("groups:overview", pk=group.pk)
+    return render(request, "groups/settings.html", _ctx(request, group, "settings", form=form))
+
+
+def duties_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    member = get_object_or_404(GroupMember, pk=member_pk, group=group)
+    if not workspace.can_edit_member(request.user, member):
+        raise PermissionDenied(f"{member.municipality.name}の役割を編集できるのは{member.municipality.name}の編集者だけです。")
+    duties, _ = MemberDuties.objects.get_or_create(member=member)
+    form = DutiesForm(request.POST or None, instance=duties)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        warnings = [w for w in workspace.helpers(group)["warnings"] if w.member == member.municipality.name]
+        for w in warnings:
+            messages.warning(request, w.message)
+        messages.success(request, f"{member.municipality.name}の役割を保存しました。")
+        return redirect("groups:overview", pk=group.pk)
+    return render(request, "groups/duties.html", _ctx(request, group, "overview", form=form, member=member))
+
+
+# --------------------------------------------------------------------------- helpers: mechanism, cases, people
+
+
+def mechanism(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    help_ = workspace.helpers(group)
+    return render(request, "groups/mechanism.html", _ctx(
+        request, group, "mechanism", suggestions=help_["suggestions"], warnings=help_["warnings"],
+        source=catalogue().sources["mechanisms"]))
+
+
+def cases(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    cat = catalogue()
+    return render(request, "groups/cases.html", _ctx(
+        request, group, "cases", matches=workspace.helpers(group)["cases"], all_cases=cat.cases,
+        source=cat.sources["cases"]))
+
+
+def people(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    form = PeopleMeasureForm(request.POST or None)
+    if request.method == "POST":
+        workspace.require_edit(request.user, group)
+        if form.is_valid():
+            measure = form.save(commit=False)
+            measure.group = group
+            measure.save()
+            messages.success(request, "人の群マネの取り組みを記録しました。")
+            return redirect("groups:people", pk=group.pk)
+    cat = catalogue()
+    bodies = {b["key"]: b for b in cat.support_bodies}
+    return render(request, "groups/people.html", _ctx(
+        request, group, "people", form=form, bodies=cat.support_bodies, body_names={k: b["name"] for k, b in bodies.items()},
+        measures=PeopleMeasure.objects.filter(group=group), source=cat.sources["support_bodies"]))
+
+
+# --------------------------------------------------------------------------- process
+
+
+def process(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    workspace.settings_of(group)
+    cat = catalogue()
+    items = list(group.checklist.select_related("owner"))
+    stages = []
+    for key, name in Stage.choices:
+        info = cat.stage(key) or {}
+        stages.append({"key": key, "name": name, "items": [i for i in items if i.stage == key],
+                       "cautions": info.get("cautions", []), "qa": info.get("qa", [])})
+    return render(request, "groups/process.html", _ctx(
+        request, group, "process", stages=stages, progress=workspace.progress(group), new_form=NewItemForm(),
+        source=cat.sources["process"]))
+
+
+def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    item = get_object_or_404(ChecklistItem, pk=item_pk, group=group)
+    if request.method == "POST":
+        workspace.require_edit(request.user, group)
+    form = ChecklistItemForm(request.POST or None, instance=item, group=group)
+    if request.method == "POST" and form.is_valid():
+        before = {f: _show(getattr(ChecklistItem.objects.get(pk=item.pk), f)) for f in form.changed_data}
+        with transaction.atomic():
+            saved = form.save()
+            if form.changed_data:
+                ChecklistEvent.objects.create(item=saved, user=request.user, changes={
+                    f: {"label": str(form.fields[f].label), "from": before[f], "to": _show(getattr(saved, f))}
+                    for f in form.changed_data})
+        messages.success(request, f"「{item.title}」を更新しました。")
+        return redirect(reverse("groups:process", args=[group.pk]) + f"#item-{item.pk}")
+    return render(request, "groups/item.html", _ctx(request, group, "process", item=item, form=form,
+                                                    events=item.events.select_related("user")))
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if hasattr(value, "name"):
+        return str(value.name)
+    labels = dict(ChecklistItem._meta.get_field("status").choices or [])  # type: ignore[arg-type]
+    return str(labels.get(value, value))
+
+
+@require_POST
+def item_add(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    workspace.require_edit(request.user, group)
+    form = NewItemForm(request.POST)
+    if form.is_valid():
+        stage = form.cleaned_data["stage"]
+        last = group.checklist.filter(stage=stage).aggregate(m=Max("order"))["m"] or 0
+        item = ChecklistItem.objects.create(group=group, stage=stage, order=last + 1, title=form.cleaned_data["title"])
+        ChecklistEvent.objects.create(item=item, user=request.user, changes={"title": {"label": "確認項目", "from": "—",
+                                                                                        "to": item.title}})
+        messages.success(request, f"確認項目「{item.title}」を追加しました。")
+    else:
+        messages.error(request, "確認項目を追加できません：" + " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("groups:process", pk=group.pk)
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def documents(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    inp = workspace.document_input(group)
+    lots = [(lot.lot_id, f"{lot.lot_id}：{lot.name}（{len(lot.facilities)} 施設）") for lot in inp.lots]
+    form = DocumentForm(request.POST or None, lots=lots)
+    if request.method == "POST":
+        workspace.require_edit(request.user, group)
+        if form.is_valid():
+            doc = generate(group, form.cleaned_data["kind"], form.cleaned_data["file_format"],
+                           form.cleaned_data.get("lot") or "", user=request.user)
+            messages.success(request, f"{doc.get_kind_display()}（第{doc.version}版、{doc.file_format}）をつくりました。")
+            return redirect("groups:documents", pk=group.pk)
+    docs = group.documents.select_related("created_by")
+    return render(request, "groups/documents.html", _ctx(
+        request, group, "documents", form=form, docs=docs, inp=inp, lots=inp.lots))
+
+
+def generate(group: Group, kind: str, file_format: str, lot: str = "", *, user: Any = None) -> GeneratedDocument:
+    """Build a document from the group's data now and keep it, with its inputs, as the next version."""
+    from dataclasses import asdict
+
+    from gunmane.web.groups.documents import render_document
+
+    with transaction.atomic():
+        last = (GeneratedDocument.objects.select_for_update().filter(group=group, kind=kind)
+                .aggregate(v=Max("version"))["v"] or 0)
+        inp = workspace.document_input(group, version=last + 1)
+        content = render_document(kind, file_format, inp, lot)
+        names = dict(DocumentKind.choices)
+        suffix = f"_{lot}" if lot else ""
+        doc = GeneratedDocument(group=group, kind=kind, version=last + 1, file_format=file_format, lot=lot,
+                                inputs=_jsonable(asdict(inp)), created_by=user if getattr(user, "pk", None) else None)
+        doc.file.save(f"{group.name}_{names[kind]}{suffix}_第{last + 1}版.{file_format}", ContentFile(content), save=False)
+        doc.save()
+    return doc
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def lot_annex(request: HttpRequest, pk: int, lot: str) -> HttpResponse:
+    """The facility list of a lot as the 仕様書's Excel annex (built now from the group's data)."""
+    from gunmane.io.documents.spec import spec_annex_xlsx
+
+    group = _group(request, pk)
+    try:
+        content = spec_annex_xlsx(workspace.document_input(group), lot)
+    except ValueError as exc:
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = content_disposition_header(True, f"{group.name}_仕様書別紙_施設一覧_{lot}.xlsx")
+    return response
+
+
+def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
+    group = _group(request, pk)
+    doc = get_object_or_404(GeneratedDocument, pk=doc_pk, group=group)
+    suffix = f"_{doc.lot}" if doc.lot else ""
+    name = f"{group.name}_{doc.get_kind_display()}{suffix}_第{doc.version}版.{doc.file_format}"
+    response = FileResponse(doc.file.open("rb"), content_type=CONTENT_TYPES[doc.file_format])
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
