@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/indicators.py --engine --web --write
 	$(BIN)/python benchmarks/deterioration.py --write
 	$(BIN)/python benchmarks/lcc.py --write
+	$(BIN)/python benchmarks/effects.py --lots 2000
 
 clean:
 	rm -rf $(VENV) var

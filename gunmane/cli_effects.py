@@ -1,0 +1,251 @@
+"""`gunmane costing`, `gunmane effects`, `gunmane lots`: 積算・効果試算・ロット設計 on the command line.
+
+Registered by :func:`gunmane.cli.build_parser` through ``register(sub, imports)``; heavy modules are
+imported inside the command functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, err, lang, t
+
+
+# -- costing ------------------------------------------------------------------------------------------------
+def _edition(name: str | None) -> Any:
+    from gunmane.engine.costing import InvalidEdition
+    from gunmane.io.scenario import load_costing_edition
+
+    try:
+        return load_costing_edition(name)
+    except InvalidEdition as exc:
+        raise UsageError(exc.message(lang())) from exc
+
+
+def cmd_costing(args: argparse.Namespace) -> int:
+    from gunmane.engine.costing import CostingError, service_price, works_price
+    from gunmane.io.scenario import costing_editions
+
+    if args.action == "editions":
+        rows = []
+        for name in costing_editions():
+            rows.append(_edition(name).as_json())
+        if args.format == "json":
+            print(json.dumps(rows, ensure_ascii=False, indent=1))
+        else:
+            for r in rows:
+                print(f"{r['id']}\t{r['label_ja']}")
+        return EXIT_OK
+    edition = _edition(args.edition)
+    if args.service:
+        if args.direct_labour is None:
+            raise UsageError(t("--service には --direct-labour（直接人件費・円）を指定してください。",
+                               "--service needs --direct-labour (yen)."))
+        try:
+            sp = service_price(edition, args.service, args.direct_labour, args.direct_expense or 0.0)
+        except CostingError as exc:
+            raise UsageError(exc.message(lang())) from exc
+        out: dict[str, Any] = sp.as_json()
+        lines = [f"{t('業務区分', 'service')}: {sp.service}", f"{t('積算基準の版', 'edition')}: {edition.id}（{edition.label_ja}）",
+                 f"{t('業務価格', 'price')}: {round(sp.price_yen):,} 円"]
+    else:
+        if args.work_type is None or args.direct_cost is None:
+            raise UsageError(t("--work-type と --direct-cost（直接工事費・円）を指定してください。",
+                               "Give --work-type and --direct-cost (yen)."))
+        try:
+            wp = works_price(edition, args.work_type, args.direct_cost, advance_payment_pct=args.advance_payment)
+        except CostingError as exc:
+            raise UsageError(exc.message(lang())) from exc
+        out = wp.as_json()
+        lines = [
+            f"{t('工種区分', 'work type')}: {wp.work_type}",
+            f"{t('積算基準の版', 'edition')}: {edition.id}（{edition.label_ja}）",
+            f"{t('直接工事費', 'direct cost')}: {round(wp.direct_cost_yen):,} 円",
+            f"{t('共通仮設費率', 'common temporary rate')}: {wp.common_temporary_rate:.2f}% → "
+            f"{t('純工事費', 'net cost')} {round(wp.net_cost_yen):,} 円",
+            f"{t('現場管理費率', 'site management rate')}: {wp.site_management_rate:.2f}% → "
+            f"{t('工事原価', 'prime cost')} {round(wp.prime_cost_yen):,} 円",
+            f"{t('一般管理費等率', 'general admin rate')}: {wp.general_admin_rate:.2f}% → "
+            f"{t('工事価格', 'price')} {round(wp.price_yen):,} 円",
+        ]
+    if args.format == "json":
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print("\n".join(lines))
+    return EXIT_OK
+
+
+# -- effects --------------------------------------------------------------------------------------------------
+def _current_fiscal_year() -> int:
+    from datetime import date
+
+    d = date.today()
+    return d.year if d.month >= 4 else d.year - 1
+
+
+def _reference(codes: list[str]) -> dict[str, dict[str, Any]]:
+    """Name, kind, office coordinates and the latest road length / park area of each member (database)."""
+    from gunmane.web.registry.models import Municipality, MunicipalYearStats
+
+    out: dict[str, dict[str, Any]] = {}
+    for lg, name, kind, lat, lon in Municipality.objects.filter(lg_code__in=codes).values_list(
+            "lg_code", "name", "kind", "office_lat", "office_lon"):
+        out[lg] = {"name": name, "kind": kind, "lat": lat, "lon": lon}
+    stats = (MunicipalYearStats.objects.filter(municipality__lg_code__in=codes)
+             .order_by("municipality__lg_code", "fiscal_year")
+             .values_list("municipality__lg_code", "road_length_m", "park_area_m2"))
+    for lg, road, park in stats:  # later fiscal years overwrite earlier ones; unknown stays unknown
+        if road is not None:
+            out[lg]["road_length_m"] = road
+        if park is not None:
+            out[lg]["park_area_m2"] = park
+    return out
+
+
+def _load_group(sf: Any) -> Any:
+    from gunmane.cli import setup_django
+    from gunmane.io.scenario import build_group
+
+    setup_django()
+    codes = [m.lg_code for m in sf.members]
+    reference = _reference(codes)
+    facilities, coords = None, {}
+    if sf.ledger == "database":
+        from gunmane.web.analysis.frames import ledger_frames
+        from gunmane.web.registry.models import Facility
+
+        facilities = ledger_frames(tuple(codes)).facilities
+        coords = {i: (la, lo) for i, la, lo in Facility.objects.filter(manager__lg_code__in=codes)
+                  .values_list("id", "lat", "lon")}
+    return build_group(sf, reference, facilities, coords, start_fiscal_year=_current_fiscal_year() + 1)
+
+
+def _invalid(error: dict[str, Any]) -> int:
+    print(json.dumps({"status": "invalid", "error": error}, ensure_ascii=False, indent=1))
+    err(f"gunmane: {error['message']}")
+    return EXIT_INVALID
+
+
+def cmd_effects(args: argparse.Namespace) -> int:
+    from gunmane.engine.costing import CostingError
+    from gunmane.engine.effects import EffectsError, ParameterSet, evaluate
+    from gunmane.io.scenario import ScenarioFileError, engine_scenarios, load_costing_edition, read_scenario
+
+    if args.format == "xlsx" and not args.out:
+        raise UsageError(t("--format xlsx には --out FILE を指定してください。", "--format xlsx needs --out FILE."))
+    if not Path(args.scenario).is_file():
+        raise UsageError(t(f"シナリオファイルが見つかりません: {args.scenario}", f"Scenario file not found: {args.scenario}"))
+    try:
+        sf = read_scenario(args.scenario)
+        scenarios = engine_scenarios(sf)
+        edition = load_costing_edition(sf.costing_edition)
+        params = ParameterSet().with_overrides(sf.parameters)
+        group = _load_group(sf)
+        result = evaluate(group, scenarios, edition, params=params)
+        sens = None
+        if args.sensitivity or args.samples:
+            from gunmane.engine.effects import sensitivity
+
+            err(t("感度分析を計算しています…", "Computing the sensitivity…"))
+            sens = sensitivity(group, scenarios, edition, params=params, samples=args.samples or 0)
+    except ScenarioFileError as exc:
+        return _invalid(exc.as_json(lang()))
+    except (EffectsError, CostingError) as exc:
+        return _invalid(exc.as_json(lang()))
+    if args.format == "xlsx":
+        from gunmane.io.scenario import effects_xlsx
+
+        with open(args.out, "wb") as fh:
+            effects_xlsx(result, fh, sens)
+        err(t(f"効果試算を書き出しました: {args.out}", f"Wrote the effect estimate: {args.out}"))
+        return EXIT_OK
+    doc = {"status": "ok", "scenario_file": str(args.scenario), **result.as_json()}
+    if sens is not None:
+        doc["sensitivity"] = sens.as_json()
+    text = json.dumps(doc, ensure_ascii=False, indent=1)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        err(t(f"効果試算を書き出しました: {args.out}", f"Wrote the effect estimate: {args.out}"))
+    else:
+        print(text)
+    return EXIT_OK
+
+
+# -- lots ---------------------------------------------------------------------------------------------------------
+def cmd_lots(args: argparse.Namespace) -> int:
+    from gunmane.engine.costing import CostingError
+    from gunmane.engine.effects import EffectsError, ParameterSet
+    from gunmane.engine.lots import design_lots
+    from gunmane.io.scenario import (
+        ScenarioFileError,
+        load_costing_edition,
+        lot_settings,
+        lots_geojson,
+        read_scenario,
+    )
+
+    if not Path(args.scenario).is_file():
+        raise UsageError(t(f"シナリオファイルが見つかりません: {args.scenario}", f"Scenario file not found: {args.scenario}"))
+    try:
+        sf = read_scenario(args.scenario)
+        settings = lot_settings(sf)
+        if args.time_limit is not None:
+            from dataclasses import replace
+
+            settings = replace(settings, time_limit_s=args.time_limit)
+        edition = load_costing_edition(sf.costing_edition)
+        params = ParameterSet().with_overrides(sf.parameters)
+        group = _load_group(sf)
+        err(t(f"ロットを設計しています（最長 {settings.time_limit_s:g} 秒）…",
+              f"Designing lots (up to {settings.time_limit_s:g} s)…"))
+        design = design_lots(group, edition, params=params, settings=settings)
+    except ScenarioFileError as exc:
+        return _invalid(exc.as_json(lang()))
+    except (EffectsError, CostingError) as exc:
+        return _invalid(exc.as_json(lang()))
+    doc = lots_geojson(design) if args.format == "geojson" else {"status": "ok", **design.as_json()}
+    text = json.dumps(doc, ensure_ascii=False, indent=1)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        err(t(f"ロット設計を書き出しました: {args.out}", f"Wrote the lot design: {args.out}"))
+    else:
+        print(text)
+    return EXIT_OK
+
+
+# -- parsers --------------------------------------------------------------------------------------------------
+def register(sub: Any, imports: Any) -> None:
+    """Add `costing`, `effects` and `lots` to the top-level sub-parsers (``imports`` is not used)."""
+    s = sub.add_parser("costing", help=t("積算基準による工事価格・業務価格", "price a job under the estimation rules"))
+    s.add_argument("action", choices=["price", "editions"])
+    s.add_argument("--work-type", metavar=t("工種区分", "WORK_TYPE"), help=t("例: 道路維持工事", "e.g. 道路維持工事"))
+    s.add_argument("--direct-cost", type=float, metavar="YEN", help=t("直接工事費（円）", "direct cost (yen)"))
+    s.add_argument("--service", metavar=t("業務区分", "SERVICE"), help=t("業務（設計業務・点検業務）の業務価格", "price a service"))
+    s.add_argument("--direct-labour", type=float, metavar="YEN", help=t("直接人件費（円）", "direct labour (yen)"))
+    s.add_argument("--direct-expense", type=float, metavar="YEN", help=t("直接経費（円）", "direct expenses (yen)"))
+    s.add_argument("--advance-payment", type=float, metavar="PCT",
+                   help=t("前払金支出割合（%%）: 一般管理費等率を補正", "advance-payment share (%%)"))
+    s.add_argument("--edition", metavar=t("版", "EDITION"),
+                   help=t("積算基準の版（FY2022 など）または版のフォルダ（既定: 同梱の最新版）",
+                          "edition id or folder (default: latest shipped)"))
+    s.add_argument("--format", choices=["text", "json"], default="text")
+    s.set_defaults(func=cmd_costing)
+
+    s = sub.add_parser("effects", help=t("効果試算（基準と束ねたシナリオの比較）", "effect estimation (baseline vs bundling scenarios)"))
+    s.add_argument("scenario", metavar="SCENARIO.toml", help=t("シナリオファイル（docs/effects.md）", "scenario file"))
+    s.add_argument("--format", choices=["json", "xlsx"], default="json")
+    s.add_argument("--out", metavar="FILE")
+    s.add_argument("--sensitivity", action="store_true",
+                   help=t("感度分析（主なパラメータを ±25%% ずつ変えたトルネード図のデータ）", "one-at-a-time sensitivity (±25 %%)"))
+    s.add_argument("--samples", type=int, metavar="N", help=t("モンテカルロの回数（純効果の 5〜95%% の区間）", "Monte Carlo samples"))
+    s.set_defaults(func=cmd_effects)
+
+    s = sub.add_parser("lots", help=t("ロット設計（OR-Tools CP-SAT）", "lot design (OR-Tools CP-SAT)"))
+    s.add_argument("scenario", metavar="SCENARIO.toml", help=t("シナリオファイル（[lots] に条件）", "scenario file ([lots] table)"))
+    s.add_argument("--format", choices=["json", "geojson"], default="json")
+    s.add_argument("--out", metavar="FILE")
+    s.add_argument("--time-limit", type=float, metavar="SEC", help=t("計算時間の上限（秒）", "time limit (s)"))
+    s.set_defaults(func=cmd_lots)

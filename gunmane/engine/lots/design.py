@@ -1,0 +1,513 @@
+"""ロット設計（lot design）: partition a group's annual field work into contract lots with OR-Tools CP-SAT.
+
+Units are the facilities with work in the horizon (annual average of the expected direct cost of their
+inspections, designs and repairs, from :func:`gunmane.engine.effects.derive_work`); nearby facilities of
+the same member are merged into grid cells of ``cell_km`` to keep the model small. Candidate lots sit at
+the members' offices (the contractor's base); a cell may join a lot only if it lies within
+``max_radius_km`` of the lot's base (so a lot's diameter is at most twice the radius).
+
+Minimise, per year:
+
+    Σ_lots [ price(V) − V ]              overhead under the estimation rules (piecewise linear in V, concave)
+  + Σ_lots staff-hours × hourly cost     per contract (積算・公告・入札・監督・検査)
+  + Σ_lots P_fail(V) × re-tender cost    不調・不落 curve of the lot value
+  + Σ_cells visits × 2 d(cell, base) × detour × ¥/km
+
+subject to min_lot_yen ≤ V ≤ max_lot_yen for every lot in use. The direct cost itself is the same in
+every partition and is left out of the objective. CP-SAT reports its best bound, so the gap is known;
+the chosen partition is then priced exactly (not the piecewise-linear approximation) and compared with
+one lot per municipality and one lot for the whole group.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gunmane.engine.costing import CostingEdition, works_price_array
+from gunmane.engine.effects.errors import InvalidInput
+from gunmane.engine.effects.inputs import GroupInput
+from gunmane.engine.effects.parameters import ParameterSet
+from gunmane.engine.effects.work import derive_work
+
+__all__ = ["Lot", "LotDesign", "LotPlan", "LotSettings", "design_lots"]
+
+STATUS_JA = {"OPTIMAL": "最適解", "WITHIN_TARGET_GAP": "下界との差が目標以内の解", "FEASIBLE": "実行可能解（時間制限で打ち切り）", "INFEASIBLE": "条件を満たす分け方がない",
+             "MODEL_INVALID": "モデルの誤り", "UNKNOWN": "時間内に解が見つからない"}
+
+
+@dataclass(frozen=True)
+class LotSettings:
+    """Conditions of the lot design (each also listed in the result's assumptions)."""
+
+    min_lot_yen: float = 10_000_000  # 年間の直接費の下限
+    max_lot_yen: float = 300_000_000  # 年間の直接費の上限
+    max_radius_km: float = 25.0  # 拠点からの最大距離（ロットの直径は 2 倍以下）
+    max_diameter_km: float = 0.0  # ロット内の施設（セル）間の最大距離（0 = 拠点からの距離だけで制限）
+    work_type: str = "橋梁保全工事"  # 工事部分の工種区分
+    cell_km: float = 0.0  # 0 = automatic: the smallest of 1, 2, 3, 5, 8, 13 km that gives at most max_units cells
+    max_units: int = 200
+    lots_per_base: int = 1
+    time_limit_s: float = 50.0
+    target_gap: float = 0.01  # stop when the proven gap is at most this
+    travel_yen_per_km: float = 150.0  # 仮定値: 車両費と移動中の人件費
+    segments: int = 14
+    workers: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_lot_yen < self.max_lot_yen:
+            raise InvalidInput("invalid_lot_bounds", "ロットの規模は 0 < 下限 < 上限 で指定してください。",
+                               "Lot bounds need 0 < min < max.", field="min_lot_yen")
+        if self.max_radius_km <= 0 or self.cell_km < 0:
+            raise InvalidInput("invalid_lot_radius", "最大距離・セルの大きさは正の km です。", "Radius and cell size must be positive.",
+                               field="max_radius_km")
+
+
+@dataclass(frozen=True)
+class Lot:
+    id: int
+    base: str  # lg_code of the office that serves as the base
+    members: tuple[str, ...]
+    facilities: int
+    direct_yen: float
+    price_yen: float
+    overhead_yen: float
+    travel_km: float
+    failure_probability: float
+    cost_yen: float  # the objective's part of this lot
+    max_distance_km: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "base": self.base, "members": list(self.members), "facilities": self.facilities,
+                "direct_yen": round(self.direct_yen), "price_yen": round(self.price_yen),
+                "overhead_yen": round(self.overhead_yen), "travel_km": round(self.travel_km, 1),
+                "failure_probability": round(self.failure_probability, 4), "cost_yen": round(self.cost_yen),
+                "max_distance_km": round(self.max_distance_km, 1)}
+
+
+@dataclass(frozen=True)
+class LotPlan:
+    """One partition, priced exactly: the optimised one or a comparison."""
+
+    name: str
+    lots: tuple[Lot, ...]
+    cost_yen: float
+    feasible: bool
+    violations: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "lots": [x.as_json() for x in self.lots], "contracts": len(self.lots),
+                "cost_yen": round(self.cost_yen), "feasible": self.feasible, "violations": list(self.violations)}
+
+
+@dataclass(frozen=True)
+class LotDesign:
+    best: LotPlan | None
+    per_municipality: LotPlan
+    one_lot: LotPlan
+    status: str
+    objective_yen: float | None  # CP-SAT objective (piecewise-linear price)
+    bound_yen: float | None  # CP-SAT best bound
+    gap: float | None
+    seconds: float
+    units: int
+    facilities: int
+    assignment: pd.DataFrame  # facility index → lot id, lat/lon for maps
+    assumptions: tuple[str, ...]
+    settings: LotSettings = field(default_factory=LotSettings)
+    routes: tuple[dict[str, Any], ...] = ()  # inspection day tours per lot: lot, day, km, coordinates [[lon, lat], …]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "status_ja": STATUS_JA.get(self.status, self.status),
+            "objective_yen": None if self.objective_yen is None else round(self.objective_yen),
+            "bound_yen": None if self.bound_yen is None else round(self.bound_yen),
+            "gap": None if self.gap is None else round(self.gap, 5), "seconds": round(self.seconds, 2),
+            "units": self.units, "facilities": self.facilities,
+            "best": None if self.best is None else self.best.as_json(),
+            "comparison": {"per_municipality": self.per_municipality.as_json(), "one_lot": self.one_lot.as_json()},
+            "settings": self.settings.__dict__, "assumptions": list(self.assumptions),
+            "routes": [{k: (round(v, 1) if k == "km" else v) for k, v in r.items() if k != "coordinates"}
+                       for r in self.routes],
+        }
+
+
+class _Pricer:
+    def __init__(self, edition: CostingEdition, params: ParameterSet, s: LotSettings, years: int) -> None:
+        self.edition, self.s, self.years = edition, s, years
+        h = sum(params.f(f"staff.works.{st}_h") for st in ("estimate", "notice", "tender", "supervision", "acceptance"))
+        self.staff_yen = h * params.f("staff.hourly_cost_yen")
+        self.retender_yen = sum(params.f(f"staff.works.{st}_h") for st in ("estimate", "notice", "tender")) * params.f(
+            "staff.hourly_cost_yen")
+        curve = params["tender.failure_curve"]
+        self.cx = np.log10([float(a) for a, _ in curve])
+        self.cy = np.array([float(b) for _, b in curve])
+        self.detour = params.f("travel.detour_factor")
+
+    def overhead(self, v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, dtype=float)
+        return works_price_array(self.edition, self.s.work_type, np.maximum(v, 0.0))["price_yen"] - v
+
+    def fail(self, v: np.ndarray) -> np.ndarray:
+        return np.interp(np.log10(np.maximum(np.asarray(v, dtype=float), 1.0)), self.cx, self.cy)
+
+    def lot_cost(self, v: np.ndarray) -> np.ndarray:
+        return self.overhead(v) + self.staff_yen + self.fail(v) * self.retender_yen
+
+
+def _units(group: GroupInput, params: ParameterSet, s: LotSettings) -> tuple[pd.DataFrame, dict[str, tuple[float, float]], pd.DataFrame]:
+    work = derive_work(group, params)
+    r = work.rows
+    r = r[r["fidx"] >= 0]
+    if r.empty:
+        raise InvalidInput("no_field_work", "施設の作業（点検・設計・修繕）がないため、ロットを設計できません。",
+                           "No facility work to put into lots.", field="facilities")
+    years = group.horizon_years
+    crew = params.f("travel.works_yen_per_crew_day")
+    visits = np.where(r["kind"] == "works", r["p"] * np.maximum(1.0, r["cost"] / crew), r["p"])
+    per_fac = pd.DataFrame({"fidx": r["fidx"], "member": r["member"], "x": r["x"], "y": r["y"],
+                            "v": r["p"] * r["cost"] / years, "visits": visits / years})
+    fac = per_fac.groupby("fidx").agg(member=("member", "first"), x=("x", "first"), y=("y", "first"),
+                                      v=("v", "sum"), visits=("visits", "sum")).reset_index()
+    sizes = [s.cell_km] if s.cell_km > 0 else [1.0, 2.0, 3.0, 5.0, 8.0, 13.0]
+    for size in sizes:
+        fac["cell"] = (fac["member"].astype(str) + ":" + np.floor(fac["x"] / size).astype(int).astype(str) + ":"
+                       + np.floor(fac["y"] / size).astype(int).astype(str))
+        if fac["cell"].nunique() <= s.max_units:
+            break
+    cell_km = size
+    cells = fac.groupby("cell").agg(member=("member", "first"), x=("x", "mean"), y=("y", "mean"), v=("v", "sum"),
+                                    visits=("visits", "sum"), n=("fidx", "count")).reset_index()
+    cells["unit"] = np.arange(len(cells))
+    fac = fac.merge(cells[["cell", "unit"]], on="cell")
+    cells.attrs["cell_km"] = cell_km
+    return cells, work.offices, fac
+
+
+def _plan(name: str, unit_lot: np.ndarray, bases: list[str], cells: pd.DataFrame, offices: dict[str, tuple[float, float]],
+          pricer: _Pricer, s: LotSettings, check: bool = True) -> LotPlan:
+    lots: list[Lot] = []
+    violations: list[str] = []
+    for lid in np.unique(unit_lot):
+        m = unit_lot == lid
+        base = bases[int(lid)]
+        bx, by = offices[base]
+        d = np.hypot(cells["x"].to_numpy()[m] - bx, cells["y"].to_numpy()[m] - by)
+        v = float(cells["v"].to_numpy()[m].sum())
+        km = float((cells["visits"].to_numpy()[m] * 2 * d * pricer.detour).sum())
+        oh = float(pricer.overhead(np.array([v]))[0])
+        pf = float(pricer.fail(np.array([v]))[0])
+        cost = float(pricer.lot_cost(np.array([v]))[0]) + km * s.travel_yen_per_km
+        lots.append(Lot(len(lots) + 1, base, tuple(sorted(set(cells["member"].to_numpy()[m]))), int(cells["n"].to_numpy()[m].sum()),
+                        v, v + oh, oh, km, pf, cost, float(d.max() if d.size else 0.0)))
+        if check:
+            if v < s.min_lot_yen - 1:
+                violations.append(f"ロット{len(lots)}（拠点 {base}）の年間の直接費 {v:,.0f} 円が下限 {s.min_lot_yen:,.0f} 円未満")
+            if v > s.max_lot_yen + 1:
+                violations.append(f"ロット{len(lots)}（拠点 {base}）の年間の直接費 {v:,.0f} 円が上限 {s.max_lot_yen:,.0f} 円超")
+            if d.size and d.max() > s.max_radius_km + 1e-6:
+                violations.append(f"ロット{len(lots)}（拠点 {base}）に拠点から {d.max():.1f} km の施設（上限 {s.max_radius_km:g} km）")
+            if s.max_diameter_km > 0 and m.sum() > 1:
+                px, py = cells["x"].to_numpy()[m], cells["y"].to_numpy()[m]
+                diam = float(np.hypot(px[:, None] - px[None, :], py[:, None] - py[None, :]).max())
+                if diam > s.max_diameter_km + 1e-6:
+                    violations.append(f"ロット{len(lots)}（拠点 {base}）の直径 {diam:.1f} km が上限 {s.max_diameter_km:g} km 超")
+    return LotPlan(name, tuple(lots), sum(x.cost_yen for x in lots), not violations, tuple(violations))
+
+
+def _cost_of(unit_lot: np.ndarray, v: np.ndarray, travel: np.ndarray, L: int, pricer: _Pricer) -> float:
+    vals = np.bincount(unit_lot, v, L)
+    used = np.bincount(unit_lot, minlength=L) > 0
+    return float(pricer.lot_cost(vals[used]).sum() + travel[np.arange(len(unit_lot)), unit_lot].sum())
+
+
+def _feasible(unit_lot: np.ndarray, v: np.ndarray, L: int, lo: float, hi: float, far: np.ndarray | None = None) -> bool:
+    vals = np.bincount(unit_lot, v, L)
+    used = np.bincount(unit_lot, minlength=L) > 0
+    if not np.all((vals[used] >= lo - 1) & (vals[used] <= hi + 1)):
+        return False
+    if far is not None and far.size:
+        return not bool(np.any(unit_lot[far[:, 0]] == unit_lot[far[:, 1]]))
+    return True
+
+
+def _local_search(start: np.ndarray, v: np.ndarray, travel: np.ndarray, allowed: np.ndarray, pricer: _Pricer,
+                  lo: float, hi: float, rounds: int = 20, far: np.ndarray | None = None) -> np.ndarray:
+    """Greedy merges of whole lots, then single-cell moves, keeping the value bounds; first-improvement."""
+    L = allowed.shape[1]
+    cur = start.copy()
+    best = _cost_of(cur, v, travel, L, pricer)
+    improved = True
+    while improved:
+        improved = False
+        for a in np.unique(cur):
+            for b in np.unique(cur):
+                if a == b:
+                    continue
+                m = cur == a
+                if not allowed[m, b].all():
+                    continue
+                cand = cur.copy()
+                cand[m] = b
+                if not _feasible(cand, v, L, lo, hi, far):
+                    continue
+                c = _cost_of(cand, v, travel, L, pricer)
+                if c < best - 1:
+                    cur, best, improved = cand, c, True
+                    break
+            if improved:
+                break
+    for _ in range(rounds):
+        moved = False
+        for u in range(len(cur)):
+            for b in np.flatnonzero(allowed[u]):
+                if b == cur[u]:
+                    continue
+                cand = cur.copy()
+                cand[u] = b
+                if not _feasible(cand, v, L, lo, hi, far):
+                    continue
+                c = _cost_of(cand, v, travel, L, pricer)
+                if c < best - 1:
+                    cur, best, moved = cand, c, True
+                    break
+        if not moved:
+            break
+    return cur
+
+
+def _analytic_bound(v_total: float, travel: np.ndarray, allowed: np.ndarray, pricer: _Pricer, lo: float, hi: float,
+                    max_lots: int) -> float:
+    """A lower bound that ignores the coupling of sizes and places: each cell at its cheapest allowed base, and
+    the cheapest split of the total value into k lots within [lo, hi] (concave cost → all lots but one at a bound)."""
+    tr = np.where(allowed, travel, np.inf).min(axis=1).sum()
+    best = math.inf
+    for k in range(max(1, math.ceil(v_total / hi)), min(max_lots, int(v_total // lo) if lo > 0 else max_lots) + 1):
+        # concave: an extreme point has every lot at lo or hi except one
+        for n_hi in range(0, k):
+            rest = v_total - n_hi * hi
+            n_lo = k - 1 - n_hi
+            last = rest - n_lo * lo
+            if lo - 1 <= last <= hi + 1:
+                c = n_hi * float(pricer.lot_cost(np.array([hi]))[0]) + n_lo * float(pricer.lot_cost(np.array([lo]))[0]) \
+                    + float(pricer.lot_cost(np.array([last]))[0])
+                best = min(best, c)
+    return float(tr + best) if math.isfinite(best) else float(tr)
+
+
+def design_lots(group: GroupInput, edition: CostingEdition, *, params: ParameterSet | None = None,
+                settings: LotSettings | None = None) -> LotDesign:
+    from ortools.sat.python import cp_model
+
+    params = params or ParameterSet()
+    s = settings or LotSettings()
+    t0 = time.perf_counter()
+    cells, offices, fac = _units(group, params, s)
+    pricer = _Pricer(edition, params, s, group.horizon_years)
+    codes = [m.lg_code for m in group.members if cells["member"].eq(m.lg_code).any()]
+    U = len(cells)
+    # candidate lots: lots_per_base at every member office that has work (or lies within reach of some work)
+    bases: list[str] = []
+    for c in [m.lg_code for m in group.members]:
+        ox, oy = offices[c]
+        if (np.hypot(cells["x"] - ox, cells["y"] - oy) <= s.max_radius_km).any():
+            bases += [c] * s.lots_per_base
+    L = len(bases)
+    total = float(cells["v"].sum())
+    # comparisons (exact pricing)
+    idx_of = {c: i * s.lots_per_base for i, c in enumerate([m.lg_code for m in group.members])}
+    all_bases = [c for c in [m.lg_code for m in group.members] for _ in range(s.lots_per_base)]
+    per_muni = np.array([idx_of[m] for m in cells["member"]])
+    per_plan = _plan("一つの団体に一つのロット（各団体が単独で発注）", per_muni, all_bases, cells, offices, pricer, s)
+    w = np.maximum(cells["v"].to_numpy(), 1.0)
+    cx, cy = float(np.average(cells["x"].to_numpy(), weights=w)), float(np.average(cells["y"].to_numpy(), weights=w))
+    hub = min(codes, key=lambda c: math.hypot(offices[c][0] - cx, offices[c][1] - cy))
+    one_plan = _plan("群で一つのロット", np.full(U, idx_of[hub]), all_bases, cells, offices, pricer, s)
+    assumptions = (
+        f"単位: 施設の作業（点検・設計・修繕の期待直接費の年平均）を団体ごとに {cells.attrs['cell_km']:g} km 四方のセルに集約"
+        f"（{len(fac):,} 施設 → {U:,} セル）。",
+        f"候補のロットは各団体の庁舎を拠点に {s.lots_per_base} つずつ。拠点から {s.max_radius_km:g} km 以内の施設だけを入れる（直径は最大 {2 * s.max_radius_km:g} km）。"
+        + (f"ロット内のセル間の距離は {s.max_diameter_km:g} km 以下（セルの中心で判定）。" if s.max_diameter_km > 0 else ""),
+        f"ロットの年間の直接費: {s.min_lot_yen:,.0f} 円以上 {s.max_lot_yen:,.0f} 円以下。工事部分は「{s.work_type}」（積算基準 {edition.id}）で積算。",
+        "目的関数（年あたり）: 諸経費（積算基準、区分線形で近似）＋ 職員時間 × 時間単価 ＋ 不調・不落の確率 × 再入札の職員時間 ＋ "
+        f"移動距離 × {s.travel_yen_per_km:g} 円/km（仮定値）。直接費はどの分け方でも同じため含めない。",
+        "求めた分け方は区分線形ではなく積算基準の式そのもので再計算して比較する。下界は CP-SAT の下界（区分線形は凹の費用の下にある）と、"
+        "配置と規模の結びつきを外した解析的な下界の大きい方。ギャップ = (費用 − 下界) / 費用。",
+    )
+    if L == 0:
+        return LotDesign(None, per_plan, one_plan, "INFEASIBLE", None, None, None, time.perf_counter() - t0, U, len(fac),
+                         pd.DataFrame(), assumptions, s)
+    # -- CP-SAT model (money in ¥1,000) --------------------------------------------------------------------------------
+    K = 1000.0
+    # values rounded down for the lower limit and the cost (a valid under-estimate), up for the upper limit
+    v_k = np.maximum(np.floor(cells["v"].to_numpy() / K).astype(np.int64), 0)
+    v_up = np.ceil(cells["v"].to_numpy() / K).astype(np.int64)
+    base_x = np.array([offices[b][0] for b in bases])
+    base_y = np.array([offices[b][1] for b in bases])
+    dist = np.hypot(cells["x"].to_numpy()[:, None] - base_x[None, :], cells["y"].to_numpy()[:, None] - base_y[None, :])
+    allowed = dist <= s.max_radius_km
+    far = np.zeros((0, 2), dtype=np.int64)
+    if s.max_diameter_km > 0:
+        cxy = cells[["x", "y"]].to_numpy()
+        pair = np.hypot(cxy[:, None, 0] - cxy[None, :, 0], cxy[:, None, 1] - cxy[None, :, 1])
+        far = np.argwhere(np.triu(pair > s.max_diameter_km, 1))
+    travel_k = np.rint(cells["visits"].to_numpy()[:, None] * 2 * dist * pricer.detour * s.travel_yen_per_km / K).astype(np.int64)
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], Any] = {}
+    for u in range(U):
+        opts = np.flatnonzero(allowed[u])
+        if opts.size == 0:
+            return LotDesign(None, per_plan, one_plan, "INFEASIBLE", None, None, None, time.perf_counter() - t0, U, len(fac),
+                             pd.DataFrame(), (*assumptions, f"セル {u} はどの拠点からも {s.max_radius_km:g} km を超える。"), s)
+        for o in opts.tolist():
+            x[u, o] = model.new_bool_var(f"x{u}_{o}")
+        model.add_exactly_one(x[u, o] for o in opts.tolist())
+    for a, b in far.tolist():  # two cells farther apart than the diameter never share a lot
+        for lot in range(L):
+            if (a, lot) in x and (b, lot) in x:
+                model.add_bool_or([x[a, lot].negated(), x[b, lot].negated()])
+    lo_k, hi_k = math.ceil(s.min_lot_yen / K), int(s.max_lot_yen // K)
+    bp = np.unique(np.concatenate([[lo_k], np.rint(np.geomspace(lo_k, hi_k, s.segments + 1)), [hi_k]])).astype(np.int64)
+    cost_bp = np.rint(pricer.lot_cost(bp * K) / K).astype(np.int64)
+    obj: list[Any] = []
+    yv: list[Any] = []
+    for lot in range(L):
+        members_u = [uu for uu in range(U) if (uu, lot) in x]
+        y = model.new_bool_var(f"y{lot}")
+        # symmetry: the lots of one base are used in order
+        if lot > 0 and bases[lot] == bases[lot - 1]:
+            model.add_implication(y, yv[lot - 1])
+        yv.append(y)
+        if not members_u:
+            model.add(y == 0)
+            continue
+        val = model.new_int_var(0, hi_k, f"v{lot}")
+        model.add(val == sum(int(v_k[uu]) * x[uu, lot] for uu in members_u))
+        model.add(sum(int(v_up[uu]) * x[uu, lot] for uu in members_u) <= hi_k)
+        for uu in members_u:
+            model.add_implication(x[uu, lot], y)
+        model.add(val == 0).only_enforce_if(y.negated())
+        seg = [model.new_bool_var(f"s{lot}_{j}") for j in range(len(bp) - 1)]
+        model.add(sum(seg) == y)
+        cv = model.new_int_var(0, int(cost_bp.max()) * 2 + 1, f"c{lot}")
+        for j, sj in enumerate(seg):
+            a, b = int(bp[j]), int(bp[j + 1])
+            model.add(val >= a).only_enforce_if(sj)
+            model.add(val <= b).only_enforce_if(sj)
+            # on a segment the cost is its chord (linear interpolation between the breakpoints), scaled by 1,000
+            num = int(round((cost_bp[j + 1] - cost_bp[j]) / max(b - a, 1) * 1000))
+            model.add(1000 * cv >= 1000 * int(cost_bp[j]) + num * (val - a)).only_enforce_if(sj)
+        model.add(cv == 0).only_enforce_if(y.negated())
+        # valid for every segment (concave cost lies above its chord over [min, max]); tightens the relaxation
+        chord = int(round((cost_bp[-1] - cost_bp[0]) / max(int(bp[-1] - bp[0]), 1) * 1000))
+        model.add(1000 * cv >= 1000 * int(cost_bp[0]) * y + chord * (val - int(bp[0]) * y))
+        obj.append(cv)
+    model.add(sum(yv) >= math.ceil(int(v_k.sum()) / hi_k))
+    obj.append(sum(int(travel_k[u, lot]) * var for (u, lot), var in x.items()))
+    model.minimize(sum(obj))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = s.time_limit_s
+    solver.parameters.num_search_workers = s.workers
+    solver.parameters.random_seed = s.seed
+    # hint: one lot per municipality where feasible
+    # a good start: each cell at its own member's base (or the nearest allowed one), improved by local search
+    v_yen = cells["v"].to_numpy()
+    travel_yen = travel_k * K
+    first_lot = {b: bases.index(b) for b in set(bases)}
+    start = np.array([first_lot.get(str(cells["member"].iat[u]), -1) for u in range(U)])
+    for bad in np.flatnonzero((start < 0) | ~allowed[np.arange(U), np.maximum(start, 0)]).tolist():
+        start[bad] = int(np.flatnonzero(allowed[bad])[np.argmin(dist[bad, allowed[bad]])])
+    heur = _local_search(start, v_yen, travel_yen, allowed, pricer, s.min_lot_yen, s.max_lot_yen, far=far)
+    heur_ok = _feasible(heur, v_yen, L, s.min_lot_yen, s.max_lot_yen, far)
+    lb0 = _analytic_bound(float(v_yen.sum()), travel_yen, allowed, pricer, s.min_lot_yen, s.max_lot_yen, L)
+    heur_gap = (_cost_of(heur, v_yen, travel_yen, L, pricer) - lb0) / max(_cost_of(heur, v_yen, travel_yen, L, pricer), 1.0)
+    if heur_ok and heur_gap <= s.target_gap:
+        st, status = cp_model.UNKNOWN, "FEASIBLE"  # proven within the target without CP-SAT
+    else:
+        if heur_ok:
+            for (u, lot), var in x.items():
+                model.add_hint(var, 1 if heur[u] == lot else 0)
+        solver.parameters.relative_gap_limit = s.target_gap
+
+        class _StopNearBound(cp_model.CpSolverSolutionCallback):
+            """Stop once a solution is within the target gap of the analytic bound (the exact gap is
+            recomputed afterwards and reported as it is)."""
+
+            def on_solution_callback(self) -> None:
+                obj = self.objective_value * K
+                if obj > 0 and (obj - lb0) / obj <= s.target_gap:
+                    self.stop_search()
+
+        st = solver.solve(model, _StopNearBound())
+        status = solver.status_name(st)
+    best = None
+    objective = bound = gap = None
+    assign = pd.DataFrame()
+    candidates = []
+    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        objective, bound = solver.objective_value * K, solver.best_objective_bound * K
+        cp_sol = np.array([next(lot for lot in range(L) if (u, lot) in x and solver.value(x[u, lot])) for u in range(U)])
+        candidates.append(cp_sol)
+    if heur_ok:
+        candidates.append(heur)
+        if status in ("UNKNOWN", "INFEASIBLE") and st != cp_model.INFEASIBLE:
+            status = "FEASIBLE"
+    if candidates:
+        unit_lot = min(candidates, key=lambda a: _cost_of(a, v_yen, travel_yen, L, pricer))
+        best = _plan("最適化したロット", unit_lot, bases, cells, offices, pricer, s)
+        bound = max(bound or 0.0, lb0)
+        exact = best.cost_yen  # the exact price chain and unrounded distances
+        gap = max(0.0, (exact - bound) / exact) if exact > 0 else 0.0
+        if gap <= 1e-9:
+            status = "OPTIMAL"
+        elif gap <= s.target_gap:
+            status = "WITHIN_TARGET_GAP"
+        lot_ids = {int(lid): i + 1 for i, lid in enumerate(np.unique(unit_lot))}
+        fac_lot = fac.assign(lot=[lot_ids[int(unit_lot[u])] for u in fac["unit"]])
+        sectors = set(group.sectors)
+        facs = [f for f in group.facilities if not sectors or f.sector in sectors]
+        fi = fac_lot["fidx"].to_numpy()
+        fac_lot["facility"] = [facs[i].id for i in fi]
+        fac_lot["lat"] = [facs[i].lat for i in fi]
+        fac_lot["lon"] = [facs[i].lon for i in fi]
+        fac_lot["base"] = [best.lots[lot_ids[int(unit_lot[u])] - 1].base for u in fac_lot["unit"]]
+        assign = fac_lot[["facility", "member", "lat", "lon", "x", "y", "lot", "base"]]
+    routes = _routes(group, params, assign, offices) if best is not None else ()
+    return LotDesign(best, per_plan, one_plan, status, objective, bound, gap, time.perf_counter() - t0, U, len(fac),
+                     assign, (*assumptions, f"群の年間の直接費 {total:,.0f} 円。",
+                              "地図の巡回経路: ロットの拠点から1日の作業時間内に施設を点検して戻る日ごとの経路"
+                              "（OR-Tools の経路探索とスイープ法の短い方、直線距離 × 迂回率）。"), s, routes)
+
+
+def _routes(group: GroupInput, params: ParameterSet, assign: pd.DataFrame,
+            offices: dict[str, tuple[float, float]]) -> tuple[dict[str, Any], ...]:
+    """Day tours of one inspection round per lot, as lon/lat polylines for the map (facilities with coordinates)."""
+    from gunmane.engine.effects.routing import TourSolver
+
+    solver = TourSolver(detour=params.f("travel.detour_factor"), speed_kmh=params.f("travel.speed_kmh"),
+                        day_hours=params.f("travel.day_hours"), ortools_max_sites=int(params.f("travel.ortools_max_sites")))
+    office_ll = {m.lg_code: (m.office_lon, m.office_lat) for m in group.members}
+    out: list[dict[str, Any]] = []
+    a = assign[assign["lat"].notna() & assign["lon"].notna()]
+    for lot, part in a.groupby("lot"):
+        base = str(part["base"].iloc[0])
+        blon, blat = office_ll.get(base, (None, None))
+        if blon is None or blat is None:
+            continue
+        xy = part[["x", "y"]].to_numpy(dtype=float)
+        res = solver.tours(offices[base], xy, params.f("travel.inspection_site_h"))
+        lon, lat = part["lon"].to_numpy(dtype=float), part["lat"].to_numpy(dtype=float)
+        for day, seq in enumerate(res.routes, start=1):
+            pts = np.vstack([[0.0, 0.0], xy[list(seq)], [0.0, 0.0]])
+            pts[0] = pts[-1] = offices[base]
+            km = float(np.hypot(*np.diff(pts, axis=0).T).sum() * solver.detour)
+            coords = [[blon, blat], *[[float(lon[i]), float(lat[i])] for i in seq], [blon, blat]]
+            out.append({"lot": int(str(lot)), "day": day, "base": base, "sites": len(seq), "km": km,
+                        "coordinates": coords})
+    return tuple(out)

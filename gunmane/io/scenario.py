@@ -1,0 +1,432 @@
+"""Reading 効果試算 inputs: scenario files (TOML) and editions of the estimation rules (積算基準).
+
+- :func:`load_costing_edition` reads ``edition.toml`` + ``works.csv`` of one edition folder (shipped ones
+  under ``gunmane/data/costing/`` by id, e.g. ``FY2022``, or any folder a user points at).
+- :func:`read_scenario` reads a scenario file (schema in docs/effects.md) into a typed :class:`ScenarioFile`.
+
+No Django here: the CLI turns the database ledger into the engine's typed input.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gunmane.engine.costing import CostingEdition, InvalidEdition, edition_from_tables
+
+__all__ = [
+    "COSTING_DATA_DIR",
+    "DEFAULT_EDITION",
+    "MemberSpec",
+    "ScenarioFile",
+    "ScenarioFileError",
+    "ScenarioSpec",
+    "build_group",
+    "costing_editions",
+    "effects_xlsx",
+    "engine_scenarios",
+    "load_costing_edition",
+    "lot_settings",
+    "lots_geojson",
+    "read_scenario",
+]
+
+COSTING_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "costing"
+DEFAULT_EDITION = "FY2022"
+
+
+def costing_editions() -> list[str]:
+    """Ids of the editions shipped with gunmane (folder names), oldest first."""
+    return sorted(p.name for p in COSTING_DATA_DIR.iterdir() if (p / "edition.toml").is_file())
+
+
+def load_costing_edition(edition: str | Path | None = None) -> CostingEdition:
+    """An edition by shipped id (``FY2022``) or by folder path (a user's newer edition); default the latest shipped."""
+    name = str(edition) if edition is not None else DEFAULT_EDITION
+    folder = COSTING_DATA_DIR / name
+    if not (folder / "edition.toml").is_file():
+        folder = Path(name)
+    meta_path, works_path = folder / "edition.toml", folder / "works.csv"
+    if not meta_path.is_file() or not works_path.is_file():
+        raise InvalidEdition("edition_not_found",
+                             f"積算基準の版「{name}」が見つかりません。同梱の版（{'、'.join(costing_editions())}）か、"
+                             "edition.toml と works.csv のあるフォルダを指定してください。",
+                             f"Costing edition '{name}' not found: give a shipped id ({', '.join(costing_editions())}) "
+                             "or a folder with edition.toml and works.csv.", field="edition")
+    try:
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidEdition("invalid_toml", f"{meta_path}: TOML として読めません（{exc}）。",
+                             f"{meta_path}: not valid TOML ({exc}).") from exc
+    with open(works_path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return edition_from_tables(meta, rows, path=str(folder), file_label=str(works_path.name))
+
+
+# -- scenario files -----------------------------------------------------------------------------------------
+class ScenarioFileError(Exception):
+    """A scenario file that cannot be used; ``message_ja`` names the file, the key and what was expected."""
+
+    def __init__(self, code: str, message_ja: str, message_en: str, *, key: str | None = None) -> None:
+        super().__init__(code, message_ja, message_en)
+        self.code = code
+        self.message_ja = message_ja
+        self.message_en = message_en
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"{self.message_ja} ({self.code})"
+
+    def as_json(self, lang: str = "ja") -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message_en if lang == "en" else self.message_ja, "key": self.key}
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """A member as the scenario names it (団体コード) with optional overrides of its reference data."""
+
+    lg_code: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    name: str
+    levers: tuple[dict[str, Any], ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    path: str
+    name: str
+    members: tuple[MemberSpec, ...]
+    scenarios: tuple[ScenarioSpec, ...]
+    lead: str | None = None
+    start_fiscal_year: int | None = None
+    horizon_years: int = 5
+    sectors: tuple[str, ...] = ()
+    cost_share: str = "direct_cost"
+    costing_edition: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    ledger: str = "database"  # "database" | "none"
+    description: str = ""
+    lots: dict[str, Any] = field(default_factory=dict)  # LotSettings fields for `gunmane lots`
+
+
+_TOP_KEYS = {"name", "description", "members", "lead", "start_fiscal_year", "horizon_years", "sectors", "cost_share",
+             "costing_edition", "parameters", "ledger", "scenario", "scenarios", "lots"}
+_MEMBER_KEYS = {"name", "kind", "office_lat", "office_lon", "road_length_km", "park_area_m2", "routine_tasks",
+                "routine_direct_yen"}
+_LEVER_KEYS = {"kind", "mode", "years", "members", "sectors"}
+SHARE_RULES = ("direct_cost", "facility_count", "equal_usage")
+
+
+def _fail(path: str, key: str, ja: str, en: str, code: str = "invalid_scenario") -> ScenarioFileError:
+    return ScenarioFileError(code, f"{path}: 「{key}」 {ja}", f"{path}: '{key}' {en}", key=key)
+
+
+def _lg(path: str, key: str, code: Any) -> str:
+    from gunmane.io.values import InvalidValue, parse_lg_code
+
+    try:
+        return str(parse_lg_code(str(code)).value)
+    except InvalidValue as exc:
+        raise _fail(path, key, f"団体コード「{code}」: {exc.message_ja}", f"code '{code}': {exc.message_en}") from exc
+
+
+def read_scenario(path: str | Path, text: str | None = None) -> ScenarioFile:
+    """Parse a scenario file (TOML, schema in docs/effects.md); errors name the file and the key."""
+    from gunmane.engine.effects import LeverKind
+
+    p = str(path)
+    try:
+        data = tomllib.loads(text if text is not None else Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ScenarioFileError("file_not_found", f"シナリオファイルが見つかりません: {p}", f"Scenario file not found: {p}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioFileError("invalid_toml", f"{p}: TOML として読めません（{exc}）。", f"{p}: not valid TOML ({exc}).") from exc
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise _fail(p, unknown[0], f"は使えないキーです。使えるキー: {'、'.join(sorted(_TOP_KEYS))}",
+                    f"is not a known key ({', '.join(sorted(_TOP_KEYS))}).", "unknown_key")
+    raw_members = data.get("members")
+    members: list[MemberSpec] = []
+    if isinstance(raw_members, list):
+        members = [MemberSpec(_lg(p, "members", c)) for c in raw_members]
+    elif isinstance(raw_members, dict):
+        for code, over in raw_members.items():
+            over = dict(over or {})
+            bad = sorted(set(over) - _MEMBER_KEYS)
+            if bad:
+                raise _fail(p, f"members.{code}.{bad[0]}", f"は使えないキーです。使えるキー: {'、'.join(sorted(_MEMBER_KEYS))}",
+                            "is not a known member key.", "unknown_key")
+            members.append(MemberSpec(_lg(p, f"members.{code}", code), over))
+    if not members:
+        raise _fail(p, "members", "に構成団体の団体コードを1つ以上指定してください。", "needs at least one member code.",
+                    "no_members")
+    lead = _lg(p, "lead", data["lead"]) if data.get("lead") else None
+    if lead is not None and lead not in {m.lg_code for m in members}:
+        raise _fail(p, "lead", f"の団体 {lead} が members にありません。", "is not a member.")
+    share = str(data.get("cost_share", "direct_cost"))
+    if share not in SHARE_RULES:
+        raise _fail(p, "cost_share", f"は {'・'.join(SHARE_RULES)} のいずれかです（値: {share}）。", f"must be one of {SHARE_RULES}.")
+    ledger = str(data.get("ledger", "database"))
+    if ledger not in ("database", "none"):
+        raise _fail(p, "ledger", f"は database（データベースの台帳を使う）か none です（値: {ledger}）。", "must be database or none.")
+    horizon = data.get("horizon_years", 5)
+    if not isinstance(horizon, int) or not 1 <= horizon <= 30:
+        raise _fail(p, "horizon_years", f"は 1〜30 の整数です（値: {horizon!r}）。", "must be an integer 1–30.")
+    start = data.get("start_fiscal_year")
+    if start is not None and (not isinstance(start, int) or not 1990 <= start <= 2100):
+        raise _fail(p, "start_fiscal_year", f"は年度（例: 2026）です（値: {start!r}）。", "must be a fiscal year.")
+    kinds = {k.value for k in LeverKind}
+    scenarios: list[ScenarioSpec] = []
+    for i, sc in enumerate(data.get("scenario") or data.get("scenarios") or [], start=1):
+        where = f"scenario[{i}]"
+        if not isinstance(sc, dict) or not sc.get("name"):
+            raise _fail(p, where, "に name（シナリオ名）が必要です。", "needs a name.")
+        levers = []
+        for j, lv in enumerate(sc.get("levers") or sc.get("lever") or [], start=1):
+            lw = f"{where}.levers[{j}]"
+            if isinstance(lv, str):
+                lv = {"kind": lv}
+            bad = sorted(set(lv) - _LEVER_KEYS)
+            if bad:
+                raise _fail(p, f"{lw}.{bad[0]}", f"は使えないキーです。使えるキー: {'、'.join(sorted(_LEVER_KEYS))}",
+                            "is not a known lever key.", "unknown_key")
+            if lv.get("kind") not in kinds:
+                raise _fail(p, f"{lw}.kind", f"「{lv.get('kind')}」は束ねる手段の種類ではありません。指定できる種類: "
+                            f"{'、'.join(sorted(kinds))}", f"must be one of {sorted(kinds)}.", "unknown_lever")
+            levers.append(dict(lv))
+        scenarios.append(ScenarioSpec(str(sc["name"]), tuple(levers), str(sc.get("description", ""))))
+    lots = dict(data.get("lots") or {})
+    if not scenarios and not lots:
+        raise _fail(p, "scenario", "に [[scenario]] を1つ以上書いてください（基準は自動で計算します）。",
+                    "needs at least one [[scenario]].", "no_scenarios")
+    params = dict(data.get("parameters") or {})
+    params.setdefault("share.rule", share)
+    return ScenarioFile(
+        path=p, name=str(data.get("name") or Path(p).stem), members=tuple(members), scenarios=tuple(scenarios),
+        lead=lead, start_fiscal_year=start, horizon_years=horizon,
+        sectors=tuple(str(s) for s in data.get("sectors") or ()), cost_share=share,
+        costing_edition=data.get("costing_edition"), parameters=params, ledger=ledger,
+        description=str(data.get("description", "")), lots=lots)
+
+
+def lot_settings(sf: ScenarioFile) -> Any:
+    """The ``[lots]`` table as :class:`gunmane.engine.lots.LotSettings` (unknown keys name the file)."""
+    from dataclasses import fields
+
+    from gunmane.engine.effects import EffectsError
+    from gunmane.engine.lots import LotSettings
+
+    known = {f.name for f in fields(LotSettings)}
+    bad = sorted(set(sf.lots) - known)
+    if bad:
+        raise _fail(sf.path, f"lots.{bad[0]}", f"は使えないキーです。使えるキー: {'、'.join(sorted(known))}",
+                    "is not a known lots key.", "unknown_key")
+    try:
+        return LotSettings(**sf.lots)
+    except EffectsError as exc:
+        raise ScenarioFileError(exc.code, f"{sf.path}: [lots] {exc.message_ja}", f"{sf.path}: [lots] {exc.message_en}",
+                                key=exc.field) from exc
+    except TypeError as exc:
+        raise _fail(sf.path, "lots", f"の値の型が正しくありません（{exc}）。", f"has a value of the wrong type ({exc}).") from exc
+
+
+def lots_geojson(design: Any) -> dict[str, Any]:
+    """Facilities by lot, the lots' summaries and their inspection day tours as a GeoJSON FeatureCollection
+    (WGS84 lon/lat): ``kind`` = facility | lot | route."""
+    feats: list[dict[str, Any]] = []
+    if design.best is not None:
+        for row in design.assignment.itertuples(index=False):
+            if row.lat is None or row.lon is None or row.lat != row.lat:
+                continue
+            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+                          "properties": {"kind": "facility", "facility": row.facility, "member": row.member,
+                                         "lot": int(row.lot), "base": row.base}})
+        for lot in design.best.lots:
+            feats.append({"type": "Feature", "geometry": None,
+                          "properties": {"kind": "lot", **lot.as_json()}})
+        for r in design.routes:
+            feats.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": r["coordinates"]},
+                          "properties": {"kind": "route", "lot": r["lot"], "day": r["day"], "base": r["base"],
+                                         "sites": r["sites"], "km": round(r["km"], 1)}})
+    return {"type": "FeatureCollection", "features": feats,
+            "properties": {k: v for k, v in design.as_json().items() if k not in ("best",)}}
+
+
+def engine_scenarios(sf: ScenarioFile) -> tuple[Any, ...]:
+    """The scenario file's scenarios as engine :class:`Scenario` objects (lever errors name the scenario)."""
+    from gunmane.engine.effects import EffectsError, Lever, LeverKind, Scenario
+
+    out = []
+    for sc in sf.scenarios:
+        levers = []
+        for lv in sc.levers:
+            try:
+                levers.append(Lever(kind=LeverKind(lv["kind"]), mode=str(lv.get("mode", "one_contract")),
+                                    years=int(lv.get("years", 0)), members=tuple(str(m) for m in lv.get("members", ())),
+                                    sectors=tuple(str(s) for s in lv.get("sectors", ()))))
+            except EffectsError as exc:
+                raise ScenarioFileError(exc.code, f"{sf.path}: シナリオ「{sc.name}」: {exc.message_ja}",
+                                        f"{sf.path}: scenario '{sc.name}': {exc.message_en}", key=exc.field) from exc
+        out.append(Scenario(sc.name, tuple(levers), sc.description))
+    return tuple(out)
+
+
+def _opt(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if f == f else None
+
+
+def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], facilities: Any = None,
+                coordinates: dict[Any, tuple[float | None, float | None]] | None = None,
+                start_fiscal_year: int | None = None) -> Any:
+    """The engine's :class:`GroupInput` from a scenario file, reference rows per member and a facilities frame.
+
+    ``reference``: lg_code → {name, kind, lat, lon, road_length_m, park_area_m2} (from the database or a
+    fixture); the scenario's ``[members.CODE]`` overrides win. ``facilities``: a ledger facilities frame
+    (LedgerFrames.facilities: facility, lg_code, sector, facility_type, length_m, latest_grade,
+    latest_inspected_on, is_synthetic); ``coordinates``: facility id → (lat, lon).
+    """
+    from gunmane.engine.effects import Facility, GroupInput, Member
+
+    members = []
+    for spec in sf.members:
+        ref = dict(reference.get(spec.lg_code) or {})
+        o = spec.overrides
+        if not ref and "name" not in o:
+            raise ScenarioFileError("unknown_member", f"{sf.path}: 団体コード {spec.lg_code} の団体が参照データにありません"
+                                    "（gunmane init で参照データを読み込みましたか）。",
+                                    f"{sf.path}: no local government {spec.lg_code}.", key=f"members.{spec.lg_code}")
+        road_km = o.get("road_length_km")
+        if road_km is None:
+            road_km = (_opt(ref.get("road_length_m")) or 0.0) / 1000.0
+        park = o.get("park_area_m2")
+        if park is None:
+            park = _opt(ref.get("park_area_m2")) or 0.0
+        members.append(Member(
+            lg_code=spec.lg_code, name=str(o.get("name") or ref.get("name") or spec.lg_code),
+            kind=str(o.get("kind") or ref.get("kind") or "municipality"),
+            office_lat=_opt(o.get("office_lat", ref.get("lat"))), office_lon=_opt(o.get("office_lon", ref.get("lon"))),
+            road_length_km=float(road_km), park_area_m2=float(park),
+            routine_tasks={str(k): int(v) for k, v in dict(o.get("routine_tasks") or {}).items()},
+            routine_direct_yen={str(k): float(v) for k, v in dict(o.get("routine_direct_yen") or {}).items()}))
+    facs = []
+    coords = coordinates or {}
+    if facilities is not None and len(facilities):
+        df = facilities
+        insp = df["latest_inspected_on"]
+        # 年度 (fiscal year, April–March) of the latest inspection
+        fy = [None if d is None or d != d else (d.year if d.month >= 4 else d.year - 1) for d in insp]
+        for row, f_y in zip(df.itertuples(index=False), fy, strict=True):
+            lat, lon = coords.get(row.facility, (None, None))
+            g = _opt(row.latest_grade)
+            facs.append(Facility(
+                id=str(row.facility), lg_code=str(row.lg_code), sector=str(row.sector), facility_type=str(row.facility_type),
+                length_m=_opt(row.length_m), area_m2=_opt(getattr(row, "area_m2", None)), lat=_opt(lat), lon=_opt(lon),
+                latest_inspection_fy=f_y, latest_grade=None if g is None else int(g),
+                is_synthetic=bool(getattr(row, "is_synthetic", False))))
+    start = sf.start_fiscal_year or start_fiscal_year or 2026
+    return GroupInput(members=tuple(members), facilities=tuple(facs), start_fiscal_year=start,
+                      horizon_years=sf.horizon_years, lead=sf.lead, sectors=sf.sectors, name=sf.name)
+
+
+# -- Excel export of an effect estimate -----------------------------------------------------------------------
+METRIC_LABELS = {
+    "contracts": ("契約数", "件"), "price_yen": ("予定価格（積算基準）", "円"), "overhead_yen": ("うち諸経費", "円"),
+    "staff_hours": ("職員時間", "時間"), "fte": ("職員数換算（FTE）", "人・年"), "travel_km": ("移動距離", "km"),
+    "expected_failed_tenders": ("不調・不落の期待件数", "件"), "days_to_repair": ("Ⅲ・Ⅳ判定から修繕着手まで", "日"),
+    "deterioration_cost_yen": ("修繕の遅れによる劣化の損失", "円"), "net_effect_yen": ("純効果（基準に対する）", "円"),
+}
+
+
+def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:
+    """The comparison as a workbook: 比較 (scenarios side by side), 団体別, 契約, 前提条件, パラメータ
+    (and 感度分析 when ``sensitivity`` is given)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook()
+    head = Font(bold=True)
+    fill = PatternFill("solid", fgColor="E8F1FE")
+    runs = [result.baseline, *result.scenarios]
+    ws = wb.create_sheet("比較")
+    if wb.active is not None and wb.active.title == "Sheet":
+        wb.remove(wb.active)
+    ws.append([f"効果試算: {result.group_name}"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([f"試算期間: {result.start_fiscal_year}年度から{result.horizon_years}年度　積算基準: {result.edition}（{result.edition_label_ja}）"])
+    ws.append([])
+    ws.append(["指標", "単位", *[r.name for r in runs]])
+    for c in ws[4]:
+        c.font, c.fill = head, fill
+    for key, (label, unit) in METRIC_LABELS.items():
+        ws.append([label, unit, *[r.totals.as_json()[key] for r in runs]])
+    ws.append([])
+    ws.append(["束ねる手段", "", *["" for _ in runs]])
+    for i, r in enumerate(runs):
+        ws.cell(row=ws.max_row, column=3 + i, value="\n".join(x.message_ja for x in r.levers) or "（なし）")
+        ws.cell(row=ws.max_row, column=3 + i).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions["A"].width = 30
+    for i in range(len(runs)):
+        ws.column_dimensions[chr(ord("C") + i) if i < 24 else "Z"].width = 24
+    wm = wb.create_sheet("団体別")
+    names = {m.lg_code: m.name for m in result.members}
+    wm.append(["シナリオ", "団体コード", "団体名", *[v[0] for v in METRIC_LABELS.values()]])
+    for c in wm[1]:
+        c.font, c.fill = head, fill
+    for r in runs:
+        for code, m in r.members.items():
+            j = m.as_json()
+            wm.append([r.name, code, names.get(code, code), *[j[k] for k in METRIC_LABELS]])
+    wc = wb.create_sheet("契約")
+    cols = ["orderer", "skey", "kkey", "ykey", "perf", "contracts", "value", "price", "overhead", "failed_tenders", "travel_km"]
+    wc.append(["シナリオ", "発注者", "分野", "作業", "年度（開始）", "性能規定", "契約数", "直接費（円）", "予定価格（円）", "諸経費（円）",
+               "不調・不落の期待件数", "移動距離（km）"])
+    for c in wc[1]:
+        c.font, c.fill = head, fill
+    for r in runs:
+        if len(r.contracts) == 0:
+            continue
+        for row in r.contracts[cols].itertuples(index=False):
+            wc.append([r.name, *[v.item() if hasattr(v, "item") else v for v in row]])
+    wa = wb.create_sheet("前提条件")
+    wa.append(["前提条件"])
+    wa["A1"].font = head
+    for a in result.assumptions:
+        wa.append([a])
+    for n in result.notes:
+        wa.append([n])
+    wa.column_dimensions["A"].width = 140
+    wp = wb.create_sheet("パラメータ")
+    wp.append(["id", "内容", "値", "単位", "根拠の種類", "出典"])
+    for c in wp[1]:
+        c.font, c.fill = head, fill
+    for p in result.parameters:
+        v = p["value"]
+        wp.append([p["id"], p["label_ja"], v if isinstance(v, int | float | str) else str(v), p["unit"], p["status_ja"], p["source"]])
+    wp.column_dimensions["A"].width = 36
+    wp.column_dimensions["B"].width = 50
+    wp.column_dimensions["F"].width = 80
+    if sensitivity is not None:
+        wsn = wb.create_sheet("感度分析")
+        runs_s = list(sensitivity.base)
+        wsn.append(["パラメータ", "内容", "既定値", "低い値", "高い値",
+                    *[f"{n}: 低" for n in runs_s], *[f"{n}: 高" for n in runs_s]])
+        for c in wsn[1]:
+            c.font, c.fill = head, fill
+        for r in sensitivity.tornado(runs_s[0]) if runs_s else []:
+            wsn.append([r.parameter, r.label_ja, r.base_value, r.low_value, r.high_value,
+                        *[round(r.low[n]) for n in runs_s], *[round(r.high[n]) for n in runs_s]])
+        for a in sensitivity.assumptions:
+            wsn.append([a])
+    wb.save(fh)
