@@ -48,6 +48,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/deterioration.py --write
 	$(BIN)/python benchmarks/lcc.py --write
 	$(BIN)/python benchmarks/effects.py --lots 2000
+	$(BIN)/python benchmarks/nenpo.py
 
 clean:
 	rm -rf $(VENV) var

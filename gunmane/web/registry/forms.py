@@ -9,6 +9,7 @@ from django import forms
 from gunmane.web.registry.models import ImportKind
 
 ALLOWED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json"}
+NATIONAL_KINDS = {ImportKind.NENPO: {".xlsx", ".xlsm"}, ImportKind.XROAD: {".json", ".csv", ".txt"}}
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 
 
@@ -17,9 +18,22 @@ class ImportForm(forms.Form):
                              widget=forms.RadioSelect)
     file = forms.FileField(label="ファイル（CSV または Excel .xlsx）",
                            help_text="UTF-8・Shift_JIS（CP932）の CSV、Excel（.xlsx）。見出し行は先頭10行以内に置いてください。")
+    fiscal_year = forms.IntegerField(label="点検年度（年報のみ・任意）", required=False, min_value=2014, max_value=2100,
+                                     help_text="年報の一覧の年度がファイルから読めないときだけ指定します（例: r07 の一覧なら 2025）。")
     dry_run = forms.BooleanField(label="検証のみ（登録しない）", required=False)
     skip_invalid = forms.BooleanField(label="エラーのある行を除いて取り込む", required=False,
                                       help_text="チェックしないと、エラーが1件でもあれば1行も登録しません。")
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        kind, f = data.get("kind"), data.get("file")
+        if kind in NATIONAL_KINDS and f is not None:
+            suffix = Path(f.name).suffix.lower()  # type: ignore[attr-defined]
+            if suffix not in NATIONAL_KINDS[kind]:  # type: ignore[index]
+                expected = "Excel（.xlsx）" if kind == ImportKind.NENPO else "JSON（.json）または CSV"
+                self.add_error("file", f"「{f.name}」は{ImportKind(kind).label}のファイルではありません。"  # type: ignore[attr-defined]
+                               f"{expected}を選んでください。")
+        return data
 
     def clean_file(self) -> object:
         f = self.cleaned_data["file"]

@@ -17,6 +17,10 @@ class MunicipalityKind(models.TextChoices):
     TOWN = "town", "町"
     VILLAGE = "village", "村"
     SPECIAL_WARD = "special_ward", "特別区"
+    # Road managers that are not local governments (national offices, expressway companies, road
+    # corporations, joint boards), kept only when a national-data import is asked to (gunmane import nenpo
+    # --keep-other-managers). Their lg_code is xROAD's kanrisya_code or a generated "X…" code.
+    OTHER = "other", "その他の道路管理者"
 
 
 class Prefecture(models.Model):
@@ -156,6 +160,7 @@ class Facility(models.Model):
     facility_id = models.CharField("施設ID", max_length=64)
     national_id = models.CharField("全国施設番号", max_length=40, blank=True, db_index=True)
     name = models.CharField("施設名", max_length=200)
+    name_kana = models.CharField("よみ", max_length=200, blank=True)
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, verbose_name="分野")
     facility_type = models.ForeignKey(FacilityType, on_delete=models.PROTECT, verbose_name="施設種別")
     built_year = models.PositiveSmallIntegerField("建設年度", null=True, blank=True)
@@ -213,6 +218,14 @@ class Inspection(models.Model):
     grade_raw = models.CharField("健全性（入力値）", max_length=40, blank=True)
     inspector = models.CharField("点検者", max_length=200, blank=True)
     kind = models.CharField("点検種別", max_length=20, default=InspectionKind.PERIODIC)
+    # Provenance of an inspection read from national data (道路メンテナンス年報 list or xROAD): which
+    # source, the fiscal year of the list, the file and the row. Such inspections are known to the fiscal
+    # year only and are dated 1 October of it (gunmane.io.national_common).
+    source = models.CharField("出典", max_length=10, blank=True, choices=[("", "台帳"), ("nenpo", "道路メンテナンス年報"),
+                                                                       ("xroad", "xROAD")])
+    source_fiscal_year = models.PositiveSmallIntegerField("出典の年度", null=True, blank=True)
+    source_file = models.CharField("出典ファイル", max_length=255, blank=True)
+    source_row = models.PositiveIntegerField("出典の行", null=True, blank=True)
 
     class Meta:
         ordering = ["facility", "inspected_on"]
@@ -265,6 +278,8 @@ class ImportKind(models.TextChoices):
     FACILITIES = "facilities", "施設台帳"
     INSPECTIONS = "inspections", "点検結果"
     MEASURES = "measures", "措置"
+    NENPO = "nenpo", "道路メンテナンス年報（施設名一覧）"
+    XROAD = "xroad", "xROAD（全国道路施設点検データベース）"
 
 
 class ImportStatus(models.TextChoices):
@@ -305,6 +320,8 @@ class ImportRecord(models.Model):
     warnings = models.JSONField("警告", default=list, blank=True)
     errors_truncated = models.BooleanField("エラー一覧を省略", default=False)
     message = models.TextField("メッセージ", blank=True)
+    # The quality report of a national-data import (gunmane.web.registry.national.QualityReport.as_json()).
+    quality = models.JSONField("品質レポート", default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

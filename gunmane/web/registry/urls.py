@@ -18,4 +18,6 @@ urlpatterns = [
     path("imports/<int:pk>/issues.xlsx", views.import_issues_xlsx, name="import_issues_xlsx"),
     path("imports/<int:pk>/file", views.import_file, name="import_file"),
     path("templates/<str:kind>.xlsx", views.template_download, name="template"),
+    path("imports/<int:pk>/quality/", views.national_report, name="national_report"),
+    path("national/guide/", views.national_guide, name="national_guide"),
 ]

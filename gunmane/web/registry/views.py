@@ -152,6 +152,15 @@ def import_create(request: HttpRequest, lg_code: str) -> HttpResponse:
     muni = get_object_or_404(Municipality, lg_code=lg_code)
     permissions.require_edit(request.user, muni)
     form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid() and form.cleaned_data["kind"] in ("nenpo", "xroad"):
+        from gunmane.web.registry import national
+
+        upload = form.cleaned_data["file"]
+        record = national.create_record(form.cleaned_data["kind"], [(upload.name, upload)], municipality=muni,
+                                        user=request.user, dry_run=form.cleaned_data["dry_run"],
+                                        skip_invalid=form.cleaned_data["skip_invalid"])
+        national.start_in_background(record.pk, fiscal_year=form.cleaned_data.get("fiscal_year"))
+        return redirect("registry:import_detail", pk=record.pk)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         record = importing.create_record(form.cleaned_data["kind"], upload, original_name=upload.name,
@@ -190,6 +199,26 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "record": record, "live": live, "errors_page": errors_page,
         "percent": int(100 * live[0] / live[1]) if live and live[1] else record.progress_percent,
     })
+
+
+def national_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The quality report of a national-data import (年報 / xROAD): the page, or ?format=json."""
+    record = _record_for(request, pk)
+    if record.kind not in ("nenpo", "xroad"):
+        raise Http404("この取り込みには品質レポートがありません（全国データの取り込みのみ）。")
+    if request.GET.get("format") == "json":
+        return JsonResponse(record.quality, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    q = record.quality or {}
+    reasons = {"non_lg_manager": "地方公共団体以外の管理者", "manager_unresolved": "管理者を特定できない",
+               "out_of_scope": "取り込み範囲外の管理者", "no_permission": "編集権限なし"}
+    skipped = [(reasons.get(code, code), n) for code, n in (q.get("skipped", {}).get("by_reason") or {}).items()]
+    return render(request, "registry/national_report.html", {"record": record, "q": q, "skipped_by_reason": skipped})
+
+
+def national_guide(request: HttpRequest) -> HttpResponse:
+    """全国データから台帳をつくる: which files to download from MLIT, where, and how to load them."""
+    return render(request, "registry/national_guide.html", {
+        "own": permissions.editable_municipalities(request.user).order_by("lg_code")[:20]})
 
 
 def import_progress(request: HttpRequest, pk: int) -> JsonResponse:

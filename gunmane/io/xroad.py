@@ -1,0 +1,410 @@
+"""Read xROAD (全国道路施設点検データベース) data: the public API's JSON and the 法77条 extract CSV; fetch the API.
+
+Formats (shared/docs/domain/national-formats.md §2):
+
+* the public basic API ``…/xROAD/api/v1/bridges?city=CODE&limit=N&offset=K`` answers an envelope
+  ``{"metadata": …, "resultset": {"is_error", "count", "offset", "limit"}, "result": [records]}``; a file
+  may hold one envelope, a list of envelopes (pages), or what :func:`fetch_bridges` saves
+  (``{"retrieved_at", "request", "pages": [envelopes]}``);
+* the 77条 extract is a CSV whose column names are dotted JSON paths (``syogen.shisetsu.meisyou``).
+
+Value rules: the location is ``syogen.ichi`` (``shisetsu_id`` looks like ``"lat,lon"`` but is an identifier
+and can lie kilometres away); 判定区分 ``"1"``–``"4"`` (``1.0``–``4.0`` in the CSV); ``"8"`` with inspection
+year 0 means not yet inspected; ``kasetsu_nendo`` ``""`` / ``不明`` means unknown (never 0);
+``kanrisya_code`` is the manager, ``gyousei_kuiki`` where the bridge stands; ``shisetsu_bangou``
+(``BR0-XXXXXX-NNNNN``) is kept when present.
+
+Pure: no Django. The network is touched only by :func:`fetch_bridges`, through ``urllib`` with a timeout
+(tests pass their own ``opener``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from gunmane.io.national_common import NationalFileError, NationalIssue
+from gunmane.io.tabular import TableError, detect_encoding
+from gunmane.io.values import InvalidValue, normalize_text, parse_coordinate, parse_grade, parse_year
+
+__all__ = ["XroadFetchError", "XroadFile", "XroadRecord", "fetch_bridges", "read_xroad"]
+
+PUBLIC_BRIDGES_URL = "https://road-structures-db.mlit.go.jp/xROAD/api/v1/bridges"
+NATIONAL_ID_RE = re.compile(r"[A-Z]{2}\d-\d{6}-\d{5}")
+NOT_INSPECTED = "8"
+
+
+@dataclass(slots=True)
+class XroadRecord:
+    """One facility of an xROAD file. ``inspection_year``/``grade`` None: not yet inspected."""
+
+    file: str
+    row: int  # record number in the file (1-based, over all pages) or the CSV line
+    shisetsu_id: str
+    national_id: str
+    name: str
+    reading: str
+    route: str
+    manager_code: str
+    manager_name: str
+    manager_kubun: str
+    office: str
+    pref_code: str
+    pref_name: str
+    city_code: str
+    city_name: str
+    lat: float | None
+    lon: float | None
+    built_year: int | None
+    built_year_raw: str
+    length_m: float | None
+    width_m: float | None
+    inspection_year: int | None
+    grade: int | None
+    grade_raw: str
+    measure_status: str
+    updated_at: str
+    structure: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class XroadFile:
+    path: Path
+    display_name: str
+    file_format: str  # json | csv
+    records: list[XroadRecord]
+    errors: list[NationalIssue]
+    warnings: list[NationalIssue]
+    count: int | None  # resultset.count (JSON)
+    retrieved_at: str = ""
+    rows: int = 0
+    synthetic: bool = False  # metadata.synthetic true (test and demo files): facilities are marked synthetic
+
+
+def _get(obj: Any, dotted: str) -> Any:
+    """The value at a dotted path of nested dicts (or of a flat dict with dotted keys, as in the CSV)."""
+    if isinstance(obj, dict) and dotted in obj:
+        return obj[dotted]
+    cur = obj
+    for part in dotted.split("."):
+        if isinstance(cur, list):  # `tenken` as a list: callers pick the entry first
+            cur = cur[0] if cur else None
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def _str(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return str(int(v)) if v.is_integer() else repr(v)
+    return str(v).strip()
+
+
+def _num(v: Any) -> float | None:
+    if v is None or v == "":
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _latest_tenken(rec: dict[str, Any]) -> Any:
+    t = rec.get("tenken") if "tenken" in rec else None
+    if isinstance(t, list):
+        entries = [e for e in t if isinstance(e, dict)]
+        return max(entries, key=lambda e: _num(e.get("nendo")) or 0) if entries else None
+    return t
+
+
+def _record(rec: dict[str, Any], file: str, row: int, today: date,
+            errors: list[NationalIssue], warnings: list[NationalIssue]) -> XroadRecord | None:
+    def issue(target: list[NationalIssue], column: str, value: Any, code: str, ja: str, en: str) -> None:
+        target.append(NationalIssue(file, row, column, _str(value), code, ja, en))
+
+    tenken = _latest_tenken(rec)
+    if tenken is None and "tenken.nendo" in rec:  # flat CSV row
+        tenken = {"nendo": rec.get("tenken.nendo"), "kiroku": {"hantei_kubun": rec.get("tenken.kiroku.hantei_kubun")},
+                  "syuzen": {"sochi_joukyou": rec.get("tenken.syuzen.sochi_joukyou")}}
+    elif tenken is None:
+        tenken = {"kiroku": {"hantei_kubun": rec.get("tenken.kiroku.hantei_kubun")}}
+    ok = True
+    name = _str(_get(rec, "syogen.shisetsu.meisyou"))
+    reading = _str(_get(rec, "syogen.shisetsu.furigana"))
+    if not name and not reading:
+        issue(errors, "syogen.shisetsu.meisyou", "", "name_missing", "施設名（syogen.shisetsu.meisyou）が空欄です",
+              "The facility name (syogen.shisetsu.meisyou) is blank.")
+        ok = False
+    raw_year = _get(rec, "syogen.kasetsu_nendo")
+    built: int | None = None
+    try:
+        built = parse_year(raw_year, today=today).value
+        if built is not None and built < 1868:
+            raise InvalidValue("year_too_old", "1868年以降の年度のはずです", "A year from 1868 was expected.")
+    except InvalidValue as exc:
+        issue(errors, "syogen.kasetsu_nendo", raw_year, exc.code,
+              f"架設年度は西暦4桁（例: \"1975\"）または空欄（不明）のはずです（{exc.message_ja}）",
+              f"kasetsu_nendo must be a 4-digit year or blank for unknown ({exc.message_en}).")
+        ok = False
+    raw_grade = _get(tenken, "kiroku.hantei_kubun")
+    grade_text = _str(raw_grade)
+    nendo_raw = _get(tenken, "nendo")
+    nendo = _num(nendo_raw)
+    grade: int | None = None
+    year: int | None = None
+    if grade_text in ("", NOT_INSPECTED, "8.0") or nendo == 0:
+        if grade_text not in ("", NOT_INSPECTED, "8.0"):
+            issue(warnings, "tenken.nendo", nendo_raw, "inspection_year_zero",
+                  f"点検年度が0（未点検）なのに判定区分「{grade_text}」があります。未点検として扱いました",
+                  f"Inspection year 0 (not inspected) with class {grade_text}; treated as not inspected.")
+    else:
+        try:
+            grade = parse_grade(grade_text).value
+        except InvalidValue as exc:
+            issue(errors, "tenken.kiroku.hantei_kubun", raw_grade, exc.code,
+                  f"判定区分は \"1\"〜\"4\"（未点検は \"8\"）のはずです（{exc.message_ja}）",
+                  f"hantei_kubun must be \"1\"–\"4\" (\"8\" = not inspected) ({exc.message_en}).")
+            ok = False
+        if nendo is None:
+            if "tenken.kiroku.hantei_kubun" not in rec or nendo_raw not in (None, ""):
+                issue(errors, "tenken.nendo", nendo_raw, "not_a_year",
+                      "点検年度（tenken.nendo）は西暦の年度（例: 2024）のはずです",
+                      "tenken.nendo must be a fiscal year such as 2024.")
+                ok = False
+        elif nendo.is_integer() and 1990 <= nendo <= today.year:
+            year = int(nendo)
+        else:
+            issue(errors, "tenken.nendo", nendo_raw, "not_a_year",
+                  f"点検年度（tenken.nendo）は1990〜{today.year}年度のはずです",
+                  f"tenken.nendo must be a fiscal year 1990–{today.year}.")
+            ok = False
+    lat = lon = None
+    ido, keido = _get(rec, "syogen.ichi.ido"), _get(rec, "syogen.ichi.keido")
+    if _str(ido) or _str(keido):
+        try:
+            lat = parse_coordinate(ido, "lat").value
+            lon = parse_coordinate(keido, "lon").value
+        except InvalidValue as exc:
+            issue(warnings, "syogen.ichi", f"{_str(ido)},{_str(keido)}", exc.code,
+                  f"位置（syogen.ichi）が読めないため位置なしで取り込みました（{exc.message_ja}）",
+                  f"The position (syogen.ichi) cannot be read; imported without one ({exc.message_en}).")
+            lat = lon = None
+    national_id = _str(rec.get("shisetsu_bangou"))
+    if national_id and not NATIONAL_ID_RE.fullmatch(national_id):
+        issue(warnings, "shisetsu_bangou", national_id, "national_id_shape",
+              "施設番号が BR0-XXXXXX-NNNNN の形ではありません。そのまま記録しました",
+              "The facility number is not shaped like BR0-XXXXXX-NNNNN; kept as it is.")
+    manager_code = _str(rec.get("kanrisya_code")).zfill(6) if _str(rec.get("kanrisya_code")) else ""
+    if manager_code.endswith(".0"):
+        manager_code = manager_code[:-2].zfill(6)
+    pref_name = _str(_get(rec, "syogen.gyousei_kuiki.todoufuken_mei")) or _str(_get(rec, "syogen.ichi.todofuken_meisyou"))
+    city_name = (_str(_get(rec, "syogen.gyousei_kuiki.shikuchouson_mei"))
+                 or _str(_get(rec, "syogen.ichi.shikutyouson_meisyou")))
+    joubu = _str(_get(rec, "syogen.kouzou_keishiki.joubu"))
+    if not ok:
+        return None
+    extra = {"xroad.shisetsu_id": _str(rec.get("shisetsu_id"))}
+    status = _str(_get(tenken, "syuzen.sochi_joukyou"))
+    if status:
+        extra["xroad.sochi_joukyou"] = status
+    return XroadRecord(
+        file, row, _str(rec.get("shisetsu_id")), national_id, name, reading, _str(_get(rec, "syogen.rosen.meisyou")),
+        manager_code, _str(_get(rec, "syogen.kanrisya.meisyou")), _str(_get(rec, "syogen.kanrisya.kubun")),
+        _str(_get(rec, "syogen.kanrisya.jimusyo")), _str(_get(rec, "syogen.gyousei_kuiki.todoufuken_code")).zfill(2)
+        if _str(_get(rec, "syogen.gyousei_kuiki.todoufuken_code")) else "", pref_name,
+        _str(_get(rec, "syogen.gyousei_kuiki.shikuchouson_code")), city_name, lat, lon, built,
+        normalize_text(raw_year), _num(_get(rec, "syogen.kyouchou")), _num(_get(rec, "syogen.fukuin")), year, grade,
+        grade_text, status, _str(rec.get("koushin_nichiji")), joubu, extra)
+
+
+def _fail(name: str, code: str, ja: str, en: str, value: str = "") -> NationalFileError:
+    return NationalFileError(NationalIssue(name, 0, "", value, code, ja, en))
+
+
+def _envelopes(data: Any, name: str) -> tuple[list[dict[str, Any]], str]:
+    """The API envelopes (pages) of a JSON document, and the retrieval time if it was saved by gunmane."""
+    retrieved = ""
+    if isinstance(data, dict) and "pages" in data:
+        retrieved = _str(data.get("retrieved_at"))
+        data = data["pages"]
+    pages = data if isinstance(data, list) and all(isinstance(p, dict) and "result" in p for p in data) and data \
+        else [data]
+    for i, page in enumerate(pages, start=1):
+        if not isinstance(page, dict) or "result" not in page or "resultset" not in page:
+            raise _fail(name, "xroad_shape",
+                        "xROAD の応答の形（metadata・resultset・result）ではありません。"
+                        "xROAD 公開 API の JSON をそのまま保存したファイルを指定してください。",
+                        "Not an xROAD API response (metadata / resultset / result).")
+        rs = page.get("resultset") or {}
+        if rs.get("is_error"):
+            raise _fail(name, "xroad_error_envelope",
+                        f"xROAD がエラーを返しています（{i}ページ目の resultset.is_error が true）。"
+                        "条件（city など）を確かめて取得し直してください。",
+                        f"xROAD answered with an error (page {i}: resultset.is_error is true).",
+                        value=json.dumps(page.get("metadata") or {}, ensure_ascii=False)[:200])
+        if not isinstance(page.get("result"), list):
+            raise _fail(name, "xroad_shape", f"{i}ページ目の result が配列ではありません。",
+                        f"Page {i}: result is not a list.")
+    return pages, retrieved
+
+
+def read_xroad(path: Path, *, display_name: str | None = None, today: date | None = None) -> XroadFile:
+    """Read an xROAD JSON (API envelope, pages, or a gunmane fetch file) or a 77条 extract CSV."""
+    name = display_name or path.name
+    today = today or date.today()
+    errors: list[NationalIssue] = []
+    warnings: list[NationalIssue] = []
+    records: list[XroadRecord] = []
+    with path.open("rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if path.suffix.lower() == ".json" or head[:1] in (b"{", b"["):
+        try:
+            with path.open(encoding="utf-8-sig") as fh:
+                data = json.load(fh)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _fail(name, "json_invalid", f"JSON として読めません（{exc}）。ファイルが途中で切れていないか確認してください。",
+                        f"Not valid JSON ({exc}).") from exc
+        pages, retrieved = _envelopes(data, name)
+        count = None
+        n = 0
+        for page in pages:
+            rs = page.get("resultset") or {}
+            if count is None and isinstance(rs.get("count"), int):
+                count = rs["count"]
+            for rec in page["result"]:
+                n += 1
+                if not isinstance(rec, dict):
+                    errors.append(NationalIssue(name, n, "result", _str(rec)[:50], "xroad_shape",
+                                                "施設のレコードがオブジェクトではありません", "A record is not an object."))
+                    continue
+                r = _record(rec, name, n, today, errors, warnings)
+                if r is not None:
+                    records.append(r)
+        if count is not None and n < count:
+            warnings.append(NationalIssue(
+                name, 0, "resultset.count", str(count), "xroad_partial",
+                f"全 {count} 件のうち {n} 件しか入っていません（途中までのページ）。残りは取り込まれません。"
+                "gunmane fetch xroad で全ページを取得できます。",
+                f"Only {n} of {count} records are in the file (a partial download)."))
+        synthetic = any((p.get("metadata") or {}).get("synthetic") is True for p in pages)
+        return XroadFile(path, name, "json", records, errors, warnings, count, retrieved, n, synthetic)
+    try:
+        encoding = detect_encoding(path)
+    except TableError as exc:
+        raise _fail(name, exc.code, exc.message_ja, exc.message_en) from exc
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = reader.fieldnames or []
+        if "syogen.shisetsu.meisyou" not in fields or not any(f.startswith("tenken.") for f in fields):
+            raise _fail(name, "xroad_csv_header",
+                        "xROAD の CSV の見出し（syogen.shisetsu.meisyou、tenken.kiroku.hantei_kubun など）が見つかりません。"
+                        f"見つかった見出し: {'、'.join(fields[:12])}",
+                        "No xROAD CSV header (syogen.shisetsu.meisyou, tenken.kiroku.hantei_kubun …).",
+                        value=",".join(fields[:12]))
+        n = 0
+        for line, row in enumerate(reader, start=2):
+            if not any((v or "").strip() for v in row.values()):
+                continue
+            n += 1
+            r = _record(dict(row), name, line, today, errors, warnings)
+            if r is not None:
+                records.append(r)
+    return XroadFile(path, name, "csv", records, errors, warnings, None, "", n)
+
+
+# -- fetching the public API ----------------------------------------------------------------------------
+
+class XroadFetchError(Exception):
+    def __init__(self, code: str, message_ja: str, message_en: str) -> None:
+        super().__init__(message_ja)
+        self.code = code
+        self.message_ja = message_ja
+        self.message_en = message_en
+
+
+Opener = Callable[[str, float], bytes]
+
+
+def _urlopen(url: str, timeout: float) -> bytes:
+    req = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "gunmane"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 — fixed https endpoint or a test server
+        data: bytes = resp.read()
+        return data
+
+
+def fetch_bridges(city: str, *, base_url: str = PUBLIC_BRIDGES_URL, limit: int = 1000, timeout: float = 30.0,
+                  opener: Opener | None = None, progress: Callable[[int, int], None] | None = None,
+                  now: Callable[[], datetime] | None = None) -> dict[str, Any]:
+    """Every bridge of a municipality from the public API, page by page (limit/offset until resultset.count).
+
+    Returns ``{"retrieved_at", "request": {url, city, limit}, "pages": [raw envelopes]}`` — what
+    :func:`read_xroad` reads. Raises XroadFetchError on a timeout, an HTTP or network error, a body that
+    is not JSON, an error envelope, or an empty page before the total is reached.
+    """
+    fetch = opener or _urlopen
+    started = (now or (lambda: datetime.now(UTC)))()
+    pages: list[dict[str, Any]] = []
+    received = 0
+    total: int | None = None
+    while total is None or received < total:
+        url = f"{base_url}?{urllib.parse.urlencode({'city': city, 'limit': limit, 'offset': received})}"
+        try:
+            body = fetch(url, timeout)
+        except TimeoutError as exc:
+            raise XroadFetchError("timeout", f"xROAD が {timeout:g} 秒以内に応答しませんでした（offset={received}）。"
+                                  "時間をおいて再実行するか --timeout を長くしてください。",
+                                  f"xROAD did not answer within {timeout:g} s (offset={received}).") from exc
+        except urllib.error.HTTPError as exc:
+            raise XroadFetchError("http_error", f"xROAD が HTTP {exc.code} を返しました（offset={received}）。",
+                                  f"xROAD answered HTTP {exc.code} (offset={received}).") from exc
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise XroadFetchError("timeout", f"xROAD が {timeout:g} 秒以内に応答しませんでした（offset={received}）。",
+                                      f"xROAD did not answer within {timeout:g} s.") from exc
+            raise XroadFetchError("network", f"xROAD に接続できません（{exc.reason}）。インターネットに接続できる端末で"
+                                  "実行するか、ブラウザで保存した JSON を gunmane import xroad で取り込んでください。",
+                                  f"Cannot reach xROAD ({exc.reason}).") from exc
+        try:
+            page = json.loads(body.decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise XroadFetchError("json_invalid", f"xROAD の応答が JSON ではありません（offset={received}）。",
+                                  f"The xROAD answer is not JSON (offset={received}).") from exc
+        rs = page.get("resultset") if isinstance(page, dict) else None
+        if not isinstance(rs, dict) or not isinstance(page.get("result"), list):
+            raise XroadFetchError("xroad_shape", "xROAD の応答の形（metadata・resultset・result）ではありません。",
+                                  "Not an xROAD envelope.")
+        if rs.get("is_error"):
+            raise XroadFetchError("xroad_error_envelope",
+                                  f"xROAD がエラーを返しました（city={city}）。団体コード（検査数字付き6桁）を確かめてください。",
+                                  f"xROAD answered with an error (city={city}).")
+        if total is None:
+            total = int(rs.get("count") or 0)
+        result = page["result"]
+        if not result and received < total:
+            raise XroadFetchError("xroad_partial",
+                                  f"全 {total} 件のうち {received} 件を受け取ったところで空のページが返りました。"
+                                  "途中までのデータは保存していません。時間をおいて再実行してください。",
+                                  f"An empty page after {received} of {total} records; nothing saved.")
+        pages.append(page)
+        received += len(result)
+        if progress:
+            progress(received, total)
+    return {"retrieved_at": started.isoformat(timespec="seconds"),
+            "request": {"url": base_url, "city": city, "limit": limit}, "count": total, "pages": pages}
