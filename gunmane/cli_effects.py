@@ -79,48 +79,14 @@ def cmd_costing(args: argparse.Namespace) -> int:
 
 
 # -- effects --------------------------------------------------------------------------------------------------
-def _current_fiscal_year() -> int:
-    from datetime import date
-
-    d = date.today()
-    return d.year if d.month >= 4 else d.year - 1
-
-
-def _reference(codes: list[str]) -> dict[str, dict[str, Any]]:
-    """Name, kind, office coordinates and the latest road length / park area of each member (database)."""
-    from gunmane.web.registry.models import Municipality, MunicipalYearStats
-
-    out: dict[str, dict[str, Any]] = {}
-    for lg, name, kind, lat, lon in Municipality.objects.filter(lg_code__in=codes).values_list(
-            "lg_code", "name", "kind", "office_lat", "office_lon"):
-        out[lg] = {"name": name, "kind": kind, "lat": lat, "lon": lon}
-    stats = (MunicipalYearStats.objects.filter(municipality__lg_code__in=codes)
-             .order_by("municipality__lg_code", "fiscal_year")
-             .values_list("municipality__lg_code", "road_length_m", "park_area_m2"))
-    for lg, road, park in stats:  # later fiscal years overwrite earlier ones; unknown stays unknown
-        if road is not None:
-            out[lg]["road_length_m"] = road
-        if park is not None:
-            out[lg]["park_area_m2"] = park
-    return out
-
-
 def _load_group(sf: Any) -> Any:
+    """The group from the database (the same loader the web pages use, so both give the same numbers)."""
     from gunmane.cli import setup_django
-    from gunmane.io.scenario import build_group
 
     setup_django()
-    codes = [m.lg_code for m in sf.members]
-    reference = _reference(codes)
-    facilities, coords = None, {}
-    if sf.ledger == "database":
-        from gunmane.web.analysis.frames import ledger_frames
-        from gunmane.web.registry.models import Facility
+    from gunmane.web.groups.effects import load_group
 
-        facilities = ledger_frames(tuple(codes)).facilities
-        coords = {i: (la, lo) for i, la, lo in Facility.objects.filter(manager__lg_code__in=codes)
-                  .values_list("id", "lat", "lon")}
-    return build_group(sf, reference, facilities, coords, start_fiscal_year=_current_fiscal_year() + 1)
+    return load_group(sf)
 
 
 def _invalid(error: dict[str, Any]) -> int:

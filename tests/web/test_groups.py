@@ -171,7 +171,7 @@ def test_documents_versioned_with_inputs(demo) -> None:  # type: ignore[no-untyp
     group = demo
     c = client("uda")
     url = reverse("groups:documents", args=[group.pk])
-    assert "効果試算はまだ計算していない" in c.get(url).content.decode()
+    assert "効果試算はまだ計算していない" not in c.get(url).content.decode()  # the demo has a computed scenario
     c.post(url, {"kind": "policy", "file_format": "docx"})
     c.post(url, {"kind": "policy", "file_format": "docx"})
     docs = GeneratedDocument.objects.filter(group=group, kind="policy").order_by("version")
@@ -180,6 +180,9 @@ def test_documents_versioned_with_inputs(demo) -> None:  # type: ignore[no-untyp
     assert latest is not None
     assert latest.inputs["group_name"] == DEMO_GROUP and latest.inputs["synthetic"] is True
     assert {m["name"] for m in latest.inputs["members"]} >= {"宇陀市", "曽爾村", "御杖村", "東吉野村", "奈良県"}
+    effects = latest.inputs["effects"]
+    assert effects["scenario_name"] == "広域＋プロセス"
+    assert effects["scenario_contracts"] < effects["baseline_contracts"]
     response = c.get(reverse("groups:document", args=[group.pk, latest.pk]))
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     doc = Document(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]

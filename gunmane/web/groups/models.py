@@ -229,3 +229,22 @@ class GeneratedDocument(models.Model):
     class Meta:
         ordering = ["group", "kind", "-version", "file_format"]
         verbose_name = verbose_name_plural = "作成した文書"
+
+
+class EffectScenario(models.Model):
+    """A group's 効果試算: the scenario file text (the same TOML `gunmane effects` reads) and which of its
+    scenarios the documents use."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="effect_scenarios", verbose_name="群")
+    name = models.CharField("名称", max_length=100)
+    toml = models.TextField("シナリオファイル（TOML）")
+    chosen_index = models.PositiveSmallIntegerField("文書に使うシナリオ（番号）", default=0)
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, verbose_name="作成者")
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        ordering = ["group", "-updated_at"]
+        verbose_name = verbose_name_plural = "効果試算のシナリオ"
+
+    def __str__(self) -> str:
+        return self.name

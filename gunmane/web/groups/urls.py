@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gunmane.web.groups import views
+from gunmane.web.groups import views, views_effects
 
 app_name = "groups"
 urlpatterns = [
@@ -19,4 +19,9 @@ urlpatterns = [
     path("<int:pk>/documents/", views.documents, name="documents"),
     path("<int:pk>/documents/<int:doc_pk>/", views.document_download, name="document"),
     path("<int:pk>/documents/annex/<str:lot>/", views.lot_annex, name="lot_annex"),
+    path("<int:pk>/effects/", views_effects.effects_list, name="effects"),
+    path("<int:pk>/effects/new/", views_effects.effects_new, name="effects_new"),
+    path("<int:pk>/effects/<int:sid>/", views_effects.effects_result, name="effects_result"),
+    path("<int:pk>/effects/<int:sid>/edit/", views_effects.effects_edit, name="effects_edit"),
+    path("<int:pk>/effects/<int:sid>/lots/", views_effects.effects_lots, name="effects_lots"),
 ]

@@ -117,10 +117,15 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
     help_ = workspace.helpers(group)
     docs = group.documents.order_by("-created_at")[:5]
     surveys = _surveys(group)
+    from gunmane.web.groups.effects import effect_summary
+
+    scenario = workspace.latest_scenario(group)
+    summary = effect_summary(scenario) if scenario is not None else None
     return render(request, "groups/overview.html", _ctx(
         request, group, "overview", members=members, progress=workspace.progress(group),
         warnings=help_["warnings"], top_mechanism=help_["suggestions"][0] if help_["suggestions"] else None,
         top_case=help_["cases"][0] if help_["cases"] else None, documents=docs, surveys=surveys,
+        scenario=scenario, effect=summary,
         editable_members={m.pk for m in members if workspace.can_edit_member(request.user, m)},
         sectors=dict((s.code, s.name) for s in vocab.sectors()), catalogue=catalogue()))
 

@@ -257,6 +257,17 @@ def ordered_members(group: Group) -> list[GroupMember]:
     return members
 
 
+def latest_scenario(group: Group) -> Any:
+    return group.effect_scenarios.order_by("-updated_at").first()
+
+
+def _effects(group: Group) -> Any:
+    from gunmane.web.groups.effects import effect_summary
+
+    es = latest_scenario(group)
+    return effect_summary(es) if es is not None else None
+
+
 def document_input(group: Group, *, version: int = 1, prepared_on: date | None = None) -> DocumentInput:
     """Everything the documents say, read from the group's own data."""
     s = settings_of(group)
@@ -303,5 +314,6 @@ def document_input(group: Group, *, version: int = 1, prepared_on: date | None =
         cost_share_rule_ja=s.get_cost_share_rule_display(),
         bundles=tuple((k, v) for k, v in (("自治体の束", s.bundle_owners), ("技術者の束", s.bundle_people),
                                           ("事業者の束", s.bundle_contractors)) if v),
-        levers=tuple(levers.get(k, k) for k in s.levers), effects=None, lots=tuple(default_lots(group, paying)),
+        levers=tuple(levers.get(k, k) for k in s.levers), effects=_effects(group),
+        lots=tuple(default_lots(group, paying)),
         term_years=s.term_years, synthetic=synthetic, version=version)

@@ -135,6 +135,13 @@ def seed_demo_workspace(group: Any) -> None:
             "delegated_tasks": delegated, "kept_judgements": kept,
             "plans": f"{m.municipality.name} 公共施設等総合管理計画\n{m.municipality.name} 橋梁長寿命化修繕計画（個別施設計画）"
             if m.role != "prefecture" else ""})
+    from gunmane.web.groups.effects import default_scenario_toml
+    from gunmane.web.groups.models import EffectScenario
+
+    if not EffectScenario.objects.filter(group=group).exists():
+        # the scenario in the documents: 広域＋プロセス (the model region's CM-type joint contract)
+        EffectScenario.objects.create(group=group, name=f"{group.name} 効果試算", toml=default_scenario_toml(group),
+                                      chosen_index=2)
     first = ChecklistItem.objects.filter(group=group, stage="introduction").order_by("order")
     for item, url in zip(first[:2], (f"/karte/group/{group.pk}/", ""), strict=False):
         item.status = ItemStatus.DONE

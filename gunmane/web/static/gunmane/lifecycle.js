@@ -20,8 +20,13 @@
            ticks: { font: { family: FONT } } }
     };
     if (c.y_max) scales.y.max = c.y_max;
+    if (c.horizontal) {  /* value axis is x: swap the titles */
+      scales = { x: { beginAtZero: false, title: { display: !!c.y_title, text: c.y_title, font: { family: FONT } },
+                      ticks: { font: { family: FONT } } },
+                 y: { ticks: { font: { family: FONT } } } };
+    }
     return { type: c.type, data: { labels: c.labels, datasets: datasets },
-             options: { responsive: true, maintainAspectRatio: false, animation: false,
+             options: { indexAxis: c.horizontal ? "y" : "x", responsive: true, maintainAspectRatio: false, animation: false,
                         interaction: { mode: "index", intersect: false },
                         plugins: { legend: { labels: { font: { family: FONT },
                                    filter: function (item, data) { return !data.datasets[item.datasetIndex].bandOnly; } } } },

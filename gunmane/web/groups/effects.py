@@ -1,0 +1,234 @@
+"""効果試算 for a group, from the database: the scenario text (the same TOML the CLI reads), the group's
+ledger as the engine's input, results cached by the data version, and the figures the pages and the
+documents show (waterfall by lever, staff-hours per member, tornado, lots)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+import tomli_w
+
+from gunmane.engine.effects import ParameterSet, evaluate
+from gunmane.io.documents.inputs import EffectSummary, FacilityRow, LotInfo
+from gunmane.io.scenario import engine_scenarios, load_costing_edition, lot_settings, read_scenario
+from gunmane.web.analysis import frames
+from gunmane.web.groups.models import EffectScenario, Group, MemberRole
+from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind, MunicipalYearStats
+
+__all__ = ["LEVERS", "Evaluation", "default_scenario_toml", "design", "effect_summary", "evaluate_scenario",
+           "load_group", "lots_for_documents", "reference", "waterfall"]
+
+#: the levers of the scenario file, each explained in one sentence (shown in the editor)
+LEVERS: tuple[tuple[str, str, str], ...] = (
+    ("horizontal", "広域連携（水平）", "参加市町村の同じ分野・作業・年度の発注をまとめる（一つの契約、または共同発注で契約は団体ごと）。"),
+    ("vertical", "広域連携（垂直）", "都道府県が発注を代行する、または積算・公告・入札を担い契約は団体ごとにする。"),
+    ("multi_sector", "多分野連携", "道路・公園・河川など分野をまとめて発注する（分野が1つの群では適用できません）。"),
+    ("years", "契約年数", "複数年度をまとめた契約にする（債務負担行為が必要）。"),
+    ("process", "プロセスの束", "点検・設計・工事を一つの契約にし、判定から補修着手までを短くする。"),
+    ("data", "データの束", "台帳を群で共有し、契約ごとの積算・準備の時間を減らす。"),
+    ("performance_spec", "性能規定", "日常維持を要求水準による総価の包括契約にし、1作業の上限を超える工事は別に発注する。"),
+)
+LEVER_NAMES = {k: n for k, n, _ in LEVERS}
+
+
+def current_fiscal_year(today: date | None = None) -> int:
+    d = today or date.today()
+    return d.year if d.month >= 4 else d.year - 1
+
+
+def reference(codes: list[str]) -> dict[str, dict[str, Any]]:
+    """Name, kind, office coordinates and the latest road length / park area of each member."""
+    out: dict[str, dict[str, Any]] = {}
+    for lg, name, kind, lat, lon in Municipality.objects.filter(lg_code__in=codes).values_list(
+            "lg_code", "name", "kind", "office_lat", "office_lon"):
+        out[lg] = {"name": name, "kind": kind, "lat": lat, "lon": lon}
+    stats = (MunicipalYearStats.objects.filter(municipality__lg_code__in=codes)
+             .order_by("municipality__lg_code", "fiscal_year")
+             .values_list("municipality__lg_code", "road_length_m", "park_area_m2"))
+    for lg, road, park in stats:  # later fiscal years overwrite earlier ones; unknown stays unknown
+        if road is not None:
+            out[lg]["road_length_m"] = road
+        if park is not None:
+            out[lg]["park_area_m2"] = park
+    return out
+
+
+def load_group(sf: Any) -> Any:
+    """The engine's GroupInput for a scenario file: members from the reference data, facilities from the ledger."""
+    from gunmane.io.scenario import build_group
+
+    codes = [m.lg_code for m in sf.members]
+    ref = reference(codes)
+    facilities, coords = None, {}
+    if sf.ledger == "database":
+        facilities = frames.ledger_frames(tuple(codes)).facilities
+        coords = {i: (la, lo) for i, la, lo in Facility.objects.filter(manager__lg_code__in=codes)
+                  .values_list("id", "lat", "lon")}
+    return build_group(sf, ref, facilities, coords, start_fiscal_year=current_fiscal_year() + 1)
+
+
+def default_scenario_toml(group: Group) -> str:
+    """A scenario file for the group: its members, lead and sectors, and one scenario per applicable lever set."""
+    from gunmane.web.groups.workspace import ordered_members, settings_of
+
+    s = settings_of(group)
+    members = [m for m in ordered_members(group) if m.role != MemberRole.OBSERVER]
+    lead = next((m for m in members if m.role == MemberRole.LEAD), members[0] if members else None)
+    has_pref = any(m.municipality.kind == MunicipalityKind.PREFECTURE for m in members)
+    member_tables: dict[str, Any] = {}
+    for m in members:
+        # the prefecture supports; its own roads are not part of the group's routine work
+        member_tables[m.municipality.lg_code] = ({"road_length_km": 0, "park_area_m2": 0}
+                                                 if m.municipality.kind == MunicipalityKind.PREFECTURE else {})
+    scenarios: list[dict[str, Any]] = [
+        {"name": "広域・一つの契約", "levers": [{"kind": "horizontal", "mode": "one_contract"}]},
+        {"name": "広域・共同発注（契約は団体ごと）", "levers": [{"kind": "horizontal", "mode": "separate_contracts"}]},
+        {"name": "広域＋プロセス", "levers": [{"kind": "horizontal"}, {"kind": "process"}]},
+    ]
+    if has_pref:
+        scenarios.append({"name": "垂直（県が発注を代行）", "levers": [{"kind": "vertical", "mode": "one_contract"}]})
+    scenarios += [
+        {"name": "広域＋複数年（3年）", "levers": [{"kind": "horizontal"}, {"kind": "years", "years": 3}]},
+        {"name": "広域＋データ＋性能規定", "levers": [{"kind": "horizontal"}, {"kind": "data"},
+                                                 {"kind": "performance_spec"}]},
+    ]
+    if len(s.sectors) > 1:
+        scenarios.append({"name": "多分野", "levers": [{"kind": "multi_sector"}]})
+    doc: dict[str, Any] = {
+        "name": group.name, "description": group.description or "", "horizon_years": 5,
+        "cost_share": {"facility_count": "facility_count", "direct_cost": "direct_cost",
+                       "equal_usage": "equal_usage"}.get(s.cost_share_rule, "direct_cost"),
+        "costing_edition": "FY2022", "members": member_tables, "parameters": {}, "scenario": scenarios,
+        "lots": {"min_lot_yen": 5_000_000, "max_lot_yen": 300_000_000, "max_radius_km": 30,
+                 "work_type": "橋梁保全工事", "time_limit_s": 20},
+    }
+    if lead is not None:
+        doc["lead"] = lead.municipality.lg_code
+    if s.sectors:
+        doc["sectors"] = list(s.sectors)
+    return tomli_w.dumps(doc)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    scenario_file: Any
+    group_input: Any
+    scenarios: tuple[Any, ...]
+    edition: Any
+    params: ParameterSet
+    result: Any
+
+
+def _key(es: EffectScenario) -> str:
+    return hashlib.sha256(es.toml.encode("utf-8")).hexdigest()
+
+
+def evaluate_scenario(es: EffectScenario) -> Evaluation:
+    """Evaluate the stored scenario text against today's ledger (cached until the data or the text changes).
+
+    Raises ScenarioFileError / EffectsError / CostingError with Japanese messages."""
+    def build() -> Evaluation:
+        sf = read_scenario(f"{es.name}.toml", text=es.toml)
+        scenarios = engine_scenarios(sf)
+        edition = load_costing_edition(sf.costing_edition)
+        params = ParameterSet().with_overrides(sf.parameters)
+        group_input = load_group(sf)
+        result = evaluate(group_input, scenarios, edition, params=params)
+        return Evaluation(sf, group_input, scenarios, edition, params, result)
+
+    return frames.cached("effects", frames.fingerprint(), (es.pk, _key(es)), build)  # type: ignore[no-any-return]
+
+
+def sensitivity_of(ev: Evaluation, es: EffectScenario) -> Any:
+    from gunmane.engine.effects import sensitivity
+
+    return frames.cached("effects_sensitivity", frames.fingerprint(), (es.pk, _key(es)),
+                         lambda: sensitivity(ev.group_input, ev.scenarios, ev.edition, params=ev.params))
+
+
+def design(ev: Evaluation, es: EffectScenario, time_limit_s: float | None = None) -> Any:
+    from gunmane.engine.lots import design_lots
+
+    settings = lot_settings(ev.scenario_file)
+    if time_limit_s is not None:
+        settings = replace(settings, time_limit_s=time_limit_s)
+    return frames.cached("lots", frames.fingerprint(), (es.pk, _key(es), settings.time_limit_s),
+                         lambda: design_lots(ev.group_input, ev.edition, params=ev.params, settings=settings))
+
+
+def waterfall(ev: Evaluation, scenario_index: int) -> list[dict[str, Any]]:
+    """Savings of one scenario split by lever: the levers added one at a time in the scenario's order.
+
+    Each step is evaluated with the same engine (baseline → +lever 1 → +lever 2 …), so the steps add up
+    to the scenario's total; the order matters when levers interact, and it is shown."""
+    scenario = ev.scenarios[scenario_index]
+    levers = list(scenario.levers)
+    steps = [replace(scenario, name=f"step{i}", levers=tuple(levers[: i + 1])) for i in range(len(levers))]
+    res = evaluate(ev.group_input, steps, ev.edition, params=ev.params)
+    hourly = ev.params.f("staff.hourly_cost_yen")
+
+    def cost(m: Any) -> float:
+        return float(m.price_yen + m.staff_hours * hourly + m.deterioration_cost_yen)
+
+    prev = cost(res.baseline.totals)
+    out = []
+    for lever, step in zip(levers, res.scenarios, strict=True):
+        now = cost(step.totals)
+        out.append({"lever": LEVER_NAMES.get(lever.kind.value, lever.kind.value), "saving_yen": prev - now})
+        prev = now
+    return out
+
+
+def effect_summary(es: EffectScenario) -> EffectSummary | None:
+    """The chosen scenario against the baseline, for the 実施方針 (None when it cannot be evaluated)."""
+    try:
+        ev = evaluate_scenario(es)
+    except Exception:  # noqa: BLE001 — a broken scenario must not stop document generation; the page shows the error
+        return None
+    if not ev.result.scenarios:
+        return None
+    idx = min(es.chosen_index, len(ev.result.scenarios) - 1)
+    sc, base = ev.result.scenarios[idx], ev.result.baseline
+    names = {m.lg_code: m.name for m in ev.result.members}
+    per_member = tuple((names.get(code, code), float(base.members[code].price_yen), float(m.price_yen))
+                       for code, m in sc.members.items() if code in base.members)
+    r = ev.result
+    return EffectSummary(
+        scenario_name=sc.name, baseline_contracts=base.totals.contracts, scenario_contracts=sc.totals.contracts,
+        baseline_price_yen=base.totals.price_yen, scenario_price_yen=sc.totals.price_yen,
+        baseline_staff_hours=base.totals.staff_hours, scenario_staff_hours=sc.totals.staff_hours,
+        per_member=per_member, assumptions=tuple(r.assumptions[:8]),
+        source=f"gunmane 効果試算（積算基準 {r.edition_label_ja}、{r.start_fiscal_year}年度から{r.horizon_years}年間）",
+        period_ja=f"{r.start_fiscal_year}〜{r.start_fiscal_year + r.horizon_years - 1}年度の{r.horizon_years}年間の合計")
+
+
+GRADE_JA = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+
+
+def lots_for_documents(dsg: Any) -> list[LotInfo]:
+    """The designed lots as 仕様書 lots (facility lists from the ledger)."""
+    if dsg is None or dsg.best is None:
+        return []
+    from gunmane.io import vocab
+
+    types = {t.code: t.name for t in vocab.facility_types()}
+    ids = [int(x) for x in dsg.assignment["facility"].tolist() if str(x).isdigit()]
+    facs = {f.pk: f for f in Facility.objects.filter(pk__in=ids).select_related("manager", "facility_type")}
+    out = []
+    for lot in dsg.best.lots:
+        rows = []
+        for fid in dsg.assignment.loc[dsg.assignment["lot"] == lot.id, "facility"].tolist():
+            f = facs.get(int(fid)) if str(fid).isdigit() else None
+            if f is None:
+                continue
+            rows.append(FacilityRow(lg_code=f.manager.lg_code, manager_name=f.manager.name, facility_id=f.facility_id,
+                                    name=f.name, facility_type_ja=types.get(f.facility_type.code, f.facility_type.name),
+                                    route=f.route, built_year=f.built_year, length_m=f.length_m,
+                                    grade=GRADE_JA.get(f.latest_grade or 0, ""), lat=f.lat, lon=f.lon))
+        out.append(LotInfo(lot_id=f"D{lot.id}", name=f"設計ロット{lot.id}（拠点：{lot.base}）", facilities=tuple(rows),
+                           tasks=("定期点検", "補修設計", "補修工事"), estimated_price_yen=lot.price_yen,
+                           reporting=("月次の進捗報告", "点検調書・設計成果の納品", "損傷の緊急連絡（発見当日）")))
+    return out

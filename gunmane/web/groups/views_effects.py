@@ -1,0 +1,319 @@
+"""効果試算 pages of a group: scenarios, the editor (levers explained, parameters with their sources), the
+results side by side (waterfall by lever, staff-hours per member, tornado, lots on a map) and Excel.
+
+The scenario is stored as the TOML text `gunmane effects` reads, so the CLI gives the same numbers."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from typing import Any
+
+import tomli_w
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from gunmane.engine.costing import CostingError
+from gunmane.engine.effects import EffectsError, ParameterSet
+from gunmane.engine.effects.parameters import STATUS_LABELS
+from gunmane.io.scenario import (
+    ScenarioFileError,
+    costing_editions,
+    effects_xlsx,
+    engine_scenarios,
+    read_scenario,
+)
+from gunmane.io.vocab import sectors as vocab_sectors
+from gunmane.web.groups import effects, workspace
+from gunmane.web.groups.models import EffectScenario, Group, MemberRole
+from gunmane.web.groups.views import _ctx, _group
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_SCENARIOS = 8
+PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000", "#6a1b9a", "#00838f", "#5d4037", "#c2185b", "#455a64"]
+METRICS = (("contracts", "契約数（件）", 1), ("price_yen", "予定価格（円）", 0), ("overhead_yen", "うち諸経費（円）", 0),
+           ("staff_hours", "職員時間（時間）", 0), ("fte", "職員（FTE、人・年）", 2), ("travel_km", "移動距離（km）", 0),
+           ("expected_failed_tenders", "不調・不落の期待件数", 1), ("days_to_repair", "判定から補修着手まで（日）", 0),
+           ("deterioration_cost_yen", "遅れによる劣化の損失（円）", 0), ("net_effect_yen", "純効果（円）", 0))
+ERRORS = (ScenarioFileError, EffectsError, CostingError)
+
+
+def _scenario(request: HttpRequest, pk: int, sid: int) -> tuple[Group, EffectScenario]:
+    group = _group(request, pk)
+    return group, get_object_or_404(EffectScenario, pk=sid, group=group)
+
+
+def _error_text(exc: Exception) -> str:
+    return str(getattr(exc, "message_ja", None) or exc)
+
+
+def effects_list(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    return render(request, "groups/effects_list.html", _ctx(
+        request, group, "effects", scenarios=group.effect_scenarios.all()))
+
+
+@require_POST
+def effects_new(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group(request, pk)
+    workspace.require_edit(request.user, group)
+    es = EffectScenario.objects.create(group=group, name=f"{group.name} 効果試算", toml=effects.default_scenario_toml(group),
+                                       created_by=request.user)
+    messages.success(request, "群の構成団体と分野から、代表的な束ね方のシナリオをつくりました。必要に応じて編集してください。")
+    return redirect("groups:effects_edit", pk=group.pk, sid=es.pk)
+
+
+def _numeric_params() -> list[Any]:
+    p = ParameterSet()
+    out = []
+    for key in p:
+        param = p.param(key)
+        if isinstance(param.value, (int, float)) and not isinstance(param.value, bool):
+            out.append(param)
+    return out
+
+
+def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
+    group, es = _scenario(request, pk, sid)
+    workspace.require_edit(request.user, group)
+    data = tomllib.loads(es.toml)
+    errors: list[str] = []
+    if request.method == "POST":
+        if request.FILES.get("toml_file"):
+            text = request.FILES["toml_file"].read().decode("utf-8-sig", errors="replace")
+        else:
+            doc, errors = _from_form(request, data)
+            text = tomli_w.dumps(doc)
+        if not errors:
+            try:
+                engine_scenarios(read_scenario(f"{es.name}.toml", text=text))
+                chosen = request.POST.get("chosen_index", str(es.chosen_index))
+                es.toml, es.name = text, str(tomllib.loads(text).get("name") or es.name)[:100]
+                es.chosen_index = int(chosen) if chosen.isdigit() else 0
+                es.save()
+                messages.success(request, "シナリオを保存しました。")
+                return redirect("groups:effects_result", pk=group.pk, sid=es.pk)
+            except (ScenarioFileError, EffectsError, tomllib.TOMLDecodeError, ValueError) as exc:
+                errors.append(_error_text(exc))
+    overrides = dict(data.get("parameters") or {})
+    params = [{"p": p, "override": overrides.get(p.id, ""), "status": STATUS_LABELS.get(p.status, p.status),
+               "key": p.id in _KEY_PARAMS} for p in _numeric_params()]
+    rows = list(data.get("scenario") or [])
+    rows += [{"name": "", "levers": []}] * max(0, min(MAX_SCENARIOS, len(rows) + 2) - len(rows))
+    scenario_rows = []
+    for i, sc in enumerate(rows[:MAX_SCENARIOS]):
+        kinds = {lv.get("kind"): lv for lv in sc.get("levers", [])}
+        scenario_rows.append({"i": i, "name": sc.get("name", ""), "kinds": kinds,
+                              "h_mode": (kinds.get("horizontal") or {}).get("mode", "one_contract"),
+                              "v_mode": (kinds.get("vertical") or {}).get("mode", "one_contract"),
+                              "years": (kinds.get("years") or {}).get("years", 3)})
+    members = [m for m in workspace.ordered_members(group) if m.role != MemberRole.OBSERVER]
+    return render(request, "groups/effects_edit.html", _ctx(
+        request, group, "effects", es=es, data=data, errors=errors, params=params, scenario_rows=scenario_rows,
+        levers=effects.LEVERS, members=members, sectors=vocab_sectors(), editions=costing_editions(),
+        key_params=[x for x in params if x["key"]], other_params=[x for x in params if not x["key"]]))
+
+
+_KEY_PARAMS = {"staff.hourly_cost_yen", "hazard.II", "hazard.III", "lead.days_baseline", "lead.days_process",
+               "unit.repair.bridge.base_yen", "unit.inspection.bridge.base_yen", "routine.road_yen_per_km",
+               "cap.inspection_sites", "cap.works_sites", "staff.joint_stage_factor", "fte.hours_per_year"}
+
+
+def _from_form(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The TOML document from the editor's fields (members and lots are kept from the stored text)."""
+    post = request.POST
+    errors: list[str] = []
+    doc = dict(data)
+    doc["name"] = post.get("name", "").strip() or data.get("name", "効果試算")
+    doc["description"] = post.get("description", "").strip()
+    for key, lo, hi in (("horizon_years", 1, 10),):
+        raw = post.get(key, "").strip()
+        if not raw.isdigit() or not lo <= int(raw) <= hi:
+            errors.append(f"試算期間は {lo}〜{hi} 年の整数で入力してください（入力：「{raw}」）。")
+        else:
+            doc[key] = int(raw)
+    if post.get("lead"):
+        doc["lead"] = post["lead"]
+    chosen_sectors = post.getlist("sectors")
+    if chosen_sectors:
+        doc["sectors"] = chosen_sectors
+    else:
+        doc.pop("sectors", None)
+    doc["cost_share"] = post.get("cost_share", "direct_cost")
+    doc["costing_edition"] = post.get("costing_edition") or "FY2022"
+    overrides: dict[str, Any] = {}
+    for p in _numeric_params():
+        raw = post.get(f"param:{p.id}", "").strip().replace(",", "")
+        if not raw:
+            continue
+        try:
+            value: float | int = int(raw) if isinstance(p.value, int) and raw.lstrip("-").isdigit() else float(raw)
+        except ValueError:
+            errors.append(f"パラメータ「{p.label_ja}」の値「{raw}」は数値ではありません。")
+            continue
+        overrides[p.id] = value
+    doc["parameters"] = overrides
+    scenarios = []
+    for i in range(MAX_SCENARIOS):
+        name = post.get(f"s{i}-name", "").strip()
+        kinds = post.getlist(f"s{i}-levers")
+        if not name and not kinds:
+            continue
+        if not name:
+            errors.append(f"{i + 1}番目のシナリオに名前を付けてください。")
+            continue
+        levers: list[dict[str, Any]] = []
+        for kind in kinds:
+            lever: dict[str, Any] = {"kind": kind}
+            if kind == "horizontal":
+                lever["mode"] = post.get(f"s{i}-h_mode", "one_contract")
+            if kind == "vertical":
+                lever["mode"] = post.get(f"s{i}-v_mode", "one_contract")
+            if kind == "years":
+                raw = post.get(f"s{i}-years", "3")
+                if not raw.isdigit() or not 2 <= int(raw) <= 10:
+                    errors.append(f"「{name}」の契約年数は 2〜10 年にしてください（入力：「{raw}」）。")
+                    continue
+                lever["years"] = int(raw)
+            levers.append(lever)
+        scenarios.append({"name": name, "levers": levers})
+    if not scenarios:
+        errors.append("シナリオを1つ以上つくってください。")
+    doc["scenario"] = scenarios
+    return doc, errors
+
+
+def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
+    group, es = _scenario(request, pk, sid)
+    ctx = _ctx(request, group, "effects", es=es)
+    try:
+        ev = effects.evaluate_scenario(es)
+    except ERRORS as exc:
+        ctx["error"] = _error_text(exc)
+        return render(request, "groups/effects_result.html", ctx)
+    fmt = request.GET.get("format")
+    if fmt == "toml":
+        response = HttpResponse(es.toml, content_type="application/toml; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(True, f"{es.name}.toml")
+        return response
+    if fmt == "xlsx":
+        buf = io.BytesIO()
+        sens = effects.sensitivity_of(ev, es) if request.GET.get("sensitivity") else None
+        effects_xlsx(ev.result, buf, sens)
+        response = HttpResponse(buf.getvalue(), content_type=XLSX)
+        response["Content-Disposition"] = content_disposition_header(True, f"{es.name}.xlsx")
+        return response
+    r = ev.result
+    runs = [r.baseline, *r.scenarios]
+    table = [{"label": label, "digits": digits,
+              "values": [getattr(s.totals, key) for s in runs]} for key, label, digits in METRICS]
+    chosen = min(es.chosen_index, max(0, len(r.scenarios) - 1))
+    show = int(request.GET.get("scenario", chosen)) if str(request.GET.get("scenario", "")).isdigit() else chosen
+    show = min(show, max(0, len(r.scenarios) - 1))
+    charts: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    if r.scenarios:
+        steps = effects.waterfall(ev, show)
+        running, bars = 0.0, []
+        for st in steps:
+            bars.append([round(running / 1e6, 2), round((running + st["saving_yen"]) / 1e6, 2)])
+            running += st["saving_yen"]
+        charts.append({"id": "waterfall", "type": "bar", "labels": [s["lever"] for s in steps] + ["合計"],
+                       "floating": True, "y_title": "節減額（百万円、費用＋職員時間＋劣化の損失）",
+                       "datasets": [{"label": "節減（手段ごと）", "data": [*bars, [0, round(running / 1e6, 2)]],
+                                     "color": PALETTE[2]}]})
+        names = {m.lg_code: m.name for m in r.members}
+        codes = [c for c in r.baseline.members]
+        sc = r.scenarios[show]
+        charts.append({"id": "staff", "type": "bar", "labels": [names.get(c, c) for c in codes],
+                       "y_title": "職員時間（時間、試算期間の合計）", "datasets": [
+                           {"label": "基準", "data": [round(r.baseline.members[c].staff_hours) for c in codes],
+                            "color": PALETTE[0]},
+                           {"label": sc.name, "data": [round(sc.members[c].staff_hours) if c in sc.members else None
+                                                       for c in codes], "color": PALETTE[1]}]})
+    sens = None
+    if request.GET.get("sensitivity") and r.scenarios:
+        sens = effects.sensitivity_of(ev, es)
+        name = r.scenarios[show].name
+        rows = sens.tornado(name)[:12]
+        base = sens.base[name]
+        charts.append({"id": "tornado", "type": "bar", "horizontal": True, "floating": True,
+                       "labels": [row.label_ja[:28] for row in rows], "y_title": "純効果（百万円）",
+                       "datasets": [{"label": f"±{sens.spread:.0%} の範囲", "color": PALETTE[3], "data": [
+                           sorted([round(row.low[name] / 1e6, 1), round(row.high[name] / 1e6, 1)]) for row in rows]}],
+                       "base": round(base / 1e6, 1)})
+    members_rows = []
+    if r.scenarios:
+        sc = r.scenarios[show]
+        for m in r.members:
+            b = r.baseline.members.get(m.lg_code)
+            s = sc.members.get(m.lg_code)
+            if b is None or s is None:
+                continue
+            members_rows.append({"name": m.name, "b": b, "s": s})
+    ctx.update({"shown_name": r.scenarios[show].name if r.scenarios else "", "ev": ev, "result": r, "runs": runs, "table": table, "charts": charts, "steps": steps,
+                "show": show, "sens": sens, "members_rows": members_rows,
+                "levers": [(s.name, s.levers) for s in r.scenarios],
+                "show_synthetic": group_is_synthetic(group)})
+    return render(request, "groups/effects_result.html", ctx)
+
+
+def group_is_synthetic(group: Group) -> bool:
+    from gunmane.web.registry.models import Facility
+
+    return Facility.objects.filter(manager__lg_code__in=group.member_codes(), is_synthetic=True).exists()
+
+
+def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
+    """Lot design on a map (runs CP-SAT within the scenario's time limit; cached until the data changes)."""
+    group, es = _scenario(request, pk, sid)
+    ctx = _ctx(request, group, "effects", es=es)
+    try:
+        ev = effects.evaluate_scenario(es)
+        dsg = effects.design(ev, es) if request.method == "POST" or request.GET.get("run") else None
+    except ERRORS as exc:
+        ctx["error"] = _error_text(exc)
+        return render(request, "groups/effects_lots.html", ctx)
+    if dsg is not None and request.GET.get("format") == "geojson":
+        from django.http import JsonResponse
+
+        from gunmane.io.scenario import lots_geojson
+
+        return JsonResponse(lots_geojson(dsg), json_dumps_params={"ensure_ascii": False})
+    ctx.update({"design": dsg, "map": _lot_map(dsg, ev) if dsg is not None else None})
+    return render(request, "groups/effects_lots.html", ctx)
+
+
+def _lot_map(dsg: Any, ev: Any) -> dict[str, Any]:
+    """An SVG map (equirectangular around the group; no tiles needed): facilities coloured by lot, offices, routes."""
+    pts = dsg.assignment.dropna(subset=["lat", "lon"])
+    offices = [(m.name, m.office_lat, m.office_lon) for m in ev.group_input.members if m.office_lat and m.office_lon]
+    lats = [*pts["lat"].tolist(), *[o[1] for o in offices]]
+    lons = [*pts["lon"].tolist(), *[o[2] for o in offices]]
+    if not lats:
+        return {"points": [], "offices": [], "routes": [], "w": 600, "h": 400}
+    import math
+
+    lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
+    kx = math.cos(math.radians((lat0 + lat1) / 2))
+    w, h, pad = 640.0, 480.0, 20.0
+    sx = (w - 2 * pad) / max((lon1 - lon0) * kx, 1e-6)
+    sy = (h - 2 * pad) / max(lat1 - lat0, 1e-6)
+    s = min(sx, sy)
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return round(pad + (lon - lon0) * kx * s, 1), round(h - pad - (lat - lat0) * s, 1)
+
+    lots = sorted({int(x) for x in pts["lot"].tolist()})
+    colour = {lot: PALETTE[i % len(PALETTE)] for i, lot in enumerate(lots)}
+    points = [{"xy": xy(r.lat, r.lon), "c": colour.get(int(r.lot), "#999"), "lot": int(r.lot)}
+              for r in pts.itertuples(index=False)]
+    routes = []
+    for rt in dsg.routes:
+        coords = " ".join(f"{x},{y}" for x, y in (xy(lat, lon) for lon, lat in rt["coordinates"]))
+        routes.append({"points": coords, "c": colour.get(int(rt["lot"]), "#999")})
+    return {"points": points, "offices": [{"name": n, "xy": xy(la, lo)} for n, la, lo in offices], "routes": routes,
+            "legend": [(lot, colour[lot]) for lot in lots], "w": int(w), "h": int(h)}
