@@ -1,0 +1,62 @@
+"""効果試算 in a real browser: build a scenario, see the comparison and the savings by lever, design lots on the
+map, export to Excel."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import tomli_w
+from openpyxl import load_workbook
+from playwright.sync_api import Page, expect
+
+from gunmane.web.analysis import frames
+from gunmane.web.groups.models import EffectScenario, Group
+from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(users):  # type: ignore[no-untyped-def]
+    frames.clear_cache()
+    load_demo_ledger()
+    create_demo_group()
+    group = Group.objects.get(name=DEMO_GROUP)
+    es = EffectScenario.objects.get(group=group)
+    doc = tomllib.loads(es.toml)
+    doc["lots"]["time_limit_s"] = 5  # keep the browser test short
+    es.toml = tomli_w.dumps(doc)
+    es.save()
+    yield group
+    frames.clear_cache()
+
+
+def test_build_scenario_compare_lots_and_excel(page: Page, login: Callable[..., None], demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    login("uda")
+    page.goto(f"/groups/{demo.pk}/")
+    page.get_by_role("link", name="効果試算", exact=True).click()
+    page.locator("#scenarios").get_by_role("link", name="編集").click()
+    expect(page.locator("#scenario-table")).to_be_visible()
+    # a new scenario in the first empty row: 広域＋データ
+    rows = page.locator("#scenario-table tbody tr")
+    empty = rows.nth(rows.count() - 2)
+    empty.locator("input[name$='-name']").fill("広域＋データ（試し）")
+    empty.get_by_label("広域連携（水平）", exact=False).first.check()
+    empty.get_by_label("データの束", exact=False).check()
+    page.get_by_role("button", name="保存して計算").click()
+    expect(page.locator("#comparison")).to_contain_text("広域＋データ（試し）")
+    expect(page.locator("#comparison")).to_contain_text("契約数")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.querySelector(\"canvas[data-chart='waterfall']\"))")
+    page.screenshot(path=str(tmp_path / "effects.png"), full_page=True)
+    with page.expect_download() as info:
+        page.locator("#effects-xlsx").click()
+    wb = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert "比較" in wb.sheetnames
+    page.get_by_role("link", name="ロット設計と地図").click()
+    page.locator("#run-lots").click()
+    expect(page.locator("#lots-map circle").first).to_be_attached(timeout=60000)
+    expect(page.locator("#lot-compare")).to_contain_text("団体ごとに1ロット")
