@@ -131,15 +131,10 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _surveys(group: Group) -> list[Any]:
-    """The group's surveys when the surveys app provides a model (listed on the overview)."""
-    try:
-        from gunmane.web.surveys import models as survey_models
-    except ImportError:
-        return []
-    model = getattr(survey_models, "Survey", None)
-    if model is None:
-        return []
-    return list(model.objects.filter(group=group).order_by("-id")[:5])
+    """The group's latest surveys (listed on the overview)."""
+    from gunmane.web.surveys.models import Survey
+
+    return list(Survey.objects.filter(group=group).order_by("-id")[:5])
 
 
 def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
