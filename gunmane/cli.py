@@ -24,20 +24,12 @@ KIND_HELP = {"facilities": "施設台帳", "inspections": "点検結果", "measu
 def _command_modules() -> list[Any]:
     """Sub-command modules beside this one; each has `register(sub, imports)` adding its parsers.
 
-    Kept as separate modules so that the CLI of one domain (national data, effects, LCC) lives next to
-    nothing else; they import their heavy dependencies inside the command functions.
+    Kept as separate modules so that the CLI of one domain (national data, effects, LCC, group documents)
+    lives next to nothing else; they import their heavy dependencies inside the command functions.
     """
-    import importlib
+    from gunmane import cli_effects, cli_groups, cli_lcc, cli_national
 
-    names = ("gunmane.cli_national", "gunmane.cli_effects", "gunmane.cli_lcc", "gunmane.cli_groups")
-    out = []
-    for name in names:
-        try:
-            out.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return out
+    return [cli_national, cli_effects, cli_lcc, cli_groups]
 
 
 def lang() -> str:
