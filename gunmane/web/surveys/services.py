@@ -1,9 +1,10 @@
 """What the survey views do besides rendering: who may see a group's surveys, building a survey from a
 template, registering recipients, and counting the answers (単純集計・クロス集計).
 
-Access rule (issue #6 §3): a group's surveys and results are visible to whoever may read the ledger
-of any member of the group (gunmane.web.accounts.permissions.viewable_municipalities); creating,
-editing, opening/closing and adding recipients needs editor rights in a member municipality.
+Access rule (issue #6 §3): the group workspace's rule (gunmane.web.groups.workspace), so surveys and the
+rest of the workspace never disagree: whoever may read the ledger of a member sees the group's surveys and
+results; creating, editing, opening/closing and adding recipients needs editor rights in a (non-observer)
+member municipality.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
 
 from gunmane.io.survey_export import CountRow, LinkRow, QuestionSpec, RespondentRow, SurveySpec
-from gunmane.web.accounts import permissions
 from gunmane.web.accounts.permissions import AnyUser
+from gunmane.web.groups import workspace
 from gunmane.web.groups.models import Group
 from gunmane.web.registry.models import Facility, MunicipalityKind
 from gunmane.web.surveys import catalogue
@@ -39,16 +39,13 @@ from gunmane.web.surveys.models import (
 # ------------------------------------------------------------------------------ access
 
 
-def _member_ids(group: Group) -> QuerySet[Any]:
-    return group.members.values("municipality_id")
-
-
 def can_view_group(user: AnyUser, group: Group) -> bool:
-    return permissions.viewable_municipalities(user).filter(pk__in=_member_ids(group)).exists()
+    """The group workspace's rule (members, their prefecture, administrators): one authority for both apps."""
+    return workspace.can_view(user, group)
 
 
 def can_edit_group(user: AnyUser, group: Group) -> bool:
-    return permissions.editable_municipalities(user).filter(pk__in=_member_ids(group)).exists()
+    return workspace.can_edit(user, group)
 
 
 def require_view(user: AnyUser, group: Group) -> None:
@@ -62,10 +59,8 @@ def require_edit(user: AnyUser, group: Group) -> None:
                                "（構成団体の編集者のみ）。")
 
 
-def visible_groups(user: AnyUser) -> QuerySet[Group]:
-    if user.is_superuser:
-        return Group.objects.all()
-    return Group.objects.filter(members__municipality__in=permissions.viewable_municipalities(user)).distinct()
+def visible_groups(user: AnyUser) -> list[Group]:
+    return workspace.visible_groups(user)
 
 
 # ------------------------------------------------------------------------------ building
@@ -73,7 +68,7 @@ def visible_groups(user: AnyUser) -> QuerySet[Group]:
 
 def group_sector_codes(group: Group) -> list[str]:
     """Sectors of the members' facilities, in vocabulary order (the default ticks of the create form)."""
-    codes = set(Facility.objects.filter(manager_id__in=_member_ids(group)).values_list("sector__code", flat=True))
+    codes = set(Facility.objects.filter(manager_id__in=group.members.values("municipality_id")).values_list("sector__code", flat=True))
     return [c for c in catalogue.sector_names() if c in codes]
 
 

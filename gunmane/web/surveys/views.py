@@ -73,7 +73,7 @@ def _safe_filename(text: str) -> str:
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    groups = services.visible_groups(request.user).prefetch_related("members__municipality")
+    groups = services.visible_groups(request.user)  # members prefetched
     surveys = (Survey.objects.filter(group__in=groups).select_related("group")
                .annotate(n_recipients=Count("recipients", distinct=True),
                          n_submitted=Count("recipients__response", distinct=True,
