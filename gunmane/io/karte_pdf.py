@@ -61,6 +61,7 @@ from gunmane.io.charts import (
     source_parts,
 )
 from gunmane.io.fonts import register_reportlab_font
+from gunmane.io.pdf_canvas import NumberedCanvas
 
 __all__ = ["karte_pdf", "karte_title"]
 
@@ -474,27 +475,6 @@ def _footer(font: str, stamp: str, title: str) -> Callable[[Canvas, int, int], N
     return draw
 
 
-class _NumberedCanvas(Canvas):
-    """Defers the footer to save time, when the total page count is known."""
-
-    def __init__(self, *args: Any, footer: Callable[[Canvas, int, int], None], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._page_states: list[dict[str, Any]] = []
-        self._draw_footer = footer
-
-    def showPage(self) -> None:  # noqa: N802 (reportlab API)
-        self._page_states.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._page_states)
-        for state in self._page_states:
-            self.__dict__.update(state)
-            self._draw_footer(self, self._pageNumber, total)
-            super().showPage()
-        super().save()
-
-
 # --------------------------------------------------------------------------- entry point
 
 
@@ -570,4 +550,4 @@ def karte_pdf(karte: Karte, out: IO[bytes], *, generated_at: datetime | None = N
         PageTemplate("first", frames, onPage=first_page, onPageEnd=overlay, autoNextPageTemplate="rest"),
         PageTemplate("rest", rest, onPage=later_page, onPageEnd=overlay),
     ])
-    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=_footer(font, stamp, title)))
+    doc.build(story, canvasmaker=functools.partial(NumberedCanvas, decorate=_footer(font, stamp, title)))

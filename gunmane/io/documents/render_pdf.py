@@ -34,6 +34,7 @@ from reportlab.platypus import Table as RLTable
 
 from gunmane.io.documents.blocks import Bullets, Doc, Heading, Note, Para, Table
 from gunmane.io.fonts import register_reportlab_font
+from gunmane.io.pdf_canvas import NumberedCanvas
 
 __all__ = ["render_pdf"]
 
@@ -204,27 +205,6 @@ def _page_decoration(doc: Doc, font: str) -> Callable[[Canvas, int, int], None]:
     return draw
 
 
-class _NumberedCanvas(Canvas):
-    """Draws header and footer when the total page count is known (for 「x / y ページ」)."""
-
-    def __init__(self, *args: Any, decorate: Callable[[Canvas, int, int], None], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._page_states: list[dict[str, Any]] = []
-        self._decorate = decorate
-
-    def showPage(self) -> None:  # noqa: N802 (reportlab API)
-        self._page_states.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._page_states)
-        for state in self._page_states:
-            self.__dict__.update(state)
-            self._decorate(self, self._pageNumber, total)
-            super().showPage()
-        super().save()
-
-
 def render_pdf(doc: Doc) -> bytes:
     """The document as PDF bytes (A4 portrait)."""
     font = register_reportlab_font()
@@ -238,5 +218,5 @@ def render_pdf(doc: Doc) -> bytes:
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, TEXT_W, PAGE_H - MARGIN_TOP - MARGIN_BOTTOM, 0, 0, 0, 0, id="body")
     template.addPageTemplates([PageTemplate("page", [frame])])
     template.build(_story(doc, st),
-                   canvasmaker=functools.partial(_NumberedCanvas, decorate=_page_decoration(doc, font)))
+                   canvasmaker=functools.partial(NumberedCanvas, decorate=_page_decoration(doc, font)))
     return out.getvalue()
