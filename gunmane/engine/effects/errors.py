@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
+from gunmane.engine.errors import EngineError
+
 __all__ = ["EffectsError", "InvalidInput", "UnknownParameter"]
 
 
-class EffectsError(Exception):
-    """Base error; ``code`` is stable (snake_case), ``message_ja`` is shown to users, ``message_en`` with GUNMANE_LANG=en."""
-
-    def __init__(self, code: str, message_ja: str, message_en: str, *, field: str | None = None) -> None:
-        super().__init__(code, message_ja, message_en)
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
-        self.field = field
-
-    def __str__(self) -> str:
-        return f"{self.message_ja} ({self.code})"
-
-    def message(self, lang: str = "ja") -> str:
-        return self.message_en if lang == "en" else self.message_ja
-
-    def as_json(self, lang: str = "ja") -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message(lang), "field": self.field}
+class EffectsError(EngineError):
+    """Base error of the effects engine (効果試算)."""
 
 
 class InvalidInput(EffectsError):
