@@ -73,6 +73,29 @@ def users(refdata):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def demo(users):  # type: ignore[no-untyped-def]
+    """The demo region's synthetic ledger and the demo group (奈良モデル地域), with fresh analysis caches."""
+    from gunmane.web.analysis import frames
+    from gunmane.web.groups.models import Group
+    from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+
+    frames.clear_cache()
+    load_demo_ledger()
+    create_demo_group()
+    yield Group.objects.get(name=DEMO_GROUP)
+    frames.clear_cache()
+
+
+def login_client(username: str = "uda", password: str = "gunmane-demo"):  # type: ignore[no-untyped-def]
+    """A Django test client logged in as a demo user (the login must succeed)."""
+    from django.test import Client
+
+    c = Client()
+    assert c.login(username=username, password=password)
+    return c
+
+
+@pytest.fixture
 def files(tmp_path: Path) -> Path:
     return tmp_path
 

@@ -13,26 +13,21 @@ import tomli_w
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from gunmane.web.analysis import frames
-from gunmane.web.groups.models import EffectScenario, Group
-from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+from gunmane.web.groups.models import EffectScenario
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def demo(users):  # type: ignore[no-untyped-def]
-    frames.clear_cache()
-    load_demo_ledger()
-    create_demo_group()
-    group = Group.objects.get(name=DEMO_GROUP)
+def demo(demo):  # type: ignore[no-untyped-def]
+    """The shared demo group, its lot design kept short for a browser test."""
+    group = demo
     es = EffectScenario.objects.get(group=group)
     doc = tomllib.loads(es.toml)
     doc["lots"]["time_limit_s"] = 5  # keep the browser test short
     es.toml = tomli_w.dumps(doc)
     es.save()
-    yield group
-    frames.clear_cache()
+    return group
 
 
 def test_build_scenario_compare_lots_and_excel(page: Page, login: Callable[..., None], demo, tmp_path) -> None:  # type: ignore[no-untyped-def]

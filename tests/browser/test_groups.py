@@ -11,20 +11,10 @@ import pytest
 from docx import Document
 from playwright.sync_api import Page, expect
 
-from gunmane.web.analysis import frames
 from gunmane.web.groups.models import ChecklistEvent, Group
-from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+from gunmane.web.registry.demo import DEMO_GROUP
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(users):  # type: ignore[no-untyped-def]
-    frames.clear_cache()
-    load_demo_ledger()
-    create_demo_group()
-    yield
-    frames.clear_cache()
 
 
 def test_create_group_tick_items_and_download_documents(page: Page, login: Callable[..., None], demo,  # type: ignore[no-untyped-def]

@@ -11,19 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from gunmane.web.analysis import frames
-from gunmane.web.registry.demo import create_demo_group, load_demo_ledger
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(users):  # type: ignore[no-untyped-def]
-    frames.clear_cache()
-    load_demo_ledger()
-    create_demo_group()
-    yield
-    frames.clear_cache()
 
 
 def _chart_drawn(page: Page, chart: str) -> None:

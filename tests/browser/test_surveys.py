@@ -11,22 +11,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from gunmane.web.analysis import frames
-from gunmane.web.registry.demo import create_demo_group, load_demo_ledger
 from tests.browser.conftest import VIEWPORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path(os.environ.get("GUNMANE_SCREENSHOTS", "/tmp/gunmane-survey-shots"))
-
-
-@pytest.fixture
-def demo(users):  # type: ignore[no-untyped-def]
-    frames.clear_cache()
-    load_demo_ledger()
-    create_demo_group()
-    yield
-    frames.clear_cache()
 
 
 def shot(page: Page, name: str) -> None:

@@ -14,27 +14,19 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from gunmane.cli import main
-from gunmane.web.analysis import frames
-from gunmane.web.groups.models import EffectScenario, Group
-from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+from gunmane.web.groups.models import EffectScenario
+from tests.conftest import login_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(users):  # type: ignore[no-untyped-def]
-    frames.clear_cache()
-    load_demo_ledger()
-    create_demo_group()
-    group = Group.objects.get(name=DEMO_GROUP)
-    yield group, EffectScenario.objects.get(group=group)
-    frames.clear_cache()
+def demo(demo):  # type: ignore[no-untyped-def]
+    """The shared demo group with its effect scenario."""
+    return demo, EffectScenario.objects.get(group=demo)
 
 
-def client(username: str = "uda", password: str = "gunmane-demo") -> Client:
-    c = Client()
-    assert c.login(username=username, password=password)
-    return c
+client = login_client
 
 
 def test_permissions(demo) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,6 @@ from django.urls import reverse
 from docx import Document
 
 from gunmane.cli import main
-from gunmane.web.analysis import frames
 from gunmane.web.groups.models import (
     ChecklistEvent,
     ChecklistItem,
@@ -21,25 +20,14 @@ from gunmane.web.groups.models import (
     MemberDuties,
     PeopleMeasure,
 )
-from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+from gunmane.web.registry.demo import DEMO_GROUP
 from gunmane.web.registry.models import Municipality
+from tests.conftest import login_client
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(users):  # type: ignore[no-untyped-def]
-    frames.clear_cache()
-    load_demo_ledger()
-    create_demo_group()
-    yield Group.objects.get(name=DEMO_GROUP)
-    frames.clear_cache()
-
-
-def client(username: str = "uda", password: str = "gunmane-demo") -> Client:
-    c = Client()
-    assert c.login(username=username, password=password)
-    return c
+client = login_client
 
 
 def urls(group: Group) -> list[str]:

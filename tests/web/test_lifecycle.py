@@ -11,28 +11,16 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from gunmane.cli import main
-from gunmane.web.analysis import frames
 from gunmane.web.groups.models import Group
-from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+from gunmane.web.registry.demo import DEMO_GROUP
+from tests.conftest import login_client
 
 pytestmark = pytest.mark.django_db
 VIEWS = ("analysis:deterioration", "analysis:lcc", "analysis:plan")
 GROUP = f"group:{DEMO_GROUP}"
 
 
-@pytest.fixture
-def demo(users):  # type: ignore[no-untyped-def]
-    frames.clear_cache()
-    load_demo_ledger()
-    create_demo_group()
-    yield
-    frames.clear_cache()
-
-
-def client(username: str = "uda", password: str = "gunmane-demo") -> Client:
-    c = Client()
-    assert c.login(username=username, password=password)
-    return c
+client = login_client
 
 
 def group_spec() -> str:
