@@ -40,17 +40,14 @@ def _yen(text: str) -> float:
 
 def _defaults(args: argparse.Namespace) -> Any:
     from gunmane.cli import UsageError
-    from gunmane.io.lcc_params import LccDefaults, LccParamsError, load_lcc_parameters
+    from gunmane.io.lcc_params import LccParamsError, load_lcc_parameters
 
     try:
         d = load_lcc_parameters(Path(args.params) if args.params else None)
     except LccParamsError as exc:
         raise UsageError(exc.message_ja) from exc
-    overrides = {"discount_rate": getattr(args, "discount_rate", None), "horizon_years": getattr(args, "horizon", None)}
-    clean = {k: v for k, v in overrides.items() if v is not None}
-    if clean:
-        d = LccDefaults(params=d.params.with_overrides(**clean), hazards=d.hazards, plan=d.plan)
-    return d
+    return d.with_overrides(discount_rate=getattr(args, "discount_rate", None),
+                            horizon_years=getattr(args, "horizon", None))
 
 
 def _scope(spec: str) -> Any:

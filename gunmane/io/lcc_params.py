@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -41,6 +41,11 @@ class LccDefaults:
     params: LccParameters
     hazards: HazardDefaults
     plan: PlanParameters
+
+    def with_overrides(self, **values: float | None) -> LccDefaults:
+        """A copy with the user's scalar values (discount_rate, horizon_years, …); None keeps the default."""
+        clean = {k: v for k, v in values.items() if v is not None}
+        return replace(self, params=self.params.with_overrides(**clean)) if clean else self
 
 
 def _rows(directory: Path | None, name: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

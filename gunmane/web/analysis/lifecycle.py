@@ -167,12 +167,7 @@ def facility_frame(sl: ScopeLedger, as_of: date | None = None) -> pd.DataFrame:
 
 
 def _defaults(overrides: dict[str, float | None] | None) -> LccDefaults:
-    d = load_lcc_parameters()
-    if overrides:
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        if clean:
-            d = LccDefaults(params=d.params.with_overrides(**clean), hazards=d.hazards, plan=d.plan)
-    return d
+    return load_lcc_parameters().with_overrides(**(overrides or {}))
 
 
 def lcc_for_scope(scope: Scope, *, overrides: dict[str, float | None] | None = None,

@@ -232,11 +232,7 @@ def _defaults_from_request(request: HttpRequest) -> tuple[LccDefaults, dict[str,
         errors["discount_rate"] = e1
     if e2:
         errors["horizon"] = e2
-    overrides = {"discount_rate": rate, "horizon_years": None if horizon is None else float(int(horizon))}
-    clean = {k: v for k, v in overrides.items() if v is not None}
-    if clean:
-        d = LccDefaults(params=d.params.with_overrides(**clean), hazards=d.hazards, plan=d.plan)
-    return d, errors
+    return d.with_overrides(discount_rate=rate, horizon_years=None if horizon is None else float(int(horizon))), errors
 
 
 def lcc(request: HttpRequest, spec: str) -> HttpResponse:
