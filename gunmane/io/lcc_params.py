@@ -70,7 +70,13 @@ def _rows(directory: Path | None, name: str, columns: tuple[str, ...]) -> list[t
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
         raise LccParamsError(f"{label}: 列 {', '.join(missing)} がありません。")
-    return [(i, {k: (v or "").strip() for k, v in row.items() if k}) for i, row in enumerate(reader, start=2)]
+    out = []
+    for i, row in enumerate(reader, start=2):
+        if row.get(None):  # more cells than headers: an unquoted comma
+            raise LccParamsError(f"{label} {i}行目: 列の数が見出しより多くあります（値に「,」を含むときは \"\" で囲んでください）："
+                                 f"「{'、'.join(row[None])}」")
+        out.append((i, {k: (v or "").strip() for k, v in row.items() if k}))
+    return out
 
 
 def _number(label: str, row: int, column: str, value: str, *, minimum: float | None = None) -> float:

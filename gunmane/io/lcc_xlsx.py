@@ -28,6 +28,16 @@ __all__ = ["SYNTHETIC_NOTICE_LCC", "lcc_xlsx", "plan_xlsx"]
 SYNTHETIC_NOTICE_LCC = "【合成データ】この試算には架空の施設（デモ用の合成データ）が含まれます。"
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F5")
 YEN = "#,##0"
+GRADE_LABELS_JA = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "III+IV": "Ⅲ・Ⅳ"}
+
+
+def type_name(code: str) -> str:
+    """The facility type's Japanese name (橋梁) for a vocabulary code (bridge)."""
+    from gunmane.io import vocab
+
+    return next((t.name for t in vocab.facility_types() if t.code == code), code)
+
+
 METHOD_JA = {"plan": "最適化した計画", "unconstrained": "予算制約なしの最適", "worst_first": "悪い順（従来のルール）"}
 
 
@@ -71,7 +81,7 @@ def _assumptions(ws: Worksheet, row: int, assumptions: list[str], parameters: li
     _header(ws, row, ["施設種別", "判定された健全性", "対策", "円/㎡", "固定費(円/件)", "対策後の健全性", "出典"])
     grades = ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ"]
     for i, a in enumerate(actions, start=row + 1):
-        for j, v in enumerate([a["facility_type"], grades[a["grade"] - 1], a["action"], a["per_m2_yen"], a["fixed_yen"],
+        for j, v in enumerate([type_name(a["facility_type"]), grades[a["grade"] - 1], a["action"], a["per_m2_yen"], a["fixed_yen"],
                                grades[a["restores_to"] - 1], a["source"]], 1):
             ws.cell(row=i, column=j, value=v)
     ws.column_dimensions["A"].width = 60
@@ -147,7 +157,7 @@ def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:
 
     ws, r = _sheet(wb, "前提・出典", synthetic)
     js = result.as_json(annual=False)
-    notes = [f"劣化モデル：{result.model.source}", *js["assumptions"],
+    notes = [*js["assumptions"],
              *[f"除外：{k} {v} 件" for k, v in result.assets.excluded.items() if v],
              *[f"補完：{k} {v} 件" for k, v in result.assets.notes.items() if v],
              f"幅（5%・95%）は {result.monte_carlo_runs} 回のモンテカルロ（乱数の種 {result.params.seed}）。"]
@@ -172,7 +182,8 @@ def plan_xlsx(result: PlanResult, *, title: str, synthetic: bool) -> bytes:
                                      for rec in result.table.to_dict(orient="records")]
     for i, rec in enumerate(records, start=r + 3):
         fy, cost = float(rec["fiscal_year"]), float(rec["cost_yen"])
-        vals = [rec["name"], rec["lg_code"], rec["facility_type"], rec["grade"], rec["measure"],
+        vals = [rec["name"], rec["lg_code"], type_name(str(rec["facility_type"])),
+                GRADE_LABELS_JA.get(str(rec["grade"]), rec["grade"]), rec["measure"],
                 None if np.isnan(fy) else int(fy), None if np.isnan(cost) else cost, float(rec["cost_now_yen"]),
                 float(rec["priority_weight"]), float(rec["area_m2"])]
         for j, v in enumerate(vals, 1):
@@ -214,7 +225,7 @@ def plan_xlsx(result: PlanResult, *, title: str, synthetic: bool) -> bytes:
 
     ws, r = _sheet(wb, "前提・出典", synthetic)
     js = result.as_json()
-    _assumptions(ws, r, [f"劣化モデル：{result.model.source}", *js["assumptions"],
+    _assumptions(ws, r, [*js["assumptions"],
                          *[f"除外：{k} {v} 件" for k, v in result.excluded.items() if v]],
                  js["parameters"], js["actions"])
     buf = io.BytesIO()

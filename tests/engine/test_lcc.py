@@ -239,6 +239,7 @@ def test_shipped_parameters_have_sources(tmp_path) -> None:  # type: ignore[no-u
     assert d.params.action_table("bridge")[3].assumption
     assert all(a.source for a in d.params.actions)
     assert d.hazards.theta_iii.assumption and d.plan.deadline_years.value == 5
+    assert "5,525橋・7,628推移" in d.hazards.theta_i.source and not d.hazards.theta_i.assumption
     # a user's copy: a bad value is named by file, row and column
     from importlib import resources
 
@@ -249,6 +250,10 @@ def test_shipped_parameters_have_sources(tmp_path) -> None:  # type: ignore[no-u
     with pytest.raises(LccParamsError) as exc:
         load_lcc_parameters(tmp_path)
     assert "parameters.csv 2行目「value」" in exc.value.message_ja and "４％" in exc.value.message_ja
+    (tmp_path / "parameters.csv").write_text(text.replace("４％,年率", "0.04,年率,出典A,出典B"), encoding="utf-8")
+    with pytest.raises(LccParamsError) as exc:
+        load_lcc_parameters(tmp_path)
+    assert "2行目" in exc.value.message_ja and "列の数が見出しより多く" in exc.value.message_ja
     text = text.replace("４％,年率", "0.02,年率")
     (tmp_path / "parameters.csv").write_text(text, encoding="utf-8")
     user = load_lcc_parameters(tmp_path)

@@ -130,6 +130,8 @@ def test_plan_page_budget_table_and_excel(demo, capsys) -> None:  # type: ignore
     wb = load_workbook(io.BytesIO(xlsx.content))
     assert wb.sheetnames == ["対策計画", "予算", "比較", "前提・出典"]
     assert wb["予算"]._charts
+    first = [c.value for c in wb["対策計画"][5]]  # notice, title, blank, header, first row
+    assert first[2] == "橋梁" and first[3] in ("Ⅲ", "Ⅳ")
     level = c.get(url + "?mode=level&years=10")
     assert level.status_code == 200 and level.context["result"].mode == "level"
 

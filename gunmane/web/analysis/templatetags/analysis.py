@@ -145,3 +145,18 @@ def oku(yen: Any) -> str:
     if abs(v) >= 1e4:
         return f"{v / 1e4:,.0f}万円"
     return f"{v:,.0f}円"
+
+
+@register.filter
+def grade_label(label: Any) -> str:
+    """Model grade label (I, II, III, IV, III+IV) → Ⅰ–Ⅳ."""
+    from gunmane.io.lcc_xlsx import GRADE_LABELS_JA
+
+    return GRADE_LABELS_JA.get(str(label), str(label))
+
+
+@register.filter
+def facility_type_name(code: Any) -> str:
+    from gunmane.io.lcc_xlsx import type_name
+
+    return type_name(str(code))
