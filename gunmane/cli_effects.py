@@ -79,14 +79,15 @@ def cmd_costing(args: argparse.Namespace) -> int:
 
 
 # -- effects --------------------------------------------------------------------------------------------------
-def _load_group(sf: Any) -> Any:
-    """The group from the database (the same loader the web pages use, so both give the same numbers)."""
+def _load_group(sf: Any, group_name: str | None) -> Any:
+    """The group's input from the database (the same loader the web pages use, so both give the same
+    numbers); the scenario may name only the group's accepted members (ScenarioFileError otherwise)."""
     from gunmane.cli import setup_django
 
     setup_django()
-    from gunmane.web.groups.effects import load_group
+    from gunmane.web.groups.effects import group_for_scenario, load_group
 
-    return load_group(sf)
+    return load_group(sf, group_for_scenario(sf, group_name))
 
 
 def _invalid(error: dict[str, Any]) -> int:
@@ -109,7 +110,7 @@ def cmd_effects(args: argparse.Namespace) -> int:
         scenarios = engine_scenarios(sf)
         edition = load_costing_edition(sf.costing_edition)
         params = ParameterSet().with_overrides(sf.parameters)
-        group = _load_group(sf)
+        group = _load_group(sf, args.group)
         result = evaluate(group, scenarios, edition, params=params)
         sens = None
         if args.sensitivity or args.samples:
@@ -164,7 +165,7 @@ def cmd_lots(args: argparse.Namespace) -> int:
             settings = replace(settings, time_limit_s=args.time_limit)
         edition = load_costing_edition(sf.costing_edition)
         params = ParameterSet().with_overrides(sf.parameters)
-        group = _load_group(sf)
+        group = _load_group(sf, args.group)
         err(t(f"ロットを設計しています（最長 {settings.time_limit_s:g} 秒）…",
               f"Designing lots (up to {settings.time_limit_s:g} s)…"))
         design = design_lots(group, edition, params=params, settings=settings)
@@ -207,6 +208,9 @@ def register(sub: Any, imports: Any) -> None:
     s.add_argument("--sensitivity", action="store_true",
                    help=t("感度分析（主なパラメータを ±25%% ずつ変えたトルネード図のデータ）", "one-at-a-time sensitivity (±25 %%)"))
     s.add_argument("--samples", type=int, metavar="N", help=t("モンテカルロの回数（純効果の 5〜95%% の区間）", "Monte Carlo samples"))
+    s.add_argument("--group", metavar=t("群の名称", "GROUP"),
+                   help=t("台帳を使うシナリオの群（既定: シナリオの name と同じ名称の群）。構成団体（承諾済み）だけを指定できます",
+                          "the group of a scenario that reads the ledger (default: the group named like the scenario)"))
     s.set_defaults(func=cmd_effects)
 
     s = sub.add_parser("lots", help=t("ロット設計（OR-Tools CP-SAT）", "lot design (OR-Tools CP-SAT)"))
@@ -214,4 +218,6 @@ def register(sub: Any, imports: Any) -> None:
     s.add_argument("--format", choices=["json", "geojson"], default="json")
     s.add_argument("--out", metavar="FILE")
     s.add_argument("--time-limit", type=float, metavar="SEC", help=t("計算時間の上限（秒）", "time limit (s)"))
+    s.add_argument("--group", metavar=t("群の名称", "GROUP"),
+                   help=t("台帳を使うシナリオの群（既定: シナリオの name と同じ名称の群）", "the group of the scenario"))
     s.set_defaults(func=cmd_lots)

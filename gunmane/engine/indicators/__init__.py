@@ -18,6 +18,7 @@ from gunmane.engine.indicators.api import (
     municipality_scope,
     national_scope,
     prefecture_scope,
+    restrict_ledger,
 )
 from gunmane.engine.indicators.definitions import (
     FIVE_YEAR_CYCLE_TYPES,
@@ -43,6 +44,7 @@ __all__ = [
     "group_scope",
     "karte",
     "municipal_table",
+    "restrict_ledger",
     "municipality_scope",
     "national_scope",
     "peer_groups",

@@ -114,15 +114,7 @@ def municipal_table(ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_year: 
     }, index=codes)
     vals = pd.DataFrame({i: values[i][0] for i in IDS}, index=codes)
     ns = pd.DataFrame({f"{i}__n": values[i][1] for i in IDS}, index=codes)
-    peer_pct = vals.groupby(info["peer_key"], sort=False).rank(pct=True, method="max") * 100.0
-    nat_pct = vals.rank(pct=True, method="max") * 100.0
-    # A position among fewer than MIN_COMPARABLE known values says nothing (a municipality that alone
-    # loaded its ledger would be "100" among its peers): leave it unknown.
-    known_in_peers = vals.notna().groupby(info["peer_key"], sort=False).transform("sum")
-    peer_pct = peer_pct.where(known_in_peers >= MIN_COMPARABLE)
-    nat_pct = nat_pct.where(vals.notna().sum() >= MIN_COMPARABLE, axis=1)
-    peer_pct.columns = [f"{i}__peer_pct" for i in IDS]
-    nat_pct.columns = [f"{i}__national_pct" for i in IDS]
+    peer_pct, nat_pct = _percentiles(vals, info["peer_key"])
     table = pd.concat([info, vals, ns, peer_pct, nat_pct], axis=1)
     order = list(INFO_COLUMNS) + [c for i in IDS for c in (i, f"{i}__n", f"{i}__peer_pct", f"{i}__national_pct")]
     table = table[order]
@@ -131,6 +123,47 @@ def municipal_table(ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_year: 
     table.attrs["fiscal_year"] = fiscal_year
     table.attrs["as_of"] = as_of.isoformat()
     return table
+
+
+def _percentiles(vals: pd.DataFrame, peer_key: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Peer and national positions (0–100) of every value; unknown among fewer than MIN_COMPARABLE values."""
+    peer_pct = vals.groupby(peer_key, sort=False).rank(pct=True, method="max") * 100.0
+    nat_pct = vals.rank(pct=True, method="max") * 100.0
+    # A position among fewer than MIN_COMPARABLE known values says nothing (a municipality that alone
+    # loaded its ledger would be "100" among its peers): leave it unknown.
+    known_in_peers = vals.notna().groupby(peer_key, sort=False).transform("sum")
+    peer_pct = peer_pct.where(known_in_peers >= MIN_COMPARABLE)
+    nat_pct = nat_pct.where(vals.notna().sum() >= MIN_COMPARABLE, axis=1)
+    peer_pct.columns = [f"{i}__peer_pct" for i in vals.columns]
+    nat_pct.columns = [f"{i}__national_pct" for i in vals.columns]
+    return peer_pct, nat_pct
+
+
+LEDGER_DERIVED: tuple[str, ...] = tuple(d.id for d in INDICATORS if d.needs_ledger or SRC_LEDGER in d.source)
+
+
+def restrict_ledger(table: pd.DataFrame, visible: frozenset[str] | None) -> pd.DataFrame:
+    """The municipal table as someone sees it who may see the ledger figures of ``visible`` only.
+
+    The other municipalities' ledger-derived values become unknown (as if they had loaded no ledger), and
+    the positions among peers and nationally are recomputed over what remains, so that no hidden value
+    shapes a shown percentile. Each municipality's ledger figures depend on its own facilities alone, so
+    this equals building the table from the visible ledgers. None = everything visible."""
+    if visible is None:
+        return table
+    hidden = ~table.index.isin(list(visible))
+    if not hidden.any():
+        return table
+    out = table.copy()
+    ids = [i for i in LEDGER_DERIVED if i in out.columns]
+    out.loc[hidden, ids] = np.nan
+    out.loc[hidden, [f"{i}__n" for i in ids]] = 0
+    out.loc[hidden, ["has_ledger", "synthetic"]] = False
+    peer_pct, nat_pct = _percentiles(out[ids], out["peer_key"])
+    out[peer_pct.columns] = peer_pct
+    out[nat_pct.columns] = nat_pct
+    out.attrs = dict(table.attrs)
+    return out
 
 
 # --- karte -------------------------------------------------------------------------------------------
@@ -177,13 +210,17 @@ def _label(d_id: str, label: str, scope: Scope) -> str:
 
 
 def karte(scope: Scope, ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_year: int, as_of: date,
-          table: pd.DataFrame | None = None, sector: Filter = None, facility_type: Filter = None) -> Karte:
+          table: pd.DataFrame | None = None, sector: Filter = None, facility_type: Filter = None,
+          visible: frozenset[str] | None = None) -> Karte:
     """カルテ of any scope: every indicator (with n, source, definition) and the series behind the charts.
 
     For a municipality the peer and national percentiles come from `table` (municipal_table with the same
-    fiscal_year, as_of and filters; computed here when None).
+    fiscal_year, as_of and filters; computed here when None). ``visible``: the municipalities whose ledger
+    figures the reader may see (None = all); the others' facilities count nowhere in this カルテ.
     """
     owners = _scope_owners(scope, ref)
+    if visible is not None:
+        owners = set(visible) if owners is None else owners & set(visible)
     state = facility_state(_scope_ledger(ledger, owners), ref.municipalities.index, as_of,
                            sector=sector, facility_type=facility_type)
     comp = components(ref, fiscal_year)
@@ -199,6 +236,7 @@ def karte(scope: Scope, ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_ye
         if table is None:
             table = municipal_table(ref, ledger, fiscal_year=fiscal_year, as_of=as_of, sector=sector,
                                     facility_type=facility_type)
+        table = restrict_ledger(table, visible)
         if scope.code in table.index:
             found = table.loc[scope.code]
             row = found if isinstance(found, pd.Series) else found.iloc[0]

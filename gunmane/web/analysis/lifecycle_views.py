@@ -2,7 +2,7 @@
 
 Unlike the カルテ statistics these pages work on facility-level ledger data (a plan lists facilities by
 name), so each checks the ledger permission: a municipality's page needs the right to view its ledger;
-a group's page a member's (members share the group's views); a prefecture's page the prefecture's own
+a group's page an accepted member's (members share the group's views, computed from accepted members only); a prefecture's page the prefecture's own
 staff; the national scope the administrators only.
 """
 
@@ -48,11 +48,8 @@ def _scope(request: HttpRequest, spec: str) -> tuple[Scope, str]:
         group = Group.objects.filter(pk=int(spec[6:])).first()
         if group is None:
             raise Http404("群が見つかりません。")
-        codes = set(group.member_codes())
-        viewable = set(permissions.viewable_municipalities(user).filter(lg_code__in=codes)
-                       .values_list("lg_code", flat=True))
-        if not viewable:
-            raise PermissionDenied(f"{group.name}の構成団体の台帳を閲覧する権限がありません。")
+        # Accepted members share the group's views; the scope holds the accepted members only.
+        permissions.require_view_group(user, group)
         return services.resolve_scope(f"group:{group.name}"), spec
     try:
         scope = services.resolve_scope(spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 from django.utils import timezone
 
 from gunmane.engine import indicators
@@ -49,17 +50,44 @@ def resolve_scope(spec: str) -> Scope:
 
 
 def build_karte(scope: Scope, *, fiscal_year: int | None = None, as_of: date | None = None,
-                sector: str | None = None, facility_type: str | None = None) -> Karte:
-    """The カルテ of a scope; sector / facility_type (codes) narrow the ledger indicators."""
+                sector: str | None = None, facility_type: str | None = None,
+                visible: frozenset[str] | None = None) -> Karte:
+    """The カルテ of a scope; sector / facility_type (codes) narrow the ledger indicators.
+
+    ``visible``: the municipalities whose ledger-derived figures the reader may see
+    (accounts.permissions.ledger_figure_codes; None = all, as for the CLI run by an operator)."""
     fiscal_year = fiscal_year or frames.latest_fiscal_year()
     as_of = as_of or timezone.localdate()
     key = frames.fingerprint()
-    return frames.cached("karte", key, (scope, fiscal_year, as_of, sector, facility_type),
-                         lambda: _build(scope, fiscal_year, as_of, key, sector, facility_type))
+    if visible is not None and scope.kind in (ScopeKind.GROUP, ScopeKind.PREFECTURE):
+        # only the scope's own ledgers count there: one cache entry per scope and what the reader sees of it
+        visible = visible & _scope_codes(scope)
+    return frames.cached("karte", key, (scope, fiscal_year, as_of, sector, facility_type, visible),
+                         lambda: _build(scope, fiscal_year, as_of, key, sector, facility_type, visible))
+
+
+def _scope_codes(scope: Scope) -> frozenset[str]:
+    ref = frames.reference_frames()
+    codes = set(scope.members) | {scope.code}
+    if scope.kind == ScopeKind.PREFECTURE:
+        m = ref.municipalities
+        codes |= set(m.index[m["pref_code"].astype(str) == scope.code])
+    return frozenset(codes)
+
+
+def municipal_table(fiscal_year: int, *, visible: frozenset[str] | None, sector: str | None = None,
+                    facility_type: str | None = None) -> pd.DataFrame:
+    """Every municipality's indicators, with the ledger figures the reader may not see left unknown."""
+    table = frames.municipal_table(fiscal_year, sector=sector, facility_type=facility_type)
+    if visible is None:
+        return table
+    return frames.cached("municipal_table_visible", frames.fingerprint(),  # type: ignore[no-any-return]
+                         (fiscal_year, sector, facility_type, visible),
+                         lambda: indicators.restrict_ledger(table, visible))
 
 
 def _build(scope: Scope, fiscal_year: int, as_of: date, key: tuple[object, ...], sector: str | None,
-           facility_type: str | None) -> Karte:
+           facility_type: str | None, visible: frozenset[str] | None) -> Karte:
     ref = frames.reference_frames(key)
     if scope.kind == ScopeKind.NATIONAL:
         ledger = frames.ledger_frames(None, key)
@@ -72,4 +100,4 @@ def _build(scope: Scope, fiscal_year: int, as_of: date, key: tuple[object, ...],
     table = (frames.municipal_table(fiscal_year, as_of, sector=sector, facility_type=facility_type)
              if scope.kind == ScopeKind.MUNICIPALITY else None)
     return indicators.karte(scope, ref, ledger, fiscal_year=fiscal_year, as_of=as_of, table=table, sector=sector,
-                            facility_type=facility_type)
+                            facility_type=facility_type, visible=visible)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("karte/group/<int:pk>/", views.group, name="group"),
     path("karte/groups/", views.groups_index, name="groups"),
     path("karte/<str:lg_code>/", views.municipality, name="municipality"),
+    path("karte/<str:lg_code>/publish/", views.publish_ledger_figures, name="publish"),
     path("deterioration/pairs/", lifecycle_views.deterioration_pairs, name="deterioration_pairs"),
     path("deterioration/<str:spec>/", lifecycle_views.deterioration, name="deterioration"),
     path("lcc/<str:spec>/", lifecycle_views.lcc, name="lcc"),

@@ -1,8 +1,9 @@
 """見える化 pages: national, prefecture, municipality カルテ and group, with downloads.
 
-Indicators are statistics (counts and shares), which MLIT itself publishes per municipality, so every
-signed-in user sees them for every scope; the facility lists behind them stay behind the ledger
-permissions of gunmane.web.accounts.permissions.
+Public statistics (MLIT's, MIC's) are shown to every signed-in user for every scope. Figures derived
+from a municipality's ledger are shown only to those accounts.permissions.ledger_figure_codes allows
+(its own staff, its prefecture, its accepted group partners, or everyone if it publishes them); for
+everyone else that municipality counts as having no ledger, in every page, JSON, CSV, map and file.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import math
 from typing import Any
 
 import pandas as pd
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
 
 from gunmane.engine import indicators
-from gunmane.engine.indicator_types import Karte, Scope
+from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
 from gunmane.io import vocab
 from gunmane.io.karte_pdf import karte_pdf
 from gunmane.io.karte_xlsx import karte_xlsx
@@ -42,6 +45,10 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 
 def _indicator_defs() -> dict[str, Any]:
     return {d.id: d for d in indicators.INDICATORS}
+
+
+def _visible(request: HttpRequest) -> frozenset[str] | None:
+    return permissions.ledger_figure_codes(request.user)
 
 
 def _fiscal_year(request: HttpRequest) -> int:
@@ -103,8 +110,9 @@ GROUP_LABELS = {"stock": "施設の量", "ageing": "高齢化", "condition": "�
 
 def national(request: HttpRequest) -> HttpResponse:
     fy = _fiscal_year(request)
-    table = frames.municipal_table(fy)
-    karte = services.build_karte(services.resolve_scope("national"), fiscal_year=fy)
+    visible = _visible(request)
+    table = services.municipal_table(fy, visible=visible)
+    karte = services.build_karte(services.resolve_scope("national"), fiscal_year=fy, visible=visible)
     defs = _indicator_defs()
     indicator = request.GET.get("indicator", DEFAULT_MAP_INDICATOR)
     if indicator not in defs:
@@ -206,7 +214,7 @@ def _table_download(rows: pd.DataFrame, fmt: str, name: str) -> HttpResponse:
 def map_data(request: HttpRequest) -> JsonResponse:
     """Points of every municipality for one indicator (the map switches indicator without reloading)."""
     fy = _fiscal_year(request)
-    table = frames.municipal_table(fy)
+    table = services.municipal_table(fy, visible=_visible(request))
     defs = _indicator_defs()
     indicator = request.GET.get("indicator", DEFAULT_MAP_INDICATOR)
     if indicator not in defs or indicator not in table.columns:
@@ -226,8 +234,9 @@ def map_data(request: HttpRequest) -> JsonResponse:
 def prefecture(request: HttpRequest, code: str) -> HttpResponse:
     pref = get_object_or_404(Prefecture, code=code)
     fy = _fiscal_year(request)
-    karte = services.build_karte(services.resolve_scope(code), fiscal_year=fy, **_filters(request))
-    table = frames.municipal_table(fy, **_filters(request))
+    visible = _visible(request)
+    karte = services.build_karte(services.resolve_scope(code), fiscal_year=fy, visible=visible, **_filters(request))
+    table = services.municipal_table(fy, visible=visible, **_filters(request))
     members = table[table["pref_code"] == code].sort_values("population", ascending=False, na_position="last")
     return _karte_response(request, karte, "analysis/prefecture.html", {
         "pref": pref, "members": members.reset_index().to_dict("records"),
@@ -240,22 +249,41 @@ def municipality(request: HttpRequest, lg_code: str) -> HttpResponse:
     if muni.kind == MunicipalityKind.PREFECTURE:
         return prefecture(request, muni.prefecture.code)
     fy = _fiscal_year(request)
-    karte = services.build_karte(services.resolve_scope(lg_code), fiscal_year=fy, **_filters(request))
+    karte = services.build_karte(services.resolve_scope(lg_code), fiscal_year=fy, visible=_visible(request),
+                                 **_filters(request))
     return _karte_response(request, karte, "analysis/municipality.html", {
         "muni": muni, "can_view_ledger": permissions.can_view_ledger(request.user, muni),
+        "ledger_hidden": not permissions.can_view_ledger_figures(request.user, muni),
+        "can_publish": permissions.can_edit_ledger(request.user, muni),
     }, f"{muni.name}_カルテ_{fy}年度")
+
+
+@require_POST
+def publish_ledger_figures(request: HttpRequest, lg_code: str) -> HttpResponse:
+    """The municipality's own editors choose whether its ledger figures are public (its カルテ page)."""
+    muni = get_object_or_404(Municipality, lg_code=lg_code)
+    permissions.require_edit(request.user, muni)
+    publish = request.POST.get("publish") == "1"
+    if muni.publishes_ledger_figures != publish:
+        muni.publishes_ledger_figures = publish
+        muni.save(update_fields=["publishes_ledger_figures"])
+    messages.success(request, f"{muni.name}の台帳から計算した指標を"
+                              + ("公開しました（施設ごとの台帳は公開されません）。" if publish else "非公開にしました。"))
+    return redirect("analysis:municipality", lg_code=muni.lg_code)
 
 
 def group(request: HttpRequest, pk: int) -> HttpResponse:
     grp = get_object_or_404(Group, pk=pk)
+    permissions.require_view_group(request.user, grp)
     fy = _fiscal_year(request)
     scope: Scope = services.resolve_scope(f"group:{grp.name}")
-    karte = services.build_karte(scope, fiscal_year=fy, **_filters(request))
-    table = frames.municipal_table(fy, **_filters(request))
+    visible = _visible(request)
+    karte = services.build_karte(scope, fiscal_year=fy, visible=visible, **_filters(request))
+    table = services.municipal_table(fy, visible=visible, **_filters(request))
     members = [(m, table.loc[m.municipality.lg_code].to_dict() if m.municipality.lg_code in table.index else {})
-               for m in grp.members.select_related("municipality")]
+               for m in grp.accepted_members().select_related("municipality")]
     compare = [d for d in indicators.INDICATORS if d.id in table.columns]
-    shared = permissions.viewable_municipalities(request.user).filter(lg_code__in=grp.member_codes()).exists()
+    shared = permissions.can_view_group(request.user, grp)
     return _karte_response(request, karte, "analysis/group.html", {
         "group": grp, "members": members, "compare": compare, "group_pk": str(grp.pk),
         "can_view_group_ledger": shared,
@@ -269,7 +297,12 @@ def series_csv(request: HttpRequest) -> HttpResponse:
         scope = services.resolve_scope(spec)
     except services.ScopeNotFound as exc:
         raise Http404(str(exc)) from exc
-    karte = services.build_karte(scope, fiscal_year=_fiscal_year(request), **_filters(request))
+    if scope.kind == ScopeKind.GROUP:
+        grp = Group.objects.filter(name=scope.name).first()
+        if grp is None or not permissions.can_view_group(request.user, grp):
+            raise Http404("その群のカルテは見られません。")
+    karte = services.build_karte(scope, fiscal_year=_fiscal_year(request), visible=_visible(request),
+                                 **_filters(request))
     series = next((s for s in karte.series if s.id == series_id), None)
     if series is None:
         raise Http404("その図のデータはありません。")
@@ -287,5 +320,6 @@ def series_csv(request: HttpRequest) -> HttpResponse:
 
 
 def groups_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "analysis/groups_index.html", {"groups": Group.objects.prefetch_related(
-        "members__municipality")})
+    """The groups the reader belongs to (a group's composition is the group's business)."""
+    return render(request, "analysis/groups_index.html", {"groups": permissions.groups_of(request.user)
+                                                          .prefetch_related("members__municipality")})

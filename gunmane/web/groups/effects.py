@@ -18,8 +18,8 @@ from gunmane.web.analysis import frames
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
 from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind, MunicipalYearStats
 
-__all__ = ["LEVERS", "Evaluation", "default_scenario_toml", "design", "effect_summary", "evaluate_scenario",
-           "load_group", "lots_for_documents", "reference", "waterfall"]
+__all__ = ["LEVERS", "Evaluation", "check_members", "default_scenario_toml", "design", "effect_summary", "evaluate_scenario",
+           "group_for_scenario", "load_group", "lots_for_documents", "reference", "waterfall"]
 
 #: the levers of the scenario file, each explained in one sentence (shown in the editor)
 LEVERS: tuple[tuple[str, str, str], ...] = (
@@ -56,10 +56,59 @@ def reference(codes: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def load_group(sf: Any) -> Any:
-    """The engine's GroupInput for a scenario file: members from the reference data, facilities from the ledger."""
+def check_members(sf: Any, group: Group) -> None:
+    """Refuse a scenario that names anyone but the group's accepted members (ScenarioFileError, in Japanese).
+
+    The members of every computation come from the group, never from the file: a scenario that named a
+    neighbour would otherwise read that neighbour's ledger."""
+    from gunmane.io.scenario import ScenarioFileError
+
+    allowed = set(group.member_codes())
+    named = [m.lg_code for m in sf.members]
+    for sc in sf.scenarios:
+        for lever in sc.levers:
+            named += [str(c) for c in lever.get("members", ())]
+    outsiders = sorted(set(named) - allowed, key=named.index)
+    if not outsiders:
+        return
+    names = dict(Municipality.objects.filter(lg_code__in=outsiders).values_list("lg_code", "name"))
+    shown = "、".join(f"{names.get(c, '不明な団体')}（{c}）" for c in outsiders)
+    raise ScenarioFileError(
+        "member_not_in_group",
+        f"{sf.path}: {shown}は群「{group.name}」の構成団体（参加を承諾した団体）ではありません。"
+        "シナリオの members には群の構成団体だけを指定できます（招待中の団体は承諾後に使えます）。",
+        f"{sf.path}: {', '.join(outsiders)} not accepted member(s) of the group \"{group.name}\".",
+        key="members")
+
+
+def group_for_scenario(sf: Any, name: str | None = None) -> Group | None:
+    """The group a scenario file is run for on the command line: ``--group NAME``, else the group whose name
+    is the scenario's ``name``. None when the scenario reads no ledger (public reference data only)."""
+    from gunmane.io.scenario import ScenarioFileError
+
+    wanted = name or sf.name
+    group = Group.objects.filter(name=wanted).first()
+    if group is None and sf.ledger == "database":
+        raise ScenarioFileError(
+            "group_not_found",
+            f"{sf.path}: 群「{wanted}」が見つかりません。台帳を使うシナリオ（ledger = \"database\"）は群の構成団体の"
+            "台帳だけを読みます。--group に群の名称を指定するか、シナリオの name を群の名称にしてください"
+            "（gunmane groups list で一覧を確認できます）。",
+            f"{sf.path}: no group named \"{wanted}\"; scenarios that read the ledger need --group NAME.",
+            key="name")
+    return group
+
+
+def load_group(sf: Any, group: Group | None) -> Any:
+    """The engine's GroupInput for a scenario of ``group``: members from the reference data, facilities
+    from the ledger — after checking that the scenario names only the group's accepted members.
+    ``group`` may be None only for a scenario that reads no ledger (``ledger = "none"``)."""
     from gunmane.io.scenario import build_group
 
+    if group is not None:
+        check_members(sf, group)
+    elif sf.ledger == "database":
+        raise ValueError("a scenario that reads the ledger needs its group")
     codes = [m.lg_code for m in sf.members]
     ref = reference(codes)
     facilities, coords = None, {}
@@ -122,8 +171,10 @@ class Evaluation:
     result: Any
 
 
-def _key(es: EffectScenario) -> str:
-    return hashlib.sha256(es.toml.encode("utf-8")).hexdigest()
+def _key(es: EffectScenario) -> tuple[Any, ...]:
+    """Cache key of a stored scenario: its text and the group's accepted members (one leaving or joining
+    recomputes — or refuses — at once)."""
+    return (es.pk, hashlib.sha256(es.toml.encode("utf-8")).hexdigest(), tuple(es.group.member_codes()))
 
 
 def evaluate_scenario(es: EffectScenario) -> Evaluation:
@@ -135,17 +186,17 @@ def evaluate_scenario(es: EffectScenario) -> Evaluation:
         scenarios = engine_scenarios(sf)
         edition = load_costing_edition(sf.costing_edition)
         params = ParameterSet().with_overrides(sf.parameters)
-        group_input = load_group(sf)
+        group_input = load_group(sf, es.group)
         result = evaluate(group_input, scenarios, edition, params=params)
         return Evaluation(sf, group_input, scenarios, edition, params, result)
 
-    return frames.cached("effects", frames.fingerprint(), (es.pk, _key(es)), build)  # type: ignore[no-any-return]
+    return frames.cached("effects", frames.fingerprint(), _key(es), build)  # type: ignore[no-any-return]
 
 
 def sensitivity_of(ev: Evaluation, es: EffectScenario) -> Any:
     from gunmane.engine.effects import sensitivity
 
-    return frames.cached("effects_sensitivity", frames.fingerprint(), (es.pk, _key(es)),
+    return frames.cached("effects_sensitivity", frames.fingerprint(), _key(es),
                          lambda: sensitivity(ev.group_input, ev.scenarios, ev.edition, params=ev.params))
 
 
@@ -155,7 +206,7 @@ def design(ev: Evaluation, es: EffectScenario, time_limit_s: float | None = None
     settings = lot_settings(ev.scenario_file)
     if time_limit_s is not None:
         settings = replace(settings, time_limit_s=time_limit_s)
-    return frames.cached("lots", frames.fingerprint(), (es.pk, _key(es), settings.time_limit_s),
+    return frames.cached("lots", frames.fingerprint(), (*_key(es), settings.time_limit_s),
                          lambda: design_lots(ev.group_input, ev.edition, params=ev.params, settings=settings))
 
 

@@ -16,6 +16,8 @@ from gunmane.web.groups.models import (
     Group,
     GroupSettings,
     MemberDuties,
+    MemberRole,
+    MemberStatus,
     PeopleMeasure,
     Stage,
 )
@@ -51,6 +53,33 @@ class GroupCreateForm(forms.Form):
         if Group.objects.filter(name=name).exists():
             raise forms.ValidationError(f"「{name}」という群はすでにあります。別の名称にしてください。")
         return name
+
+
+class MemberInviteForm(forms.Form):
+    """Invite a government: municipalities of the members' prefectures and those prefectures' governments."""
+
+    municipality = forms.ModelChoiceField(label="招待する団体", queryset=Municipality.objects.none())
+    role = forms.ChoiceField(label="役割", choices=[(MemberRole.MEMBER.value, MemberRole.MEMBER.label),
+                                                  (MemberRole.PREFECTURE.value, MemberRole.PREFECTURE.label),
+                                                  (MemberRole.OBSERVER.value, MemberRole.OBSERVER.label)],
+                             initial=MemberRole.MEMBER.value)
+
+    def __init__(self, *args: Any, group: Group, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = group
+        prefs = group.accepted_members().values("municipality__prefecture_id")
+        present = group.members.filter(status__in=[MemberStatus.ACCEPTED, MemberStatus.INVITED]).values("municipality_id")
+        field = self.fields["municipality"]
+        field.queryset = (Municipality.objects.filter(prefecture_id__in=prefs)  # type: ignore[attr-defined]
+                          .exclude(kind="other").exclude(pk__in=present).order_by("lg_code"))
+        field.label_from_instance = lambda m: m.name  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        muni = data.get("municipality")
+        if muni is not None and data.get("role") == MemberRole.PREFECTURE and muni.kind != MunicipalityKind.PREFECTURE:
+            raise forms.ValidationError(f"{muni.name}は都道府県ではありません。役割「構成団体」で招待してください。")
+        return data
 
 
 def _sector_choices() -> list[tuple[str, str]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from gunmane.web.registry.models import Municipality
 
@@ -20,12 +22,28 @@ class MemberRole(models.TextChoices):
     OBSERVER = "observer", "オブザーバー"
 
 
+class MemberStatus(models.TextChoices):
+    """Membership is by consent (DESIGN.md): invited by the group, accepted by the joining municipality."""
+
+    INVITED = "invited", "招待中"
+    ACCEPTED = "accepted", "参加"
+    DECLINED = "declined", "辞退"
+    LEFT = "left", "脱退"
+
+
+class GroupMemberQuerySet(models.QuerySet["GroupMember"]):
+    def accepted(self) -> GroupMemberQuerySet:
+        """Members whose editors accepted: the only ones whose data any computation of the group may use."""
+        return self.filter(status=MemberStatus.ACCEPTED)
+
+
 class Group(models.Model):
     name = models.CharField("群の名称", max_length=100, unique=True)
     description = models.TextField("概要", blank=True)
     collaboration_types = models.JSONField("連携の類型", default=list, blank=True,
                                            help_text="horizontal / vertical / multi_sector（複数可）")
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -34,9 +52,13 @@ class Group(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def accepted_members(self) -> GroupMemberQuerySet:
+        """The members that consented; invited, declined and departed municipalities are not part of the group."""
+        return self.members.accepted()  # type: ignore[attr-defined, no-any-return]
+
     def member_codes(self, *, include_observers: bool = False) -> list[str]:
-        """lg_codes of the members whose facilities the group's figures cover."""
-        qs = self.members.select_related("municipality")
+        """lg_codes of the accepted members whose facilities the group's figures cover."""
+        qs = self.accepted_members().select_related("municipality")
         if not include_observers:
             qs = qs.exclude(role=MemberRole.OBSERVER)
         return [m.municipality.lg_code for m in qs]
@@ -51,6 +73,16 @@ class GroupMember(models.Model):
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="group_memberships",
                                      verbose_name="団体")
     role = models.CharField("役割", max_length=20, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    status = models.CharField("参加の状態", max_length=10, choices=MemberStatus.choices, default=MemberStatus.INVITED)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="招待した人")
+    invited_at = models.DateTimeField("招待日時", null=True, blank=True)
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name="回答した人")
+    responded_at = models.DateTimeField("回答日時", null=True, blank=True)
+
+    objects = GroupMemberQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["group", "municipality__lg_code"]
@@ -58,7 +90,11 @@ class GroupMember(models.Model):
         verbose_name = verbose_name_plural = "群の構成団体"
 
     def __str__(self) -> str:
-        return f"{self.group}：{self.municipality}（{self.get_role_display()}）"
+        return f"{self.group}：{self.municipality}（{self.get_role_display()}・{self.get_status_display()}）"
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == MemberStatus.ACCEPTED
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -105,6 +141,7 @@ class GroupSettings(models.Model):
     term_years = models.PositiveSmallIntegerField("協定の期間（年）", default=3)
     start_fiscal_year = models.PositiveSmallIntegerField("開始年度", null=True, blank=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = verbose_name_plural = "群の設定"
@@ -127,6 +164,7 @@ class MemberDuties(models.Model):
     kept_judgements = models.JSONField("自ら行う判断", default=list, blank=True)
     plans = models.TextField("公共施設等総合管理計画・個別施設計画（1行に1つ、名称または URL）", blank=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = verbose_name_plural = "構成団体の役割"
@@ -163,6 +201,7 @@ class ChecklistItem(models.Model):
                                     help_text="カルテ・効果試算・アンケート・文書などのページのアドレス")
     evidence_note = models.TextField("メモ", blank=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["group", "stage", "order", "id"]
@@ -200,6 +239,7 @@ class PeopleMeasure(models.Model):
     support_body = models.CharField("支援機関（カタログのキー）", max_length=40, blank=True)
     fiscal_year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
     note = models.TextField("メモ", blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["group", "fiscal_year", "id"]
@@ -225,6 +265,7 @@ class GeneratedDocument(models.Model):
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
                                    verbose_name="作成者")
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["group", "kind", "-version", "file_format"]
@@ -241,6 +282,7 @@ class EffectScenario(models.Model):
     chosen_index = models.PositiveSmallIntegerField("文書に使うシナリオ（番号）", default=0)
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, verbose_name="作成者")
     updated_at = models.DateTimeField("更新日時", auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["group", "-updated_at"]

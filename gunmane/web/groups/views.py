@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -29,6 +30,7 @@ from gunmane.web.groups.forms import (
     DocumentForm,
     DutiesForm,
     GroupCreateForm,
+    MemberInviteForm,
     NewItemForm,
     PeopleMeasureForm,
     SettingsForm,
@@ -43,6 +45,7 @@ from gunmane.web.groups.models import (
     GroupMember,
     MemberDuties,
     MemberRole,
+    MemberStatus,
     PeopleMeasure,
     Stage,
 )
@@ -71,35 +74,137 @@ def group_list(request: HttpRequest) -> HttpResponse:
     groups = workspace.visible_groups(request.user)
     rows = [(g, workspace.current_stage(g), workspace.progress(g)) for g in groups]
     can_create = permissions.editable_municipalities(request.user).exclude(kind=MunicipalityKind.PREFECTURE).exists()
-    return render(request, "groups/group_list.html", {"rows": rows, "can_create": can_create})
+    invitations = [(m, permissions.can_answer_invitation(request.user, m))
+                   for m in permissions.pending_invitations(request.user)]
+    return render(request, "groups/group_list.html", {"rows": rows, "can_create": can_create,
+                                                      "invitations": invitations})
 
 
 def group_create(request: HttpRequest) -> HttpResponse:
+    """The creator's own government joins at once (it consents by creating); every other one is invited."""
     editable = permissions.editable_municipalities(request.user)
     if not editable.exclude(kind=MunicipalityKind.PREFECTURE).exists():
         raise PermissionDenied("群をつくれるのは市区町村の編集者です。")
     form = GroupCreateForm(request.POST or None, editable=editable)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        now = timezone.now()
+        invited: list[str] = []
         with transaction.atomic():
             group = Group.objects.create(name=data["name"], description=data["description"],
                                          collaboration_types=list(data["collaboration_types"]))
             lead: Municipality = data["lead"]
-            GroupMember.objects.create(group=group, municipality=lead, role=MemberRole.LEAD)
+            GroupMember.objects.create(group=group, municipality=lead, role=MemberRole.LEAD,
+                                       status=MemberStatus.ACCEPTED, invited_by=request.user, invited_at=now,
+                                       responded_by=request.user, responded_at=now)
             for m in data["members"]:
                 if m.pk != lead.pk:
-                    GroupMember.objects.create(group=group, municipality=m, role=MemberRole.MEMBER)
+                    GroupMember.objects.create(group=group, municipality=m, role=MemberRole.MEMBER,
+                                               invited_by=request.user, invited_at=now)
+                    invited.append(m.name)
             if data["prefecture_supports"]:
                 pref = Municipality.objects.filter(prefecture=lead.prefecture, kind=MunicipalityKind.PREFECTURE).first()
                 if pref is not None:
-                    GroupMember.objects.create(group=group, municipality=pref, role=MemberRole.PREFECTURE)
+                    GroupMember.objects.create(group=group, municipality=pref, role=MemberRole.PREFECTURE,
+                                               invited_by=request.user, invited_at=now)
+                    invited.append(pref.name)
                     if CollaborationType.VERTICAL.value not in group.collaboration_types:
                         group.collaboration_types.append(CollaborationType.VERTICAL.value)
                         group.save(update_fields=["collaboration_types"])
             workspace.settings_of(group)
         messages.success(request, f"群「{group.name}」をつくりました。次に対象分野と連携の仕組みを決めましょう。")
+        if invited:
+            messages.info(request, f"{'・'.join(invited)}を招待しました。各団体の編集者が承諾するまで、"
+                                   "その団体の台帳は群の計算にも画面にも使われません。")
         return redirect("groups:settings", pk=group.pk)
     return render(request, "groups/group_create.html", {"form": form})
+
+
+# --------------------------------------------------------------------------- membership by consent
+
+
+def invitation(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """What an invited government sees before it decides: the group, who invited it, who is in it."""
+    member = get_object_or_404(GroupMember.objects.select_related("group", "municipality", "invited_by"),
+                               pk=member_pk, group_id=pk)
+    if not (permissions.can_answer_invitation(request.user, member)
+            or permissions.own_municipality_ids(request.user).filter(municipality_id=member.municipality_id).exists()):
+        raise PermissionDenied("この招待は招待された団体の職員だけが見られます。")
+    accepted = [m for m in workspace.ordered_members(member.group)]
+    return render(request, "groups/invitation.html", {
+        "member": member, "group": member.group, "accepted": accepted,
+        "can_answer": permissions.can_answer_invitation(request.user, member)})
+
+
+@require_POST
+def invitation_answer(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """Accept or decline, by an editor of the invited government only."""
+    member = get_object_or_404(GroupMember.objects.select_related("group", "municipality"), pk=member_pk, group_id=pk)
+    if not permissions.can_answer_invitation(request.user, member):
+        raise PermissionDenied(f"{member.municipality.name}の参加を決められるのは{member.municipality.name}の編集者だけです。")
+    answer = request.POST.get("answer")
+    if member.status != MemberStatus.INVITED or answer not in ("accept", "decline"):
+        messages.error(request, f"{member.municipality.name}への招待は回答できる状態ではありません"
+                                f"（いまの状態：{member.get_status_display()}）。")
+        return redirect("groups:list")
+    member.status = MemberStatus.ACCEPTED if answer == "accept" else MemberStatus.DECLINED
+    member.responded_by = request.user if request.user.is_authenticated else None
+    member.responded_at = timezone.now()
+    member.save(update_fields=["status", "responded_by", "responded_at"])
+    if member.is_accepted:
+        workspace.settings_of(member.group)  # its duties row
+        messages.success(request, f"{member.municipality.name}は「{member.group.name}」に参加しました。")
+        return redirect("groups:overview", pk=member.group.pk)
+    messages.info(request, f"{member.municipality.name}は「{member.group.name}」への参加を辞退しました。")
+    return redirect("groups:list")
+
+
+@require_POST
+def member_leave(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """A member leaves by its own editors' decision; from then on none of its data is used by the group."""
+    member = get_object_or_404(GroupMember.objects.select_related("group", "municipality"), pk=member_pk, group_id=pk)
+    if not permissions.can_answer_invitation(request.user, member):
+        raise PermissionDenied(f"{member.municipality.name}の脱退を決められるのは{member.municipality.name}の編集者だけです。")
+    if not member.is_accepted:
+        messages.error(request, f"{member.municipality.name}は参加していません（{member.get_status_display()}）。")
+        return redirect("groups:list")
+    member.status = MemberStatus.LEFT
+    member.responded_by = request.user if request.user.is_authenticated else None
+    member.responded_at = timezone.now()
+    member.save(update_fields=["status", "responded_by", "responded_at"])
+    messages.info(request, f"{member.municipality.name}は「{member.group.name}」から脱退しました。"
+                           "この団体の台帳は群の計算にも画面にも使われません。")
+    return redirect("groups:list")
+
+
+@require_POST
+def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Editors of accepted members invite a government (again, after it declined or left)."""
+    group = _group(request, pk)
+    if not permissions.can_invite(request.user, group):
+        raise PermissionDenied(f"{group.name}に団体を招待できるのは、参加している構成団体の編集者だけです。")
+    form = MemberInviteForm(request.POST, group=group)
+    if not form.is_valid():
+        messages.error(request, "招待できません：" + " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(reverse("groups:overview", args=[group.pk]) + "#members")
+    muni: Municipality = form.cleaned_data["municipality"]
+    GroupMember.objects.update_or_create(group=group, municipality=muni, defaults={
+        "role": form.cleaned_data["role"], "status": MemberStatus.INVITED, "invited_by": request.user,
+        "invited_at": timezone.now(), "responded_by": None, "responded_at": None})
+    messages.success(request, f"{muni.name}を招待しました。{muni.name}の編集者が承諾すると構成団体になります。")
+    return redirect(reverse("groups:overview", args=[group.pk]) + "#members")
+
+
+@require_POST
+def member_cancel(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """Withdraw an invitation that has not been answered yet."""
+    group = _group(request, pk)
+    workspace.require_edit(request.user, group)
+    member = get_object_or_404(GroupMember, pk=member_pk, group=group, status=MemberStatus.INVITED)
+    name = member.municipality.name
+    member.delete()
+    messages.info(request, f"{name}への招待を取り消しました。")
+    return redirect(reverse("groups:overview", args=[group.pk]) + "#members")
 
 
 def board(request: HttpRequest) -> HttpResponse:
@@ -121,8 +226,12 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
 
     scenario = workspace.latest_scenario(group)
     summary = effect_summary(scenario) if scenario is not None else None
+    others = list(group.members.exclude(status=MemberStatus.ACCEPTED).select_related("municipality", "invited_by"))
+    can_invite = permissions.can_invite(request.user, group)
     return render(request, "groups/overview.html", _ctx(
         request, group, "overview", members=members, progress=workspace.progress(group),
+        other_members=others, invite_form=MemberInviteForm(group=group) if can_invite else None,
+        leavable={m.pk for m in members if permissions.can_answer_invitation(request.user, m)},
         warnings=help_["warnings"], top_mechanism=help_["suggestions"][0] if help_["suggestions"] else None,
         top_case=help_["cases"][0] if help_["cases"] else None, documents=docs, surveys=surveys,
         scenario=scenario, effect=summary,

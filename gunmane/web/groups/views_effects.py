@@ -89,7 +89,9 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
             text = tomli_w.dumps(doc)
         if not errors:
             try:
-                engine_scenarios(read_scenario(f"{es.name}.toml", text=text))
+                sf = read_scenario(f"{es.name}.toml", text=text)
+                effects.check_members(sf, group)
+                engine_scenarios(sf)
                 chosen = request.POST.get("chosen_index", str(es.chosen_index))
                 es.toml, es.name = text, str(tomllib.loads(text).get("name") or es.name)[:100]
                 es.chosen_index = int(chosen) if chosen.isdigit() else 0

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,45 +41,31 @@ GRADE_JA = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 # --------------------------------------------------------------------------- permissions
 
 
-def member_codes_viewable(user: Any, group: Group) -> set[str]:
-    codes = set(group.member_codes(include_observers=True))
-    return set(permissions.viewable_municipalities(user).filter(lg_code__in=codes).values_list("lg_code", flat=True))
-
-
 def can_view(user: Any, group: Group) -> bool:
-    """Members see the group's shared views; the prefecture sees the groups of its municipalities."""
-    return bool(getattr(user, "is_superuser", False)) or bool(member_codes_viewable(user, group))
+    """Staff of the group's accepted members see its shared views (the rule lives in accounts.permissions)."""
+    return permissions.can_view_group(user, group)
 
 
 def can_edit(user: Any, group: Group) -> bool:
-    """Editors of a (non-observer) member may change the group's shared settings and checklist."""
-    if getattr(user, "is_superuser", False):
-        return True
-    codes = set(group.member_codes())
-    return permissions.editable_municipalities(user).filter(lg_code__in=codes).exists()
+    """Editors of an accepted (non-observer) member change the group's shared settings and checklist."""
+    return permissions.can_edit_group(user, group)
 
 
 def can_edit_member(user: Any, member: GroupMember) -> bool:
-    """Each member edits only its own duties."""
-    return permissions.can_edit_ledger(user, member.municipality)
+    """Each member edits only its own duties (and only once it has accepted)."""
+    return member.is_accepted and permissions.can_edit_ledger(user, member.municipality)
 
 
 def require_view(user: Any, group: Group) -> None:
-    if not can_view(user, group):
-        raise PermissionDenied(f"{group.name}の構成団体ではないため、この群を見る権限がありません。")
+    permissions.require_view_group(user, group)
 
 
 def require_edit(user: Any, group: Group) -> None:
-    if not can_edit(user, group):
-        raise PermissionDenied(f"{group.name}を編集できるのは構成団体の編集者だけです。")
+    permissions.require_edit_group(user, group)
 
 
 def visible_groups(user: Any) -> list[Group]:
-    groups = Group.objects.prefetch_related("members__municipality")
-    if getattr(user, "is_superuser", False):
-        return list(groups)
-    codes = set(permissions.viewable_municipalities(user).values_list("lg_code", flat=True))
-    return [g for g in groups if codes & {m.municipality.lg_code for m in g.members.all()}]
+    return list(permissions.groups_of(user).prefetch_related("members__municipality"))
 
 
 # --------------------------------------------------------------------------- settings and checklist
@@ -92,7 +77,7 @@ def settings_of(group: Group) -> GroupSettings:
     s, created = GroupSettings.objects.get_or_create(group=group)
     if created or not group.checklist.exists():
         seed_checklist(group)
-    for m in group.members.all():
+    for m in group.accepted_members():
         MemberDuties.objects.get_or_create(member=m)
     return s
 
@@ -130,7 +115,7 @@ def current_stage(group: Group) -> str:
 
 
 def _size(group: Group) -> str:
-    kinds = [m.municipality.kind for m in group.members.exclude(role=MemberRole.OBSERVER).select_related("municipality")
+    kinds = [m.municipality.kind for m in group.accepted_members().exclude(role=MemberRole.OBSERVER).select_related("municipality")
              if m.municipality.kind != MunicipalityKind.PREFECTURE]
     if any(k == MunicipalityKind.VILLAGE for k in kinds):
         return "village"
@@ -141,7 +126,7 @@ def _size(group: Group) -> str:
 
 def profile(group: Group) -> GroupProfile:
     s = settings_of(group)
-    members = list(group.members.select_related("municipality", "duties"))
+    members = list(group.accepted_members().select_related("municipality", "duties"))
     delegations = tuple((m.municipality.name, m.role, tuple(m.duties.delegated_tasks))
                         for m in members if hasattr(m, "duties"))
     return GroupProfile(
@@ -251,8 +236,8 @@ ROLE_ORDER = {MemberRole.LEAD: 0, MemberRole.MEMBER: 1, MemberRole.PREFECTURE: 2
 
 
 def ordered_members(group: Group) -> list[GroupMember]:
-    """Lead first, then members, the supporting prefecture, observers (each by 団体コード)."""
-    members = list(group.members.select_related("municipality", "duties"))
+    """The accepted members: lead first, then members, the supporting prefecture, observers (each by 団体コード)."""
+    members = list(group.accepted_members().select_related("municipality", "duties"))
     members.sort(key=lambda m: (ROLE_ORDER.get(MemberRole(m.role), 9), m.municipality.lg_code))
     return members
 

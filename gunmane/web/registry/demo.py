@@ -92,8 +92,10 @@ DEMO_GROUP = "奈良モデル地域（宇陀市・曽爾村・御杖村・東吉
 
 @transaction.atomic
 def create_demo_group(log: Log | None = None) -> None:
-    """The demo region as a ready group: 宇陀市 (lead), three villages, 奈良県 supporting (vertical)."""
-    from gunmane.web.groups.models import CollaborationType, Group, GroupMember, MemberRole
+    """The demo region as a ready group: 宇陀市 (lead), three villages, 奈良県 supporting (vertical).
+
+    Its members are seeded as having accepted (the demo stands for a group whose partners agreed)."""
+    from gunmane.web.groups.models import CollaborationType, Group, GroupMember, MemberRole, MemberStatus
 
     group, _ = Group.objects.update_or_create(name=DEMO_GROUP, defaults={
         "description": "国土交通省の群マネ・モデル地域（奈良県）をもとにしたデモ用の群。施設は合成データです。",
@@ -102,7 +104,7 @@ def create_demo_group(log: Log | None = None) -> None:
              "294535": MemberRole.MEMBER, "290009": MemberRole.PREFECTURE}
     for lg_code, role in roles.items():
         GroupMember.objects.update_or_create(group=group, municipality=Municipality.objects.get(lg_code=lg_code),
-                                             defaults={"role": role})
+                                             defaults={"role": role, "status": MemberStatus.ACCEPTED})
     seed_demo_workspace(group)
     if log:
         log(f"デモ用の群：{DEMO_GROUP}")
@@ -129,7 +131,7 @@ def seed_demo_workspace(group: Any) -> None:
                      "member": (["inspection", "repair_design", "procurement", "data"],
                                 ["diagnosis", "closure", "accountability", "plan"]),
                      "prefecture": ([], [])}
-    for m in group.members.all():
+    for m in group.accepted_members():
         delegated, kept = tasks_by_role.get(m.role, ([], []))
         MemberDuties.objects.update_or_create(member=m, defaults={
             "delegated_tasks": delegated, "kept_judgements": kept,

@@ -68,13 +68,13 @@ def visible_groups(user: AnyUser) -> list[Group]:
 
 def group_sector_codes(group: Group) -> list[str]:
     """Sectors of the members' facilities, in vocabulary order (the default ticks of the create form)."""
-    codes = set(Facility.objects.filter(manager_id__in=group.members.values("municipality_id")).values_list("sector__code", flat=True))
+    codes = set(Facility.objects.filter(manager_id__in=group.accepted_members().values("municipality_id")).values_list("sector__code", flat=True))
     return [c for c in catalogue.sector_names() if c in codes]
 
 
 def member_municipality_names(group: Group) -> list[str]:
     """Members that are municipalities (the areas a contractor can serve); prefectures left out."""
-    members = group.members.select_related("municipality").exclude(municipality__kind=MunicipalityKind.PREFECTURE)
+    members = group.accepted_members().select_related("municipality").exclude(municipality__kind=MunicipalityKind.PREFECTURE)
     return [m.municipality.name for m in members.exclude(role="observer")]
 
 
@@ -135,7 +135,7 @@ def numbering(questions: list[Question]) -> dict[int, int]:
 def survey_spec(survey: Survey, questions: list[Question] | None = None) -> SurveySpec:
     questions = questions if questions is not None else questions_of(survey)
     number = numbering(questions)
-    lead = survey.group.members.filter(role="lead").select_related("municipality").first()
+    lead = survey.group.accepted_members().filter(role="lead").select_related("municipality").first()
     organiser = f"お問い合わせ先：{lead.municipality.name}（{survey.group.name}の幹事団体）" if lead else ""
     return SurveySpec(
         title=survey.title, group=survey.group.name, name_label=survey.name_label,

@@ -277,7 +277,8 @@ def questionnaire_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def recipients(request: HttpRequest, pk: int) -> HttpResponse:
-    survey = _survey(request, pk)
+    # the list holds every respondent's answer link (a secret that lets one answer): editors only
+    survey = _survey(request, pk, edit=True)
     can_edit = services.can_edit_group(request.user, survey.group)
     form = None
     if can_edit and survey.status != SurveyStatus.CLOSED:
