@@ -1,26 +1,59 @@
 """Django settings for gunmane.
 
-Everything a deployment changes comes from the environment:
+Everything a deployment changes comes from the environment (the full table, in Japanese, is
+docs/deployment.md):
 GUNMANE_DATABASE_URL (sqlite:///PATH or postgresql://…; unset = embedded SQLite in the data folder),
 GUNMANE_DATA_DIR (database, kept upload files, secret key; default ./var next to the package),
-GUNMANE_SECRET_KEY, GUNMANE_DEBUG, GUNMANE_ALLOWED_HOSTS, GUNMANE_LANG (ja|en).
+GUNMANE_SECRET_KEY, GUNMANE_DEBUG, GUNMANE_ALLOWED_HOSTS, GUNMANE_LANG (ja|en),
+GUNMANE_SESSION_IDLE_MINUTES, GUNMANE_LOGIN_FAILURE_LIMIT, GUNMANE_LOGIN_LOCKOUT_MINUTES.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("GUNMANE_DATA_DIR", PACKAGE_DIR.parent / "var")).resolve()
+_ENGLISH = os.environ.get("GUNMANE_LANG") == "en"
+
+
+def _refuse(ja: str, en: str) -> ImproperlyConfigured:
+    """A configuration error in the operator's language (the server must not start half-secured)."""
+    return ImproperlyConfigured(en if _ENGLISH else ja)
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise _refuse(f"環境変数 {name} には {minimum} 以上の整数を指定してください（指定値: {raw!r}）。",
+                      f"{name} must be an integer >= {minimum} (got {raw!r}).")
+    return value
+
+
+def _list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 def _secret_key() -> str:
     """Use GUNMANE_SECRET_KEY, else a random key kept in the data folder (stable across restarts)."""
-    if key := os.environ.get("GUNMANE_SECRET_KEY"):
+    key = os.environ.get("GUNMANE_SECRET_KEY", "")
+    if key:
         return key
     path = DATA_DIR / "secret_key"
     if path.exists():
@@ -33,8 +66,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = os.environ.get("GUNMANE_DEBUG", "0") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("GUNMANE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+DEBUG = _flag("GUNMANE_DEBUG")
+ALLOWED_HOSTS = _list("GUNMANE_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "axes",  # login throttling and lockout (below: AXES_*)
     "gunmane.web.accounts",
     "gunmane.web.registry",
     "gunmane.web.groups",
@@ -63,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Axes turns a locked-out login into the lockout page; its documentation asks for it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gunmane.web.urls"
@@ -83,7 +119,7 @@ TEMPLATES = [
 WSGI_APPLICATION = "gunmane.web.wsgi.application"
 
 
-def database_config() -> dict:
+def database_config() -> dj_database_url.DBConfig:
     url = os.environ.get("GUNMANE_DATABASE_URL")
     if not url:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -110,11 +146,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out user before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en" if os.environ.get("GUNMANE_LANG") == "en" else "ja"
+LANGUAGE_CODE = "en" if _ENGLISH else "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
@@ -144,3 +185,24 @@ GUNMANE_IMPORT_IN_BACKGROUND = os.environ.get("GUNMANE_IMPORT_IN_BACKGROUND", "1
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+
+# -- Sign-in: idle timeout and lockout ------------------------------------------------------------
+# A session ends after this many minutes without a request (shared office PCs are left signed in):
+# the cookie's age is the idle time, and every request saves the session to push the expiry on.
+SESSION_IDLE_MINUTES = _int("GUNMANE_SESSION_IDLE_MINUTES", 60, minimum=1)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
+# After AXES_FAILURE_LIMIT wrong passwords in a row, the login is locked for AXES_COOLOFF_TIME
+# (each further try restarts it). The lock is per user name *and* address: a whole municipal office
+# behind one NAT address is never locked because one person mistyped, and an outsider cannot lock
+# a user out from elsewhere. Admins unlock in the admin (利用者: 「ログインのロックを解除する」, or Axes ›
+# Access attempts) or with
+# `gunmane manage axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = _int("GUNMANE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=_int("GUNMANE_LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "gunmane.web.accounts.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "gunmane.web.accounts.signin.client_ip"
+AXES_COOLOFF_MESSAGE = "ログインに続けて失敗したため、一時的にロックしました。"
