@@ -108,3 +108,20 @@ def _media_root(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
     shutil.rmtree(media, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _client_login_has_a_request(monkeypatch):  # type: ignore[no-untyped-def]
+    """django-axes (login lockout) refuses authenticate() without the request, to count failures per
+    address; Django's test Client.login() passes none. Give it an empty request (no address), so tests
+    log in as the login page does and the lockout stays on and strict everywhere else."""
+    from django.http import HttpRequest
+    from django.test import Client
+
+    original = Client.login
+
+    def login(self, **credentials):  # type: ignore[no-untyped-def]
+        credentials.setdefault("request", HttpRequest())
+        return original(self, **credentials)
+
+    monkeypatch.setattr(Client, "login", login)

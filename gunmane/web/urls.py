@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -12,7 +13,7 @@ urlpatterns = [
     path("", registry_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),  # GUNMANE_ADMIN_PATH, default "admin/"
     path("", include("gunmane.web.registry.urls")),
     path("", include("gunmane.web.analysis.urls")),
     path("groups/", include("gunmane.web.groups.urls")),

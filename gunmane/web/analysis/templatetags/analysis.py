@@ -58,7 +58,7 @@ def percentile_bar(pct: float | None, d: IndicatorDef | None) -> str:
     assert pct is not None
     note = {"worse": "高いほど課題", "better": "高いほど良好"}.get(d.higher_is if d else "neutral", "")
     return format_html(
-        '<span class="pct"><span class="pct__bar" style="width:{}%"></span></span> <span class="pct__value">{}</span>'
+        '<span class="pct"><span class="pct__bar" data-width-pct="{}"></span></span> <span class="pct__value">{}</span>'
         '<span class="sr-only">（{}）</span>', f"{float(pct):.0f}", f"{float(pct):.0f}", note)
 
 

@@ -7,6 +7,9 @@
  *   data-submit-once                          on a <form>: after submitting, its submit buttons are
  *                                              disabled (prevents double imports). Do not use it on
  *                                              forms that download a file and stay on the page.
+ *   data-width-pct="42" / data-height-em="7"  a size computed on the server (a percentile bar, a
+ *                                              chart's height). The Content-Security-Policy blocks
+ *                                              style attributes in markup; setting element.style here is allowed.
  *
  * Progress of long work is polled with htmx (hx-get + hx-trigger="every 2s"), not here.
  */
@@ -60,6 +63,22 @@
         b.removeAttribute("aria-disabled");
       });
     });
+  });
+
+  function applySizes(root) {
+    root.querySelectorAll("[data-width-pct]").forEach(function (el) {
+      var pct = parseFloat(el.getAttribute("data-width-pct"));
+      if (isFinite(pct)) el.style.width = Math.max(0, Math.min(100, pct)) + "%";
+    });
+    root.querySelectorAll("[data-height-em]").forEach(function (el) {
+      var em = parseFloat(el.getAttribute("data-height-em"));
+      if (isFinite(em) && em > 0) el.style.height = em + "em";
+    });
+  }
+  // Deferred scripts run in order after parsing: sizes are set before charts.js/karte.js draw.
+  applySizes(document);
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt.querySelectorAll) applySizes(event.detail.elt);
   });
 
   // A form re-rendered with errors after a POST: focus the error summary (DADS guidance).

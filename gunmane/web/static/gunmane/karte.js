@@ -102,14 +102,26 @@
     });
     var legend = document.getElementById("map-legend");
     if (legend) {
-      var html = "<strong>" + data.indicator.label_ja + "（" + data.indicator.unit + "）</strong><ul>";
+      // Built as elements (not an HTML string with a style attribute): the Content-Security-Policy blocks
+      // inline style attributes, while element.style set from script is allowed.
+      var title = document.createElement("strong");
+      title.textContent = data.indicator.label_ja + "（" + data.indicator.unit + "）";
+      var list = document.createElement("ul");
+      var item = function (swatchClass, color, text) {
+        var li = document.createElement("li"), sw = document.createElement("span");
+        sw.className = swatchClass;
+        if (color) sw.style.background = color;
+        li.appendChild(sw);
+        li.appendChild(document.createTextNode(text));
+        list.appendChild(li);
+      };
       var lo = known.length ? Math.min.apply(null, known) : null;
       for (var i = 0; i <= breaks.length && known.length; i++) {
         var from = i === 0 ? lo : breaks[i - 1], to = i < breaks.length ? breaks[i] : Math.max.apply(null, known);
-        html += '<li><span class="swatch" style="background:' + CLASS_COLORS[i] + '"></span>' + fmt(from) + "〜" + fmt(to) + "</li>";
+        item("swatch", CLASS_COLORS[i], fmt(from) + "〜" + fmt(to));
       }
-      html += '<li><span class="swatch swatch--unknown"></span>不明（' + (pts.length - known.length) + "）</li></ul>";
-      legend.innerHTML = html;
+      item("swatch swatch--unknown", null, "不明（" + (pts.length - known.length) + "）");
+      legend.replaceChildren(title, list);
     }
     var src = document.getElementById("map-source");
     if (src) src.textContent = "出典：" + data.indicator.source;
