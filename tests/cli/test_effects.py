@@ -84,10 +84,8 @@ def test_effects_invalid_scenario_exit_1_in_japanese(capsys, refdata, tmp_path: 
 
 
 @pytest.mark.django_db
-def test_effects_demo_region_from_the_database_and_xlsx(capsys, refdata, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from gunmane.web.registry.demo import load_demo_ledger
-
-    load_demo_ledger()
+def test_effects_demo_region_from_the_database_and_xlsx(capsys, demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # the demo group (its accepted members) is what a ledger scenario may read
     example = ROOT / "examples" / "scenarios" / "nara-model.toml"
     code, doc = run_json(capsys, ["effects", str(example), "--format", "json"])
     assert code == 0
@@ -112,10 +110,8 @@ def test_effects_demo_region_from_the_database_and_xlsx(capsys, refdata, tmp_pat
 
 
 @pytest.mark.django_db
-def test_lots_demo_region_json_and_geojson(capsys, refdata, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from gunmane.web.registry.demo import load_demo_ledger
-
-    load_demo_ledger()
+def test_lots_demo_region_json_and_geojson(capsys, demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # the demo group (its accepted members) is what a ledger scenario may read
     example = ROOT / "examples" / "scenarios" / "nara-model.toml"
     code, doc = run_json(capsys, ["lots", str(example), "--format", "json", "--time-limit", "5"])
     assert code == 0 and doc["status"] in ("OPTIMAL", "WITHIN_TARGET_GAP", "FEASIBLE")

@@ -241,7 +241,7 @@ def staff_urls(s: Survey) -> dict[str, tuple[str, bool]]:
         "detail": (reverse("surveys:detail", args=[s.pk]), False),
         "preview": (reverse("surveys:preview", args=[s.pk]), False),
         "pdf": (reverse("surveys:pdf", args=[s.pk]), False),
-        "recipients": (reverse("surveys:recipients", args=[s.pk]), False),
+        "recipients": (reverse("surveys:recipients", args=[s.pk]), True),  # holds every answer link
         "results": (reverse("surveys:results", args=[s.pk]), False),
         "results_csv": (reverse("surveys:results_export", args=[s.pk, "csv"]), False),
         "results_xlsx": (reverse("surveys:results_export", args=[s.pk, "xlsx"]), False),
