@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 import time
 import zipfile
 import zlib
@@ -101,7 +102,7 @@ class ArchiveWriter:
         stored = PurePosixPath(name).suffix.lower() in STORED_SUFFIXES
         info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
         info.file_size = size  # lets zipfile choose ZIP64 for members over 2 GiB
-        info.external_attr = 0o600 << 16
+        info.external_attr = (stat.S_IFREG | 0o600) << 16  # a regular file, readable by its owner only
         return info
 
     def add_file(self, name: str, source: Path) -> Member:

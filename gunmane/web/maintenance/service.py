@@ -190,60 +190,68 @@ def _write_backup(archive: Path, tmp: Path, using: str, media_root: Path, portab
             db.dump_portable(snap.alias, portable_path)
     files = media_files(media_root)
     say(_say(lang, f"ファイル {len(files)} 件をまとめています…", f"Adding {len(files)} files…"))
+    manifest: dict[str, Any] = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "gunmane_version": gunmane_version(),
+        "created_at": created_at.isoformat(),
+        "database": {"vendor": result.database_vendor, "server_version": snap.server_version, "tool": snap.tool},
+        "migrations": {"latest": db.latest_migrations(state), "applied": state},
+        "tables": counts,
+    }
     fd, part_name = tempfile.mkstemp(dir=archive.parent, prefix=f".{archive.name}.", suffix=".part")  # mode 0600
     part = Path(part_name)
     try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
-            writer = ArchiveWriter(zf)
-            dump = writer.add_file(f"{DATABASE_DIR}/{snap.dump.name}", snap.dump)
-            portable_member = writer.add_file(f"{DATABASE_DIR}/data.json", portable_path) if portable else None
-            file_entries: list[dict[str, Any]] = []
-            for relative, path in files:
-                if safe_relative(relative) is None:
-                    result.warnings.append(Notice("file_skipped", f"名前に使えない文字があるため除外: {relative!r}",
-                                                    f"skipped (unusable name): {relative!r}"))
-                    continue
-                m = writer.add_file(media_member(relative), path)
-                file_entries.append({"path": relative, "size": m.size, "sha256": m.sha256})
-            kept = {e["path"] for e in file_entries}
-            missing = [name for name in references if name not in kept]
-            for name in missing:
-                result.warnings.append(Notice("file_missing",
-                                                f"データベースが参照しているファイルがありません: {name}",
-                                                f"a file the database refers to is missing: {name}"))
-            manifest: dict[str, Any] = {
-                "format": FORMAT,
-                "format_version": FORMAT_VERSION,
-                "gunmane_version": gunmane_version(),
-                "created_at": created_at.isoformat(),
-                "database": {
-                    "vendor": result.database_vendor,
-                    "server_version": snap.server_version,
-                    "tool": snap.tool,
-                    "dump": {**dump.as_json(), "format": snap.dump_format},
-                    "portable": {**portable_member.as_json(), "format": "django-dumpdata-json"}
-                    if portable_member else None,
-                },
-                "migrations": {"latest": db.latest_migrations(state), "applied": state},
-                "tables": counts,
-                "files": file_entries,
-                "missing_files": missing,
-                "checksums": f"{CHECKSUMS} (sha256sum -c)",
-            }
-            writer.finish(manifest)
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
+                writer = ArchiveWriter(zf)
+                manifest["database"]["dump"] = {**writer.add_file(f"{DATABASE_DIR}/{snap.dump.name}", snap.dump)
+                                                .as_json(), "format": snap.dump_format}
+                manifest["database"]["portable"] = {
+                    **writer.add_file(f"{DATABASE_DIR}/data.json", portable_path).as_json(),
+                    "format": "django-dumpdata-json"} if portable else None
+                manifest["files"] = _add_media(writer, files, result)
+                kept = {f["path"] for f in manifest["files"]}
+                manifest["missing_files"] = [name for name in references if name not in kept]
+                manifest["checksums"] = f"{CHECKSUMS} (sha256sum -c)"
+                writer.finish(manifest)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(part, archive)
+        _fsync_dir(archive.parent)
     finally:
         part.unlink(missing_ok=True)
+    for name in manifest["missing_files"]:
+        result.warnings.append(Notice("file_missing", f"データベースが参照しているファイルがありません: {name}",
+                                      f"a file the database refers to is missing: {name}"))
     result.created_at = manifest["created_at"]
     result.portable = portable
     result.tables = len(counts)
     result.rows = sum(counts.values())
-    result.files = len(file_entries)
-    result.file_bytes = sum(e["size"] for e in file_entries)
+    result.files = len(manifest["files"])
+    result.file_bytes = sum(f["size"] for f in manifest["files"])
     result.archive_bytes = archive.stat().st_size
     result.archive_sha256 = sha256_file(archive)
+
+
+def _add_media(writer: ArchiveWriter, files: list[tuple[str, Path]], result: BackupResult) -> list[dict[str, Any]]:
+    entries = []
+    for relative, path in files:
+        if safe_relative(relative) is None:
+            result.warnings.append(Notice("file_skipped", f"名前に使えない文字があるため除外: {relative!r}",
+                                          f"skipped (unusable name): {relative!r}"))
+            continue
+        m = writer.add_file(media_member(relative), path)
+        entries.append({"path": relative, "size": m.size, "sha256": m.sha256})
+    return entries
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make the rename itself durable (POSIX); Windows cannot open a folder for this, and does not need to."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 # -- restore ----------------------------------------------------------------------------------------------
