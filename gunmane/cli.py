@@ -27,9 +27,9 @@ def _command_modules() -> list[Any]:
     Kept as separate modules so that the CLI of one domain (national data, effects, LCC, group documents)
     lives next to nothing else; they import their heavy dependencies inside the command functions.
     """
-    from gunmane import cli_effects, cli_groups, cli_lcc, cli_national
+    from gunmane import cli_backup, cli_effects, cli_groups, cli_lcc, cli_national
 
-    return [cli_national, cli_effects, cli_lcc, cli_groups]
+    return [cli_national, cli_effects, cli_lcc, cli_groups, cli_backup]
 
 
 def lang() -> str:
