@@ -210,8 +210,17 @@ class LedgerReader:
         (complete once the file has been read).
         """
         named = [] if self.kind == LedgerKind.FACILITIES else self.extra_columns
-        unnamed = [(index, f"（見出しなし・{index + 1}列目）") for index, used in self._headerless.items() if used]
+        unnamed = [(index, f"（見出しなし・{self._column_name(index)}）") for index, used in self._headerless.items()
+                   if used]
         return [text for _, text in sorted(named + unnamed)]
+
+    def _column_name(self, index: int) -> str:
+        """A column as the user finds it: its letter in Excel, its position in a CSV."""
+        if self.table is not None and self.table.file_format == "xlsx":
+            from openpyxl.utils import get_column_letter
+
+            return f"{get_column_letter(index + 1)}列"
+        return f"{index + 1}列目"
 
     @property
     def width(self) -> int:

@@ -313,10 +313,14 @@ class _UndoPlan:
         return f"{facility}の措置（{row.get('fiscal_year')}年度・{row.get('kind')}）"
 
     def _later_changes(self, mine: Any) -> None:
-        """Change records of the same rows made after this import by anything else (an import, a page)."""
+        """Change records of the same rows made after this import by anything else (an import, a page).
+
+        An import undone since does not count: its undo put back what it had found.
+        """
         own = mine.filter(id=OuterRef("id")).values("history_id")[:1]
         later = (self.history.objects.filter(id__in=mine.values("id"))
-                 .exclude(import_record=self.record).annotate(own=Subquery(own))
+                 .exclude(import_record=self.record).exclude(import_record__status=ImportStatus.UNDONE)
+                 .annotate(own=Subquery(own))
                  .filter(history_id__gt=F("own")).select_related("history_user").order_by("history_id"))
         n = later.count()
         for row in later[:SHOWN_CONFLICTS]:
@@ -416,8 +420,7 @@ def undo_import(record: ImportRecord, user: AbstractBaseUser | None) -> UndoResu
                                 if pk in after], len(fields) + 1), history_type="~", **constants)
         # Remove what it created (recorded first, with the values they had).
         gone = [plan.current[pk] for pk in plan.created if pk in plan.current]
-        writer.insert(_columns([(*(row[f] for f in fields), None) for row in gone], len(fields) + 1),
-                      history_type="-", **constants)
+        importing.copy_to_history(model, [row["id"] for row in gone], history_type="-", **constants)
         if model is not Facility:
             facilities.update(row["facility_id"] for row in gone)
             facilities.update(after[pk]["facility_id"] for pk in restored if pk in after)

@@ -172,6 +172,7 @@ class LedgerImporter:
         self._writing = True
         self._headers: dict[str, str] = {}
         self._ids = _IdAllocator()
+        self._created: dict[type[models.Model], list[int]] = {}  # inserted (or about to be), history pending
         self._now = timezone.now()
         # Set from the file's columns in run(): the fields this file may change, and how.
         self._present: tuple[str, ...] = ()
@@ -463,9 +464,8 @@ class LedgerImporter:
             if created < len(rows):
                 values = [[v[j] for j in creates] for v in values]
                 managers, facility_ids = [managers[j] for j in creates], [facility_ids[j] for j in creates]
-            new_rows = [self._ids.take(Facility, created), managers, facility_ids, *values]
-            self._insert(_FACILITY_INSERT, new_rows, created_at=self._now, updated_at=self._now)
-            self._insert(_FACILITY_HISTORY_NEW, new_rows, created_at=self._now, **self._history("+"))
+            self._insert(_FACILITY_INSERT, [self._take(Facility, created), managers, facility_ids, *values],
+                         created_at=self._now, updated_at=self._now)
         if updates:
             assert self._update_writer is not None
             present = [FACILITY_ROW.index(f) for f in self._present]
@@ -615,10 +615,9 @@ class LedgerImporter:
                 columns = [[values[j] for j in creates] for values in columns]
             if not inspections:  # a new measure without a state is 未着手
                 columns[3] = [v or NOT_STARTED for v in columns[3]]
-            new_rows = [self._ids.take(Inspection if inspections else Measure, len(creates)), *columns]
-            self._insert(_INSPECTION_INSERT if inspections else _MEASURE_INSERT, new_rows)
-            self._insert(_INSPECTION_HISTORY_NEW if inspections else _MEASURE_HISTORY_NEW, new_rows,
-                         **self._history("+"))
+            model = Inspection if inspections else Measure
+            self._insert(_INSPECTION_INSERT if inspections else _MEASURE_INSERT,
+                         [self._take(model, len(creates)), *columns])
         if updates:
             assert self._update_writer is not None
             present = [layout.index(f) for f in self._present]
@@ -636,12 +635,21 @@ class LedgerImporter:
         if self._pending_rows >= INSERT_BATCH:
             self._flush()
 
+    def _take(self, model: type[models.Model], n: int) -> list[int]:
+        """Ids for n new rows of `model`; their change records are copied from the rows once inserted."""
+        ids = self._ids.take(model, n)
+        self._created.setdefault(model, []).extend(ids)
+        return ids
+
     def _flush(self) -> None:
         if self._writing:
             for writer, (constants, parts) in self._pending.items():
                 writer.insert([list(chain.from_iterable(column)) for column in zip(*parts, strict=True)],
                               **constants)
+            for model, ids in self._created.items():
+                copy_to_history(model, ids, **self._history("+"))
         self._pending.clear()
+        self._created.clear()
         self._pending_rows = 0
 
     def _analyze(self) -> None:
@@ -986,18 +994,65 @@ _INSPECTION_INSERT = _TableWriter(Inspection, _INSPECTION_NEW)
 _MEASURE_NEW = ("id", *_CHILD_KEY[LedgerKind.MEASURES], *CHILD_ROW[LedgerKind.MEASURES])
 _MEASURE_INSERT = _TableWriter(Measure, _MEASURE_NEW)
 # Change records, written in bulk beside the rows (simple-history's own signals never see a bulk write):
-# a created row's record holds what was inserted; a changed row's record the whole row after the change
-# and {field: [before, after]}.
+# a created row's record is copied from the row in SQL (copy_to_history); a changed row's record holds the
+# whole row after the change and {field: [before, after]}, written from Python.
 _HistoricalFacility: Any = Facility.history.model
 _HistoricalInspection: Any = Inspection.history.model
 _HistoricalMeasure: Any = Measure.history.model
-_FACILITY_HISTORY_NEW = _TableWriter(_HistoricalFacility, _FACILITY_NEW)
 _FACILITY_HISTORY_CHANGE = _TableWriter(_HistoricalFacility, (*_FACILITY_NEW, *_FACILITY_KEPT, "changes"))
-_INSPECTION_HISTORY_NEW = _TableWriter(_HistoricalInspection, _INSPECTION_NEW)
 _INSPECTION_HISTORY_CHANGE = _TableWriter(_HistoricalInspection, (*_INSPECTION_NEW, *_CHILD_KEPT[LedgerKind.INSPECTIONS],
                                                                   "changes"))
-_MEASURE_HISTORY_NEW = _TableWriter(_HistoricalMeasure, _MEASURE_NEW)
 _MEASURE_HISTORY_CHANGE = _TableWriter(_HistoricalMeasure, (*_MEASURE_NEW, "changes"))
+
+
+def copy_to_history(model: type[models.Model], pks: Sequence[int], **constants: Any) -> None:
+    """Change records of these rows as they are stored now, copied in one INSERT … SELECT per range of ids.
+
+    `constants` set the record's own columns (history_date, history_type, history_user_id,
+    history_change_reason, import_record_id). Copying in SQL costs a third of writing the same records
+    from Python (measured on SQLite, 40,000 inspections: 0.3–0.4 s against 1.1–1.5 s). On SQLite the ids an
+    import takes are consecutive, so a few `BETWEEN` ranges cover them; on PostgreSQL they go as arrays.
+    """
+    if not pks:
+        return
+    history: Any = model.history.model  # type: ignore[attr-defined]
+    qn = connection.ops.quote_name
+    columns = [qn(f.column) for f in history.tracked_fields]
+    extra = [history._meta.get_field(name) for name in constants]
+    values = [None if v is None else _adapter(f)(v) for f, v in zip(extra, constants.values(), strict=True)]
+    postgres = connection.vendor == "postgresql"
+    marks = [f"%s::{f.cast_db_type(connection)}" if postgres else "%s" for f in extra]
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column if model._meta.pk else "id")
+    sql = (f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(columns + [qn(f.column) for f in extra])}) "
+           f"SELECT {', '.join(columns + marks)} FROM {table} WHERE ")
+    with connection.cursor() as cursor:
+        if postgres:
+            ordered = list(pks)
+            for start in range(0, len(ordered), UPDATE_BATCH * 10):
+                cursor.execute(sql + f"{pk} = ANY(%s)", [*values, ordered[start:start + UPDATE_BATCH * 10]])
+            return
+        ranges = list(_ranges(pks))
+        if len(ranges) * 4 > len(pks):  # scattered ids (an undo): lists of ids
+            for batch in _batches(sorted(pks)):
+                where, params = _in_sql(pk, batch)
+                cursor.execute(sql + where, [*values, *params])
+            return
+        for low, high in ranges:
+            cursor.execute(sql + f"{pk} BETWEEN %s AND %s", [*values, low, high])
+
+
+def _ranges(values: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """Runs of consecutive integers, as (first, last)."""
+    run: list[int] = []
+    for v in sorted(values):
+        if run and v == run[1] + 1:
+            run[1] = v
+            continue
+        if run:
+            yield run[0], run[1]
+        run = [v, v]
+    if run:
+        yield run[0], run[1]
 
 
 # -- ImportRecord: the kept file, its report, and running in the background ----------------------
