@@ -108,7 +108,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     setup_django()
     from tqdm import tqdm
 
-    from gunmane.web.registry.importing import LedgerImporter
+    from gunmane.web.registry import importing
 
     path = Path(args.file)
     if not path.is_file():
@@ -122,25 +122,69 @@ def cmd_import(args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
-    report = LedgerImporter(args.kind, path, municipality=muni, dry_run=args.dry_run, skip_invalid=args.skip_invalid,
-                            progress=progress).run()
-    bar.close()
-    if report.status in ("ok",) and not args.dry_run:
-        _keep_record(args, path, muni, report)
+    # The record exists before the rows are written so that their change history can name it (and undo it).
+    record = importing.create_record(args.kind, path, original_name=path.name, municipality=muni, user=None,
+                                     dry_run=args.dry_run, skip_invalid=args.skip_invalid,
+                                     clear_blanks=args.clear_blanks)
+    importing.claim(record)
+    try:
+        report = importing.LedgerImporter(args.kind, path, municipality=muni, dry_run=args.dry_run,
+                                          skip_invalid=args.skip_invalid, clear_blanks=args.clear_blanks,
+                                          progress=progress, import_record_id=record.pk).run()
+    except BaseException:  # Ctrl+C or a crash: the record says so (nothing was written)
+        record.status, record.message = "failed", importing.INTERRUPTED_MESSAGE
+        record.save(update_fields=["status", "message"])
+        raise
+    finally:
+        importing.release(record.pk)
+        bar.close()
+    if report.status == "ok":  # the original file is kept with the record, as for uploads through the web
+        importing.save_report(record, report)
+    else:  # a dry run or a refused file keeps no record (nothing was written)
+        record.file.delete(save=False)
+        record.delete()
     if args.format == "json":
-        print(json.dumps(report.as_json(lang()), ensure_ascii=False, indent=1))
+        out = report.as_json(lang())
+        if report.status == "ok":
+            out["import_id"] = record.pk
+        print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         _print_report(report)
+        if report.status == "ok" and (report.created or report.updated):
+            print(t(f"取り込み番号 {record.pk}（取り消すには gunmane import undo {record.pk}）",
+                    f"Import {record.pk} (to undo: gunmane import undo {record.pk})"))
     return EXIT_INVALID if report.status == "invalid" else EXIT_OK
 
 
-def _keep_record(args: argparse.Namespace, path: Path, muni: Any, report: Any) -> None:
-    """The original file is kept with an ImportRecord, as for uploads through the web."""
-    from gunmane.web.registry.importing import create_record, save_report
+def cmd_import_undo(args: argparse.Namespace) -> int:
+    """Undo an import: put back what it changed, remove what it created (refused if later changes depend on it)."""
+    setup_django()
+    from gunmane.web.registry.history import UndoRefused, undo_import
+    from gunmane.web.registry.models import ImportRecord
 
-    record = create_record(args.kind, path, original_name=path.name, municipality=muni, user=None,
-                           dry_run=False, skip_invalid=args.skip_invalid)
-    save_report(record, report)
+    record = ImportRecord.objects.filter(pk=args.id).first()
+    if record is None:
+        raise UsageError(t(f"取り込み番号 {args.id} の取り込みはありません。", f"No import with id {args.id}."))
+    try:
+        result = undo_import(record, None)
+    except UndoRefused as exc:
+        if args.format == "json":
+            print(json.dumps({"status": "refused", "import": record.pk, "deleted": 0, "restored": 0,
+                              "reasons": exc.reasons}, ensure_ascii=False, indent=1))
+        else:
+            print(t(f"取り込み {record.pk}（{record.original_name}）は取り消せません:",
+                    f"Import {record.pk} ({record.original_name}) cannot be undone:"))
+            for reason in exc.reasons:
+                print(f"  {reason}")
+        return EXIT_INVALID
+    if args.format == "json":
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+    else:
+        print(t(f"取り込み {record.pk}（{record.original_name}）を取り消しました: 削除 {result.deleted} 件、"
+                f"元の値に戻した行 {result.restored} 件。",
+                f"Import {record.pk} ({record.original_name}) undone: {result.deleted} removed, "
+                f"{result.restored} restored."))
+    return EXIT_OK
 
 
 def _print_report(report: Any) -> None:
@@ -151,6 +195,9 @@ def _print_report(report: Any) -> None:
             f"更新 {report.updated}、変更なし {report.unchanged}",
             f"rows {report.rows} (valid {report.valid}, invalid {report.invalid}); created {report.created}, "
             f"updated {report.updated}, unchanged {report.unchanged}"))
+    if getattr(report, "unused_columns", None):
+        print(t(f"取り込まなかった列: {'、'.join(report.unused_columns)}",
+                f"Columns not imported: {', '.join(report.unused_columns)}"))
     for label, issues in ((t("エラー", "Errors"), report.errors), (t("警告", "Warnings"), report.warnings)):
         if not issues:
             continue
@@ -314,6 +361,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunmane.web.wsgi import application
 
     call_command("check", deploy=False)
+    from gunmane.web.registry.importing import mark_interrupted_imports
+
+    if interrupted := mark_interrupted_imports():  # imports left running by a process that stopped
+        err(t(f"中断された取り込み {len(interrupted)} 件を「失敗」にしました（番号 {', '.join(map(str, interrupted))}）。",
+              f"Marked {len(interrupted)} interrupted import(s) as failed."))
     url = f"http://{args.host}:{args.port}/"
     err("")
     err("=" * 64)
@@ -358,9 +410,16 @@ def build_parser() -> argparse.ArgumentParser:
         k.add_argument("--municipality", metavar="CODE", help=t("取り込み先の団体コード", "municipality code"))
         k.add_argument("--dry-run", action="store_true", help=t("検証のみ（登録しない）", "validate only"))
         k.add_argument("--skip-invalid", action="store_true", help=t("エラー行を除いて取り込む", "skip invalid rows"))
+        k.add_argument("--clear-blanks", action="store_true",
+                       help=t("空欄のセルで登録済みの値を消す（指定しないと空欄は登録済みの値を残す）",
+                              "blank cells clear stored values (by default they keep them)"))
         k.add_argument("--format", choices=["text", "json"], default="text")
         k.add_argument("--progress", action="store_true", help=t("進捗バーを常に表示", "always show the progress bar"))
         k.set_defaults(func=cmd_import)
+    k = imports.add_parser("undo", help=t("取り込みを取り消す（変更した値を戻し、登録した行を削除）", "undo an import"))
+    k.add_argument("id", type=int, metavar="ID", help=t("取り込み番号", "import id"))
+    k.add_argument("--format", choices=["text", "json"], default="text")
+    k.set_defaults(func=cmd_import_undo)
     # Commands owned by their own modules (national data, effects, life-cycle cost): each adds its parsers.
     for module in _command_modules():
         module.register(sub, imports)

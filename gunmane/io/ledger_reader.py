@@ -143,6 +143,8 @@ class LedgerReader:
         self.scale: dict[str, float] = {}
         self.extra_columns: list[tuple[int, str]] = []
         self.default_type: str | None = None
+        # Columns without a header: their index, and whether any row has a value in them (known once read).
+        self._headerless: dict[int, bool] = {}
         try:
             self.table = open_table(path, lambda text: match_header(kind, text), display_name=self.display_name)
         except TableError as exc:
@@ -159,6 +161,8 @@ class LedgerReader:
             if col.key is None:
                 if col.text:
                     self.extra_columns.append((col.index, col.text))
+                else:
+                    self._headerless[col.index] = False
                 continue
             if col.key in seen:
                 self.file_issues.append(Issue(
@@ -196,6 +200,32 @@ class LedgerReader:
     @property
     def encoding(self) -> str:
         return self.table.encoding if self.table else ""
+
+    @property
+    def unused_columns(self) -> list[str]:
+        """Columns of the file that nothing is read from (「取り込まなかった列」), in file order.
+
+        A facility file keeps its unknown columns as free attributes; an inspection or measure file has no
+        such place, so they are unused. A column without a header is unused when a row has a value in it
+        (complete once the file has been read).
+        """
+        named = [] if self.kind == LedgerKind.FACILITIES else self.extra_columns
+        unnamed = [(index, f"（見出しなし・{self._column_name(index)}）") for index, used in self._headerless.items()
+                   if used]
+        return [text for _, text in sorted(named + unnamed)]
+
+    def _column_name(self, index: int) -> str:
+        """A column as the user finds it: its letter in Excel, its position in a CSV."""
+        if self.table is not None and self.table.file_format == "xlsx":
+            from openpyxl.utils import get_column_letter
+
+            return f"{get_column_letter(index + 1)}列"
+        return f"{index + 1}列目"
+
+    @property
+    def width(self) -> int:
+        """The number of columns of the header (the cells a CSV data row should have)."""
+        return len(self.table.columns) if self.table else 0
 
     @property
     def rows_estimate(self) -> int:
@@ -244,17 +274,80 @@ class LedgerReader:
             keys += ("attributes",)
             columns.append(attributes)
         batch = RowBatch([number for number, _ in chunk], keys, columns, {})
-        for i in sorted(irregular):
+        misshapen = self._misshapen_rows(chunk) if text_only else {}
+        for i, issue in misshapen.items():  # its cells cannot be trusted: the length is all it is told
+            batch.results[i] = RowResult(issue.row, {}, [issue], [])
+        self._note_headerless(column_of, misshapen)
+        for i in sorted(irregular - misshapen.keys()):
             result = batch.results[i] = self._read_row(*chunk[i], parsers)
             if attributes is not None:
                 result.record["attributes"] = attributes[i]
-        for i in sorted(raw_missing - irregular):  # a year/grade cell that is None (Excel): no "<key>_raw"
+        for i in sorted(raw_missing - irregular - misshapen.keys()):  # a year/grade cell that is None (Excel): no "<key>_raw"
             record = batch.result(i).record
             for raw_key in layout.raw_keys:
                 if record[raw_key] is _ABSENT:
                     del record[raw_key]
         self._check_duplicates(batch, layout, first_seen)
         return batch
+
+    def _misshapen_rows(self, chunk: list[tuple[int, Sequence[Any]]]) -> dict[int, Issue]:
+        """CSV rows whose cells do not line up with the header: position → the error.
+
+        A row with more cells than the header is refused even when the extra cells are empty: an unquoted
+        `1,234.5` splits one cell in two and moves every later value one column to the right (延長 1, 幅員
+        234.5 …), and the last cell is then often an empty remark. A spreadsheet saved as CSV writes every
+        row as wide as the header, so a longer row is never legitimate. A shorter row is read with the
+        missing cells blank (some programs drop trailing empty cells), unless it stops before a required
+        column: then it is refused as too short rather than reported as a missing value.
+        """
+        width, need = self.width, self._needed_width()
+        bad = [i for i, (_, cells) in enumerate(chunk) if not need <= len(cells) <= width]
+        return {i: self._length_issue(*chunk[i], width) for i in bad}
+
+    def _needed_width(self) -> int:
+        """The cells a row must have to reach every required column of the file."""
+        required = {c.key for c in COLUMNS[self.kind] if c.required}
+        if self.kind == LedgerKind.FACILITIES:
+            required.add("facility_type")
+        if self.default_lg_code is None:
+            required.add("lg_code")
+        indexes = [self.column_index[k] for k in required if k in self.column_index]
+        return max(indexes) + 1 if indexes else 0
+
+    def _length_issue(self, number: int, cells: Sequence[Any], width: int) -> Issue:
+        n = len(cells)
+        headers = [c.text for c in self.table.columns] if self.table else []
+        if n < width:
+            missing = next((headers[i] for i in range(n, width) if i < len(headers) and headers[i]), "")
+            return Issue(number, missing, ",".join(map(str, cells)), "row_too_short",
+                         f"この行のセルは{n}個で、見出しの{width}列に足りません（「{missing}」の列まで届いていません）。"
+                         "区切りのカンマが抜けていないか確認してください。",
+                         f"This row has {n} cells, fewer than the {width} header columns (it stops before "
+                         f"'{missing}'); check for a missing comma.")
+        split = _split_number(cells, width)
+        if split is not None:
+            j = split
+            column, value = (headers[j] if j < len(headers) else ""), f"{cells[j]},{cells[j + 1]}"
+            hint_ja = f"「{column}」の「{cells[j]}」と次の「{cells[j + 1]}」は、もとは「{value}」という一つの値だったと思われます。"
+            hint_en = f" '{cells[j]}' and '{cells[j + 1]}' were probably one value, '{value}'."
+        else:
+            column, value = "", ",".join(str(c) for c in cells[width:])
+            hint_ja = hint_en = ""
+        return Issue(number, column, value, "row_too_long",
+                     f"この行のセルは{n}個で、見出しの{width}列より{n - width}個多いため、値が右の列にずれてしまいます。"
+                     f"カンマを含む数値や文字が引用符（\"）で囲まれていない可能性があります。{hint_ja}"
+                     "「\"1,234.5\"」のように引用符で囲むか、カンマを取り除いてください。",
+                     f"This row has {n} cells, {n - width} more than the {width} header columns, so its values "
+                     f"would shift into the wrong columns: a number or text containing a comma is probably not "
+                     f"quoted (\").{hint_en} Quote it (\"1,234.5\") or remove the comma.")
+
+    def _note_headerless(self, column_of: Callable[[int], Sequence[Any]], skip: dict[int, Issue]) -> None:
+        """Remember which columns without a header hold a value (they are reported as not imported)."""
+        for index, used in self._headerless.items():
+            if not used:
+                cells = column_of(index)
+                self._headerless[index] = any(
+                    c is not None and str(c).strip() for i, c in enumerate(cells) if i not in skip)
 
     def _check_duplicates(self, batch: RowBatch, layout: _Layout, first_seen: dict[tuple[Any, ...], int]) -> None:
         """Rows (without errors) whose natural key an earlier row of the file has: an error on the later one."""
@@ -357,11 +450,9 @@ class LedgerReader:
             record.setdefault("is_synthetic", False)
             if record["is_synthetic"] is None:
                 record["is_synthetic"] = False
-        elif self.kind == LedgerKind.INSPECTIONS:
-            if record.get("kind") is None:
-                record["kind"] = "定期点検"
-        elif self.kind == LedgerKind.MEASURES and record.get("status") is None:
-            record["status"] = "未着手"
+        elif self.kind == LedgerKind.INSPECTIONS and record.get("kind") is None:
+            record["kind"] = "定期点検"
+        # A blank 状態 stays None: a new measure is 未着手, a stored one keeps its state (registry importer).
 
     def _parser(self, col: Column) -> Callable[[Any], values.Parsed[Any]]:
         today = self.today
@@ -499,7 +590,7 @@ class _Layout:
         elif kind == LedgerKind.INSPECTIONS:
             add("kind", "定期点検")
         elif kind == LedgerKind.MEASURES:
-            add("status", "未着手")
+            add("status", None)
         extras = reader.extra_columns if kind == LedgerKind.FACILITIES else []
         key_fields = NATURAL_KEYS[kind]
         memos: list[tuple[dict[Any, Any], int] | None] = [
@@ -646,8 +737,6 @@ def _rule(kind: LedgerKind, col: Column, default_lg: str | None) -> Callable[[An
         default = False
     elif kind == LedgerKind.INSPECTIONS and col.key == "kind":
         default = "定期点検"
-    elif kind == LedgerKind.MEASURES and col.key == "status":
-        default = "未着手"
     if default is None:
         return _same
     return lambda value: default if value is None else value
@@ -655,6 +744,20 @@ def _rule(kind: LedgerKind, col: Column, default_lg: str | None) -> Callable[[An
 
 def _same(value: Any) -> Any:
     return value
+
+
+_SPLIT_HEAD = re.compile(r"[+-]?[0-9]{1,3}")
+_SPLIT_TAIL = re.compile(r"[0-9]{3}(?:[.,][0-9]+)?")
+
+
+def _split_number(cells: Sequence[Any], width: int) -> int | None:
+    """The position of a cell that looks like the first half of a number cut at its thousands comma
+    ("1" then "234.5"), within the header's columns, or None."""
+    texts = [values.normalize_text(c) if c is not None else "" for c in cells[:width + 1]]
+    for j in range(min(width, len(texts) - 1)):
+        if _SPLIT_HEAD.fullmatch(texts[j]) and _SPLIT_TAIL.fullmatch(texts[j + 1]):
+            return j
+    return None
 
 
 def _scaled(parsed: values.Parsed[float], factor: float) -> values.Parsed[float]:

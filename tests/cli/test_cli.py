@@ -13,7 +13,8 @@ from gunmane.web.registry.models import Facility, ImportRecord
 from tests.fixtures import MESSY_BRIDGES_CSV, MESSY_ERRORS, corrected_bridges_csv, write_cp932
 
 pytestmark = pytest.mark.django_db
-REPORT_KEYS = ["status", "rows", "valid", "invalid", "created", "updated", "unchanged", "errors", "warnings"]
+REPORT_KEYS = ["status", "rows", "valid", "invalid", "created", "updated", "unchanged", "errors", "warnings",
+               "unused_columns"]
 
 
 def run_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -23,6 +23,10 @@ class ImportForm(forms.Form):
     dry_run = forms.BooleanField(label="検証のみ（登録しない）", required=False)
     skip_invalid = forms.BooleanField(label="エラーのある行を除いて取り込む", required=False,
                                       help_text="チェックしないと、エラーが1件でもあれば1行も登録しません。")
+    clear_blanks = forms.BooleanField(
+        label="空欄のセルで登録済みの値を消す", required=False,
+        help_text="チェックしないと、空欄のセルは登録済みの値をそのまま残します（警告に表示します）。"
+                  "ファイルにない列の値は、どちらの場合も変わりません。")
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -5,8 +5,14 @@ Names follow the project glossary; the Japanese term is the verbose_name shown i
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.signals import pre_save
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
 
 
 class MunicipalityKind(models.TextChoices):
@@ -156,6 +162,30 @@ class HealthGrade(models.IntegerChoices):
     IV = 4, "Ⅳ 緊急措置段階"
 
 
+class ChangeRecordBase(models.Model):
+    """What every change record (変更履歴, a django-simple-history row) carries besides who, when and the snapshot.
+
+    `import_record`: the import that made the change (imports write their change records in bulk, see
+    registry.importing), or that an undo reverted. `changes`: for a change ("~"), each changed field's value
+    before and after, {attname: [before, after]} — kept explicitly so that an undo and the history pages
+    never depend on an earlier snapshot existing (rows imported before history was recorded have none).
+    """
+
+    import_record = models.ForeignKey("registry.ImportRecord", on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="+", verbose_name="取り込み")
+    changes = models.JSONField("変更内容", null=True, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        abstract = True
+
+
+# history_change_reason of change records made by gunmane itself (a page's changes carry its path instead).
+REASON_IMPORT = "import"
+REASON_UNDO = "undo"
+REASON_DELETE = "delete"
+REASON_RESTORE = "restore"
+
+
 class Facility(models.Model):
     """施設: one entry of the ledger. `manager` is the 本来管理者 and stays so inside any group."""
 
@@ -187,6 +217,11 @@ class Facility(models.Model):
     latest_inspected_on = models.DateField("最新の点検日", null=True, blank=True)
     created_at = models.DateTimeField("登録日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
+    # The latest grade follows the inspections (their own history); updated_at is the history's date.
+    history = HistoricalRecords(bases=[ChangeRecordBase], verbose_name="施設の変更履歴",
+                                verbose_name_plural="施設の変更履歴",
+                                excluded_fields=["latest_grade", "latest_inspected_on", "updated_at"],
+                                no_db_index=["sector", "facility_type", "national_id"])
 
     class Meta:
         ordering = ["manager", "facility_id"]
@@ -230,6 +265,8 @@ class Inspection(models.Model):
     source_fiscal_year = models.PositiveSmallIntegerField("出典の年度", null=True, blank=True)
     source_file = models.CharField("出典ファイル", max_length=255, blank=True)
     source_row = models.PositiveIntegerField("出典の行", null=True, blank=True)
+    history = HistoricalRecords(bases=[ChangeRecordBase], verbose_name="点検の変更履歴",
+                                verbose_name_plural="点検の変更履歴")
 
     class Meta:
         ordering = ["facility", "inspected_on"]
@@ -267,6 +304,8 @@ class Measure(models.Model):
                               default=MeasureStatus.NOT_STARTED)
     cost_thousand_yen = models.FloatField("費用(千円)", null=True, blank=True)
     note = models.TextField("備考", blank=True)
+    history = HistoricalRecords(bases=[ChangeRecordBase], verbose_name="措置の変更履歴",
+                                verbose_name_plural="措置の変更履歴")
 
     class Meta:
         ordering = ["facility", "fiscal_year"]
@@ -293,7 +332,7 @@ class ImportStatus(models.TextChoices):
     DRY_RUN = "dry_run", "検証のみ（未登録）"
     INVALID = "invalid", "エラーのため取り込みませんでした"
     FAILED = "failed", "失敗"
-
+    UNDONE = "undone", "取り消し済み"
 
 
 class ImportRecord(models.Model):
@@ -312,6 +351,9 @@ class ImportRecord(models.Model):
     encoding = models.CharField("文字コード", max_length=20, blank=True)
     dry_run = models.BooleanField("検証のみ", default=False)
     skip_invalid = models.BooleanField("エラー行を除いて取り込む", default=False)
+    clear_blanks = models.BooleanField(
+        "空欄のセルで登録済みの値を消す", default=False,
+        help_text="チェックしないと、空欄のセルは登録済みの値をそのまま残します（警告に表示）。")
     rows_total = models.PositiveIntegerField("総行数（見込み）", default=0)
     rows_processed = models.PositiveIntegerField("処理済み行数", default=0)
     rows = models.PositiveIntegerField("行数", default=0)
@@ -324,6 +366,19 @@ class ImportRecord(models.Model):
     warnings = models.JSONField("警告", default=list, blank=True)
     errors_truncated = models.BooleanField("エラー一覧を省略", default=False)
     message = models.TextField("メッセージ", blank=True)
+    unused_columns = models.JSONField("取り込まなかった列", default=list, blank=True)
+    # Who runs it (an import runs in a thread of a web server or in a `gunmane import` process): the host,
+    # the process id and that process's start time (a pid is reused), and when it last said it was alive.
+    # A record left running by a process that is gone is marked failed (importing.mark_interrupted_imports).
+    worker_host = models.CharField("実行しているホスト", max_length=255, blank=True)
+    worker_pid = models.PositiveIntegerField("実行しているプロセス", null=True, blank=True)
+    worker_started_at = models.DateTimeField("プロセスの開始日時", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最終応答日時", null=True, blank=True)
+    rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns",
+                                 verbose_name="もう一度取り込んだ元の取り込み")
+    undone_at = models.DateTimeField("取り消した日時", null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name="取り消した人")
     # The quality report of a national-data import (gunmane.web.registry.national.QualityReport.as_json()).
     quality = models.JSONField("品質レポート", default=dict, blank=True)
 
@@ -351,6 +406,11 @@ class ImportRecord(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status not in (ImportStatus.PENDING, ImportStatus.RUNNING)
+
+    @property
+    def is_ledger_kind(self) -> bool:
+        """A facilities, inspections or measures file (national-data imports keep no change history)."""
+        return self.kind in (ImportKind.FACILITIES, ImportKind.INSPECTIONS, ImportKind.MEASURES)
 
 
 class DataVersion(models.Model):
@@ -380,3 +440,38 @@ def bump_data_version() -> None:
 
 def data_version() -> int:
     return DataVersion.objects.filter(key="ledger").values_list("version", flat=True).first() or 0
+
+
+# -- change records of single saves (pages, admin) -------------------------------------------------------
+# Bulk imports write their change records themselves (registry.importing); these handlers complete the ones
+# simple-history writes on a model's save() or delete(): the values before and after, and the page.
+_TRACKED = (Facility, Inspection, Measure)
+
+
+def _remember_before(sender: Any, instance: models.Model, raw: bool = False, **kwargs: Any) -> None:
+    """Read the stored values of a row about to be changed, so its change record can say what changed."""
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    names = [f.attname for f in sender.history.model.tracked_fields]
+    instance._gunmane_before = sender.objects.filter(pk=instance.pk).values(*names).first()
+
+
+def _complete_change_record(sender: Any, instance: models.Model, history_instance: Any, **kwargs: Any) -> None:
+    before = getattr(instance, "_gunmane_before", None)
+    if history_instance.history_type == "~" and before is not None and history_instance.changes is None:
+        history_instance.changes = {
+            name: [old, getattr(history_instance, name)] for name, old in before.items()
+            if old != getattr(history_instance, name)} or None
+    if not history_instance.history_change_reason:
+        request = getattr(HistoricalRecords.context, "request", None)
+        if request is not None:  # which page made the change
+            history_instance.history_change_reason = request.path[:100]
+    record_id = getattr(instance, "_gunmane_import_record_id", None)
+    if record_id is not None:
+        history_instance.import_record_id = record_id
+
+
+for _model in _TRACKED:
+    pre_save.connect(_remember_before, sender=_model, dispatch_uid=f"gunmane-history-before-{_model.__name__}")
+    pre_create_historical_record.connect(_complete_change_record, sender=_model.history.model,
+                                         dispatch_uid=f"gunmane-history-complete-{_model.__name__}")

@@ -24,13 +24,14 @@ from gunmane.io import ledger_export
 from gunmane.io.ledger_schema import LedgerKind
 from gunmane.io.template import template_xlsx
 from gunmane.web.accounts import permissions
-from gunmane.web.registry import exporting, importing
+from gunmane.web.registry import exporting, history, importing
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
 from gunmane.web.registry.forms import CivilEngineersForm, ImportForm
 from gunmane.web.registry.models import (
     Facility,
     HealthGrade,
     ImportRecord,
+    ImportStatus,
     Municipality,
     MunicipalYearStats,
 )
@@ -144,7 +145,47 @@ def facility_detail(request: HttpRequest, lg_code: str, facility_id: str) -> Htt
         "inspections": facility.inspections.order_by("-inspected_on"),
         "measures": facility.measures.order_by("-fiscal_year"),
         "show_synthetic": facility.is_synthetic,
+        "can_edit": permissions.can_edit_ledger(request.user, muni),
+        "changes": history.facility_history(facility),
     })
+
+
+@require_http_methods(["GET", "POST"])
+def facility_delete(request: HttpRequest, lg_code: str, facility_id: str) -> HttpResponse:
+    """Delete a facility (with its inspections and measures) after a confirmation page that counts them."""
+    muni = get_object_or_404(Municipality, lg_code=lg_code)
+    permissions.require_edit(request.user, muni)
+    facility = get_object_or_404(Facility, manager=muni, facility_id=facility_id)
+    if request.method == "POST":
+        label = f"{facility.name}（{facility.facility_id}）"
+        counts = history.delete_facility(facility, request.user)  # type: ignore[arg-type]
+        messages.success(request, f"施設「{label}」を削除しました（点検 {counts['inspections']} 件・措置 "
+                                  f"{counts['measures']} 件も一緒に削除）。「削除した施設」から元に戻せます。")
+        return redirect("registry:facility_list", lg_code=muni.lg_code)
+    return render(request, "registry/facility_delete.html", {
+        "muni": muni, "facility": facility, "n_inspections": facility.inspections.count(),
+        "n_measures": facility.measures.count()})
+
+
+def deleted_facility_list(request: HttpRequest, lg_code: str) -> HttpResponse:
+    muni = _viewable_muni(request, lg_code)
+    return render(request, "registry/deleted_facilities.html", {
+        "muni": muni, "entries": history.deleted_facilities(muni),
+        "can_edit": permissions.can_edit_ledger(request.user, muni)})
+
+
+@require_http_methods(["POST"])
+def facility_restore(request: HttpRequest, lg_code: str, history_id: int) -> HttpResponse:
+    """「元に戻す」: bring back a deleted facility with the inspections and measures deleted with it."""
+    muni = get_object_or_404(Municipality, lg_code=lg_code)
+    permissions.require_edit(request.user, muni)
+    try:
+        facility = history.restore_facility(muni, history_id, request.user)  # type: ignore[arg-type]
+    except history.RestoreRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("registry:deleted_facilities", lg_code=muni.lg_code)
+    messages.success(request, f"施設「{facility.name}（{facility.facility_id}）」を元に戻しました。")
+    return redirect("registry:facility_detail", lg_code=muni.lg_code, facility_id=facility.facility_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -166,7 +207,8 @@ def import_create(request: HttpRequest, lg_code: str) -> HttpResponse:
         record = importing.create_record(form.cleaned_data["kind"], upload, original_name=upload.name,
                                          municipality=muni, user=request.user,
                                          dry_run=form.cleaned_data["dry_run"],
-                                         skip_invalid=form.cleaned_data["skip_invalid"])
+                                         skip_invalid=form.cleaned_data["skip_invalid"],
+                                         clear_blanks=form.cleaned_data["clear_blanks"])
         importing.start_in_background(record.pk)
         return redirect("registry:import_detail", pk=record.pk)
     return render(request, "registry/import_form.html", {"muni": muni, "form": form})
@@ -182,7 +224,17 @@ def _record_for(request: HttpRequest, pk: int) -> ImportRecord:
     return record
 
 
+def _require_edit_record(request: HttpRequest, record: ImportRecord) -> None:
+    """Only an editor of the import's municipality changes what it did (a superuser for one without)."""
+    if record.municipality is None:
+        if not request.user.is_superuser:
+            raise PermissionDenied("この取り込みを操作する権限がありません。")
+    else:
+        permissions.require_edit(request.user, record.municipality)
+
+
 def import_list(request: HttpRequest) -> HttpResponse:
+    importing.mark_interrupted_imports()  # imports whose process stopped are shown as failed, not running
     qs = ImportRecord.objects.select_related("municipality", "user")
     if not request.user.is_superuser:
         qs = qs.filter(municipality__in=permissions.viewable_municipalities(request.user))
@@ -190,15 +242,66 @@ def import_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/import_list.html", {"page_obj": page})
 
 
+CHANGES_PAGE_SIZE = 100
+
+
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = _record_for(request, pk)
+    if not record.is_finished and importing.mark_interrupted_imports([record]):
+        record.refresh_from_db()
     template = "registry/_import_status.html" if request.headers.get("HX-Request") else "registry/import_detail.html"
     live = importing.live_progress(record.pk)
     errors_page = Paginator(record.errors, 200).get_page(request.GET.get("page"))
-    return render(request, template, {
+    context: dict[str, Any] = {
         "record": record, "live": live, "errors_page": errors_page,
         "percent": int(100 * live[0] / live[1]) if live and live[1] else record.progress_percent,
-    })
+        "can_edit": _can_edit_record(request, record),
+    }
+    if record.is_finished and record.is_ledger_kind and record.status in (ImportStatus.SUCCEEDED, ImportStatus.UNDONE):
+        changes = Paginator(history.import_changes(record), CHANGES_PAGE_SIZE).get_page(request.GET.get("changes"))
+        context.update(change_counts=history.import_change_counts(record), changes_page=changes,
+                       change_entries=history.describe_import_changes(record, list(changes.object_list)))
+    return render(request, template, context)
+
+
+def _can_edit_record(request: HttpRequest, record: ImportRecord) -> bool:
+    if record.municipality is None:
+        return bool(request.user.is_superuser)
+    return permissions.can_edit_ledger(request.user, record.municipality)
+
+
+@require_http_methods(["GET", "POST"])
+def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo an import after a confirmation page: what it would remove and put back, or why it cannot."""
+    record = _record_for(request, pk)
+    _require_edit_record(request, record)
+    if request.method == "POST":
+        try:
+            result = history.undo_import(record, request.user)  # type: ignore[arg-type]
+        except history.UndoRefused as exc:
+            return render(request, "registry/import_undo.html", {
+                "record": record, "reasons": exc.reasons, "counts": history.import_change_counts(record)},
+                status=409)
+        messages.success(request, f"取り込みを取り消しました（登録した {result.deleted:,} 件を削除し、"
+                                  f"変更した {result.restored:,} 件を元の値に戻しました）。")
+        return redirect("registry:import_detail", pk=record.pk)
+    return render(request, "registry/import_undo.html", {
+        "record": record, "reasons": history.undo_reasons(record), "counts": history.import_change_counts(record)})
+
+
+@require_http_methods(["POST"])
+def import_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    """「もう一度取り込む」: the kept file of a failed import, with the same options, as a new import."""
+    record = _record_for(request, pk)
+    _require_edit_record(request, record)
+    if record.status != ImportStatus.FAILED or not record.is_ledger_kind:
+        messages.error(request, "もう一度取り込めるのは、失敗した台帳ファイルの取り込みだけです。")
+        return redirect("registry:import_detail", pk=record.pk)
+    if not record.file or not Path(record.file.path).exists():
+        messages.error(request, "元ファイルが見つからないため、もう一度取り込めません。ファイルを選び直してください。")
+        return redirect("registry:import_detail", pk=record.pk)
+    again = importing.rerun(record, request.user)  # type: ignore[arg-type]
+    return redirect("registry:import_detail", pk=again.pk)
 
 
 def national_report(request: HttpRequest, pk: int) -> HttpResponse:
