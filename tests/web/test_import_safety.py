@@ -120,9 +120,11 @@ def test_inspection_and_measure_updates_keep_what_the_file_does_not_say(bridges:
                  uda, clear_blanks=True)
     assert report.updated == 1
     assert Measure.objects.values_list("status", "cost_thousand_yen", "note").get() == ("未着手", None, "床版補修")
-    # a new measure without a state is 未着手, as before
-    run("measures", write(tmp_path / "m4.csv", "施設ID,措置年度,措置区分\nBR-002,2027,更新\n"), uda)
+    # a new measure without a state is 未着手, as before; a blank state over 未着手 is no news (no warning)
+    path = write(tmp_path / "m4.csv", "施設ID,措置年度,措置区分,状態\nBR-002,2027,更新,\n")
+    run("measures", path, uda)
     assert Measure.objects.get(facility__facility_id="BR-002").status == "未着手"
+    assert run("measures", path, uda).warnings == []
 
 
 def test_cli_clear_blanks_option(bridges: Facility, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -272,7 +272,7 @@ class LedgerImporter:
             elif value is None or value == "":
                 if not clear:
                     old = stored[i]
-                    if old is not None and old != "":
+                    if old is not None and old != "" and old != _CLEARED.get(name):  # else the blank means it
                         self._blank_kept(number, name, stored[raw] or old if raw is not None else old)
                     continue
                 value = _CLEARED.get(name, value)
