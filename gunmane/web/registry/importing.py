@@ -623,9 +623,9 @@ class LedgerImporter:
                          [self._take(model, len(creates)), *columns])
         if updates:
             assert self._update_writer is not None
-            pks = [u[0] for u in updates]
-            self._update_writer.update([[u[1][i] for u in updates] for i in self._compared] + [pks])
-            copy_to_history(Inspection if inspections else Measure, pks, changes={u[0]: u[2] for u in updates},
+            ids = [u[0] for u in updates]
+            self._update_writer.update([[u[1][i] for u in updates] for i in self._compared] + [ids])
+            copy_to_history(Inspection if inspections else Measure, ids, changes={u[0]: u[2] for u in updates},
                             **self._history("~"))
 
     def _insert(self, writer: _TableWriter, columns: list[Sequence[Any]], **constants: Any) -> None:
@@ -1011,7 +1011,7 @@ def copy_to_history(model: type[models.Model], pks: Sequence[int], *,
     """
     if not pks:
         return
-    history: Any = model.history.model  # type: ignore[attr-defined]
+    history: Any = model.history.model
     qn = connection.ops.quote_name
     table, pk = qn(model._meta.db_table), qn(model._meta.pk.column if model._meta.pk else "id")
     targets = [qn(f.column) for f in history.tracked_fields]
