@@ -5,6 +5,12 @@ that need the database (municipality exists, the user may edit it, the facility 
 creates, updates or leaves each row unchanged by its natural key. One transaction covers the whole
 file: any error (unless skip_invalid) or a dry run rolls everything back.
 
+An update changes only the columns the file has; a blank cell keeps the stored value (reported as a
+warning) unless the import clears blanks. Every row created or changed gets a change record (history)
+naming the import, written in bulk in the same transaction (copy_to_history), so that it can be undone
+(registry.history). An ImportRecord says which process runs it and, where the database allows, beats
+while it runs; one left running by a process that stopped is marked failed (mark_interrupted_imports).
+
 Built for 100,000s of rows (figures in docs/benchmarks.md):
 
 * the reader hands over batches of CHUNK rows in which the rows with nothing to report are columns
