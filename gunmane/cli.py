@@ -131,9 +131,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = importing.LedgerImporter(args.kind, path, municipality=muni, dry_run=args.dry_run,
                                           skip_invalid=args.skip_invalid, clear_blanks=args.clear_blanks,
                                           progress=progress, import_record_id=record.pk).run()
-    except BaseException:  # Ctrl+C or a crash: the record says so (nothing was written)
-        record.status, record.message = "failed", importing.INTERRUPTED_MESSAGE
-        record.save(update_fields=["status", "message"])
+    except BaseException as exc:  # Ctrl+C or a crash: the record says so (nothing was written)
+        record.status = "failed"
+        record.message = (importing.INTERRUPTED_MESSAGE if isinstance(exc, KeyboardInterrupt) else
+                          f"取り込み中に予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。何も登録されていません。")
+        from django.utils import timezone
+
+        record.finished_at = timezone.now()
+        record.save(update_fields=["status", "message", "finished_at"])
         raise
     finally:
         importing.release(record.pk)

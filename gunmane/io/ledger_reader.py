@@ -145,6 +145,7 @@ class LedgerReader:
         self.default_type: str | None = None
         # Columns without a header: their index, and whether any row has a value in them (known once read).
         self._headerless: dict[int, bool] = {}
+        self._need: int | None = None  # see _needed_width
         try:
             self.table = open_table(path, lambda text: match_header(kind, text), display_name=self.display_name)
         except TableError as exc:
@@ -274,15 +275,14 @@ class LedgerReader:
             keys += ("attributes",)
             columns.append(attributes)
         batch = RowBatch([number for number, _ in chunk], keys, columns, {})
-        misshapen = self._misshapen_rows(chunk) if text_only else {}
-        for i, issue in misshapen.items():  # its cells cannot be trusted: the length is all it is told
-            batch.results[i] = RowResult(issue.row, {}, [issue], [])
+        misshapen = self._misshapen_rows(chunk) if text_only else set()
+        irregular |= misshapen  # _read_row refuses them
         self._note_headerless(column_of, misshapen)
-        for i in sorted(irregular - misshapen.keys()):
+        for i in sorted(irregular):
             result = batch.results[i] = self._read_row(*chunk[i], parsers)
             if attributes is not None:
                 result.record["attributes"] = attributes[i]
-        for i in sorted(raw_missing - irregular - misshapen.keys()):  # a year/grade cell that is None (Excel): no "<key>_raw"
+        for i in sorted(raw_missing - irregular):  # a year/grade cell that is None (Excel): no "<key>_raw"
             record = batch.result(i).record
             for raw_key in layout.raw_keys:
                 if record[raw_key] is _ABSENT:
@@ -290,8 +290,8 @@ class LedgerReader:
         self._check_duplicates(batch, layout, first_seen)
         return batch
 
-    def _misshapen_rows(self, chunk: list[tuple[int, Sequence[Any]]]) -> dict[int, Issue]:
-        """CSV rows whose cells do not line up with the header: position → the error.
+    def _misshapen_rows(self, chunk: list[tuple[int, Sequence[Any]]]) -> set[int]:
+        """Positions of the CSV rows whose cells do not line up with the header (see _length_issue).
 
         A row with more cells than the header is refused even when the extra cells are empty: an unquoted
         `1,234.5` splits one cell in two and moves every later value one column to the right (延長 1, 幅員
@@ -301,21 +301,26 @@ class LedgerReader:
         column: then it is refused as too short rather than reported as a missing value.
         """
         width, need = self.width, self._needed_width()
-        bad = [i for i, (_, cells) in enumerate(chunk) if not need <= len(cells) <= width]
-        return {i: self._length_issue(*chunk[i], width) for i in bad}
+        return {i for i, (_, cells) in enumerate(chunk) if not need <= len(cells) <= width}
 
     def _needed_width(self) -> int:
         """The cells a row must have to reach every required column of the file."""
+        if self._need is not None:
+            return self._need
         required = {c.key for c in COLUMNS[self.kind] if c.required}
         if self.kind == LedgerKind.FACILITIES:
             required.add("facility_type")
         if self.default_lg_code is None:
             required.add("lg_code")
         indexes = [self.column_index[k] for k in required if k in self.column_index]
-        return max(indexes) + 1 if indexes else 0
+        self._need = max(indexes) + 1 if indexes else 0
+        return self._need
 
-    def _length_issue(self, number: int, cells: Sequence[Any], width: int) -> Issue:
-        n = len(cells)
+    def _length_issue(self, number: int, cells: Sequence[Any]) -> Issue | None:
+        """The error of a CSV row whose cells do not line up with the header, or None if they do."""
+        n, width = len(cells), self.width
+        if self.table is None or self.table.file_format != "csv" or self._needed_width() <= n <= width:
+            return None
         headers = [c.text for c in self.table.columns] if self.table else []
         if n < width:
             missing = next((headers[i] for i in range(n, width) if i < len(headers) and headers[i]), "")
@@ -341,7 +346,7 @@ class LedgerReader:
                      f"would shift into the wrong columns: a number or text containing a comma is probably not "
                      f"quoted (\").{hint_en} Quote it (\"1,234.5\") or remove the comma.")
 
-    def _note_headerless(self, column_of: Callable[[int], Sequence[Any]], skip: dict[int, Issue]) -> None:
+    def _note_headerless(self, column_of: Callable[[int], Sequence[Any]], skip: set[int]) -> None:
         """Remember which columns without a header hold a value (they are reported as not imported)."""
         for index, used in self._headerless.items():
             if not used:
@@ -389,6 +394,8 @@ class LedgerReader:
 
     def _read_row(self, number: int, cells: Sequence[Any], parsers: list[_ColumnParser]) -> RowResult:
         """Parse and check one row cell by cell: the reference rules, used for rows with something to report."""
+        if (misshapen := self._length_issue(number, cells)) is not None:  # its cells cannot be trusted
+            return RowResult(number, {}, [misshapen])
         result = RowResult(number, {})
         record = result.record
         for col, index, parse in parsers:
@@ -452,7 +459,9 @@ class LedgerReader:
                 record["is_synthetic"] = False
         elif self.kind == LedgerKind.INSPECTIONS and record.get("kind") is None:
             record["kind"] = "定期点検"
-        # A blank 状態 stays None: a new measure is 未着手, a stored one keeps its state (registry importer).
+        elif self.kind == LedgerKind.MEASURES:
+            # A blank 状態 stays None: a new measure is 未着手, a stored one keeps its state (registry importer).
+            record.setdefault("status", None)
 
     def _parser(self, col: Column) -> Callable[[Any], values.Parsed[Any]]:
         today = self.today

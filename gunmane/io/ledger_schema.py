@@ -137,7 +137,7 @@ MEASURE_COLUMNS: tuple[Column, ...] = (
     Column("kind", "措置区分", "choice", ("措置内容", "対策区分", "措置", "対策内容", "kind"), required=True,
            choices=MEASURE_KINDS, rule_ja="修繕・更新・撤去・集約・補強。", example="修繕"),
     Column("status", "状態", "choice", ("進捗", "進捗状況", "着手状況", "状況", "status"), choices=MEASURE_STATUSES,
-           rule_ja="未着手・設計中・工事中・完了。空欄なら未着手。", example="設計中"),
+           rule_ja="未着手・設計中・工事中・完了。空欄なら未着手（登録済みの措置は今の状態のまま）。", example="設計中"),
     Column("cost_thousand_yen", "費用(千円)", "number",
            ("事業費(千円)", "概算費用(千円)", "費用", "概算費用", "事業費", "金額(千円)", "cost_thousand_yen"),
            rule_ja="千円単位。見出しが「費用(円)」なら円単位として千円に換算します。", example="12,000",

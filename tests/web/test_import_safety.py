@@ -120,9 +120,11 @@ def test_inspection_and_measure_updates_keep_what_the_file_does_not_say(bridges:
                  uda, clear_blanks=True)
     assert report.updated == 1
     assert Measure.objects.values_list("status", "cost_thousand_yen", "note").get() == ("未着手", None, "床版補修")
-    # a new measure without a state is 未着手, as before
-    run("measures", write(tmp_path / "m4.csv", "施設ID,措置年度,措置区分\nBR-002,2027,更新\n"), uda)
+    # a new measure without a state is 未着手, as before; a blank state over 未着手 is no news (no warning)
+    path = write(tmp_path / "m4.csv", "施設ID,措置年度,措置区分,状態\nBR-002,2027,更新,\n")
+    run("measures", path, uda)
     assert Measure.objects.get(facility__facility_id="BR-002").status == "未着手"
+    assert run("measures", path, uda).warnings == []
 
 
 def test_cli_clear_blanks_option(bridges: Facility, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -339,3 +341,46 @@ def test_a_long_name_from_the_command_line(uda: Municipality, tmp_path: Path) ->
                                      user=None, dry_run=False, skip_invalid=False)
     assert len(record.original_name) == 255 and record.original_name.endswith(".CSV")
     assert Path(record.file.path).read_bytes() == path.read_bytes()
+
+
+def test_a_command_line_import_stopped_by_ctrl_c_is_recorded(uda: Municipality, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    def stopped(self: LedgerImporter) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LedgerImporter, "run", stopped)
+    path = write_cp932(tmp_path / "bridges.csv", corrected_bridges_csv())
+    with pytest.raises(KeyboardInterrupt):
+        main(["import", "facilities", str(path), "--municipality", UDA])
+    record = ImportRecord.objects.get()
+    assert (record.status, record.message) == ("failed", importing.INTERRUPTED_MESSAGE)
+    assert record.pk not in importing._running and not Facility.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_running_import_beats_while_it_holds_its_transaction(refdata, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL takes a second writer: the heartbeat thread writes while the import's transaction is open."""
+    import time
+
+    monkeypatch.setattr(importing, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    seen: list[object] = []
+    process = LedgerImporter._process
+
+    def slow(self: LedgerImporter, batch: object) -> None:
+        process(self, batch)  # type: ignore[arg-type]
+        time.sleep(0.3)
+        seen.append(ImportRecord.objects.using("default").filter(pk=self.import_record_id).values_list(
+            "heartbeat_at", flat=True).first())
+
+    monkeypatch.setattr(LedgerImporter, "_process", slow)
+    record = importing.create_record("facilities", write_cp932(tmp_path / "f.csv", corrected_bridges_csv()),
+                                     original_name="f.csv", municipality=Municipality.objects.get(lg_code=UDA),
+                                     user=None, dry_run=False, skip_invalid=False)
+    importing.run_record(record.pk)
+    record.refresh_from_db()
+    assert record.status == "succeeded" and len(seen) == 3
+    beats = {b for b in seen if b is not None}
+    assert len(beats) >= 2  # it moved while the import ran (the import's own writes were not yet visible)

@@ -1,6 +1,7 @@
 """Django admin for reference data, vocabularies and the ledger."""
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from gunmane.web.registry.models import (
     Facility,
@@ -50,7 +51,7 @@ class FacilityTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
+class FacilityAdmin(SimpleHistoryAdmin):  # 変更履歴 on each row
     list_display = ["facility_id", "name", "manager", "facility_type", "built_year", "latest_grade", "is_synthetic"]
     list_filter = ["sector", "facility_type", "latest_grade", "is_synthetic"]
     search_fields = ["facility_id", "name", "manager__name"]
@@ -59,14 +60,14 @@ class FacilityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Inspection)
-class InspectionAdmin(admin.ModelAdmin):
+class InspectionAdmin(SimpleHistoryAdmin):  # 変更履歴 on each row
     list_display = ["facility", "inspected_on", "grade", "kind", "inspector"]
     list_filter = ["grade", "kind"]
     raw_id_fields = ["facility"]
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(SimpleHistoryAdmin):  # 変更履歴 on each row
     list_display = ["facility", "fiscal_year", "kind", "status", "cost_thousand_yen"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["facility"]
@@ -77,4 +78,5 @@ class ImportRecordAdmin(admin.ModelAdmin):
     list_display = ["created_at", "kind", "original_name", "municipality", "user", "status", "rows", "invalid"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["municipality", "user"]
-    readonly_fields = ["errors", "warnings"]
+    readonly_fields = ["errors", "warnings", "worker_host", "worker_pid", "worker_started_at", "heartbeat_at",
+                       "undone_at", "undone_by"]

@@ -400,8 +400,7 @@ def undo_import(record: ImportRecord, user: AbstractBaseUser | None) -> UndoResu
         now = timezone.now()
         constants = {"history_date": now, "history_user_id": user.pk if user is not None else None,
                      "history_change_reason": REASON_UNDO, "import_record_id": record.pk}
-        model, fields = plan.model, plan.fields
-        writer = importing.TableWriter(plan.history, (*fields, "changes"))
+        model = plan.model
         facilities: set[int] = set()
         # Put back the values it changed: one UPDATE per set of changed fields.
         groups: dict[tuple[str, ...], list[tuple[int, dict[str, list[Any]]]]] = defaultdict(list)
@@ -413,17 +412,15 @@ def undo_import(record: ImportRecord, user: AbstractBaseUser | None) -> UndoResu
                 [[_value(model, name, changes[name][0]) for _, changes in rows] for name in names]
                 + [[pk for pk, _ in rows]], **extra)
         restored = [pk for pk, _ in plan.changed]
-        after = _read(model, fields, restored)
-        reverted = {pk: {name: [after_, before] for name, (before, after_) in changes.items()}
+        reverted = {pk: {name: [after, before] for name, (before, after) in changes.items()}
                     for pk, changes in plan.changed}
-        writer.insert(_columns([(*(after[pk][f] for f in fields), reverted[pk]) for pk in restored
-                                if pk in after], len(fields) + 1), history_type="~", **constants)
+        importing.copy_to_history(model, restored, changes=reverted, history_type="~", **constants)
         # Remove what it created (recorded first, with the values they had).
         gone = [plan.current[pk] for pk in plan.created if pk in plan.current]
         importing.copy_to_history(model, [row["id"] for row in gone], history_type="-", **constants)
         if model is not Facility:
             facilities.update(row["facility_id"] for row in gone)
-            facilities.update(after[pk]["facility_id"] for pk in restored if pk in after)
+            facilities.update(plan.current[pk]["facility_id"] for pk in restored)
         _delete(model, [row["id"] for row in gone])
         if model is Inspection:
             importing.refresh_latest_grades(facilities)
@@ -442,14 +439,6 @@ def _value(model: type[models.Model], name: str, value: Any) -> Any:
     return model._meta.get_field(name).to_python(value)
 
 
-def _read(model: type[models.Model], fields: list[str], pks: list[int]) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
-    for batch in importing.batches(pks):
-        for row in model.objects.filter(importing.in_filter(model, "id", batch)).order_by().values("id", *fields):
-            out[row["id"]] = row
-    return out
-
-
 def _delete(model: type[models.Model], pks: list[int]) -> None:
     """Delete rows by pk in plain SQL: the change records are written already, and a model delete() would
     write them again through simple-history's signals."""
@@ -460,10 +449,6 @@ def _delete(model: type[models.Model], pks: list[int]) -> None:
         for batch in importing.batches(pks):
             where, params = importing.in_sql(qn(meta.pk.column), batch)
             cursor.execute(f"DELETE FROM {qn(meta.db_table)} WHERE {where}", params)
-
-
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
-    return list(zip(*rows, strict=True)) if rows else [()] * width
 
 
 # -- deleting and restoring a facility ---------------------------------------------------------------

@@ -179,6 +179,24 @@ class ChangeRecordBase(models.Model):
         abstract = True
 
 
+class LedgerHistory(HistoricalRecords):
+    """HistoricalRecords without indexes on history_date and history_user.
+
+    Nothing looks change records up by date or by user (pages go by row, facility and import), while every
+    import writes one per row: those two indexes were a fifth of the bytes an import added (the date is
+    stored as text), measured on 20,000 facilities and 40,000 inspections.
+    """
+
+    @property
+    def _date_indexing(self) -> bool:
+        return False
+
+    def _get_history_user_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = super()._get_history_user_fields()
+        fields["history_user"].db_index = False
+        return fields
+
+
 # history_change_reason of change records made by gunmane itself (a page's changes carry its path instead).
 REASON_IMPORT = "import"
 REASON_UNDO = "undo"
@@ -218,7 +236,7 @@ class Facility(models.Model):
     created_at = models.DateTimeField("登録日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
     # The latest grade follows the inspections (their own history); updated_at is the history's date.
-    history = HistoricalRecords(bases=[ChangeRecordBase], verbose_name="施設の変更履歴",
+    history = LedgerHistory(bases=[ChangeRecordBase], verbose_name="施設の変更履歴",
                                 verbose_name_plural="施設の変更履歴",
                                 excluded_fields=["latest_grade", "latest_inspected_on", "updated_at"],
                                 no_db_index=["sector", "facility_type", "national_id"])
@@ -265,7 +283,7 @@ class Inspection(models.Model):
     source_fiscal_year = models.PositiveSmallIntegerField("出典の年度", null=True, blank=True)
     source_file = models.CharField("出典ファイル", max_length=255, blank=True)
     source_row = models.PositiveIntegerField("出典の行", null=True, blank=True)
-    history = HistoricalRecords(bases=[ChangeRecordBase], verbose_name="点検の変更履歴",
+    history = LedgerHistory(bases=[ChangeRecordBase], verbose_name="点検の変更履歴",
                                 verbose_name_plural="点検の変更履歴")
 
     class Meta:
@@ -304,7 +322,7 @@ class Measure(models.Model):
                               default=MeasureStatus.NOT_STARTED)
     cost_thousand_yen = models.FloatField("費用(千円)", null=True, blank=True)
     note = models.TextField("備考", blank=True)
-    history = HistoricalRecords(bases=[ChangeRecordBase], verbose_name="措置の変更履歴",
+    history = LedgerHistory(bases=[ChangeRecordBase], verbose_name="措置の変更履歴",
                                 verbose_name_plural="措置の変更履歴")
 
     class Meta:

@@ -158,7 +158,7 @@ def facility_delete(request: HttpRequest, lg_code: str, facility_id: str) -> Htt
     facility = get_object_or_404(Facility, manager=muni, facility_id=facility_id)
     if request.method == "POST":
         label = f"{facility.name}（{facility.facility_id}）"
-        counts = history.delete_facility(facility, request.user)  # type: ignore[arg-type]
+        counts = history.delete_facility(facility, request.user)
         messages.success(request, f"施設「{label}」を削除しました（点検 {counts['inspections']} 件・措置 "
                                   f"{counts['measures']} 件も一緒に削除）。「削除した施設」から元に戻せます。")
         return redirect("registry:facility_list", lg_code=muni.lg_code)
@@ -180,7 +180,7 @@ def facility_restore(request: HttpRequest, lg_code: str, history_id: int) -> Htt
     muni = get_object_or_404(Municipality, lg_code=lg_code)
     permissions.require_edit(request.user, muni)
     try:
-        facility = history.restore_facility(muni, history_id, request.user)  # type: ignore[arg-type]
+        facility = history.restore_facility(muni, history_id, request.user)
     except history.RestoreRefused as exc:
         messages.error(request, str(exc))
         return redirect("registry:deleted_facilities", lg_code=muni.lg_code)
@@ -277,7 +277,7 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
     _require_edit_record(request, record)
     if request.method == "POST":
         try:
-            result = history.undo_import(record, request.user)  # type: ignore[arg-type]
+            result = history.undo_import(record, request.user)
         except history.UndoRefused as exc:
             return render(request, "registry/import_undo.html", {
                 "record": record, "reasons": exc.reasons, "counts": history.import_change_counts(record)},
@@ -300,7 +300,7 @@ def import_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     if not record.file or not Path(record.file.path).exists():
         messages.error(request, "元ファイルが見つからないため、もう一度取り込めません。ファイルを選び直してください。")
         return redirect("registry:import_detail", pk=record.pk)
-    again = importing.rerun(record, request.user)  # type: ignore[arg-type]
+    again = importing.rerun(record, request.user)
     return redirect("registry:import_detail", pk=again.pk)
 
 
