@@ -116,12 +116,7 @@ def reference(reader: LedgerReader) -> list[RowResult]:
                if col.key in reader.column_index]
     first_seen: dict[tuple[Any, ...], int] = {}
     out = []
-    width, need = reader.width, reader._needed_width()
     for number, cells in reader.table.rows():
-        if reader.table.file_format == "csv" and not need <= len(cells) <= width:
-            # a CSV row that does not line up with the header is refused for its length alone
-            out.append(RowResult(number, {}, [reader._length_issue(number, cells, width)], []))
-            continue
         result = reader._read_row(number, cells, parsers)
         if result.ok:
             reader._check_duplicate(result, tuple(result.record.get(k) for k in NATURAL_KEYS[reader.kind]),
