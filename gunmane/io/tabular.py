@@ -123,18 +123,25 @@ def detect_encoding(path: Path) -> str:
     whole file (streamed) is exact and the only other encoding Japanese office software writes is CP932.
     """
     with path.open("rb") as fh:
-        head = fh.read(3)
-        if head == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        fh.seek(0)
+        bom = fh.read(3) == codecs.BOM_UTF8
+        if not bom:
+            fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        offset = 3 if bom else 0
         try:
             while chunk := fh.read(ENCODING_CHUNK):
                 decoder.decode(chunk)
+                offset += len(chunk)
             decoder.decode(b"", final=True)
-            return "utf-8"
-        except UnicodeDecodeError:
-            pass
+            return "utf-8-sig" if bom else "utf-8"
+        except UnicodeDecodeError as exc:
+            if bom:  # a UTF-8 signature, then bytes that are not UTF-8: no other encoding starts so
+                raise TableError(
+                    "unknown_encoding",
+                    f"UTF-8（BOM付き）のファイルですが、{offset + exc.start}バイト目付近に UTF-8 ではない文字があります。"
+                    "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
+                    f"A UTF-8 file (with BOM) with non-UTF-8 bytes near byte {offset + exc.start}.",
+                ) from exc
         fh.seek(0)
         cp932: codecs.IncrementalDecoder = codecs.getincrementaldecoder("cp932")("strict")
         offset = 0
@@ -336,12 +343,18 @@ def _csv_rows(fh: Any, dialect: dict[str, Any], name: str, lim: limits.Limits,
         raise refused(name, limits.csv_error(exc, budget.row, lim)) from exc
     except FileRefused as exc:
         raise refused(name, exc) from exc
+    except UnicodeDecodeError as exc:  # detect_encoding read the whole file: only if it changed since
+        raise TableError("unknown_encoding", f"{name}: {budget.row}行目で文字コードを読み取れません（{exc.encoding}）。",
+                         f"{name}: row {budget.row} cannot be decoded as {exc.encoding}.", row=budget.row) from exc
 
 
 def _open_csv(path: Path, match: HeaderMatcher, name: str) -> Table:
     lim = limits.current()
     limits.check_file_size(path)
-    encoding = detect_encoding(path)
+    try:
+        encoding = detect_encoding(path)
+    except TableError as exc:
+        raise TableError(exc.code, f"{name}: {exc.message_ja}", f"{name}: {exc.message_en}") from exc
     with path.open(encoding=encoding, newline="") as fh:
         head = fh.read(SNIFF_CHARS)
     dialect = _sniff(head)

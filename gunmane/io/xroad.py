@@ -357,6 +357,10 @@ def read_xroad(path: Path, *, display_name: str | None = None, today: date | Non
         except limits.FileRefused as exc:
             raise NationalFileError(NationalIssue(name, exc.row or 0, "", "", exc.code, exc.message_ja,
                                                   exc.message_en)) from exc
+        except UnicodeDecodeError as exc:  # detect_encoding read the whole file: only if it changed since
+            raise NationalFileError(NationalIssue(name, budget.row, "", "", "unknown_encoding",
+                                                  f"{budget.row}行目で文字コードを読み取れません（{exc.encoding}）。",
+                                                  f"Row {budget.row} cannot be decoded as {exc.encoding}.")) from exc
     return XroadFile(path, name, "csv", records, errors, warnings, None, "", n)
 
 
