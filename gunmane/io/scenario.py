@@ -57,12 +57,16 @@ def load_costing_edition(edition: str | Path | None = None) -> CostingEdition:
                              f"Costing edition '{name}' not found: give a shipped id ({', '.join(costing_editions())}) "
                              "or a folder with edition.toml and works.csv.", field="edition")
     try:
-        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidEdition("invalid_toml", f"{meta_path}: TOML として読めません（{exc}）。",
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidEdition("invalid_toml", f"{meta_path}: TOML として読めません（{type(exc).__name__}）。",
                              f"{meta_path}: not valid TOML ({exc}).") from exc
-    with open(works_path, encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    try:
+        with open(works_path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidEdition("invalid_csv", f"{works_path}: UTF-8 の CSV として読めません（{type(exc).__name__}）。",
+                             f"{works_path}: not a UTF-8 CSV ({exc}).") from exc
     return edition_from_tables(meta, rows, path=str(folder), file_label=str(works_path.name))
 
 

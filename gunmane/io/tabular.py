@@ -116,13 +116,32 @@ def _nonblank(values: Sequence[Any]) -> bool:
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else CP932.
+    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else CP932; UTF-16 with its BOM.
 
     Written by hand because statistical detectors (chardet, charset-normalizer) sometimes call short
     Japanese CP932 files Shift_JIS variants or even Latin encodings; a strict UTF-8 check over the
-    whole file (streamed) is exact and the only other encoding Japanese office software writes is CP932.
+    whole file (streamed) is exact and the other encodings Japanese office software writes are CP932
+    and, for Excel's 「Unicode テキスト」, UTF-16 with a byte-order mark.
     """
     with path.open("rb") as fh:
+        if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            fh.seek(0)
+            utf16: codecs.IncrementalDecoder = codecs.getincrementaldecoder("utf-16")("strict")
+            offset = 0
+            try:
+                while chunk := fh.read(ENCODING_CHUNK):
+                    utf16.decode(chunk)
+                    offset += len(chunk)
+                utf16.decode(b"", final=True)
+                return "utf-16"
+            except UnicodeDecodeError as exc:
+                raise TableError(
+                    "unknown_encoding",
+                    f"UTF-16 のファイルですが、{offset + exc.start}バイト目付近を読み取れません。"
+                    "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
+                    f"A UTF-16 file that cannot be decoded near byte {offset + exc.start}.",
+                ) from exc
+        fh.seek(0)
         bom = fh.read(3) == codecs.BOM_UTF8
         if not bom:
             fh.seek(0)
@@ -160,8 +179,13 @@ def detect_encoding(path: Path) -> str:
             ) from exc
 
 
-def _count_lines(path: Path) -> int:
+def _count_lines(path: Path, encoding: str = "utf-8") -> int:
     n = 0
+    if encoding == "utf-16":  # a 0x0A byte is also half of many characters (上 is 0A 4E): count in text
+        with path.open(encoding=encoding, newline="") as text:
+            while part := text.read(ENCODING_CHUNK):
+                n += part.count("\n")
+        return n
     with path.open("rb") as fh:
         while chunk := fh.read(ENCODING_CHUNK):
             n += chunk.count(b"\n")
@@ -364,7 +388,7 @@ def _open_csv(path: Path, match: HeaderMatcher, name: str) -> Table:
     if guess is None:
         raise _no_header(name)
     header_end = guess.rows[-1]
-    lines = _count_lines(path)
+    lines = _count_lines(path, encoding)
     if lines - header_end - 1 > lim.rows:  # lines ≥ rows: a quoted field may span lines, never the reverse
         raise refused(name, limits.too_many_rows(lines, lim.rows, where=f"{lines:,}行"))
 
@@ -377,8 +401,7 @@ def _open_csv(path: Path, match: HeaderMatcher, name: str) -> Table:
                     raise refused(name, limits.too_many_rows(number, lim.rows))
                 yield number, row
 
-    return Table(path, "csv", "cp932" if encoding == "cp932" else "utf-8" if encoding == "utf-8" else
-                 "utf-8-sig", None, tuple(r + 1 for r in guess.rows), guess.columns,
+    return Table(path, "csv", encoding if encoding in ("cp932", "utf-8", "utf-16") else "utf-8-sig", None, tuple(r + 1 for r in guess.rows), guess.columns,
                  max(0, lines - header_end - 1), rows)
 
 

@@ -362,6 +362,18 @@ def test_csv_sniffing_takes_linear_time(tmp_path: Path) -> None:
     assert [r for _, r in open_table(tsv, facilities).rows()] == [["A-1", "一号橋, 旧", "橋梁"]]
 
 
+def test_encodings_excel_unicode_text_reads_a_false_bom_is_refused(tmp_path: Path) -> None:
+    unicode_text = tmp_path / "unicode.txt"  # Excel 「Unicode テキスト」: UTF-16 with BOM, tab-separated
+    unicode_text.write_text("施設ID\t施設名\t施設種別\nBR-1\t上一号橋\t橋梁\n", encoding="utf-16")
+    table = open_table(unicode_text, facilities)
+    assert (table.encoding, table.rows_estimate) == ("utf-16", 1)
+    assert [r for _, r in table.rows()] == [["BR-1", "上一号橋", "橋梁"]]
+    false_bom = tmp_path / "bom.csv"
+    false_bom.write_bytes(b"\xef\xbb\xbf" + "施設ID,施設名,施設種別\nBR-1,一号橋,橋梁\n".encode("cp932"))
+    exc = refuse_table(false_bom)
+    assert exc.code == "unknown_encoding" and exc.message_ja.startswith("bom.csv: UTF-8（BOM付き）のファイルですが、")
+
+
 def test_csv_rows_over_the_limit(tmp_path: Path) -> None:
     path = tmp_path / "rows.csv"
     path.write_text("施設ID,施設名,施設種別\n" + "".join(f"A-{i},橋{i},橋梁\n" for i in range(500)), encoding="utf-8")
