@@ -7,7 +7,8 @@ Real numbers stay numbers (a negative number stored as a number is not text). Th
 changed: only the written cell is.
 
 * :func:`safe_cell` / :func:`safe_row` — for CSV rows and write-only workbooks (the cells as they are written);
-* :func:`safe_csv_writer` — a ``csv.writer`` whose every row passes through :func:`safe_row`;
+* :func:`safe_csv_writer` — a ``csv.writer`` whose every row passes through :func:`safe_row` (rows of raw
+  values: a cell must go through :func:`safe_cell` once, as ``'=x`` typed by a user becomes ``''=x``);
 * :func:`neutralise_workbook` — for an ordinary openpyxl workbook, just before ``save``: every text cell,
   including those openpyxl turned into formulas because they began with ``=``;
 * :func:`unescape_cell` — the way back for importers: exactly one apostrophe that we put before a trigger
@@ -93,14 +94,16 @@ def neutralise_workbook(wb: Any) -> int:
 
     Call it just before ``wb.save``. openpyxl stores a text that starts with ``=`` as a formula cell; our
     writers never write formulas on purpose, so such a cell is text that came from a user and is written
-    back as text with the apostrophe. Merged cells (no value) are skipped.
+    back as text with the apostrophe. Merged cells (no value) are skipped. A text that already starts with
+    an apostrophe is left alone — it cannot run, and it may be a cell that went through :func:`safe_cell`
+    already (these workbooks are read by people, never imported back, so no exact way back is needed).
     """
     changed = 0
     for ws in getattr(wb, "worksheets", ()):
         cells: Sequence[Any] = list(getattr(ws, "_cells", {}).values())  # only cells that exist: no new ones
         for cell in cells:
             value = cell.value
-            if isinstance(value, str) and _needs_quote(value):
+            if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
                 cell.value = "'" + value  # openpyxl: data type becomes "s" (no longer "f")
                 changed += 1
     return changed

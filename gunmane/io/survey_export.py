@@ -10,6 +10,7 @@ The same dataclasses describe the questionnaire for the paper PDF (gunmane.io.su
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from gunmane.io.safe_cells import neutralise_workbook, safe_cell, safe_csv_writer
+from gunmane.io.safe_cells import neutralise_workbook, safe_cell, safe_row
 
 __all__ = [
     "CountRow", "LinkRow", "QuestionSpec", "RespondentRow", "SurveySpec", "links_csv", "links_xlsx",
@@ -141,8 +142,8 @@ def response_table(spec: SurveySpec, rows: Iterable[RespondentRow]) -> tuple[lis
 def responses_csv(spec: SurveySpec, rows: Iterable[RespondentRow]) -> bytes:
     header, body = response_table(spec, rows)
     out = io.StringIO()
-    w = safe_csv_writer(out, lineterminator="\r\n")
-    w.writerow(header)
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(safe_row(header))  # the body is already neutralised by response_table
     w.writerows(body)
     return out.getvalue().encode("utf-8-sig")
 
@@ -208,8 +209,8 @@ def links_csv(spec: SurveySpec, links: Iterable[LinkRow]) -> bytes:
     """The link list for mail merge (差し込み印刷): one row per respondent with their URL."""
     header, body = _link_table(spec, links)
     out = io.StringIO()
-    w = safe_csv_writer(out, lineterminator="\r\n")
-    w.writerow(header)
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(safe_row(header))  # the body is already neutralised by _link_table
     w.writerows(body)
     return out.getvalue().encode("utf-8-sig")
 

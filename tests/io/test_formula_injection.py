@@ -60,10 +60,11 @@ def test_neutralise_workbook_turns_formula_cells_back_into_text() -> None:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.append(["=1+2", -3, "名前", "@x"])
+    ws.append(["=1+2", -3, "名前", "@x", safe_cell("=y")])
     assert ws["A1"].data_type == "f"  # what openpyxl does with a text starting with =
     assert neutralise_workbook(wb) == 2
     assert (ws["A1"].value, ws["A1"].data_type, ws["B1"].value, ws["D1"].value) == ("'=1+2", "s", -3, "'@x")
+    assert ws["E1"].value == "'=y"  # already safe: not quoted twice
 
 
 # -- the ledger export and its way back ------------------------------------------------------------------
