@@ -533,8 +533,9 @@ def refusal_from_exception(exc: BaseException) -> FileRefused | None:
             return cur
         if type(cur).__module__.startswith("defusedxml"):
             return _xml_entities()
-        if isinstance(cur, RecursionError):
-            return _too_deep(current().nesting_depth)
+        if isinstance(cur, RecursionError):  # openpyxl builds its objects from deeply nested XML recursively
+            return FileRefused("xlsx_too_complex", "Excel ファイルの要素の入れ子が深すぎます。Excel で開いて保存し直してください。",
+                               "XML elements nested too deeply.")
         cur = cur.__cause__ or cur.__context__
     return None
 

@@ -8,6 +8,7 @@ scale run the reader in a child process under RLIMIT_AS (1.5 GB) and assert its 
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 import subprocess
@@ -300,9 +301,22 @@ def _col(j: int) -> str:
 
 def test_one_row_of_millions_of_cells_is_refused_at_the_first_cell_over_the_limit(tmp_path: Path) -> None:
     path = raw_xlsx(tmp_path / "row.xlsx", sheet_xml([HEADER_ROW, b'<row r="2">',
-                                                      *repeated(b"<c/>", 16_000_000), b"</row>"]))
+                                                      *repeated(b"<c/>", 4_000_000, block=1 << 20), b"</row>"]))
     exc = refuse_table(path)  # at 140 MB too: test_refused_within_seconds_and_500_mb_at_real_scale
     assert exc.code == "too_many_columns" and "2行目: 列数（501列以上）" in exc.message_ja
+
+
+def test_the_guard_sits_in_openpyxls_streaming_parsers() -> None:
+    """openpyxl looks up ``iterparse`` in its sheet and shared-string readers: a new version that stops doing
+    so would leave rows of millions of cells unguarded, so check that the guard is where it must be."""
+    from openpyxl.reader import strings
+    from openpyxl.worksheet import _reader
+
+    limits.install_openpyxl_guard()
+    assert getattr(_reader.iterparse, "gunmane_guard", False) and getattr(strings.iterparse, "gunmane_guard", False)
+    parser = _reader.WorkSheetParser(io.BytesIO(b"".join(sheet_xml(['<row r="1">' + "<c/>" * 600 + "</row>"]))), [])
+    with pytest.raises(limits.FileRefused):
+        list(parser.parse())
 
 
 def test_elements_openpyxl_would_keep_are_limited(tmp_path: Path) -> None:
@@ -460,6 +474,19 @@ def test_pairs_file_over_a_limit_deep_in_the_file(tmp_path: Path) -> None:
     with pytest.raises(PairsFileError) as exc:
         read_pairs(path)
     assert exc.value.code == "too_many_columns" and "52行目" in exc.value.message_ja
+
+
+def test_survey_recipient_csv_within_the_same_limits() -> None:
+    from gunmane.web.surveys.forms import MAX_TEXT_CHARS, parse_recipient_lines
+
+    def errors(text: str) -> list[str]:
+        return parse_recipient_lines(text, name_label="会社名", attribute_labels=["業種"])[1]
+
+    assert errors('会社名,業種\n宇陀建設,"' + "長" * 200_000 + '"\n') == [
+        "2行目: 1つのセルの文字数が上限（100,000文字）を超えています。引用符（\"）の閉じ忘れがないか確認してください。"
+        "1行に1人、タブかカンマで区切ってください。"]
+    assert "1行の長さが上限" in errors("a" * 1_500_000)[0]
+    assert "長すぎます" in errors("宇陀建設\n" * (MAX_TEXT_CHARS // 4))[0]
 
 
 def test_limits_are_settings_from_the_environment() -> None:
