@@ -38,20 +38,27 @@ from typing import IO, Any
 
 __all__ = [
     "ENV_PREFIX",
+    "HEADER_ALLOWANCE",
+    "MB",
     "FileRefused",
     "Limits",
+    "LineBudget",
+    "XlsxFacts",
     "check_dimension",
     "check_file_size",
     "check_nesting",
-    "json_problem",
+    "csv_error",
     "csv_lines",
     "current",
     "defusedxml_active",
     "inspect_xlsx",
     "install_openpyxl_guard",
+    "json_problem",
     "load_json",
     "override",
     "refusal_from_exception",
+    "too_many_columns",
+    "too_many_rows",
 ]
 
 ENV_PREFIX = "GUNMANE_LIMIT_"
