@@ -1,8 +1,8 @@
 """The `gunmane` command: one command, sub-commands over engine/, io/ and (given a database) the registry.
 
 Conventions (DESIGN.md): `--format json` puts the JSON document alone on stdout, progress and logs go
-to stderr; exit code 0 done, 1 invalid input, 2 usage error; messages are Japanese unless
-GUNMANE_LANG=en.
+to stderr; exit code 0 done, 1 invalid input, 2 usage error, 3 unexpected error, 130 interrupted (see
+gunmane.cli_errors); messages are Japanese unless GUNMANE_LANG=en.
 """
 
 from __future__ import annotations
@@ -485,10 +485,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command; no traceback reaches the user (gunmane.cli_errors says what each error becomes).
+
+    Exit codes: 0 done, 1 invalid input, 2 usage error (a path that cannot be used too), 3 unexpected error
+    (details in a log file; the traceback also on stderr with GUNMANE_DEBUG=1), 130 interrupted.
+    """
+    from gunmane import cli_errors
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        return cli_errors.run(args.func, args, argv)
     except UsageError as exc:
         err(f"gunmane: {exc}")
         return EXIT_USAGE

@@ -39,13 +39,22 @@ def _yen(text: str) -> float:
 
 
 def _defaults(args: argparse.Namespace) -> Any:
-    from gunmane.cli import UsageError
+    """The LCC tables: shipped, or the user's --params folder (a folder without the two tables is a usage error,
+    exit 2; a table with a wrong value is invalid input, exit 1, reported by gunmane.cli_errors)."""
+    import csv
+
+    from gunmane.cli import UsageError, t
     from gunmane.io.lcc_params import LccParamsError, load_lcc_parameters
 
+    if args.params:
+        for name in ("actions.csv", "parameters.csv"):
+            if not (Path(args.params) / name).is_file():
+                raise UsageError(t(f"--params {args.params}: {name} のファイルがありません（actions.csv と parameters.csv を"
+                                   "置いたフォルダを指定してください）。", f"--params {args.params}: no {name} there."))
     try:
         d = load_lcc_parameters(Path(args.params) if args.params else None)
-    except LccParamsError as exc:
-        raise UsageError(exc.message_ja) from exc
+    except csv.Error as exc:  # a field over the limit, a stray quote: the tables are CSV files in that folder
+        raise LccParamsError(f"{args.params}: 費用表の CSV を読み取れません（{exc}）。") from exc
     return d.with_overrides(discount_rate=getattr(args, "discount_rate", None),
                             horizon_years=getattr(args, "horizon", None))
 

@@ -51,6 +51,7 @@ from gunmane.io.charts import (
     source_parts,
     y_axis_label,
 )
+from gunmane.io.safe_cells import neutralise_workbook
 
 __all__ = ["INDICATOR_HEADERS", "SOURCES_SHEET", "SUMMARY_SHEET", "karte_xlsx"]
 
@@ -355,4 +356,5 @@ def karte_xlsx(karte: Karte, out: IO[bytes], *, groups: Mapping[str, str] | None
         sheet_of[series.id] = name
         _series_sheet(wb.create_sheet(name), karte, series)
     _sources_sheet(wb.create_sheet(SOURCES_SHEET), karte, sheet_of)
+    neutralise_workbook(wb)  # user-typed names (facilities, groups) never run as formulas
     wb.save(out)

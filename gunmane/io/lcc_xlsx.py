@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from gunmane.engine.lcc import LccResult
 from gunmane.engine.planning import PlanResult
+from gunmane.io.safe_cells import neutralise_workbook
 
 __all__ = ["SYNTHETIC_NOTICE_LCC", "lcc_xlsx", "plan_xlsx"]
 
@@ -163,6 +164,7 @@ def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:
              f"幅（5%・95%）は {result.monte_carlo_runs} 回のモンテカルロ（乱数の種 {result.params.seed}）。"]
     _assumptions(ws, r, notes, js["parameters"]["parameters"], js["parameters"]["actions"])
     buf = io.BytesIO()
+    neutralise_workbook(wb)  # user-typed names (facilities, groups) never run as formulas
     wb.save(buf)
     return buf.getvalue()
 
@@ -229,5 +231,6 @@ def plan_xlsx(result: PlanResult, *, title: str, synthetic: bool) -> bytes:
                          *[f"除外：{k} {v} 件" for k, v in result.excluded.items() if v]],
                  js["parameters"], js["actions"])
     buf = io.BytesIO()
+    neutralise_workbook(wb)  # user-typed names (facilities, groups) never run as formulas
     wb.save(buf)
     return buf.getvalue()

@@ -3,12 +3,13 @@
 CSV and XLSX use the canonical Japanese headers of gunmane.io.ledger_schema (so the file is also a
 filled-in template); JSON uses the canonical English keys with ISO dates and grades "I"–"IV".
 Synthetic records are labelled: the 合成データ column says はい, and XLSX exports carry a notice row
-above the header when any record is synthetic.
+above the header when any record is synthetic. Every text cell of CSV and XLSX goes through
+gunmane.io.safe_cells (a name such as ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``); the importer
+takes that apostrophe off again (gunmane.io.tabular), so an export still imports back unchanged.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -16,6 +17,7 @@ from datetime import date
 from typing import IO, Any
 
 from gunmane.io.ledger_schema import COLUMNS, LedgerKind
+from gunmane.io.safe_cells import safe_cell, safe_csv_writer, safe_row
 from gunmane.io.values import grade_label
 
 ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
@@ -86,7 +88,7 @@ def write_csv(kind: LedgerKind, records: Iterable[dict[str, Any]], out: IO[str],
               attribute_names: Sequence[str] = ()) -> int:
     """CSV for Excel: the caller opens `out` with utf-8-sig (BOM) or cp932."""
     headers, rows = _table(kind, records, attribute_names)
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = safe_csv_writer(out, lineterminator="\r\n")
     writer.writerow(headers)
     n = 0
     for row in rows:
@@ -111,19 +113,19 @@ def write_xlsx(kind: LedgerKind, records: Iterable[dict[str, Any]], out: IO[byte
         notice.font = Font(bold=True, color="9C0006")
         ws.append([notice])
     if title:
-        ws.append([title])
+        ws.append([safe_cell(title)])
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
     header_cells = []
     for h in headers:
-        cell = WriteOnlyCell(ws, value=h)
+        cell = WriteOnlyCell(ws, value=safe_cell(h))  # free attribute names come from users' files
         cell.font = bold
         cell.fill = fill
         header_cells.append(cell)
     ws.append(header_cells)
     n = 0
     for row in rows:
-        ws.append(row)
+        ws.append(safe_row(row))
         n += 1
     wb.save(out)
     return n

@@ -11,7 +11,8 @@ Values: 判定区分 ``Ⅰ Ⅱ Ⅲ Ⅳ`` (also ASCII ``I``–``IV`` and digits) 
 cell: the phonetic-guide (ルビ) runs of the shared strings are not appended.
 
 Pure: rows are parsed and checked here; the registry (gunmane.web.registry.national) resolves, matches
-and writes them.
+and writes them. A hostile or oversized workbook is refused (gunmane.io.limits) with a NationalFileError,
+when it is opened or, for what only reading shows, from :meth:`NenpoFile.rows`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from gunmane.io import limits
 from gunmane.io.national_common import NationalFileError, NationalIssue
 from gunmane.io.values import InvalidValue, normalize_text, parse_grade, parse_number, parse_year
 
@@ -128,17 +130,36 @@ class NenpoFile:
         return self.headers[i] if i is not None and self.headers[i] else LABEL_JA.get(key, key)
 
     def rows(self) -> Iterator[tuple[NenpoRow | None, list[NationalIssue]]]:
-        """(row, issues) for every non-blank data row; row None when it has an error (the issues say why)."""
+        """(row, issues) for every non-blank data row; row None when it has an error (the issues say why).
+
+        NationalFileError when the sheet turns out to be over a limit or broken while it is read.
+        """
         from openpyxl import load_workbook
 
         book, self._book = self._book, None
         if book is None:
-            book = load_workbook(self.path, read_only=True, data_only=True)
+            try:
+                book = load_workbook(self.path, read_only=True, data_only=True)
+            except Exception as exc:  # noqa: BLE001 — a limit, or the file changed since it was opened
+                raise _unreadable(self.display_name, exc) from exc
         try:
             ws = book[self.sheet]
             first = self.header_rows[-1] + 1
             parse = self._row_parser()
-            for number, cells in enumerate(ws.iter_rows(min_row=first, values_only=True), start=first):
+            lim = limits.current()
+            last = first + lim.rows + limits.HEADER_ALLOWANCE
+            source = enumerate(ws.iter_rows(min_row=first, values_only=True), start=first)
+            while True:
+                try:
+                    number, cells = next(source)
+                    if number > last:
+                        raise limits.too_many_rows(number, lim.rows)
+                    if len(cells) > lim.columns and any(c is not None for c in cells[lim.columns:]):
+                        raise limits.too_many_columns(len(cells), lim.columns, row=number)
+                except StopIteration:
+                    return
+                except Exception as exc:  # noqa: BLE001 — openpyxl on a broken sheet, or a limit
+                    raise _unreadable(self.display_name, exc) from exc
                 if not any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
                     continue
                 yield parse(number, cells)
@@ -230,6 +251,19 @@ def _size(raw: Any) -> float | None:
         return None
 
 
+def _unreadable(name: str, exc: BaseException) -> NationalFileError:
+    """What openpyxl raised as the file's error: a limit or an XML entity refusal by name, else unreadable."""
+    refusal = limits.refusal_from_exception(exc)
+    if refusal is not None:
+        return NationalFileError(NationalIssue(name, refusal.row or 0, "", "", refusal.code, refusal.message_ja,
+                                               refusal.message_en))
+    return NationalFileError(NationalIssue(
+        name, 0, "", "", "xlsx_unreadable",
+        f"Excel ファイル（.xlsx）として開けません（{type(exc).__name__}）。"
+        "国土交通省のページからダウンロードした .xlsx をそのまま指定してください。",
+        f"Cannot open as an .xlsx workbook ({type(exc).__name__})."))
+
+
 def _text(raw: Any) -> str:
     """Cell text as written (trimmed; Excel's integral floats without .0); the original, not NFKC."""
     if raw is None:
@@ -281,16 +315,23 @@ def open_nenpo(path: Path, *, fiscal_year: int | None = None, display_name: str 
         raise fail("xls_not_supported", "古い Excel 形式（.xls）は読めません。Excel で .xlsx 形式で保存し直してください。",
                    "Legacy .xls is not supported; save as .xlsx.")
     try:
+        limits.inspect_xlsx(path)  # sizes, inflated bytes, entities, rows, strings: before openpyxl opens it
+    except limits.FileRefused as exc:
+        raise fail(exc.code, exc.message_ja, exc.message_en) from exc
+    limits.install_openpyxl_guard()
+    try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # BadZipFile, InvalidFileException, KeyError …
-        raise fail("xlsx_unreadable", f"Excel ファイル（.xlsx）として開けません（{type(exc).__name__}）。"
-                   "国土交通省のページからダウンロードした .xlsx をそのまま指定してください。",
-                   f"Cannot open as an .xlsx workbook ({type(exc).__name__}).") from exc
+    except Exception as exc:  # BadZipFile, InvalidFileException, KeyError, a limit …
+        raise _unreadable(name, exc) from exc
     found: tuple[Any, ...] | None = None
     seen: list[str] = []
     try:
         for ws in book.worksheets:
-            sample = [list(r) for r in ws.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True)]
+            try:
+                limits.check_dimension(ws.max_row, ws.max_column, sheet=ws.title)
+                sample = [list(r) for r in ws.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True)]
+            except Exception as exc:  # noqa: BLE001 — a limit while sampling, or a broken sheet
+                raise _unreadable(name, exc) from exc
             layout = _layout(sample)
             if layout is not None:
                 found = (ws.title, ws.max_row or 0, sample, *layout)

@@ -77,7 +77,8 @@ class PairsFileError(Exception):
     def message_ja(self) -> str:
         lines = [f"{self.display_name}: 点検ペアのファイルに{len(self.issues)}件の誤りがあります（取り込みは行いません）。"]
         for i in self.issues[:20]:
-            where = f"{i.row}行目・列「{i.column}」" if i.row else (f"列「{i.column}」" if i.column else "ファイル")
+            column = f"列「{i.column}」" if i.column else ""
+            where = (f"{i.row}行目・{column}" if column else f"{i.row}行目") if i.row else (column or "ファイル")
             lines.append(f"- {where}" + (f"・値「{i.value}」" if i.value else "") + f": {i.message_ja}")
         return "\n".join(lines)
 
@@ -146,56 +147,59 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
     def cell(row: Sequence[Any], index: int) -> Any:
         return row[index] if index < len(row) else None
 
-    for number, row in table.rows():
-        ok = True
-        vals: dict[str, Any] = {}
-        for key in records:
-            col = keys[key]
-            raw = cell(row, col.index)
-            shown = "" if raw is None else str(raw)
-            try:
-                if key == "facility_id" or key == "member":
-                    text = values.normalize_text(raw) if raw is not None else ""
-                    if not text:
-                        raise values.InvalidValue("required", f"{LABELS_JA[key]}が空欄です。",
-                                                  f"{key} is blank.")
-                    vals[key] = text
-                    continue
-                parsed: values.Parsed[Any]
-                if key in ("before", "after"):
-                    parsed = _grade(raw, states)
-                    expected = ("健全性 Ⅰ〜Ⅳ（I〜IV、1〜4）" if states.n_recorded == 4
-                                else f"1〜{states.n_recorded}の整数")
-                else:
-                    parsed = values.parse_number(raw, minimum=0, unit_hint="年")
-                    expected = "0以上の年数（小数可）"
-                if parsed.value is None:
-                    raise values.InvalidValue("required", f"{LABELS_JA[key]}が空欄です。{expected}を入れてください。",
-                                              f"{key} is blank.")
-                if parsed.warning_code:
-                    warnings.append(Issue(number, col.text, shown, parsed.warning_code, parsed.warning_ja or "",
-                                          parsed.warning_en or ""))
-                vals[key] = parsed.value
-            except values.InvalidValue as exc:
-                ok = False
-                issues.append(Issue(number, col.text, shown, exc.code, exc.message_ja, exc.message_en))
-        for col in cov_cols:
-            raw = cell(row, col.index)
-            try:
-                cv = values.parse_number(raw)
-                vals[col.text.strip()] = cv.value
-            except values.InvalidValue as exc:
-                ok = False
-                issues.append(Issue(number, col.text, "" if raw is None else str(raw), exc.code,
-                                    f"共変量「{col.text}」は数値で入れてください（空欄は欠測）。{exc.message_ja}",
-                                    f"Covariate '{col.text}' must be numeric. {exc.message_en}"))
-        if len(issues) >= MAX_ISSUES:
-            break
-        if ok:
+    try:
+        for number, row in table.rows():
+            ok = True
+            vals: dict[str, Any] = {}
             for key in records:
-                records[key].append(vals[key])
-            for cname in cov_values:
-                cov_values[cname].append(vals.get(cname))
+                col = keys[key]
+                raw = cell(row, col.index)
+                shown = "" if raw is None else str(raw)
+                try:
+                    if key == "facility_id" or key == "member":
+                        text = values.normalize_text(raw) if raw is not None else ""
+                        if not text:
+                            raise values.InvalidValue("required", f"{LABELS_JA[key]}が空欄です。",
+                                                      f"{key} is blank.")
+                        vals[key] = text
+                        continue
+                    parsed: values.Parsed[Any]
+                    if key in ("before", "after"):
+                        parsed = _grade(raw, states)
+                        expected = ("健全性 Ⅰ〜Ⅳ（I〜IV、1〜4）" if states.n_recorded == 4
+                                    else f"1〜{states.n_recorded}の整数")
+                    else:
+                        parsed = values.parse_number(raw, minimum=0, unit_hint="年")
+                        expected = "0以上の年数（小数可）"
+                    if parsed.value is None:
+                        raise values.InvalidValue("required", f"{LABELS_JA[key]}が空欄です。{expected}を入れてください。",
+                                                  f"{key} is blank.")
+                    if parsed.warning_code:
+                        warnings.append(Issue(number, col.text, shown, parsed.warning_code, parsed.warning_ja or "",
+                                              parsed.warning_en or ""))
+                    vals[key] = parsed.value
+                except values.InvalidValue as exc:
+                    ok = False
+                    issues.append(Issue(number, col.text, shown, exc.code, exc.message_ja, exc.message_en))
+            for col in cov_cols:
+                raw = cell(row, col.index)
+                try:
+                    cv = values.parse_number(raw)
+                    vals[col.text.strip()] = cv.value
+                except values.InvalidValue as exc:
+                    ok = False
+                    issues.append(Issue(number, col.text, "" if raw is None else str(raw), exc.code,
+                                        f"共変量「{col.text}」は数値で入れてください（空欄は欠測）。{exc.message_ja}",
+                                        f"Covariate '{col.text}' must be numeric. {exc.message_en}"))
+            if len(issues) >= MAX_ISSUES:
+                break
+            if ok:
+                for key in records:
+                    records[key].append(vals[key])
+                for cname in cov_values:
+                    cov_values[cname].append(vals.get(cname))
+    except TableError as exc:  # a row over a limit deep in the file (rows, columns, field length)
+        raise PairsFileError([Issue(exc.row or 0, "", name, exc.code, exc.message_ja, exc.message_en)], name) from exc
     if issues:
         raise PairsFileError(issues, name)
     frame = pd.DataFrame(records)

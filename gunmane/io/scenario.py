@@ -57,12 +57,16 @@ def load_costing_edition(edition: str | Path | None = None) -> CostingEdition:
                              f"Costing edition '{name}' not found: give a shipped id ({', '.join(costing_editions())}) "
                              "or a folder with edition.toml and works.csv.", field="edition")
     try:
-        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidEdition("invalid_toml", f"{meta_path}: TOML として読めません（{exc}）。",
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidEdition("invalid_toml", f"{meta_path}: TOML として読めません（{type(exc).__name__}）。",
                              f"{meta_path}: not valid TOML ({exc}).") from exc
-    with open(works_path, encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    try:
+        with open(works_path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidEdition("invalid_csv", f"{works_path}: UTF-8 の CSV として読めません（{type(exc).__name__}）。",
+                             f"{works_path}: not a UTF-8 CSV ({exc}).") from exc
     return edition_from_tables(meta, rows, path=str(folder), file_label=str(works_path.name))
 
 
@@ -138,17 +142,60 @@ def _lg(path: str, key: str, code: Any) -> str:
         raise _fail(path, key, f"団体コード「{code}」: {exc.message_ja}", f"code '{code}': {exc.message_en}") from exc
 
 
-def read_scenario(path: str | Path, text: str | None = None) -> ScenarioFile:
-    """Parse a scenario file (TOML, schema in docs/effects.md); errors name the file and the key."""
-    from gunmane.engine.effects import LeverKind
+def _load_toml(p: str, text: str | None) -> dict[str, Any]:
+    """The TOML document of a scenario file within the size and nesting limits (gunmane.io.limits)."""
+    from gunmane.io import limits
 
-    p = str(path)
+    lim = limits.current()
     try:
-        data = tomllib.loads(text if text is not None else Path(path).read_text(encoding="utf-8"))
+        if text is None:
+            limits.check_file_size(Path(p), lim.toml_mb, what="シナリオファイル")
+            text = Path(p).read_bytes().decode("utf-8-sig")
+        elif len(text) > lim.toml_mb * limits.MB:
+            raise limits.FileRefused("file_too_large", f"シナリオの大きさが上限（{lim.toml_mb:g} MB）を超えています。",
+                                     f"The scenario is larger than the limit ({lim.toml_mb:g} MB).")
+        data = tomllib.loads(text)
+        limits.check_nesting(data, lim.nesting_depth)
     except FileNotFoundError as exc:
         raise ScenarioFileError("file_not_found", f"シナリオファイルが見つかりません: {p}", f"Scenario file not found: {p}") from exc
+    except IsADirectoryError as exc:
+        raise ScenarioFileError("not_a_file", f"シナリオファイルではなくフォルダです: {p}", f"A folder, not a file: {p}") from exc
+    except PermissionError as exc:
+        raise ScenarioFileError("permission_denied", f"シナリオファイルを読む権限がありません: {p}",
+                                f"No permission to read: {p}") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioFileError("not_utf8", f"{p}: 文字コードが UTF-8 ではありません（{exc.start}バイト目）。"
+                                "シナリオファイルは UTF-8 で保存してください。",
+                                f"{p}: not UTF-8 (byte {exc.start}).") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioFileError("invalid_toml", f"{p}: TOML として読めません（{exc}）。", f"{p}: not valid TOML ({exc}).") from exc
+    except RecursionError as exc:  # tomllib recurses per nested array or inline table
+        raise ScenarioFileError("nesting_too_deep", f"{p}: 入れ子（[ ] や {{ }}）が深すぎます（上限 {lim.nesting_depth}段）。",
+                                f"{p}: nested too deeply (limit {lim.nesting_depth}).") from exc
+    except limits.FileRefused as exc:
+        raise ScenarioFileError(exc.code, f"{p}: {exc.message_ja}", f"{p}: {exc.message_en}") from exc
+    return data
+
+
+def read_scenario(path: str | Path, text: str | None = None) -> ScenarioFile:
+    """Parse a scenario file (TOML, schema in docs/effects.md); errors name the file and the key.
+
+    Every error is a ScenarioFileError (a value of the wrong shape too: a table where a list belongs …).
+    """
+    p = str(path)
+    data = _load_toml(p, text)
+    try:
+        return _scenario(p, data)
+    except (TypeError, ValueError, AttributeError) as exc:  # a value of the wrong kind (table, list, text)
+        raise ScenarioFileError("invalid_scenario",
+                                f"{p}: シナリオファイルの形が正しくありません（表・配列・値の種類が違う項目があります: "
+                                f"{type(exc).__name__}）。docs/effects.md の例に合わせてください。",
+                                f"{p}: a value has the wrong kind ({exc}).") from exc
+
+
+def _scenario(p: str, data: dict[str, Any]) -> ScenarioFile:
+    from gunmane.engine.effects import LeverKind
+
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise _fail(p, unknown[0], f"は使えないキーです。使えるキー: {'、'.join(sorted(_TOP_KEYS))}",

@@ -1,9 +1,10 @@
 """Survey files (アンケート): answers as CSV/XLSX, the respondent link list for mail merge.
 
 No Django: the web app passes plain dataclasses (SurveySpec, RespondentRow, CountRow, LinkRow).
-CSV is UTF-8 with a BOM so that Excel on Japanese Windows opens it without garbling.  Every text
-that came from a respondent is neutralised against formula injection (a leading = + - @ gets an
-apostrophe) — the files are opened by staff in Excel, and the text was typed by anyone with a link.
+CSV is UTF-8 with a BOM so that Excel on Japanese Windows opens it without garbling.  Every text cell
+is neutralised against formula injection by the shared helper gunmane.io.safe_cells (a leading = + - @
+TAB CR gets an apostrophe) — the files are opened by staff in Excel, and the text was typed by anyone
+with a link.
 The same dataclasses describe the questionnaire for the paper PDF (gunmane.io.survey_pdf).
 """
 
@@ -21,6 +22,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from gunmane.io.safe_cells import neutralise_workbook, safe_cell, safe_row
+
 __all__ = [
     "CountRow", "LinkRow", "QuestionSpec", "RespondentRow", "SurveySpec", "links_csv", "links_xlsx",
     "response_table", "responses_csv", "responses_xlsx", "safe_text",
@@ -29,7 +32,6 @@ __all__ = [
 KIND_LABELS = {"single": "単一選択", "multiple": "複数選択", "scale": "5段階評価", "number": "数値",
                "text": "自由記述", "matrix": "マトリクス"}
 HEAD_FILL = PatternFill("solid", fgColor="E8F1FE")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -92,11 +94,7 @@ class LinkRow:
     status: str
 
 
-def safe_text(value: Any) -> Any:
-    """A string that Excel will not run as a formula; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+safe_text = safe_cell  # the name this module exported before the helper was shared by every writer
 
 
 def _short(text: str, n: int) -> str:
@@ -145,7 +143,7 @@ def responses_csv(spec: SurveySpec, rows: Iterable[RespondentRow]) -> bytes:
     header, body = response_table(spec, rows)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(header)
+    w.writerow(safe_row(header))  # the body is already neutralised by response_table
     w.writerows(body)
     return out.getvalue().encode("utf-8-sig")
 
@@ -191,6 +189,7 @@ def responses_xlsx(spec: SurveySpec, rows: Iterable[RespondentRow], counts: Sequ
         ws3.append([q.number, q.key, KIND_LABELS.get(q.kind, q.kind), "必須" if q.required else "", q.text,
                     " / ".join(items), q.condition])
     _style_header(ws3, 1, [6, 18, 12, 6, 60, 60, 40])
+    neutralise_workbook(wb)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -211,7 +210,7 @@ def links_csv(spec: SurveySpec, links: Iterable[LinkRow]) -> bytes:
     header, body = _link_table(spec, links)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(header)
+    w.writerow(safe_row(header))  # the body is already neutralised by _link_table
     w.writerows(body)
     return out.getvalue().encode("utf-8-sig")
 
@@ -227,6 +226,7 @@ def links_xlsx(spec: SurveySpec, links: Iterable[LinkRow]) -> bytes:
         ws.append(r)
     _style_header(ws, 1, [28] + [16] * len(spec.attribute_labels) + [70, 16, 12])
     ws.freeze_panes = "B2"
+    neutralise_workbook(wb)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -3,12 +3,17 @@
 Streams rows so that a 1,000,000-row file never sits in memory whole. The header row is found
 within the first rows (titles, notes and two-row headers with merged cells are common in
 municipal Excel ledgers); row numbers are the ones the user sees in Excel.
+
+Hostile and broken files are refused with a TableError, before and while reading, within the limits of
+gunmane.io.limits (size, inflated size, rows, columns, field length, nesting). A cell that our own exports
+wrote as ``'=…`` (formula neutralised, gunmane.io.safe_cells) is read back as ``=…``.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +21,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from gunmane.io import limits
+from gunmane.io.limits import FileRefused
+from gunmane.io.safe_cells import unescape_cell
+
 HEADER_SEARCH_ROWS = 10
+SNIFF_CHARS = 64 * 1024
 ENCODING_CHUNK = 1 << 20
 # Sheets of our own template that explain the input and must never be imported.
 GUIDE_SHEETS = ("記入例", "入力ルール")
@@ -26,13 +36,25 @@ HeaderMatcher = Callable[[str], str | None]
 
 
 class TableError(Exception):
-    """The file as a whole cannot be read (not a row-level problem)."""
+    """The file as a whole cannot be read (not a row-level problem); ``row``/``column`` say where when known.
 
-    def __init__(self, code: str, message_ja: str, message_en: str) -> None:
+    Raised by open_table, and also while the rows are read (a row over a limit deep in the file).
+    """
+
+    def __init__(self, code: str, message_ja: str, message_en: str, *, row: int | None = None,
+                 column: int | None = None) -> None:
         super().__init__(message_ja)
         self.code = code
         self.message_ja = message_ja
         self.message_en = message_en
+        self.row = row
+        self.column = column
+
+
+def refused(name: str, exc: FileRefused) -> TableError:
+    """A limit's refusal as the TableError of file ``name``."""
+    return TableError(exc.code, f"{name}: {exc.message_ja}", f"{name}: {exc.message_en}", row=exc.row,
+                      column=exc.column)
 
 
 @dataclass(frozen=True)
@@ -94,25 +116,51 @@ def _nonblank(values: Sequence[Any]) -> bool:
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else CP932.
+    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else CP932; UTF-16 with its BOM.
 
     Written by hand because statistical detectors (chardet, charset-normalizer) sometimes call short
     Japanese CP932 files Shift_JIS variants or even Latin encodings; a strict UTF-8 check over the
-    whole file (streamed) is exact and the only other encoding Japanese office software writes is CP932.
+    whole file (streamed) is exact and the other encodings Japanese office software writes are CP932
+    and, for Excel's 「Unicode テキスト」, UTF-16 with a byte-order mark.
     """
     with path.open("rb") as fh:
-        head = fh.read(3)
-        if head == codecs.BOM_UTF8:
-            return "utf-8-sig"
+        if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            fh.seek(0)
+            utf16: codecs.IncrementalDecoder = codecs.getincrementaldecoder("utf-16")("strict")
+            offset = 0
+            try:
+                while chunk := fh.read(ENCODING_CHUNK):
+                    utf16.decode(chunk)
+                    offset += len(chunk)
+                utf16.decode(b"", final=True)
+                return "utf-16"
+            except UnicodeDecodeError as exc:
+                raise TableError(
+                    "unknown_encoding",
+                    f"UTF-16 のファイルですが、{offset + exc.start}バイト目付近を読み取れません。"
+                    "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
+                    f"A UTF-16 file that cannot be decoded near byte {offset + exc.start}.",
+                ) from exc
         fh.seek(0)
+        bom = fh.read(3) == codecs.BOM_UTF8
+        if not bom:
+            fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        offset = 3 if bom else 0
         try:
             while chunk := fh.read(ENCODING_CHUNK):
                 decoder.decode(chunk)
+                offset += len(chunk)
             decoder.decode(b"", final=True)
-            return "utf-8"
-        except UnicodeDecodeError:
-            pass
+            return "utf-8-sig" if bom else "utf-8"
+        except UnicodeDecodeError as exc:
+            if bom:  # a UTF-8 signature, then bytes that are not UTF-8: no other encoding starts so
+                raise TableError(
+                    "unknown_encoding",
+                    f"UTF-8（BOM付き）のファイルですが、{offset + exc.start}バイト目付近に UTF-8 ではない文字があります。"
+                    "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
+                    f"A UTF-8 file (with BOM) with non-UTF-8 bytes near byte {offset + exc.start}.",
+                ) from exc
         fh.seek(0)
         cp932: codecs.IncrementalDecoder = codecs.getincrementaldecoder("cp932")("strict")
         offset = 0
@@ -131,8 +179,13 @@ def detect_encoding(path: Path) -> str:
             ) from exc
 
 
-def _count_lines(path: Path) -> int:
+def _count_lines(path: Path, encoding: str = "utf-8") -> int:
     n = 0
+    if encoding == "utf-16":  # a 0x0A byte is also half of many characters (上 is 0A 4E): count in text
+        with path.open(encoding=encoding, newline="") as text:
+            while part := text.read(ENCODING_CHUNK):
+                n += part.count("\n")
+        return n
     with path.open("rb") as fh:
         while chunk := fh.read(ENCODING_CHUNK):
             n += chunk.count(b"\n")
@@ -233,20 +286,27 @@ def _two_row_header(upper: Sequence[Any], lower: Sequence[Any], match: HeaderMat
 
 
 def open_table(path: Path, match: HeaderMatcher, *, display_name: str | None = None) -> Table:
-    """Open a CSV, XLSX or JSON file and locate its header; raise TableError when it cannot."""
+    """Open a CSV, XLSX or JSON file and locate its header; raise TableError when it cannot.
+
+    OSErrors about the path itself (missing, a directory, no permission) are left to the caller, who knows
+    what the path was called on its command line or form.
+    """
     name = display_name or path.name
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _open_xlsx(path, match, name)
-    if suffix == ".xls":
-        raise TableError(
-            "xls_not_supported",
-            f"{name}: 古い Excel 形式（.xls）は読めません。Excel で「.xlsx」形式で保存し直してください。",
-            f"{name}: legacy .xls is not supported; save as .xlsx.",
-        )
-    if suffix == ".json":
-        return _open_json(path, match, name)
-    return _open_csv(path, match, name)
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return _open_xlsx(path, match, name)
+        if suffix == ".xls":
+            raise TableError(
+                "xls_not_supported",
+                f"{name}: 古い Excel 形式（.xls）は読めません。Excel で「.xlsx」形式で保存し直してください。",
+                f"{name}: legacy .xls is not supported; save as .xlsx.",
+            )
+        if suffix == ".json":
+            return _open_json(path, match, name)
+        return _open_csv(path, match, name)
+    except FileRefused as exc:
+        raise refused(name, exc) from exc
 
 
 def _no_header(name: str) -> TableError:
@@ -258,50 +318,144 @@ def _no_header(name: str) -> TableError:
     )
 
 
-def _open_csv(path: Path, match: HeaderMatcher, name: str) -> Table:
-    encoding = detect_encoding(path)
-    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
-    with path.open(encoding=encoding, newline="") as fh:
-        head = fh.read(64 * 1024)
+def _sniff(head: str) -> dict[str, Any]:
+    """The delimiter (, TAB ;) that splits the first rows most consistently into more than one column.
+
+    Not csv.Sniffer: its quote-guessing regex takes minutes on 64 KB of ``,"`` (a file anyone can upload);
+    this parses the sample once per candidate with the C reader (linear time). Ties go to the comma.
+    """
+    best: tuple[int, int] = (0, 0)
+    chosen: dict[str, Any] = {"delimiter": ","}
+    budget = limits.LineBudget()
+    for delimiter in (",", "\t", ";"):
+        counts: list[int] = []
         try:
-            dialect = csv.Sniffer().sniff(head, delimiters=",\t;")
-        except csv.Error:
-            dialect = csv.excel
-        fh.seek(0)
-        reader = csv.reader(fh, dialect)
-        sample = [row for _, row in zip(range(HEADER_SEARCH_ROWS + 1), reader, strict=False)]
+            reader = csv.reader(limits.csv_lines(io.StringIO(head), budget), delimiter=delimiter)
+            for row in islice(reader, HEADER_SEARCH_ROWS + 5):
+                budget.next_row()
+                if any(c.strip() for c in row):
+                    counts.append(len(row))
+        except (csv.Error, FileRefused):
+            pass
+        budget.next_row()
+        if not counts:
+            continue
+        width = max(set(counts), key=lambda n: (counts.count(n), n))
+        score = (counts.count(width), width) if width > 1 else (0, 0)
+        if score > best:
+            best = score
+            spaced = head.count(delimiter + " ") >= max(1, head.count(delimiter)) * 0.9
+            chosen = {"delimiter": delimiter, "skipinitialspace": spaced}
+    return chosen
+
+
+def _csv_rows(fh: Any, dialect: dict[str, Any], name: str, lim: limits.Limits,
+              first_row: int = 1) -> Iterator[tuple[int, list[str]]]:
+    """(row number, fields) of a CSV stream within the limits; TableError naming the row when over one."""
+    budget = limits.LineBudget(row=first_row)
+    reader = csv.reader(limits.csv_lines(fh, budget, lim), csv.excel, **dialect)
+    columns = lim.columns
+    try:
+        for row in reader:
+            number = budget.row
+            if budget.next_row():
+                row = [unescape_cell(c) for c in row]
+            if len(row) > columns:
+                raise limits.too_many_columns(len(row), columns, row=number)
+            yield number, row
+    except csv.Error as exc:
+        raise refused(name, limits.csv_error(exc, budget.row, lim)) from exc
+    except FileRefused as exc:
+        raise refused(name, exc) from exc
+    except UnicodeDecodeError as exc:  # detect_encoding read the whole file: only if it changed since
+        raise TableError("unknown_encoding", f"{name}: {budget.row}行目で文字コードを読み取れません（{exc.encoding}）。",
+                         f"{name}: row {budget.row} cannot be decoded as {exc.encoding}.", row=budget.row) from exc
+
+
+def _open_csv(path: Path, match: HeaderMatcher, name: str) -> Table:
+    lim = limits.current()
+    limits.check_file_size(path)
+    try:
+        encoding = detect_encoding(path)
+    except TableError as exc:
+        raise TableError(exc.code, f"{name}: {exc.message_ja}", f"{name}: {exc.message_en}") from exc
+    with path.open(encoding=encoding, newline="") as fh:
+        head = fh.read(SNIFF_CHARS)
+    dialect = _sniff(head)
+    with path.open(encoding=encoding, newline="") as fh:
+        sample = [row for _, row in islice(_csv_rows(fh, dialect, name, lim), HEADER_SEARCH_ROWS + 1)]
     guess = locate_header(sample, match)
     if guess is None:
         raise _no_header(name)
     header_end = guess.rows[-1]
-    lines = _count_lines(path)
+    lines = _count_lines(path, encoding)
+    if lines - header_end - 1 > lim.rows:  # lines ≥ rows: a quoted field may span lines, never the reverse
+        raise refused(name, limits.too_many_rows(lines, lim.rows, where=f"{lines:,}行"))
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
         with path.open(encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh, dialect)
-            yield from enumerate(islice(reader, header_end + 1, None), start=header_end + 2)
+            source = _csv_rows(fh, dialect, name, lim)
+            last = header_end + 1 + lim.rows
+            for number, row in islice(source, header_end + 1, None):
+                if number > last:
+                    raise refused(name, limits.too_many_rows(number, lim.rows))
+                yield number, row
 
-    return Table(path, "csv", "cp932" if encoding == "cp932" else "utf-8" if encoding == "utf-8" else
-                 "utf-8-sig", None, tuple(r + 1 for r in guess.rows), guess.columns,
+    return Table(path, "csv", encoding if encoding in ("cp932", "utf-8", "utf-16") else "utf-8-sig", None, tuple(r + 1 for r in guess.rows), guess.columns,
                  max(0, lines - header_end - 1), rows)
+
+
+def _xlsx_failure(name: str, exc: BaseException) -> TableError:
+    """What openpyxl raised, as a TableError: a limit or defusedxml's refusal by name, anything else unreadable."""
+    refusal = limits.refusal_from_exception(exc)
+    if refusal is not None:
+        return refused(name, refusal)
+    return TableError(
+        "xlsx_unreadable",
+        f"{name}: Excel ファイルとして開けません（{type(exc).__name__}）。ファイルが壊れていないか確認してください。",
+        f"{name}: cannot open as an Excel workbook ({type(exc).__name__}).",
+    )
+
+
+def _xlsx_rows(sheet: Any, first: int, name: str, lim: limits.Limits,
+               max_row: int | None = None) -> Iterator[tuple[int, list[Any]]]:
+    """(Excel row number, values) from ``first``: rows and columns within the limits, our ``'=`` undone."""
+    columns = lim.columns
+    last = first + lim.rows + limits.HEADER_ALLOWANCE
+    try:
+        for number, values in enumerate(sheet.iter_rows(min_row=first, max_row=max_row, values_only=True),
+                                        start=first):
+            if number > last:
+                raise limits.too_many_rows(number, lim.rows)
+            if len(values) > columns and any(v is not None for v in values[columns:]):
+                raise limits.too_many_columns(len(values), columns, row=number)
+            row = list(values)
+            for j, v in enumerate(row):
+                if v.__class__ is str and v[:1] == "'":
+                    row[j] = unescape_cell(v)
+            yield number, row
+    except TableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds on a broken part; all mean "unreadable"
+        raise _xlsx_failure(name, exc) from exc
 
 
 def _open_xlsx(path: Path, match: HeaderMatcher, name: str) -> Table:
     from openpyxl import load_workbook  # imported here: costly, and CSV users never need it
 
+    lim = limits.current()
+    limits.inspect_xlsx(path)  # sizes, inflated bytes, entities, rows, strings: before openpyxl opens it
+    limits.install_openpyxl_guard()  # and while it reads
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
-        raise TableError(
-            "xlsx_unreadable",
-            f"{name}: Excel ファイルとして開けません（{type(exc).__name__}）。ファイルが壊れていないか確認してください。",
-            f"{name}: cannot open as an Excel workbook ({type(exc).__name__}).",
-        ) from exc
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, a limit …
+        raise _xlsx_failure(name, exc) from exc
     try:
         best: tuple[_HeaderGuess, str] | None = None
         sheets = [ws for ws in wb.worksheets if not any(g in ws.title for g in GUIDE_SHEETS)] or wb.worksheets
         for ws in sheets:
-            sample = [list(r) for r in ws.iter_rows(max_row=HEADER_SEARCH_ROWS + 1, values_only=True)]
+            limits.check_dimension(ws.max_row, ws.max_column, sheet=ws.title)
+            sample = [r for _, r in _xlsx_rows(ws, 1, name, lim, max_row=HEADER_SEARCH_ROWS + 1)]
             guess = locate_header(sample, match)
             if guess and (best is None or guess.score > best[0].score):
                 best = (guess, ws.title)
@@ -315,10 +469,12 @@ def _open_xlsx(path: Path, match: HeaderMatcher, name: str) -> Table:
     header_end = guess.rows[-1] + 1  # Excel row number of the last header row
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
-        book = load_workbook(path, read_only=True, data_only=True)
         try:
-            sheet = book[title]
-            yield from enumerate(sheet.iter_rows(min_row=header_end + 1, values_only=True), start=header_end + 1)
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 — the same file opened a moment ago: a limit, or it changed
+            raise _xlsx_failure(name, exc) from exc
+        try:
+            yield from _xlsx_rows(book[title], header_end + 1, name, lim)
         finally:
             book.close()
 
@@ -328,23 +484,33 @@ def _open_xlsx(path: Path, match: HeaderMatcher, name: str) -> Table:
 
 def _open_json(path: Path, match: HeaderMatcher, name: str) -> Table:
     """A JSON list of objects with canonical keys (what `gunmane export --format json` writes)."""
+    lim = limits.current()
     try:
-        with path.open(encoding="utf-8-sig") as fh:
-            data = json.load(fh)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TableError("json_invalid", f"{name}: JSON として読めません（{exc}）。",
-                         f"{name}: not valid JSON ({exc}).") from exc
+        data = limits.load_json(path)
+    except UnicodeDecodeError as exc:
+        raise TableError("json_invalid", f"{name}: JSON として読めません（UTF-8 ではありません。{exc.start}バイト目）。",
+                         f"{name}: not valid JSON (not UTF-8 at byte {exc.start}).") from exc
+    except ValueError as exc:  # json.JSONDecodeError, or a number with more digits than Python converts
+        ja, en = limits.json_problem(exc)
+        raise TableError("json_invalid", f"{name}: JSON として読めません（{ja}）。",
+                         f"{name}: not valid JSON ({en}).") from exc
     if isinstance(data, dict):
         data = data.get("items") or data.get("rows") or []
     if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
         raise TableError("json_shape", f"{name}: JSON はオブジェクトの配列にしてください。",
                          f"{name}: JSON must be a list of objects.")
+    if len(data) > lim.rows:
+        raise refused(name, limits.too_many_rows(len(data), lim.rows))
     data = [_flatten_attributes(obj) for obj in data]
     keys: list[str] = []
+    seen: set[str] = set()
     for obj in data:
         for k in obj:
-            if k not in keys:
+            if k not in seen:
+                seen.add(k)
                 keys.append(k)
+                if len(keys) > lim.columns:
+                    raise refused(name, limits.too_many_columns(len(keys), lim.columns, at_least=True))
     columns = [HeaderColumn(j, k, match(k)) for j, k in enumerate(keys)]
     if _score(columns) < 2 and data:
         raise _no_header(name)

@@ -15,7 +15,8 @@ year 0 means not yet inspected; ``kasetsu_nendo`` ``""`` / ``不明`` means unkn
 (``BR0-XXXXXX-NNNNN``) is kept when present.
 
 Pure: no Django. The network is touched only by :func:`fetch_bridges`, through ``urllib`` with a timeout
-(tests pass their own ``opener``).
+(tests pass their own ``opener``). Files over the limits of gunmane.io.limits (size, nesting, rows, columns,
+field length) are refused with a NationalFileError naming the limit.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from gunmane.io import limits
 from gunmane.io.national_common import NationalFileError, NationalIssue
 from gunmane.io.tabular import TableError, detect_encoding
 from gunmane.io.values import InvalidValue, normalize_text, parse_coordinate, parse_grade, parse_year
@@ -253,6 +255,9 @@ def _envelopes(data: Any, name: str) -> tuple[list[dict[str, Any]], str]:
                         "xROAD 公開 API の JSON をそのまま保存したファイルを指定してください。",
                         "Not an xROAD API response (metadata / resultset / result).")
         rs = page.get("resultset") or {}
+        if not isinstance(rs, dict):
+            raise _fail(name, "xroad_shape", f"{i}ページ目の resultset がオブジェクトではありません。",
+                        f"Page {i}: resultset is not an object.")
         if rs.get("is_error"):
             raise _fail(name, "xroad_error_envelope",
                         f"xROAD がエラーを返しています（{i}ページ目の resultset.is_error が true）。"
@@ -276,11 +281,15 @@ def read_xroad(path: Path, *, display_name: str | None = None, today: date | Non
         head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     if path.suffix.lower() == ".json" or head[:1] in (b"{", b"["):
         try:
-            with path.open(encoding="utf-8-sig") as fh:
-                data = json.load(fh)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise _fail(name, "json_invalid", f"JSON として読めません（{exc}）。ファイルが途中で切れていないか確認してください。",
-                        f"Not valid JSON ({exc}).") from exc
+            data = limits.load_json(path)
+        except limits.FileRefused as exc:
+            raise _fail(name, exc.code, exc.message_ja, exc.message_en) from exc
+        except UnicodeDecodeError as exc:
+            raise _fail(name, "json_invalid", f"JSON として読めません（UTF-8 ではありません。{exc.start}バイト目）。",
+                        f"Not valid JSON (not UTF-8 at byte {exc.start}).") from exc
+        except ValueError as exc:  # json.JSONDecodeError, or a number with more digits than Python converts
+            ja, en = limits.json_problem(exc)
+            raise _fail(name, "json_invalid", f"JSON として読めません（{ja}）。", f"Not valid JSON ({en}).") from exc
         pages, retrieved = _envelopes(data, name)
         count = None
         n = 0
@@ -303,29 +312,55 @@ def read_xroad(path: Path, *, display_name: str | None = None, today: date | Non
                 f"全 {count} 件のうち {n} 件しか入っていません（途中までのページ）。残りは取り込まれません。"
                 "gunmane fetch xroad で全ページを取得できます。",
                 f"Only {n} of {count} records are in the file (a partial download)."))
-        synthetic = any((p.get("metadata") or {}).get("synthetic") is True for p in pages)
+        synthetic = any(isinstance(m := p.get("metadata"), dict) and m.get("synthetic") is True for p in pages)
         return XroadFile(path, name, "json", records, errors, warnings, count, retrieved, n, synthetic)
+    lim = limits.current()
     try:
+        limits.check_file_size(path)
         encoding = detect_encoding(path)
+    except limits.FileRefused as exc:
+        raise _fail(name, exc.code, exc.message_ja, exc.message_en) from exc
     except TableError as exc:
         raise _fail(name, exc.code, exc.message_ja, exc.message_en) from exc
+    budget = limits.LineBudget()
+    n = 0
     with path.open(encoding=encoding, newline="") as fh:
-        reader = csv.DictReader(fh)
-        fields = reader.fieldnames or []
-        if "syogen.shisetsu.meisyou" not in fields or not any(f.startswith("tenken.") for f in fields):
-            raise _fail(name, "xroad_csv_header",
-                        "xROAD の CSV の見出し（syogen.shisetsu.meisyou、tenken.kiroku.hantei_kubun など）が見つかりません。"
-                        f"見つかった見出し: {'、'.join(fields[:12])}",
-                        "No xROAD CSV header (syogen.shisetsu.meisyou, tenken.kiroku.hantei_kubun …).",
-                        value=",".join(fields[:12]))
-        n = 0
-        for line, row in enumerate(reader, start=2):
-            if not any((v or "").strip() for v in row.values()):
-                continue
-            n += 1
-            r = _record(dict(row), name, line, today, errors, warnings)
-            if r is not None:
-                records.append(r)
+        try:
+            reader = csv.DictReader(limits.csv_lines(fh, budget, lim))
+            fields = reader.fieldnames or []
+            budget.next_row()
+            if len(fields) > lim.columns:
+                raise limits.too_many_columns(len(fields), lim.columns, row=1)
+            if "syogen.shisetsu.meisyou" not in fields or not any(f.startswith("tenken.") for f in fields):
+                raise _fail(name, "xroad_csv_header",
+                            "xROAD の CSV の見出し（syogen.shisetsu.meisyou、tenken.kiroku.hantei_kubun など）が"
+                            f"見つかりません。見つかった見出し: {'、'.join(fields[:12])}",
+                            "No xROAD CSV header (syogen.shisetsu.meisyou, tenken.kiroku.hantei_kubun …).",
+                            value=",".join(fields[:12]))
+            for row in reader:
+                line = budget.row
+                budget.next_row()
+                if line > lim.rows + 1:
+                    raise limits.too_many_rows(line, lim.rows)
+                extra = row.pop(None, None)  # cells beyond the header (DictReader puts them under None)
+                if extra is not None and len(fields) + len(extra) > lim.columns:
+                    raise limits.too_many_columns(len(fields) + len(extra), lim.columns, row=line)
+                if not any(isinstance(v, str) and v.strip() for v in row.values()):
+                    continue
+                n += 1
+                r = _record(dict(row), name, line, today, errors, warnings)
+                if r is not None:
+                    records.append(r)
+        except csv.Error as exc:
+            refusal = limits.csv_error(exc, budget.row, lim)
+            raise _fail(name, refusal.code, refusal.message_ja, refusal.message_en) from exc
+        except limits.FileRefused as exc:
+            raise NationalFileError(NationalIssue(name, exc.row or 0, "", "", exc.code, exc.message_ja,
+                                                  exc.message_en)) from exc
+        except UnicodeDecodeError as exc:  # detect_encoding read the whole file: only if it changed since
+            raise NationalFileError(NationalIssue(name, budget.row, "", "", "unknown_encoding",
+                                                  f"{budget.row}行目で文字コードを読み取れません（{exc.encoding}）。",
+                                                  f"Row {budget.row} cannot be decoded as {exc.encoding}.")) from exc
     return XroadFile(path, name, "csv", records, errors, warnings, None, "", n)
 
 

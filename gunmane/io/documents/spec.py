@@ -22,6 +22,7 @@ from gunmane.io.documents.formatting import fmt_length, fmt_yen
 from gunmane.io.documents.inputs import DocumentInput, FacilityRow, LotInfo
 from gunmane.io.documents.render_docx import render_docx
 from gunmane.io.documents.render_pdf import render_pdf
+from gunmane.io.safe_cells import neutralise_workbook
 
 __all__ = ["ANNEX_HEADERS", "FACILITY_TABLE_HEADER", "find_lot", "spec_annex_xlsx", "spec_doc", "spec_docx",
            "spec_pdf", "spec_title"]
@@ -192,5 +193,6 @@ def spec_annex_xlsx(inp: DocumentInput, lot_id: str) -> bytes:
     if ws.sheet_properties.pageSetUpPr is not None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     out = io.BytesIO()
+    neutralise_workbook(wb)  # user-typed names (facilities, groups) never run as formulas
     wb.save(out)
     return out.getvalue()

@@ -20,6 +20,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from gunmane.io import limits
 from gunmane.web.surveys import catalogue
 from gunmane.web.surveys.models import Question, QuestionKind, Survey
 
@@ -27,6 +28,7 @@ MAX_RECIPIENTS_PER_UPLOAD = 2000
 MAX_ATTRIBUTES = 6
 MAX_TEXT_ANSWER = 4000
 MAX_CSV_BYTES = 2 * 1024 * 1024
+MAX_TEXT_CHARS = 2 * 1024 * 1024  # pasted text and the uploaded file together
 
 
 def _lines(text: str) -> list[str]:
@@ -270,10 +272,19 @@ def parse_recipient_lines(text: str, *, name_label: str, attribute_labels: list[
         delimiter = "\t" if any("\t" in line for line in raw_lines) else ","
     max_cols = 1 + len(attribute_labels)
     header = {_norm(name_label), "名前", "氏名", "会社名", "団体名", "回答者名", "name"}
-    try:
-        lines = list(csv.reader(io.StringIO(text.replace("\x00", "")), delimiter=delimiter))
+    if len(text) > MAX_TEXT_CHARS:
+        return [], [f"貼り付け・ファイルが長すぎます（{len(text):,}文字、上限 {MAX_TEXT_CHARS:,}文字）。分けて登録してください。"]
+    budget = limits.LineBudget()
+    lines: list[list[str]] = []
+    try:  # the rows within the limits of gunmane.io.limits (field and row length), as for ledger files
+        for cells in csv.reader(limits.csv_lines(io.StringIO(text.replace("\x00", "")), budget), delimiter=delimiter):
+            budget.next_row()
+            lines.append(cells)
     except csv.Error as exc:
-        return [], [f"区切りを読み取れません（{exc}）。1行に1人、タブかカンマで区切ってください。"]
+        refusal = limits.csv_error(exc, budget.row)
+        return [], [f"{refusal.message_ja}1行に1人、タブかカンマで区切ってください。"]
+    except limits.FileRefused as exc:
+        return [], [exc.message_ja]
     for number, cells in enumerate(lines, start=1):
         cells = [unicodedata.normalize("NFKC", c).strip() for c in cells]
         while cells and not cells[-1]:
