@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gunmane.engine.costing import CostingEdition, InvalidEdition, edition_from_tables
+from gunmane.io.safe_cells import neutralise_workbook
 
 __all__ = [
     "COSTING_DATA_DIR",
@@ -476,4 +477,5 @@ def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:
                         *[round(r.low[n]) for n in runs_s], *[round(r.high[n]) for n in runs_s]])
         for a in sensitivity.assumptions:
             wsn.append([a])
+    neutralise_workbook(wb)
     wb.save(fh)

@@ -384,3 +384,17 @@ def test_a_running_import_beats_while_it_holds_its_transaction(refdata, tmp_path
     assert record.status == "succeeded" and len(seen) == 3
     beats = {b for b in seen if b is not None}
     assert len(beats) >= 2  # it moved while the import ran (the import's own writes were not yet visible)
+
+
+def test_a_limit_reached_deep_in_the_file_refuses_the_whole_import(uda: Municipality, tmp_path: Path) -> None:
+    """Rows before the over-long cell were valid: nothing of them is kept, and the report says which limit."""
+    from gunmane.io import limits
+
+    lines = ["施設ID,施設名,施設種別"] + [f"A-{i},橋{i},橋梁" for i in range(1, 40)] + ["A-99," + "長" * 2000 + ",橋梁"]
+    path = write(tmp_path / "deep.csv", "\n".join(lines) + "\n")
+    with limits.override(field_chars=1000):
+        report = run("facilities", path, uda, skip_invalid=True)
+    assert report.status == "invalid"
+    assert [(e.row, e.code) for e in report.errors] == [(41, "field_too_long")]
+    assert "41行目" in report.errors[0].message_ja and "上限（1,000文字）" in report.errors[0].message_ja
+    assert not Facility.objects.filter(manager=uda).exists()

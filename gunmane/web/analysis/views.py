@@ -8,7 +8,6 @@ everyone else that municipality counts as having no ledger, in every page, JSON,
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from typing import Any
@@ -26,6 +25,7 @@ from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
 from gunmane.io import vocab
 from gunmane.io.karte_pdf import karte_pdf
 from gunmane.io.karte_xlsx import karte_xlsx
+from gunmane.io.safe_cells import neutralise_workbook, safe_csv_writer
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import frames, services
 from gunmane.web.groups.models import Group
@@ -187,7 +187,7 @@ def _table_download(rows: pd.DataFrame, fmt: str, name: str) -> HttpResponse:
             for code, r in rows.iterrows()]
     if fmt == "csv":
         out = io.StringIO()
-        w = csv.writer(out, lineterminator="\r\n")
+        w = safe_csv_writer(out, lineterminator="\r\n")
         w.writerow(header)
         w.writerows(body)
         w.writerow([])
@@ -207,6 +207,7 @@ def _table_download(rows: pd.DataFrame, fmt: str, name: str) -> HttpResponse:
     for d in defs:
         src.append([d.id, d.label_ja, d.unit, d.definition_ja, d.source])
     buf = io.BytesIO()
+    neutralise_workbook(wb)
     wb.save(buf)
     return _download(buf.getvalue(), f"{name}.xlsx", XLSX)
 
@@ -307,7 +308,7 @@ def series_csv(request: HttpRequest) -> HttpResponse:
     if series is None:
         raise Http404("その図のデータはありません。")
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
+    w = safe_csv_writer(out, lineterminator="\r\n")
     w.writerow([series.x_label or "区分", *[f"{name}（{series.unit}）" for name in series.values]])
     for i, cat in enumerate(series.categories):
         w.writerow([cat, *[_clean(v[i]) for v in series.values.values()]])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django import forms
 
+from gunmane.io import limits
 from gunmane.web.registry.models import ImportKind
 
 ALLOWED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".json"}
@@ -48,8 +49,10 @@ class ImportForm(forms.Form):
             raise forms.ValidationError(f"「{f.name}」は取り込めない形式です。CSV または Excel（.xlsx）を選んでください。")
         if f.size == 0:
             raise forms.ValidationError(f"「{f.name}」は空のファイルです。")
-        if f.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("ファイルが大きすぎます（500MBまで）。CLI の gunmane import を使ってください。")
+        limit = min(MAX_UPLOAD_BYTES, limits.current().file_bytes)
+        if f.size > limit:
+            raise forms.ValidationError(f"ファイルが大きすぎます（上限 {limit // 1024 // 1024:,} MB、"
+                                        "設定 GUNMANE_LIMIT_FILE_MB）。CSV に分けるか、管理者に上限の変更を依頼してください。")
         return f
 
 

@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from gunmane.io.ledger_reader import Issue, LedgerReader, RowBatch, RowResult
 from gunmane.io.ledger_schema import LedgerKind
+from gunmane.io.tabular import TableError
 from gunmane.web.accounts.permissions import editable_municipalities
 from gunmane.web.registry.models import (
     REASON_IMPORT,
@@ -203,17 +204,23 @@ class LedgerImporter:
         self._present_columns(reader)
         total = reader.rows_estimate
         self._now = timezone.now()  # one time for the whole import: its rows' created_at/updated_at and history
+        file_failed = False
         with _bulk_session(), transaction.atomic():
-            for batch in reader.batches(CHUNK):
-                self._process(batch)
-                if self.progress and len(batch) == CHUNK:
-                    self.progress(self.report.rows, max(total, self.report.rows))
+            try:
+                for batch in reader.batches(CHUNK):
+                    self._process(batch)
+                    if self.progress and len(batch) == CHUNK:
+                        self.progress(self.report.rows, max(total, self.report.rows))
+            except TableError as exc:  # a limit reached deep in the file: the whole file is refused
+                self.report.add_error(Issue(exc.row or 0, "", self.display_name, exc.code, exc.message_ja,
+                                            exc.message_en))
+                file_failed, self._writing = True, False
             self._flush()
             if self.kind == LedgerKind.INSPECTIONS and self._writing:
                 self._refresh_latest_grades()
             if self._writing and self.report.created >= ANALYZE_AFTER:
                 self._analyze()
-            failed = self.report.invalid > 0 and not self.skip_invalid
+            failed = (self.report.invalid > 0 and not self.skip_invalid) or file_failed
             if failed or self.dry_run:
                 transaction.set_rollback(True)
             elif self.report.created or self.report.updated:
@@ -222,7 +229,7 @@ class LedgerImporter:
             self.progress(self.report.rows, self.report.rows)
         self.report.unused_columns = reader.unused_columns
         self.report.warnings.sort(key=lambda w: w.row)  # blank-cell warnings come after each batch's others
-        if self.report.invalid > 0 and not self.skip_invalid:
+        if (self.report.invalid > 0 and not self.skip_invalid) or file_failed:
             self.report.status = "invalid"
             # Nothing was written: say so rather than what would have been.
             self.report.created = self.report.updated = self.report.unchanged = 0

@@ -469,19 +469,23 @@ class NationalImporter:
                 "rows": 0}
         r.files.append(info)
         column = nf.header_of("manager")
-        for i, (row, issues) in enumerate(nf.rows(), start=1):
-            r.rows += 1
-            info["rows"] += 1
-            if i % 5000 == 0:
-                self._tick(total)
-            if row is None:
-                r.invalid += 1
-                r.errors.extend(issues)
-                continue
-            muni = self._manager(row.file, row.row, column, row.manager, row.prefecture)
-            if muni is None:
-                continue
-            self._nenpo_row(row, muni, nf.synthetic)
+        try:
+            for i, (row, issues) in enumerate(nf.rows(), start=1):
+                r.rows += 1
+                info["rows"] += 1
+                if i % 5000 == 0:
+                    self._tick(total)
+                if row is None:
+                    r.invalid += 1
+                    r.errors.extend(issues)
+                    continue
+                muni = self._manager(row.file, row.row, column, row.manager, row.prefecture)
+                if muni is None:
+                    continue
+                self._nenpo_row(row, muni, nf.synthetic)
+        except NationalFileError as exc:  # a limit reached deep in the file: the whole import is refused
+            r.errors.append(exc.issue)
+            self._file_failed = True
 
     def _nenpo_row(self, row: NenpoRow, muni: Municipality, synthetic: bool) -> None:
         r = self.report

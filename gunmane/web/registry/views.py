@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from gunmane.io import ledger_export
 from gunmane.io.ledger_schema import LedgerKind
+from gunmane.io.safe_cells import neutralise_workbook
 from gunmane.io.template import template_xlsx
 from gunmane.web.accounts import permissions
 from gunmane.web.registry import exporting, history, importing
@@ -354,6 +355,7 @@ def import_issues_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
             sheet.column_dimensions[letter].width = width
         sheet.freeze_panes = "A3"
     buf = io.BytesIO()
+    neutralise_workbook(wb)  # a cell that begins with = + - @ must not become a live formula
     wb.save(buf)
     name = f"import_{record.pk}_errors.xlsx"
     return _download(buf.getvalue(), name, XLSX)
