@@ -2,7 +2,7 @@
 
 PostgreSQL tests (marker `postgres`) and browser tests (marker `browser`) are skipped with a
 visible reason when their server or browser is missing — except under CI (env CI set), where a
-missing prerequisite fails the test instead.
+missing prerequisite fails the test (not an xfail, which would pass the run).
 """
 
 from __future__ import annotations
@@ -21,16 +21,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     in_ci = bool(os.environ.get("CI"))
     for item in items:
+        reason = None
         if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
-            reason = "GUNMANE_TEST_DATABASE_URL が未設定のため PostgreSQL のテストを省略します（CI では必須）"
-            item.add_marker(pytest.mark.xfail(reason=reason, strict=True, run=False) if in_ci
-                            else pytest.mark.skip(reason=reason))
-        if item.get_closest_marker("browser") and not CHROMIUM.exists():
-            reason = "/usr/bin/chromium がないためブラウザのテストを省略します（apt-get install chromium）"
-            if in_ci:
-                item.add_marker(pytest.mark.xfail(reason=reason, strict=True, run=False))
-            else:
-                item.add_marker(pytest.mark.skip(reason=reason))
+            reason = "PostgreSQL のテストには GUNMANE_TEST_DATABASE_URL（PostgreSQL サーバー）が必要です"
+        elif item.get_closest_marker("browser") and not CHROMIUM.exists():
+            reason = "ブラウザのテストには /usr/bin/chromium が必要です（apt-get install chromium）"
+        if reason is None:
+            continue
+        if in_ci:  # under CI a missing prerequisite is a failure, never a quiet skip or xfail
+            item.add_marker(pytest.mark.missing_prerequisite(reason))
+            item.fixturenames.insert(0, "_fail_for_missing_prerequisite")
+        else:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def _fail_for_missing_prerequisite(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("missing_prerequisite")
+    pytest.fail(f"CI: {marker.args[0] if marker else '前提が欠けています'}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
