@@ -78,3 +78,34 @@ def test_outsider_is_refused(page: Page, login: Callable[..., None], demo) -> No
     group = Group.objects.get(name=DEMO_GROUP)
     response = page.goto(f"/groups/{group.pk}/")
     assert response is not None and response.status == 403
+
+
+def test_invite_accept_and_leave_as_the_two_municipalities(page: Page, login: Callable[..., None], demo,  # type: ignore[no-untyped-def]
+                                                           tmp_path) -> None:
+    """宇陀市 invites 曽爾村; 曽爾村's own editor accepts (after confirming) and later leaves."""
+    login("uda")
+    page.goto("/groups/new/")
+    page.get_by_label("群の名称").fill("宇陀・曽爾 同意の群")
+    page.get_by_label("幹事団体").select_option(label="宇陀市")
+    page.get_by_role("button", name="つくる").click()
+    group = Group.objects.get(name="宇陀・曽爾 同意の群")
+    page.goto(f"/groups/{group.pk}/")
+    invite = page.locator("#invite-form")
+    invite.get_by_label("招待する団体").select_option(label="曽爾村")
+    invite.get_by_role("button", name="招待する").click()
+    expect(page.locator("#other-members")).to_contain_text("曽爾村・構成団体：招待中")
+    page.screenshot(path=str(tmp_path / "invited.png"), full_page=True)
+    page.context.clear_cookies()
+
+    login("soni")
+    page.goto("/groups/")
+    page.locator("#invitations").get_by_role("link").first.click()
+    expect(page.locator("#invitation")).to_contain_text("曽爾村の施設台帳")
+    page.get_by_role("button", name="参加を承諾する").click()
+    expect(page.locator("h1")).to_contain_text("宇陀・曽爾 同意の群")
+    expect(page.locator("#members")).to_contain_text("曽爾村")
+    assert sorted(group.member_codes()) == ["292125", "293857"]
+    page.once("dialog", lambda d: d.accept())  # 「…脱退しますか？」
+    page.locator("#members tr", has_text="曽爾村").get_by_role("button", name="脱退する").click()
+    expect(page.locator("#group-list")).not_to_contain_text("宇陀・曽爾 同意の群")
+    assert group.member_codes() == ["292125"]
