@@ -130,7 +130,7 @@ def invitation(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     if not (permissions.can_answer_invitation(request.user, member)
             or permissions.own_municipality_ids(request.user).filter(municipality_id=member.municipality_id).exists()):
         raise PermissionDenied("この招待は招待された団体の職員だけが見られます。")
-    accepted = [m for m in workspace.ordered_members(member.group)]
+    accepted = workspace.ordered_members(member.group)
     return render(request, "groups/invitation.html", {
         "member": member, "group": member.group, "accepted": accepted,
         "can_answer": permissions.can_answer_invitation(request.user, member)})
