@@ -103,6 +103,15 @@ def assert_same_database(source: str, target: str) -> None:
     assert applied(source) == applied(target)
 
 
+def assert_sequences_continue(alias: str) -> None:
+    """New rows get fresh ids after a restore (PostgreSQL sequences were restored or reset)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()._base_manager.db_manager(alias)
+    last = users.order_by("-pk").values_list("pk", flat=True).first() or 0
+    assert users.create(username="new-after-restore").pk > last
+
+
 def rewrite(archive: Path, out: Path, *, manifest: Callable[[dict[str, Any]], None] | None = None,
             replace: dict[str, bytes] | None = None, resum: bool = True) -> Path:
     """A copy of ``archive`` with the manifest edited or members replaced; SHA256SUMS recomputed if ``resum``."""
@@ -184,6 +193,7 @@ def _round_trip(populated: dict[str, Any], tmp_path: Path, capsys: pytest.Captur
         assert (result.method, result.migrated) == ({"sqlite": "sqlite_backup", "postgresql": "pg_restore"}[vendor],
                                                     False)
         assert_same_database("default", alias)
+        assert_sequences_continue(alias)
     assert files_under(media) == files_under(Path(settings.MEDIA_ROOT))
     assert set(files_under(media)) == {record.file.name, doc.file.name}
 
@@ -222,6 +232,7 @@ def test_cross_vendor_postgresql_to_sqlite_and_back(users, tmp_path: Path) -> No
         result = restore_backup(from_sqlite, using=pg, media_root=tmp_path / "m2")
         assert (result.status, result.method) == ("ok", "loaddata"), result.as_json()
         assert_same_database("default", pg)
+        assert_sequences_continue(pg)
     assert files_under(tmp_path / "m2") == files_under(Path(settings.MEDIA_ROOT))
 
 
