@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from gunmane.io import limits
 from gunmane.io.limits import FileRefused
@@ -126,57 +126,46 @@ def detect_encoding(path: Path) -> str:
     with path.open("rb") as fh:
         if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             fh.seek(0)
-            utf16: codecs.IncrementalDecoder = codecs.getincrementaldecoder("utf-16")("strict")
-            offset = 0
-            try:
-                while chunk := fh.read(ENCODING_CHUNK):
-                    utf16.decode(chunk)
-                    offset += len(chunk)
-                utf16.decode(b"", final=True)
+            if (bad := _first_undecodable(fh, "utf-16")) is None:
                 return "utf-16"
-            except UnicodeDecodeError as exc:
-                raise TableError(
-                    "unknown_encoding",
-                    f"UTF-16 のファイルですが、{offset + exc.start}バイト目付近を読み取れません。"
-                    "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
-                    f"A UTF-16 file that cannot be decoded near byte {offset + exc.start}.",
-                ) from exc
+            raise TableError(
+                "unknown_encoding",
+                f"UTF-16 のファイルですが、{bad}バイト目付近を読み取れません。"
+                "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
+                f"A UTF-16 file that cannot be decoded near byte {bad}.")
         fh.seek(0)
         bom = fh.read(3) == codecs.BOM_UTF8
         if not bom:
             fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        offset = 3 if bom else 0
-        try:
-            while chunk := fh.read(ENCODING_CHUNK):
-                decoder.decode(chunk)
-                offset += len(chunk)
-            decoder.decode(b"", final=True)
+        if (bad := _first_undecodable(fh, "utf-8", offset=3 if bom else 0)) is None:
             return "utf-8-sig" if bom else "utf-8"
-        except UnicodeDecodeError as exc:
-            if bom:  # a UTF-8 signature, then bytes that are not UTF-8: no other encoding starts so
-                raise TableError(
-                    "unknown_encoding",
-                    f"UTF-8（BOM付き）のファイルですが、{offset + exc.start}バイト目付近に UTF-8 ではない文字があります。"
-                    "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
-                    f"A UTF-8 file (with BOM) with non-UTF-8 bytes near byte {offset + exc.start}.",
-                ) from exc
-        fh.seek(0)
-        cp932: codecs.IncrementalDecoder = codecs.getincrementaldecoder("cp932")("strict")
-        offset = 0
-        try:
-            while chunk := fh.read(ENCODING_CHUNK):
-                cp932.decode(chunk)
-                offset += len(chunk)
-            cp932.decode(b"", final=True)
-            return "cp932"
-        except UnicodeDecodeError as exc:
+        if bom:  # a UTF-8 signature, then bytes that are not UTF-8: no other encoding starts so
             raise TableError(
                 "unknown_encoding",
-                f"文字コードを判別できません（{offset + exc.start}バイト目付近）。"
-                "UTF-8 または Shift_JIS（CP932）で保存してください。",
-                f"Cannot tell the text encoding (near byte {offset + exc.start}); save as UTF-8 or CP932.",
-            ) from exc
+                f"UTF-8（BOM付き）のファイルですが、{bad}バイト目付近に UTF-8 ではない文字があります。"
+                "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
+                f"A UTF-8 file (with BOM) with non-UTF-8 bytes near byte {bad}.")
+        fh.seek(0)
+        if (bad := _first_undecodable(fh, "cp932")) is None:
+            return "cp932"
+        raise TableError(
+            "unknown_encoding",
+            f"文字コードを判別できません（{bad}バイト目付近）。UTF-8 または Shift_JIS（CP932）で保存してください。",
+            f"Cannot tell the text encoding (near byte {bad}); save as UTF-8 or CP932.")
+
+
+def _first_undecodable(fh: BinaryIO, encoding: str, *, offset: int = 0) -> int | None:
+    """The byte position (from the file's start) where ``encoding`` first fails, or None if the rest of the
+    file decodes; streamed in chunks so that a large file is never held whole."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        while chunk := fh.read(ENCODING_CHUNK):
+            decoder.decode(chunk)
+            offset += len(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return offset + exc.start
+    return None
 
 
 def _count_lines(path: Path, encoding: str = "utf-8") -> int:
