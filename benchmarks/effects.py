@@ -51,7 +51,7 @@ from gunmane.engine.effects import (  # noqa: E402
     evaluate,
     expected_contracts_with_fixed,
 )
-from gunmane.io.scenario import load_costing_edition  # noqa: E402
+from gunmane.io.shipped.costing import load_costing_edition  # noqa: E402
 
 TYPES = (("bridge", 0.70, "road"), ("culvert", 0.08, "road"), ("tunnel", 0.02, "road"), ("pavement", 0.10, "road"),
          ("play_equipment", 0.07, "park"), ("park_facility", 0.03, "park"))

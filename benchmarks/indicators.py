@@ -66,7 +66,7 @@ from gunmane.engine.indicators import (  # noqa: E402
     reference_frames_from_rows,
 )
 from gunmane.engine.peers import municipal_codes  # noqa: E402
-from gunmane.io import refdata  # noqa: E402
+from gunmane.io.shipped import refdata  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## 見える化の指標（engine）"

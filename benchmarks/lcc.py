@@ -40,7 +40,7 @@ from gunmane.engine.deterioration import MarkovHazardModel, StateSpace  # noqa: 
 from gunmane.engine.lcc import STRATEGIES, LccParameters, life_cycle_cost, prepare_assets  # noqa: E402
 from gunmane.engine.lcc.simulate import _tables, backlog_years, discount_factors  # noqa: E402
 from gunmane.engine.planning import budget_plan  # noqa: E402
-from gunmane.io.lcc_params import load_lcc_parameters  # noqa: E402
+from gunmane.io.shipped.lcc import load_lcc_parameters  # noqa: E402
 
 SECTION = "## LCC・対策計画（lcc）"
 SEED = 20261127

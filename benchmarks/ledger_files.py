@@ -16,7 +16,7 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from gunmane.io.values import to_wareki
+from gunmane.io.values.parsing import to_wareki
 
 FACILITY_HEADER = ["団体コード", "施設ID", "施設名", "施設種別", "建設年度", "延長(m)", "幅員(m)", "面積(m2)", "緯度",
                    "経度", "路線名", "所在地", "構造形式", "備考", "管理区分"]

@@ -48,7 +48,7 @@ def write_list(path: Path, rows: int, fiscal_year: int = 2025, seed: int = SEED)
     """A 01-3 list of `rows` synthetic bridges in the published layout (streamed: write-only openpyxl)."""
     from openpyxl import Workbook
 
-    from gunmane.io import refdata
+    from gunmane.io.shipped import refdata
 
     rng = random.Random(seed)
     govs = [(r.name, r.pref_name) for r in refdata.municipalities()]

@@ -90,7 +90,7 @@ def cmd_refdata(args: argparse.Namespace) -> int:
 def _municipality(code: str | None) -> Any:
     if code is None:
         return None
-    from gunmane.io.values import InvalidValue, parse_lg_code
+    from gunmane.io.values.parsing import InvalidValue, parse_lg_code
     from gunmane.web.registry.models import Municipality
 
     try:
@@ -226,8 +226,8 @@ def _text_out(out: str | None, encoding: str) -> Iterator[IO[str]]:
 
 def cmd_export(args: argparse.Namespace) -> int:
     setup_django()
-    from gunmane.io import ledger_export
-    from gunmane.io.ledger_schema import LedgerKind
+    from gunmane.io.ledger import export as ledger_export
+    from gunmane.io.ledger.schema import LedgerKind
     from gunmane.web.registry import exporting
 
     muni = _municipality(args.municipality)
@@ -251,8 +251,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from gunmane.io.ledger_schema import LedgerKind
-    from gunmane.io.template import template_xlsx
+    from gunmane.io.ledger.schema import LedgerKind
+    from gunmane.io.ledger.template import template_xlsx
 
     Path(args.out).write_bytes(template_xlsx(LedgerKind(args.kind)))
     err(t(f"テンプレートを書き出しました: {args.out}", f"Template written: {args.out}"))
@@ -263,8 +263,8 @@ def cmd_template(args: argparse.Namespace) -> int:
 def cmd_karte(args: argparse.Namespace) -> int:
     """The カルテ of a scope as JSON (same numbers as the web page), Excel or PDF."""
     setup_django()
-    from gunmane.io.karte_pdf import karte_pdf
-    from gunmane.io.karte_xlsx import karte_xlsx
+    from gunmane.io.reports.karte_pdf import karte_pdf
+    from gunmane.io.reports.karte_xlsx import karte_xlsx
     from gunmane.web.analysis import services
 
     try:
@@ -308,7 +308,7 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
         fit_pooled,
         pairs_from_histories,
     )
-    from gunmane.io.pairs import PairsFileError, read_pairs
+    from gunmane.io.ledger.pairs import PairsFileError, read_pairs
 
     labels = tuple(x.strip() for x in args.states.split(",") if x.strip())
     states = StateSpace.grades(merge_iv=True) if args.merge_iv else StateSpace(labels)

@@ -17,7 +17,7 @@ from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, err, lang, t
 # -- costing ------------------------------------------------------------------------------------------------
 def _edition(name: str | None) -> Any:
     from gunmane.engine.costing import InvalidEdition
-    from gunmane.io.scenario import load_costing_edition
+    from gunmane.io.shipped.costing import load_costing_edition
 
     try:
         return load_costing_edition(name)
@@ -27,7 +27,7 @@ def _edition(name: str | None) -> Any:
 
 def cmd_costing(args: argparse.Namespace) -> int:
     from gunmane.engine.costing import CostingError, service_price, works_price
-    from gunmane.io.scenario import costing_editions
+    from gunmane.io.shipped.costing import costing_editions
 
     if args.action == "editions":
         rows = []
@@ -99,7 +99,8 @@ def _invalid(error: dict[str, Any]) -> int:
 def cmd_effects(args: argparse.Namespace) -> int:
     from gunmane.engine.costing import CostingError
     from gunmane.engine.effects import EffectsError, ParameterSet, evaluate
-    from gunmane.io.scenario import ScenarioFileError, engine_scenarios, load_costing_edition, read_scenario
+    from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
+    from gunmane.io.shipped.costing import load_costing_edition
 
     if args.format == "xlsx" and not args.out:
         raise UsageError(t("--format xlsx には --out FILE を指定してください。", "--format xlsx needs --out FILE."))
@@ -123,7 +124,7 @@ def cmd_effects(args: argparse.Namespace) -> int:
     except (EffectsError, CostingError) as exc:
         return _invalid(exc.as_json(lang()))
     if args.format == "xlsx":
-        from gunmane.io.scenario import effects_xlsx
+        from gunmane.io.reports.effects_xlsx import effects_xlsx
 
         with open(args.out, "wb") as fh:
             effects_xlsx(result, fh, sens)
@@ -146,13 +147,8 @@ def cmd_lots(args: argparse.Namespace) -> int:
     from gunmane.engine.costing import CostingError
     from gunmane.engine.effects import EffectsError, ParameterSet
     from gunmane.engine.lots import design_lots
-    from gunmane.io.scenario import (
-        ScenarioFileError,
-        load_costing_edition,
-        lot_settings,
-        lots_geojson,
-        read_scenario,
-    )
+    from gunmane.io.scenario import ScenarioFileError, lot_settings, lots_geojson, read_scenario
+    from gunmane.io.shipped.costing import load_costing_edition
 
     if not Path(args.scenario).is_file():
         raise UsageError(t(f"シナリオファイルが見つかりません: {args.scenario}", f"Scenario file not found: {args.scenario}"))

@@ -36,14 +36,14 @@ EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 # Error families of gunmane whose message is meant for the user (module.Class of the class or a base).
 KNOWN_ERRORS = frozenset({
-    "gunmane.io.tabular.TableError",
-    "gunmane.io.pairs.PairsFileError",
-    "gunmane.io.national_common.NationalFileError",
+    "gunmane.io.ledger.tabular.TableError",
+    "gunmane.io.ledger.pairs.PairsFileError",
+    "gunmane.io.national.common.NationalFileError",
     "gunmane.io.scenario.ScenarioFileError",
-    "gunmane.io.lcc_params.LccParamsError",
+    "gunmane.io.shipped.lcc.LccParamsError",
     "gunmane.io.limits.FileRefused",
-    "gunmane.io.values.InvalidValue",
-    "gunmane.io.xroad.XroadFetchError",
+    "gunmane.io.values.parsing.InvalidValue",
+    "gunmane.io.national.xroad.XroadFetchError",
     "gunmane.engine.errors.EngineError",
     "gunmane.engine.deterioration.errors.DeteriorationError",
 })
@@ -109,7 +109,7 @@ def _known(exc: BaseException, args: argparse.Namespace | None) -> Failure | Non
         return Failure(EXIT_INVALID, issue.code, f"{issue.file}{where}{shown}: {text}", issue.file,
                        issue.row or None, issue.column or None)
     message = str(getattr(exc, "message_en" if en else "message_ja", None) or exc)
-    if names & {"gunmane.io.limits.FileRefused", "gunmane.io.values.InvalidValue"}:
+    if names & {"gunmane.io.limits.FileRefused", "gunmane.io.values.parsing.InvalidValue"}:
         message = _with_files(message, args)  # these do not name the file themselves
     row = getattr(exc, "row", None)
     column = getattr(exc, "column", None) or getattr(exc, "field", None) or getattr(exc, "key", None)

@@ -30,7 +30,7 @@ def _native_stdout_to_stderr() -> Iterator[None]:
 
 def _yen(text: str) -> float:
     from gunmane.cli import UsageError
-    from gunmane.io.amounts import parse_yen
+    from gunmane.io.values.amounts import parse_yen
 
     try:
         return parse_yen(text)
@@ -44,7 +44,7 @@ def _defaults(args: argparse.Namespace) -> Any:
     import csv
 
     from gunmane.cli import UsageError, t
-    from gunmane.io.lcc_params import LccParamsError, load_lcc_parameters
+    from gunmane.io.shipped.lcc import LccParamsError, load_lcc_parameters
 
     if args.params:
         for name in ("actions.csv", "parameters.csv"):
@@ -100,7 +100,7 @@ def cmd_lcc(args: argparse.Namespace) -> int:
 
     scope = _scope(args.scope)
     d = _defaults(args)
-    from gunmane.io.lcc_xlsx import lcc_xlsx
+    from gunmane.io.reports.lcc_xlsx import lcc_xlsx
     from gunmane.web.analysis import lifecycle
 
     try:
@@ -131,7 +131,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     budget = _yen(args.budget) if args.budget is not None else None
     scope = _scope(args.scope)
     d = _defaults(args)
-    from gunmane.io.lcc_xlsx import plan_xlsx
+    from gunmane.io.reports.lcc_xlsx import plan_xlsx
     from gunmane.web.analysis import lifecycle
 
     try:

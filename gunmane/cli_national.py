@@ -136,8 +136,8 @@ def cmd_fetch_xroad(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, err, lang, t
-    from gunmane.io.values import InvalidValue, parse_lg_code
-    from gunmane.io.xroad import PUBLIC_BRIDGES_URL, XroadFetchError, fetch_bridges
+    from gunmane.io.national.xroad import PUBLIC_BRIDGES_URL, XroadFetchError, fetch_bridges
+    from gunmane.io.values.parsing import InvalidValue, parse_lg_code
 
     try:
         city = parse_lg_code(args.city).value

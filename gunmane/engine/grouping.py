@@ -1,6 +1,6 @@
 """群の設計の助け: which mechanism fits, which precedent cases look like ours, which settings would hand
 an owner's judgement to someone else.  Pure functions over the catalogue (gunmane/data/groups, read by
-gunmane.io.group_catalogue) and a small profile of the group."""
+gunmane.io.shipped.cases) and a small profile of the group."""
 
 from __future__ import annotations
 

@@ -100,7 +100,7 @@ def test_import_xroad(capsys, refdata, tmp_path: Path) -> None:  # type: ignore[
 
 
 def test_fetch_xroad_pages_saves_and_imports(capsys, refdata, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from gunmane.io import xroad
+    from gunmane.io.national import xroad
 
     records = xroad_records_shiroishi()
     asked: list[int] = []
@@ -123,7 +123,7 @@ def test_fetch_xroad_pages_saves_and_imports(capsys, refdata, tmp_path: Path, mo
 
 
 def test_fetch_xroad_error_envelope_saves_nothing(capsys, refdata, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from gunmane.io import xroad
+    from gunmane.io.national import xroad
 
     monkeypatch.setattr(xroad, "_urlopen", lambda url, timeout: json.dumps(xroad_envelope([], is_error=True)).encode())
     out = tmp_path / "x.json"

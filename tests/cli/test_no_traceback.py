@@ -180,7 +180,7 @@ def test_every_known_error_family_is_classified() -> None:
     for qualified in cli_errors.KNOWN_ERRORS:
         module, _, name = qualified.rpartition(".")
         assert isinstance(getattr(importlib.import_module(module), name), type), qualified
-    from gunmane.io.tabular import TableError
+    from gunmane.io.ledger.tabular import TableError
 
     failure = cli_errors.classify(TableError("too_many_rows", "台帳.csv: 行数が上限を超えています", "x", row=12))
     assert failure is not None and (failure.exit_code, failure.code, failure.row) == (1, "too_many_rows", 12)

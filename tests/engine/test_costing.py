@@ -17,7 +17,7 @@ from gunmane.engine.costing import (
     works_price,
     works_price_array,
 )
-from gunmane.io.scenario import COSTING_DATA_DIR, costing_editions, load_costing_edition
+from gunmane.io.shipped.costing import COSTING_DATA_DIR, costing_editions, load_costing_edition
 
 
 def r2(x: float) -> float:

@@ -28,7 +28,7 @@ from gunmane.engine.deterioration import (
     transition_matrix,
 )
 from gunmane.engine.deterioration.estimation import _Data, _loglik_logtheta
-from gunmane.io.pairs import PairsFileError, read_pairs
+from gunmane.io.ledger.pairs import PairsFileError, read_pairs
 
 # --------------------------------------------------------------------------- helpers
 

@@ -64,7 +64,8 @@ from gunmane.engine.effects import (  # noqa: E402
     derive_work,
     evaluate,
 )
-from gunmane.io.scenario import build_group, engine_scenarios, load_costing_edition, read_scenario  # noqa: E402
+from gunmane.io.scenario import build_group, engine_scenarios, read_scenario  # noqa: E402
+from gunmane.io.shipped.costing import load_costing_edition  # noqa: E402
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 EDITION = load_costing_edition("FY2022")

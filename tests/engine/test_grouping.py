@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gunmane.engine.grouping import GroupProfile, judgement_warnings, match_cases, suggest_mechanisms
-from gunmane.io.group_catalogue import catalogue
+from gunmane.io.shipped.cases import catalogue
 
 CAT = catalogue()
 

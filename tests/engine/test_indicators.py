@@ -37,7 +37,7 @@ from gunmane.engine.indicators import (
     reference_frames_from_rows,
 )
 from gunmane.engine.indicators.definitions import FACILITY_TYPE_NAMES, SECTOR_NAMES
-from gunmane.io import refdata
+from gunmane.io.shipped import refdata
 
 REPO = Path(__file__).resolve().parents[2]
 AS_OF = date(2025, 3, 31)  # FY2024; "5 years before" = 2020-03-31
@@ -491,8 +491,8 @@ def test_every_indicator_and_series_is_documented() -> None:
 
 def test_demo_region_bridges_match_the_reference_figures(ref: ReferenceFrames) -> None:
     """The synthetic demo ledger is calibrated on the real III/IV counts; the engine must find them again."""
-    from gunmane.io import vocab
-    from gunmane.io.demo import NARA_DEMO_CODES, generate_demo_ledger, load_specs_from_reference
+    from gunmane.engine.demo_region import NARA_DEMO_CODES, generate_demo_ledger, load_specs_from_reference
+    from gunmane.io.shipped import vocab
 
     specs = load_specs_from_reference(refdata.raw_rows("municipalities"), refdata.raw_rows("municipal_finance"))
     demo = generate_demo_ledger(specs, as_of=AS_OF)

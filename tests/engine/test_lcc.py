@@ -22,7 +22,7 @@ from gunmane.engine.lcc import (
 )
 from gunmane.engine.lcc.hazards import HazardDefaults, complete_hazards
 from gunmane.engine.lcc.simulate import backlog_years
-from gunmane.io.lcc_params import LccParamsError, load_lcc_parameters
+from gunmane.io.shipped.lcc import LccParamsError, load_lcc_parameters
 
 THETA = (0.08, 0.03, 0.1)
 MODEL = MarkovHazardModel(StateSpace.grades(), THETA, source="test")
@@ -270,14 +270,14 @@ def test_overrides_replace_the_source() -> None:
 @pytest.mark.parametrize(("raw", "yen"), [("100000000", 1e8), ("1億", 1e8), ("5000万", 5e7), ("１，０００万円", 1e7),
                                           ("2.5億", 2.5e8), ("1,000,000 円", 1e6)])
 def test_budget_amounts_as_people_write_them(raw: str, yen: float) -> None:
-    from gunmane.io.amounts import parse_yen
+    from gunmane.io.values.amounts import parse_yen
 
     assert parse_yen(raw) == yen
 
 
 @pytest.mark.parametrize("raw", ["abc", "-1", "たくさん", ""])
 def test_budget_amount_errors(raw: str) -> None:
-    from gunmane.io.amounts import parse_yen
+    from gunmane.io.values.amounts import parse_yen
 
     with pytest.raises(ValueError, match="金額"):
         parse_yen(raw)

@@ -9,7 +9,7 @@ import pytest
 
 from gunmane.engine.effects import Facility, GroupInput, InvalidInput, Member
 from gunmane.engine.lots import LotSettings, design_lots
-from gunmane.io.scenario import load_costing_edition
+from gunmane.io.shipped.costing import load_costing_edition
 
 EDITION = load_costing_edition("FY2022")
 

@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo region (gunmane.io.demo).
+"""Tests for the synthetic demo region (gunmane.engine.demo_region).
 
 The demo region is calibrated on real reference figures; each test states the tolerance it allows and why.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gunmane.io.demo import (
+from gunmane.engine.demo_region import (
     NARA_DEMO_CODES,
     NARA_OBSERVER_CODE,
     DemoLedger,

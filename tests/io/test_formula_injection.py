@@ -20,9 +20,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from gunmane.io import ledger_export
-from gunmane.io.ledger_reader import LedgerReader
-from gunmane.io.ledger_schema import LedgerKind
+from gunmane.io.ledger import export as ledger_export
+from gunmane.io.ledger.reader import LedgerReader
+from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.safe_cells import FORMULA_TRIGGERS, neutralise_workbook, safe_cell, safe_row, unescape_cell
 
 REPO = Path(__file__).resolve().parents[2]
@@ -184,7 +184,7 @@ def test_lot_annex_of_the_specification(tmp_path: Path) -> None:
 
 def test_karte_workbook() -> None:
     from gunmane.engine.indicator_types import Scope
-    from gunmane.io.karte_xlsx import karte_xlsx
+    from gunmane.io.reports.karte_xlsx import karte_xlsx
     from tests.io.test_karte_outputs import uda
 
     karte = uda()
@@ -196,7 +196,7 @@ def test_karte_workbook() -> None:
 
 
 def test_survey_exports_use_the_shared_helper() -> None:
-    from gunmane.io.survey_export import (
+    from gunmane.io.reports.survey_export import (
         LinkRow,
         links_csv,
         links_xlsx,
@@ -231,7 +231,7 @@ def test_every_module_that_writes_csv_or_xlsx_uses_the_helper() -> None:
         text = path.read_text(encoding="utf-8")
         if rel == "gunmane/io/safe_cells.py" or not WRITES.search(text):
             continue
-        if rel == "gunmane/io/template.py":  # the import template: fixed headers and examples only
+        if rel == "gunmane/io/ledger/template.py":  # the import template: fixed headers and examples only
             continue
         if not GUARDED.search(text) and rel not in PENDING_HOOKS:
             unguarded.append(rel)

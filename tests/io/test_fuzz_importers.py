@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from gunmane.io import limits
-from gunmane.io.ledger_reader import LedgerReader
-from gunmane.io.ledger_schema import LedgerKind, match_header
-from gunmane.io.national_common import NationalFileError
-from gunmane.io.nenpo import open_nenpo
-from gunmane.io.pairs import PairsFileError, read_pairs
+from gunmane.io.ledger.pairs import PairsFileError, read_pairs
+from gunmane.io.ledger.reader import LedgerReader
+from gunmane.io.ledger.schema import LedgerKind, match_header
+from gunmane.io.ledger.tabular import TableError, open_table
+from gunmane.io.national.common import NationalFileError
+from gunmane.io.national.nenpo import open_nenpo
+from gunmane.io.national.xroad import read_xroad
 from gunmane.io.scenario import ScenarioFileError, read_scenario
-from gunmane.io.tabular import TableError, open_table
-from gunmane.io.xroad import read_xroad
 from tests.fixtures import MESSY_BRIDGES_CSV
 from tests.national_fixtures import (
     FY2020_ROWS,

@@ -22,13 +22,13 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from gunmane.io import limits
-from gunmane.io.ledger_schema import LedgerKind, match_header
-from gunmane.io.national_common import NationalFileError
-from gunmane.io.nenpo import open_nenpo
-from gunmane.io.pairs import PairsFileError, read_pairs
+from gunmane.io.ledger.pairs import PairsFileError, read_pairs
+from gunmane.io.ledger.schema import LedgerKind, match_header
+from gunmane.io.ledger.tabular import TableError, open_table
+from gunmane.io.national.common import NationalFileError
+from gunmane.io.national.nenpo import open_nenpo
+from gunmane.io.national.xroad import read_xroad
 from gunmane.io.scenario import ScenarioFileError, read_scenario
-from gunmane.io.tabular import TableError, open_table
-from gunmane.io.xroad import read_xroad
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -507,11 +507,11 @@ from pathlib import Path
 cap = 1_500_000_000
 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 reader, path = sys.argv[1], Path(sys.argv[2])
-from gunmane.io.ledger_schema import LedgerKind, match_header
-from gunmane.io.national_common import NationalFileError
-from gunmane.io.nenpo import open_nenpo
-from gunmane.io.tabular import TableError, open_table
-from gunmane.io.xroad import read_xroad
+from gunmane.io.ledger.schema import LedgerKind, match_header
+from gunmane.io.national.common import NationalFileError
+from gunmane.io.national.nenpo import open_nenpo
+from gunmane.io.ledger.tabular import TableError, open_table
+from gunmane.io.national.xroad import read_xroad
 def peak_mb():  # VmHWM: this process's own high-water mark (ru_maxrss keeps the parent's from before exec)
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):

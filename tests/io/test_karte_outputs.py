@@ -1,4 +1,4 @@
-"""The カルテ as PDF and Excel (gunmane.io.karte_pdf, gunmane.io.karte_xlsx, gunmane.io.charts).
+"""The カルテ as PDF and Excel (gunmane.io.reports.karte_pdf, gunmane.io.reports.karte_xlsx, gunmane.io.reports.charts).
 
 Fixtures are built by hand (independent of engine.indicators) from realistic figures: 宇陀市 with a
 ledger that contains synthetic facilities, 曽爾村 without a ledger and with unknown values, and the
@@ -31,7 +31,7 @@ from gunmane.engine.indicator_types import (
     ScopeKind,
     Series,
 )
-from gunmane.io.charts import (
+from gunmane.io.reports.charts import (
     category_labels,
     distinct_sources,
     format_value,
@@ -40,9 +40,9 @@ from gunmane.io.charts import (
     render_chart_png,
     select_chart_series,
 )
-from gunmane.io.fonts import FONT_NAME, font_path, register_matplotlib_font
-from gunmane.io.karte_pdf import karte_pdf
-from gunmane.io.karte_xlsx import INDICATOR_HEADERS, SOURCES_SHEET, SUMMARY_SHEET, karte_xlsx
+from gunmane.io.reports.fonts import FONT_NAME, font_path, register_matplotlib_font
+from gunmane.io.reports.karte_pdf import karte_pdf
+from gunmane.io.reports.karte_xlsx import INDICATOR_HEADERS, SOURCES_SHEET, SUMMARY_SHEET, karte_xlsx
 
 JST = timezone(timedelta(hours=9))
 GENERATED = datetime(2025, 11, 27, 9, 30, tzinfo=JST)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from gunmane.io.ledger_reader import LedgerReader
-from gunmane.io.ledger_schema import LedgerKind
+from gunmane.io.ledger.reader import LedgerReader
+from gunmane.io.ledger.schema import LedgerKind
 from tests.fixtures import MESSY_BRIDGES_CSV, MESSY_ERRORS, corrected_bridges_csv, write_cp932
 
 TODAY = date(2026, 11, 27)

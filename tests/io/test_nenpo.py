@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from gunmane.io.national_common import ManagerResolver, NationalFileError, match_text
-from gunmane.io.nenpo import open_nenpo
+from gunmane.io.national.common import ManagerResolver, NationalFileError, match_text
+from gunmane.io.national.nenpo import open_nenpo
 from tests.national_fixtures import FY2020_ERRORS, FY2020_ROWS, write_miyagi_lists, write_nenpo
 
 

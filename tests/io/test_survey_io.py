@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from gunmane.io.survey_export import (
+from gunmane.io.reports.survey_export import (
     CountRow,
     LinkRow,
     QuestionSpec,
@@ -26,7 +26,7 @@ from gunmane.io.survey_export import (
     responses_xlsx,
     safe_text,
 )
-from gunmane.io.survey_pdf import questionnaire_pdf
+from gunmane.io.reports.survey_pdf import questionnaire_pdf
 
 SCALE = ("魅力を感じない", "あまり感じない", "どちらともいえない", "やや感じる", "大いに感じる")
 SPEC = SurveySpec(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gunmane.io.ledger_schema import LedgerKind, match_header
-from gunmane.io.tabular import TableError, detect_encoding, open_table
+from gunmane.io.ledger.schema import LedgerKind, match_header
+from gunmane.io.ledger.tabular import TableError, detect_encoding, open_table
 from tests.fixtures import MESSY_BRIDGES_CSV, write_cp932, write_two_row_header_xlsx
 
 

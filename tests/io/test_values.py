@@ -1,4 +1,4 @@
-"""Tests for gunmane.io.values: every accepted spelling, every error code, round-trip properties."""
+"""Tests for gunmane.io.values.parsing: every accepted spelling, every error code, round-trip properties."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gunmane.io.values import (
+from gunmane.io.values.parsing import (
     UNKNOWN_TOKENS,
     InvalidValue,
     Parsed,

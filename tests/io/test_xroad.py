@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gunmane.io.national_common import NationalFileError
-from gunmane.io.xroad import XroadFetchError, fetch_bridges, read_xroad
+from gunmane.io.national.common import NationalFileError
+from gunmane.io.national.xroad import XroadFetchError, fetch_bridges, read_xroad
 from tests.national_fixtures import (
     write_xroad_csv,
     write_xroad_json,

@@ -17,8 +17,8 @@ import pytest
 from django.db import connection
 
 from benchmarks.ledger_files import write_facilities, write_inspections
-from gunmane.io.ledger_reader import LedgerReader
-from gunmane.io.ledger_schema import LedgerKind
+from gunmane.io.ledger.reader import LedgerReader
+from gunmane.io.ledger.schema import LedgerKind
 from gunmane.web.registry import importing
 from gunmane.web.registry.importing import LedgerImporter
 from gunmane.web.registry.models import Facility, Inspection, Municipality

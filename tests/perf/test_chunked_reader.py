@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from gunmane.io import values
-from gunmane.io.ledger_reader import _IRREGULAR, LedgerReader, RowResult, _text, _value_of
-from gunmane.io.ledger_schema import COLUMNS, NATURAL_KEYS, LedgerKind, column, match_header
-from gunmane.io.tabular import open_table
+from gunmane.io.ledger.reader import _IRREGULAR, LedgerReader, RowResult, _text, _value_of
+from gunmane.io.ledger.schema import COLUMNS, NATURAL_KEYS, LedgerKind, column, match_header
+from gunmane.io.ledger.tabular import open_table
+from gunmane.io.values import parsing as values
 
 TODAY = dt.date(2026, 11, 27)
 

@@ -90,8 +90,8 @@ def _sourced(p: Any) -> dict[str, Any]:
 def capture_parameters() -> dict[str, Any]:
     """Every shipped parameter: effects defaults, LCC/plan tables, every costing edition."""
     from gunmane.engine.effects.parameters import DEFAULT_PARAMETERS
-    from gunmane.io.lcc_params import load_lcc_parameters
-    from gunmane.io.scenario import costing_editions, load_costing_edition
+    from gunmane.io.shipped.costing import costing_editions, load_costing_edition
+    from gunmane.io.shipped.lcc import load_lcc_parameters
 
     out: dict[str, Any] = {}
     for p in DEFAULT_PARAMETERS:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from gunmane.io import ledger_export
-from gunmane.io.ledger_schema import COLUMNS, LedgerKind
-from gunmane.io.template import template_xlsx
+from gunmane.io.ledger import export as ledger_export
+from gunmane.io.ledger.schema import COLUMNS, LedgerKind
+from gunmane.io.ledger.template import template_xlsx
 from gunmane.web.registry import exporting
 from gunmane.web.registry.demo import load_demo_ledger
 from gunmane.web.registry.importing import LedgerImporter
@@ -84,7 +84,7 @@ def test_template_has_headers_example_and_rules_and_imports_empty(kind: LedgerKi
     if kind == LedgerKind.FACILITIES:
         data.append([c.example for c in COLUMNS[kind]])
         wb.save(filled)
-        from gunmane.io.ledger_reader import LedgerReader
+        from gunmane.io.ledger.reader import LedgerReader
 
         rows = list(LedgerReader(filled, kind))
         assert len(rows) == 1 and rows[0].ok, rows[0].errors

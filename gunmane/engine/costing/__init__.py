@@ -2,7 +2,7 @@
 
 rules — typed editions (共通仮設費率 Kr, 現場管理費率 Jo, 一般管理費等率 Gp, 業務の諸経費) built from data rows
 price — 工事価格 (P → Np → Cp → price) and 業務価格 (点検・設計業務), scalar and vectorised
-The data files are read by :func:`gunmane.io.scenario.load_costing_edition` (the engine does no I/O).
+The data files are read by :func:`gunmane.io.shipped.costing.load_costing_edition` (the engine does no I/O).
 """
 
 from gunmane.engine.costing.errors import CostingError, InvalidEdition, UnknownWorkType

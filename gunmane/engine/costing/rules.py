@@ -1,7 +1,7 @@
 """Official estimation rules (積算基準) as typed data: one edition = the coefficient tables of one fiscal year.
 
 The tables themselves live in data files (``gunmane/data/costing/<edition>/``: ``edition.toml`` and
-``works.csv``), read by :func:`gunmane.io.scenario.load_costing_edition`; this module only turns their rows
+``works.csv``), read by :func:`gunmane.io.shipped.costing.load_costing_edition`; this module only turns their rows
 into typed, validated objects, so a user can point at a newer edition's files without changing code.
 
 Rate forms (quantitative-methods.md §A2–A3; 土木工事標準積算基準書):

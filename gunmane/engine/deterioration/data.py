@@ -3,7 +3,7 @@
 A pair is two consecutive inspections of the same facility with no measure (措置) between them:
 grade before, grade after, the years between them and the facility's covariates.  Pairs are built
 from the ledger's inspection histories (``pairs_from_histories``) or read from a pairs file
-(``gunmane.io.pairs``).  Every pair that is left out is counted by reason in ``excluded`` —
+(``gunmane.io.ledger.pairs``).  Every pair that is left out is counted by reason in ``excluded`` —
 never silently dropped.
 """
 

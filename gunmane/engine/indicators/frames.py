@@ -12,7 +12,7 @@ import pandas as pd
 from gunmane.engine.indicator_types import LedgerFrames, ReferenceFrames
 
 if TYPE_CHECKING:  # the engine takes the row objects but does not import the io layer at run time
-    from gunmane.io import refdata
+    from gunmane.io.shipped import refdata
 
 STATS_COLUMNS: tuple[str, ...] = (
     "population", "civil_engineering_expenditure", "total_expenditure", "road_length_m", "park_area_m2",
@@ -40,7 +40,7 @@ def reference_frames_from_rows(
     stats: Iterable[refdata.YearStatsRow],
     prefecture_stats: Iterable[refdata.YearStatsRow] | None = None,
 ) -> ReferenceFrames:
-    """ReferenceFrames from gunmane.io.refdata rows (CLI, tests, benchmark). Blank stays NaN, never 0."""
+    """ReferenceFrames from gunmane.io.shipped.refdata rows (CLI, tests, benchmark). Blank stays NaN, never 0."""
     m_records = [{
         "lg_code": r.lg_code, "pref_code": r.pref_code, "pref_name": r.pref_name, "name": r.name, "kind": r.kind,
         "population": r.population, "area_km2": r.area_km2, "lat": r.office_lat, "lon": r.office_lon,

@@ -2,7 +2,7 @@
 
 Every number a strategy comparison depends on is a :class:`Parameter` (value, unit, source, and
 whether it is an assumption the user should set).  The shipped defaults live in
-``gunmane/data/lcc/*.csv`` and are read by :mod:`gunmane.io.lcc_params`; the engine only sees these
+``gunmane/data/lcc/*.csv`` and are read by :mod:`gunmane.io.shipped.lcc`; the engine only sees these
 typed objects.
 """
 

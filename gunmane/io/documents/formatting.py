@@ -1,6 +1,6 @@
 """Numbers, money, shares and dates as a Japanese municipal document prints them.
 
-Kept separate from gunmane.io.charts (which imports matplotlib) so that generating a document stays
+Kept separate from gunmane.io.reports.charts (which imports matplotlib) so that generating a document stays
 light.  Unknown values print 「不明」, never 0; negative numbers use the minus sign U+2212.
 """
 
@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from gunmane.io.values import to_wareki
+from gunmane.io.values.parsing import to_wareki
 
 __all__ = ["UNKNOWN", "date_label", "fiscal_year_label", "fmt_change", "fmt_count", "fmt_diff", "fmt_int",
            "fmt_length", "fmt_pct", "fmt_sen", "fmt_yen", "rounded_shares", "wareki_year"]

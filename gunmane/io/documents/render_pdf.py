@@ -1,6 +1,6 @@
 """Render a :class:`~gunmane.io.documents.blocks.Doc` as an A4 portrait PDF (reportlab platypus).
 
-Japanese is set in the shipped IPAexGothic (gunmane.io.fonts), embedded as a subset, so the PDF
+Japanese is set in the shipped IPAexGothic (gunmane.io.reports.fonts), embedded as a subset, so the PDF
 prints and extracts as Japanese on any machine.  Headings become PDF bookmarks (the outline mirrors
 the Word navigation pane); every page carries the running title and 「x / y ページ」.
 """
@@ -33,8 +33,8 @@ from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
 
 from gunmane.io.documents.blocks import Bullets, Doc, Heading, Note, Para, Table
-from gunmane.io.fonts import register_reportlab_font
-from gunmane.io.pdf_canvas import NumberedCanvas
+from gunmane.io.reports.fonts import register_reportlab_font
+from gunmane.io.reports.pdf_canvas import NumberedCanvas
 
 __all__ = ["render_pdf"]
 

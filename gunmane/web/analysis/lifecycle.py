@@ -28,7 +28,7 @@ from gunmane.engine.indicator_types import LedgerFrames, Scope, ScopeKind
 from gunmane.engine.lcc import STRATEGIES, LccResult, life_cycle_cost
 from gunmane.engine.lcc.hazards import HazardChoice, complete_hazards
 from gunmane.engine.planning import PlanResult, budget_plan
-from gunmane.io.lcc_params import LccDefaults, load_lcc_parameters
+from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
 from gunmane.web.analysis import frames
 from gunmane.web.registry.models import Facility
 

@@ -22,10 +22,10 @@ from django.utils.http import content_disposition_header
 from gunmane.engine.deterioration import DeteriorationError, FitResult, StateSpace, fit, reach_curve_band
 from gunmane.engine.indicator_types import Scope, ScopeKind
 from gunmane.engine.lcc import STRATEGIES, LccError
-from gunmane.io.amounts import parse_yen
-from gunmane.io.lcc_params import LccDefaults, load_lcc_parameters
-from gunmane.io.lcc_xlsx import METHOD_JA, lcc_xlsx, plan_xlsx
-from gunmane.io.pairs import PairsFileError, read_pairs
+from gunmane.io.ledger.pairs import PairsFileError, read_pairs
+from gunmane.io.reports.lcc_xlsx import METHOD_JA, lcc_xlsx, plan_xlsx
+from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
+from gunmane.io.values.amounts import parse_yen
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import lifecycle, services
 from gunmane.web.groups.models import Group

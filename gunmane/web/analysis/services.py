@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
-from gunmane.io.values import InvalidValue, parse_lg_code
+from gunmane.io.values.parsing import InvalidValue, parse_lg_code
 from gunmane.web.analysis import frames
 from gunmane.web.groups.models import Group
 

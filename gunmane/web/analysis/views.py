@@ -22,10 +22,10 @@ from django.views.decorators.http import require_POST
 
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
-from gunmane.io import vocab
-from gunmane.io.karte_pdf import karte_pdf
-from gunmane.io.karte_xlsx import karte_xlsx
+from gunmane.io.reports.karte_pdf import karte_pdf
+from gunmane.io.reports.karte_xlsx import karte_xlsx
 from gunmane.io.safe_cells import neutralise_workbook, safe_csv_writer
+from gunmane.io.shipped import vocab
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import frames, services
 from gunmane.web.groups.models import Group

@@ -13,7 +13,8 @@ import tomli_w
 
 from gunmane.engine.effects import ParameterSet, evaluate
 from gunmane.io.documents.inputs import EffectSummary, FacilityRow, LotInfo
-from gunmane.io.scenario import engine_scenarios, load_costing_edition, lot_settings, read_scenario
+from gunmane.io.scenario import engine_scenarios, lot_settings, read_scenario
+from gunmane.io.shipped.costing import load_costing_edition
 from gunmane.web.analysis import frames
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
 from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind, MunicipalYearStats
@@ -263,7 +264,7 @@ def lots_for_documents(dsg: Any) -> list[LotInfo]:
     """The designed lots as 仕様書 lots (facility lists from the ledger)."""
     if dsg is None or dsg.best is None:
         return []
-    from gunmane.io import vocab
+    from gunmane.io.shipped import vocab
 
     types = {t.code: t.name for t in vocab.facility_types()}
     ids = [int(x) for x in dsg.assignment["facility"].tolist() if str(x).isdigit()]

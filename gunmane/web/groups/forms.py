@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from gunmane.io import vocab
-from gunmane.io.group_catalogue import catalogue
+from gunmane.io.shipped import vocab
+from gunmane.io.shipped.cases import catalogue
 from gunmane.web.groups.models import (
     ChecklistItem,
     CollaborationType,

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from gunmane.io import vocab
-from gunmane.io.group_catalogue import catalogue
+from gunmane.io.shipped import vocab
+from gunmane.io.shipped.cases import catalogue
 from gunmane.web.accounts import permissions
 from gunmane.web.groups import workspace
 from gunmane.web.groups.forms import (

@@ -19,14 +19,10 @@ from django.views.decorators.http import require_POST
 from gunmane.engine.costing import CostingError
 from gunmane.engine.effects import EffectsError, ParameterSet
 from gunmane.engine.effects.parameters import STATUS_LABELS
-from gunmane.io.scenario import (
-    ScenarioFileError,
-    costing_editions,
-    effects_xlsx,
-    engine_scenarios,
-    read_scenario,
-)
-from gunmane.io.vocab import sectors as vocab_sectors
+from gunmane.io.reports.effects_xlsx import effects_xlsx
+from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
+from gunmane.io.shipped.costing import costing_editions
+from gunmane.io.shipped.vocab import sectors as vocab_sectors
 from gunmane.web.groups import effects, workspace
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
 from gunmane.web.groups.views import _ctx, _group

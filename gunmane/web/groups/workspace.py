@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from gunmane.engine.grouping import GroupProfile, judgement_warnings, match_cases, suggest_mechanisms
-from gunmane.io import vocab
 from gunmane.io.documents.inputs import (
     DocumentInput,
     FacilityRow,
@@ -20,7 +19,8 @@ from gunmane.io.documents.inputs import (
     MemberInfo,
     ScheduleItem,
 )
-from gunmane.io.group_catalogue import catalogue
+from gunmane.io.shipped import vocab
+from gunmane.io.shipped.cases import catalogue
 from gunmane.web.accounts import permissions
 from gunmane.web.groups.models import (
     ChecklistItem,

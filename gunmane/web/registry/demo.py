@@ -1,7 +1,7 @@
 """Load the demo region (Nara model region) and the demo users into the database.
 
 The municipalities and their statistics are real reference data; the facilities, inspections and
-measures are synthetic (gunmane.io.demo, seeded) and go through the ordinary ledger importer, so the
+measures are synthetic (gunmane.engine.demo_region, seeded) and go through the ordinary ledger importer, so the
 demo exercises exactly what a user's upload does.
 """
 
@@ -16,9 +16,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from gunmane.io import demo, refdata
-from gunmane.io.ledger_export import to_json_record
-from gunmane.io.ledger_schema import LedgerKind
+from gunmane.engine import demo_region as demo
+from gunmane.io.ledger.export import to_json_record
+from gunmane.io.ledger.schema import LedgerKind
+from gunmane.io.shipped import refdata
 from gunmane.web.accounts.models import Membership, Role
 from gunmane.web.registry.importing import ImportReport, LedgerImporter
 from gunmane.web.registry.models import Municipality

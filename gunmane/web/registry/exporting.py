@@ -1,11 +1,11 @@
-"""Ledger records out of the database, as dicts with the canonical keys of gunmane.io.ledger_schema."""
+"""Ledger records out of the database, as dicts with the canonical keys of gunmane.io.ledger.schema."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from gunmane.io.ledger_schema import LedgerKind
+from gunmane.io.ledger.schema import LedgerKind
 from gunmane.web.registry.models import Facility, Inspection, Measure, Municipality
 
 

@@ -1,6 +1,6 @@
 """Write a validated ledger file into the database: all-or-nothing, idempotent, streamed.
 
-The io layer (gunmane.io.ledger_reader) parses and checks each row; this module adds the checks
+The io layer (gunmane.io.ledger.reader) parses and checks each row; this module adds the checks
 that need the database (municipality exists, the user may edit it, the facility exists), then
 creates, updates or leaves each row unchanged by its natural key. One transaction covers the whole
 file: any error (unless skip_invalid) or a dry run rolls everything back.
@@ -47,9 +47,9 @@ from django.db import OperationalError, close_old_connections, connection, model
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from gunmane.io.ledger_reader import Issue, LedgerReader, RowBatch, RowResult
-from gunmane.io.ledger_schema import LedgerKind
-from gunmane.io.tabular import TableError
+from gunmane.io.ledger.reader import Issue, LedgerReader, RowBatch, RowResult
+from gunmane.io.ledger.schema import LedgerKind
+from gunmane.io.ledger.tabular import TableError
 from gunmane.web.accounts.permissions import editable_municipalities
 from gunmane.web.registry.models import (
     REASON_IMPORT,

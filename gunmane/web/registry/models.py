@@ -277,7 +277,7 @@ class Inspection(models.Model):
     kind = models.CharField("点検種別", max_length=20, default=InspectionKind.PERIODIC)
     # Provenance of an inspection read from national data (道路メンテナンス年報 list or xROAD): which
     # source, the fiscal year of the list, the file and the row. Such inspections are known to the fiscal
-    # year only and are dated 1 October of it (gunmane.io.national_common).
+    # year only and are dated 1 October of it (gunmane.io.national.common).
     source = models.CharField("出典", max_length=10, blank=True, choices=[("", "台帳"), ("nenpo", "道路メンテナンス年報"),
                                                                        ("xroad", "xROAD")])
     source_fiscal_year = models.PositiveSmallIntegerField("出典の年度", null=True, blank=True)

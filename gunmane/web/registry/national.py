@@ -1,6 +1,6 @@
 """Fill the ledger from national data: 道路メンテナンス年報 lists and xROAD files (DB side).
 
-The io layer (gunmane.io.nenpo, gunmane.io.xroad) reads and checks the rows; this module resolves the
+The io layer (gunmane.io.national.nenpo, gunmane.io.national.xroad) reads and checks the rows; this module resolves the
 managers to local governments, matches rows to facilities already in the ledger, writes facilities and
 inspections, and builds the quality report. One transaction covers a whole run (all files): any row error
 (unless skip_invalid) or a dry run rolls everything back.
@@ -36,7 +36,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gunmane.io.national_common import (
+from gunmane.io.national.common import (
     NON_LG_LABEL,
     ManagerResolver,
     NationalFileError,
@@ -44,8 +44,8 @@ from gunmane.io.national_common import (
     fiscal_year_midpoint_month,
     match_text,
 )
-from gunmane.io.nenpo import NenpoRow, open_nenpo
-from gunmane.io.xroad import XroadRecord, read_xroad
+from gunmane.io.national.nenpo import NenpoRow, open_nenpo
+from gunmane.io.national.xroad import XroadRecord, read_xroad
 from gunmane.web.accounts.permissions import editable_municipalities
 from gunmane.web.registry import importing
 from gunmane.web.registry.importing import _batches, _bulk_session, _in_sql, _TableWriter

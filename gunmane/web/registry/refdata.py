@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from gunmane.io import refdata, vocab
+from gunmane.io.shipped import refdata, vocab
 from gunmane.web.registry.models import (
     FacilityType,
     Municipality,

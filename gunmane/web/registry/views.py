@@ -20,10 +20,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
-from gunmane.io import ledger_export
-from gunmane.io.ledger_schema import LedgerKind
+from gunmane.io.ledger import export as ledger_export
+from gunmane.io.ledger.schema import LedgerKind
+from gunmane.io.ledger.template import template_xlsx
 from gunmane.io.safe_cells import neutralise_workbook
-from gunmane.io.template import template_xlsx
 from gunmane.web.accounts import permissions
 from gunmane.web.registry import exporting, history, importing
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from gunmane.io.vocab import sectors as vocab_sectors
+from gunmane.io.shipped.vocab import sectors as vocab_sectors
 
 QUESTION_KINDS = ("single", "multiple", "scale", "number", "text", "matrix")
 CHOICE_KINDS = ("single", "multiple")

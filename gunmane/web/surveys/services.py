@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from gunmane.io.survey_export import CountRow, LinkRow, QuestionSpec, RespondentRow, SurveySpec
+from gunmane.io.reports.survey_export import CountRow, LinkRow, QuestionSpec, RespondentRow, SurveySpec
 from gunmane.web.accounts.permissions import AnyUser
 from gunmane.web.groups import workspace
 from gunmane.web.groups.models import Group

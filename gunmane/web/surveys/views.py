@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gunmane.io import survey_export, survey_pdf
+from gunmane.io.reports import survey_export, survey_pdf
 from gunmane.web.groups.models import Group
 from gunmane.web.surveys import catalogue, services
 from gunmane.web.surveys.forms import (

@@ -150,13 +150,13 @@ def oku(yen: Any) -> str:
 @register.filter
 def grade_label(label: Any) -> str:
     """Model grade label (I, II, III, IV, III+IV) → Ⅰ–Ⅳ."""
-    from gunmane.io.lcc_xlsx import GRADE_LABELS_JA
+    from gunmane.io.reports.lcc_xlsx import GRADE_LABELS_JA
 
     return GRADE_LABELS_JA.get(str(label), str(label))
 
 
 @register.filter
 def facility_type_name(code: Any) -> str:
-    from gunmane.io.lcc_xlsx import type_name
+    from gunmane.io.reports.lcc_xlsx import type_name
 
     return type_name(str(code))

@@ -27,9 +27,9 @@ import pandas as pd
 
 from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairSet
 from gunmane.engine.deterioration.model import StateSpace
-from gunmane.io import values
-from gunmane.io.ledger_reader import Issue
-from gunmane.io.tabular import TableError, open_table
+from gunmane.io.ledger.reader import Issue
+from gunmane.io.ledger.tabular import TableError, open_table
+from gunmane.io.values import parsing as values
 
 __all__ = ["PAIR_HEADERS", "PairsFile", "PairsFileError", "read_pairs"]
 

@@ -4,7 +4,7 @@ Every question is numbered (問1, 問2 …) as on the web form; choices get draw
 and a matrix get a grid of boxes under the five labels, a number gets a box with its unit, free
 text gets a framed writing area.  Conditional questions carry the condition in words (「問3で…と
 答えた方のみ」) since paper cannot hide them.  Japanese is set in the shipped IPAexGothic
-(gunmane.io.fonts), embedded, so the file prints the same on any PC.  Footer: title and page x/y.
+(gunmane.io.reports.fonts), embedded, so the file prints the same on any PC.  Footer: title and page x/y.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from gunmane.io.fonts import register_reportlab_font
-from gunmane.io.survey_export import QuestionSpec, SurveySpec
+from gunmane.io.reports.fonts import register_reportlab_font
+from gunmane.io.reports.survey_export import QuestionSpec, SurveySpec
 
 __all__ = ["questionnaire_pdf"]
 

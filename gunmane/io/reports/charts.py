@@ -1,9 +1,9 @@
 """Charts of a カルテ (karte, municipal profile sheet) rendered with matplotlib, plus the presentation
-helpers that the PDF (gunmane.io.karte_pdf) and Excel (gunmane.io.karte_xlsx) writers share.
+helpers that the PDF (gunmane.io.reports.karte_pdf) and Excel (gunmane.io.reports.karte_xlsx) writers share.
 
 Charts use matplotlib's object-oriented API (``matplotlib.figure.Figure`` + the Agg canvas), never
 pyplot, so rendering keeps no global state and needs no display.  All chart text uses the shipped
-IPAexGothic font (gunmane.io.fonts).  Unknown values (None) are never drawn as 0: a bar is left out
+IPAexGothic font (gunmane.io.reports.fonts).  Unknown values (None) are never drawn as 0: a bar is left out
 and labelled 「不明」, a line has a gap.
 """
 
@@ -423,7 +423,7 @@ def render_chart_png(series: Series, width_pt: float, height_pt: float, *, dpi: 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from gunmane.io.fonts import register_matplotlib_font
+    from gunmane.io.reports.fonts import register_matplotlib_font
 
     factor = 100.0 if is_ratio_unit(series.unit) else 1.0
     ctx = _Ctx(cats=list(categories) if categories is not None else [str(c) for c in series.categories],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from gunmane.io.ledger_schema import COLUMNS, LEDGER_KIND_JA, LedgerKind
+from gunmane.io.ledger.schema import COLUMNS, LEDGER_KIND_JA, LedgerKind
 
 GENERAL_RULES = (
     "1行目の見出しは変えずに、2行目から1施設（1件）ずつ入力してください。列の順番は自由です。",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from gunmane.io.values import normalize_text
+from gunmane.io.values.parsing import normalize_text
 
 __all__ = ["parse_yen"]
 

@@ -1,8 +1,8 @@
 """The Japanese font shipped with gunmane (IPAexGothic), registered with reportlab and matplotlib.
 
 Generated PDFs and charts must render Japanese on any machine — a municipal PC inside LGWAN has no
-guarantee of any system font — so both the PDF writer (gunmane.io.karte_pdf) and the chart renderer
-(gunmane.io.charts) use only the TrueType font in ``gunmane/fonts/ipaexg.ttf``
+guarantee of any system font — so both the PDF writer (gunmane.io.reports.karte_pdf) and the chart renderer
+(gunmane.io.reports.charts) use only the TrueType font in ``gunmane/fonts/ipaexg.ttf``
 (licence and origin: gunmane/fonts/PROVENANCE.md).  Registration is idempotent.
 """
 

@@ -35,7 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gunmane.engine.indicator_types import IndicatorValue, Karte, ScopeKind, Series
-from gunmane.io.charts import (
+from gunmane.io.reports.charts import (
     GROUP_LABELS,
     PALETTE,
     SCOPE_KIND_LABELS,

@@ -5,7 +5,7 @@ CSV is UTF-8 with a BOM so that Excel on Japanese Windows opens it without garbl
 is neutralised against formula injection by the shared helper gunmane.io.safe_cells (a leading = + - @
 TAB CR gets an apostrophe) — the files are opened by staff in Excel, and the text was typed by anyone
 with a link.
-The same dataclasses describe the questionnaire for the paper PDF (gunmane.io.survey_pdf).
+The same dataclasses describe the questionnaire for the paper PDF (gunmane.io.reports.survey_pdf).
 """
 
 from __future__ import annotations

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from gunmane.io import limits
-from gunmane.io.national_common import NationalFileError, NationalIssue
-from gunmane.io.tabular import TableError, detect_encoding
-from gunmane.io.values import InvalidValue, normalize_text, parse_coordinate, parse_grade, parse_year
+from gunmane.io.ledger.tabular import TableError, detect_encoding
+from gunmane.io.national.common import NationalFileError, NationalIssue
+from gunmane.io.values.parsing import InvalidValue, normalize_text, parse_coordinate, parse_grade, parse_year
 
 __all__ = ["XroadFetchError", "XroadFile", "XroadRecord", "fetch_bridges", "read_xroad"]
 

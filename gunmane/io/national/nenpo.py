@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from gunmane.io import limits
-from gunmane.io.national_common import NationalFileError, NationalIssue
-from gunmane.io.values import InvalidValue, normalize_text, parse_grade, parse_number, parse_year
+from gunmane.io.national.common import NationalFileError, NationalIssue
+from gunmane.io.values.parsing import InvalidValue, normalize_text, parse_grade, parse_number, parse_year
 
 __all__ = ["NenpoFile", "NenpoRow", "open_nenpo"]
 

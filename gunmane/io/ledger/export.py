@@ -1,11 +1,11 @@
 """Write ledger records back out as CSV, XLSX or JSON — in a shape that imports back unchanged.
 
-CSV and XLSX use the canonical Japanese headers of gunmane.io.ledger_schema (so the file is also a
+CSV and XLSX use the canonical Japanese headers of gunmane.io.ledger.schema (so the file is also a
 filled-in template); JSON uses the canonical English keys with ISO dates and grades "I"–"IV".
 Synthetic records are labelled: the 合成データ column says はい, and XLSX exports carry a notice row
 above the header when any record is synthetic. Every text cell of CSV and XLSX goes through
 gunmane.io.safe_cells (a name such as ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``); the importer
-takes that apostrophe off again (gunmane.io.tabular), so an export still imports back unchanged.
+takes that apostrophe off again (gunmane.io.ledger.tabular), so an export still imports back unchanged.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import IO, Any
 
-from gunmane.io.ledger_schema import COLUMNS, LedgerKind
+from gunmane.io.ledger.schema import COLUMNS, LedgerKind
 from gunmane.io.safe_cells import safe_cell, safe_csv_writer, safe_row
-from gunmane.io.values import grade_label
+from gunmane.io.values.parsing import grade_label
 
 ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 SYNTHETIC_NOTICE = "このファイルには合成データ（架空の施設）が含まれます。実在の施設・点検結果ではありません。"

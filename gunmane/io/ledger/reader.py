@@ -18,8 +18,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from gunmane.io import values, vocab
-from gunmane.io.ledger_schema import (
+from gunmane.io.ledger.schema import (
     COLUMNS,
     NATURAL_KEYS,
     TYPE_FROM_NAME_HEADER,
@@ -29,7 +28,9 @@ from gunmane.io.ledger_schema import (
     match_header,
     normalize_header,
 )
-from gunmane.io.tabular import Table, TableError, open_table
+from gunmane.io.ledger.tabular import Table, TableError, open_table
+from gunmane.io.shipped import vocab
+from gunmane.io.values import parsing as values
 
 # Rows read and checked together: large enough that each column's distinct values repeat within a chunk,
 # small enough that a chunk's cells and records stay a few MB.

@@ -7,7 +7,7 @@ them as [n]) and, when they fit, the 前提 (assumptions) and data notes in smal
 not fit goes to page 2.  The type is scaled down a little (to 85 %) when that keeps more on page 1.
 A synthetic karte carries a diagonal 「合成データ（架空の施設を含む）」 watermark on every page and a
 notice line.  Footer: generation time, page x/y, "gunmane".  Japanese is set in the shipped
-IPAexGothic font, embedded in the PDF (gunmane.io.fonts).
+IPAexGothic font, embedded in the PDF (gunmane.io.reports.fonts).
 
 Values are printed with their unit and thousands separators (``1,449,575,000円``, ``10.9%``);
 None prints 「不明」, never 0.
@@ -43,7 +43,7 @@ from reportlab.platypus import (
 )
 
 from gunmane.engine.indicator_types import IndicatorValue, Karte, ScopeKind, Series
-from gunmane.io.charts import (
+from gunmane.io.reports.charts import (
     GROUP_LABELS,
     SCOPE_KIND_LABELS,
     SYNTHETIC_NOTICE,
@@ -60,8 +60,8 @@ from gunmane.io.charts import (
     select_chart_series,
     source_parts,
 )
-from gunmane.io.fonts import register_reportlab_font
-from gunmane.io.pdf_canvas import NumberedCanvas
+from gunmane.io.reports.fonts import register_reportlab_font
+from gunmane.io.reports.pdf_canvas import NumberedCanvas
 
 __all__ = ["karte_pdf", "karte_title"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from gunmane.io import refdata
+from gunmane.io.shipped import refdata
 
 __all__ = [
     "ManagerResolution",

@@ -34,7 +34,7 @@ GRADE_LABELS_JA = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "III+IV":
 
 def type_name(code: str) -> str:
     """The facility type's Japanese name (橋梁) for a vocabulary code (bridge)."""
-    from gunmane.io import vocab
+    from gunmane.io.shipped import vocab
 
     return next((t.name for t in vocab.facility_types() if t.code == code), code)
 

@@ -1,0 +1,1 @@
+"""Files people read: カルテ, LCC and effects workbooks, survey forms, charts, PDF pages."""

@@ -1,0 +1,1 @@
+"""Reference data shipped in gunmane/data with its provenance: municipalities, vocabularies, cases, cost tables."""
