@@ -63,7 +63,6 @@ from gunmane.engine.indicators import (  # noqa: E402
     municipal_table,
     municipality_scope,
     national_scope,
-    reference_frames_from_rows,
 )
 from gunmane.engine.peers import municipal_codes  # noqa: E402
 from gunmane.io.shipped import refdata  # noqa: E402
@@ -96,7 +95,7 @@ def log(message: str) -> None:
 # --- the synthetic nation ------------------------------------------------------------------------------
 def load_reference() -> ReferenceFrames:
     """The real reference data shipped with gunmane (1,788 local governments, FY2020–2024)."""
-    return reference_frames_from_rows(refdata.municipalities(), refdata.year_stats(), refdata.year_stats(True))
+    return refdata.reference_frames()
 
 
 def build_nation(seed: int = SEED, facilities: int = FACILITIES, inspections: int = INSPECTIONS,

@@ -34,7 +34,6 @@ from gunmane.engine.indicators import (
     national_scope,
     peer_groups,
     prefecture_scope,
-    reference_frames_from_rows,
 )
 from gunmane.engine.indicators.definitions import FACILITY_TYPE_NAMES, SECTOR_NAMES
 from gunmane.io.shipped import refdata
@@ -49,7 +48,7 @@ NAGAKUTE = "232386"  # 長久手市: bridges blank in the reference data
 
 @cache
 def _ref() -> ReferenceFrames:
-    return reference_frames_from_rows(refdata.municipalities(), refdata.year_stats(), refdata.year_stats(True))
+    return refdata.reference_frames()
 
 
 @pytest.fixture

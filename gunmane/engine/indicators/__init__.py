@@ -4,7 +4,7 @@ Reference indicators (population, 土木費, bridges from 道路メンテナン�
 municipalities; ledger indicators (ageing, condition, backlog) where a municipality has loaded its 施設台帳.
 Every indicator is declared as data in INDICATORS and documented in docs/indicators.md.
 
-    ref = reference_frames_from_rows(refdata.municipalities(), refdata.year_stats(), refdata.year_stats(True))
+    ref = gunmane.io.shipped.refdata.reference_frames()   # the io layer builds the frames from the shipped tables
     table = municipal_table(ref, ledger, fiscal_year=2024, as_of=date(2025, 3, 31))
     k = karte(municipality_scope(ref, "292125"), ref, ledger, fiscal_year=2024, as_of=..., table=table)
 """
@@ -28,7 +28,7 @@ from gunmane.engine.indicators.definitions import (
     NATIONAL_BACKLOG_5Y_SHARE,
     REFERENCE_IDS,
 )
-from gunmane.engine.indicators.frames import empty_ledger, reference_frames_from_rows
+from gunmane.engine.indicators.frames import empty_ledger
 from gunmane.engine.peers import peer_groups
 
 __all__ = [
@@ -49,5 +49,4 @@ __all__ = [
     "national_scope",
     "peer_groups",
     "prefecture_scope",
-    "reference_frames_from_rows",
 ]

@@ -1,18 +1,16 @@
-"""Building the input frames: reference data from row objects, an empty ledger, fiscal-year helpers."""
+"""Building the input frames: the columns of the reference frames, an empty ledger, fiscal-year helpers.
+
+The reference frames themselves are built from the shipped tables by gunmane.io.shipped.refdata.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from gunmane.engine.indicator_types import LedgerFrames, ReferenceFrames
-
-if TYPE_CHECKING:  # the engine takes the row objects but does not import the io layer at run time
-    from gunmane.io.shipped import refdata
+from gunmane.engine.indicator_types import LedgerFrames
 
 STATS_COLUMNS: tuple[str, ...] = (
     "population", "civil_engineering_expenditure", "total_expenditure", "road_length_m", "park_area_m2",
@@ -33,30 +31,6 @@ def years_before(d: date, years: int) -> date:
         return d.replace(year=d.year - years)
     except ValueError:
         return d.replace(year=d.year - years, day=28)
-
-
-def reference_frames_from_rows(
-    municipalities: Iterable[refdata.MunicipalityRow],
-    stats: Iterable[refdata.YearStatsRow],
-    prefecture_stats: Iterable[refdata.YearStatsRow] | None = None,
-) -> ReferenceFrames:
-    """ReferenceFrames from gunmane.io.shipped.refdata rows (CLI, tests, benchmark). Blank stays NaN, never 0."""
-    m_records = [{
-        "lg_code": r.lg_code, "pref_code": r.pref_code, "pref_name": r.pref_name, "name": r.name, "kind": r.kind,
-        "population": r.population, "area_km2": r.area_km2, "lat": r.office_lat, "lon": r.office_lon,
-    } for r in municipalities]
-    mun = pd.DataFrame.from_records(m_records, columns=["lg_code", *MUNICIPALITY_COLUMNS])
-    mun = mun.set_index("lg_code")
-    for col in ("population", "area_km2", "lat", "lon"):
-        mun[col] = pd.to_numeric(mun[col], errors="coerce").astype("float64")
-    rows = list(stats) + (list(prefecture_stats) if prefecture_stats is not None else [])
-    s_records = [{"lg_code": r.lg_code, "fiscal_year": r.fiscal_year,
-                  **{c: r.fields.get(c) for c in STATS_COLUMNS}} for r in rows]
-    st = pd.DataFrame.from_records(s_records, columns=["lg_code", "fiscal_year", *STATS_COLUMNS])
-    st["fiscal_year"] = st["fiscal_year"].astype("int64")
-    for col in STATS_COLUMNS:
-        st[col] = pd.to_numeric(st[col], errors="coerce").astype("float64")
-    return ReferenceFrames(municipalities=mun, stats=st)
 
 
 def empty_ledger() -> LedgerFrames:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+
+import pandas as pd
+
+from gunmane.engine.indicator_types import ReferenceFrames
+from gunmane.engine.indicators.frames import MUNICIPALITY_COLUMNS, STATS_COLUMNS
 
 MUNICIPALITIES = ("jp-municipalities", "municipalities.csv")
 MUNICIPAL_FINANCE = ("jp-municipal-finance-infra", "municipal_finance_infra_2020_2024.csv")
@@ -99,3 +104,32 @@ def raw_rows(which: str) -> Iterator[dict[str, str]]:
     """The raw CSV rows (for the demo-region generator, which reads the same columns)."""
     parts = {"municipalities": MUNICIPALITIES, "municipal_finance": MUNICIPAL_FINANCE}[which]
     return _open(parts)
+
+
+def reference_frames_from_rows(
+    municipalities: Iterable[MunicipalityRow],
+    stats: Iterable[YearStatsRow],
+    prefecture_stats: Iterable[YearStatsRow] | None = None,
+) -> ReferenceFrames:
+    """The engine's ReferenceFrames from reference rows. Blank stays NaN, never 0."""
+    m_records = [{
+        "lg_code": r.lg_code, "pref_code": r.pref_code, "pref_name": r.pref_name, "name": r.name, "kind": r.kind,
+        "population": r.population, "area_km2": r.area_km2, "lat": r.office_lat, "lon": r.office_lon,
+    } for r in municipalities]
+    mun = pd.DataFrame.from_records(m_records, columns=["lg_code", *MUNICIPALITY_COLUMNS])
+    mun = mun.set_index("lg_code")
+    for col in ("population", "area_km2", "lat", "lon"):
+        mun[col] = pd.to_numeric(mun[col], errors="coerce").astype("float64")
+    rows = list(stats) + (list(prefecture_stats) if prefecture_stats is not None else [])
+    s_records = [{"lg_code": r.lg_code, "fiscal_year": r.fiscal_year,
+                  **{c: r.fields.get(c) for c in STATS_COLUMNS}} for r in rows]
+    st = pd.DataFrame.from_records(s_records, columns=["lg_code", "fiscal_year", *STATS_COLUMNS])
+    st["fiscal_year"] = st["fiscal_year"].astype("int64")
+    for col in STATS_COLUMNS:
+        st[col] = pd.to_numeric(st[col], errors="coerce").astype("float64")
+    return ReferenceFrames(municipalities=mun, stats=st)
+
+
+def reference_frames() -> ReferenceFrames:
+    """The engine's ReferenceFrames from the shipped municipalities and yearly statistics (CLI, tests, benchmarks)."""
+    return reference_frames_from_rows(municipalities(), year_stats(), year_stats(True))
