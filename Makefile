@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test test-fast lint typecheck bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,19 +24,27 @@ run: $(VENV)/.installed
 	$(BIN)/gunmane demo load
 	$(BIN)/gunmane serve --host $(HOST) --port $(PORT)
 
-## make test — unit, integration, browser; and PostgreSQL when GUNMANE_TEST_DATABASE_URL is set
-test: $(VENV)/.installed-dev
-	$(BIN)/ruff check gunmane tests benchmarks
-	$(BIN)/mypy
+# The tests that touch the database; only these run a second time on PostgreSQL (engine, io and CLI tests
+# do not depend on the database backend).
+PG_TESTS := tests/web tests/perf tests/cli/test_backup.py
+
+## make test — lint, types, layer contracts; every test on SQLite; the database tests again on PostgreSQL
+## when GUNMANE_TEST_DATABASE_URL is set
+test: lint typecheck
 	$(BIN)/python -m pytest -m "not postgres"
 ifdef GUNMANE_TEST_DATABASE_URL
-	GUNMANE_DATABASE_URL="$(GUNMANE_TEST_DATABASE_URL)" $(BIN)/python -m pytest -m "not browser"
+	GUNMANE_DATABASE_URL="$(GUNMANE_TEST_DATABASE_URL)" $(BIN)/python -m pytest -m "not browser" $(PG_TESTS)
 else
-	$(BIN)/python -m pytest -m postgres
+	$(BIN)/python -m pytest -m postgres $(PG_TESTS)
 endif
+
+## make test-fast — lint and the engine and io tests (about two minutes; no database server, no browser)
+test-fast: lint
+	$(BIN)/python -m pytest -q tests/engine tests/io
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check gunmane tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
