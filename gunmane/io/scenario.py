@@ -9,9 +9,14 @@ No Django here: the CLI turns the database ledger into the engine's typed input.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
+
+from gunmane.engine.effects import EffectsError, Facility, GroupInput, Lever, LeverKind, Member, Scenario
+from gunmane.engine.lots import LotDesign, LotSettings
 
 __all__ = [
     "MemberSpec",
@@ -219,13 +224,8 @@ def _scenario(p: str, data: dict[str, Any]) -> ScenarioFile:
         description=str(data.get("description", "")), lots=lots)
 
 
-def lot_settings(sf: ScenarioFile) -> Any:
+def lot_settings(sf: ScenarioFile) -> LotSettings:
     """The ``[lots]`` table as :class:`gunmane.engine.lots.LotSettings` (unknown keys name the file)."""
-    from dataclasses import fields
-
-    from gunmane.engine.effects import EffectsError
-    from gunmane.engine.lots import LotSettings
-
     known = {f.name for f in fields(LotSettings)}
     bad = sorted(set(sf.lots) - known)
     if bad:
@@ -240,11 +240,12 @@ def lot_settings(sf: ScenarioFile) -> Any:
         raise _fail(sf.path, "lots", f"の値の型が正しくありません（{exc}）。", f"has a value of the wrong type ({exc}).") from exc
 
 
-def lots_geojson(design: Any) -> dict[str, Any]:
+def lots_geojson(design: LotDesign) -> dict[str, Any]:
     """Facilities by lot, the lots' summaries and their inspection day tours as a GeoJSON FeatureCollection
     (WGS84 lon/lat): ``kind`` = facility | lot | route."""
     feats: list[dict[str, Any]] = []
     if design.best is not None:
+        row: Any  # a namedtuple of the assignment frame's columns
         for row in design.assignment.itertuples(index=False):
             if row.lat is None or row.lon is None or row.lat != row.lat:
                 continue
@@ -262,10 +263,8 @@ def lots_geojson(design: Any) -> dict[str, Any]:
             "properties": {k: v for k, v in design.as_json().items() if k not in ("best",)}}
 
 
-def engine_scenarios(sf: ScenarioFile) -> tuple[Any, ...]:
+def engine_scenarios(sf: ScenarioFile) -> tuple[Scenario, ...]:
     """The scenario file's scenarios as engine :class:`Scenario` objects (lever errors name the scenario)."""
-    from gunmane.engine.effects import EffectsError, Lever, LeverKind, Scenario
-
     out = []
     for sc in sf.scenarios:
         levers = []
@@ -289,9 +288,9 @@ def _opt(v: Any) -> float | None:
     return f if f == f else None
 
 
-def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], facilities: Any = None,
+def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], facilities: pd.DataFrame | None = None,
                 coordinates: dict[Any, tuple[float | None, float | None]] | None = None,
-                start_fiscal_year: int | None = None) -> Any:
+                start_fiscal_year: int | None = None) -> GroupInput:
     """The engine's :class:`GroupInput` from a scenario file, reference rows per member and a facilities frame.
 
     ``reference``: lg_code → {name, kind, lat, lon, road_length_m, park_area_m2} (from the database or a
@@ -299,8 +298,6 @@ def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], faciliti
     (LedgerFrames.facilities: facility, lg_code, sector, facility_type, length_m, latest_grade,
     latest_inspected_on, is_synthetic); ``coordinates``: facility id → (lat, lon).
     """
-    from gunmane.engine.effects import Facility, GroupInput, Member
-
     members = []
     for spec in sf.members:
         ref = dict(reference.get(spec.lg_code) or {})
