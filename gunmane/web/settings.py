@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",  # login throttling and lockout (below: AXES_*)
+    "gunmane.web.common",
     "gunmane.web.accounts",
     "gunmane.web.registry",
     "gunmane.web.groups",

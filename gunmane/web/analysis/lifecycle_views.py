@@ -17,7 +17,6 @@ import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 
 from gunmane.engine.deterioration import DeteriorationError, FitResult, StateSpace, fit, reach_curve_band
 from gunmane.engine.indicator_types import Scope, ScopeKind
@@ -28,10 +27,10 @@ from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
 from gunmane.io.values.amounts import parse_yen
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import lifecycle, services
+from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups.models import Group
 from gunmane.web.registry.models import Municipality, MunicipalityKind
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GRADES_JA = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "III+IV": "Ⅲ・Ⅳ"}
 COLORS = ["#1a7f37", "#d4a000", "#d15b00", "#8b0000"]
 PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000"]
@@ -66,12 +65,6 @@ def _scope(request: HttpRequest, spec: str) -> tuple[Scope, str]:
         muni = Municipality.objects.get(lg_code=scope.code)
         permissions.require_view(user, muni)
     return scope, spec
-
-
-def _download(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 def _float(request: HttpRequest, name: str, lo: float, hi: float) -> tuple[float | None, str | None]:
@@ -246,7 +239,7 @@ def lcc(request: HttpRequest, spec: str) -> HttpResponse:
         return render(request, "analysis/lcc.html", ctx)
     fmt = request.GET.get("format")
     if fmt == "xlsx":
-        return _download(lcc_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_LCC比較.xlsx")
+        return attachment(lcc_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_LCC比較.xlsx", XLSX)
     if fmt == "json":
         return JsonResponse({"scope": scope.name, "hazard_path": choice.path, **result.as_json()},
                             json_dumps_params={"ensure_ascii": False})
@@ -319,7 +312,7 @@ def plan(request: HttpRequest, spec: str) -> HttpResponse:
         return render(request, "analysis/plan.html", ctx)
     fmt = request.GET.get("format")
     if fmt == "xlsx":
-        return _download(plan_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_対策計画.xlsx")
+        return attachment(plan_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_対策計画.xlsx", XLSX)
     if fmt == "json":
         return JsonResponse({"scope": scope.name, "budget_yen_per_year": budget, **result.as_json()},
                             json_dumps_params={"ensure_ascii": False})

@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from gunmane.engine import indicators
@@ -28,19 +27,16 @@ from gunmane.io.safe_cells import neutralise_workbook, safe_csv_writer
 from gunmane.io.shipped import vocab
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import frames, services
+from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups.models import Group
 from gunmane.web.registry.models import Municipality, MunicipalityKind, Prefecture
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 DEFAULT_MAP_INDICATOR = "bridges_iii_iv_share"
 KIND_JA = dict(MunicipalityKind.choices)
 
 
-def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+_download = attachment  # the name the workbook download below calls
 
 
 def _indicator_defs() -> dict[str, Any]:
@@ -126,7 +122,7 @@ def national(request: HttpRequest) -> HttpResponse:
         "page_obj": page, "indicator": defs[indicator], "indicator_choices": _choices(table),
         "prefectures": prefs, "pref_options": Prefecture.objects.all(), "kinds": MunicipalityKind.choices[1:],
         "selected_pref": request.GET.get("pref", ""), "selected_kind": request.GET.get("kind", ""),
-        "sort": request.GET.get("sort", ""), "map_url": "map.json",
+        "sort": request.GET.get("sort", ""), "map_url": "map.json", "kind_labels": KIND_JA,
     }, f"全国_カルテ_{fy}年度")
 
 
@@ -242,6 +238,7 @@ def prefecture(request: HttpRequest, code: str) -> HttpResponse:
     return _karte_response(request, karte, "analysis/prefecture.html", {
         "pref": pref, "members": members.reset_index().to_dict("records"),
         "indicator_choices": _choices(table), "indicator": _indicator_defs()[DEFAULT_MAP_INDICATOR],
+        "kind_labels": KIND_JA,
     }, f"{pref.name}_カルテ_{fy}年度")
 
 

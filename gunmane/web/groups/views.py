@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
 from gunmane.web.accounts import permissions
+from gunmane.web.common.downloads import DOCX, XLSX, attachment
 from gunmane.web.groups import workspace
 from gunmane.web.groups.forms import (
     ChecklistItemForm,
@@ -51,8 +52,7 @@ from gunmane.web.groups.models import (
 )
 from gunmane.web.registry.models import Municipality, MunicipalityKind
 
-CONTENT_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                 "pdf": "application/pdf"}
+CONTENT_TYPES = {"docx": DOCX, "pdf": "application/pdf"}
 
 
 def _group(request: HttpRequest, pk: int) -> Group:
@@ -438,9 +438,7 @@ def lot_annex(request: HttpRequest, pk: int, lot: str) -> HttpResponse:
         content = spec_annex_xlsx(workspace.document_input(group), lot)
     except ValueError as exc:
         raise Http404(str(exc)) from exc
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = content_disposition_header(True, f"{group.name}_仕様書別紙_施設一覧_{lot}.xlsx")
-    return response
+    return attachment(content, f"{group.name}_仕様書別紙_施設一覧_{lot}.xlsx", XLSX)
 
 
 def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:

@@ -13,7 +13,6 @@ import tomli_w
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from gunmane.engine.costing import CostingError
@@ -23,11 +22,11 @@ from gunmane.io.reports.effects_xlsx import effects_xlsx
 from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
 from gunmane.io.shipped.costing import costing_editions
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
+from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups import effects, workspace
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
 from gunmane.web.groups.views import _ctx, _group
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_SCENARIOS = 8
 PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000", "#6a1b9a", "#00838f", "#5d4037", "#c2185b", "#455a64"]
 METRICS = (("contracts", "契約数（件）", 1), ("price_yen", "予定価格（円）", 0), ("overhead_yen", "うち諸経費（円）", 0),
@@ -194,16 +193,12 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         return render(request, "groups/effects_result.html", ctx)
     fmt = request.GET.get("format")
     if fmt == "toml":
-        response = HttpResponse(es.toml, content_type="application/toml; charset=utf-8")
-        response["Content-Disposition"] = content_disposition_header(True, f"{es.name}.toml")
-        return response
+        return attachment(es.toml, f"{es.name}.toml", "application/toml; charset=utf-8")
     if fmt == "xlsx":
         buf = io.BytesIO()
         sens = effects.sensitivity_of(ev, es) if request.GET.get("sensitivity") else None
         effects_xlsx(ev.result, buf, sens)
-        response = HttpResponse(buf.getvalue(), content_type=XLSX)
-        response["Content-Disposition"] = content_disposition_header(True, f"{es.name}.xlsx")
-        return response
+        return attachment(buf.getvalue(), f"{es.name}.xlsx", XLSX)
     r = ev.result
     runs = [r.baseline, *r.scenarios]
     table = [{"label": label, "digits": digits,
