@@ -318,7 +318,8 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
             pairs = read_pairs(Path(args.pairs), states=states, covariates=covariates or None).pairs
         else:
             setup_django()
-            from gunmane.web.analysis import frames, services
+            from gunmane.web.analysis import services
+            from gunmane.web.registry import frames
 
             try:
                 scope = services.resolve_scope(args.ledger)

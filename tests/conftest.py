@@ -83,8 +83,8 @@ def users(refdata):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def demo(users):  # type: ignore[no-untyped-def]
     """The demo region's synthetic ledger and the demo group (奈良モデル地域), with fresh analysis caches."""
-    from gunmane.web.analysis import frames
     from gunmane.web.groups.models import Group
+    from gunmane.web.registry import frames
     from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
 
     frames.clear_cache()

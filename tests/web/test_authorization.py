@@ -71,10 +71,10 @@ def world(demo, users, tmp_path) -> World:  # type: ignore[no-untyped-def]
     from django.utils import timezone
 
     from gunmane.web.accounts.models import Membership, Role
-    from gunmane.web.analysis import frames
     from gunmane.web.groups import effects as group_effects
     from gunmane.web.groups.models import EffectScenario, GroupMember, MemberStatus
     from gunmane.web.groups.views import generate
+    from gunmane.web.registry import frames
     from gunmane.web.registry.models import Facility, ImportKind, ImportRecord, ImportStatus, Municipality
     from gunmane.web.surveys import services
     from gunmane.web.surveys.services import RecipientRow

@@ -10,8 +10,8 @@ from django.utils import timezone
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
 from gunmane.io.values.parsing import InvalidValue, parse_lg_code
-from gunmane.web.analysis import frames
 from gunmane.web.groups.models import Group
+from gunmane.web.registry import frames
 
 
 class ScopeNotFound(Exception):

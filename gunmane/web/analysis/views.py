@@ -26,9 +26,10 @@ from gunmane.io.reports.karte_xlsx import karte_xlsx
 from gunmane.io.safe_cells import neutralise_workbook, safe_csv_writer
 from gunmane.io.shipped import vocab
 from gunmane.web.accounts import permissions
-from gunmane.web.analysis import frames, services
+from gunmane.web.analysis import services
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups.models import Group
+from gunmane.web.registry import frames
 from gunmane.web.registry.models import Municipality, MunicipalityKind, Prefecture
 
 PAGE_SIZE = 50

@@ -15,8 +15,8 @@ from gunmane.engine.effects import ParameterSet, evaluate
 from gunmane.io.documents.inputs import EffectSummary, FacilityRow, LotInfo
 from gunmane.io.scenario import engine_scenarios, lot_settings, read_scenario
 from gunmane.io.shipped.costing import load_costing_edition
-from gunmane.web.analysis import frames
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
+from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind, MunicipalYearStats
 
 __all__ = ["LEVERS", "Evaluation", "check_members", "default_scenario_toml", "design", "effect_summary", "evaluate_scenario",

@@ -149,7 +149,7 @@ def helpers(group: Group) -> dict[str, Any]:
 
 def _member_figures(codes: list[str]) -> dict[str, dict[str, Any]]:
     """Figures of each member's カルテ: reference statistics and, where imported, the ledger."""
-    from gunmane.web.analysis import frames
+    from gunmane.web.registry import frames
 
     ref = frames.reference_frames()
     stats = ref.stats

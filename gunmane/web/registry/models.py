@@ -434,7 +434,7 @@ class ImportRecord(models.Model):
 class DataVersion(models.Model):
     """A counter bumped whenever the ledger or the statistics change.
 
-    Indicator tables over 1,000,000 facilities are cached in memory (gunmane.web.analysis.frames); this
+    Indicator tables over 1,000,000 facilities are cached in memory (gunmane.web.registry.frames); this
     row tells every process, in O(1), that its cache is stale. Bulk imports bump it explicitly (bulk
     writes send no signals); single-object saves and deletes bump it through signals (registry.signals).
     """
