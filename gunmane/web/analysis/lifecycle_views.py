@@ -28,6 +28,7 @@ from gunmane.io.values.amounts import parse_yen
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import lifecycle, services
 from gunmane.web.common.downloads import XLSX, attachment
+from gunmane.web.groups import permissions as group_permissions
 from gunmane.web.groups.models import Group
 from gunmane.web.registry.models import Municipality, MunicipalityKind
 
@@ -48,7 +49,7 @@ def _scope(request: HttpRequest, spec: str) -> tuple[Scope, str]:
         if group is None:
             raise Http404("群が見つかりません。")
         # Accepted members share the group's views; the scope holds the accepted members only.
-        permissions.require_view_group(user, group)
+        group_permissions.require_view_group(user, group)
         return services.resolve_scope(f"group:{group.name}"), spec
     try:
         scope = services.resolve_scope(spec)

@@ -55,7 +55,7 @@ def build_karte(scope: Scope, *, fiscal_year: int | None = None, as_of: date | N
     """The カルテ of a scope; sector / facility_type (codes) narrow the ledger indicators.
 
     ``visible``: the municipalities whose ledger-derived figures the reader may see
-    (accounts.permissions.ledger_figure_codes; None = all, as for the CLI run by an operator)."""
+    (groups.permissions.ledger_figure_codes; None = all, as for the CLI run by an operator)."""
     fiscal_year = fiscal_year or frames.latest_fiscal_year()
     as_of = as_of or timezone.localdate()
     key = frames.fingerprint()

@@ -1,7 +1,7 @@
 """見える化 pages: national, prefecture, municipality カルテ and group, with downloads.
 
 Public statistics (MLIT's, MIC's) are shown to every signed-in user for every scope. Figures derived
-from a municipality's ledger are shown only to those accounts.permissions.ledger_figure_codes allows
+from a municipality's ledger are shown only to those groups.permissions.ledger_figure_codes allows
 (its own staff, its prefecture, its accepted group partners, or everyone if it publishes them); for
 everyone else that municipality counts as having no ledger, in every page, JSON, CSV, map and file.
 """
@@ -28,6 +28,7 @@ from gunmane.io.shipped import vocab
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import services
 from gunmane.web.common.downloads import XLSX, attachment
+from gunmane.web.groups import permissions as group_permissions
 from gunmane.web.groups.models import Group
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Municipality, MunicipalityKind, Prefecture
@@ -45,7 +46,7 @@ def _indicator_defs() -> dict[str, Any]:
 
 
 def _visible(request: HttpRequest) -> frozenset[str] | None:
-    return permissions.ledger_figure_codes(request.user)
+    return group_permissions.ledger_figure_codes(request.user)
 
 
 def _fiscal_year(request: HttpRequest) -> int:
@@ -252,7 +253,7 @@ def municipality(request: HttpRequest, lg_code: str) -> HttpResponse:
                                  **_filters(request))
     return _karte_response(request, karte, "analysis/municipality.html", {
         "muni": muni, "can_view_ledger": permissions.can_view_ledger(request.user, muni),
-        "ledger_hidden": not permissions.can_view_ledger_figures(request.user, muni),
+        "ledger_hidden": not group_permissions.can_view_ledger_figures(request.user, muni),
         "can_publish": permissions.can_edit_ledger(request.user, muni),
     }, f"{muni.name}_カルテ_{fy}年度")
 
@@ -273,7 +274,7 @@ def publish_ledger_figures(request: HttpRequest, lg_code: str) -> HttpResponse:
 
 def group(request: HttpRequest, pk: int) -> HttpResponse:
     grp = get_object_or_404(Group, pk=pk)
-    permissions.require_view_group(request.user, grp)
+    group_permissions.require_view_group(request.user, grp)
     fy = _fiscal_year(request)
     scope: Scope = services.resolve_scope(f"group:{grp.name}")
     visible = _visible(request)
@@ -282,7 +283,7 @@ def group(request: HttpRequest, pk: int) -> HttpResponse:
     members = [(m, table.loc[m.municipality.lg_code].to_dict() if m.municipality.lg_code in table.index else {})
                for m in grp.accepted_members().select_related("municipality")]
     compare = [d for d in indicators.INDICATORS if d.id in table.columns]
-    shared = permissions.can_view_group(request.user, grp)
+    shared = group_permissions.can_view_group(request.user, grp)
     return _karte_response(request, karte, "analysis/group.html", {
         "group": grp, "members": members, "compare": compare, "group_pk": str(grp.pk),
         "can_view_group_ledger": shared,
@@ -298,7 +299,7 @@ def series_csv(request: HttpRequest) -> HttpResponse:
         raise Http404(str(exc)) from exc
     if scope.kind == ScopeKind.GROUP:
         grp = Group.objects.filter(name=scope.name).first()
-        if grp is None or not permissions.can_view_group(request.user, grp):
+        if grp is None or not group_permissions.can_view_group(request.user, grp):
             raise Http404("その群のカルテは見られません。")
     karte = services.build_karte(scope, fiscal_year=_fiscal_year(request), visible=_visible(request),
                                  **_filters(request))
@@ -320,5 +321,5 @@ def series_csv(request: HttpRequest) -> HttpResponse:
 
 def groups_index(request: HttpRequest) -> HttpResponse:
     """The groups the reader belongs to (a group's composition is the group's business)."""
-    return render(request, "analysis/groups_index.html", {"groups": permissions.groups_of(request.user)
+    return render(request, "analysis/groups_index.html", {"groups": group_permissions.groups_of(request.user)
                                                           .prefetch_related("members__municipality")})

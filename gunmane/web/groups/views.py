@@ -1,7 +1,7 @@
 """群の作業場 (group workspace): overview, settings and roles, mechanism helper, cases, process, people,
 documents, and the board of every group's progress.
 
-Every view checks gunmane.web.groups.workspace: members (and the prefecture of their municipalities) see a
+Every view checks gunmane.web.groups.permissions: members (and the prefecture of their municipalities) see a
 group; editors of a member edit its shared settings and checklist; each member edits only its own duties.
 """
 
@@ -23,9 +23,9 @@ from django.views.decorators.http import require_POST
 
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
-from gunmane.web.accounts import permissions
+from gunmane.web.accounts.permissions import editable_municipalities, own_municipality_ids
 from gunmane.web.common.downloads import DOCX, XLSX, attachment
-from gunmane.web.groups import workspace
+from gunmane.web.groups import permissions, workspace
 from gunmane.web.groups.forms import (
     ChecklistItemForm,
     DocumentForm,
@@ -57,12 +57,12 @@ CONTENT_TYPES = {"docx": DOCX, "pdf": "application/pdf"}
 
 def _group(request: HttpRequest, pk: int) -> Group:
     group = get_object_or_404(Group, pk=pk)
-    workspace.require_view(request.user, group)
+    permissions.require_view_group(request.user, group)
     return group
 
 
 def _ctx(request: HttpRequest, group: Group, active: str, **extra: Any) -> dict[str, Any]:
-    return {"group": group, "active": active, "can_edit": workspace.can_edit(request.user, group),
+    return {"group": group, "active": active, "can_edit": permissions.can_edit_group(request.user, group),
             "spec": f"group-{group.pk}",
             "settings": workspace.settings_of(group), **extra}
 
@@ -71,9 +71,9 @@ def _ctx(request: HttpRequest, group: Group, active: str, **extra: Any) -> dict[
 
 
 def group_list(request: HttpRequest) -> HttpResponse:
-    groups = workspace.visible_groups(request.user)
+    groups = permissions.visible_groups(request.user)
     rows = [(g, workspace.current_stage(g), workspace.progress(g)) for g in groups]
-    can_create = permissions.editable_municipalities(request.user).exclude(kind=MunicipalityKind.PREFECTURE).exists()
+    can_create = editable_municipalities(request.user).exclude(kind=MunicipalityKind.PREFECTURE).exists()
     invitations = [(m, permissions.can_answer_invitation(request.user, m))
                    for m in permissions.pending_invitations(request.user)]
     return render(request, "groups/group_list.html", {"rows": rows, "can_create": can_create,
@@ -82,7 +82,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
 
 def group_create(request: HttpRequest) -> HttpResponse:
     """The creator's own government joins at once (it consents by creating); every other one is invited."""
-    editable = permissions.editable_municipalities(request.user)
+    editable = editable_municipalities(request.user)
     if not editable.exclude(kind=MunicipalityKind.PREFECTURE).exists():
         raise PermissionDenied("群をつくれるのは市区町村の編集者です。")
     form = GroupCreateForm(request.POST or None, editable=editable)
@@ -128,7 +128,7 @@ def invitation(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     member = get_object_or_404(GroupMember.objects.select_related("group", "municipality", "invited_by"),
                                pk=member_pk, group_id=pk)
     if not (permissions.can_answer_invitation(request.user, member)
-            or permissions.own_municipality_ids(request.user).filter(municipality_id=member.municipality_id).exists()):
+            or own_municipality_ids(request.user).filter(municipality_id=member.municipality_id).exists()):
         raise PermissionDenied("この招待は招待された団体の職員だけが見られます。")
     accepted = workspace.ordered_members(member.group)
     return render(request, "groups/invitation.html", {
@@ -199,7 +199,7 @@ def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
 def member_cancel(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     """Withdraw an invitation that has not been answered yet."""
     group = _group(request, pk)
-    workspace.require_edit(request.user, group)
+    permissions.require_edit_group(request.user, group)
     member = get_object_or_404(GroupMember, pk=member_pk, group=group, status=MemberStatus.INVITED)
     name = member.municipality.name
     member.delete()
@@ -209,7 +209,7 @@ def member_cancel(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
 
 def board(request: HttpRequest) -> HttpResponse:
     """Every visible group's progress by stage (for a prefecture coordinator)."""
-    rows = [(g, workspace.progress(g), workspace.current_stage(g)) for g in workspace.visible_groups(request.user)]
+    rows = [(g, workspace.progress(g), workspace.current_stage(g)) for g in permissions.visible_groups(request.user)]
     return render(request, "groups/board.html", {"rows": rows, "stages": Stage.choices})
 
 
@@ -235,7 +235,7 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
         warnings=help_["warnings"], top_mechanism=help_["suggestions"][0] if help_["suggestions"] else None,
         top_case=help_["cases"][0] if help_["cases"] else None, documents=docs, surveys=surveys,
         scenario=scenario, effect=summary,
-        editable_members={m.pk for m in members if workspace.can_edit_member(request.user, m)},
+        editable_members={m.pk for m in members if permissions.can_edit_member(request.user, m)},
         sectors=dict((s.code, s.name) for s in vocab.sectors()), catalogue=catalogue()))
 
 
@@ -248,7 +248,7 @@ def _surveys(group: Group) -> list[Any]:
 
 def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group(request, pk)
-    workspace.require_edit(request.user, group)
+    permissions.require_edit_group(request.user, group)
     s = workspace.settings_of(group)
     form = SettingsForm(request.POST or None, instance=s, initial={"collaboration_types": group.collaboration_types})
     if request.method == "POST" and form.is_valid():
@@ -264,7 +264,7 @@ def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def duties_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     group = _group(request, pk)
     member = get_object_or_404(GroupMember, pk=member_pk, group=group)
-    if not workspace.can_edit_member(request.user, member):
+    if not permissions.can_edit_member(request.user, member):
         raise PermissionDenied(f"{member.municipality.name}の役割を編集できるのは{member.municipality.name}の編集者だけです。")
     duties, _ = MemberDuties.objects.get_or_create(member=member)
     form = DutiesForm(request.POST or None, instance=duties)
@@ -301,7 +301,7 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group(request, pk)
     form = PeopleMeasureForm(request.POST or None)
     if request.method == "POST":
-        workspace.require_edit(request.user, group)
+        permissions.require_edit_group(request.user, group)
         if form.is_valid():
             measure = form.save(commit=False)
             measure.group = group
@@ -337,7 +337,7 @@ def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     group = _group(request, pk)
     item = get_object_or_404(ChecklistItem, pk=item_pk, group=group)
     if request.method == "POST":
-        workspace.require_edit(request.user, group)
+        permissions.require_edit_group(request.user, group)
     form = ChecklistItemForm(request.POST or None, instance=item, group=group)
     if request.method == "POST" and form.is_valid():
         before = {f: _show(getattr(ChecklistItem.objects.get(pk=item.pk), f)) for f in form.changed_data}
@@ -365,7 +365,7 @@ def _show(value: Any) -> str:
 @require_POST
 def item_add(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group(request, pk)
-    workspace.require_edit(request.user, group)
+    permissions.require_edit_group(request.user, group)
     form = NewItemForm(request.POST)
     if form.is_valid():
         stage = form.cleaned_data["stage"]
@@ -388,7 +388,7 @@ def documents(request: HttpRequest, pk: int) -> HttpResponse:
     lots = [(lot.lot_id, f"{lot.lot_id}：{lot.name}（{len(lot.facilities)} 施設）") for lot in inp.lots]
     form = DocumentForm(request.POST or None, lots=lots)
     if request.method == "POST":
-        workspace.require_edit(request.user, group)
+        permissions.require_edit_group(request.user, group)
         if form.is_valid():
             doc = generate(group, form.cleaned_data["kind"], form.cleaned_data["file_format"],
                            form.cleaned_data.get("lot") or "", user=request.user)

@@ -23,7 +23,7 @@ from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenar
 from gunmane.io.shipped.costing import costing_editions
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
 from gunmane.web.common.downloads import XLSX, attachment
-from gunmane.web.groups import effects, workspace
+from gunmane.web.groups import effects, permissions, workspace
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
 from gunmane.web.groups.views import _ctx, _group
 
@@ -54,7 +54,7 @@ def effects_list(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def effects_new(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group(request, pk)
-    workspace.require_edit(request.user, group)
+    permissions.require_edit_group(request.user, group)
     es = EffectScenario.objects.create(group=group, name=f"{group.name} 効果試算", toml=effects.default_scenario_toml(group),
                                        created_by=request.user)
     messages.success(request, "群の構成団体と分野から、代表的な束ね方のシナリオをつくりました。必要に応じて編集してください。")
@@ -73,7 +73,7 @@ def _numeric_params() -> list[Any]:
 
 def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     group, es = _scenario(request, pk, sid)
-    workspace.require_edit(request.user, group)
+    permissions.require_edit_group(request.user, group)
     data = tomllib.loads(es.toml)
     errors: list[str] = []
     if request.method == "POST":

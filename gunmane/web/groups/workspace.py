@@ -21,7 +21,6 @@ from gunmane.io.documents.inputs import (
 )
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
-from gunmane.web.accounts import permissions
 from gunmane.web.groups.models import (
     ChecklistItem,
     CostShareRule,
@@ -36,36 +35,6 @@ from gunmane.web.registry.models import Facility, MunicipalityKind
 
 KIND_JA = dict(MunicipalityKind.choices)
 GRADE_JA = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
-
-
-# --------------------------------------------------------------------------- permissions
-
-
-def can_view(user: Any, group: Group) -> bool:
-    """Staff of the group's accepted members see its shared views (the rule lives in accounts.permissions)."""
-    return permissions.can_view_group(user, group)
-
-
-def can_edit(user: Any, group: Group) -> bool:
-    """Editors of an accepted (non-observer) member change the group's shared settings and checklist."""
-    return permissions.can_edit_group(user, group)
-
-
-def can_edit_member(user: Any, member: GroupMember) -> bool:
-    """Each member edits only its own duties (and only once it has accepted)."""
-    return member.is_accepted and permissions.can_edit_ledger(user, member.municipality)
-
-
-def require_view(user: Any, group: Group) -> None:
-    permissions.require_view_group(user, group)
-
-
-def require_edit(user: Any, group: Group) -> None:
-    permissions.require_edit_group(user, group)
-
-
-def visible_groups(user: Any) -> list[Group]:
-    return list(permissions.groups_of(user).prefetch_related("members__municipality"))
 
 
 # --------------------------------------------------------------------------- settings and checklist

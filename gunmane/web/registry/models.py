@@ -47,6 +47,9 @@ class Prefecture(models.Model):
 class Municipality(models.Model):
     """A local government (地方公共団体): prefecture, city, town, village or special ward."""
 
+    #: the kinds, reachable from the model (accounts' rules find the model through Membership's relation)
+    Kind = MunicipalityKind
+
     lg_code = models.CharField("団体コード", max_length=6, unique=True)
     code5 = models.CharField("団体コード（5桁）", max_length=5, unique=True)
     prefecture = models.ForeignKey(Prefecture, on_delete=models.PROTECT, related_name="municipalities",
