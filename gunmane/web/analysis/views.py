@@ -273,8 +273,7 @@ def publish_ledger_figures(request: HttpRequest, lg_code: str) -> HttpResponse:
 
 
 def group(request: HttpRequest, pk: int) -> HttpResponse:
-    grp = get_object_or_404(Group, pk=pk)
-    group_permissions.require_view_group(request.user, grp)
+    grp = group_permissions.viewable_group(request.user, pk)
     fy = _fiscal_year(request)
     scope: Scope = services.resolve_scope(f"group:{grp.name}")
     visible = _visible(request)

@@ -7,6 +7,7 @@ group; editors of a member edit its shared settings and checklist; each member e
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +27,8 @@ from gunmane.io.shipped.cases import catalogue
 from gunmane.web.accounts.permissions import editable_municipalities, own_municipality_ids
 from gunmane.web.common.downloads import DOCX, XLSX, attachment
 from gunmane.web.groups import permissions, workspace
+from gunmane.web.groups.documents import document_input, render_document
+from gunmane.web.groups.effects import effect_summary
 from gunmane.web.groups.forms import (
     ChecklistItemForm,
     DocumentForm,
@@ -50,21 +53,11 @@ from gunmane.web.groups.models import (
     PeopleMeasure,
     Stage,
 )
+from gunmane.web.groups.pages import workspace_context
+from gunmane.web.groups.permissions import viewable_group
 from gunmane.web.registry.models import Municipality, MunicipalityKind
 
 CONTENT_TYPES = {"docx": DOCX, "pdf": "application/pdf"}
-
-
-def _group(request: HttpRequest, pk: int) -> Group:
-    group = get_object_or_404(Group, pk=pk)
-    permissions.require_view_group(request.user, group)
-    return group
-
-
-def _ctx(request: HttpRequest, group: Group, active: str, **extra: Any) -> dict[str, Any]:
-    return {"group": group, "active": active, "can_edit": permissions.can_edit_group(request.user, group),
-            "spec": f"group-{group.pk}",
-            "settings": workspace.settings_of(group), **extra}
 
 
 # --------------------------------------------------------------------------- list, create, board
@@ -180,7 +173,7 @@ def member_leave(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 @require_POST
 def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Editors of accepted members invite a government (again, after it declined or left)."""
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     if not permissions.can_invite(request.user, group):
         raise PermissionDenied(f"{group.name}に団体を招待できるのは、参加している構成団体の編集者だけです。")
     form = MemberInviteForm(request.POST, group=group)
@@ -198,7 +191,7 @@ def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def member_cancel(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     """Withdraw an invitation that has not been answered yet."""
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     permissions.require_edit_group(request.user, group)
     member = get_object_or_404(GroupMember, pk=member_pk, group=group, status=MemberStatus.INVITED)
     name = member.municipality.name
@@ -217,18 +210,16 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 def overview(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     members = workspace.ordered_members(group)
     help_ = workspace.helpers(group)
     docs = group.documents.order_by("-created_at")[:5]
     surveys = _surveys(group)
-    from gunmane.web.groups.effects import effect_summary
-
     scenario = workspace.latest_scenario(group)
     summary = effect_summary(scenario) if scenario is not None else None
     others = list(group.members.exclude(status=MemberStatus.ACCEPTED).select_related("municipality", "invited_by"))
     can_invite = permissions.can_invite(request.user, group)
-    return render(request, "groups/overview.html", _ctx(
+    return render(request, "groups/overview.html", workspace_context(
         request, group, "overview", members=members, progress=workspace.progress(group),
         other_members=others, invite_form=MemberInviteForm(group=group) if can_invite else None,
         leavable={m.pk for m in members if permissions.can_answer_invitation(request.user, m)},
@@ -240,14 +231,12 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _surveys(group: Group) -> list[Any]:
-    """The group's latest surveys (listed on the overview)."""
-    from gunmane.web.surveys.models import Survey
-
-    return list(Survey.objects.filter(group=group).order_by("-id")[:5])
+    """The group's latest surveys (listed on the overview; the surveys app builds on groups, hence the relation)."""
+    return list(group.surveys.order_by("-id")[:5])
 
 
 def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     permissions.require_edit_group(request.user, group)
     s = workspace.settings_of(group)
     form = SettingsForm(request.POST or None, instance=s, initial={"collaboration_types": group.collaboration_types})
@@ -258,11 +247,11 @@ def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
             group.save(update_fields=["collaboration_types"])
         messages.success(request, "群の設定を保存しました。")
         return redirect("groups:overview", pk=group.pk)
-    return render(request, "groups/settings.html", _ctx(request, group, "settings", form=form))
+    return render(request, "groups/settings.html", workspace_context(request, group, "settings", form=form))
 
 
 def duties_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     member = get_object_or_404(GroupMember, pk=member_pk, group=group)
     if not permissions.can_edit_member(request.user, member):
         raise PermissionDenied(f"{member.municipality.name}の役割を編集できるのは{member.municipality.name}の編集者だけです。")
@@ -275,30 +264,30 @@ def duties_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
             messages.warning(request, w.message)
         messages.success(request, f"{member.municipality.name}の役割を保存しました。")
         return redirect("groups:overview", pk=group.pk)
-    return render(request, "groups/duties.html", _ctx(request, group, "overview", form=form, member=member))
+    return render(request, "groups/duties.html", workspace_context(request, group, "overview", form=form, member=member))
 
 
 # --------------------------------------------------------------------------- helpers: mechanism, cases, people
 
 
 def mechanism(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     help_ = workspace.helpers(group)
-    return render(request, "groups/mechanism.html", _ctx(
+    return render(request, "groups/mechanism.html", workspace_context(
         request, group, "mechanism", suggestions=help_["suggestions"], warnings=help_["warnings"],
         source=catalogue().sources["mechanisms"]))
 
 
 def cases(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     cat = catalogue()
-    return render(request, "groups/cases.html", _ctx(
+    return render(request, "groups/cases.html", workspace_context(
         request, group, "cases", matches=workspace.helpers(group)["cases"], all_cases=cat.cases,
         source=cat.sources["cases"]))
 
 
 def people(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     form = PeopleMeasureForm(request.POST or None)
     if request.method == "POST":
         permissions.require_edit_group(request.user, group)
@@ -310,7 +299,7 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("groups:people", pk=group.pk)
     cat = catalogue()
     bodies = {b["key"]: b for b in cat.support_bodies}
-    return render(request, "groups/people.html", _ctx(
+    return render(request, "groups/people.html", workspace_context(
         request, group, "people", form=form, bodies=cat.support_bodies, body_names={k: b["name"] for k, b in bodies.items()},
         measures=PeopleMeasure.objects.filter(group=group), source=cat.sources["support_bodies"]))
 
@@ -319,7 +308,7 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def process(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     workspace.settings_of(group)
     cat = catalogue()
     items = list(group.checklist.select_related("owner"))
@@ -328,13 +317,13 @@ def process(request: HttpRequest, pk: int) -> HttpResponse:
         info = cat.stage(key) or {}
         stages.append({"key": key, "name": name, "items": [i for i in items if i.stage == key],
                        "cautions": info.get("cautions", []), "qa": info.get("qa", [])})
-    return render(request, "groups/process.html", _ctx(
+    return render(request, "groups/process.html", workspace_context(
         request, group, "process", stages=stages, progress=workspace.progress(group), new_form=NewItemForm(),
         source=cat.sources["process"]))
 
 
 def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     item = get_object_or_404(ChecklistItem, pk=item_pk, group=group)
     if request.method == "POST":
         permissions.require_edit_group(request.user, group)
@@ -349,7 +338,7 @@ def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
                     for f in form.changed_data})
         messages.success(request, f"「{item.title}」を更新しました。")
         return redirect(reverse("groups:process", args=[group.pk]) + f"#item-{item.pk}")
-    return render(request, "groups/item.html", _ctx(request, group, "process", item=item, form=form,
+    return render(request, "groups/item.html", workspace_context(request, group, "process", item=item, form=form,
                                                     events=item.events.select_related("user")))
 
 
@@ -364,7 +353,7 @@ def _show(value: Any) -> str:
 
 @require_POST
 def item_add(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     permissions.require_edit_group(request.user, group)
     form = NewItemForm(request.POST)
     if form.is_valid():
@@ -383,8 +372,8 @@ def item_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def documents(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
-    inp = workspace.document_input(group)
+    group = viewable_group(request.user, pk)
+    inp = document_input(group)
     lots = [(lot.lot_id, f"{lot.lot_id}：{lot.name}（{len(lot.facilities)} 施設）") for lot in inp.lots]
     form = DocumentForm(request.POST or None, lots=lots)
     if request.method == "POST":
@@ -395,20 +384,16 @@ def documents(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{doc.get_kind_display()}（第{doc.version}版、{doc.file_format}）をつくりました。")
             return redirect("groups:documents", pk=group.pk)
     docs = group.documents.select_related("created_by")
-    return render(request, "groups/documents.html", _ctx(
+    return render(request, "groups/documents.html", workspace_context(
         request, group, "documents", form=form, docs=docs, inp=inp, lots=inp.lots))
 
 
 def generate(group: Group, kind: str, file_format: str, lot: str = "", *, user: Any = None) -> GeneratedDocument:
     """Build a document from the group's data now and keep it, with its inputs, as the next version."""
-    from dataclasses import asdict
-
-    from gunmane.web.groups.documents import render_document
-
     with transaction.atomic():
         last = (GeneratedDocument.objects.select_for_update().filter(group=group, kind=kind)
                 .aggregate(v=Max("version"))["v"] or 0)
-        inp = workspace.document_input(group, version=last + 1)
+        inp = document_input(group, version=last + 1)
         content = render_document(kind, file_format, inp, lot)
         names = dict(DocumentKind.choices)
         suffix = f"_{lot}" if lot else ""
@@ -431,18 +416,19 @@ def _jsonable(value: Any) -> Any:
 
 def lot_annex(request: HttpRequest, pk: int, lot: str) -> HttpResponse:
     """The facility list of a lot as the 仕様書's Excel annex (built now from the group's data)."""
+    # python-docx and the PDF writers (imported by the spec module) load when an annex is asked for
     from gunmane.io.documents.spec import spec_annex_xlsx
 
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     try:
-        content = spec_annex_xlsx(workspace.document_input(group), lot)
+        content = spec_annex_xlsx(document_input(group), lot)
     except ValueError as exc:
         raise Http404(str(exc)) from exc
     return attachment(content, f"{group.name}_仕様書別紙_施設一覧_{lot}.xlsx", XLSX)
 
 
 def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     doc = get_object_or_404(GeneratedDocument, pk=doc_pk, group=group)
     suffix = f"_{doc.lot}" if doc.lot else ""
     name = f"{group.name}_{doc.get_kind_display()}{suffix}_第{doc.version}版.{doc.file_format}"

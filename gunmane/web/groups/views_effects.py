@@ -6,12 +6,13 @@ The scenario is stored as the TOML text `gunmane effects` reads, so the CLI give
 from __future__ import annotations
 
 import io
+import math
 import tomllib
 from typing import Any
 
 import tomli_w
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,13 +20,15 @@ from gunmane.engine.costing import CostingError
 from gunmane.engine.effects import EffectsError, ParameterSet
 from gunmane.engine.effects.parameters import STATUS_LABELS
 from gunmane.io.reports.effects_xlsx import effects_xlsx
-from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
+from gunmane.io.scenario import ScenarioFileError, engine_scenarios, lots_geojson, read_scenario
 from gunmane.io.shipped.costing import costing_editions
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups import effects, permissions, workspace
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
-from gunmane.web.groups.views import _ctx, _group
+from gunmane.web.groups.pages import workspace_context
+from gunmane.web.groups.permissions import viewable_group
+from gunmane.web.registry.models import Facility
 
 MAX_SCENARIOS = 8
 PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000", "#6a1b9a", "#00838f", "#5d4037", "#c2185b", "#455a64"]
@@ -37,7 +40,7 @@ ERRORS = (ScenarioFileError, EffectsError, CostingError)
 
 
 def _scenario(request: HttpRequest, pk: int, sid: int) -> tuple[Group, EffectScenario]:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     return group, get_object_or_404(EffectScenario, pk=sid, group=group)
 
 
@@ -46,14 +49,14 @@ def _error_text(exc: Exception) -> str:
 
 
 def effects_list(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
-    return render(request, "groups/effects_list.html", _ctx(
+    group = viewable_group(request.user, pk)
+    return render(request, "groups/effects_list.html", workspace_context(
         request, group, "effects", scenarios=group.effect_scenarios.all()))
 
 
 @require_POST
 def effects_new(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     permissions.require_edit_group(request.user, group)
     es = EffectScenario.objects.create(group=group, name=f"{group.name} 効果試算", toml=effects.default_scenario_toml(group),
                                        created_by=request.user)
@@ -108,7 +111,7 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
                               "v_mode": (kinds.get("vertical") or {}).get("mode", "one_contract"),
                               "years": (kinds.get("years") or {}).get("years", 3)})
     members = [m for m in workspace.ordered_members(group) if m.role != MemberRole.OBSERVER]
-    return render(request, "groups/effects_edit.html", _ctx(
+    return render(request, "groups/effects_edit.html", workspace_context(
         request, group, "effects", es=es, data=data, errors=errors, params=params, scenario_rows=scenario_rows,
         levers=effects.LEVERS, members=members, sectors=vocab_sectors(), editions=costing_editions(),
         key_params=[x for x in params if x["key"]], other_params=[x for x in params if not x["key"]]))
@@ -185,7 +188,7 @@ def _from_form(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str, An
 
 def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     group, es = _scenario(request, pk, sid)
-    ctx = _ctx(request, group, "effects", es=es)
+    ctx = workspace_context(request, group, "effects", es=es)
     try:
         ev = effects.evaluate_scenario(es)
     except ERRORS as exc:
@@ -255,15 +258,13 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
 
 
 def group_is_synthetic(group: Group) -> bool:
-    from gunmane.web.registry.models import Facility
-
     return Facility.objects.filter(manager__lg_code__in=group.member_codes(), is_synthetic=True).exists()
 
 
 def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     """Lot design on a map (runs CP-SAT within the scenario's time limit; cached until the data changes)."""
     group, es = _scenario(request, pk, sid)
-    ctx = _ctx(request, group, "effects", es=es)
+    ctx = workspace_context(request, group, "effects", es=es)
     try:
         ev = effects.evaluate_scenario(es)
         dsg = effects.design(ev, es) if request.method == "POST" or request.GET.get("run") else None
@@ -271,10 +272,6 @@ def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         ctx["error"] = _error_text(exc)
         return render(request, "groups/effects_lots.html", ctx)
     if dsg is not None and request.GET.get("format") == "geojson":
-        from django.http import JsonResponse
-
-        from gunmane.io.scenario import lots_geojson
-
         return JsonResponse(lots_geojson(dsg), json_dumps_params={"ensure_ascii": False})
     ctx.update({"design": dsg, "map": _lot_map(dsg, ev) if dsg is not None else None})
     return render(request, "groups/effects_lots.html", ctx)
@@ -288,8 +285,6 @@ def _lot_map(dsg: Any, ev: Any) -> dict[str, Any]:
     lons = [*pts["lon"].tolist(), *[o[2] for o in offices]]
     if not lats:
         return {"points": [], "offices": [], "routes": [], "w": 600, "h": 400}
-    import math
-
     lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
     kx = math.cos(math.radians((lat0 + lat1) / 2))
     w, h, pad = 640.0, 480.0, 20.0
