@@ -13,7 +13,6 @@ import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
