@@ -20,7 +20,7 @@ from django.shortcuts import render
 
 from gunmane.engine.deterioration import DeteriorationError, FitResult, StateSpace, fit, reach_curve_band
 from gunmane.engine.indicator_types import Scope, ScopeKind
-from gunmane.engine.lcc import STRATEGIES, LccError
+from gunmane.engine.lcc import STRATEGIES, LccError, prepare_assets
 from gunmane.io.ledger.pairs import PairsFileError, read_pairs
 from gunmane.io.reports.lcc_xlsx import METHOD_JA, lcc_xlsx, plan_xlsx
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
@@ -124,8 +124,6 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
         bridges = fac[fac["facility_type"] == "bridge"]
         forecast = None
         if len(bridges):
-            from gunmane.engine.lcc import prepare_assets
-
             assets = prepare_assets(bridges, result.model, facility_types=("bridge",), inspection_interval=5)
             counts = result.model.forecast(assets.initial.sum(axis=0), 30)
             forecast = counts

@@ -25,7 +25,7 @@ from gunmane.io.ledger.template import template_xlsx
 from gunmane.io.safe_cells import neutralise_workbook
 from gunmane.web.accounts import permissions
 from gunmane.web.common.downloads import XLSX, attachment
-from gunmane.web.registry import exporting, history, importing
+from gunmane.web.registry import exporting, history, importing, national
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
 from gunmane.web.registry.forms import CivilEngineersForm, ImportForm
 from gunmane.web.registry.models import (
@@ -195,8 +195,6 @@ def import_create(request: HttpRequest, lg_code: str) -> HttpResponse:
     permissions.require_edit(request.user, muni)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid() and form.cleaned_data["kind"] in ("nenpo", "xroad"):
-        from gunmane.web.registry import national
-
         upload = form.cleaned_data["file"]
         record = national.create_record(form.cleaned_data["kind"], [(upload.name, upload)], municipality=muni,
                                         user=request.user, dry_run=form.cleaned_data["dry_run"],
