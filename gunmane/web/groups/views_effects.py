@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from gunmane.engine.costing import CostingError
-from gunmane.engine.effects import EffectsError, ParameterSet
+from gunmane.engine.effects import EffectsError
 from gunmane.engine.effects.parameters import STATUS_LABELS
 from gunmane.io.reports.effects_xlsx import effects_xlsx
 from gunmane.io.scenario import ScenarioFileError, engine_scenarios, lots_geojson, read_scenario
@@ -25,12 +25,12 @@ from gunmane.io.shipped.costing import costing_editions
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups import effects, permissions, workspace
+from gunmane.web.groups.forms import MAX_SCENARIOS, ScenarioForm, numeric_parameters
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
 from gunmane.web.groups.pages import workspace_context
 from gunmane.web.groups.permissions import viewable_group
 from gunmane.web.registry.models import Facility
 
-MAX_SCENARIOS = 8
 PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000", "#6a1b9a", "#00838f", "#5d4037", "#c2185b", "#455a64"]
 METRICS = (("contracts", "契約数（件）", 1), ("price_yen", "予定価格（円）", 0), ("overhead_yen", "うち諸経費（円）", 0),
            ("staff_hours", "職員時間（時間）", 0), ("fte", "職員（FTE、人・年）", 2), ("travel_km", "移動距離（km）", 0),
@@ -64,16 +64,6 @@ def effects_new(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("groups:effects_edit", pk=group.pk, sid=es.pk)
 
 
-def _numeric_params() -> list[Any]:
-    p = ParameterSet()
-    out = []
-    for key in p:
-        param = p.param(key)
-        if isinstance(param.value, (int, float)) and not isinstance(param.value, bool):
-            out.append(param)
-    return out
-
-
 def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     group, es = _scenario(request, pk, sid)
     permissions.require_edit_group(request.user, group)
@@ -83,8 +73,9 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         if request.FILES.get("toml_file"):
             text = request.FILES["toml_file"].read().decode("utf-8-sig", errors="replace")
         else:
-            doc, errors = _from_form(request, data)
-            text = tomli_w.dumps(doc)
+            form = ScenarioForm(request.POST, stored=data)
+            errors = form.messages()
+            text = tomli_w.dumps(form.document()) if not errors else ""
         if not errors:
             try:
                 sf = read_scenario(f"{es.name}.toml", text=text)
@@ -100,7 +91,7 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
                 errors.append(_error_text(exc))
     overrides = dict(data.get("parameters") or {})
     params = [{"p": p, "override": overrides.get(p.id, ""), "status": STATUS_LABELS.get(p.status, p.status),
-               "key": p.id in _KEY_PARAMS} for p in _numeric_params()]
+               "key": p.id in _KEY_PARAMS} for p in numeric_parameters()]
     rows = list(data.get("scenario") or [])
     rows += [{"name": "", "levers": []}] * max(0, min(MAX_SCENARIOS, len(rows) + 2) - len(rows))
     scenario_rows = []
@@ -120,70 +111,6 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
 _KEY_PARAMS = {"staff.hourly_cost_yen", "hazard.II", "hazard.III", "lead.days_baseline", "lead.days_process",
                "unit.repair.bridge.base_yen", "unit.inspection.bridge.base_yen", "routine.road_yen_per_km",
                "cap.inspection_sites", "cap.works_sites", "staff.joint_stage_factor", "fte.hours_per_year"}
-
-
-def _from_form(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The TOML document from the editor's fields (members and lots are kept from the stored text)."""
-    post = request.POST
-    errors: list[str] = []
-    doc = dict(data)
-    doc["name"] = post.get("name", "").strip() or data.get("name", "効果試算")
-    doc["description"] = post.get("description", "").strip()
-    for key, lo, hi in (("horizon_years", 1, 10),):
-        raw = post.get(key, "").strip()
-        if not raw.isdigit() or not lo <= int(raw) <= hi:
-            errors.append(f"試算期間は {lo}〜{hi} 年の整数で入力してください（入力：「{raw}」）。")
-        else:
-            doc[key] = int(raw)
-    if post.get("lead"):
-        doc["lead"] = post["lead"]
-    chosen_sectors = post.getlist("sectors")
-    if chosen_sectors:
-        doc["sectors"] = chosen_sectors
-    else:
-        doc.pop("sectors", None)
-    doc["cost_share"] = post.get("cost_share", "direct_cost")
-    doc["costing_edition"] = post.get("costing_edition") or "FY2022"
-    overrides: dict[str, Any] = {}
-    for p in _numeric_params():
-        raw = post.get(f"param:{p.id}", "").strip().replace(",", "")
-        if not raw:
-            continue
-        try:
-            value: float | int = int(raw) if isinstance(p.value, int) and raw.lstrip("-").isdigit() else float(raw)
-        except ValueError:
-            errors.append(f"パラメータ「{p.label_ja}」の値「{raw}」は数値ではありません。")
-            continue
-        overrides[p.id] = value
-    doc["parameters"] = overrides
-    scenarios = []
-    for i in range(MAX_SCENARIOS):
-        name = post.get(f"s{i}-name", "").strip()
-        kinds = post.getlist(f"s{i}-levers")
-        if not name and not kinds:
-            continue
-        if not name:
-            errors.append(f"{i + 1}番目のシナリオに名前を付けてください。")
-            continue
-        levers: list[dict[str, Any]] = []
-        for kind in kinds:
-            lever: dict[str, Any] = {"kind": kind}
-            if kind == "horizontal":
-                lever["mode"] = post.get(f"s{i}-h_mode", "one_contract")
-            if kind == "vertical":
-                lever["mode"] = post.get(f"s{i}-v_mode", "one_contract")
-            if kind == "years":
-                raw = post.get(f"s{i}-years", "3")
-                if not raw.isdigit() or not 2 <= int(raw) <= 10:
-                    errors.append(f"「{name}」の契約年数は 2〜10 年にしてください（入力：「{raw}」）。")
-                    continue
-                lever["years"] = int(raw)
-            levers.append(lever)
-        scenarios.append({"name": name, "levers": levers})
-    if not scenarios:
-        errors.append("シナリオを1つ以上つくってください。")
-    doc["scenario"] = scenarios
-    return doc, errors
 
 
 def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
