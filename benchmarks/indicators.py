@@ -324,7 +324,7 @@ def bench_web(args: argparse.Namespace, n_fac: int, n_ins: int, command: str) ->
 
     from django.utils import timezone
 
-    from gunmane.web.analysis import frames
+    from gunmane.web.registry import frames
 
     codes = [str(c) for c in municipal_codes(ref)]
     first, repeat = kp.page_codes(codes, args.first_visits, SEED)

@@ -232,7 +232,7 @@ class PageResults:
 def bench_pages(first_codes: Sequence[str], repeat_codes: Sequence[str], runs: int,
                 national_runs: int) -> PageResults:
     """Cold first カルテ; first visits of many municipalities; repeat visits of a few; the national page."""
-    from gunmane.web.analysis import frames
+    from gunmane.web.registry import frames
 
     frames.clear_cache()
     client = _client()
@@ -266,7 +266,7 @@ def cold_parts() -> list[PageTiming]:
     from django.utils import timezone
 
     from gunmane.engine.indicators import municipal_table
-    from gunmane.web.analysis import frames
+    from gunmane.web.registry import frames
 
     frames.clear_cache()
     key = frames.fingerprint()

@@ -318,7 +318,8 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
             pairs = read_pairs(Path(args.pairs), states=states, covariates=covariates or None).pairs
         else:
             setup_django()
-            from gunmane.web.analysis import frames, services
+            from gunmane.web.analysis import services
+            from gunmane.web.registry import frames
 
             try:
                 scope = services.resolve_scope(args.ledger)
@@ -348,7 +349,7 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
 # -- demo / serve / manage ---------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace) -> int:
     cmd_init(args)
-    from gunmane.web.registry.demo import create_demo_group, create_demo_users, load_demo_ledger
+    from gunmane.web.demo import create_demo_group, create_demo_users, load_demo_ledger
 
     load_demo_ledger(log=err)
     create_demo_users(log=err)
@@ -362,7 +363,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from waitress import serve
 
-    from gunmane.web.registry.demo import DEMO_PASSWORD, DEMO_USERS
+    from gunmane.web.demo import DEMO_PASSWORD, DEMO_USERS
     from gunmane.web.wsgi import application
 
     call_command("check", deploy=False)

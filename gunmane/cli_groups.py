@@ -11,9 +11,9 @@ def cmd_documents(args: argparse.Namespace) -> int:
     from gunmane.cli import EXIT_OK, UsageError, err, setup_django, t
 
     setup_django()
+    from gunmane.web.groups.documents import document_input
     from gunmane.web.groups.models import Group
     from gunmane.web.groups.views import generate
-    from gunmane.web.groups.workspace import document_input
 
     group = Group.objects.filter(name=args.group).first()
     if group is None:

@@ -65,7 +65,7 @@ def users(refdata):  # type: ignore[no-untyped-def]
     """The demo logins: uda/soni/mitsue/higashiyoshino (editors), nara (prefecture viewer), admin."""
     from django.contrib.auth import get_user_model
 
-    from gunmane.web.registry.demo import create_demo_users
+    from gunmane.web.demo import create_demo_users
 
     create_demo_users()
     User = get_user_model()
@@ -83,9 +83,9 @@ def users(refdata):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def demo(users):  # type: ignore[no-untyped-def]
     """The demo region's synthetic ledger and the demo group (奈良モデル地域), with fresh analysis caches."""
-    from gunmane.web.analysis import frames
+    from gunmane.web.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
     from gunmane.web.groups.models import Group
-    from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+    from gunmane.web.registry import frames
 
     frames.clear_cache()
     load_demo_ledger()

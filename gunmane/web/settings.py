@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",  # login throttling and lockout (below: AXES_*)
+    "gunmane.web.common",
     "gunmane.web.accounts",
     "gunmane.web.registry",
     "gunmane.web.groups",
@@ -130,7 +131,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "gunmane.web.accounts.middleware.UrlRuleMiddleware",
+    "gunmane.web.access.UrlRuleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -11,8 +11,8 @@ import pytest
 from docx import Document
 from playwright.sync_api import Page, expect
 
+from gunmane.web.demo import DEMO_GROUP
 from gunmane.web.groups.models import ChecklistEvent, Group
-from gunmane.web.registry.demo import DEMO_GROUP
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

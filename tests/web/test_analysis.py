@@ -11,8 +11,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from gunmane.cli import main
+from gunmane.web.demo import DEMO_GROUP
 from gunmane.web.groups.models import Group
-from gunmane.web.registry.demo import DEMO_GROUP
 from tests.conftest import login_client
 
 pytestmark = pytest.mark.django_db

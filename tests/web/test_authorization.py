@@ -3,7 +3,7 @@
 It enumerates every URL pattern from the resolver, fills the path with objects that belong to another
 municipality (曽爾村, an accepted partner of the demo group), the demo group, its survey and an invited,
 not yet accepted municipality (御杖村), and checks each response against the rule that
-gunmane.web.accounts.permissions.URL_RULES declares for that URL. A URL without a rule fails the test.
+gunmane.web.access.URL_RULES declares for that URL. A URL without a rule fails the test.
 
 Every response body (HTML, JSON, CSV, XLSX, Word, PDF text) is searched for marker facility names:
 曽爾村's marker may reach only those who may read its ledger (its prefecture, the admin, and the group's
@@ -22,7 +22,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from gunmane.web.accounts.permissions import Access, url_rule
+from gunmane.web.access import Access, url_rule
 
 V_CODE, P_CODE, PREF_CODE = "293857", "293865", "290009"  # 曽爾村 (partner), 御杖村 (invited), 奈良県
 V_MARKER, P_MARKER = "漏洩確認マーカー曽爾", "漏洩確認マーカー御杖"
@@ -56,7 +56,7 @@ def all_url_names() -> list[str]:
 
 def test_every_url_has_a_rule() -> None:
     missing = [n for n in all_url_names() if url_rule(n) is None]
-    assert not missing, f"URL_RULES (gunmane/web/accounts/permissions.py) has no rule for: {missing}"
+    assert not missing, f"URL_RULES (gunmane/web/access.py) has no rule for: {missing}"
 
 
 # ------------------------------------------------------------------------------------------------ world
@@ -71,10 +71,10 @@ def world(demo, users, tmp_path) -> World:  # type: ignore[no-untyped-def]
     from django.utils import timezone
 
     from gunmane.web.accounts.models import Membership, Role
-    from gunmane.web.analysis import frames
     from gunmane.web.groups import effects as group_effects
     from gunmane.web.groups.models import EffectScenario, GroupMember, MemberStatus
     from gunmane.web.groups.views import generate
+    from gunmane.web.registry import frames
     from gunmane.web.registry.models import Facility, ImportKind, ImportRecord, ImportStatus, Municipality
     from gunmane.web.surveys import services
     from gunmane.web.surveys.services import RecipientRow

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from gunmane.io.ledger import export as ledger_export
 from gunmane.io.ledger.schema import COLUMNS, LedgerKind
 from gunmane.io.ledger.template import template_xlsx
+from gunmane.web.demo import load_demo_ledger
 from gunmane.web.registry import exporting
-from gunmane.web.registry.demo import load_demo_ledger
 from gunmane.web.registry.importing import LedgerImporter
 from gunmane.web.registry.models import Facility, Municipality
 

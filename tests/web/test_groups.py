@@ -12,6 +12,7 @@ from django.urls import reverse
 from docx import Document
 
 from gunmane.cli import main
+from gunmane.web.demo import DEMO_GROUP
 from gunmane.web.groups.models import (
     ChecklistEvent,
     ChecklistItem,
@@ -20,7 +21,6 @@ from gunmane.web.groups.models import (
     MemberDuties,
     PeopleMeasure,
 )
-from gunmane.web.registry.demo import DEMO_GROUP
 from gunmane.web.registry.models import Municipality
 from tests.conftest import login_client
 

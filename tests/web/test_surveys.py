@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from gunmane.web.analysis import frames
+from gunmane.web.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
 from gunmane.web.groups.models import Group, GroupMember, MemberRole
-from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
+from gunmane.web.registry import frames
 from gunmane.web.registry.models import Municipality
 from gunmane.web.surveys import catalogue
 from gunmane.web.surveys.models import Question, Recipient, Response, Survey, SurveyStatus

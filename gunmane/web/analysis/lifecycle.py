@@ -29,7 +29,7 @@ from gunmane.engine.lcc import STRATEGIES, LccResult, life_cycle_cost
 from gunmane.engine.lcc.hazards import HazardChoice, complete_hazards
 from gunmane.engine.planning import PlanResult, budget_plan
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
-from gunmane.web.analysis import frames
+from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility
 
 __all__ = ["ScopeLedger", "deterioration_summary", "facility_frame", "hazard_choice", "lcc_for_scope",

@@ -17,21 +17,21 @@ import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 
 from gunmane.engine.deterioration import DeteriorationError, FitResult, StateSpace, fit, reach_curve_band
 from gunmane.engine.indicator_types import Scope, ScopeKind
-from gunmane.engine.lcc import STRATEGIES, LccError
+from gunmane.engine.lcc import STRATEGIES, LccError, prepare_assets
 from gunmane.io.ledger.pairs import PairsFileError, read_pairs
 from gunmane.io.reports.lcc_xlsx import METHOD_JA, lcc_xlsx, plan_xlsx
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
 from gunmane.io.values.amounts import parse_yen
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import lifecycle, services
+from gunmane.web.common.downloads import XLSX, attachment
+from gunmane.web.groups import permissions as group_permissions
 from gunmane.web.groups.models import Group
 from gunmane.web.registry.models import Municipality, MunicipalityKind
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GRADES_JA = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "III+IV": "Ⅲ・Ⅳ"}
 COLORS = ["#1a7f37", "#d4a000", "#d15b00", "#8b0000"]
 PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000"]
@@ -49,7 +49,7 @@ def _scope(request: HttpRequest, spec: str) -> tuple[Scope, str]:
         if group is None:
             raise Http404("群が見つかりません。")
         # Accepted members share the group's views; the scope holds the accepted members only.
-        permissions.require_view_group(user, group)
+        group_permissions.require_view_group(user, group)
         return services.resolve_scope(f"group:{group.name}"), spec
     try:
         scope = services.resolve_scope(spec)
@@ -66,12 +66,6 @@ def _scope(request: HttpRequest, spec: str) -> tuple[Scope, str]:
         muni = Municipality.objects.get(lg_code=scope.code)
         permissions.require_view(user, muni)
     return scope, spec
-
-
-def _download(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 def _float(request: HttpRequest, name: str, lo: float, hi: float) -> tuple[float | None, str | None]:
@@ -130,8 +124,6 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
         bridges = fac[fac["facility_type"] == "bridge"]
         forecast = None
         if len(bridges):
-            from gunmane.engine.lcc import prepare_assets
-
             assets = prepare_assets(bridges, result.model, facility_types=("bridge",), inspection_interval=5)
             counts = result.model.forecast(assets.initial.sum(axis=0), 30)
             forecast = counts
@@ -246,7 +238,7 @@ def lcc(request: HttpRequest, spec: str) -> HttpResponse:
         return render(request, "analysis/lcc.html", ctx)
     fmt = request.GET.get("format")
     if fmt == "xlsx":
-        return _download(lcc_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_LCC比較.xlsx")
+        return attachment(lcc_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_LCC比較.xlsx", XLSX)
     if fmt == "json":
         return JsonResponse({"scope": scope.name, "hazard_path": choice.path, **result.as_json()},
                             json_dumps_params={"ensure_ascii": False})
@@ -319,7 +311,7 @@ def plan(request: HttpRequest, spec: str) -> HttpResponse:
         return render(request, "analysis/plan.html", ctx)
     fmt = request.GET.get("format")
     if fmt == "xlsx":
-        return _download(plan_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_対策計画.xlsx")
+        return attachment(plan_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_対策計画.xlsx", XLSX)
     if fmt == "json":
         return JsonResponse({"scope": scope.name, "budget_yen_per_year": budget, **result.as_json()},
                             json_dumps_params={"ensure_ascii": False})

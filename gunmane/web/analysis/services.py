@@ -10,8 +10,8 @@ from django.utils import timezone
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
 from gunmane.io.values.parsing import InvalidValue, parse_lg_code
-from gunmane.web.analysis import frames
 from gunmane.web.groups.models import Group
+from gunmane.web.registry import frames
 
 
 class ScopeNotFound(Exception):
@@ -55,7 +55,7 @@ def build_karte(scope: Scope, *, fiscal_year: int | None = None, as_of: date | N
     """The カルテ of a scope; sector / facility_type (codes) narrow the ledger indicators.
 
     ``visible``: the municipalities whose ledger-derived figures the reader may see
-    (accounts.permissions.ledger_figure_codes; None = all, as for the CLI run by an operator)."""
+    (groups.permissions.ledger_figure_codes; None = all, as for the CLI run by an operator)."""
     fiscal_year = fiscal_year or frames.latest_fiscal_year()
     as_of = as_of or timezone.localdate()
     key = frames.fingerprint()

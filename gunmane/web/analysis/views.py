@@ -1,7 +1,7 @@
 """見える化 pages: national, prefecture, municipality カルテ and group, with downloads.
 
 Public statistics (MLIT's, MIC's) are shown to every signed-in user for every scope. Figures derived
-from a municipality's ledger are shown only to those accounts.permissions.ledger_figure_codes allows
+from a municipality's ledger are shown only to those groups.permissions.ledger_figure_codes allows
 (its own staff, its prefecture, its accepted group partners, or everyone if it publishes them); for
 everyone else that municipality counts as having no ledger, in every page, JSON, CSV, map and file.
 """
@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from gunmane.engine import indicators
@@ -27,20 +26,19 @@ from gunmane.io.reports.karte_xlsx import karte_xlsx
 from gunmane.io.safe_cells import neutralise_workbook, safe_csv_writer
 from gunmane.io.shipped import vocab
 from gunmane.web.accounts import permissions
-from gunmane.web.analysis import frames, services
+from gunmane.web.analysis import services
+from gunmane.web.common.downloads import XLSX, attachment
+from gunmane.web.groups import permissions as group_permissions
 from gunmane.web.groups.models import Group
+from gunmane.web.registry import frames
 from gunmane.web.registry.models import Municipality, MunicipalityKind, Prefecture
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
 DEFAULT_MAP_INDICATOR = "bridges_iii_iv_share"
 KIND_JA = dict(MunicipalityKind.choices)
 
 
-def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+_download = attachment  # the name the workbook download below calls
 
 
 def _indicator_defs() -> dict[str, Any]:
@@ -48,7 +46,7 @@ def _indicator_defs() -> dict[str, Any]:
 
 
 def _visible(request: HttpRequest) -> frozenset[str] | None:
-    return permissions.ledger_figure_codes(request.user)
+    return group_permissions.ledger_figure_codes(request.user)
 
 
 def _fiscal_year(request: HttpRequest) -> int:
@@ -126,7 +124,7 @@ def national(request: HttpRequest) -> HttpResponse:
         "page_obj": page, "indicator": defs[indicator], "indicator_choices": _choices(table),
         "prefectures": prefs, "pref_options": Prefecture.objects.all(), "kinds": MunicipalityKind.choices[1:],
         "selected_pref": request.GET.get("pref", ""), "selected_kind": request.GET.get("kind", ""),
-        "sort": request.GET.get("sort", ""), "map_url": "map.json",
+        "sort": request.GET.get("sort", ""), "map_url": "map.json", "kind_labels": KIND_JA,
     }, f"全国_カルテ_{fy}年度")
 
 
@@ -242,6 +240,7 @@ def prefecture(request: HttpRequest, code: str) -> HttpResponse:
     return _karte_response(request, karte, "analysis/prefecture.html", {
         "pref": pref, "members": members.reset_index().to_dict("records"),
         "indicator_choices": _choices(table), "indicator": _indicator_defs()[DEFAULT_MAP_INDICATOR],
+        "kind_labels": KIND_JA,
     }, f"{pref.name}_カルテ_{fy}年度")
 
 
@@ -254,7 +253,7 @@ def municipality(request: HttpRequest, lg_code: str) -> HttpResponse:
                                  **_filters(request))
     return _karte_response(request, karte, "analysis/municipality.html", {
         "muni": muni, "can_view_ledger": permissions.can_view_ledger(request.user, muni),
-        "ledger_hidden": not permissions.can_view_ledger_figures(request.user, muni),
+        "ledger_hidden": not group_permissions.can_view_ledger_figures(request.user, muni),
         "can_publish": permissions.can_edit_ledger(request.user, muni),
     }, f"{muni.name}_カルテ_{fy}年度")
 
@@ -274,8 +273,7 @@ def publish_ledger_figures(request: HttpRequest, lg_code: str) -> HttpResponse:
 
 
 def group(request: HttpRequest, pk: int) -> HttpResponse:
-    grp = get_object_or_404(Group, pk=pk)
-    permissions.require_view_group(request.user, grp)
+    grp = group_permissions.viewable_group(request.user, pk)
     fy = _fiscal_year(request)
     scope: Scope = services.resolve_scope(f"group:{grp.name}")
     visible = _visible(request)
@@ -284,7 +282,7 @@ def group(request: HttpRequest, pk: int) -> HttpResponse:
     members = [(m, table.loc[m.municipality.lg_code].to_dict() if m.municipality.lg_code in table.index else {})
                for m in grp.accepted_members().select_related("municipality")]
     compare = [d for d in indicators.INDICATORS if d.id in table.columns]
-    shared = permissions.can_view_group(request.user, grp)
+    shared = group_permissions.can_view_group(request.user, grp)
     return _karte_response(request, karte, "analysis/group.html", {
         "group": grp, "members": members, "compare": compare, "group_pk": str(grp.pk),
         "can_view_group_ledger": shared,
@@ -300,7 +298,7 @@ def series_csv(request: HttpRequest) -> HttpResponse:
         raise Http404(str(exc)) from exc
     if scope.kind == ScopeKind.GROUP:
         grp = Group.objects.filter(name=scope.name).first()
-        if grp is None or not permissions.can_view_group(request.user, grp):
+        if grp is None or not group_permissions.can_view_group(request.user, grp):
             raise Http404("その群のカルテは見られません。")
     karte = services.build_karte(scope, fiscal_year=_fiscal_year(request), visible=_visible(request),
                                  **_filters(request))
@@ -322,5 +320,5 @@ def series_csv(request: HttpRequest) -> HttpResponse:
 
 def groups_index(request: HttpRequest) -> HttpResponse:
     """The groups the reader belongs to (a group's composition is the group's business)."""
-    return render(request, "analysis/groups_index.html", {"groups": permissions.groups_of(request.user)
+    return render(request, "analysis/groups_index.html", {"groups": group_permissions.groups_of(request.user)
                                                           .prefetch_related("members__municipality")})

@@ -11,12 +11,15 @@ from typing import Any
 
 import tomli_w
 
-from gunmane.engine.effects import ParameterSet, evaluate
+from gunmane.engine.effects import ParameterSet, evaluate, sensitivity
+from gunmane.engine.lots import design_lots
 from gunmane.io.documents.inputs import EffectSummary, FacilityRow, LotInfo
-from gunmane.io.scenario import engine_scenarios, lot_settings, read_scenario
+from gunmane.io.scenario import ScenarioFileError, build_group, engine_scenarios, lot_settings, read_scenario
+from gunmane.io.shipped import vocab
 from gunmane.io.shipped.costing import load_costing_edition
-from gunmane.web.analysis import frames
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
+from gunmane.web.groups.workspace import ordered_members, settings_of
+from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind, MunicipalYearStats
 
 __all__ = ["LEVERS", "Evaluation", "check_members", "default_scenario_toml", "design", "effect_summary", "evaluate_scenario",
@@ -62,8 +65,6 @@ def check_members(sf: Any, group: Group) -> None:
 
     The members of every computation come from the group, never from the file: a scenario that named a
     neighbour would otherwise read that neighbour's ledger."""
-    from gunmane.io.scenario import ScenarioFileError
-
     allowed = set(group.member_codes())
     named = [m.lg_code for m in sf.members]
     for sc in sf.scenarios:
@@ -85,8 +86,6 @@ def check_members(sf: Any, group: Group) -> None:
 def group_for_scenario(sf: Any, name: str | None = None) -> Group | None:
     """The group a scenario file is run for on the command line: ``--group NAME``, else the group whose name
     is the scenario's ``name``. None when the scenario reads no ledger (public reference data only)."""
-    from gunmane.io.scenario import ScenarioFileError
-
     wanted = name or sf.name
     group = Group.objects.filter(name=wanted).first()
     if group is None and sf.ledger == "database":
@@ -104,8 +103,6 @@ def load_group(sf: Any, group: Group | None) -> Any:
     """The engine's GroupInput for a scenario of ``group``: members from the reference data, facilities
     from the ledger — after checking that the scenario names only the group's accepted members.
     ``group`` may be None only for a scenario that reads no ledger (``ledger = "none"``)."""
-    from gunmane.io.scenario import build_group
-
     if group is not None:
         check_members(sf, group)
     elif sf.ledger == "database":
@@ -122,8 +119,6 @@ def load_group(sf: Any, group: Group | None) -> Any:
 
 def default_scenario_toml(group: Group) -> str:
     """A scenario file for the group: its members, lead and sectors, and one scenario per applicable lever set."""
-    from gunmane.web.groups.workspace import ordered_members, settings_of
-
     s = settings_of(group)
     members = [m for m in ordered_members(group) if m.role != MemberRole.OBSERVER]
     lead = next((m for m in members if m.role == MemberRole.LEAD), members[0] if members else None)
@@ -195,15 +190,11 @@ def evaluate_scenario(es: EffectScenario) -> Evaluation:
 
 
 def sensitivity_of(ev: Evaluation, es: EffectScenario) -> Any:
-    from gunmane.engine.effects import sensitivity
-
     return frames.cached("effects_sensitivity", frames.fingerprint(), _key(es),
                          lambda: sensitivity(ev.group_input, ev.scenarios, ev.edition, params=ev.params))
 
 
 def design(ev: Evaluation, es: EffectScenario, time_limit_s: float | None = None) -> Any:
-    from gunmane.engine.lots import design_lots
-
     settings = lot_settings(ev.scenario_file)
     if time_limit_s is not None:
         settings = replace(settings, time_limit_s=time_limit_s)
@@ -264,8 +255,6 @@ def lots_for_documents(dsg: Any) -> list[LotInfo]:
     """The designed lots as 仕様書 lots (facility lists from the ledger)."""
     if dsg is None or dsg.best is None:
         return []
-    from gunmane.io.shipped import vocab
-
     types = {t.code: t.name for t in vocab.facility_types()}
     ids = [int(x) for x in dsg.assignment["facility"].tolist() if str(x).isdigit()]
     facs = {f.pk: f for f in Facility.objects.filter(pk__in=ids).select_related("manager", "facility_type")}

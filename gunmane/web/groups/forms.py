@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from gunmane.engine.effects import ParameterSet
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
 from gunmane.web.groups.models import (
@@ -191,3 +192,145 @@ class DocumentForm(forms.Form):
         if data.get("kind") == DocumentKind.SPEC and not data.get("lot"):
             raise forms.ValidationError("仕様書はロットを選んでください。")
         return data
+
+
+# --------------------------------------------------------------------------- 効果試算: the scenario editor
+
+#: rows of the scenario table in the editor
+MAX_SCENARIOS = 8
+
+
+def numeric_parameters() -> list[Any]:
+    """The engine's parameters a user may override with a number (shown, with sources, in the editor)."""
+    p = ParameterSet()
+    out = []
+    for key in p:
+        param = p.param(key)
+        if isinstance(param.value, (int, float)) and not isinstance(param.value, bool):
+            out.append(param)
+    return out
+
+
+class _Sent(forms.TextInput):
+    """A widget that tells a field left out of the request (its default) from one sent empty (kept as "")."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__()
+        self.default = default
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name, self.default)
+
+
+class _Values(forms.Field):
+    """Every value sent under one name (checkboxes), unchecked: the scenario file's reader judges them."""
+
+    widget = forms.SelectMultiple
+
+    def to_python(self, value: Any) -> list[str]:
+        return [str(v) for v in value or ()]
+
+
+def _text(default: str | None = None, *, strip: bool = False) -> forms.CharField:
+    widget = _Sent(default) if default is not None else None
+    return forms.CharField(required=False, strip=strip, widget=widget)
+
+
+class ScenarioForm(forms.Form):
+    """The editor's fields → the scenario file's document (the TOML `gunmane effects` reads).
+
+    Members and lots are not edited here: they are kept from the stored text (``stored``), as is anything
+    else the file has that the editor does not show. Messages are in Japanese and say what was entered."""
+
+    name = forms.CharField(required=False)
+    description = forms.CharField(required=False)
+    horizon_years = forms.CharField(required=False)
+    lead = _text()
+    sectors = _Values(required=False)
+    cost_share = _text("direct_cost")
+    costing_edition = _text()
+
+    def __init__(self, data: Any, *, stored: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.stored = stored
+        self.parameters = numeric_parameters()
+        for p in self.parameters:
+            self.fields[f"param:{p.id}"] = forms.CharField(required=False)
+        for i in range(MAX_SCENARIOS):
+            self.fields[f"s{i}-name"] = forms.CharField(required=False)
+            self.fields[f"s{i}-levers"] = _Values(required=False)
+            self.fields[f"s{i}-h_mode"] = _text("one_contract")
+            self.fields[f"s{i}-v_mode"] = _text("one_contract")
+            self.fields[f"s{i}-years"] = _text("3")
+
+    def clean_horizon_years(self) -> int:
+        raw = self.cleaned_data["horizon_years"]
+        lo, hi = 1, 10
+        if not raw.isdigit() or not lo <= int(raw) <= hi:
+            raise forms.ValidationError(f"試算期間は {lo}〜{hi} 年の整数で入力してください（入力：「{raw}」）。")
+        return int(raw)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        overrides: dict[str, Any] = {}
+        for p in self.parameters:
+            key = f"param:{p.id}"
+            raw = str(data.get(key, "")).replace(",", "")
+            if not raw:
+                continue
+            try:
+                overrides[p.id] = int(raw) if isinstance(p.value, int) and raw.lstrip("-").isdigit() else float(raw)
+            except ValueError:
+                self.add_error(key, f"パラメータ「{p.label_ja}」の値「{raw}」は数値ではありません。")
+        data["parameters"] = overrides
+        scenarios = []
+        for i in range(MAX_SCENARIOS):
+            name, kinds = data.get(f"s{i}-name", ""), data.get(f"s{i}-levers", [])
+            if not name and not kinds:
+                continue
+            if not name:
+                self.add_error(f"s{i}-name", f"{i + 1}番目のシナリオに名前を付けてください。")
+                continue
+            levers: list[dict[str, Any]] = []
+            for kind in kinds:
+                lever: dict[str, Any] = {"kind": kind}
+                if kind == "horizontal":
+                    lever["mode"] = data[f"s{i}-h_mode"]
+                if kind == "vertical":
+                    lever["mode"] = data[f"s{i}-v_mode"]
+                if kind == "years":
+                    raw = data[f"s{i}-years"]
+                    if not raw.isdigit() or not 2 <= int(raw) <= 10:
+                        self.add_error(f"s{i}-years", f"「{name}」の契約年数は 2〜10 年にしてください（入力：「{raw}」）。")
+                        continue
+                    lever["years"] = int(raw)
+                levers.append(lever)
+            scenarios.append({"name": name, "levers": levers})
+        if not scenarios:
+            self.add_error(None, "シナリオを1つ以上つくってください。")
+        data["scenarios"] = scenarios
+        return data
+
+    def messages(self) -> list[str]:
+        """Every message, in the order of the page (conditions, parameters, scenarios, then the form's own)."""
+        out = [str(m) for name in self.fields for m in self.errors.get(name, ())]
+        return out + [str(m) for m in self.non_field_errors()]
+
+    def document(self) -> dict[str, Any]:
+        """The scenario file's document (valid forms only)."""
+        data = self.cleaned_data
+        doc = dict(self.stored)
+        doc["name"] = data["name"] or self.stored.get("name", "効果試算")
+        doc["description"] = data["description"]
+        doc["horizon_years"] = data["horizon_years"]
+        if data["lead"]:
+            doc["lead"] = data["lead"]
+        if data["sectors"]:
+            doc["sectors"] = data["sectors"]
+        else:
+            doc.pop("sectors", None)
+        doc["cost_share"] = data["cost_share"]
+        doc["costing_edition"] = data["costing_edition"] or "FY2022"
+        doc["parameters"] = data["parameters"]
+        doc["scenario"] = data["scenarios"]
+        return doc

@@ -1,12 +1,13 @@
 """群の作業場 (group workspace): overview, settings and roles, mechanism helper, cases, process, people,
 documents, and the board of every group's progress.
 
-Every view checks gunmane.web.groups.workspace: members (and the prefecture of their municipalities) see a
+Every view checks gunmane.web.groups.permissions: members (and the prefecture of their municipalities) see a
 group; editors of a member edit its shared settings and checklist; each member edits only its own duties.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib import messages
@@ -23,8 +24,11 @@ from django.views.decorators.http import require_POST
 
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
-from gunmane.web.accounts import permissions
-from gunmane.web.groups import workspace
+from gunmane.web.accounts.permissions import editable_municipalities, own_municipality_ids
+from gunmane.web.common.downloads import DOCX, XLSX, attachment
+from gunmane.web.groups import permissions, workspace
+from gunmane.web.groups.documents import document_input, render_document
+from gunmane.web.groups.effects import effect_summary
 from gunmane.web.groups.forms import (
     ChecklistItemForm,
     DocumentForm,
@@ -49,31 +53,20 @@ from gunmane.web.groups.models import (
     PeopleMeasure,
     Stage,
 )
+from gunmane.web.groups.pages import workspace_context
+from gunmane.web.groups.permissions import viewable_group
 from gunmane.web.registry.models import Municipality, MunicipalityKind
 
-CONTENT_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                 "pdf": "application/pdf"}
-
-
-def _group(request: HttpRequest, pk: int) -> Group:
-    group = get_object_or_404(Group, pk=pk)
-    workspace.require_view(request.user, group)
-    return group
-
-
-def _ctx(request: HttpRequest, group: Group, active: str, **extra: Any) -> dict[str, Any]:
-    return {"group": group, "active": active, "can_edit": workspace.can_edit(request.user, group),
-            "spec": f"group-{group.pk}",
-            "settings": workspace.settings_of(group), **extra}
+CONTENT_TYPES = {"docx": DOCX, "pdf": "application/pdf"}
 
 
 # --------------------------------------------------------------------------- list, create, board
 
 
 def group_list(request: HttpRequest) -> HttpResponse:
-    groups = workspace.visible_groups(request.user)
+    groups = permissions.visible_groups(request.user)
     rows = [(g, workspace.current_stage(g), workspace.progress(g)) for g in groups]
-    can_create = permissions.editable_municipalities(request.user).exclude(kind=MunicipalityKind.PREFECTURE).exists()
+    can_create = editable_municipalities(request.user).exclude(kind=MunicipalityKind.PREFECTURE).exists()
     invitations = [(m, permissions.can_answer_invitation(request.user, m))
                    for m in permissions.pending_invitations(request.user)]
     return render(request, "groups/group_list.html", {"rows": rows, "can_create": can_create,
@@ -82,7 +75,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
 
 def group_create(request: HttpRequest) -> HttpResponse:
     """The creator's own government joins at once (it consents by creating); every other one is invited."""
-    editable = permissions.editable_municipalities(request.user)
+    editable = editable_municipalities(request.user)
     if not editable.exclude(kind=MunicipalityKind.PREFECTURE).exists():
         raise PermissionDenied("群をつくれるのは市区町村の編集者です。")
     form = GroupCreateForm(request.POST or None, editable=editable)
@@ -128,7 +121,7 @@ def invitation(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     member = get_object_or_404(GroupMember.objects.select_related("group", "municipality", "invited_by"),
                                pk=member_pk, group_id=pk)
     if not (permissions.can_answer_invitation(request.user, member)
-            or permissions.own_municipality_ids(request.user).filter(municipality_id=member.municipality_id).exists()):
+            or own_municipality_ids(request.user).filter(municipality_id=member.municipality_id).exists()):
         raise PermissionDenied("この招待は招待された団体の職員だけが見られます。")
     accepted = workspace.ordered_members(member.group)
     return render(request, "groups/invitation.html", {
@@ -180,7 +173,7 @@ def member_leave(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 @require_POST
 def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Editors of accepted members invite a government (again, after it declined or left)."""
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     if not permissions.can_invite(request.user, group):
         raise PermissionDenied(f"{group.name}に団体を招待できるのは、参加している構成団体の編集者だけです。")
     form = MemberInviteForm(request.POST, group=group)
@@ -198,8 +191,8 @@ def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def member_cancel(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     """Withdraw an invitation that has not been answered yet."""
-    group = _group(request, pk)
-    workspace.require_edit(request.user, group)
+    group = viewable_group(request.user, pk)
+    permissions.require_edit_group(request.user, group)
     member = get_object_or_404(GroupMember, pk=member_pk, group=group, status=MemberStatus.INVITED)
     name = member.municipality.name
     member.delete()
@@ -209,7 +202,7 @@ def member_cancel(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
 
 def board(request: HttpRequest) -> HttpResponse:
     """Every visible group's progress by stage (for a prefecture coordinator)."""
-    rows = [(g, workspace.progress(g), workspace.current_stage(g)) for g in workspace.visible_groups(request.user)]
+    rows = [(g, workspace.progress(g), workspace.current_stage(g)) for g in permissions.visible_groups(request.user)]
     return render(request, "groups/board.html", {"rows": rows, "stages": Stage.choices})
 
 
@@ -217,38 +210,34 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 def overview(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     members = workspace.ordered_members(group)
     help_ = workspace.helpers(group)
     docs = group.documents.order_by("-created_at")[:5]
     surveys = _surveys(group)
-    from gunmane.web.groups.effects import effect_summary
-
     scenario = workspace.latest_scenario(group)
     summary = effect_summary(scenario) if scenario is not None else None
     others = list(group.members.exclude(status=MemberStatus.ACCEPTED).select_related("municipality", "invited_by"))
     can_invite = permissions.can_invite(request.user, group)
-    return render(request, "groups/overview.html", _ctx(
+    return render(request, "groups/overview.html", workspace_context(
         request, group, "overview", members=members, progress=workspace.progress(group),
         other_members=others, invite_form=MemberInviteForm(group=group) if can_invite else None,
         leavable={m.pk for m in members if permissions.can_answer_invitation(request.user, m)},
         warnings=help_["warnings"], top_mechanism=help_["suggestions"][0] if help_["suggestions"] else None,
         top_case=help_["cases"][0] if help_["cases"] else None, documents=docs, surveys=surveys,
         scenario=scenario, effect=summary,
-        editable_members={m.pk for m in members if workspace.can_edit_member(request.user, m)},
+        editable_members={m.pk for m in members if permissions.can_edit_member(request.user, m)},
         sectors=dict((s.code, s.name) for s in vocab.sectors()), catalogue=catalogue()))
 
 
 def _surveys(group: Group) -> list[Any]:
-    """The group's latest surveys (listed on the overview)."""
-    from gunmane.web.surveys.models import Survey
-
-    return list(Survey.objects.filter(group=group).order_by("-id")[:5])
+    """The group's latest surveys (listed on the overview; the surveys app builds on groups, hence the relation)."""
+    return list(group.surveys.order_by("-id")[:5])
 
 
 def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
-    workspace.require_edit(request.user, group)
+    group = viewable_group(request.user, pk)
+    permissions.require_edit_group(request.user, group)
     s = workspace.settings_of(group)
     form = SettingsForm(request.POST or None, instance=s, initial={"collaboration_types": group.collaboration_types})
     if request.method == "POST" and form.is_valid():
@@ -258,13 +247,13 @@ def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
             group.save(update_fields=["collaboration_types"])
         messages.success(request, "群の設定を保存しました。")
         return redirect("groups:overview", pk=group.pk)
-    return render(request, "groups/settings.html", _ctx(request, group, "settings", form=form))
+    return render(request, "groups/settings.html", workspace_context(request, group, "settings", form=form))
 
 
 def duties_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     member = get_object_or_404(GroupMember, pk=member_pk, group=group)
-    if not workspace.can_edit_member(request.user, member):
+    if not permissions.can_edit_member(request.user, member):
         raise PermissionDenied(f"{member.municipality.name}の役割を編集できるのは{member.municipality.name}の編集者だけです。")
     duties, _ = MemberDuties.objects.get_or_create(member=member)
     form = DutiesForm(request.POST or None, instance=duties)
@@ -275,33 +264,33 @@ def duties_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
             messages.warning(request, w.message)
         messages.success(request, f"{member.municipality.name}の役割を保存しました。")
         return redirect("groups:overview", pk=group.pk)
-    return render(request, "groups/duties.html", _ctx(request, group, "overview", form=form, member=member))
+    return render(request, "groups/duties.html", workspace_context(request, group, "overview", form=form, member=member))
 
 
 # --------------------------------------------------------------------------- helpers: mechanism, cases, people
 
 
 def mechanism(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     help_ = workspace.helpers(group)
-    return render(request, "groups/mechanism.html", _ctx(
+    return render(request, "groups/mechanism.html", workspace_context(
         request, group, "mechanism", suggestions=help_["suggestions"], warnings=help_["warnings"],
         source=catalogue().sources["mechanisms"]))
 
 
 def cases(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     cat = catalogue()
-    return render(request, "groups/cases.html", _ctx(
+    return render(request, "groups/cases.html", workspace_context(
         request, group, "cases", matches=workspace.helpers(group)["cases"], all_cases=cat.cases,
         source=cat.sources["cases"]))
 
 
 def people(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     form = PeopleMeasureForm(request.POST or None)
     if request.method == "POST":
-        workspace.require_edit(request.user, group)
+        permissions.require_edit_group(request.user, group)
         if form.is_valid():
             measure = form.save(commit=False)
             measure.group = group
@@ -310,7 +299,7 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("groups:people", pk=group.pk)
     cat = catalogue()
     bodies = {b["key"]: b for b in cat.support_bodies}
-    return render(request, "groups/people.html", _ctx(
+    return render(request, "groups/people.html", workspace_context(
         request, group, "people", form=form, bodies=cat.support_bodies, body_names={k: b["name"] for k, b in bodies.items()},
         measures=PeopleMeasure.objects.filter(group=group), source=cat.sources["support_bodies"]))
 
@@ -319,7 +308,7 @@ def people(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def process(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     workspace.settings_of(group)
     cat = catalogue()
     items = list(group.checklist.select_related("owner"))
@@ -328,16 +317,16 @@ def process(request: HttpRequest, pk: int) -> HttpResponse:
         info = cat.stage(key) or {}
         stages.append({"key": key, "name": name, "items": [i for i in items if i.stage == key],
                        "cautions": info.get("cautions", []), "qa": info.get("qa", [])})
-    return render(request, "groups/process.html", _ctx(
+    return render(request, "groups/process.html", workspace_context(
         request, group, "process", stages=stages, progress=workspace.progress(group), new_form=NewItemForm(),
         source=cat.sources["process"]))
 
 
 def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     item = get_object_or_404(ChecklistItem, pk=item_pk, group=group)
     if request.method == "POST":
-        workspace.require_edit(request.user, group)
+        permissions.require_edit_group(request.user, group)
     form = ChecklistItemForm(request.POST or None, instance=item, group=group)
     if request.method == "POST" and form.is_valid():
         before = {f: _show(getattr(ChecklistItem.objects.get(pk=item.pk), f)) for f in form.changed_data}
@@ -349,7 +338,7 @@ def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
                     for f in form.changed_data})
         messages.success(request, f"「{item.title}」を更新しました。")
         return redirect(reverse("groups:process", args=[group.pk]) + f"#item-{item.pk}")
-    return render(request, "groups/item.html", _ctx(request, group, "process", item=item, form=form,
+    return render(request, "groups/item.html", workspace_context(request, group, "process", item=item, form=form,
                                                     events=item.events.select_related("user")))
 
 
@@ -364,8 +353,8 @@ def _show(value: Any) -> str:
 
 @require_POST
 def item_add(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
-    workspace.require_edit(request.user, group)
+    group = viewable_group(request.user, pk)
+    permissions.require_edit_group(request.user, group)
     form = NewItemForm(request.POST)
     if form.is_valid():
         stage = form.cleaned_data["stage"]
@@ -383,32 +372,28 @@ def item_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def documents(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
-    inp = workspace.document_input(group)
+    group = viewable_group(request.user, pk)
+    inp = document_input(group)
     lots = [(lot.lot_id, f"{lot.lot_id}：{lot.name}（{len(lot.facilities)} 施設）") for lot in inp.lots]
     form = DocumentForm(request.POST or None, lots=lots)
     if request.method == "POST":
-        workspace.require_edit(request.user, group)
+        permissions.require_edit_group(request.user, group)
         if form.is_valid():
             doc = generate(group, form.cleaned_data["kind"], form.cleaned_data["file_format"],
                            form.cleaned_data.get("lot") or "", user=request.user)
             messages.success(request, f"{doc.get_kind_display()}（第{doc.version}版、{doc.file_format}）をつくりました。")
             return redirect("groups:documents", pk=group.pk)
     docs = group.documents.select_related("created_by")
-    return render(request, "groups/documents.html", _ctx(
+    return render(request, "groups/documents.html", workspace_context(
         request, group, "documents", form=form, docs=docs, inp=inp, lots=inp.lots))
 
 
 def generate(group: Group, kind: str, file_format: str, lot: str = "", *, user: Any = None) -> GeneratedDocument:
     """Build a document from the group's data now and keep it, with its inputs, as the next version."""
-    from dataclasses import asdict
-
-    from gunmane.web.groups.documents import render_document
-
     with transaction.atomic():
         last = (GeneratedDocument.objects.select_for_update().filter(group=group, kind=kind)
                 .aggregate(v=Max("version"))["v"] or 0)
-        inp = workspace.document_input(group, version=last + 1)
+        inp = document_input(group, version=last + 1)
         content = render_document(kind, file_format, inp, lot)
         names = dict(DocumentKind.choices)
         suffix = f"_{lot}" if lot else ""
@@ -431,20 +416,19 @@ def _jsonable(value: Any) -> Any:
 
 def lot_annex(request: HttpRequest, pk: int, lot: str) -> HttpResponse:
     """The facility list of a lot as the 仕様書's Excel annex (built now from the group's data)."""
+    # python-docx and the PDF writers (imported by the spec module) load when an annex is asked for
     from gunmane.io.documents.spec import spec_annex_xlsx
 
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     try:
-        content = spec_annex_xlsx(workspace.document_input(group), lot)
+        content = spec_annex_xlsx(document_input(group), lot)
     except ValueError as exc:
         raise Http404(str(exc)) from exc
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = content_disposition_header(True, f"{group.name}_仕様書別紙_施設一覧_{lot}.xlsx")
-    return response
+    return attachment(content, f"{group.name}_仕様書別紙_施設一覧_{lot}.xlsx", XLSX)
 
 
 def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     doc = get_object_or_404(GeneratedDocument, pk=doc_pk, group=group)
     suffix = f"_{doc.lot}" if doc.lot else ""
     name = f"{group.name}_{doc.get_kind_display()}{suffix}_第{doc.version}版.{doc.file_format}"

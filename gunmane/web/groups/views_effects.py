@@ -6,29 +6,31 @@ The scenario is stored as the TOML text `gunmane effects` reads, so the CLI give
 from __future__ import annotations
 
 import io
+import math
 import tomllib
 from typing import Any
 
 import tomli_w
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from gunmane.engine.costing import CostingError
-from gunmane.engine.effects import EffectsError, ParameterSet
+from gunmane.engine.effects import EffectsError
 from gunmane.engine.effects.parameters import STATUS_LABELS
 from gunmane.io.reports.effects_xlsx import effects_xlsx
-from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
+from gunmane.io.scenario import ScenarioFileError, engine_scenarios, lots_geojson, read_scenario
 from gunmane.io.shipped.costing import costing_editions
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
-from gunmane.web.groups import effects, workspace
+from gunmane.web.common.downloads import XLSX, attachment
+from gunmane.web.groups import effects, permissions, workspace
+from gunmane.web.groups.forms import MAX_SCENARIOS, ScenarioForm, numeric_parameters
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
-from gunmane.web.groups.views import _ctx, _group
+from gunmane.web.groups.pages import workspace_context
+from gunmane.web.groups.permissions import viewable_group
+from gunmane.web.registry.models import Facility
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_SCENARIOS = 8
 PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000", "#6a1b9a", "#00838f", "#5d4037", "#c2185b", "#455a64"]
 METRICS = (("contracts", "契約数（件）", 1), ("price_yen", "予定価格（円）", 0), ("overhead_yen", "うち諸経費（円）", 0),
            ("staff_hours", "職員時間（時間）", 0), ("fte", "職員（FTE、人・年）", 2), ("travel_km", "移動距離（km）", 0),
@@ -38,7 +40,7 @@ ERRORS = (ScenarioFileError, EffectsError, CostingError)
 
 
 def _scenario(request: HttpRequest, pk: int, sid: int) -> tuple[Group, EffectScenario]:
-    group = _group(request, pk)
+    group = viewable_group(request.user, pk)
     return group, get_object_or_404(EffectScenario, pk=sid, group=group)
 
 
@@ -47,42 +49,33 @@ def _error_text(exc: Exception) -> str:
 
 
 def effects_list(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
-    return render(request, "groups/effects_list.html", _ctx(
+    group = viewable_group(request.user, pk)
+    return render(request, "groups/effects_list.html", workspace_context(
         request, group, "effects", scenarios=group.effect_scenarios.all()))
 
 
 @require_POST
 def effects_new(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group(request, pk)
-    workspace.require_edit(request.user, group)
+    group = viewable_group(request.user, pk)
+    permissions.require_edit_group(request.user, group)
     es = EffectScenario.objects.create(group=group, name=f"{group.name} 効果試算", toml=effects.default_scenario_toml(group),
                                        created_by=request.user)
     messages.success(request, "群の構成団体と分野から、代表的な束ね方のシナリオをつくりました。必要に応じて編集してください。")
     return redirect("groups:effects_edit", pk=group.pk, sid=es.pk)
 
 
-def _numeric_params() -> list[Any]:
-    p = ParameterSet()
-    out = []
-    for key in p:
-        param = p.param(key)
-        if isinstance(param.value, (int, float)) and not isinstance(param.value, bool):
-            out.append(param)
-    return out
-
-
 def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     group, es = _scenario(request, pk, sid)
-    workspace.require_edit(request.user, group)
+    permissions.require_edit_group(request.user, group)
     data = tomllib.loads(es.toml)
     errors: list[str] = []
     if request.method == "POST":
         if request.FILES.get("toml_file"):
             text = request.FILES["toml_file"].read().decode("utf-8-sig", errors="replace")
         else:
-            doc, errors = _from_form(request, data)
-            text = tomli_w.dumps(doc)
+            form = ScenarioForm(request.POST, stored=data)
+            errors = form.messages()
+            text = tomli_w.dumps(form.document()) if not errors else ""
         if not errors:
             try:
                 sf = read_scenario(f"{es.name}.toml", text=text)
@@ -98,7 +91,7 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
                 errors.append(_error_text(exc))
     overrides = dict(data.get("parameters") or {})
     params = [{"p": p, "override": overrides.get(p.id, ""), "status": STATUS_LABELS.get(p.status, p.status),
-               "key": p.id in _KEY_PARAMS} for p in _numeric_params()]
+               "key": p.id in _KEY_PARAMS} for p in numeric_parameters()]
     rows = list(data.get("scenario") or [])
     rows += [{"name": "", "levers": []}] * max(0, min(MAX_SCENARIOS, len(rows) + 2) - len(rows))
     scenario_rows = []
@@ -109,7 +102,7 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
                               "v_mode": (kinds.get("vertical") or {}).get("mode", "one_contract"),
                               "years": (kinds.get("years") or {}).get("years", 3)})
     members = [m for m in workspace.ordered_members(group) if m.role != MemberRole.OBSERVER]
-    return render(request, "groups/effects_edit.html", _ctx(
+    return render(request, "groups/effects_edit.html", workspace_context(
         request, group, "effects", es=es, data=data, errors=errors, params=params, scenario_rows=scenario_rows,
         levers=effects.LEVERS, members=members, sectors=vocab_sectors(), editions=costing_editions(),
         key_params=[x for x in params if x["key"]], other_params=[x for x in params if not x["key"]]))
@@ -120,73 +113,9 @@ _KEY_PARAMS = {"staff.hourly_cost_yen", "hazard.II", "hazard.III", "lead.days_ba
                "cap.inspection_sites", "cap.works_sites", "staff.joint_stage_factor", "fte.hours_per_year"}
 
 
-def _from_form(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The TOML document from the editor's fields (members and lots are kept from the stored text)."""
-    post = request.POST
-    errors: list[str] = []
-    doc = dict(data)
-    doc["name"] = post.get("name", "").strip() or data.get("name", "効果試算")
-    doc["description"] = post.get("description", "").strip()
-    for key, lo, hi in (("horizon_years", 1, 10),):
-        raw = post.get(key, "").strip()
-        if not raw.isdigit() or not lo <= int(raw) <= hi:
-            errors.append(f"試算期間は {lo}〜{hi} 年の整数で入力してください（入力：「{raw}」）。")
-        else:
-            doc[key] = int(raw)
-    if post.get("lead"):
-        doc["lead"] = post["lead"]
-    chosen_sectors = post.getlist("sectors")
-    if chosen_sectors:
-        doc["sectors"] = chosen_sectors
-    else:
-        doc.pop("sectors", None)
-    doc["cost_share"] = post.get("cost_share", "direct_cost")
-    doc["costing_edition"] = post.get("costing_edition") or "FY2022"
-    overrides: dict[str, Any] = {}
-    for p in _numeric_params():
-        raw = post.get(f"param:{p.id}", "").strip().replace(",", "")
-        if not raw:
-            continue
-        try:
-            value: float | int = int(raw) if isinstance(p.value, int) and raw.lstrip("-").isdigit() else float(raw)
-        except ValueError:
-            errors.append(f"パラメータ「{p.label_ja}」の値「{raw}」は数値ではありません。")
-            continue
-        overrides[p.id] = value
-    doc["parameters"] = overrides
-    scenarios = []
-    for i in range(MAX_SCENARIOS):
-        name = post.get(f"s{i}-name", "").strip()
-        kinds = post.getlist(f"s{i}-levers")
-        if not name and not kinds:
-            continue
-        if not name:
-            errors.append(f"{i + 1}番目のシナリオに名前を付けてください。")
-            continue
-        levers: list[dict[str, Any]] = []
-        for kind in kinds:
-            lever: dict[str, Any] = {"kind": kind}
-            if kind == "horizontal":
-                lever["mode"] = post.get(f"s{i}-h_mode", "one_contract")
-            if kind == "vertical":
-                lever["mode"] = post.get(f"s{i}-v_mode", "one_contract")
-            if kind == "years":
-                raw = post.get(f"s{i}-years", "3")
-                if not raw.isdigit() or not 2 <= int(raw) <= 10:
-                    errors.append(f"「{name}」の契約年数は 2〜10 年にしてください（入力：「{raw}」）。")
-                    continue
-                lever["years"] = int(raw)
-            levers.append(lever)
-        scenarios.append({"name": name, "levers": levers})
-    if not scenarios:
-        errors.append("シナリオを1つ以上つくってください。")
-    doc["scenario"] = scenarios
-    return doc, errors
-
-
 def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     group, es = _scenario(request, pk, sid)
-    ctx = _ctx(request, group, "effects", es=es)
+    ctx = workspace_context(request, group, "effects", es=es)
     try:
         ev = effects.evaluate_scenario(es)
     except ERRORS as exc:
@@ -194,16 +123,12 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         return render(request, "groups/effects_result.html", ctx)
     fmt = request.GET.get("format")
     if fmt == "toml":
-        response = HttpResponse(es.toml, content_type="application/toml; charset=utf-8")
-        response["Content-Disposition"] = content_disposition_header(True, f"{es.name}.toml")
-        return response
+        return attachment(es.toml, f"{es.name}.toml", "application/toml; charset=utf-8")
     if fmt == "xlsx":
         buf = io.BytesIO()
         sens = effects.sensitivity_of(ev, es) if request.GET.get("sensitivity") else None
         effects_xlsx(ev.result, buf, sens)
-        response = HttpResponse(buf.getvalue(), content_type=XLSX)
-        response["Content-Disposition"] = content_disposition_header(True, f"{es.name}.xlsx")
-        return response
+        return attachment(buf.getvalue(), f"{es.name}.xlsx", XLSX)
     r = ev.result
     runs = [r.baseline, *r.scenarios]
     table = [{"label": label, "digits": digits,
@@ -260,15 +185,13 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
 
 
 def group_is_synthetic(group: Group) -> bool:
-    from gunmane.web.registry.models import Facility
-
     return Facility.objects.filter(manager__lg_code__in=group.member_codes(), is_synthetic=True).exists()
 
 
 def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     """Lot design on a map (runs CP-SAT within the scenario's time limit; cached until the data changes)."""
     group, es = _scenario(request, pk, sid)
-    ctx = _ctx(request, group, "effects", es=es)
+    ctx = workspace_context(request, group, "effects", es=es)
     try:
         ev = effects.evaluate_scenario(es)
         dsg = effects.design(ev, es) if request.method == "POST" or request.GET.get("run") else None
@@ -276,10 +199,6 @@ def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         ctx["error"] = _error_text(exc)
         return render(request, "groups/effects_lots.html", ctx)
     if dsg is not None and request.GET.get("format") == "geojson":
-        from django.http import JsonResponse
-
-        from gunmane.io.scenario import lots_geojson
-
         return JsonResponse(lots_geojson(dsg), json_dumps_params={"ensure_ascii": False})
     ctx.update({"design": dsg, "map": _lot_map(dsg, ev) if dsg is not None else None})
     return render(request, "groups/effects_lots.html", ctx)
@@ -293,8 +212,6 @@ def _lot_map(dsg: Any, ev: Any) -> dict[str, Any]:
     lons = [*pts["lon"].tolist(), *[o[2] for o in offices]]
     if not lats:
         return {"points": [], "offices": [], "routes": [], "w": 600, "h": 400}
-    import math
-
     lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
     kx = math.cos(math.radians((lat0 + lat1) / 2))
     w, h, pad = 640.0, 480.0, 20.0

@@ -29,13 +29,17 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core import serializers
 from django.core.management import call_command
 from django.db import connections, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.db.utils import load_backend
 
+from gunmane.web.maintenance import exactjson
 from gunmane.web.maintenance.archive import BackupError
 
 SNAPSHOT_ALIAS = "gunmane_backup_snapshot"
@@ -293,10 +297,6 @@ def _postgresql_snapshot(using: str, workdir: Path) -> Iterator[Snapshot]:
 def dump_portable(alias: str, path: Path) -> None:
     """Every row of every model as Django JSON (base managers, so nothing a custom manager hides is lost;
     microseconds kept, see exactjson)."""
-    from django.core import serializers
-
-    from gunmane.web.maintenance import exactjson
-
     if exactjson.FORMAT not in serializers.get_serializer_formats():
         serializers.register_serializer(exactjson.FORMAT, exactjson.__name__)
     call_command("dumpdata", format=exactjson.FORMAT, use_base_manager=True, database=alias, output=str(path),
@@ -346,8 +346,6 @@ def _raw_save_signals_muted() -> Iterator[None]:
     """loaddata saves with raw=True, and by Django's contract receivers ignore raw saves; some do not
     (registry.signals bumps the data version on every save), which would change rows while they are being
     restored. So no save receivers run while the portable JSON is loaded."""
-    from django.db.models.signals import m2m_changed, post_save, pre_save
-
     saved = []
     for signal in (pre_save, post_save, m2m_changed):
         with signal.lock:
@@ -365,8 +363,6 @@ def _raw_save_signals_muted() -> Iterator[None]:
 
 def restore_portable(using: str, data: Path) -> None:
     """Cross-vendor: migrate the target to this code's schema, empty it, load every row with its pk."""
-    from django.contrib.contenttypes.models import ContentType
-
     out = io.StringIO()
     call_command("migrate", database=using, interactive=False, verbosity=0, stdout=out)
     # post_migrate filled content types and permissions; the archive's own rows (same pks) replace them.

@@ -14,6 +14,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,6 @@ Log = Callable[[str], None]
 
 
 def gunmane_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("gunmane")
     except PackageNotFoundError:

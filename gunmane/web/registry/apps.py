@@ -9,4 +9,5 @@ class RegistryConfig(AppConfig):
     verbose_name = "施設台帳"
 
     def ready(self) -> None:
+        # Stays here: the receivers connect once the models are loaded, which is what ready() is for.
         from gunmane.web.registry import signals  # noqa: F401 — connects the data-version signals

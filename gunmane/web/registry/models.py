@@ -47,6 +47,9 @@ class Prefecture(models.Model):
 class Municipality(models.Model):
     """A local government (地方公共団体): prefecture, city, town, village or special ward."""
 
+    #: the kinds, reachable from the model (accounts' rules find the model through Membership's relation)
+    Kind = MunicipalityKind
+
     lg_code = models.CharField("団体コード", max_length=6, unique=True)
     code5 = models.CharField("団体コード（5桁）", max_length=5, unique=True)
     prefecture = models.ForeignKey(Prefecture, on_delete=models.PROTECT, related_name="municipalities",
@@ -434,7 +437,7 @@ class ImportRecord(models.Model):
 class DataVersion(models.Model):
     """A counter bumped whenever the ledger or the statistics change.
 
-    Indicator tables over 1,000,000 facilities are cached in memory (gunmane.web.analysis.frames); this
+    Indicator tables over 1,000,000 facilities are cached in memory (gunmane.web.registry.frames); this
     row tells every process, in O(1), that its cache is stale. Bulk imports bump it explicitly (bulk
     writes send no signals); single-object saves and deletes bump it through signals (registry.signals).
     """

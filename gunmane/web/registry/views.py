@@ -17,7 +17,6 @@ from django.db.models import Count, F, FloatField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
 from gunmane.io.ledger import export as ledger_export
@@ -25,7 +24,8 @@ from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.ledger.template import template_xlsx
 from gunmane.io.safe_cells import neutralise_workbook
 from gunmane.web.accounts import permissions
-from gunmane.web.registry import exporting, history, importing
+from gunmane.web.common.downloads import XLSX, attachment
+from gunmane.web.registry import exporting, history, importing, national
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
 from gunmane.web.registry.forms import CivilEngineersForm, ImportForm
 from gunmane.web.registry.models import (
@@ -195,8 +195,6 @@ def import_create(request: HttpRequest, lg_code: str) -> HttpResponse:
     permissions.require_edit(request.user, muni)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid() and form.cleaned_data["kind"] in ("nenpo", "xroad"):
-        from gunmane.web.registry import national
-
         upload = form.cleaned_data["file"]
         record = national.create_record(form.cleaned_data["kind"], [(upload.name, upload)], municipality=muni,
                                         user=request.user, dry_run=form.cleaned_data["dry_run"],
@@ -368,13 +366,7 @@ def import_file(request: HttpRequest, pk: int) -> FileResponse:
     return FileResponse(record.file.open("rb"), as_attachment=True, filename=record.original_name)
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _download(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+_download = attachment  # the name the workbook download above calls
 
 
 def export(request: HttpRequest, lg_code: str, kind: str, fmt: str) -> HttpResponse:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from gunmane.io import limits
 from gunmane.web.surveys import catalogue
-from gunmane.web.surveys.models import Question, QuestionKind, Survey
+from gunmane.web.surveys.models import Question, QuestionKind, Survey, shown_keys
 
 MAX_RECIPIENTS_PER_UPLOAD = 2000
 MAX_ATTRIBUTES = 6
@@ -523,6 +523,4 @@ class ResponseForm(forms.Form):
         return data
 
     def _shown(self, answers: dict[str, Any]) -> set[str]:
-        from gunmane.web.surveys.models import shown_keys
-
         return shown_keys(self.questions, answers)

@@ -1,7 +1,7 @@
 """What the survey views do besides rendering: who may see a group's surveys, building a survey from a
 template, registering recipients, and counting the answers (単純集計・クロス集計).
 
-Access rule (issue #6 §3): the group workspace's rule (gunmane.web.groups.workspace), so surveys and the
+Access rule (issue #6 §3): the group workspace's rule (gunmane.web.groups.permissions), so surveys and the
 rest of the workspace never disagree: whoever may read the ledger of a member sees the group's surveys and
 results; creating, editing, opening/closing and adding recipients needs editor rights in a (non-observer)
 member municipality.
@@ -21,7 +21,7 @@ from django.db import transaction
 
 from gunmane.io.reports.survey_export import CountRow, LinkRow, QuestionSpec, RespondentRow, SurveySpec
 from gunmane.web.accounts.permissions import AnyUser
-from gunmane.web.groups import workspace
+from gunmane.web.groups import permissions
 from gunmane.web.groups.models import Group
 from gunmane.web.registry.models import Facility, MunicipalityKind
 from gunmane.web.surveys import catalogue
@@ -41,11 +41,11 @@ from gunmane.web.surveys.models import (
 
 def can_view_group(user: AnyUser, group: Group) -> bool:
     """The group workspace's rule (members, their prefecture, administrators): one authority for both apps."""
-    return workspace.can_view(user, group)
+    return permissions.can_view_group(user, group)
 
 
 def can_edit_group(user: AnyUser, group: Group) -> bool:
-    return workspace.can_edit(user, group)
+    return permissions.can_edit_group(user, group)
 
 
 def require_view(user: AnyUser, group: Group) -> None:
@@ -60,7 +60,7 @@ def require_edit(user: AnyUser, group: Group) -> None:
 
 
 def visible_groups(user: AnyUser) -> list[Group]:
-    return workspace.visible_groups(user)
+    return permissions.visible_groups(user)
 
 
 # ------------------------------------------------------------------------------ building

@@ -20,10 +20,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gunmane.io.reports import survey_export, survey_pdf
+from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups.models import Group
 from gunmane.web.surveys import catalogue, services
 from gunmane.web.surveys.forms import (
@@ -44,14 +44,6 @@ from gunmane.web.surveys.models import (
     Survey,
     SurveyStatus,
 )
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 def _survey(request: HttpRequest, pk: int, *, edit: bool = False) -> Survey:
@@ -266,10 +258,8 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
 def questionnaire_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     survey = _survey(request, pk)
     data = survey_pdf.questionnaire_pdf(services.survey_spec(survey))
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        request.GET.get("download") == "1", f"{_safe_filename(survey.title)}_調査票.pdf")
-    return response
+    return attachment(data, f"{_safe_filename(survey.title)}_調査票.pdf", "application/pdf",
+                      download=request.GET.get("download") == "1")
 
 
 # ------------------------------------------------------------------------------ recipients
@@ -331,9 +321,9 @@ def links(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     spec, rows = services.survey_spec(survey, []), services.link_rows(survey, base)
     name = f"{_safe_filename(survey.title)}_回答用リンク.{fmt}"
     if fmt == "csv":
-        return _download(survey_export.links_csv(spec, rows), name, "text/csv; charset=utf-8")
+        return attachment(survey_export.links_csv(spec, rows), name, "text/csv; charset=utf-8")
     if fmt == "xlsx":
-        return _download(survey_export.links_xlsx(spec, rows), name, XLSX)
+        return attachment(survey_export.links_xlsx(spec, rows), name, XLSX)
     raise Http404("この形式では書き出せません（csv または xlsx）。")
 
 
@@ -366,10 +356,10 @@ def results_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     rows = services.respondent_rows(survey, submitted_only=request.GET.get("all") != "1")
     name = f"{_safe_filename(survey.title)}_回答.{fmt}"
     if fmt == "csv":
-        return _download(survey_export.responses_csv(spec, rows), name, "text/csv; charset=utf-8")
+        return attachment(survey_export.responses_csv(spec, rows), name, "text/csv; charset=utf-8")
     if fmt == "xlsx":
         counts = services.count_rows(services.aggregate(survey, questions))
-        return _download(survey_export.responses_xlsx(spec, rows, counts), name, XLSX)
+        return attachment(survey_export.responses_xlsx(spec, rows, counts), name, XLSX)
     raise Http404("この形式では書き出せません（csv または xlsx）。")
 
 

@@ -1,4 +1,6 @@
-"""Template helpers for indicator values, percentiles and chart tables."""
+"""gunmane's one library of template tags and filters (``{% load gunmane %}``), for every app's pages:
+numbers the way Japanese reports print them, grade badges, sortable headers, indicator values and
+percentiles, chart tables, and the small lookups the survey pages use."""
 
 from __future__ import annotations
 
@@ -9,11 +11,67 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import format_html
 
+from gunmane.engine.deterioration import EXCLUSION_REASONS
 from gunmane.engine.indicator_types import IndicatorDef, IndicatorValue, Karte, Series
-from gunmane.web.registry.models import MunicipalityKind
+from gunmane.io.reports.lcc_xlsx import GRADE_LABELS_JA, type_name
 
 register = template.Library()
-KINDS = dict(MunicipalityKind.choices)
+
+# --------------------------------------------------------------------------- numbers, grades, sortable headers
+
+GRADE_ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+GRADE_TEXT = {1: "健全", 2: "予防保全段階", 3: "早期措置段階", 4: "緊急措置段階"}
+
+
+@register.filter
+def pct(value: Any, digits: int = 1) -> str:
+    """0.1086 → '10.9%'; None → '' (unknown stays blank)."""
+    if value is None or value == "":
+        return ""
+    return f"{float(value) * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def per(numerator: Any, denominator: Any) -> str:
+    """numerator / denominator with thousands separators, or '' when either is unknown or zero."""
+    if numerator in (None, "") or not denominator:
+        return ""
+    return intcomma(round(float(numerator) / float(denominator)))
+
+
+@register.simple_tag
+def grade_badge(grade: int | None, short: bool = False) -> str:
+    if grade is None:
+        return format_html('<span class="muted">{}</span>', "未点検")
+    label = GRADE_ROMAN[grade] if short else f"{GRADE_ROMAN[grade]} {GRADE_TEXT[grade]}"
+    return format_html('<span class="grade grade--{}" title="{}">{}</span>', grade, GRADE_TEXT[grade], label)
+
+
+@register.filter
+def unknown(value: Any, text: str = "不明") -> Any:
+    """Show 不明 for None (never 0)."""
+    return text if value is None or value == "" else value
+
+
+@register.simple_tag(takes_context=True)
+def sort_th(context: dict[str, Any], field: str, label: str, css: str = "") -> str:
+    """A sortable column header: links toggle ascending/descending and keep the other filters."""
+    request = context["request"]
+    current = request.GET.get("sort", "")
+    params = request.GET.copy()
+    params.pop("page", None)
+    if current == field:
+        params["sort"], aria = f"-{field}", "ascending"
+    elif current == f"-{field}":
+        params["sort"], aria = field, "descending"
+    else:
+        params["sort"], aria = field, "none"
+    # app.css draws the ▲▼ mark from aria-sort.
+    return format_html('<th class="{} sortable" aria-sort="{}"><a href="?{}">{}</a></th>',
+                       css, aria, params.urlencode(), label)
+
+
+# --------------------------------------------------------------------------- indicators, カルテ and lifecycle
 
 
 def _is_unknown(value: Any) -> bool:
@@ -79,11 +137,6 @@ def peer_pct(row: dict[str, Any], key: str) -> str:
 
 
 @register.filter
-def kind_ja(kind: str) -> str:
-    return KINDS.get(kind, kind)
-
-
-@register.filter
 def indicator_or_none(karte: Karte, indicator_id: str) -> IndicatorValue | None:
     try:
         return karte.indicator(indicator_id)
@@ -101,8 +154,6 @@ def pooling_label(key: str) -> str:
 
 @register.filter
 def exclusion_label(key: str) -> str:
-    from gunmane.engine.deterioration import EXCLUSION_REASONS
-
     return EXCLUSION_REASONS.get(str(key), str(key))
 
 
@@ -150,13 +201,30 @@ def oku(yen: Any) -> str:
 @register.filter
 def grade_label(label: Any) -> str:
     """Model grade label (I, II, III, IV, III+IV) → Ⅰ–Ⅳ."""
-    from gunmane.io.reports.lcc_xlsx import GRADE_LABELS_JA
-
     return GRADE_LABELS_JA.get(str(label), str(label))
 
 
 @register.filter
 def facility_type_name(code: Any) -> str:
-    from gunmane.io.reports.lcc_xlsx import type_name
-
     return type_name(str(code))
+
+
+# --------------------------------------------------------------------------- survey pages
+
+
+@register.filter
+def at(values: Any, index: int) -> Any:
+    """values[index], or "" when the list is shorter (an attribute left blank)."""
+    try:
+        return values[int(index)]
+    except (IndexError, KeyError, TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def number(value: Any) -> str:
+    """1200 → 「1,200」, 2.345 → 「2.3」; None → 「—」."""
+    if value is None:
+        return "—"
+    v = float(value)
+    return f"{int(v):,}" if v.is_integer() else f"{v:,.1f}"

@@ -1,8 +1,10 @@
-"""Load the demo region (Nara model region) and the demo users into the database.
+"""Load the demo region (Nara model region), the demo users and the demo group into the database.
 
 The municipalities and their statistics are real reference data; the facilities, inspections and
 measures are synthetic (gunmane.engine.demo_region, seeded) and go through the ordinary ledger importer, so the
-demo exercises exactly what a user's upload does.
+demo exercises exactly what a user's upload does. The demo seeds every app (ledger, memberships, a group
+with its workspace and 効果試算), so it sits above them all; only the CLI (gunmane demo load, gunmane serve)
+and the tests use it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -21,6 +22,20 @@ from gunmane.io.ledger.export import to_json_record
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.shipped import refdata
 from gunmane.web.accounts.models import Membership, Role
+from gunmane.web.groups import workspace
+from gunmane.web.groups.effects import default_scenario_toml
+from gunmane.web.groups.models import (
+    ChecklistItem,
+    CollaborationType,
+    EffectScenario,
+    Group,
+    GroupMember,
+    GroupSettings,
+    ItemStatus,
+    MemberDuties,
+    MemberRole,
+    MemberStatus,
+)
 from gunmane.web.registry.importing import ImportReport, LedgerImporter
 from gunmane.web.registry.models import Municipality
 
@@ -96,8 +111,6 @@ def create_demo_group(log: Log | None = None) -> None:
     """The demo region as a ready group: 宇陀市 (lead), three villages, 奈良県 supporting (vertical).
 
     Its members are seeded as having accepted (the demo stands for a group whose partners agreed)."""
-    from gunmane.web.groups.models import CollaborationType, Group, GroupMember, MemberRole, MemberStatus
-
     group, _ = Group.objects.update_or_create(name=DEMO_GROUP, defaults={
         "description": "国土交通省の群マネ・モデル地域（奈良県）をもとにしたデモ用の群。施設は合成データです。",
         "collaboration_types": [CollaborationType.HORIZONTAL.value, CollaborationType.VERTICAL.value]})
@@ -111,11 +124,8 @@ def create_demo_group(log: Log | None = None) -> None:
         log(f"デモ用の群：{DEMO_GROUP}")
 
 
-def seed_demo_workspace(group: Any) -> None:
+def seed_demo_workspace(group: Group) -> None:
     """The demo group's decisions, duties and first check items, so every page and document has content."""
-    from gunmane.web.groups import workspace
-    from gunmane.web.groups.models import ChecklistItem, GroupSettings, ItemStatus, MemberDuties
-
     workspace.settings_of(group)
     GroupSettings.objects.filter(group=group).update(
         sectors=["road"], work_kinds=["inspection", "design", "works"],
@@ -138,9 +148,6 @@ def seed_demo_workspace(group: Any) -> None:
             "delegated_tasks": delegated, "kept_judgements": kept,
             "plans": f"{m.municipality.name} 公共施設等総合管理計画\n{m.municipality.name} 橋梁長寿命化修繕計画（個別施設計画）"
             if m.role != "prefecture" else ""})
-    from gunmane.web.groups.effects import default_scenario_toml
-    from gunmane.web.groups.models import EffectScenario
-
     if not EffectScenario.objects.filter(group=group).exists():
         # the scenario in the documents: 広域＋プロセス (the model region's CM-type joint contract)
         EffectScenario.objects.create(group=group, name=f"{group.name} 効果試算", toml=default_scenario_toml(group),

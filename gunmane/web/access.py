@@ -1,0 +1,182 @@
+"""Which rule governs every URL of the site, and the methods each URL answers.
+
+Each URL name maps to the rule that governs it (the rules themselves are decided in
+gunmane.web.accounts.permissions for the ledger and gunmane.web.groups.permissions for groups); the table
+names every app's URLs, so it sits with the site's URL conf, above every app. tests/web/test_authorization.py
+enumerates the resolver, fails on a URL without a rule here, and checks every role against the rule.
+
+The method half is enforced by UrlRuleMiddleware: downloads answer GET (and HEAD) only; actions that change
+something answer POST only, so a link, an image tag or a prefetching browser can never change data, and CSRF
+protection covers every change. A URL whose name has no rule here is refused (fail closed) — the
+authorization test names it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
+
+
+class Access:
+    """What a URL's objects need (the object is the municipality, group, import or survey in its path)."""
+
+    OPEN = "open"                    # no login: the sign-in page, a survey's answer link (its token)
+    SIGNED_IN = "signed_in"          # public statistics, catalogues, guides, one's own lists
+    MUNICIPALITY_EDITOR = "municipality_editor"  # an editor of some municipality (creates a group)
+    LEDGER_VIEW = "ledger_view"      # the ledger of the municipality in the path (or of the import)
+    LEDGER_EDIT = "ledger_edit"
+    LIFECYCLE = "lifecycle"          # a scope: municipality → ledger view; group → group view; nation → admin
+    GROUP_VIEW = "group_view"        # the group (or the survey's group) in the path
+    GROUP_EDIT = "group_edit"
+    MEMBER_SELF = "member_self"      # the member municipality's own editors (duties, accept, decline, leave)
+    INVITATION = "invitation"        # staff of the invited municipality
+    ADMIN = "admin"                  # Django's admin site: staff only
+
+
+Rule = dict[str, str]  # HTTP method → Access; a method not listed is refused (405)
+
+
+def page(access: str) -> Rule:
+    """A page or a download: GET only."""
+    return {"GET": access}
+
+
+def form(view: str, edit: str | None = None) -> Rule:
+    """A page with a form: GET to see it, POST (with CSRF) to change something."""
+    return {"GET": view, "POST": edit or view}
+
+
+def action(access: str) -> Rule:
+    """A button that changes something: POST only."""
+    return {"POST": access}
+
+
+URL_RULES: dict[str, Rule] = {
+    "home": page(Access.SIGNED_IN),
+    "login": form(Access.OPEN),
+    "logout": action(Access.OPEN),
+    # registry: the ledger
+    "registry:municipality_list": page(Access.SIGNED_IN),
+    "registry:municipality_detail": page(Access.SIGNED_IN),
+    "registry:civil_engineers": action(Access.LEDGER_EDIT),
+    "registry:facility_list": page(Access.LEDGER_VIEW),
+    "registry:facility_detail": page(Access.LEDGER_VIEW),
+    "registry:facility_delete": form(Access.LEDGER_EDIT),
+    "registry:deleted_facilities": page(Access.LEDGER_VIEW),
+    "registry:facility_restore": action(Access.LEDGER_EDIT),
+    "registry:import_undo": form(Access.LEDGER_EDIT),
+    "registry:import_rerun": action(Access.LEDGER_EDIT),
+    "registry:import_create": form(Access.LEDGER_EDIT),
+    "registry:export": page(Access.LEDGER_VIEW),
+    "registry:import_list": page(Access.SIGNED_IN),
+    "registry:import_detail": page(Access.LEDGER_VIEW),
+    "registry:import_progress": page(Access.LEDGER_VIEW),
+    "registry:import_issues_xlsx": page(Access.LEDGER_VIEW),
+    "registry:import_file": page(Access.LEDGER_VIEW),
+    "registry:template": page(Access.SIGNED_IN),
+    "registry:national_report": page(Access.LEDGER_VIEW),
+    "registry:national_guide": page(Access.SIGNED_IN),
+    # analysis: カルテ (public statistics for all; ledger figures by ledger_figure_codes) and lifecycle
+    "analysis:national": page(Access.SIGNED_IN),
+    "analysis:map_data": page(Access.SIGNED_IN),
+    "analysis:series_csv": page(Access.SIGNED_IN),
+    "analysis:prefecture": page(Access.SIGNED_IN),
+    "analysis:group": page(Access.GROUP_VIEW),
+    "analysis:groups": page(Access.SIGNED_IN),
+    "analysis:municipality": page(Access.SIGNED_IN),
+    "analysis:publish": action(Access.LEDGER_EDIT),
+    "analysis:deterioration_pairs": form(Access.SIGNED_IN),
+    "analysis:deterioration": page(Access.LIFECYCLE),
+    "analysis:lcc": page(Access.LIFECYCLE),
+    "analysis:plan": page(Access.LIFECYCLE),
+    # groups
+    "groups:list": page(Access.SIGNED_IN),
+    "groups:create": form(Access.MUNICIPALITY_EDITOR),
+    "groups:board": page(Access.SIGNED_IN),
+    "groups:overview": page(Access.GROUP_VIEW),
+    "groups:settings": form(Access.GROUP_EDIT),
+    "groups:duties": form(Access.MEMBER_SELF),
+    "groups:member_invite": action(Access.GROUP_EDIT),
+    "groups:invitation": page(Access.INVITATION),
+    "groups:invitation_answer": action(Access.MEMBER_SELF),
+    "groups:member_leave": action(Access.MEMBER_SELF),
+    "groups:member_cancel": action(Access.GROUP_EDIT),
+    "groups:mechanism": page(Access.GROUP_VIEW),
+    "groups:cases": page(Access.GROUP_VIEW),
+    "groups:process": page(Access.GROUP_VIEW),
+    "groups:item_add": action(Access.GROUP_EDIT),
+    "groups:item": form(Access.GROUP_VIEW, Access.GROUP_EDIT),
+    "groups:people": form(Access.GROUP_VIEW, Access.GROUP_EDIT),
+    "groups:documents": form(Access.GROUP_VIEW, Access.GROUP_EDIT),
+    "groups:document": page(Access.GROUP_VIEW),
+    "groups:lot_annex": page(Access.GROUP_VIEW),
+    "groups:effects": page(Access.GROUP_VIEW),
+    "groups:effects_new": action(Access.GROUP_EDIT),
+    "groups:effects_result": page(Access.GROUP_VIEW),
+    "groups:effects_edit": form(Access.GROUP_EDIT),
+    "groups:effects_lots": page(Access.GROUP_VIEW),
+    # surveys (the survey's group decides; respondents answer by their token)
+    "surveys:index": page(Access.SIGNED_IN),
+    "surveys:group": page(Access.GROUP_VIEW),
+    "surveys:create": form(Access.GROUP_EDIT),
+    "surveys:detail": page(Access.GROUP_VIEW),
+    "surveys:settings": form(Access.GROUP_EDIT),
+    "surveys:status": action(Access.GROUP_EDIT),
+    "surveys:delete": action(Access.GROUP_EDIT),
+    "surveys:preview": page(Access.GROUP_VIEW),
+    "surveys:pdf": page(Access.GROUP_VIEW),
+    "surveys:question_create": form(Access.GROUP_EDIT),
+    "surveys:question_edit": form(Access.GROUP_EDIT),
+    "surveys:question_delete": action(Access.GROUP_EDIT),
+    "surveys:question_move": action(Access.GROUP_EDIT),
+    "surveys:recipients": form(Access.GROUP_EDIT),
+    "surveys:recipients_expiry": action(Access.GROUP_EDIT),
+    "surveys:recipient_delete": action(Access.GROUP_EDIT),
+    "surveys:links": page(Access.GROUP_EDIT),
+    "surveys:results": page(Access.GROUP_VIEW),
+    "surveys:results_export": page(Access.GROUP_VIEW),
+    "surveys:respond": form(Access.OPEN),
+    "admin:login": form(Access.OPEN),
+}
+#: every URL of Django's admin site (namespace "admin") is for staff only
+NAMESPACE_RULES: dict[str, Rule] = {"admin": form(Access.ADMIN)}
+
+
+def url_rule(name: str) -> Rule | None:
+    """The rule of a URL name ("namespace:name"), or None if nobody decided it (a test fails on that)."""
+    if name in URL_RULES:
+        return URL_RULES[name]
+    namespace = name.split(":", 1)[0] if ":" in name else ""
+    return NAMESPACE_RULES.get(namespace)
+
+
+# --------------------------------------------------------------------------- the method half
+
+log = logging.getLogger(__name__)
+#: methods every URL answers (HEAD is a GET without the body; OPTIONS says what is allowed)
+ALWAYS = {"HEAD": "GET"}
+
+
+class UrlRuleMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any,
+                     view_kwargs: Any) -> HttpResponse | None:
+        match = request.resolver_match
+        if match is None:
+            return None
+        rule = url_rule(match.view_name)
+        if rule is None:
+            log.error("URL %s has no access rule in gunmane.web.access.URL_RULES", match.view_name)
+            return HttpResponseForbidden("このページの利用条件が定められていないため、表示できません。".encode())
+        method = ALWAYS.get(request.method or "", request.method or "")
+        if method not in rule:
+            return HttpResponseNotAllowed(sorted(set(rule) | ({"HEAD"} if "GET" in rule else set())))
+        return None
