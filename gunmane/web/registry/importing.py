@@ -47,7 +47,8 @@ from django.db import OperationalError, close_old_connections, connection, model
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from gunmane.io.ledger.reader import Issue, LedgerReader, RowBatch, RowResult
+from gunmane.io.issues import Issue
+from gunmane.io.ledger.reader import LedgerReader, RowBatch, RowResult
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.ledger.tabular import TableError
 from gunmane.web.accounts.permissions import editable_municipalities

@@ -36,11 +36,11 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gunmane.io.issues import Issue
 from gunmane.io.national.common import (
     NON_LG_LABEL,
     ManagerResolver,
     NationalFileError,
-    NationalIssue,
     fiscal_year_midpoint_month,
     match_text,
 )
@@ -135,13 +135,13 @@ class QualityReport:
     distance_km: float = DEFAULT_DISTANCE_KM
     outside: list[dict[str, Any]] = field(default_factory=list)
     improved: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[NationalIssue] = field(default_factory=list)
+    skipped: list[Issue] = field(default_factory=list)
     skipped_total: int = 0
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
-    errors: list[NationalIssue] = field(default_factory=list)
-    warnings: list[NationalIssue] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
 
-    def skip(self, issue: NationalIssue) -> None:
+    def skip(self, issue: Issue) -> None:
         self.skipped_total += 1
         self.skipped_by_reason[issue.code] += 1
         if len(self.skipped) < MAX_LISTED:
@@ -365,37 +365,37 @@ class NationalImporter:
                 category = res.category or {"1": "national", "3": "corporation", "6": "expressway"}.get(kubun, "")
                 r.managers_non_lg[(name, category)] += 1
                 if not self.keep_other:
-                    r.skip(NationalIssue(file, row, column, name, "non_lg_manager",
-                                         f"管理者「{name}」は地方公共団体ではない道路管理者（{NON_LG_LABEL.get(category, category)}）"
-                                         "のため取り込みませんでした（--keep-other-managers で取り込めます）",
-                                         f"Manager {name} is not a local government ({category}); not imported "
-                                         "(use --keep-other-managers)."))
+                    r.skip(Issue(row, column, name, "non_lg_manager",
+                                 f"管理者「{name}」は地方公共団体ではない道路管理者（{NON_LG_LABEL.get(category, category)}）"
+                                 "のため取り込みませんでした（--keep-other-managers で取り込めます）",
+                                 f"Manager {name} is not a local government ({category}); not imported "
+                                 "(use --keep-other-managers).", file=file))
                     return None
                 muni = self._other_manager(name, code, pref_code)
             else:
                 r.managers_unresolved[(name, pref_name, res.status)] += 1
                 why = (f"「{pref_name}」にも全国にも同名の団体がありません" if res.status == "unresolved"
                        else f"同名の団体が複数あります（{'・'.join(res.candidates)}）")
-                r.skip(NationalIssue(file, row, column, name, "manager_unresolved",
-                                     f"管理者「{name}」を団体コードに対応づけられません（{why}）。参照データの団体名と"
-                                     "照らし合わせてください",
-                                     f"Manager {name} cannot be matched to a local government code."))
+                r.skip(Issue(row, column, name, "manager_unresolved",
+                             f"管理者「{name}」を団体コードに対応づけられません（{why}）。参照データの団体名と"
+                             "照らし合わせてください",
+                             f"Manager {name} cannot be matched to a local government code.", file=file))
                 return None
         if muni is None:
             r.managers_unresolved[(name, pref_name, "unknown_code")] += 1
-            r.skip(NationalIssue(file, row, column, code or name, "manager_unresolved",
-                                 f"管理者コード「{code}」「{name}」の団体が参照データにありません",
-                                 f"No local government with code {code} ({name})."))
+            r.skip(Issue(row, column, code or name, "manager_unresolved",
+                         f"管理者コード「{code}」「{name}」の団体が参照データにありません",
+                         f"No local government with code {code} ({name}).", file=file))
             return None
         if not self._in_scope(muni, pref_code):
-            r.skip(NationalIssue(file, row, column, name, "out_of_scope",
-                                 f"管理者「{muni.name}」は取り込み範囲（{self.scope.label()}）外のため取り込みませんでした",
-                                 f"Manager {muni.name} is outside the scope ({self.scope.label()})."))
+            r.skip(Issue(row, column, name, "out_of_scope",
+                         f"管理者「{muni.name}」は取り込み範囲（{self.scope.label()}）外のため取り込みませんでした",
+                         f"Manager {muni.name} is outside the scope ({self.scope.label()}).", file=file))
             return None
         if self._allowed is not None and muni.lg_code not in self._allowed:
-            r.skip(NationalIssue(file, row, column, name, "no_permission",
-                                 f"{muni.name}の施設台帳を編集する権限がないため取り込みませんでした",
-                                 f"You may not edit the ledger of {muni.name}."))
+            r.skip(Issue(row, column, name, "no_permission",
+                         f"{muni.name}の施設台帳を編集する権限がないため取り込みませんでした",
+                         f"You may not edit the ledger of {muni.name}.", file=file))
             return None
         if muni.kind != MunicipalityKind.OTHER:
             r.managers_resolved[muni.lg_code] += 1
