@@ -21,6 +21,7 @@ from gunmane.io.ledger.reader import LedgerReader
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.web.registry import importing
 from gunmane.web.registry.importing import LedgerImporter
+from gunmane.web.registry.imports import bulk
 from gunmane.web.registry.models import Facility, Inspection, Municipality
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def uda(refdata) -> Municipality:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importing, "CHUNK", 500)
-    monkeypatch.setattr(importing, "IN_BATCH", 97)  # several lookups per batch
+    monkeypatch.setattr(bulk, "IN_BATCH", 97)  # several lookups per batch
     monkeypatch.setattr(importing, "ALL_PKS_LIMIT", 0)  # facilities looked up batch by batch
     monkeypatch.setattr(importing, "INSERT_BATCH", 700)  # inserts gathered over batches, flushed mid-file
 
@@ -155,7 +156,7 @@ def test_invalid_file_writes_nothing_and_settings_are_restored(uda: Municipality
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size")
-            assert cursor.fetchone()[0] != importing.SQLITE_CACHE_KIB
+            assert cursor.fetchone()[0] != bulk.SQLITE_CACHE_KIB
     report = run("facilities", facilities, uda, dry_run=True)
     assert (report.status, report.created) == ("dry_run", ROWS)
     assert not Facility.objects.filter(manager=uda).exists()

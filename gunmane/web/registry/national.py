@@ -48,7 +48,13 @@ from gunmane.io.national.nenpo import NenpoRow, open_nenpo
 from gunmane.io.national.xroad import XroadRecord, read_xroad
 from gunmane.web.accounts.permissions import editable_municipalities
 from gunmane.web.registry import importing
-from gunmane.web.registry.importing import _batches, _bulk_session, _in_sql, _TableWriter
+from gunmane.web.registry.imports.bulk import (
+    TableWriter,
+    batches,
+    bulk_session,
+    in_sql,
+    refresh_latest_grades,
+)
 from gunmane.web.registry.models import (
     Facility,
     FacilityType,
@@ -72,14 +78,14 @@ Progress = Callable[[int, int], None]
 _FAC_FIELDS = ("manager_id", "facility_id", "name", "name_kana", "sector_id", "facility_type_id", "built_year",
                "built_year_raw", "length_m", "width_m", "lat", "lon", "route", "national_id", "attributes",
                "is_synthetic", "latest_grade", "latest_inspected_on")
-_FAC_INSERT = _TableWriter(Facility, _FAC_FIELDS)
+_FAC_INSERT = TableWriter(Facility, _FAC_FIELDS)
 _UPD_FIELDS = ("name_kana", "built_year", "built_year_raw", "length_m", "width_m", "lat", "lon", "route",
                "national_id", "attributes")
-_FAC_UPDATE = _TableWriter(Facility, _UPD_FIELDS, update=True)
+_FAC_UPDATE = TableWriter(Facility, _UPD_FIELDS, update=True)
 _INS_FIELDS = ("facility_id", "inspected_on", "kind", "grade", "grade_raw", "source", "source_fiscal_year",
                "source_file", "source_row")
-_INS_INSERT = _TableWriter(Inspection, _INS_FIELDS)
-_INS_UPDATE = _TableWriter(Inspection, ("grade", "grade_raw"), update=True)
+_INS_INSERT = TableWriter(Inspection, _INS_FIELDS)
+_INS_UPDATE = TableWriter(Inspection, ("grade", "grade_raw"), update=True)
 
 
 @dataclass(frozen=True)
@@ -262,7 +268,7 @@ class NationalImporter:
         self._sector = Sector.objects.get(code="road").pk
         self._bridge = FacilityType.objects.get(code="bridge").pk
         total = sum(int(o[2]) for o in opened)
-        with _bulk_session(), transaction.atomic():
+        with bulk_session(), transaction.atomic():
             for item in opened:
                 if self.source == "nenpo":
                     self._nenpo_file(item[0], total)
@@ -694,8 +700,8 @@ class NationalImporter:
         if updates:
             _INS_UPDATE.update([[u[1] for u in updates], [u[2] for u in updates], [u[0] for u in updates]])
         touched = sorted({f.pk for f in self._all if f.pk is not None})
-        self._refresh_latest(sorted(f.pk for f in self._all
-                                    if f.pk is not None and id(f) not in created and (f.inspections or f.grade_updates)))
+        refresh_latest_grades(f.pk for f in self._all
+                              if f.pk is not None and id(f) not in created and (f.inspections or f.grade_updates))
         return touched
 
     def _fetch_pks(self, new: list[_Fac]) -> None:
@@ -706,23 +712,12 @@ class NationalImporter:
         table = qn(Facility._meta.db_table)
         with connection.cursor() as cursor:
             for manager_id, facs in by_manager.items():
-                for batch in _batches(sorted(facs)):
-                    where, params = _in_sql(qn("facility_id"), batch)
+                for batch in batches(sorted(facs)):
+                    where, params = in_sql(qn("facility_id"), batch)
                     cursor.execute(f"SELECT {qn('facility_id')}, {qn('id')} FROM {table} "
                                    f"WHERE {qn('manager_id')} = %s AND {where}", [manager_id, *params])
                     for fid, pk in cursor.fetchall():
                         facs[fid].pk = pk
-
-    def _refresh_latest(self, pks: list[int]) -> None:
-        qn = connection.ops.quote_name
-        f, i = qn(Facility._meta.db_table), qn(Inspection._meta.db_table)
-        latest = (f"SELECT {qn('grade')}, {qn('inspected_on')} FROM {i} AS x WHERE x.{qn('facility_id')} = {f}.{qn('id')} "
-                  f"ORDER BY {qn('inspected_on')} DESC, {qn('grade')} DESC LIMIT 1")
-        with connection.cursor() as cursor:
-            for batch in _batches(pks):
-                where, params = _in_sql(qn("id"), batch)
-                cursor.execute(f"UPDATE {f} SET ({qn('latest_grade')}, {qn('latest_inspected_on')}) = ({latest}) "
-                               f"WHERE {where}", params)
 
     # -- quality checks ---------------------------------------------------------------------------------------
     def _quality(self, touched: list[int]) -> None:
@@ -734,7 +729,7 @@ class NationalImporter:
         if not located and not histories:
             return
         facs: dict[int, tuple[Any, ...]] = {}
-        for batch in _batches(sorted(set(located) | set(histories))):
+        for batch in batches(sorted(set(located) | set(histories))):
             for row in Facility.objects.filter(pk__in=batch).values_list(
                     "pk", "facility_id", "name", "manager_id", "lat", "lon"):
                 facs[row[0]] = row
@@ -754,7 +749,7 @@ class NationalImporter:
         # Grade improvements with no measure recorded between the two inspections.
         history: dict[int, list[tuple[date, int]]] = defaultdict(list)
         measures: dict[int, list[int]] = defaultdict(list)
-        for batch in _batches(sorted(histories)):
+        for batch in batches(sorted(histories)):
             for fpk, day, grade in Inspection.objects.filter(facility_id__in=batch).order_by(
                     "facility_id", "inspected_on").values_list("facility_id", "inspected_on", "grade"):
                 history[fpk].append((day, grade))
