@@ -83,6 +83,7 @@ def _run(source: str, paths: list[Path], args: argparse.Namespace, fiscal_year: 
 
     from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, lang, t
     from gunmane.web.registry import national
+    from gunmane.web.registry.imports import records
 
     for p in paths:
         if not p.is_file():
@@ -101,9 +102,9 @@ def _run(source: str, paths: list[Path], args: argparse.Namespace, fiscal_year: 
                                        progress=progress, distance_km=distance).run()
     bar.close()
     if report.status == "ok":
-        record = national.create_record(source, [(_shown(p), p.read_bytes()) for p in paths], municipality=muni,
-                                        user=None, dry_run=False, skip_invalid=args.skip_invalid)
-        national.save_report(record, report)
+        record = records.create_record(source, [(_shown(p), p.read_bytes()) for p in paths], municipality=muni,
+                                       user=None, dry_run=False, skip_invalid=args.skip_invalid)
+        records.save_report(record, report)
     if args.format == "json":
         print(json.dumps(report.as_json(lang()), ensure_ascii=False, indent=1))
     else:

@@ -1,4 +1,4 @@
-"""Write a validated ledger file into the database: all-or-nothing, idempotent, streamed.
+"""The ledger importer: write a validated ledger file into the database, all-or-nothing, idempotent, streamed.
 
 The io layer (gunmane.io.ledger.reader) parses and checks each row; this module adds the checks
 that need the database (municipality exists, the user may edit it, the facility exists), then
@@ -7,9 +7,8 @@ file: any error (unless skip_invalid) or a dry run rolls everything back.
 
 An update changes only the columns the file has; a blank cell keeps the stored value (reported as a
 warning) unless the import clears blanks. Every row created or changed gets a change record (history)
-naming the import, written in bulk in the same transaction (bulk.copy_to_history), so that it can be undone
-(registry.history). An ImportRecord says which process runs it and, where the database allows, beats
-while it runs; one left running by a process that stopped is marked failed (mark_interrupted_imports).
+naming the import, written in bulk in the same transaction (bulk.copy_to_history), so that it can be
+undone (registry.history). The ImportRecord of an import is run and kept by imports.records.
 
 Built for 100,000s of rows (figures in docs/benchmarks.md):
 
@@ -23,23 +22,16 @@ Built for 100,000s of rows (figures in docs/benchmarks.md):
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files import File
-from django.db import OperationalError, close_old_connections, connection, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from gunmane.io.issues import Issue
@@ -57,12 +49,12 @@ from gunmane.web.registry.imports.bulk import (
     in_sql,
     refresh_latest_grades,
 )
+from gunmane.web.registry.imports.records import Progress
 from gunmane.web.registry.models import (
     REASON_IMPORT,
     Facility,
     FacilityType,
     ImportRecord,
-    ImportStatus,
     Inspection,
     Measure,
     Municipality,
@@ -78,8 +70,6 @@ MAX_REPORTED_ISSUES = 10_000
 ALL_PKS_LIMIT = 200_000
 # New rows gathered before they are inserted (see LedgerImporter._insert).
 INSERT_BATCH = 20_000
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -123,6 +113,15 @@ class ImportReport:
             "errors": [e.as_dict(lang) for e in self.errors],
             "warnings": [w.as_dict(lang) for w in self.warnings],
             "unused_columns": list(self.unused_columns),
+        }
+
+    def record_fields(self) -> dict[str, Any]:
+        """What the ImportRecord keeps of this report (imports.records.save_report)."""
+        return {
+            "rows": self.rows, "valid": self.valid, "invalid": self.invalid, "created": self.created,
+            "updated": self.updated, "unchanged": self.unchanged, "encoding": self.encoding,
+            "errors": [e.as_dict() for e in self.errors], "warnings": [w.as_dict() for w in self.warnings],
+            "errors_truncated": self.errors_total > len(self.errors), "unused_columns": list(self.unused_columns),
         }
 
 
@@ -198,6 +197,13 @@ class LedgerImporter:
         # for each present field, and the positions that may differ afterwards.
         self._plan: list[tuple[int, str, int | None]] = []
         self._compared: list[int] = []
+
+    @classmethod
+    def for_record(cls, record: ImportRecord, progress: Progress | None = None) -> LedgerImporter:
+        """The import of a pending ImportRecord: its kept file, with its options (an imports.records.Build)."""
+        return cls(record.kind, Path(record.file.path), municipality=record.municipality, user=record.user,
+                   dry_run=record.dry_run, skip_invalid=record.skip_invalid, clear_blanks=record.clear_blanks,
+                   display_name=record.original_name, progress=progress, import_record_id=record.pk)
 
     # -- public ----------------------------------------------------------------------------------
     def run(self) -> ImportReport:
@@ -765,307 +771,3 @@ _INSPECTION_NEW = ("id", *_CHILD_KEY[LedgerKind.INSPECTIONS], *CHILD_ROW[LedgerK
 _INSPECTION_INSERT = TableWriter(Inspection, _INSPECTION_NEW)
 _MEASURE_NEW = ("id", *_CHILD_KEY[LedgerKind.MEASURES], *CHILD_ROW[LedgerKind.MEASURES])
 _MEASURE_INSERT = TableWriter(Measure, _MEASURE_NEW)
-# -- ImportRecord: the kept file, its report, and running in the background ----------------------
-_progress: dict[int, tuple[int, int]] = {}
-_progress_lock = threading.Lock()
-# Imports this process has started and not finished (record ids): alive, whatever their heartbeat says.
-_running: set[int] = set()
-# How often a running import says it is alive (ImportRecord.heartbeat_at), where the database allows it.
-HEARTBEAT_SECONDS = 5
-STALE_SECONDS_DEFAULT = 120
-INTERRUPTED_MESSAGE = "取り込みを実行していたプロセスが停止したため中断しました。何も登録されていません。"
-# Stored file names: short enough for every file system (255 bytes) and for ImportRecord.file (300 chars)
-# once the folder and a random suffix are added; the full name stays in ImportRecord.original_name.
-STORED_NAME_BYTES = 120
-ORIGINAL_NAME_CHARS = 255
-
-
-def live_progress(record_id: int) -> tuple[int, int] | None:
-    """(rows processed, rows expected) of an import running in this process, if any.
-
-    Progress lives in memory: the import holds its write transaction open until the end (all-or-nothing),
-    so a row written for progress inside it would be invisible and rolled back (see _Heartbeat).
-    """
-    with _progress_lock:
-        return _progress.get(record_id)
-
-
-def _truncate(name: str, *, max_chars: int, max_bytes: int | None = None) -> str:
-    """`name` shortened in its stem, its extension kept."""
-    stem, suffix = os.path.splitext(name)
-    if len(suffix) > 16:  # not an extension
-        stem, suffix = name, ""
-    stem = stem[:max(1, max_chars - len(suffix))]
-    if max_bytes is not None:
-        while stem and len((stem + suffix).encode()) > max_bytes:
-            stem = stem[:-1]
-    return (stem or "file") + suffix
-
-
-def stored_file_name(original_name: str) -> str:
-    """The name the kept copy of an upload gets (the folder and, on a clash, a random suffix are added)."""
-    return _truncate(Path(original_name.replace("\\", "/")).name or "file", max_chars=80, max_bytes=STORED_NAME_BYTES)
-
-
-def create_record(kind: LedgerKind | str, source: Path | File, *, original_name: str,
-                  municipality: Municipality | None, user: AbstractBaseUser | None, dry_run: bool,
-                  skip_invalid: bool, clear_blanks: bool = False) -> ImportRecord:
-    """Keep the original file and create the pending ImportRecord.
-
-    A long name is shortened for the stored copy (file systems take 255 bytes, 85 Japanese characters)
-    and, beyond 255 characters, for the record; both keep the extension.
-    """
-    shown = _truncate(Path(original_name.replace("\\", "/")).name or "file", max_chars=ORIGINAL_NAME_CHARS)
-    record = ImportRecord(kind=LedgerKind(kind).value, municipality=municipality, user=user, original_name=shown,
-                          dry_run=dry_run, skip_invalid=skip_invalid, clear_blanks=clear_blanks)
-    if isinstance(source, Path):
-        with source.open("rb") as fh:
-            record.file.save(stored_file_name(original_name), File(fh), save=False)
-    else:
-        record.file.save(stored_file_name(original_name), source, save=False)
-    record.save()
-    return record
-
-
-def claim(record: ImportRecord) -> None:
-    """Mark the record running in this process: who runs it (host, pid, the process's start time)."""
-    with _progress_lock:
-        _running.add(record.pk)
-    now = timezone.now()
-    record.status = ImportStatus.RUNNING
-    record.worker_host = socket.gethostname()[:255]
-    record.worker_pid = os.getpid()
-    record.worker_started_at = datetime.fromtimestamp(PROCESS_STARTED, tz=UTC)
-    record.heartbeat_at = now
-    record.save(update_fields=["status", "worker_host", "worker_pid", "worker_started_at", "heartbeat_at"])
-
-
-def release(record_id: int) -> None:
-    with _progress_lock:
-        _running.discard(record_id)
-        _progress.pop(record_id, None)
-
-
-def beat(record_id: int) -> None:
-    """Say that the import of this record is alive, with its progress (a connection of its own)."""
-    fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
-    if (live := live_progress(record_id)) is not None:
-        fields["rows_processed"], fields["rows_total"] = live
-    ImportRecord.objects.filter(pk=record_id, status=ImportStatus.RUNNING).update(**fields)
-
-
-class _Heartbeat(threading.Thread):
-    """Writes ImportRecord.heartbeat_at every HEARTBEAT_SECONDS while an import runs.
-
-    A thread with its own database connection, because the import's transaction keeps its writes invisible
-    until the end. Only where the database takes a second writer meanwhile (PostgreSQL): SQLite has a single
-    write lock, which the import holds, so there the process itself is checked instead (_worker_alive).
-    """
-
-    def __init__(self, record_id: int) -> None:
-        super().__init__(name=f"import-{record_id}-heartbeat", daemon=True)
-        self.record_id = record_id
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stopped.wait(HEARTBEAT_SECONDS):
-                with suppress(Exception):  # a missed beat is not worth failing the import; the next may pass
-                    beat(self.record_id)
-        finally:
-            connection.close()
-
-    @classmethod
-    @contextmanager
-    def running(cls, record_id: int) -> Iterator[None]:
-        if connection.vendor == "sqlite":
-            yield
-            return
-        thread = cls(record_id)
-        thread.start()
-        try:
-            yield
-        finally:
-            thread.stopped.set()
-            thread.join(timeout=HEARTBEAT_SECONDS)
-
-
-def run_record(record_id: int, *, today: date | None = None) -> ImportReport:
-    """Run a pending ImportRecord and store its report on it."""
-    record = ImportRecord.objects.select_related("municipality", "user").get(pk=record_id)
-    claim(record)
-
-    def progress(done: int, total: int) -> None:
-        with _progress_lock:
-            _progress[record_id] = (done, total)
-
-    importer = LedgerImporter(record.kind, Path(record.file.path), municipality=record.municipality,
-                              user=record.user, dry_run=record.dry_run, skip_invalid=record.skip_invalid,
-                              clear_blanks=record.clear_blanks, display_name=record.original_name, today=today,
-                              progress=progress, import_record_id=record.pk)
-    try:
-        with _Heartbeat.running(record_id):
-            report = importer.run()
-    except BaseException as exc:  # the record must say what happened; the server must not die
-        record.status = ImportStatus.FAILED
-        record.message = f"取り込み中に予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。何も登録されていません。"
-        record.finished_at = timezone.now()
-        record.save()
-        raise
-    finally:
-        release(record_id)
-    save_report(record, report)
-    return report
-
-
-def save_report(record: ImportRecord, report: ImportReport) -> None:
-    record.status = {"ok": ImportStatus.SUCCEEDED, "dry_run": ImportStatus.DRY_RUN}.get(
-        report.status, ImportStatus.INVALID)
-    for name in ("rows", "valid", "invalid", "created", "updated", "unchanged"):
-        setattr(record, name, getattr(report, name))
-    record.rows_total = record.rows_processed = report.rows
-    record.encoding = report.encoding
-    record.errors = [e.as_dict() for e in report.errors]
-    record.warnings = [w.as_dict() for w in report.warnings]
-    record.errors_truncated = report.errors_total > len(report.errors)
-    record.unused_columns = list(report.unused_columns)
-    record.finished_at = timezone.now()
-    record.message = ""  # a record marked interrupted while the import was in fact alive is set right here
-    record.save()
-
-
-def start_in_background(record_id: int) -> None:
-    """Run the import in a thread of this process (or inline when configured, as in tests)."""
-    if not settings.GUNMANE_IMPORT_IN_BACKGROUND:
-        run_record(record_id)
-        return
-    with _progress_lock:
-        _running.add(record_id)  # pending in this process: not interrupted, though not claimed yet
-
-    def target() -> None:
-        try:
-            run_record(record_id)
-        except Exception:  # already recorded on the ImportRecord
-            pass
-        finally:
-            release(record_id)
-            close_old_connections()
-
-    threading.Thread(target=target, name=f"import-{record_id}", daemon=True).start()
-
-
-def rerun(record: ImportRecord, user: AbstractBaseUser | None) -> ImportRecord:
-    """A new import of the kept file of `record`, with the same options (「もう一度取り込む」)."""
-    again = ImportRecord(kind=record.kind, municipality=record.municipality, user=user or record.user,
-                         original_name=record.original_name, dry_run=record.dry_run,
-                         skip_invalid=record.skip_invalid, clear_blanks=record.clear_blanks, rerun_of=record)
-    again.file.name = record.file.name  # the same kept file: imports never change it
-    again.save()
-    start_in_background(again.pk)
-    return again
-
-
-# -- imports interrupted by a crash ------------------------------------------------------------------
-def _process_start(pid: int) -> float | None:
-    """When process `pid` started (epoch seconds), where the system tells (Linux /proc), else None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = next(line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
-    except (OSError, StopIteration):
-        return None
-    ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22 of stat(5), after "pid (comm)"
-    return int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
-
-
-PROCESS_STARTED = _process_start(os.getpid()) or time.time()
-
-
-def _pid_exists(pid: int) -> bool | None:
-    """Whether a process with this id exists on this host (None where that cannot be asked)."""
-    if Path("/proc/self").exists():
-        return Path(f"/proc/{pid}").exists()
-    if os.name != "posix":
-        return None  # on Windows os.kill(pid, 0) would send a Ctrl+C event
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _worker_alive(record: ImportRecord) -> bool | None:
-    """Whether the process running this import is still there: None when that cannot be told from here
-    (another host, or a system that does not say), then its heartbeat decides."""
-    with _progress_lock:
-        if record.pk in _running or record.pk in _progress:
-            return True
-    if not record.worker_host or record.worker_pid is None:
-        return None
-    if record.worker_host != socket.gethostname()[:255]:
-        return None
-    if record.worker_pid == os.getpid():
-        return False  # this very process, yet not running it: an earlier process had the same pid
-    started = _process_start(record.worker_pid)
-    if started is not None:  # the pid may have been reused by another process since
-        return record.worker_started_at is None or abs(started - record.worker_started_at.timestamp()) < 2
-    return _pid_exists(record.worker_pid)
-
-
-def stale_seconds() -> int:
-    value = getattr(settings, "GUNMANE_IMPORT_STALE_SECONDS", None) or os.environ.get("GUNMANE_IMPORT_STALE_SECONDS")
-    return int(value) if value else STALE_SECONDS_DEFAULT
-
-
-def is_interrupted(record: ImportRecord, now: datetime | None = None) -> bool:
-    """A pending or running import whose process is gone (or, if that cannot be told, silent too long)."""
-    if record.is_finished:
-        return False
-    alive = _worker_alive(record)
-    if alive is not None:
-        return not alive
-    last = record.heartbeat_at or record.created_at
-    return ((now or timezone.now()) - last).total_seconds() > stale_seconds()
-
-
-def mark_interrupted_imports(records: Iterable[ImportRecord] | None = None) -> list[int]:
-    """Mark failed the pending or running imports whose process stopped (server crash, Ctrl+C, power).
-
-    Called when the server starts and when imports are listed. An import is one transaction, so nothing
-    of it was written: the record says so. Returns the ids marked.
-    """
-    now = timezone.now()
-    if records is None:
-        records = ImportRecord.objects.filter(status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]).only(
-            "id", "status", "created_at", "heartbeat_at", "worker_host", "worker_pid", "worker_started_at")
-    stale = [r for r in records if is_interrupted(r, now)]
-    marked: list[int] = []
-    if not stale:
-        return marked
-    with _short_lock_wait():
-        for r in stale:  # only if nothing changed since it was read (it may have just finished)
-            if ImportRecord.objects.filter(pk=r.pk, status=r.status, heartbeat_at=r.heartbeat_at).update(
-                    status=ImportStatus.FAILED, message=INTERRUPTED_MESSAGE, finished_at=now):
-                marked.append(r.pk)
-    return marked
-
-
-@contextmanager
-def _short_lock_wait() -> Iterator[None]:
-    """On SQLite, wait at most 2 s for the write lock (a page must not hang behind a long import), and
-    give up quietly: the next listing tries again."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        previous = cursor.fetchone()[0]
-        cursor.execute("PRAGMA busy_timeout = 2000")
-    try:
-        yield
-    except OperationalError:
-        pass
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")

@@ -16,23 +16,21 @@ Matching (no identifier in the 年報 lists):
   with the same (name, route) (reading and construction year break ties); the facility is updated and the
   latest inspection added. Re-importing a file changes nothing (provenance: source, list year, file, row).
 
-Inspections from these sources are known to the fiscal year only and are dated 1 October of it.
+Inspections from these sources are known to the fiscal year only and are dated 1 October of it. The rows
+are written in bulk (imports.bulk); the ImportRecord of an import is run and kept by imports.records.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -47,7 +45,6 @@ from gunmane.io.national.common import (
 from gunmane.io.national.nenpo import NenpoRow, open_nenpo
 from gunmane.io.national.xroad import XroadRecord, read_xroad
 from gunmane.web.accounts.permissions import editable_municipalities
-from gunmane.web.registry import importing
 from gunmane.web.registry.imports.bulk import (
     TableWriter,
     batches,
@@ -55,11 +52,11 @@ from gunmane.web.registry.imports.bulk import (
     in_sql,
     refresh_latest_grades,
 )
+from gunmane.web.registry.imports.records import Progress
 from gunmane.web.registry.models import (
     Facility,
     FacilityType,
     ImportRecord,
-    ImportStatus,
     Inspection,
     InspectionKind,
     Measure,
@@ -73,7 +70,6 @@ from gunmane.web.registry.models import (
 DEFAULT_DISTANCE_KM = 10.0
 PERIODIC = str(InspectionKind.PERIODIC)  # 定期点検: the statutory 5-yearly inspection
 MAX_LISTED = 5000  # items per list in the report (counts stay exact)
-Progress = Callable[[int, int], None]
 
 _FAC_FIELDS = ("manager_id", "facility_id", "name", "name_kana", "sector_id", "facility_type_id", "built_year",
                "built_year_raw", "length_m", "width_m", "lat", "lon", "route", "national_id", "attributes",
@@ -203,6 +199,20 @@ class QualityReport:
     def updated(self) -> int:
         return self.facilities_updated + self.inspections_updated
 
+    def record_fields(self) -> dict[str, Any]:
+        """What the ImportRecord keeps of this report (imports.records.save_report): the whole report as
+        `quality`, the counts and the first errors and warnings as a ledger import keeps them."""
+        return {
+            "rows": self.rows, "valid": self.rows - self.invalid, "invalid": self.invalid,
+            "created": self.created, "updated": self.updated,
+            "unchanged": self.facilities_unchanged + self.inspections_unchanged,
+            "encoding": "xlsx" if self.source == "nenpo" else "utf-8",
+            "errors": [e.as_dict() for e in self.errors[:MAX_LISTED]],
+            "warnings": [w.as_dict() for w in self.warnings[:MAX_LISTED]],
+            "errors_truncated": len(self.errors) > MAX_LISTED,
+            "quality": self.as_json(),
+        }
+
 
 # -- facilities in memory while matching -----------------------------------------------------------------
 @dataclass(slots=True, eq=False)  # compared by identity
@@ -253,6 +263,17 @@ class NationalImporter:
         self._with_facilities: set[int] | None = None
         self._stored_pks: set[int] = set()
         self._file_failed = False
+
+    @classmethod
+    def for_record(cls, record: ImportRecord, progress: Progress | None = None, *,
+                   fiscal_year: int | None = None) -> NationalImporter:
+        """The import of a pending ImportRecord uploaded through the web: its kept file, for its municipality
+        (an imports.records.Build once fiscal_year is given)."""
+        muni = record.municipality
+        scope = Scope("municipality", lg_code=muni.lg_code) if muni is not None else Scope("all")
+        return cls(record.kind, [Path(record.file.path)], scope=scope, fiscal_year=fiscal_year,
+                   dry_run=record.dry_run, skip_invalid=record.skip_invalid, user=record.user,
+                   display_names=[record.original_name], progress=progress)
 
     # -- public ------------------------------------------------------------------------------------------
     def run(self) -> QualityReport:
@@ -771,95 +792,3 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * 6371.0 * math.asin(math.sqrt(a))
-
-
-# -- ImportRecord: kept files, the report, running in the background ---------------------------------------
-def create_record(source: str, files: Iterable[tuple[str, Any]], *, municipality: Municipality | None,
-                  user: AbstractBaseUser | None, dry_run: bool, skip_invalid: bool) -> ImportRecord:
-    """Keep the original file(s) — several 年報 lists as one zip — with a pending ImportRecord."""
-    items = list(files)
-    record = ImportRecord(kind=source, municipality=municipality, user=user, dry_run=dry_run,
-                          skip_invalid=skip_invalid)
-    if len(items) == 1:
-        name, content = items[0]
-        record.original_name = name
-        record.file.save(Path(name).name, content if hasattr(content, "read") else ContentFile(content), save=False)
-    else:
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, content in items:
-                data = content.read() if hasattr(content, "read") else content
-                z.writestr(name, data)
-        record.original_name = f"{items[0][0]} ほか{len(items) - 1}件.zip"
-        record.file.save(f"{source}_{len(items)}files.zip", ContentFile(buf.getvalue()), save=False)
-    record.save()
-    return record
-
-
-def save_report(record: ImportRecord, report: QualityReport) -> None:
-    record.status = {"ok": ImportStatus.SUCCEEDED, "dry_run": ImportStatus.DRY_RUN}.get(report.status,
-                                                                                       ImportStatus.INVALID)
-    record.rows = record.rows_total = record.rows_processed = report.rows
-    record.valid = report.rows - report.invalid
-    record.invalid = report.invalid
-    record.created = report.created
-    record.updated = report.updated
-    record.unchanged = report.facilities_unchanged + report.inspections_unchanged
-    record.encoding = "xlsx" if report.source == "nenpo" else "utf-8"
-    record.errors = [e.as_dict() for e in report.errors[:MAX_LISTED]]
-    record.warnings = [w.as_dict() for w in report.warnings[:MAX_LISTED]]
-    record.errors_truncated = len(report.errors) > MAX_LISTED
-    record.quality = report.as_json()
-    record.finished_at = timezone.now()
-    record.save()
-
-
-def run_record(record_id: int, *, fiscal_year: int | None = None, today: date | None = None) -> QualityReport:
-    """Run a pending national-data ImportRecord (uploaded through the web) for its municipality."""
-    record = ImportRecord.objects.select_related("municipality", "user").get(pk=record_id)
-    record.status = ImportStatus.RUNNING
-    record.save(update_fields=["status"])
-    muni = record.municipality
-    scope = Scope("municipality", lg_code=muni.lg_code) if muni is not None else Scope("all")
-
-    def progress(done: int, total: int) -> None:
-        with importing._progress_lock:
-            importing._progress[record_id] = (done, total)
-
-    importer = NationalImporter(record.kind, [Path(record.file.path)], scope=scope, fiscal_year=fiscal_year,
-                                dry_run=record.dry_run, skip_invalid=record.skip_invalid, user=record.user,
-                                display_names=[record.original_name], today=today, progress=progress)
-    try:
-        report = importer.run()
-    except Exception as exc:
-        record.status = ImportStatus.FAILED
-        record.message = f"取り込み中に予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。何も登録されていません。"
-        record.finished_at = timezone.now()
-        record.save()
-        raise
-    finally:
-        with importing._progress_lock:
-            importing._progress.pop(record_id, None)
-    save_report(record, report)
-    return report
-
-
-def start_in_background(record_id: int, *, fiscal_year: int | None = None) -> None:
-    import threading
-
-    from django.conf import settings
-    from django.db import close_old_connections
-
-    if not settings.GUNMANE_IMPORT_IN_BACKGROUND:
-        run_record(record_id, fiscal_year=fiscal_year)
-        return
-
-    def target() -> None:
-        try:
-            run_record(record_id, fiscal_year=fiscal_year)
-        except Exception:  # recorded on the ImportRecord
-            pass
-        finally:
-            close_old_connections()
-
-    threading.Thread(target=target, name=f"national-import-{record_id}", daemon=True).start()
