@@ -108,8 +108,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     setup_django()
     from tqdm import tqdm
 
-    from gunmane.web.registry.importing import LedgerImporter
     from gunmane.web.registry.imports import records
+    from gunmane.web.registry.imports.ledger import LedgerImporter
 
     path = Path(args.file)
     if not path.is_file():

@@ -63,7 +63,7 @@ def _common(k: argparse.ArgumentParser, t: Any) -> None:
 
 def _scope(args: argparse.Namespace) -> Any:
     from gunmane.cli import UsageError, _municipality, t
-    from gunmane.web.registry.national import Scope
+    from gunmane.web.registry.imports.national import Scope
 
     if getattr(args, "prefecture", None):
         code = args.prefecture.strip()
@@ -82,8 +82,7 @@ def _run(source: str, paths: list[Path], args: argparse.Namespace, fiscal_year: 
     from tqdm import tqdm
 
     from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, lang, t
-    from gunmane.web.registry import national
-    from gunmane.web.registry.imports import records
+    from gunmane.web.registry.imports import national, records
 
     for p in paths:
         if not p.is_file():

@@ -17,9 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gunmane.cli import main
-from gunmane.web.registry import importing as ledger
-from gunmane.web.registry.importing import LedgerImporter
-from gunmane.web.registry.imports import records
+from gunmane.web.registry.imports import ledger, records
+from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import (
     Facility,
     ImportRecord,

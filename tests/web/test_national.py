@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from gunmane.web.registry.imports.national import NationalImporter, Scope
 from gunmane.web.registry.models import Facility, ImportRecord, Inspection, Measure, Municipality
-from gunmane.web.registry.national import NationalImporter, Scope
 from tests.national_fixtures import (
     write_miyagi_lists,
     write_xroad_csv,

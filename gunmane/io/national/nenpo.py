@@ -10,7 +10,7 @@ Values: 判定区分 ``Ⅰ Ⅱ Ⅲ Ⅳ`` (also ASCII ``I``–``IV`` and digits) 
 ``不明`` → None (never 0). Read with openpyxl in read-only mode, which takes only the base text of a
 cell: the phonetic-guide (ルビ) runs of the shared strings are not appended.
 
-Pure: rows are parsed and checked here; the registry (gunmane.web.registry.national) resolves, matches
+Pure: rows are parsed and checked here; the registry (gunmane.web.registry.imports.national) resolves, matches
 and writes them. A hostile or oversized workbook is refused (gunmane.io.limits) with a NationalFileError,
 when it is opened or, for what only reading shows, from :meth:`NenpoFile.rows`.
 """

@@ -21,7 +21,7 @@ from gunmane.io.ledger.export import to_json_record
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.shipped import refdata
 from gunmane.web.accounts.models import Membership, Role
-from gunmane.web.registry.importing import ImportReport, LedgerImporter
+from gunmane.web.registry.imports.ledger import ImportReport, LedgerImporter
 from gunmane.web.registry.models import Municipality
 
 DEMO_PASSWORD = "gunmane-demo"

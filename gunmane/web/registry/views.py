@@ -29,8 +29,8 @@ from gunmane.web.accounts import permissions
 from gunmane.web.registry import exporting, history
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
 from gunmane.web.registry.forms import CivilEngineersForm, ImportForm
-from gunmane.web.registry.importing import LedgerImporter
 from gunmane.web.registry.imports import records
+from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import (
     Facility,
     HealthGrade,
@@ -198,7 +198,7 @@ def import_create(request: HttpRequest, lg_code: str) -> HttpResponse:
     permissions.require_edit(request.user, muni)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid() and form.cleaned_data["kind"] in ("nenpo", "xroad"):
-        from gunmane.web.registry.national import NationalImporter
+        from gunmane.web.registry.imports.national import NationalImporter
 
         upload = form.cleaned_data["file"]
         record = records.create_record(form.cleaned_data["kind"], [(upload.name, upload)], municipality=muni,
