@@ -62,7 +62,7 @@ def child_gunmane(facilities: Path, inspections: Path | None) -> dict[str, Any]:
     import django
 
     django.setup()
-    from gunmane.web.registry.importing import LedgerImporter
+    from gunmane.web.registry.imports.ledger import LedgerImporter
     from gunmane.web.registry.models import Municipality
 
     muni = Municipality.objects.get(lg_code=LG_CODE)

@@ -124,7 +124,7 @@ def child_gunmane(path: Path) -> dict[str, Any]:
     import django
 
     django.setup()
-    from gunmane.web.registry.national import NationalImporter, Scope
+    from gunmane.web.registry.imports.national import NationalImporter, Scope
 
     start = time.perf_counter()
     report = NationalImporter("nenpo", [path], scope=Scope("all")).run()

@@ -108,7 +108,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     setup_django()
     from tqdm import tqdm
 
-    from gunmane.web.registry import importing
+    from gunmane.web.registry.imports import records
+    from gunmane.web.registry.imports.ledger import LedgerImporter
 
     path = Path(args.file)
     if not path.is_file():
@@ -123,28 +124,18 @@ def cmd_import(args: argparse.Namespace) -> int:
         bar.refresh()
 
     # The record exists before the rows are written so that their change history can name it (and undo it).
-    record = importing.create_record(args.kind, path, original_name=path.name, municipality=muni, user=None,
-                                     dry_run=args.dry_run, skip_invalid=args.skip_invalid,
-                                     clear_blanks=args.clear_blanks)
-    importing.claim(record)
-    try:
-        report = importing.LedgerImporter(args.kind, path, municipality=muni, dry_run=args.dry_run,
-                                          skip_invalid=args.skip_invalid, clear_blanks=args.clear_blanks,
-                                          progress=progress, import_record_id=record.pk).run()
-    except BaseException as exc:  # Ctrl+C or a crash: the record says so (nothing was written)
-        record.status = "failed"
-        record.message = (importing.INTERRUPTED_MESSAGE if isinstance(exc, KeyboardInterrupt) else
-                          f"取り込み中に予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。何も登録されていません。")
-        from django.utils import timezone
-
-        record.finished_at = timezone.now()
-        record.save(update_fields=["status", "message", "finished_at"])
-        raise
+    record = records.create_record(args.kind, [(path.name, path)], municipality=muni, user=None,
+                                   dry_run=args.dry_run, skip_invalid=args.skip_invalid,
+                                   clear_blanks=args.clear_blanks)
+    importer = LedgerImporter(args.kind, path, municipality=muni, dry_run=args.dry_run,
+                              skip_invalid=args.skip_invalid, clear_blanks=args.clear_blanks,
+                              progress=progress, import_record_id=record.pk)
+    try:  # Ctrl+C or a crash: the record says so (nothing was written)
+        report = records.run(record, importer, save=False)
     finally:
-        importing.release(record.pk)
         bar.close()
     if report.status == "ok":  # the original file is kept with the record, as for uploads through the web
-        importing.save_report(record, report)
+        records.save_report(record, report)
     else:  # a dry run or a refused file keeps no record (nothing was written)
         record.file.delete(save=False)
         record.delete()
@@ -367,7 +358,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunmane.web.wsgi import application
 
     call_command("check", deploy=False)
-    from gunmane.web.registry.importing import mark_interrupted_imports
+    from gunmane.web.registry.imports.records import mark_interrupted_imports
 
     if interrupted := mark_interrupted_imports():  # imports left running by a process that stopped
         err(t(f"中断された取り込み {len(interrupted)} 件を「失敗」にしました（番号 {', '.join(map(str, interrupted))}）。",

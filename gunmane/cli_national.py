@@ -63,7 +63,7 @@ def _common(k: argparse.ArgumentParser, t: Any) -> None:
 
 def _scope(args: argparse.Namespace) -> Any:
     from gunmane.cli import UsageError, _municipality, t
-    from gunmane.web.registry.national import Scope
+    from gunmane.web.registry.imports.national import Scope
 
     if getattr(args, "prefecture", None):
         code = args.prefecture.strip()
@@ -82,7 +82,7 @@ def _run(source: str, paths: list[Path], args: argparse.Namespace, fiscal_year: 
     from tqdm import tqdm
 
     from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, lang, t
-    from gunmane.web.registry import national
+    from gunmane.web.registry.imports import national, records
 
     for p in paths:
         if not p.is_file():
@@ -101,9 +101,9 @@ def _run(source: str, paths: list[Path], args: argparse.Namespace, fiscal_year: 
                                        progress=progress, distance_km=distance).run()
     bar.close()
     if report.status == "ok":
-        record = national.create_record(source, [(_shown(p), p.read_bytes()) for p in paths], municipality=muni,
-                                        user=None, dry_run=False, skip_invalid=args.skip_invalid)
-        national.save_report(record, report)
+        record = records.create_record(source, [(_shown(p), p.read_bytes()) for p in paths], municipality=muni,
+                                       user=None, dry_run=False, skip_invalid=args.skip_invalid)
+        records.save_report(record, report)
     if args.format == "json":
         print(json.dumps(report.as_json(lang()), ensure_ascii=False, indent=1))
     else:

@@ -129,7 +129,7 @@ def test_export_of_a_hostile_ledger_imports_back_unchanged(refdata, tmp_path: Pa
     """Through the web importer: a file as a user typed it (live formulas and all) goes in, the export of
     what went in is neutralised, and importing that export changes nothing."""
     from gunmane.web.registry import exporting
-    from gunmane.web.registry.importing import LedgerImporter
+    from gunmane.web.registry.imports.ledger import LedgerImporter
     from gunmane.web.registry.models import Facility, Municipality
 
     muni = Municipality.objects.get(lg_code="292125")

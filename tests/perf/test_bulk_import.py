@@ -19,8 +19,9 @@ from django.db import connection
 from benchmarks.ledger_files import write_facilities, write_inspections
 from gunmane.io.ledger.reader import LedgerReader
 from gunmane.io.ledger.schema import LedgerKind
-from gunmane.web.registry import importing
-from gunmane.web.registry.importing import LedgerImporter
+from gunmane.web.registry.imports import bulk
+from gunmane.web.registry.imports import ledger as ledger_importer
+from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import Facility, Inspection, Municipality
 
 pytestmark = pytest.mark.django_db
@@ -35,10 +36,10 @@ def uda(refdata) -> Municipality:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importing, "CHUNK", 500)
-    monkeypatch.setattr(importing, "IN_BATCH", 97)  # several lookups per batch
-    monkeypatch.setattr(importing, "ALL_PKS_LIMIT", 0)  # facilities looked up batch by batch
-    monkeypatch.setattr(importing, "INSERT_BATCH", 700)  # inserts gathered over batches, flushed mid-file
+    monkeypatch.setattr(ledger_importer, "CHUNK", 500)
+    monkeypatch.setattr(bulk, "IN_BATCH", 97)  # several lookups per batch
+    monkeypatch.setattr(ledger_importer, "ALL_PKS_LIMIT", 0)  # facilities looked up batch by batch
+    monkeypatch.setattr(ledger_importer, "INSERT_BATCH", 700)  # inserts gathered over batches, flushed mid-file
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def ledger(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "facilities.csv", tmp_path / "inspections.csv"
 
 
-def run(kind: str, path: Path, muni: Municipality | None, **kw: Any) -> importing.ImportReport:
+def run(kind: str, path: Path, muni: Municipality | None, **kw: Any) -> ledger_importer.ImportReport:
     return LedgerImporter(kind, path, municipality=muni, today=TODAY, **kw).run()
 
 
@@ -119,7 +120,7 @@ def test_first_import_then_reimport_then_changes(uda: Municipality, ledger: tupl
 
 def test_errors_are_reported_in_row_order_within_each_batch(uda: Municipality, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importing, "CHUNK", 3)
+    monkeypatch.setattr(ledger_importer, "CHUNK", 3)
     facilities = tmp_path / "f.csv"
     facilities.write_text("施設ID,施設名,施設種別\nA-1,一号橋,橋梁\nA-2,二号橋,橋梁\n", encoding="utf-8")
     run("facilities", facilities, uda)
@@ -155,7 +156,7 @@ def test_invalid_file_writes_nothing_and_settings_are_restored(uda: Municipality
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size")
-            assert cursor.fetchone()[0] != importing.SQLITE_CACHE_KIB
+            assert cursor.fetchone()[0] != bulk.SQLITE_CACHE_KIB
     report = run("facilities", facilities, uda, dry_run=True)
     assert (report.status, report.created) == ("dry_run", ROWS)
     assert not Facility.objects.filter(manager=uda).exists()

@@ -134,7 +134,7 @@ def test_sector_filter_narrows_ledger_indicators(demo) -> None:  # type: ignore[
 
 def test_cache_follows_the_data(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An import changes the figures on the next request (no stale cache)."""
-    from gunmane.web.registry.importing import LedgerImporter
+    from gunmane.web.registry.imports.ledger import LedgerImporter
     from gunmane.web.registry.models import Municipality
 
     c = client()
@@ -149,7 +149,7 @@ def test_cache_follows_the_data(demo, tmp_path) -> None:  # type: ignore[no-unty
 
 def test_update_only_import_refreshes_the_karte(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An import that only updates rows (no new ids) still invalidates the cached figures."""
-    from gunmane.web.registry.importing import LedgerImporter
+    from gunmane.web.registry.imports.ledger import LedgerImporter
     from gunmane.web.registry.models import Facility, Municipality
 
     soni = Municipality.objects.get(lg_code="293857")

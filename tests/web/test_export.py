@@ -14,7 +14,7 @@ from gunmane.io.ledger.schema import COLUMNS, LedgerKind
 from gunmane.io.ledger.template import template_xlsx
 from gunmane.web.demo import load_demo_ledger
 from gunmane.web.registry import exporting
-from gunmane.web.registry.importing import LedgerImporter
+from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import Facility, Municipality
 
 pytestmark = pytest.mark.django_db

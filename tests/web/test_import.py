@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gunmane.web.registry.importing import LedgerImporter
+from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import Facility, Inspection, Measure, Municipality
 from tests.fixtures import (
     MESSY_BRIDGES_CSV,

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gunmane.cli import main
-from gunmane.web.registry import importing
-from gunmane.web.registry.importing import LedgerImporter
+from gunmane.web.registry.imports import ledger, records
+from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import (
     Facility,
     ImportRecord,
@@ -210,10 +210,9 @@ def test_unused_columns_are_reported(bridges: Facility, uda: Municipality, tmp_p
 
 # -- 5. interrupted imports --------------------------------------------------------------------------
 def _running(**fields: object) -> ImportRecord:
-    record = importing.create_record("facilities", write_cp932(Path(os.environ.get("TMPDIR", "/tmp")) / "gm-f.csv",
-                                                               corrected_bridges_csv()),
-                                     original_name="f.csv", municipality=Municipality.objects.get(lg_code=UDA),
-                                     user=None, dry_run=False, skip_invalid=False)
+    path = write_cp932(Path(os.environ.get("TMPDIR", "/tmp")) / "gm-f.csv", corrected_bridges_csv())
+    record = records.create_record("facilities", [("f.csv", path)], municipality=Municipality.objects.get(lg_code=UDA),
+                                   user=None, dry_run=False, skip_invalid=False)
     ImportRecord.objects.filter(pk=record.pk).update(status=ImportStatus.RUNNING, **fields)
     record.refresh_from_db()
     return record
@@ -235,13 +234,13 @@ def test_an_import_whose_process_is_gone_is_marked_failed(refdata) -> None:  # t
     talking = _running(worker_host="other-host", worker_pid=1234, heartbeat_at=now - timedelta(seconds=10))
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        started = importing._process_start(sleeper.pid)
+        started = records.process_start(sleeper.pid)
         assert started is not None  # Linux
         alive = _running(worker_host=here, worker_pid=sleeper.pid, heartbeat_at=now - timedelta(hours=1),
                          worker_started_at=datetime.fromtimestamp(started, tz=UTC))
         recycled = _running(worker_host=here, worker_pid=sleeper.pid, heartbeat_at=now,
                             worker_started_at=now - timedelta(days=3))  # another process has that pid now
-        marked = importing.mark_interrupted_imports()
+        marked = records.mark_interrupted_imports()
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -258,30 +257,29 @@ def test_an_import_whose_process_is_gone_is_marked_failed(refdata) -> None:  # t
 
 def test_stale_threshold_setting(refdata, settings) -> None:  # type: ignore[no-untyped-def]
     record = _running(worker_host="other-host", worker_pid=1, heartbeat_at=timezone.now() - timedelta(seconds=60))
-    assert importing.mark_interrupted_imports() == []
+    assert records.mark_interrupted_imports() == []
     settings.GUNMANE_IMPORT_STALE_SECONDS = 30
-    assert importing.mark_interrupted_imports() == [record.pk]
+    assert records.mark_interrupted_imports() == [record.pk]
 
 
 def test_a_running_import_of_this_process_is_alive_and_says_so(refdata) -> None:  # type: ignore[no-untyped-def]
     record = _running()
-    importing.claim(record)
+    records.claim(record)
     try:
         record.refresh_from_db()
         assert (record.worker_host, record.worker_pid) == (socket.gethostname(), os.getpid())
-        assert abs(record.worker_started_at.timestamp() - importing.PROCESS_STARTED) < 1
+        assert abs(record.worker_started_at.timestamp() - records.PROCESS_STARTED) < 1
         old = timezone.now() - timedelta(hours=2)
         ImportRecord.objects.filter(pk=record.pk).update(heartbeat_at=old)
-        with importing._progress_lock:
-            importing._progress[record.pk] = (4000, 10000)
-        importing.beat(record.pk)
+        records.report_progress(record.pk, 4000, 10000)
+        records.beat(record.pk)
         record.refresh_from_db()
         assert record.heartbeat_at > old and (record.rows_processed, record.rows_total) == (4000, 10000)
         ImportRecord.objects.filter(pk=record.pk).update(heartbeat_at=old)
-        assert importing.mark_interrupted_imports() == []  # alive in this very process
+        assert records.mark_interrupted_imports() == []  # alive in this very process
     finally:
-        importing.release(record.pk)
-    assert importing.mark_interrupted_imports() == [record.pk]  # released but still "running": gone
+        records.release(record.pk)
+    assert records.mark_interrupted_imports() == [record.pk]  # released but still "running": gone
 
 
 def test_the_import_list_and_page_show_the_interruption_and_offer_to_import_again(users, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -337,8 +335,8 @@ def test_a_300_character_file_name_uploads(users) -> None:  # type: ignore[no-un
 
 def test_a_long_name_from_the_command_line(uda: Municipality, tmp_path: Path) -> None:
     path = write_cp932(tmp_path / ("橋" * 80 + ".csv"), corrected_bridges_csv())
-    record = importing.create_record("facilities", path, original_name="台帳" * 200 + ".CSV", municipality=uda,
-                                     user=None, dry_run=False, skip_invalid=False)
+    record = records.create_record("facilities", [("台帳" * 200 + ".CSV", path)], municipality=uda,
+                                   user=None, dry_run=False, skip_invalid=False)
     assert len(record.original_name) == 255 and record.original_name.endswith(".CSV")
     assert Path(record.file.path).read_bytes() == path.read_bytes()
 
@@ -353,8 +351,8 @@ def test_a_command_line_import_stopped_by_ctrl_c_is_recorded(uda: Municipality, 
     # the command says it was stopped and exits 130 (the shell's code for Ctrl+C), without a traceback
     assert main(["import", "facilities", str(path), "--municipality", UDA]) == 130
     record = ImportRecord.objects.get()
-    assert (record.status, record.message) == ("failed", importing.INTERRUPTED_MESSAGE)
-    assert record.pk not in importing._running and not Facility.objects.exists()
+    assert (record.status, record.message) == ("failed", records.INTERRUPTED_MESSAGE)
+    assert not records.running_here(record.pk) and not Facility.objects.exists()
 
 
 @pytest.mark.postgres
@@ -364,8 +362,8 @@ def test_a_running_import_beats_while_it_holds_its_transaction(refdata, tmp_path
     """PostgreSQL takes a second writer: the heartbeat thread writes while the import's transaction is open."""
     import time
 
-    monkeypatch.setattr(importing, "HEARTBEAT_SECONDS", 0.1)
-    monkeypatch.setattr(importing, "CHUNK", 3)
+    monkeypatch.setattr(records, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(ledger, "CHUNK", 3)
     seen: list[object] = []
     process = LedgerImporter._process
 
@@ -376,10 +374,10 @@ def test_a_running_import_beats_while_it_holds_its_transaction(refdata, tmp_path
             "heartbeat_at", flat=True).first())
 
     monkeypatch.setattr(LedgerImporter, "_process", slow)
-    record = importing.create_record("facilities", write_cp932(tmp_path / "f.csv", corrected_bridges_csv()),
-                                     original_name="f.csv", municipality=Municipality.objects.get(lg_code=UDA),
-                                     user=None, dry_run=False, skip_invalid=False)
-    importing.run_record(record.pk)
+    record = records.create_record("facilities", [("f.csv", write_cp932(tmp_path / "f.csv", corrected_bridges_csv()))],
+                                   municipality=Municipality.objects.get(lg_code=UDA), user=None, dry_run=False,
+                                   skip_invalid=False)
+    records.run_pending(record.pk, LedgerImporter.for_record)
     record.refresh_from_db()
     assert record.status == "succeeded" and len(seen) == 3
     beats = {b for b in seen if b is not None}

@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from gunmane.web.registry.imports.national import NationalImporter, Scope
 from gunmane.web.registry.models import Facility, ImportRecord, Inspection, Measure, Municipality
-from gunmane.web.registry.national import NationalImporter, Scope
 from tests.national_fixtures import (
     write_miyagi_lists,
     write_xroad_csv,
@@ -248,6 +248,35 @@ def test_upload_nenpo_and_xroad_then_quality_report(shiroishi_editor, tmp_path: 
     assert not Facility.objects.filter(name="合成県橋").exists()  # the prefecture's: outside this ledger
 
 
+def test_a_national_import_runs_through_the_one_import_lifecycle(shiroishi_editor, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like a ledger file: the record says which process ran it, and a crash is recorded, not left running."""
+    import os
+    import socket
+
+    from gunmane.web.registry.imports import records
+
+    a, _ = write_miyagi_lists(tmp_path)
+    url = reverse("registry:import_create", args=["042064"])
+    with a.open("rb") as fh:
+        login("uda").post(url, {"kind": "nenpo", "file": fh, "skip_invalid": "on"})
+    record = ImportRecord.objects.get()
+    assert (record.status, record.worker_host, record.worker_pid) == ("succeeded", socket.gethostname(), os.getpid())
+    assert record.rows_processed == record.rows_total == record.rows == 11 and not records.running_here(record.pk)
+
+    def crash(self: NationalImporter) -> None:
+        raise RuntimeError("壊れた")
+
+    monkeypatch.setattr(NationalImporter, "run", crash)
+    again = records.create_record("nenpo", [("01-3.xlsx", a)], municipality=record.municipality, user=None,
+                                  dry_run=False, skip_invalid=True)
+    with pytest.raises(RuntimeError):
+        records.run_pending(again.pk, NationalImporter.for_record)
+    again.refresh_from_db()
+    assert again.status == "failed" and "RuntimeError: 壊れた" in again.message and again.finished_at is not None
+    assert not records.running_here(again.pk)
+
+
 def test_guide_page_tells_where_to_download(users) -> None:  # type: ignore[no-untyped-def]
     page = login("uda").get(reverse("registry:national_guide")).content.decode()
     assert "全国データから台帳をつくる" in page
@@ -258,11 +287,11 @@ def test_guide_page_tells_where_to_download(users) -> None:  # type: ignore[no-u
 def test_quality_report_of_another_municipality_is_refused(shiroishi_editor, tmp_path: Path, users) -> None:  # type: ignore[no-untyped-def]
     a, _ = write_miyagi_lists(tmp_path)
     nenpo([a], scope=Scope("municipality", lg_code="042064"), skip_invalid=True)
-    from gunmane.web.registry import national
+    from gunmane.web.registry.imports import records
 
-    record = national.create_record("nenpo", [("r02/01-3.xlsx", a.read_bytes())],
-                                    municipality=Municipality.objects.get(lg_code="042064"), user=None, dry_run=False,
-                                    skip_invalid=True)
+    record = records.create_record("nenpo", [("r02/01-3.xlsx", a.read_bytes())],
+                                   municipality=Municipality.objects.get(lg_code="042064"), user=None, dry_run=False,
+                                   skip_invalid=True)
     assert login("soni").get(reverse("registry:national_report", args=[record.pk])).status_code == 403
 
 

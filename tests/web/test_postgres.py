@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from gunmane.web.registry.importing import LedgerImporter
+from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import Facility, Inspection, Municipality
 from tests.fixtures import MESSY_BRIDGES_CSV, MESSY_ERRORS, corrected_bridges_csv, write_cp932
 

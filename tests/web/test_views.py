@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from gunmane.web.registry.importing import LedgerImporter
+from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import Facility, ImportRecord, Municipality
 from tests.fixtures import MESSY_BRIDGES_CSV, MESSY_ERRORS, corrected_bridges_csv, write_cp932
 
@@ -130,12 +130,12 @@ def test_upload_form_rejects_xls_and_empty_files(users) -> None:  # type: ignore
 
 
 def test_import_record_of_another_municipality_is_refused(ledger: Facility, tmp_path: Path) -> None:
-    from gunmane.web.registry.importing import create_record, run_record
+    from gunmane.web.registry.imports import records
 
     uda = Municipality.objects.get(lg_code=UDA)
-    record = create_record("facilities", write_cp932(tmp_path / "f.csv", corrected_bridges_csv()),
-                           original_name="f.csv", municipality=uda, user=None, dry_run=True, skip_invalid=False)
-    run_record(record.pk)
+    record = records.create_record("facilities", [("f.csv", write_cp932(tmp_path / "f.csv", corrected_bridges_csv()))],
+                                   municipality=uda, user=None, dry_run=True, skip_invalid=False)
+    records.run_pending(record.pk, LedgerImporter.for_record)
     for name in ("registry:import_detail", "registry:import_issues_xlsx", "registry:import_file",
                  "registry:import_progress"):
         assert login("soni").get(reverse(name, args=[record.pk])).status_code == 403, name

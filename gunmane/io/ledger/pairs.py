@@ -27,7 +27,7 @@ import pandas as pd
 
 from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairSet
 from gunmane.engine.deterioration.model import StateSpace
-from gunmane.io.ledger.reader import Issue
+from gunmane.io.issues import Issue
 from gunmane.io.ledger.tabular import TableError, open_table
 from gunmane.io.values import parsing as values
 

@@ -18,6 +18,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+from gunmane.io.issues import Issue
 from gunmane.io.ledger.schema import (
     COLUMNS,
     NATURAL_KEYS,
@@ -46,27 +47,6 @@ _MEMO_LIMITS = {"text": 0}
 
 # A column of the file: its schema entry, its index in the row, and its cell parser.
 _ColumnParser = tuple[Column, int, Callable[[Any], "values.Parsed[Any]"]]
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """An error or warning about one cell (or, with row 0, about the file)."""
-
-    row: int
-    column: str
-    value: str
-    code: str
-    message_ja: str
-    message_en: str
-
-    def as_dict(self, lang: str = "ja") -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "column": self.column,
-            "value": self.value,
-            "code": self.code,
-            "message": self.message_en if lang == "en" else self.message_ja,
-        }
 
 
 @dataclass(slots=True)

@@ -1,5 +1,5 @@
-"""Shared pieces of the national-data readers (道路メンテナンス年報 lists and xROAD): issues that name the file,
-text normalised for matching, and the resolution of road-manager names to 団体コード.
+"""Shared pieces of the national-data readers (道路メンテナンス年報 lists and xROAD): the error of a file that
+cannot be read, text normalised for matching, and the resolution of road-manager names to 団体コード.
 
 Pure: no Django, no network. The reference data (all local governments) is read from the package.
 """
@@ -11,15 +11,14 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
+from gunmane.io.issues import Issue
 from gunmane.io.shipped import refdata
 
 __all__ = [
     "ManagerResolution",
     "ManagerResolver",
     "NationalFileError",
-    "NationalIssue",
     "fiscal_year_midpoint_month",
     "match_text",
 ]
@@ -29,32 +28,10 @@ __all__ = [
 fiscal_year_midpoint_month = 10
 
 
-@dataclass(frozen=True, slots=True)
-class NationalIssue:
-    """An error, a warning or a skipped row: file, row (0 = the file), column, value, code, messages."""
-
-    file: str
-    row: int
-    column: str
-    value: str
-    code: str
-    message_ja: str
-    message_en: str
-
-    def as_dict(self, lang: str = "ja") -> dict[str, Any]:
-        return {"file": self.file, "row": self.row, "column": self.column, "value": self.value, "code": self.code,
-                "message": self.message_en if lang == "en" else self.message_ja}
-
-    def __str__(self) -> str:
-        where = f"{self.row}行目" if self.row else "ファイル"
-        col = f"「{self.column}」" if self.column else ""
-        return f"{self.file} {where}{col} 値「{self.value}」: {self.message_ja}"
-
-
 class NationalFileError(Exception):
     """The file as a whole cannot be read (wrong layout, not JSON, an error envelope …)."""
 
-    def __init__(self, issue: NationalIssue) -> None:
+    def __init__(self, issue: Issue) -> None:
         super().__init__(str(issue))
         self.issue = issue
 

@@ -10,7 +10,7 @@ Values: 判定区分 ``Ⅰ Ⅱ Ⅲ Ⅳ`` (also ASCII ``I``–``IV`` and digits) 
 ``不明`` → None (never 0). Read with openpyxl in read-only mode, which takes only the base text of a
 cell: the phonetic-guide (ルビ) runs of the shared strings are not appended.
 
-Pure: rows are parsed and checked here; the registry (gunmane.web.registry.national) resolves, matches
+Pure: rows are parsed and checked here; the registry (gunmane.web.registry.imports.national) resolves, matches
 and writes them. A hostile or oversized workbook is refused (gunmane.io.limits) with a NationalFileError,
 when it is opened or, for what only reading shows, from :meth:`NenpoFile.rows`.
 """
@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from gunmane.io import limits
-from gunmane.io.national.common import NationalFileError, NationalIssue
+from gunmane.io.issues import Issue
+from gunmane.io.national.common import NationalFileError
 from gunmane.io.values.parsing import InvalidValue, normalize_text, parse_grade, parse_number, parse_year
 
 __all__ = ["NenpoFile", "NenpoRow", "open_nenpo"]
@@ -114,7 +115,7 @@ class NenpoFile:
     fiscal_year: int
     list_kind: str
     rows_estimate: int
-    warnings: list[NationalIssue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
     synthetic: bool = False  # the title says 合成データ (test and demo files): facilities are marked synthetic
     # The workbook opened to recognise the layout, kept for the first rows() (reading the shared strings of
     # a 140,000-row list again would cost seconds).
@@ -129,7 +130,7 @@ class NenpoFile:
         i = self.columns.get(key)
         return self.headers[i] if i is not None and self.headers[i] else LABEL_JA.get(key, key)
 
-    def rows(self) -> Iterator[tuple[NenpoRow | None, list[NationalIssue]]]:
+    def rows(self) -> Iterator[tuple[NenpoRow | None, list[Issue]]]:
         """(row, issues) for every non-blank data row; row None when it has an error (the issues say why).
 
         NationalFileError when the sheet turns out to be over a limit or broken while it is read.
@@ -181,11 +182,11 @@ class NenpoFile:
         def cell(cells: Sequence[Any], i: int | None) -> Any:
             return cells[i] if i is not None and i < len(cells) else None
 
-        def parse(number: int, cells: Sequence[Any]) -> tuple[NenpoRow | None, list[NationalIssue]]:
-            issues: list[NationalIssue] = []
+        def parse(number: int, cells: Sequence[Any]) -> tuple[NenpoRow | None, list[Issue]]:
+            issues: list[Issue] = []
 
             def bad(key: str, raw: Any, code: str, ja: str, en: str) -> None:
-                issues.append(NationalIssue(file, number, header(key), _text(raw), code, ja, en))
+                issues.append(Issue(number, header(key), _text(raw), code, ja, en, file=file))
 
             name = _text(cell(cells, name_i))
             reading = _text(cell(cells, reading_i))
@@ -255,13 +256,13 @@ def _unreadable(name: str, exc: BaseException) -> NationalFileError:
     """What openpyxl raised as the file's error: a limit or an XML entity refusal by name, else unreadable."""
     refusal = limits.refusal_from_exception(exc)
     if refusal is not None:
-        return NationalFileError(NationalIssue(name, refusal.row or 0, "", "", refusal.code, refusal.message_ja,
-                                               refusal.message_en))
-    return NationalFileError(NationalIssue(
-        name, 0, "", "", "xlsx_unreadable",
+        return NationalFileError(Issue(refusal.row or 0, "", "", refusal.code, refusal.message_ja,
+                                       refusal.message_en, file=name))
+    return NationalFileError(Issue(
+        0, "", "", "xlsx_unreadable",
         f"Excel ファイル（.xlsx）として開けません（{type(exc).__name__}）。"
         "国土交通省のページからダウンロードした .xlsx をそのまま指定してください。",
-        f"Cannot open as an .xlsx workbook ({type(exc).__name__})."))
+        f"Cannot open as an .xlsx workbook ({type(exc).__name__}).", file=name))
 
 
 def _text(raw: Any) -> str:
@@ -309,7 +310,7 @@ def open_nenpo(path: Path, *, fiscal_year: int | None = None, display_name: str 
                             else path.name)
 
     def fail(code: str, ja: str, en: str, value: str = "") -> NationalFileError:
-        return NationalFileError(NationalIssue(name, 0, "", value, code, ja, en))
+        return NationalFileError(Issue(0, "", value, code, ja, en, file=name))
 
     if path.suffix.lower() == ".xls":
         raise fail("xls_not_supported", "古い Excel 形式（.xls）は読めません。Excel で .xlsx 形式で保存し直してください。",
@@ -369,7 +370,7 @@ def _recognised(path: Path, name: str, fail: Any, found: tuple[Any, ...] | None,
                    f"{'、'.join(h for h in headers if h)}）。",
                    f"Sheet {sheet}: no column for the facility name.")
     title_texts = [_text(v) for r in sample[: header_rows[0]] for v in r if v is not None]
-    warnings: list[NationalIssue] = []
+    warnings: list[Issue] = []
     from_file = _fiscal_year_from(title_texts + [sheet]) or _fiscal_year_from_path(path)
     if fiscal_year is None:
         fiscal_year = from_file
@@ -379,9 +380,9 @@ def _recognised(path: Path, name: str, fail: Any, found: tuple[Any, ...] | None,
                        "（例: r07 の一覧なら 2025）。",
                        "The fiscal year cannot be told from the file; give it with --fiscal-year (r07 = 2025).")
     elif from_file is not None and from_file != fiscal_year:
-        warnings.append(NationalIssue(name, 0, "", str(from_file), "fiscal_year_differs",
-                                      f"ファイルからは{from_file}年度と読めますが、指定された{fiscal_year}年度として取り込みます。",
-                                      f"The file says FY{from_file}; imported as the given FY{fiscal_year}."))
+        warnings.append(Issue(0, "", str(from_file), "fiscal_year_differs",
+                              f"ファイルからは{from_file}年度と読めますが、指定された{fiscal_year}年度として取り込みます。",
+                              f"The file says FY{from_file}; imported as the given FY{fiscal_year}.", file=name))
     list_kind = ""
     for label, kind in _LIST_FROM_SHEET.items():
         if label in sheet:

@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from gunmane.io import limits
+from gunmane.io.issues import Issue
 from gunmane.io.ledger.tabular import TableError, detect_encoding
-from gunmane.io.national.common import NationalFileError, NationalIssue
+from gunmane.io.national.common import NationalFileError
 from gunmane.io.values.parsing import InvalidValue, normalize_text, parse_coordinate, parse_grade, parse_year
 
 __all__ = ["XroadFetchError", "XroadFile", "XroadRecord", "fetch_bridges", "read_xroad"]
@@ -86,8 +87,8 @@ class XroadFile:
     display_name: str
     file_format: str  # json | csv
     records: list[XroadRecord]
-    errors: list[NationalIssue]
-    warnings: list[NationalIssue]
+    errors: list[Issue]
+    warnings: list[Issue]
     count: int | None  # resultset.count (JSON)
     retrieved_at: str = ""
     rows: int = 0
@@ -137,9 +138,9 @@ def _latest_tenken(rec: dict[str, Any]) -> Any:
 
 
 def _record(rec: dict[str, Any], file: str, row: int, today: date,
-            errors: list[NationalIssue], warnings: list[NationalIssue]) -> XroadRecord | None:
-    def issue(target: list[NationalIssue], column: str, value: Any, code: str, ja: str, en: str) -> None:
-        target.append(NationalIssue(file, row, column, _str(value), code, ja, en))
+            errors: list[Issue], warnings: list[Issue]) -> XroadRecord | None:
+    def issue(target: list[Issue], column: str, value: Any, code: str, ja: str, en: str) -> None:
+        target.append(Issue(row, column, _str(value), code, ja, en, file=file))
 
     tenken = _latest_tenken(rec)
     if tenken is None and "tenken.nendo" in rec:  # flat CSV row
@@ -237,7 +238,7 @@ def _record(rec: dict[str, Any], file: str, row: int, today: date,
 
 
 def _fail(name: str, code: str, ja: str, en: str, value: str = "") -> NationalFileError:
-    return NationalFileError(NationalIssue(name, 0, "", value, code, ja, en))
+    return NationalFileError(Issue(0, "", value, code, ja, en, file=name))
 
 
 def _envelopes(data: Any, name: str) -> tuple[list[dict[str, Any]], str]:
@@ -274,8 +275,8 @@ def read_xroad(path: Path, *, display_name: str | None = None, today: date | Non
     """Read an xROAD JSON (API envelope, pages, or a gunmane fetch file) or a 77条 extract CSV."""
     name = display_name or path.name
     today = today or date.today()
-    errors: list[NationalIssue] = []
-    warnings: list[NationalIssue] = []
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
     records: list[XroadRecord] = []
     with path.open("rb") as fh:
         head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -300,18 +301,18 @@ def read_xroad(path: Path, *, display_name: str | None = None, today: date | Non
             for rec in page["result"]:
                 n += 1
                 if not isinstance(rec, dict):
-                    errors.append(NationalIssue(name, n, "result", _str(rec)[:50], "xroad_shape",
-                                                "施設のレコードがオブジェクトではありません", "A record is not an object."))
+                    errors.append(Issue(n, "result", _str(rec)[:50], "xroad_shape",
+                                        "施設のレコードがオブジェクトではありません", "A record is not an object.", file=name))
                     continue
                 r = _record(rec, name, n, today, errors, warnings)
                 if r is not None:
                     records.append(r)
         if count is not None and n < count:
-            warnings.append(NationalIssue(
-                name, 0, "resultset.count", str(count), "xroad_partial",
+            warnings.append(Issue(
+                0, "resultset.count", str(count), "xroad_partial",
                 f"全 {count} 件のうち {n} 件しか入っていません（途中までのページ）。残りは取り込まれません。"
                 "gunmane fetch xroad で全ページを取得できます。",
-                f"Only {n} of {count} records are in the file (a partial download)."))
+                f"Only {n} of {count} records are in the file (a partial download).", file=name))
         synthetic = any(isinstance(m := p.get("metadata"), dict) and m.get("synthetic") is True for p in pages)
         return XroadFile(path, name, "json", records, errors, warnings, count, retrieved, n, synthetic)
     lim = limits.current()
@@ -355,12 +356,12 @@ def read_xroad(path: Path, *, display_name: str | None = None, today: date | Non
             refusal = limits.csv_error(exc, budget.row, lim)
             raise _fail(name, refusal.code, refusal.message_ja, refusal.message_en) from exc
         except limits.FileRefused as exc:
-            raise NationalFileError(NationalIssue(name, exc.row or 0, "", "", exc.code, exc.message_ja,
-                                                  exc.message_en)) from exc
+            raise NationalFileError(Issue(exc.row or 0, "", "", exc.code, exc.message_ja, exc.message_en,
+                                          file=name)) from exc
         except UnicodeDecodeError as exc:  # detect_encoding read the whole file: only if it changed since
-            raise NationalFileError(NationalIssue(name, budget.row, "", "", "unknown_encoding",
-                                                  f"{budget.row}行目で文字コードを読み取れません（{exc.encoding}）。",
-                                                  f"Row {budget.row} cannot be decoded as {exc.encoding}.")) from exc
+            raise NationalFileError(Issue(budget.row, "", "", "unknown_encoding",
+                                          f"{budget.row}行目で文字コードを読み取れません（{exc.encoding}）。",
+                                          f"Row {budget.row} cannot be decoded as {exc.encoding}.", file=name)) from exc
     return XroadFile(path, name, "csv", records, errors, warnings, None, "", n)
 
 

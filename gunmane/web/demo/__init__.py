@@ -36,7 +36,7 @@ from gunmane.web.groups.models import (
     MemberRole,
     MemberStatus,
 )
-from gunmane.web.registry.importing import ImportReport, LedgerImporter
+from gunmane.web.registry.imports.ledger import ImportReport, LedgerImporter
 from gunmane.web.registry.models import Municipality
 
 DEMO_PASSWORD = "gunmane-demo"

@@ -3,7 +3,7 @@
 Every create, change and delete of a facility, inspection or measure has a change record (a
 django-simple-history row): who, when, which import (ChangeRecordBase.import_record) or which page
 (history_change_reason holds the path), the row after the change and, for a change, each field before
-and after (ChangeRecordBase.changes). Imports write theirs in bulk (registry.importing); single saves and
+and after (ChangeRecordBase.changes). Imports write theirs in bulk (registry.imports.bulk); single saves and
 deletes get theirs from simple-history's signals (completed in registry.models).
 
 Undoing an import puts back every value it changed and removes what it created, and is itself recorded;
@@ -24,7 +24,7 @@ from django.db import connection, models, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
-from gunmane.web.registry import importing
+from gunmane.web.registry.imports import bulk
 from gunmane.web.registry.models import (
     REASON_DELETE,
     REASON_IMPORT,
@@ -346,8 +346,8 @@ class _UndoPlan:
     def _current(self) -> dict[int, dict[str, Any]]:
         pks = sorted({*self.created, *(pk for pk, _ in self.changed)})
         current: dict[int, dict[str, Any]] = {}
-        for batch in importing.batches(pks):
-            for row in self.model.objects.filter(importing.in_filter(self.model, "id", batch)).order_by().values(
+        for batch in bulk.batches(pks):
+            for row in self.model.objects.filter(bulk.in_filter(self.model, "id", batch)).order_by().values(
                     "id", *self.fields):
                 current[row["id"]] = row
         return current
@@ -408,22 +408,22 @@ def undo_import(record: ImportRecord, user: AbstractBaseUser | None) -> UndoResu
             groups[tuple(sorted(changes))].append((pk, changes))
         for names, rows in groups.items():
             extra = {"updated_at": now} if model is Facility else {}
-            importing.TableWriter(model, names, update=True).update(
+            bulk.TableWriter(model, names, update=True).update(
                 [[_value(model, name, changes[name][0]) for _, changes in rows] for name in names]
                 + [[pk for pk, _ in rows]], **extra)
         restored = [pk for pk, _ in plan.changed]
         reverted = {pk: {name: [after, before] for name, (before, after) in changes.items()}
                     for pk, changes in plan.changed}
-        importing.copy_to_history(model, restored, changes=reverted, history_type="~", **constants)
+        bulk.copy_to_history(model, restored, changes=reverted, history_type="~", **constants)
         # Remove what it created (recorded first, with the values they had).
         gone = [plan.current[pk] for pk in plan.created if pk in plan.current]
-        importing.copy_to_history(model, [row["id"] for row in gone], history_type="-", **constants)
+        bulk.copy_to_history(model, [row["id"] for row in gone], history_type="-", **constants)
         if model is not Facility:
             facilities.update(row["facility_id"] for row in gone)
             facilities.update(plan.current[pk]["facility_id"] for pk in restored)
         _delete(model, [row["id"] for row in gone])
         if model is Inspection:
-            importing.refresh_latest_grades(facilities)
+            bulk.refresh_latest_grades(facilities)
         bump_data_version()
         record.status = ImportStatus.UNDONE
         record.undone_at = now
@@ -446,8 +446,8 @@ def _delete(model: type[models.Model], pks: list[int]) -> None:
     meta = model._meta
     assert meta.pk is not None
     with connection.cursor() as cursor:
-        for batch in importing.batches(pks):
-            where, params = importing.in_sql(qn(meta.pk.column), batch)
+        for batch in bulk.batches(pks):
+            where, params = bulk.in_sql(qn(meta.pk.column), batch)
             cursor.execute(f"DELETE FROM {qn(meta.db_table)} WHERE {where}", params)
 
 
@@ -538,7 +538,7 @@ def restore_facility(municipality: Municipality, history_id: int, user: Abstract
                 obj = deleted.instance
                 _mark(obj, REASON_RESTORE, user)
                 obj.save(force_insert=True)
-        importing.refresh_latest_grades([facility.pk])
+        bulk.refresh_latest_grades([facility.pk])
         bump_data_version()
     facility.refresh_from_db()
     return facility

@@ -169,7 +169,7 @@ class ChangeRecordBase(models.Model):
     """What every change record (変更履歴, a django-simple-history row) carries besides who, when and the snapshot.
 
     `import_record`: the import that made the change (imports write their change records in bulk, see
-    registry.importing), or that an undo reverted. `changes`: for a change ("~"), each changed field's value
+    registry.imports.bulk), or that an undo reverted. `changes`: for a change ("~"), each changed field's value
     before and after, {attname: [before, after]} — kept explicitly so that an undo and the history pages
     never depend on an earlier snapshot existing (rows imported before history was recorded have none).
     """
@@ -390,7 +390,7 @@ class ImportRecord(models.Model):
     unused_columns = models.JSONField("取り込まなかった列", default=list, blank=True)
     # Who runs it (an import runs in a thread of a web server or in a `gunmane import` process): the host,
     # the process id and that process's start time (a pid is reused), and when it last said it was alive.
-    # A record left running by a process that is gone is marked failed (importing.mark_interrupted_imports).
+    # A record left running by a process that is gone is marked failed (imports.records.mark_interrupted_imports).
     worker_host = models.CharField("実行しているホスト", max_length=255, blank=True)
     worker_pid = models.PositiveIntegerField("実行しているプロセス", null=True, blank=True)
     worker_started_at = models.DateTimeField("プロセスの開始日時", null=True, blank=True)
@@ -400,7 +400,7 @@ class ImportRecord(models.Model):
     undone_at = models.DateTimeField("取り消した日時", null=True, blank=True)
     undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="+", verbose_name="取り消した人")
-    # The quality report of a national-data import (gunmane.web.registry.national.QualityReport.as_json()).
+    # The quality report of a national-data import (gunmane.web.registry.imports.national.QualityReport.as_json()).
     quality = models.JSONField("品質レポート", default=dict, blank=True)
 
     class Meta:
@@ -464,7 +464,7 @@ def data_version() -> int:
 
 
 # -- change records of single saves (pages, admin) -------------------------------------------------------
-# Bulk imports write their change records themselves (registry.importing); these handlers complete the ones
+# Bulk imports write their change records themselves (registry.imports.bulk); these handlers complete the ones
 # simple-history writes on a model's save() or delete(): the values before and after, and the page.
 _TRACKED = (Facility, Inspection, Measure)
 

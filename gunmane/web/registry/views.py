@@ -7,6 +7,7 @@ whether this user may see or change this municipality's ledger.
 from __future__ import annotations
 
 import io
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,11 @@ from gunmane.io.ledger.template import template_xlsx
 from gunmane.io.safe_cells import neutralise_workbook
 from gunmane.web.accounts import permissions
 from gunmane.web.common.downloads import XLSX, attachment
-from gunmane.web.registry import exporting, history, importing, national
+from gunmane.web.registry import exporting, history
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
 from gunmane.web.registry.forms import CivilEngineersForm, ImportForm
+from gunmane.web.registry.imports import records
+from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import (
     Facility,
     HealthGrade,
@@ -195,20 +198,23 @@ def import_create(request: HttpRequest, lg_code: str) -> HttpResponse:
     permissions.require_edit(request.user, muni)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid() and form.cleaned_data["kind"] in ("nenpo", "xroad"):
+        from gunmane.web.registry.imports.national import NationalImporter
+
         upload = form.cleaned_data["file"]
-        record = national.create_record(form.cleaned_data["kind"], [(upload.name, upload)], municipality=muni,
-                                        user=request.user, dry_run=form.cleaned_data["dry_run"],
-                                        skip_invalid=form.cleaned_data["skip_invalid"])
-        national.start_in_background(record.pk, fiscal_year=form.cleaned_data.get("fiscal_year"))
+        record = records.create_record(form.cleaned_data["kind"], [(upload.name, upload)], municipality=muni,
+                                       user=request.user, dry_run=form.cleaned_data["dry_run"],
+                                       skip_invalid=form.cleaned_data["skip_invalid"])
+        records.start_in_background(record.pk, partial(NationalImporter.for_record,
+                                                       fiscal_year=form.cleaned_data.get("fiscal_year")))
         return redirect("registry:import_detail", pk=record.pk)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        record = importing.create_record(form.cleaned_data["kind"], upload, original_name=upload.name,
-                                         municipality=muni, user=request.user,
-                                         dry_run=form.cleaned_data["dry_run"],
-                                         skip_invalid=form.cleaned_data["skip_invalid"],
-                                         clear_blanks=form.cleaned_data["clear_blanks"])
-        importing.start_in_background(record.pk)
+        record = records.create_record(form.cleaned_data["kind"], [(upload.name, upload)],
+                                       municipality=muni, user=request.user,
+                                       dry_run=form.cleaned_data["dry_run"],
+                                       skip_invalid=form.cleaned_data["skip_invalid"],
+                                       clear_blanks=form.cleaned_data["clear_blanks"])
+        records.start_in_background(record.pk, LedgerImporter.for_record)
         return redirect("registry:import_detail", pk=record.pk)
     return render(request, "registry/import_form.html", {"muni": muni, "form": form})
 
@@ -233,7 +239,7 @@ def _require_edit_record(request: HttpRequest, record: ImportRecord) -> None:
 
 
 def import_list(request: HttpRequest) -> HttpResponse:
-    importing.mark_interrupted_imports()  # imports whose process stopped are shown as failed, not running
+    records.mark_interrupted_imports()  # imports whose process stopped are shown as failed, not running
     qs = ImportRecord.objects.select_related("municipality", "user")
     if not request.user.is_superuser:
         qs = qs.filter(municipality__in=permissions.viewable_municipalities(request.user))
@@ -246,10 +252,10 @@ CHANGES_PAGE_SIZE = 100
 
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = _record_for(request, pk)
-    if not record.is_finished and importing.mark_interrupted_imports([record]):
+    if not record.is_finished and records.mark_interrupted_imports([record]):
         record.refresh_from_db()
     template = "registry/_import_status.html" if request.headers.get("HX-Request") else "registry/import_detail.html"
-    live = importing.live_progress(record.pk)
+    live = records.live_progress(record.pk)
     errors_page = Paginator(record.errors, 200).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "record": record, "live": live, "errors_page": errors_page,
@@ -299,7 +305,7 @@ def import_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     if not record.file or not Path(record.file.path).exists():
         messages.error(request, "元ファイルが見つからないため、もう一度取り込めません。ファイルを選び直してください。")
         return redirect("registry:import_detail", pk=record.pk)
-    again = importing.rerun(record, request.user)
+    again = records.rerun(record, request.user, LedgerImporter.for_record)
     return redirect("registry:import_detail", pk=again.pk)
 
 
@@ -325,7 +331,7 @@ def national_guide(request: HttpRequest) -> HttpResponse:
 
 def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
     record = _record_for(request, pk)
-    live = importing.live_progress(record.pk)
+    live = records.live_progress(record.pk)
     done, total = live if live else (record.rows_processed, record.rows_total)
     return JsonResponse({"status": record.status, "finished": record.is_finished, "rows_processed": done,
                          "rows_total": total, "created": record.created, "updated": record.updated,

@@ -16,44 +16,47 @@ Matching (no identifier in the 年報 lists):
   with the same (name, route) (reading and construction year break ties); the facility is updated and the
   latest inspection added. Re-importing a file changes nothing (provenance: source, list year, file, row).
 
-Inspections from these sources are known to the fiscal year only and are dated 1 October of it.
+Inspections from these sources are known to the fiscal year only and are dated 1 October of it. The rows
+are written in bulk (imports.bulk); the ImportRecord of an import is run and kept by imports.records.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gunmane.io.issues import Issue
 from gunmane.io.national.common import (
     NON_LG_LABEL,
     ManagerResolver,
     NationalFileError,
-    NationalIssue,
     fiscal_year_midpoint_month,
     match_text,
 )
 from gunmane.io.national.nenpo import NenpoRow, open_nenpo
 from gunmane.io.national.xroad import XroadRecord, read_xroad
 from gunmane.web.accounts.permissions import editable_municipalities
-from gunmane.web.registry import importing
-from gunmane.web.registry.importing import _batches, _bulk_session, _in_sql, _TableWriter
+from gunmane.web.registry.imports.bulk import (
+    TableWriter,
+    batches,
+    bulk_session,
+    in_sql,
+    refresh_latest_grades,
+)
+from gunmane.web.registry.imports.records import Progress
 from gunmane.web.registry.models import (
     Facility,
     FacilityType,
     ImportRecord,
-    ImportStatus,
     Inspection,
     InspectionKind,
     Measure,
@@ -67,19 +70,18 @@ from gunmane.web.registry.models import (
 DEFAULT_DISTANCE_KM = 10.0
 PERIODIC = str(InspectionKind.PERIODIC)  # 定期点検: the statutory 5-yearly inspection
 MAX_LISTED = 5000  # items per list in the report (counts stay exact)
-Progress = Callable[[int, int], None]
 
 _FAC_FIELDS = ("manager_id", "facility_id", "name", "name_kana", "sector_id", "facility_type_id", "built_year",
                "built_year_raw", "length_m", "width_m", "lat", "lon", "route", "national_id", "attributes",
                "is_synthetic", "latest_grade", "latest_inspected_on")
-_FAC_INSERT = _TableWriter(Facility, _FAC_FIELDS)
+_FAC_INSERT = TableWriter(Facility, _FAC_FIELDS)
 _UPD_FIELDS = ("name_kana", "built_year", "built_year_raw", "length_m", "width_m", "lat", "lon", "route",
                "national_id", "attributes")
-_FAC_UPDATE = _TableWriter(Facility, _UPD_FIELDS, update=True)
+_FAC_UPDATE = TableWriter(Facility, _UPD_FIELDS, update=True)
 _INS_FIELDS = ("facility_id", "inspected_on", "kind", "grade", "grade_raw", "source", "source_fiscal_year",
                "source_file", "source_row")
-_INS_INSERT = _TableWriter(Inspection, _INS_FIELDS)
-_INS_UPDATE = _TableWriter(Inspection, ("grade", "grade_raw"), update=True)
+_INS_INSERT = TableWriter(Inspection, _INS_FIELDS)
+_INS_UPDATE = TableWriter(Inspection, ("grade", "grade_raw"), update=True)
 
 
 @dataclass(frozen=True)
@@ -135,13 +137,13 @@ class QualityReport:
     distance_km: float = DEFAULT_DISTANCE_KM
     outside: list[dict[str, Any]] = field(default_factory=list)
     improved: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[NationalIssue] = field(default_factory=list)
+    skipped: list[Issue] = field(default_factory=list)
     skipped_total: int = 0
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
-    errors: list[NationalIssue] = field(default_factory=list)
-    warnings: list[NationalIssue] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
 
-    def skip(self, issue: NationalIssue) -> None:
+    def skip(self, issue: Issue) -> None:
         self.skipped_total += 1
         self.skipped_by_reason[issue.code] += 1
         if len(self.skipped) < MAX_LISTED:
@@ -197,6 +199,20 @@ class QualityReport:
     def updated(self) -> int:
         return self.facilities_updated + self.inspections_updated
 
+    def record_fields(self) -> dict[str, Any]:
+        """What the ImportRecord keeps of this report (imports.records.save_report): the whole report as
+        `quality`, the counts and the first errors and warnings as a ledger import keeps them."""
+        return {
+            "rows": self.rows, "valid": self.rows - self.invalid, "invalid": self.invalid,
+            "created": self.created, "updated": self.updated,
+            "unchanged": self.facilities_unchanged + self.inspections_unchanged,
+            "encoding": "xlsx" if self.source == "nenpo" else "utf-8",
+            "errors": [e.as_dict() for e in self.errors[:MAX_LISTED]],
+            "warnings": [w.as_dict() for w in self.warnings[:MAX_LISTED]],
+            "errors_truncated": len(self.errors) > MAX_LISTED,
+            "quality": self.as_json(),
+        }
+
 
 # -- facilities in memory while matching -----------------------------------------------------------------
 @dataclass(slots=True, eq=False)  # compared by identity
@@ -248,6 +264,17 @@ class NationalImporter:
         self._stored_pks: set[int] = set()
         self._file_failed = False
 
+    @classmethod
+    def for_record(cls, record: ImportRecord, progress: Progress | None = None, *,
+                   fiscal_year: int | None = None) -> NationalImporter:
+        """The import of a pending ImportRecord uploaded through the web: its kept file, for its municipality
+        (an imports.records.Build once fiscal_year is given)."""
+        muni = record.municipality
+        scope = Scope("municipality", lg_code=muni.lg_code) if muni is not None else Scope("all")
+        return cls(record.kind, [Path(record.file.path)], scope=scope, fiscal_year=fiscal_year,
+                   dry_run=record.dry_run, skip_invalid=record.skip_invalid, user=record.user,
+                   display_names=[record.original_name], progress=progress)
+
     # -- public ------------------------------------------------------------------------------------------
     def run(self) -> QualityReport:
         r = self.report
@@ -262,7 +289,7 @@ class NationalImporter:
         self._sector = Sector.objects.get(code="road").pk
         self._bridge = FacilityType.objects.get(code="bridge").pk
         total = sum(int(o[2]) for o in opened)
-        with _bulk_session(), transaction.atomic():
+        with bulk_session(), transaction.atomic():
             for item in opened:
                 if self.source == "nenpo":
                     self._nenpo_file(item[0], total)
@@ -365,37 +392,37 @@ class NationalImporter:
                 category = res.category or {"1": "national", "3": "corporation", "6": "expressway"}.get(kubun, "")
                 r.managers_non_lg[(name, category)] += 1
                 if not self.keep_other:
-                    r.skip(NationalIssue(file, row, column, name, "non_lg_manager",
-                                         f"管理者「{name}」は地方公共団体ではない道路管理者（{NON_LG_LABEL.get(category, category)}）"
-                                         "のため取り込みませんでした（--keep-other-managers で取り込めます）",
-                                         f"Manager {name} is not a local government ({category}); not imported "
-                                         "(use --keep-other-managers)."))
+                    r.skip(Issue(row, column, name, "non_lg_manager",
+                                 f"管理者「{name}」は地方公共団体ではない道路管理者（{NON_LG_LABEL.get(category, category)}）"
+                                 "のため取り込みませんでした（--keep-other-managers で取り込めます）",
+                                 f"Manager {name} is not a local government ({category}); not imported "
+                                 "(use --keep-other-managers).", file=file))
                     return None
                 muni = self._other_manager(name, code, pref_code)
             else:
                 r.managers_unresolved[(name, pref_name, res.status)] += 1
                 why = (f"「{pref_name}」にも全国にも同名の団体がありません" if res.status == "unresolved"
                        else f"同名の団体が複数あります（{'・'.join(res.candidates)}）")
-                r.skip(NationalIssue(file, row, column, name, "manager_unresolved",
-                                     f"管理者「{name}」を団体コードに対応づけられません（{why}）。参照データの団体名と"
-                                     "照らし合わせてください",
-                                     f"Manager {name} cannot be matched to a local government code."))
+                r.skip(Issue(row, column, name, "manager_unresolved",
+                             f"管理者「{name}」を団体コードに対応づけられません（{why}）。参照データの団体名と"
+                             "照らし合わせてください",
+                             f"Manager {name} cannot be matched to a local government code.", file=file))
                 return None
         if muni is None:
             r.managers_unresolved[(name, pref_name, "unknown_code")] += 1
-            r.skip(NationalIssue(file, row, column, code or name, "manager_unresolved",
-                                 f"管理者コード「{code}」「{name}」の団体が参照データにありません",
-                                 f"No local government with code {code} ({name})."))
+            r.skip(Issue(row, column, code or name, "manager_unresolved",
+                         f"管理者コード「{code}」「{name}」の団体が参照データにありません",
+                         f"No local government with code {code} ({name}).", file=file))
             return None
         if not self._in_scope(muni, pref_code):
-            r.skip(NationalIssue(file, row, column, name, "out_of_scope",
-                                 f"管理者「{muni.name}」は取り込み範囲（{self.scope.label()}）外のため取り込みませんでした",
-                                 f"Manager {muni.name} is outside the scope ({self.scope.label()})."))
+            r.skip(Issue(row, column, name, "out_of_scope",
+                         f"管理者「{muni.name}」は取り込み範囲（{self.scope.label()}）外のため取り込みませんでした",
+                         f"Manager {muni.name} is outside the scope ({self.scope.label()}).", file=file))
             return None
         if self._allowed is not None and muni.lg_code not in self._allowed:
-            r.skip(NationalIssue(file, row, column, name, "no_permission",
-                                 f"{muni.name}の施設台帳を編集する権限がないため取り込みませんでした",
-                                 f"You may not edit the ledger of {muni.name}."))
+            r.skip(Issue(row, column, name, "no_permission",
+                         f"{muni.name}の施設台帳を編集する権限がないため取り込みませんでした",
+                         f"You may not edit the ledger of {muni.name}.", file=file))
             return None
         if muni.kind != MunicipalityKind.OTHER:
             r.managers_resolved[muni.lg_code] += 1
@@ -694,8 +721,8 @@ class NationalImporter:
         if updates:
             _INS_UPDATE.update([[u[1] for u in updates], [u[2] for u in updates], [u[0] for u in updates]])
         touched = sorted({f.pk for f in self._all if f.pk is not None})
-        self._refresh_latest(sorted(f.pk for f in self._all
-                                    if f.pk is not None and id(f) not in created and (f.inspections or f.grade_updates)))
+        refresh_latest_grades(f.pk for f in self._all
+                              if f.pk is not None and id(f) not in created and (f.inspections or f.grade_updates))
         return touched
 
     def _fetch_pks(self, new: list[_Fac]) -> None:
@@ -706,23 +733,12 @@ class NationalImporter:
         table = qn(Facility._meta.db_table)
         with connection.cursor() as cursor:
             for manager_id, facs in by_manager.items():
-                for batch in _batches(sorted(facs)):
-                    where, params = _in_sql(qn("facility_id"), batch)
+                for batch in batches(sorted(facs)):
+                    where, params = in_sql(qn("facility_id"), batch)
                     cursor.execute(f"SELECT {qn('facility_id')}, {qn('id')} FROM {table} "
                                    f"WHERE {qn('manager_id')} = %s AND {where}", [manager_id, *params])
                     for fid, pk in cursor.fetchall():
                         facs[fid].pk = pk
-
-    def _refresh_latest(self, pks: list[int]) -> None:
-        qn = connection.ops.quote_name
-        f, i = qn(Facility._meta.db_table), qn(Inspection._meta.db_table)
-        latest = (f"SELECT {qn('grade')}, {qn('inspected_on')} FROM {i} AS x WHERE x.{qn('facility_id')} = {f}.{qn('id')} "
-                  f"ORDER BY {qn('inspected_on')} DESC, {qn('grade')} DESC LIMIT 1")
-        with connection.cursor() as cursor:
-            for batch in _batches(pks):
-                where, params = _in_sql(qn("id"), batch)
-                cursor.execute(f"UPDATE {f} SET ({qn('latest_grade')}, {qn('latest_inspected_on')}) = ({latest}) "
-                               f"WHERE {where}", params)
 
     # -- quality checks ---------------------------------------------------------------------------------------
     def _quality(self, touched: list[int]) -> None:
@@ -734,7 +750,7 @@ class NationalImporter:
         if not located and not histories:
             return
         facs: dict[int, tuple[Any, ...]] = {}
-        for batch in _batches(sorted(set(located) | set(histories))):
+        for batch in batches(sorted(set(located) | set(histories))):
             for row in Facility.objects.filter(pk__in=batch).values_list(
                     "pk", "facility_id", "name", "manager_id", "lat", "lon"):
                 facs[row[0]] = row
@@ -754,7 +770,7 @@ class NationalImporter:
         # Grade improvements with no measure recorded between the two inspections.
         history: dict[int, list[tuple[date, int]]] = defaultdict(list)
         measures: dict[int, list[int]] = defaultdict(list)
-        for batch in _batches(sorted(histories)):
+        for batch in batches(sorted(histories)):
             for fpk, day, grade in Inspection.objects.filter(facility_id__in=batch).order_by(
                     "facility_id", "inspected_on").values_list("facility_id", "inspected_on", "grade"):
                 history[fpk].append((day, grade))
@@ -776,95 +792,3 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * 6371.0 * math.asin(math.sqrt(a))
-
-
-# -- ImportRecord: kept files, the report, running in the background ---------------------------------------
-def create_record(source: str, files: Iterable[tuple[str, Any]], *, municipality: Municipality | None,
-                  user: AbstractBaseUser | None, dry_run: bool, skip_invalid: bool) -> ImportRecord:
-    """Keep the original file(s) — several 年報 lists as one zip — with a pending ImportRecord."""
-    items = list(files)
-    record = ImportRecord(kind=source, municipality=municipality, user=user, dry_run=dry_run,
-                          skip_invalid=skip_invalid)
-    if len(items) == 1:
-        name, content = items[0]
-        record.original_name = name
-        record.file.save(Path(name).name, content if hasattr(content, "read") else ContentFile(content), save=False)
-    else:
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, content in items:
-                data = content.read() if hasattr(content, "read") else content
-                z.writestr(name, data)
-        record.original_name = f"{items[0][0]} ほか{len(items) - 1}件.zip"
-        record.file.save(f"{source}_{len(items)}files.zip", ContentFile(buf.getvalue()), save=False)
-    record.save()
-    return record
-
-
-def save_report(record: ImportRecord, report: QualityReport) -> None:
-    record.status = {"ok": ImportStatus.SUCCEEDED, "dry_run": ImportStatus.DRY_RUN}.get(report.status,
-                                                                                       ImportStatus.INVALID)
-    record.rows = record.rows_total = record.rows_processed = report.rows
-    record.valid = report.rows - report.invalid
-    record.invalid = report.invalid
-    record.created = report.created
-    record.updated = report.updated
-    record.unchanged = report.facilities_unchanged + report.inspections_unchanged
-    record.encoding = "xlsx" if report.source == "nenpo" else "utf-8"
-    record.errors = [e.as_dict() for e in report.errors[:MAX_LISTED]]
-    record.warnings = [w.as_dict() for w in report.warnings[:MAX_LISTED]]
-    record.errors_truncated = len(report.errors) > MAX_LISTED
-    record.quality = report.as_json()
-    record.finished_at = timezone.now()
-    record.save()
-
-
-def run_record(record_id: int, *, fiscal_year: int | None = None, today: date | None = None) -> QualityReport:
-    """Run a pending national-data ImportRecord (uploaded through the web) for its municipality."""
-    record = ImportRecord.objects.select_related("municipality", "user").get(pk=record_id)
-    record.status = ImportStatus.RUNNING
-    record.save(update_fields=["status"])
-    muni = record.municipality
-    scope = Scope("municipality", lg_code=muni.lg_code) if muni is not None else Scope("all")
-
-    def progress(done: int, total: int) -> None:
-        with importing._progress_lock:
-            importing._progress[record_id] = (done, total)
-
-    importer = NationalImporter(record.kind, [Path(record.file.path)], scope=scope, fiscal_year=fiscal_year,
-                                dry_run=record.dry_run, skip_invalid=record.skip_invalid, user=record.user,
-                                display_names=[record.original_name], today=today, progress=progress)
-    try:
-        report = importer.run()
-    except Exception as exc:
-        record.status = ImportStatus.FAILED
-        record.message = f"取り込み中に予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。何も登録されていません。"
-        record.finished_at = timezone.now()
-        record.save()
-        raise
-    finally:
-        with importing._progress_lock:
-            importing._progress.pop(record_id, None)
-    save_report(record, report)
-    return report
-
-
-def start_in_background(record_id: int, *, fiscal_year: int | None = None) -> None:
-    import threading
-
-    from django.conf import settings
-    from django.db import close_old_connections
-
-    if not settings.GUNMANE_IMPORT_IN_BACKGROUND:
-        run_record(record_id, fiscal_year=fiscal_year)
-        return
-
-    def target() -> None:
-        try:
-            run_record(record_id, fiscal_year=fiscal_year)
-        except Exception:  # recorded on the ImportRecord
-            pass
-        finally:
-            close_old_connections()
-
-    threading.Thread(target=target, name=f"national-import-{record_id}", daemon=True).start()

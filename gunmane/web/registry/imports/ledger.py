@@ -1,4 +1,4 @@
-"""Write a validated ledger file into the database: all-or-nothing, idempotent, streamed.
+"""The ledger importer: write a validated ledger file into the database, all-or-nothing, idempotent, streamed.
 
 The io layer (gunmane.io.ledger.reader) parses and checks each row; this module adds the checks
 that need the database (municipality exists, the user may edit it, the facility exists), then
@@ -7,56 +7,54 @@ file: any error (unless skip_invalid) or a dry run rolls everything back.
 
 An update changes only the columns the file has; a blank cell keeps the stored value (reported as a
 warning) unless the import clears blanks. Every row created or changed gets a change record (history)
-naming the import, written in bulk in the same transaction (copy_to_history), so that it can be undone
-(registry.history). An ImportRecord says which process runs it and, where the database allows, beats
-while it runs; one left running by a process that stopped is marked failed (mark_interrupted_imports).
+naming the import, written in bulk in the same transaction (bulk.copy_to_history), so that it can be
+undone (registry.history). The ImportRecord of an import is run and kept by imports.records.
 
 Built for 100,000s of rows (figures in docs/benchmarks.md):
 
 * the reader hands over batches of CHUNK rows in which the rows with nothing to report are columns
   (RowBatch); they are checked and written column by column, the others row by row;
-* rows are written with plain parametrised SQL (`_TableWriter`; COPY on PostgreSQL), not the ORM's
-  bulk_create/bulk_update: profiling a 100,000-row import showed model instance construction and
-  per-value SQL compilation (get_db_prep_save for every cell) taking more than half the time;
+* rows are written with plain parametrised SQL (bulk.TableWriter; COPY on PostgreSQL), not the ORM's
+  bulk_create/bulk_update (see imports.bulk);
 * existing rows are looked up batch by batch by natural key (not at all on a ledger's first import),
   so memory does not grow with the ledger.
 """
 
 from __future__ import annotations
 
-import gc
-import json
-import os
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from itertools import chain, repeat
+from datetime import date
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files import File
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import OperationalError, close_old_connections, connection, models, transaction
-from django.db.models.expressions import RawSQL
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from gunmane.io.ledger.reader import Issue, LedgerReader, RowBatch, RowResult
+from gunmane.io.issues import Issue
+from gunmane.io.ledger.reader import LedgerReader, RowBatch, RowResult
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.ledger.tabular import TableError
 from gunmane.web.accounts.permissions import editable_municipalities
+from gunmane.web.registry.imports.bulk import (
+    IdAllocator,
+    TableWriter,
+    batches,
+    bulk_session,
+    copy_to_history,
+    in_filter,
+    in_sql,
+    refresh_latest_grades,
+)
+from gunmane.web.registry.imports.records import Progress
 from gunmane.web.registry.models import (
     REASON_IMPORT,
     Facility,
     FacilityType,
     ImportRecord,
-    ImportStatus,
     Inspection,
     Measure,
     Municipality,
@@ -68,8 +66,10 @@ CHUNK = 2000
 # An import that creates at least this many rows refreshes PostgreSQL's table statistics (see _analyze).
 ANALYZE_AFTER = 10_000
 MAX_REPORTED_ISSUES = 10_000
-
-Progress = Callable[[int, int], None]
+# Facilities of one manager read at once by an inspection or measure import (see _all_facility_pks).
+ALL_PKS_LIMIT = 200_000
+# New rows gathered before they are inserted (see LedgerImporter._insert).
+INSERT_BATCH = 20_000
 
 
 @dataclass
@@ -113,6 +113,15 @@ class ImportReport:
             "errors": [e.as_dict(lang) for e in self.errors],
             "warnings": [w.as_dict(lang) for w in self.warnings],
             "unused_columns": list(self.unused_columns),
+        }
+
+    def record_fields(self) -> dict[str, Any]:
+        """What the ImportRecord keeps of this report (imports.records.save_report)."""
+        return {
+            "rows": self.rows, "valid": self.valid, "invalid": self.invalid, "created": self.created,
+            "updated": self.updated, "unchanged": self.unchanged, "encoding": self.encoding,
+            "errors": [e.as_dict() for e in self.errors], "warnings": [w.as_dict() for w in self.warnings],
+            "errors_truncated": self.errors_total > len(self.errors), "unused_columns": list(self.unused_columns),
         }
 
 
@@ -172,22 +181,29 @@ class LedgerImporter:
         self._touched_facilities: set[int] = set()
         # Latest (inspected_on, grade) of facilities whose every inspection is written by this import.
         self._latest_new: dict[int, tuple[date, int]] = {}
-        self._pending: dict[_TableWriter, tuple[dict[str, Any], list[list[Sequence[Any]]]]] = {}
+        self._pending: dict[TableWriter, tuple[dict[str, Any], list[list[Sequence[Any]]]]] = {}
         self._pending_rows = 0
         self._all_pks: dict[int, dict[str, int] | None] = {}
         self._writing = True
         self._headers: dict[str, str] = {}
-        self._ids = _IdAllocator()
+        self._ids = IdAllocator()
         self._created: dict[type[models.Model], list[int]] = {}  # inserted (or about to be), history pending
         self._now = timezone.now()
         # Set from the file's columns in run(): the fields this file may change, and how.
         self._present: tuple[str, ...] = ()
-        self._update_writer: _TableWriter | None = None
+        self._update_writer: TableWriter | None = None
         self._extra_headers: list[str] = []
         # How _merge puts a row's values into a stored row: (position, field, position of its raw text or None)
         # for each present field, and the positions that may differ afterwards.
         self._plan: list[tuple[int, str, int | None]] = []
         self._compared: list[int] = []
+
+    @classmethod
+    def for_record(cls, record: ImportRecord, progress: Progress | None = None) -> LedgerImporter:
+        """The import of a pending ImportRecord: its kept file, with its options (an imports.records.Build)."""
+        return cls(record.kind, Path(record.file.path), municipality=record.municipality, user=record.user,
+                   dry_run=record.dry_run, skip_invalid=record.skip_invalid, clear_blanks=record.clear_blanks,
+                   display_name=record.original_name, progress=progress, import_record_id=record.pk)
 
     # -- public ----------------------------------------------------------------------------------
     def run(self) -> ImportReport:
@@ -205,7 +221,7 @@ class LedgerImporter:
         total = reader.rows_estimate
         self._now = timezone.now()  # one time for the whole import: its rows' created_at/updated_at and history
         file_failed = False
-        with _bulk_session(), transaction.atomic():
+        with bulk_session(), transaction.atomic():
             try:
                 for batch in reader.batches(CHUNK):
                     self._process(batch)
@@ -249,7 +265,7 @@ class LedgerImporter:
             if self._extra_headers:
                 fields.add("attributes")
             self._present = tuple(f for f in FACILITY_ROW if f in fields)
-            self._update_writer = _TableWriter(Facility, self._present, update=True)
+            self._update_writer = TableWriter(Facility, self._present, update=True)
             self._plan_merge(FACILITY_ROW)
             return
         row = CHILD_ROW[self.kind]
@@ -257,7 +273,7 @@ class LedgerImporter:
         present.update(f for f in row if f in columns)
         self._present = tuple(f for f in row if f in present)
         model = Inspection if self.kind == LedgerKind.INSPECTIONS else Measure
-        self._update_writer = _TableWriter(model, self._present, update=True) if self._present else None
+        self._update_writer = TableWriter(model, self._present, update=True) if self._present else None
         self._plan_merge(row)
 
     def _plan_merge(self, layout: Sequence[str]) -> None:
@@ -425,8 +441,8 @@ class LedgerImporter:
         """The stored values (FACILITY_ROW) of these facilities of one manager, by 施設ID (one batch's worth)."""
         pks = self._facility_pks(manager_id, facility_ids)
         found: dict[str, tuple[int, tuple[Any, ...]]] = {}
-        for batch in _batches(sorted(pks.values())):  # only facilities already in the ledger
-            rows = Facility.objects.filter(_in(Facility, "id", batch)).order_by().values_list(
+        for batch in batches(sorted(pks.values())):  # only facilities already in the ledger
+            rows = Facility.objects.filter(in_filter(Facility, "id", batch)).order_by().values_list(
                 "id", "facility_id", *FACILITY_ROW)
             found.update((r[1], (r[0], tuple(r[2:]))) for r in rows)
         return found
@@ -506,8 +522,8 @@ class LedgerImporter:
                         f"WHERE c.{qn(child.get_field('facility').column)} = {table}.{pk})")
         found: dict[str, int] = {}
         with connection.cursor() as cursor:
-            for batch in _batches(sorted(set(facility_ids))):
-                where, params = _in_sql(qn("facility_id"), batch)
+            for batch in batches(sorted(set(facility_ids))):
+                where, params = in_sql(qn("facility_id"), batch)
                 cursor.execute(f"SELECT {qn('facility_id')}, {pk}{children} FROM {table} "
                                f"WHERE {qn(meta.get_field('manager').column)} = %s AND {where}", [manager_id, *params])
                 for row in cursor.fetchall():
@@ -536,8 +552,8 @@ class LedgerImporter:
         model = Inspection if self.kind == LedgerKind.INSPECTIONS else Measure
         names = (*_CHILD_KEY[self.kind], *CHILD_ROW[self.kind])
         found: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
-        for batch in _batches(sorted(set(facility_pks))):
-            qs = model.objects.filter(_in(model, "facility", batch)).order_by().values_list("id", *names)
+        for batch in batches(sorted(set(facility_pks))):
+            qs = model.objects.filter(in_filter(model, "facility", batch)).order_by().values_list("id", *names)
             found.update(((r[1], r[2], r[3]), (r[0], tuple(r[4:]))) for r in qs)
         return found
 
@@ -641,7 +657,7 @@ class LedgerImporter:
             copy_to_history(Inspection if inspections else Measure, ids, changes={u[0]: u[2] for u in updates},
                             **self._history("~"))
 
-    def _insert(self, writer: _TableWriter, columns: list[Sequence[Any]], **constants: Any) -> None:
+    def _insert(self, writer: TableWriter, columns: list[Sequence[Any]], **constants: Any) -> None:
         """Insert new rows, gathered over batches: SQLite inserts a large batch markedly faster (its pages
         stay in the CPU caches). Nothing read later depends on them: the reader has refused duplicates."""
         parts = self._pending.setdefault(writer, (constants, []))[1]
@@ -693,47 +709,6 @@ class LedgerImporter:
         refresh_latest_grades(self._touched_facilities)
 
 
-def refresh_latest_grades(facility_pks: Iterable[int]) -> None:
-    """Facility.latest_grade/latest_inspected_on of these facilities from their inspections.
-
-    Two inspections on the same latest day: the worse grade counts (the conservative reading). One UPDATE
-    per batch with a row-value subquery (SQLite ≥ 3.15, PostgreSQL) that the (facility, inspected_on, kind)
-    index answers; a facility without inspections gets none.
-    """
-    pks = sorted(set(facility_pks))
-    if not pks:
-        return
-    qn = connection.ops.quote_name
-    facility, inspection = Facility._meta, Inspection._meta
-    f_id, i_facility = qn(facility.pk.column), qn(inspection.get_field("facility").column)
-    latest = (f"SELECT {qn('grade')}, {qn('inspected_on')} FROM {qn(inspection.db_table)} AS i "
-              f"WHERE i.{i_facility} = {qn(facility.db_table)}.{f_id} "
-              f"ORDER BY {qn('inspected_on')} DESC, {qn('grade')} DESC LIMIT 1")
-    with connection.cursor() as cursor:
-        for batch in _batches(pks):
-            where, params = _in_sql(f_id, batch)
-            cursor.execute(f"UPDATE {qn(facility.db_table)} SET ({qn('latest_grade')}, "
-                           f"{qn('latest_inspected_on')}) = ({latest}) WHERE {where}", params)
-
-
-# -- plain SQL writes ------------------------------------------------------------------------------
-# Natural-key lookups use IN lists of this many values: below every SQLite build's variable limit.
-IN_BATCH = 900
-# Facilities of one manager read at once by an inspection or measure import (see _all_facility_pks).
-ALL_PKS_LIMIT = 200_000
-# New rows gathered before they are inserted (see LedgerImporter._insert).
-INSERT_BATCH = 20_000
-# Rows per UPDATE statement on PostgreSQL.
-UPDATE_BATCH = 5000
-# SQLite page cache during an import, in KiB as PRAGMA cache_size takes it (negative): 64 MiB.
-SQLITE_CACHE_KIB = -65536
-
-
-def _batches(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), IN_BATCH):
-        yield values[start:start + IN_BATCH]
-
-
 def _getter(indexes: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """The values at these positions of a row, as a tuple (for comparing rows on some of their fields)."""
     if not indexes:
@@ -751,44 +726,6 @@ def _shown_value(value: Any) -> str:
     if isinstance(value, bool):
         return "はい" if value else "いいえ"
     return str(value)
-
-
-class _IdAllocator:
-    """Primary keys for rows about to be inserted, so that their change records can name them without
-    reading the rows back (the inserts use plain SQL or COPY, which return no ids).
-
-    PostgreSQL: values of the table's sequence (nextval; never handed out twice). SQLite: the numbers after
-    the largest used (the table's AUTOINCREMENT counter or its largest id), continued by this import; the
-    import's transaction holds SQLite's only write lock (transaction_mode IMMEDIATE in the settings), so no
-    other writer can take them meanwhile.
-    """
-
-    def __init__(self) -> None:
-        self._next: dict[str, int] = {}
-
-    def take(self, model: type[models.Model], n: int) -> list[int]:
-        if n <= 0:
-            return []
-        meta = model._meta
-        assert meta.pk is not None
-        table, pk = meta.db_table, meta.pk.column
-        qn = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                               [table, pk, n])
-                return [row[0] for row in cursor.fetchall()]
-            if table not in self._next:
-                cursor.execute(f"SELECT MAX({qn(pk)}) FROM {qn(table)}")
-                largest = cursor.fetchone()[0] or 0
-                if connection.vendor == "sqlite":
-                    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-                    row = cursor.fetchone()
-                    largest = max(largest, row[0] if row else 0)
-                self._next[table] = largest + 1
-        start = self._next[table]
-        self._next[table] = start + n
-        return list(range(start, start + n))
 
 
 class _Accepted:
@@ -827,564 +764,10 @@ class _Accepted:
         return numbers if len(self.positions) == len(numbers) else [numbers[i] for i in self.positions]
 
 
-@contextmanager
-def _bulk_session() -> Iterator[None]:
-    """Settings for the length of one import, restored after it.
-
-    The cyclic garbage collector is paused: an import allocates millions of short-lived lists, dicts
-    and tuples (freed by reference counting) and the collector kept re-scanning the chunk in hand —
-    about a third of the reading time. SQLite gets a larger page cache so that the unique and
-    secondary indexes being filled stay in memory (its default is 2 MB).
-    """
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    previous_cache = None
-    try:
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size")
-                previous_cache = cursor.fetchone()[0]
-                cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB}")
-        yield
-    finally:
-        if previous_cache is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {int(previous_cache)}")
-        if gc_was_enabled:
-            gc.enable()
-
-
-def _in_sql(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """`column IN (values)` as SQL and parameters: one array parameter on PostgreSQL, whose planner
-    takes a long IN list of separate parameters slowly."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(values)]
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
-
-
-def _in(model: type[models.Model], name: str, values: Sequence[Any]) -> RawSQL:
-    """`name IN (values)` for filter(): the ORM's own __in prepares each value in Python, which at
-    hundreds of thousands of lookups costs more than the query (values here are already ints or str)."""
-    qn = connection.ops.quote_name
-    sql, params = _in_sql(f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(name).column)}", values)
-    return RawSQL(sql, tuple(params), output_field=models.BooleanField())
-
-
-class _TableWriter:
-    """INSERT or UPDATE many rows of one model with one parametrised statement, inside the caller's transaction.
-
-    Rows are given as columns of plain Python values, in the order of `fields` (attnames). Only values the
-    database driver cannot take as they are get converted, through the backend's own adapters (JSON; dates
-    and datetimes on SQLite). An insert gives every other column its default (or a constant passed in),
-    once per call. On PostgreSQL inserts use COPY, several times faster than even a pipelined executemany.
-    """
-
-    def __init__(self, model: type[models.Model], fields: Sequence[str], *, update: bool = False) -> None:
-        meta = model._meta
-        self.table = meta.db_table
-        self.pk_column = meta.pk.column if meta.pk else "id"
-        self.given: list[Any] = [meta.get_field(name) for name in fields]
-        # Columns not given: filled from constants or defaults on insert; database defaults are left to the database.
-        self.others: list[Any] = [] if update else [
-            f for f in meta.concrete_fields
-            if not f.primary_key and f.attname not in fields and not f.has_db_default()
-            and not getattr(f, "generated", False)]
-
-    def _params(self, columns: Sequence[Sequence[Any]], tail: list[Any], *, pk_last: bool) -> list[tuple[Any, ...]]:
-        """Driver parameters, one tuple per row: the columns adapted where needed, `tail` appended (before the pk)."""
-        if len(columns) != len(self.given) + pk_last:
-            raise ValueError(f"{self.table}: {len(columns)} columns for {len(self.given)} fields")
-        n = len(columns[0]) if columns else 0
-        adapted: list[Iterable[Any]] = [
-            col if (adapt := _adapter(f)) is _same else map(adapt, col)
-            for f, col in zip(self.given, columns, strict=False)]
-        adapted += [repeat(value, n) for value in tail]
-        if pk_last:
-            adapted.append(columns[-1])
-        return list(zip(*adapted, strict=True))
-
-    def insert(self, columns: Sequence[Sequence[Any]], **constants: Any) -> None:
-        """Insert rows given as columns (in the order of `fields`); every other column of the table takes
-        `constants[attname]` or the field's default."""
-        tail = []
-        for f in self.others:
-            value = constants[f.attname] if f.attname in constants else f.get_default()
-            tail.append(None if value is None else _adapter(f)(value))
-        qn = connection.ops.quote_name
-        table = qn(self.table)
-        names = ", ".join(qn(f.column) for f in self.given + self.others)
-        params = self._params(columns, tail, pk_last=False)
-        if not params:
-            return
-        with connection.cursor() as cursor:
-            raw = getattr(cursor, "cursor", None)
-            if connection.vendor == "postgresql" and hasattr(raw, "copy"):
-                with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in params:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * (len(self.given) + len(self.others)))
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", params)
-
-    def update(self, columns: Sequence[Sequence[Any]], **constants: Any) -> None:
-        """Update by pk, rows given as columns: those of `fields`, then the pks; `constants` set on every row."""
-        qn = connection.ops.quote_name
-        model_fields = {f.attname: f for f in self.given[0].model._meta.concrete_fields}
-        set_fields = self.given + [model_fields[name] for name in constants]
-        tail = [None if v is None else _adapter(model_fields[name])(v) for name, v in constants.items()]
-        params = self._params(columns, tail, pk_last=True)
-        table, pk = qn(self.table), qn(self.pk_column)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # One statement per batch, the rows as arrays: an UPDATE per row is a round trip per row.
-                names = [f"c{i}" for i in range(len(set_fields))]
-                arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in set_fields)
-                assignments = ", ".join(f"{qn(f.column)} = v.{name}" for f, name in zip(set_fields, names, strict=True))
-                pk_type = self.given[0].model._meta.pk.cast_db_type(connection)
-                sql = (f"UPDATE {table} SET {assignments} FROM unnest({arrays}, %s::{pk_type}[]) "
-                       f"AS v({', '.join(names)}, pk) WHERE {table}.{pk} = v.pk")
-                for start in range(0, len(params), UPDATE_BATCH):
-                    cursor.execute(sql, [list(c) for c in zip(*params[start:start + UPDATE_BATCH], strict=True)])
-            else:
-                assignments = ", ".join(f"{qn(f.column)} = %s" for f in set_fields)
-                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", params)
-
-
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
-    """Rows as columns (`width` empty columns when there are no rows)."""
-    return list(zip(*rows, strict=True)) if rows else [()] * width
-
-
-_NATIVE = {"AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "FloatField", "ForeignKey",
-           "IntegerField", "PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
-           "SlugField", "SmallIntegerField", "TextField"}
-
-
-def _adapter(f: Any) -> Callable[[Any], Any]:
-    """How a Python value of this field becomes a driver parameter (`_same` when it needs nothing)."""
-    internal = f.get_internal_type()
-    ops = connection.ops
-    if internal == "JSONField":
-        encoder = f.encoder
-        memo: dict[tuple[tuple[str, str], ...], Any] = {}
-
-        def adapt_json(v: Any) -> Any:
-            # Free attributes are small flat dicts of texts that repeat (管理区分: 1級): encode each once.
-            if type(v) is not dict or not all(type(x) is str for x in v.values()):
-                return None if v is None else ops.adapt_json_value(v, encoder)
-            key = tuple(v.items())
-            if key not in memo:
-                memo[key] = ops.adapt_json_value(v, encoder)
-            return memo[key]
-
-        return adapt_json
-    if internal == "DateField":
-        if connection.vendor == "postgresql":
-            return _same
-        days: dict[Any, Any] = {}  # a ledger's dates repeat: adapt each day once
-
-        def adapt_date(v: Any) -> Any:
-            if v not in days:
-                days[v] = ops.adapt_datefield_value(v)
-            return days[v]
-
-        return adapt_date
-    if internal == "DateTimeField":
-        return ops.adapt_datetimefield_value
-    if internal in _NATIVE:
-        return _same
-    return lambda v: f.get_db_prep_save(v, connection)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
 _FACILITY_NEW = ("id", "manager_id", "facility_id", *FACILITY_ROW)
-_FACILITY_INSERT = _TableWriter(Facility, _FACILITY_NEW)
-_FACILITY_LATEST = _TableWriter(Facility, ("latest_grade", "latest_inspected_on"), update=True)
+_FACILITY_INSERT = TableWriter(Facility, _FACILITY_NEW)
+_FACILITY_LATEST = TableWriter(Facility, ("latest_grade", "latest_inspected_on"), update=True)
 _INSPECTION_NEW = ("id", *_CHILD_KEY[LedgerKind.INSPECTIONS], *CHILD_ROW[LedgerKind.INSPECTIONS])
-_INSPECTION_INSERT = _TableWriter(Inspection, _INSPECTION_NEW)
+_INSPECTION_INSERT = TableWriter(Inspection, _INSPECTION_NEW)
 _MEASURE_NEW = ("id", *_CHILD_KEY[LedgerKind.MEASURES], *CHILD_ROW[LedgerKind.MEASURES])
-_MEASURE_INSERT = _TableWriter(Measure, _MEASURE_NEW)
-# Change records are written in bulk beside the rows (simple-history's own signals never see a bulk write):
-# copied from the rows in SQL once they are inserted or updated (copy_to_history).
-
-
-def copy_to_history(model: type[models.Model], pks: Sequence[int], *,
-                    changes: dict[int, dict[str, list[Any]]] | None = None, **constants: Any) -> None:
-    """Change records of these rows as they are stored now, copied with INSERT … SELECT.
-
-    `constants` set the record's own columns (history_date, history_type, history_user_id,
-    history_change_reason, import_record_id); `changes` gives each row's {field: [before, after]}, joined in
-    from one JSON parameter per batch (json_each / jsonb_each). Copying in SQL costs a third of writing the
-    same records from Python (measured on SQLite, 40,000 inspections: 0.3–0.4 s against 1.1–1.5 s) and
-    reads nothing back. On SQLite the ids an import takes are consecutive, so a few `BETWEEN` ranges cover
-    them; on PostgreSQL they go as arrays.
-    """
-    if not pks:
-        return
-    history: Any = model.history.model
-    qn = connection.ops.quote_name
-    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column if model._meta.pk else "id")
-    targets = [qn(f.column) for f in history.tracked_fields]
-    sources = [f"{table}.{column}" for column in targets]
-    extra = [history._meta.get_field(name) for name in constants]
-    values = [None if v is None else _adapter(f)(v) for f, v in zip(extra, constants.values(), strict=True)]
-    postgres = connection.vendor == "postgresql"
-    marks = [f"%s::{f.cast_db_type(connection)}" if postgres else "%s" for f in extra]
-    columns = ", ".join(targets + [qn(f.column) for f in extra])
-    with connection.cursor() as cursor:
-        if changes is not None:
-            each = (f"jsonb_each(%s::jsonb) AS v JOIN {table} ON {table}.{pk} = (v.key)::bigint" if postgres
-                    else f"json_each(%s) AS v JOIN {table} ON {table}.{pk} = CAST(v.key AS INTEGER)")
-            sql = (f"INSERT INTO {qn(history._meta.db_table)} ({columns}, {qn('changes')}) "
-                   f"SELECT {', '.join(sources + marks)}, v.value FROM {each}")
-            items = list(changes.items())
-            for start in range(0, len(items), UPDATE_BATCH):
-                payload = json.dumps({str(k): c for k, c in items[start:start + UPDATE_BATCH]}, cls=DjangoJSONEncoder,
-                                     ensure_ascii=False)
-                cursor.execute(sql, [*values, payload])
-            return
-        sql = (f"INSERT INTO {qn(history._meta.db_table)} ({columns}) "
-               f"SELECT {', '.join(sources + marks)} FROM {table} WHERE ")
-        if postgres:
-            ordered = list(pks)
-            for start in range(0, len(ordered), UPDATE_BATCH * 10):
-                cursor.execute(sql + f"{table}.{pk} = ANY(%s)", [*values, ordered[start:start + UPDATE_BATCH * 10]])
-            return
-        ranges = list(_ranges(pks))
-        if len(ranges) * 4 > len(pks):  # scattered ids (an undo): lists of ids
-            for batch in _batches(sorted(pks)):
-                where, params = _in_sql(f"{table}.{pk}", batch)
-                cursor.execute(sql + where, [*values, *params])
-            return
-        for low, high in ranges:
-            cursor.execute(sql + f"{table}.{pk} BETWEEN %s AND %s", [*values, low, high])
-
-
-def _ranges(values: Iterable[int]) -> Iterator[tuple[int, int]]:
-    """Runs of consecutive integers, as (first, last)."""
-    run: list[int] = []
-    for v in sorted(values):
-        if run and v == run[1] + 1:
-            run[1] = v
-            continue
-        if run:
-            yield run[0], run[1]
-        run = [v, v]
-    if run:
-        yield run[0], run[1]
-
-
-# -- ImportRecord: the kept file, its report, and running in the background ----------------------
-_progress: dict[int, tuple[int, int]] = {}
-_progress_lock = threading.Lock()
-# Imports this process has started and not finished (record ids): alive, whatever their heartbeat says.
-_running: set[int] = set()
-# How often a running import says it is alive (ImportRecord.heartbeat_at), where the database allows it.
-HEARTBEAT_SECONDS = 5
-STALE_SECONDS_DEFAULT = 120
-INTERRUPTED_MESSAGE = "取り込みを実行していたプロセスが停止したため中断しました。何も登録されていません。"
-# Stored file names: short enough for every file system (255 bytes) and for ImportRecord.file (300 chars)
-# once the folder and a random suffix are added; the full name stays in ImportRecord.original_name.
-STORED_NAME_BYTES = 120
-ORIGINAL_NAME_CHARS = 255
-
-
-def live_progress(record_id: int) -> tuple[int, int] | None:
-    """(rows processed, rows expected) of an import running in this process, if any.
-
-    Progress lives in memory: the import holds its write transaction open until the end (all-or-nothing),
-    so a row written for progress inside it would be invisible and rolled back (see _Heartbeat).
-    """
-    with _progress_lock:
-        return _progress.get(record_id)
-
-
-def _truncate(name: str, *, max_chars: int, max_bytes: int | None = None) -> str:
-    """`name` shortened in its stem, its extension kept."""
-    stem, suffix = os.path.splitext(name)
-    if len(suffix) > 16:  # not an extension
-        stem, suffix = name, ""
-    stem = stem[:max(1, max_chars - len(suffix))]
-    if max_bytes is not None:
-        while stem and len((stem + suffix).encode()) > max_bytes:
-            stem = stem[:-1]
-    return (stem or "file") + suffix
-
-
-def stored_file_name(original_name: str) -> str:
-    """The name the kept copy of an upload gets (the folder and, on a clash, a random suffix are added)."""
-    return _truncate(Path(original_name.replace("\\", "/")).name or "file", max_chars=80, max_bytes=STORED_NAME_BYTES)
-
-
-def create_record(kind: LedgerKind | str, source: Path | File, *, original_name: str,
-                  municipality: Municipality | None, user: AbstractBaseUser | None, dry_run: bool,
-                  skip_invalid: bool, clear_blanks: bool = False) -> ImportRecord:
-    """Keep the original file and create the pending ImportRecord.
-
-    A long name is shortened for the stored copy (file systems take 255 bytes, 85 Japanese characters)
-    and, beyond 255 characters, for the record; both keep the extension.
-    """
-    shown = _truncate(Path(original_name.replace("\\", "/")).name or "file", max_chars=ORIGINAL_NAME_CHARS)
-    record = ImportRecord(kind=LedgerKind(kind).value, municipality=municipality, user=user, original_name=shown,
-                          dry_run=dry_run, skip_invalid=skip_invalid, clear_blanks=clear_blanks)
-    if isinstance(source, Path):
-        with source.open("rb") as fh:
-            record.file.save(stored_file_name(original_name), File(fh), save=False)
-    else:
-        record.file.save(stored_file_name(original_name), source, save=False)
-    record.save()
-    return record
-
-
-def claim(record: ImportRecord) -> None:
-    """Mark the record running in this process: who runs it (host, pid, the process's start time)."""
-    with _progress_lock:
-        _running.add(record.pk)
-    now = timezone.now()
-    record.status = ImportStatus.RUNNING
-    record.worker_host = socket.gethostname()[:255]
-    record.worker_pid = os.getpid()
-    record.worker_started_at = datetime.fromtimestamp(PROCESS_STARTED, tz=UTC)
-    record.heartbeat_at = now
-    record.save(update_fields=["status", "worker_host", "worker_pid", "worker_started_at", "heartbeat_at"])
-
-
-def release(record_id: int) -> None:
-    with _progress_lock:
-        _running.discard(record_id)
-        _progress.pop(record_id, None)
-
-
-def beat(record_id: int) -> None:
-    """Say that the import of this record is alive, with its progress (a connection of its own)."""
-    fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
-    if (live := live_progress(record_id)) is not None:
-        fields["rows_processed"], fields["rows_total"] = live
-    ImportRecord.objects.filter(pk=record_id, status=ImportStatus.RUNNING).update(**fields)
-
-
-class _Heartbeat(threading.Thread):
-    """Writes ImportRecord.heartbeat_at every HEARTBEAT_SECONDS while an import runs.
-
-    A thread with its own database connection, because the import's transaction keeps its writes invisible
-    until the end. Only where the database takes a second writer meanwhile (PostgreSQL): SQLite has a single
-    write lock, which the import holds, so there the process itself is checked instead (_worker_alive).
-    """
-
-    def __init__(self, record_id: int) -> None:
-        super().__init__(name=f"import-{record_id}-heartbeat", daemon=True)
-        self.record_id = record_id
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stopped.wait(HEARTBEAT_SECONDS):
-                with suppress(Exception):  # a missed beat is not worth failing the import; the next may pass
-                    beat(self.record_id)
-        finally:
-            connection.close()
-
-    @classmethod
-    @contextmanager
-    def running(cls, record_id: int) -> Iterator[None]:
-        if connection.vendor == "sqlite":
-            yield
-            return
-        thread = cls(record_id)
-        thread.start()
-        try:
-            yield
-        finally:
-            thread.stopped.set()
-            thread.join(timeout=HEARTBEAT_SECONDS)
-
-
-def run_record(record_id: int, *, today: date | None = None) -> ImportReport:
-    """Run a pending ImportRecord and store its report on it."""
-    record = ImportRecord.objects.select_related("municipality", "user").get(pk=record_id)
-    claim(record)
-
-    def progress(done: int, total: int) -> None:
-        with _progress_lock:
-            _progress[record_id] = (done, total)
-
-    importer = LedgerImporter(record.kind, Path(record.file.path), municipality=record.municipality,
-                              user=record.user, dry_run=record.dry_run, skip_invalid=record.skip_invalid,
-                              clear_blanks=record.clear_blanks, display_name=record.original_name, today=today,
-                              progress=progress, import_record_id=record.pk)
-    try:
-        with _Heartbeat.running(record_id):
-            report = importer.run()
-    except BaseException as exc:  # the record must say what happened; the server must not die
-        record.status = ImportStatus.FAILED
-        record.message = f"取り込み中に予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。何も登録されていません。"
-        record.finished_at = timezone.now()
-        record.save()
-        raise
-    finally:
-        release(record_id)
-    save_report(record, report)
-    return report
-
-
-def save_report(record: ImportRecord, report: ImportReport) -> None:
-    record.status = {"ok": ImportStatus.SUCCEEDED, "dry_run": ImportStatus.DRY_RUN}.get(
-        report.status, ImportStatus.INVALID)
-    for name in ("rows", "valid", "invalid", "created", "updated", "unchanged"):
-        setattr(record, name, getattr(report, name))
-    record.rows_total = record.rows_processed = report.rows
-    record.encoding = report.encoding
-    record.errors = [e.as_dict() for e in report.errors]
-    record.warnings = [w.as_dict() for w in report.warnings]
-    record.errors_truncated = report.errors_total > len(report.errors)
-    record.unused_columns = list(report.unused_columns)
-    record.finished_at = timezone.now()
-    record.message = ""  # a record marked interrupted while the import was in fact alive is set right here
-    record.save()
-
-
-def start_in_background(record_id: int) -> None:
-    """Run the import in a thread of this process (or inline when configured, as in tests)."""
-    if not settings.GUNMANE_IMPORT_IN_BACKGROUND:
-        run_record(record_id)
-        return
-    with _progress_lock:
-        _running.add(record_id)  # pending in this process: not interrupted, though not claimed yet
-
-    def target() -> None:
-        try:
-            run_record(record_id)
-        except Exception:  # already recorded on the ImportRecord
-            pass
-        finally:
-            release(record_id)
-            close_old_connections()
-
-    threading.Thread(target=target, name=f"import-{record_id}", daemon=True).start()
-
-
-def rerun(record: ImportRecord, user: AbstractBaseUser | None) -> ImportRecord:
-    """A new import of the kept file of `record`, with the same options (「もう一度取り込む」)."""
-    again = ImportRecord(kind=record.kind, municipality=record.municipality, user=user or record.user,
-                         original_name=record.original_name, dry_run=record.dry_run,
-                         skip_invalid=record.skip_invalid, clear_blanks=record.clear_blanks, rerun_of=record)
-    again.file.name = record.file.name  # the same kept file: imports never change it
-    again.save()
-    start_in_background(again.pk)
-    return again
-
-
-# -- imports interrupted by a crash ------------------------------------------------------------------
-def _process_start(pid: int) -> float | None:
-    """When process `pid` started (epoch seconds), where the system tells (Linux /proc), else None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = next(line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
-    except (OSError, StopIteration):
-        return None
-    ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22 of stat(5), after "pid (comm)"
-    return int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
-
-
-PROCESS_STARTED = _process_start(os.getpid()) or time.time()
-
-
-def _pid_exists(pid: int) -> bool | None:
-    """Whether a process with this id exists on this host (None where that cannot be asked)."""
-    if Path("/proc/self").exists():
-        return Path(f"/proc/{pid}").exists()
-    if os.name != "posix":
-        return None  # on Windows os.kill(pid, 0) would send a Ctrl+C event
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _worker_alive(record: ImportRecord) -> bool | None:
-    """Whether the process running this import is still there: None when that cannot be told from here
-    (another host, or a system that does not say), then its heartbeat decides."""
-    with _progress_lock:
-        if record.pk in _running or record.pk in _progress:
-            return True
-    if not record.worker_host or record.worker_pid is None:
-        return None
-    if record.worker_host != socket.gethostname()[:255]:
-        return None
-    if record.worker_pid == os.getpid():
-        return False  # this very process, yet not running it: an earlier process had the same pid
-    started = _process_start(record.worker_pid)
-    if started is not None:  # the pid may have been reused by another process since
-        return record.worker_started_at is None or abs(started - record.worker_started_at.timestamp()) < 2
-    return _pid_exists(record.worker_pid)
-
-
-def stale_seconds() -> int:
-    value = getattr(settings, "GUNMANE_IMPORT_STALE_SECONDS", None) or os.environ.get("GUNMANE_IMPORT_STALE_SECONDS")
-    return int(value) if value else STALE_SECONDS_DEFAULT
-
-
-def is_interrupted(record: ImportRecord, now: datetime | None = None) -> bool:
-    """A pending or running import whose process is gone (or, if that cannot be told, silent too long)."""
-    if record.is_finished:
-        return False
-    alive = _worker_alive(record)
-    if alive is not None:
-        return not alive
-    last = record.heartbeat_at or record.created_at
-    return ((now or timezone.now()) - last).total_seconds() > stale_seconds()
-
-
-def mark_interrupted_imports(records: Iterable[ImportRecord] | None = None) -> list[int]:
-    """Mark failed the pending or running imports whose process stopped (server crash, Ctrl+C, power).
-
-    Called when the server starts and when imports are listed. An import is one transaction, so nothing
-    of it was written: the record says so. Returns the ids marked.
-    """
-    now = timezone.now()
-    if records is None:
-        records = ImportRecord.objects.filter(status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]).only(
-            "id", "status", "created_at", "heartbeat_at", "worker_host", "worker_pid", "worker_started_at")
-    stale = [r for r in records if is_interrupted(r, now)]
-    marked: list[int] = []
-    if not stale:
-        return marked
-    with _short_lock_wait():
-        for r in stale:  # only if nothing changed since it was read (it may have just finished)
-            if ImportRecord.objects.filter(pk=r.pk, status=r.status, heartbeat_at=r.heartbeat_at).update(
-                    status=ImportStatus.FAILED, message=INTERRUPTED_MESSAGE, finished_at=now):
-                marked.append(r.pk)
-    return marked
-
-
-@contextmanager
-def _short_lock_wait() -> Iterator[None]:
-    """On SQLite, wait at most 2 s for the write lock (a page must not hang behind a long import), and
-    give up quietly: the next listing tries again."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        previous = cursor.fetchone()[0]
-        cursor.execute("PRAGMA busy_timeout = 2000")
-    try:
-        yield
-    except OperationalError:
-        pass
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
-
-
-# Public names for the registry's own modules (change history, undo) that write in bulk the same way.
-TableWriter = _TableWriter
-batches = _batches
-in_filter = _in
-in_sql = _in_sql
+_MEASURE_INSERT = TableWriter(Measure, _MEASURE_NEW)
