@@ -14,15 +14,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.indicator_types import LedgerFrames
 from gunmane.engine.indicators.definitions import AGE_THRESHOLD, FIVE_YEAR_CYCLE_TYPES, INSPECTION_CYCLE_YEARS
-from gunmane.engine.indicators.frames import (
-    date_to_day,
-    fiscal_year_of,
-    fiscal_years_of_days,
-    to_days,
-    years_before,
-)
+from gunmane.engine.indicators.frames import date_to_day, fiscal_years_of_days, to_days, years_before
 
 STARTED_STATUSES = frozenset({"設計中", "工事中", "完了"})  # 未着手 is "not started"
 NOT_STARTED_STATUS = "未着手"
@@ -234,7 +229,7 @@ def facility_state(ledger: LedgerFrames, lg_codes: pd.Index, as_of: date, *,
     ftype = sub["facility_type"].to_numpy(dtype=object) if "facility_type" in sub else np.full(k, "", dtype=object)
     return FacilityState(
         as_of=as_of,
-        fy_now=fiscal_year_of(as_of),
+        fy_now=fiscal_year(as_of),
         owner=owner_all[keep],
         sector=sub["sector"].to_numpy(dtype=object) if "sector" in sub else np.full(k, "", dtype=object),
         facility_type=ftype,
