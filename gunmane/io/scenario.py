@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.costing import CostingEdition, InvalidEdition, edition_from_tables
 from gunmane.io.safe_cells import neutralise_workbook
 
@@ -374,7 +375,7 @@ def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], faciliti
         df = facilities
         insp = df["latest_inspected_on"]
         # 年度 (fiscal year, April–March) of the latest inspection
-        fy = [None if d is None or d != d else (d.year if d.month >= 4 else d.year - 1) for d in insp]
+        fy = [None if d is None or d != d else fiscal_year(d) for d in insp]
         for row, f_y in zip(df.itertuples(index=False), fy, strict=True):
             lat, lon = coords.get(row.facility, (None, None))
             g = _opt(row.latest_grade)

@@ -11,6 +11,7 @@ from typing import Any
 
 import tomli_w
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.effects import ParameterSet, evaluate
 from gunmane.io.documents.inputs import EffectSummary, FacilityRow, LotInfo
 from gunmane.io.scenario import engine_scenarios, load_costing_edition, lot_settings, read_scenario
@@ -36,7 +37,7 @@ LEVER_NAMES = {k: n for k, n, _ in LEVERS}
 
 def current_fiscal_year(today: date | None = None) -> int:
     d = today or date.today()
-    return d.year if d.month >= 4 else d.year - 1
+    return fiscal_year(d)
 
 
 def reference(codes: list[str]) -> dict[str, dict[str, Any]]:

@@ -36,6 +36,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.io.national_common import (
     NON_LG_LABEL,
     ManagerResolver,
@@ -99,7 +100,7 @@ def inspection_day(fiscal_year: int) -> date:
 
 
 def _fy(day: date) -> int:
-    return day.year if day.month >= 4 else day.year - 1
+    return fiscal_year(day)
 
 
 # -- the report ------------------------------------------------------------------------------------------
