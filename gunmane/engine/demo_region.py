@@ -29,6 +29,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from gunmane.engine.calendar import fiscal_year
+
 __all__ = [
     "NARA_DEMO_CODES",
     "NARA_OBSERVER_CODE",
@@ -152,7 +154,7 @@ class DemoLedger:
 
 def _fiscal_year(d: date) -> int:
     """年度 (April–March) of a date."""
-    return d.year if d.month >= 4 else d.year - 1
+    return fiscal_year(d)
 
 
 def _fy_end(fy: int) -> date:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.effects import EffectsError, Facility, GroupInput, Lever, LeverKind, Member, Scenario
 from gunmane.engine.lots import LotDesign, LotSettings
 
@@ -325,7 +326,7 @@ def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], faciliti
         df = facilities
         insp = df["latest_inspected_on"]
         # 年度 (fiscal year, April–March) of the latest inspection
-        fy = [None if d is None or d != d else (d.year if d.month >= 4 else d.year - 1) for d in insp]
+        fy = [None if d is None or d != d else fiscal_year(d) for d in insp]
         for row, f_y in zip(df.itertuples(index=False), fy, strict=True):
             lat, lon = coords.get(row.facility, (None, None))
             g = _opt(row.latest_grade)

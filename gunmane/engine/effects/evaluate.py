@@ -2,7 +2,7 @@
 repair delay — in total and per member — with every assumption and parameter listed.
 
 Pipeline: :func:`derive_work` (ledger → work rows) → :func:`baseline_keys` → :func:`apply_levers` (scenario
-keys) → :func:`_evaluate` (group rows into contracts and measure them). Vectorised over rows with numpy /
+keys) → ``_Context.run`` (group rows into contracts and measure them, step by step). Vectorised over rows with numpy /
 pandas; only the random-demand pools (binomial formula) and the day tours loop over contract groups.
 """
 
@@ -179,7 +179,38 @@ def evaluate(group: GroupInput, scenarios: Sequence[Scenario], edition: CostingE
         work_summary=summary)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """A scenario's work rows (one per facility, kind and year, or a member's routine tasks) as arrays, each
+    with the contract group it is ordered in."""
+
+    items: pd.DataFrame  # the work rows with their ordering keys (KEYS), index 0 … n − 1
+    group: np.ndarray  # contract group of each row, 0 … n_groups − 1 in order of first appearance
+    n_groups: int
+    probability: np.ndarray  # chance that the work falls in the horizon (1 = certain)
+    expected_value: np.ndarray  # probability × direct cost (yen)
+    kind: np.ndarray  # inspection / design / works / routine
+    kind_key: np.ndarray  # the kind it is ordered under ("process" when a lever bundles the kinds)
+    priced_as_works: np.ndarray  # bool: priced by the works rules (工事), otherwise as a service (業務)
+    routine: np.ndarray  # bool: routine maintenance tasks (日常維持)
+    member: np.ndarray  # lg_code of the member the work belongs to
+
+    @classmethod
+    def of(cls, work_items: pd.DataFrame) -> _Rows:
+        """Number the contract groups (rows sharing every ordering key) and take the columns the steps use."""
+        items = work_items.reset_index(drop=True)
+        group = items.groupby(KEYS, sort=False).ngroup().to_numpy()
+        probability = items["p"].to_numpy()
+        kind = items["kind"].to_numpy()
+        return cls(items=items, group=group, n_groups=int(group.max()) + 1, probability=probability,
+                   expected_value=probability * items["cost"].to_numpy(), kind=kind,
+                   kind_key=items["kkey"].to_numpy(), priced_as_works=(items["cls"] == "works").to_numpy(),
+                   routine=kind == "routine", member=items["member"].to_numpy())
+
+
 class _Context:
+    """What the baseline and every scenario of one evaluation share: group, edition, parameters, work, tours."""
+
     def __init__(self, group: GroupInput, edition: CostingEdition, params: ParameterSet, work: WorkSet,
                  solver: TourSolver) -> None:
         self.group, self.edition, self.p, self.work, self.solver = group, edition, params, work, solver
@@ -193,165 +224,235 @@ class _Context:
         self.curve_y = np.array([float(b) for _, b in curve])
 
     # -- one scenario ------------------------------------------------------------------------------------------
-    def run(self, name: str, description: str, k: pd.DataFrame, st: ScenarioState, outcomes: tuple[LeverOutcome, ...],
-            baseline: ScenarioResult | None = None) -> ScenarioResult:
-        p = self.p
-        if len(k) == 0:
+    def run(self, name: str, description: str, work_items: pd.DataFrame, state: ScenarioState,
+            outcomes: tuple[LeverOutcome, ...], baseline: ScenarioResult | None = None) -> ScenarioResult:
+        """Group the scenario's work rows into contracts, measure them, and allocate the effects to the members."""
+        if len(work_items) == 0:
             zero = _metrics_zero()
             return ScenarioResult(name, description, outcomes, zero, dict.fromkeys(self.codes, zero), pd.DataFrame(), {})
-        k = k.reset_index(drop=True)
-        gid = k.groupby(KEYS, sort=False).ngroup().to_numpy()
-        ng = int(gid.max()) + 1
-        pr = k["p"].to_numpy()
-        val = pr * k["cost"].to_numpy()
-        kind = k["kind"].to_numpy()
-        kkey = k["kkey"].to_numpy()
-        is_works = (k["cls"] == "works").to_numpy()
-        det = pr >= 1.0
-        routine = kind == "routine"
-        sites = np.where(routine, 0.0, pr)
-        g = pd.DataFrame({"gid": np.arange(ng)})
-        first = k.groupby(gid, sort=True)[["owner", "skey", "kkey", "ykey", "joint", "perf"]].first()
-        g = g.join(first, on="gid")
-        g["nyears"] = k.groupby(gid, sort=True)["year"].nunique().to_numpy()
-        g["value"] = np.bincount(gid, val, ng)
-        g["value_works"] = np.bincount(gid, val * is_works, ng)
-        g["value_service"] = g["value"] - g["value_works"]
-        g["sites"] = np.bincount(gid, sites, ng)
-        cap_count = det & ~routine & ~((kkey == "process") & (kind == "design"))
-        g["det_sites"] = np.bincount(gid, cap_count.astype(float), ng)
-        rnd = ~det & (kind == kkey)
-        g["rnd_n"] = np.bincount(gid, rnd.astype(float), ng)
-        g["rnd_p"] = np.bincount(gid, pr * rnd, ng)
-        g["tasks"] = np.bincount(gid, k["n_sites"].to_numpy() * routine, ng)
-        # -- contracts per group -------------------------------------------------------------------------------
-        n = np.zeros(ng)
-        gk, gperf, gny = g["kkey"].to_numpy(), g["perf"].to_numpy().astype(bool), g["nyears"].to_numpy()
-        is_routine_g = gk == "routine"
-        lot = p.f("cap.performance_lot_yen")
-        n[is_routine_g & gperf] = np.maximum(1, np.ceil(g["value"].to_numpy()[is_routine_g & gperf] / (lot * gny[is_routine_g & gperf]) - 1e-9))
-        n[is_routine_g & ~gperf] = g["tasks"].to_numpy()[is_routine_g & ~gperf]
-        caps = {"inspection": p.f("cap.inspection_sites"), "design": p.f("cap.design_sites"),
-                "works": p.f("cap.works_sites"), "process": p.f("cap.process_sites")}
-        fac_idx = np.flatnonzero(~is_routine_g)
-        det_sites, rnd_n, rnd_p = g["det_sites"].to_numpy(), g["rnd_n"].to_numpy(), g["rnd_p"].to_numpy()
-        for i in fac_idx:
-            cap = max(1.0, caps.get(gk[i], 1.0) * gny[i])
-            if rnd_n[i] > 0:
-                n[i] = expected_contracts_with_fixed(det_sites[i], int(rnd_n[i]), rnd_p[i] / rnd_n[i], cap)
+        rows = _Rows.of(work_items)
+        groups = self._contract_groups(rows)
+        n_contracts = self._count_contracts(groups)
+        groups["contracts"] = n_contracts
+        self._price(groups, rows, n_contracts)
+        groups["failed_tenders"] = self._failed_tenders(groups, n_contracts)
+        staff_kind = self._staff_kind(groups)
+        hours = self._staff_hours(groups, n_contracts, staff_kind, state)
+        orderer, preparer = self._who_orders(groups, state)
+        member_rows = self._member_rows(groups, rows, staff_kind, hours)
+        travel_km = self._travel(rows, groups, orderer)
+        repairs, lead_days, deterioration_yen = self._repair_delay(rows)
+        per_member = self._per_member(rows, groups, n_contracts, hours, orderer, preparer, member_rows, travel_km,
+                                      repairs, lead_days, deterioration_yen, state)
+        members = {c: self._metrics(r) for c, r in per_member.items()}
+        if baseline is not None:
+            hourly_cost = self.p.f("staff.hourly_cost_yen")
+            members = {c: _with_net(m, baseline.members[c], hourly_cost) for c, m in members.items()}
+        totals = _sum_metrics(list(members.values()), self.p.f("fte.hours_per_year") * self.group.horizon_years)
+        groups["orderer"] = orderer
+        groups["travel_km"] = np.bincount(rows.group, travel_km, rows.n_groups)
+        for s in STAGES[:-1]:
+            groups[f"h_{s}"] = hours[s]
+        by_kind = groups.groupby("kkey")["contracts"].sum().to_dict()
+        return ScenarioResult(name, description, outcomes, totals, members, groups,
+                              {str(a): float(b) for a, b in by_kind.items()})
+
+    def _contract_groups(self, rows: _Rows) -> pd.DataFrame:
+        """One row per contract group: its keys, years spanned, expected value, sites and random demand."""
+        items, group, n_groups = rows.items, rows.group, rows.n_groups
+        certain = rows.probability >= 1.0
+        expected_sites = np.where(rows.routine, 0.0, rows.probability)
+        groups = pd.DataFrame({"gid": np.arange(n_groups)})
+        first = items.groupby(group, sort=True)[["owner", "skey", "kkey", "ykey", "joint", "perf"]].first()
+        groups = groups.join(first, on="gid")
+        groups["nyears"] = items.groupby(group, sort=True)["year"].nunique().to_numpy()
+        groups["value"] = np.bincount(group, rows.expected_value, n_groups)
+        groups["value_works"] = np.bincount(group, rows.expected_value * rows.priced_as_works, n_groups)
+        groups["value_service"] = groups["value"] - groups["value_works"]
+        groups["sites"] = np.bincount(group, expected_sites, n_groups)
+        # certain sites fill the contracts up to the cap; the design of a process bundle is not counted apart
+        # from its facility's other work in the bundle
+        counted_sites = certain & ~rows.routine & ~((rows.kind_key == "process") & (rows.kind == "design"))
+        groups["det_sites"] = np.bincount(group, counted_sites.astype(float), n_groups)
+        # random repair demand (new Ⅲ expected from inspections), pooled by the binomial formula
+        random_demand = ~certain & (rows.kind == rows.kind_key)
+        groups["rnd_n"] = np.bincount(group, random_demand.astype(float), n_groups)
+        groups["rnd_p"] = np.bincount(group, rows.probability * random_demand, n_groups)
+        groups["tasks"] = np.bincount(group, items["n_sites"].to_numpy() * rows.routine, n_groups)
+        return groups
+
+    def _count_contracts(self, groups: pd.DataFrame) -> np.ndarray:
+        """Expected contracts per group: routine by task or by performance lot, facility work by the site caps."""
+        p = self.p
+        n_contracts = np.zeros(len(groups))
+        kind_key = groups["kkey"].to_numpy()
+        performance = groups["perf"].to_numpy().astype(bool)
+        years = groups["nyears"].to_numpy()
+        routine = kind_key == "routine"
+        lot_yen = p.f("cap.performance_lot_yen")
+        n_contracts[routine & performance] = np.maximum(1, np.ceil(
+            groups["value"].to_numpy()[routine & performance] / (lot_yen * years[routine & performance]) - 1e-9))
+        n_contracts[routine & ~performance] = groups["tasks"].to_numpy()[routine & ~performance]
+        site_caps = {"inspection": p.f("cap.inspection_sites"), "design": p.f("cap.design_sites"),
+                     "works": p.f("cap.works_sites"), "process": p.f("cap.process_sites")}
+        certain_sites, random_rows = groups["det_sites"].to_numpy(), groups["rnd_n"].to_numpy()
+        random_p_sum = groups["rnd_p"].to_numpy()
+        for i in np.flatnonzero(~routine):
+            cap = max(1.0, site_caps.get(kind_key[i], 1.0) * years[i])
+            if random_rows[i] > 0:
+                n_contracts[i] = expected_contracts_with_fixed(certain_sites[i], int(random_rows[i]),
+                                                               random_p_sum[i] / random_rows[i], cap)
             else:
-                n[i] = math.ceil(det_sites[i] / cap - 1e-9)
-        g["contracts"] = n
-        # -- price -------------------------------------------------------------------------------------------------
-        svc_price = val * k["ctype"].map(self.svc_mult).fillna(1.0).to_numpy(dtype=float) * ~is_works
-        g["price_service"] = np.bincount(gid, svc_price, ng)
-        wv = pd.DataFrame({"gid": gid[is_works], "ctype": k["ctype"].to_numpy()[is_works], "v": val[is_works]})
-        price_works = np.zeros(ng)
-        if len(wv):
-            by = wv.groupby(["gid", "ctype"], sort=False)["v"].sum().reset_index()
-            dom = by.loc[by.groupby("gid")["v"].idxmax()]
-            gids = dom["gid"].to_numpy()
-            for wt in dom["ctype"].unique():
-                sel = gids[dom["ctype"].to_numpy() == wt]
-                nn = np.maximum(n[sel], 1e-9)
-                per = g["value_works"].to_numpy()[sel] / nn
-                price_works[sel] = works_price_array(self.edition, str(wt), per)["price_yen"] * nn
-        g["price"] = g["price_service"] + price_works
-        g["overhead"] = g["price"] - g["value"]
-        # -- failed tenders ----------------------------------------------------------------------------------------
-        per_contract = np.where(n > 0, g["value"].to_numpy() / np.maximum(n, 1e-9), 0.0)
-        pf = np.interp(np.log10(np.maximum(per_contract, 1.0)), self.curve_x, self.curve_y)
-        g["failed_tenders"] = n * pf
-        # -- staff hours per group (by stage) ---------------------------------------------------------------------
-        stage_kind = np.where(is_routine_g & ~gperf, "routine_task", np.where(is_routine_g, "performance",
-                              np.where(g["value_works"].to_numpy() > 0, "works", "service")))
-        span = np.where(is_routine_g & ~gperf, 1, gny)
-        h = {s: np.zeros(ng) for s in STAGES}
-        for sk in np.unique(stage_kind):
-            m = stage_kind == sk
+                n_contracts[i] = math.ceil(certain_sites[i] / cap - 1e-9)
+        return n_contracts
+
+    def _price(self, groups: pd.DataFrame, rows: _Rows, n_contracts: np.ndarray) -> None:
+        """Add the orderer's estimated price and overhead per group: services by their rates, works by the rules
+        of the group's dominant work type (主たる工種) on equal contracts."""
+        group, n_groups, priced_as_works = rows.group, rows.n_groups, rows.priced_as_works
+        service_rate = rows.items["ctype"].map(self.svc_mult).fillna(1.0).to_numpy(dtype=float)
+        groups["price_service"] = np.bincount(group, rows.expected_value * service_rate * ~priced_as_works, n_groups)
+        works_values = pd.DataFrame({"gid": group[priced_as_works],
+                                     "ctype": rows.items["ctype"].to_numpy()[priced_as_works],
+                                     "v": rows.expected_value[priced_as_works]})
+        price_works = np.zeros(n_groups)
+        if len(works_values):
+            by_type = works_values.groupby(["gid", "ctype"], sort=False)["v"].sum().reset_index()
+            dominant = by_type.loc[by_type.groupby("gid")["v"].idxmax()]
+            dominant_gid = dominant["gid"].to_numpy()
+            for work_type in dominant["ctype"].unique():
+                of_type = dominant_gid[dominant["ctype"].to_numpy() == work_type]
+                contracts = np.maximum(n_contracts[of_type], 1e-9)
+                per_contract = groups["value_works"].to_numpy()[of_type] / contracts
+                price_works[of_type] = works_price_array(self.edition, str(work_type), per_contract)["price_yen"] * contracts
+        groups["price"] = groups["price_service"] + price_works
+        groups["overhead"] = groups["price"] - groups["value"]
+
+    def _failed_tenders(self, groups: pd.DataFrame, n_contracts: np.ndarray) -> np.ndarray:
+        """Expected failed tenders (不調・不落) per group from the failure curve of the value per contract."""
+        per_contract = np.where(n_contracts > 0, groups["value"].to_numpy() / np.maximum(n_contracts, 1e-9), 0.0)
+        failure_probability = np.interp(np.log10(np.maximum(per_contract, 1.0)), self.curve_x, self.curve_y)
+        return n_contracts * failure_probability
+
+    @staticmethod
+    def _staff_kind(groups: pd.DataFrame) -> np.ndarray:
+        """Which staff-hour parameters a group's contracts use (staff.<kind>.<stage>_h)."""
+        routine = groups["kkey"].to_numpy() == "routine"
+        performance = groups["perf"].to_numpy().astype(bool)
+        return np.where(routine & ~performance, "routine_task", np.where(routine, "performance",
+                        np.where(groups["value_works"].to_numpy() > 0, "works", "service")))
+
+    def _staff_hours(self, groups: pd.DataFrame, n_contracts: np.ndarray, staff_kind: np.ndarray,
+                     state: ScenarioState) -> dict[str, np.ndarray]:
+        """Orderer's staff-hours per group and stage: per contract (supervision and acceptance per contract year),
+        per site supervised, reduced by shared data and shared among the members of a joint order."""
+        p = self.p
+        performance = groups["perf"].to_numpy().astype(bool)
+        supervised_years = np.where(staff_kind == "routine_task", 1, groups["nyears"].to_numpy())
+        hours = {s: np.zeros(len(groups)) for s in STAGES}
+        for kind in np.unique(staff_kind):
+            m = staff_kind == kind
             for s in ("estimate", "notice", "tender"):
-                h[s][m] = p.f(f"staff.{sk}.{s}_h") * n[m]
-            h["supervision"][m] = p.f(f"staff.{sk}.supervision_h") * n[m] * span[m]
-            h["acceptance"][m] = p.f(f"staff.{sk}.acceptance_h") * n[m] * span[m]
-        h["supervision"] += p.f("staff.supervision_per_site_h") * g["sites"].to_numpy()
-        h["supervision"] = np.where(gperf, h["supervision"] * p.f("staff.performance_supervision_factor"), h["supervision"])
-        if st.data:
-            h["estimate"] *= p.f("staff.data_estimate_factor")
-        joint = g["joint"].to_numpy()
+                hours[s][m] = p.f(f"staff.{kind}.{s}_h") * n_contracts[m]
+            hours["supervision"][m] = p.f(f"staff.{kind}.supervision_h") * n_contracts[m] * supervised_years[m]
+            hours["acceptance"][m] = p.f(f"staff.{kind}.acceptance_h") * n_contracts[m] * supervised_years[m]
+        hours["supervision"] += p.f("staff.supervision_per_site_h") * groups["sites"].to_numpy()
+        hours["supervision"] = np.where(performance, hours["supervision"] * p.f("staff.performance_supervision_factor"),
+                                        hours["supervision"])
+        if state.data:
+            hours["estimate"] *= p.f("staff.data_estimate_factor")
+        joint = groups["joint"].to_numpy()
         if (joint != "").any():
-            bundle = g.groupby(["joint", "skey", "kkey", "ykey", "perf"], sort=False)["gid"].transform("count").to_numpy()
-            f = np.where(joint != "", p.f("staff.joint_stage_factor") / np.maximum(bundle, 1), 1.0)
+            bundle_size = groups.groupby(["joint", "skey", "kkey", "ykey", "perf"], sort=False)["gid"].transform(
+                "count").to_numpy()
+            joint_factor = np.where(joint != "", p.f("staff.joint_stage_factor") / np.maximum(bundle_size, 1), 1.0)
             for s in ("estimate", "notice", "tender"):
-                h[s] = h[s] * f
-        # -- who orders (contracts, preparation hours) ---------------------------------------------------------------
-        leads = {**(st.owner_leads or {})}
-        owner = g["owner"].to_numpy()
-        orderer = np.array([leads.get(o, o) for o in owner], dtype=object)
-        prep_to = np.where(joint != "", np.array([(st.joint_leads or {}).get(j, "") for j in joint], dtype=object), orderer)
-        # members taking part in each group (for acceptance hours and cost shares)
-        mem = k["member"].to_numpy()
-        gm = pd.DataFrame({"gid": gid, "member": mem, "v": val, "s": np.where(routine, k["n_sites"].to_numpy(), pr)})
-        gm = gm.groupby(["gid", "member"], sort=False)[["v", "s"]].sum().reset_index()
-        nmem = gm.groupby("gid")["member"].transform("count").to_numpy()
-        gv = g["value"].to_numpy()[gm["gid"].to_numpy()]
-        gs = gm.groupby("gid")["s"].transform("sum").to_numpy()
-        vshare = np.where(gv > 0, gm["v"].to_numpy() / np.where(gv > 0, gv, 1), 1.0 / nmem)
+                hours[s] = hours[s] * joint_factor
+        return hours
+
+    @staticmethod
+    def _who_orders(groups: pd.DataFrame, state: ScenarioState) -> tuple[np.ndarray, np.ndarray]:
+        """The member that orders each group (a group owner's lead, else the owner) and the one that prepares it
+        (a joint order's lead, else the orderer)."""
+        owner_leads = {**(state.owner_leads or {})}
+        orderer = np.array([owner_leads.get(o, o) for o in groups["owner"].to_numpy()], dtype=object)
+        joint = groups["joint"].to_numpy()
+        preparer = np.where(joint != "", np.array([(state.joint_leads or {}).get(j, "") for j in joint], dtype=object),
+                            orderer)
+        return orderer, preparer
+
+    def _member_rows(self, groups: pd.DataFrame, rows: _Rows, staff_kind: np.ndarray,
+                     hours: dict[str, np.ndarray]) -> pd.DataFrame:
+        """One row per group and participating member: its share of price and overhead (share.rule), its direct
+        cost and its acceptance hours."""
+        p = self.p
+        parts = pd.DataFrame({"gid": rows.group, "member": rows.member, "v": rows.expected_value,
+                              "s": np.where(rows.routine, rows.items["n_sites"].to_numpy(), rows.probability)})
+        parts = parts.groupby(["gid", "member"], sort=False)[["v", "s"]].sum().reset_index()
+        n_participants = parts.groupby("gid")["member"].transform("count").to_numpy()
+        group_value = groups["value"].to_numpy()[parts["gid"].to_numpy()]
+        group_sites = parts.groupby("gid")["s"].transform("sum").to_numpy()
+        value_share = np.where(group_value > 0, parts["v"].to_numpy() / np.where(group_value > 0, group_value, 1),
+                               1.0 / n_participants)
         rule = str(p["share.rule"])
         if rule == "facility_count":
-            share = np.where(gs > 0, gm["s"].to_numpy() / np.where(gs > 0, gs, 1), vshare)
+            share = np.where(group_sites > 0, parts["s"].to_numpy() / np.where(group_sites > 0, group_sites, 1),
+                             value_share)
         elif rule == "equal_usage":
-            e = p.f("share.equal_part")
-            share = e / nmem + (1 - e) * vshare
+            equal_part = p.f("share.equal_part")
+            share = equal_part / n_participants + (1 - equal_part) * value_share
         else:
-            share = vshare
-        gg = gm["gid"].to_numpy()
-        member_rows = pd.DataFrame({
-            "member": gm["member"].to_numpy(),
-            "price": g["price"].to_numpy()[gg] * share, "overhead": g["overhead"].to_numpy()[gg] * share,
-            "direct": gm["v"].to_numpy(),
+            share = value_share
+        gid = parts["gid"].to_numpy()
+        return pd.DataFrame({
+            "member": parts["member"].to_numpy(),
+            "price": groups["price"].to_numpy()[gid] * share, "overhead": groups["overhead"].to_numpy()[gid] * share,
+            "direct": parts["v"].to_numpy(),
             # own contracts: the owner accepts and pays. Group contracts (H:/V:): every participant inspects and pays
             # its part of each contract; individually ordered routine tasks belong to one member each.
-            "acceptance": np.where(stage_kind[gg] == "routine_task", h["acceptance"][gg] * vshare, h["acceptance"][gg]),
+            "acceptance": np.where(staff_kind[gid] == "routine_task", hours["acceptance"][gid] * value_share,
+                                   hours["acceptance"][gid]),
         })
-        # -- travel ------------------------------------------------------------------------------------------------------
-        travel_row = self._travel(k, gid, g, orderer)
-        # -- repairs, lead time, deterioration ----------------------------------------------------------------------
-        works_rows = kind == "works"
-        lead = np.where(kkey == "process", p.f("lead.days_process"), p.f("lead.days_baseline"))
-        rep_w = np.where(works_rows, pr, 0.0)
-        th3 = self.work.theta[2]
-        p_iv = 1.0 - np.exp(-th3 * lead / 365.0)
-        det_cost = np.where(works_rows & (k["grade"].to_numpy() != 4),
-                            pr * p_iv * (p.f("deterioration.iv_cost_factor") - 1.0) * k["cost"].to_numpy(), 0.0)
-        # -- per member ----------------------------------------------------------------------------------------------------
-        res: dict[str, dict[str, Any]] = {c: _empty() for c in self.codes}
-        o_i, p_i, m_i = self._index(orderer), self._index(prep_to), self._index(mem)
-        r_i = self._index(member_rows["member"].to_numpy())
-        self._add(res, None, "contracts", o_i, n)
-        self._add(res, None, "failed", o_i, g["failed_tenders"].to_numpy())
-        for s_ in ("estimate", "notice", "tender"):
-            self._add(res, "stages", s_, p_i, h[s_])
-        self._add(res, "stages", "supervision", o_i, h["supervision"])
-        self._add(res, "stages", "acceptance", r_i, member_rows["acceptance"].to_numpy())
+
+    def _repair_delay(self, rows: _Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: expected repairs, days from judgment to works, and the expected extra cost of a Ⅲ that
+        deteriorates to Ⅳ while it waits."""
+        p = self.p
+        repair = rows.kind == "works"
+        lead_days = np.where(rows.kind_key == "process", p.f("lead.days_process"), p.f("lead.days_baseline"))
+        repairs = np.where(repair, rows.probability, 0.0)
+        hazard_iii_iv = self.work.theta[2]
+        p_to_iv = 1.0 - np.exp(-hazard_iii_iv * lead_days / 365.0)
+        deterioration_yen = np.where(
+            repair & (rows.items["grade"].to_numpy() != 4),
+            rows.probability * p_to_iv * (p.f("deterioration.iv_cost_factor") - 1.0) * rows.items["cost"].to_numpy(),
+            0.0)
+        return repairs, lead_days, deterioration_yen
+
+    def _per_member(self, rows: _Rows, groups: pd.DataFrame, n_contracts: np.ndarray, hours: dict[str, np.ndarray],
+                    orderer: np.ndarray, preparer: np.ndarray, member_rows: pd.DataFrame, travel_km: np.ndarray,
+                    repairs: np.ndarray, lead_days: np.ndarray, deterioration_yen: np.ndarray,
+                    state: ScenarioState) -> dict[str, dict[str, Any]]:
+        """Sum the effects to the members: contracts and supervision to the orderer, preparation to the preparer,
+        money and acceptance by share, travel and repairs to the row's member; then coordination."""
+        per_member: dict[str, dict[str, Any]] = {c: _empty() for c in self.codes}
+        at_orderer, at_preparer = self._index(orderer), self._index(preparer)
+        at_member, at_share = self._index(rows.member), self._index(member_rows["member"].to_numpy())
+        self._add(per_member, None, "contracts", at_orderer, n_contracts)
+        self._add(per_member, None, "failed", at_orderer, groups["failed_tenders"].to_numpy())
+        for s in ("estimate", "notice", "tender"):
+            self._add(per_member, "stages", s, at_preparer, hours[s])
+        self._add(per_member, "stages", "supervision", at_orderer, hours["supervision"])
+        self._add(per_member, "stages", "acceptance", at_share, member_rows["acceptance"].to_numpy())
         for col in ("price", "overhead", "direct"):
-            self._add(res, None, col, r_i, member_rows[col].to_numpy())
-        self._add(res, None, "travel", m_i, travel_row)
-        self._add(res, None, "repairs", m_i, rep_w)
-        self._add(res, None, "lead_sum", m_i, rep_w * lead)
-        self._add(res, None, "deterioration", m_i, det_cost)
-        self.with_work = set(mem.tolist())
-        self._coordination(res, st, g, n, orderer)
-        members = {c: self._metrics(r) for c, r in res.items()}
-        if baseline is not None:
-            hc = p.f("staff.hourly_cost_yen")
-            members = {c: _with_net(m, baseline.members[c], hc) for c, m in members.items()}
-        totals = _sum_metrics(list(members.values()), self.p.f("fte.hours_per_year") * self.group.horizon_years)
-        g["orderer"] = orderer
-        g["travel_km"] = np.bincount(gid, travel_row, ng)
-        for s in STAGES[:-1]:
-            g[f"h_{s}"] = h[s]
-        by_kind = g.groupby("kkey")["contracts"].sum().to_dict()
-        return ScenarioResult(name, description, outcomes, totals, members, g, {str(a): float(b) for a, b in by_kind.items()})
+            self._add(per_member, None, col, at_share, member_rows[col].to_numpy())
+        self._add(per_member, None, "travel", at_member, travel_km)
+        self._add(per_member, None, "repairs", at_member, repairs)
+        self._add(per_member, None, "lead_sum", at_member, repairs * lead_days)
+        self._add(per_member, None, "deterioration", at_member, deterioration_yen)
+        self.with_work = set(rows.member.tolist())
+        self._coordination(per_member, state, groups, n_contracts, orderer)
+        return per_member
 
     def _index(self, codes: np.ndarray) -> np.ndarray:
         idx = self.code_index.get_indexer(pd.Index(codes.astype(str)))
@@ -365,78 +466,95 @@ class _Context:
             (res[c][sub] if sub else res[c])[key] += float(v)
 
     # -- travel per row (km), allocated to the row's member ------------------------------------------------------------
-    def _travel(self, k: pd.DataFrame, gid: np.ndarray, g: pd.DataFrame, orderer: np.ndarray) -> np.ndarray:
-        p, solver = self.p, self.solver
-        detour = p.f("travel.detour_factor")
-        out = np.zeros(len(k))
-        offices = self.work.offices
-        x, y = k["x"].to_numpy(), k["y"].to_numpy()
-        # base of the contractor: the orderer's office for a member's own contracts; for a group contract (H:/V:)
-        # the office of the participating member nearest to the centroid of the contract's work
-        gdep = np.array([offices.get(str(o), (0.0, 0.0)) for o in orderer])
-        multi = np.flatnonzero(np.array([str(o) not in offices for o in g["owner"].to_numpy()])
-                               | (g["owner"].astype(str).str.contains(":").to_numpy()))
-        if multi.size:
-            cx = np.bincount(gid, x, len(g)) / np.maximum(np.bincount(gid, minlength=len(g)), 1)
-            cy = np.bincount(gid, y, len(g)) / np.maximum(np.bincount(gid, minlength=len(g)), 1)
-            parts = pd.DataFrame({"g": gid, "m": k["member"].to_numpy()}).drop_duplicates()
-            for gkey, ms in parts[parts["g"].isin(multi)].groupby("g")["m"]:
-                gi = int(str(gkey))
-                cand = np.array([offices.get(str(m), (0.0, 0.0)) for m in ms])
-                best = int(np.argmin(np.hypot(cand[:, 0] - cx[gi], cand[:, 1] - cy[gi])))
-                gdep[gi] = cand[best]
-        depot = gdep[gid]
-        pr = k["p"].to_numpy()
-        kind = k["kind"].to_numpy()
-        rt = 2.0 * np.hypot(x - depot[:, 0], y - depot[:, 1]) * detour
+    def _travel(self, rows: _Rows, groups: pd.DataFrame, orderer: np.ndarray) -> np.ndarray:
+        """Contractor's travel per row (km): crew-day round trips to works, one trip per random design visit,
+        local driving for routine tasks, day tours for inspections and known design sites."""
+        p = self.p
+        items, kind, probability = rows.items, rows.kind, rows.probability
+        km = np.zeros(len(items))
+        x, y = items["x"].to_numpy(), items["y"].to_numpy()
+        base = self._contractor_bases(rows, groups, orderer)[rows.group]
+        round_trip = 2.0 * np.hypot(x - base[:, 0], y - base[:, 1]) * p.f("travel.detour_factor")
         # works: a round trip per crew-day
-        w = kind == "works"
-        out[w] = pr[w] * np.maximum(1.0, k["cost"].to_numpy()[w] / p.f("travel.works_yen_per_crew_day")) * rt[w]
+        works = kind == "works"
+        crew_days = np.maximum(1.0, items["cost"].to_numpy()[works] / p.f("travel.works_yen_per_crew_day"))
+        km[works] = probability[works] * crew_days * round_trip[works]
         # random design visits: one round trip each (expected)
-        rd = (kind == "design") & (pr < 1)
-        out[rd] = pr[rd] * rt[rd]
+        random_design = (kind == "design") & (probability < 1)
+        km[random_design] = probability[random_design] * round_trip[random_design]
         # routine: done by firms of the member's own area (地域維持型JV members included) — local driving per task
-        r = kind == "routine"
-        out[r] = k["n_sites"].to_numpy()[r] * 2.0 * p.f("travel.routine_local_km")
+        routine = kind == "routine"
+        km[routine] = items["n_sites"].to_numpy()[routine] * 2.0 * p.f("travel.routine_local_km")
         # inspections and known design sites: day tours per contract group and year
-        tour = (kind == "inspection") | ((kind == "design") & (pr >= 1))
-        if tour.any():
-            idx = np.flatnonzero(tour)
-            svc = np.where(kind[idx] == "inspection", p.f("travel.inspection_site_h"), p.f("travel.design_site_h"))
-            is_insp = kind[idx] == "inspection"
-            svc = np.where(is_insp, p.f("travel.inspection_site_h"), p.f("travel.design_site_h"))
-            years = k["year"].to_numpy()[idx]
-            key = (gid[idx].astype(np.int64) * 4096 + (years - years.min())) * 2 + is_insp
-            order = np.argsort(key, kind="stable")
-            idx, key, svc = idx[order], key[order], svc[order]
-            cuts = np.flatnonzero(np.diff(key)) + 1
-            fidx = k["fidx"].to_numpy()
-            for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, idx.size], strict=True):
-                ii = idx[lo:hi]
-                dep = (float(depot[ii[0], 0]), float(depot[ii[0], 1]))
-                res = solver.tours(dep, np.column_stack([x[ii], y[ii]]), float(svc[lo]), ids=np.sort(fidx[ii]))
-                out[ii] = res.km / len(ii)
-        return out
+        toured = (kind == "inspection") | ((kind == "design") & (probability >= 1))
+        if toured.any():
+            self._day_tours(km, rows, base, np.flatnonzero(toured))
+        return km
 
-    def _coordination(self, res: dict[str, dict[str, Any]], st: ScenarioState, g: pd.DataFrame, n: np.ndarray,
-                      orderer: np.ndarray) -> None:
+    def _contractor_bases(self, rows: _Rows, groups: pd.DataFrame, orderer: np.ndarray) -> np.ndarray:
+        """Base (x, y) of each group's contractor: the orderer's office for a member's own contracts; for a group
+        contract (H:/V:) the office of the participating member nearest to the centroid of the contract's work."""
+        offices = self.work.offices
+        bases = np.array([offices.get(str(o), (0.0, 0.0)) for o in orderer])
+        shared = np.flatnonzero(np.array([str(o) not in offices for o in groups["owner"].to_numpy()])
+                                | (groups["owner"].astype(str).str.contains(":").to_numpy()))
+        if shared.size:
+            group, n_groups = rows.group, len(groups)
+            x, y = rows.items["x"].to_numpy(), rows.items["y"].to_numpy()
+            cx = np.bincount(group, x, n_groups) / np.maximum(np.bincount(group, minlength=n_groups), 1)
+            cy = np.bincount(group, y, n_groups) / np.maximum(np.bincount(group, minlength=n_groups), 1)
+            parts = pd.DataFrame({"g": group, "m": rows.member}).drop_duplicates()
+            for gkey, participants in parts[parts["g"].isin(shared)].groupby("g")["m"]:
+                gi = int(str(gkey))
+                offices_of = np.array([offices.get(str(m), (0.0, 0.0)) for m in participants])
+                nearest = int(np.argmin(np.hypot(offices_of[:, 0] - cx[gi], offices_of[:, 1] - cy[gi])))
+                bases[gi] = offices_of[nearest]
+        return bases
+
+    def _day_tours(self, km: np.ndarray, rows: _Rows, base: np.ndarray, toured: np.ndarray) -> None:
+        """Fill ``km`` of the ``toured`` rows: one set of day tours per contract group, year and kind (inspection or
+        design), each site carrying an equal part of its tours' distance."""
+        p = self.p
+        items = rows.items
+        x, y = items["x"].to_numpy(), items["y"].to_numpy()
+        idx = toured
+        is_insp = rows.kind[idx] == "inspection"
+        site_hours = np.where(is_insp, p.f("travel.inspection_site_h"), p.f("travel.design_site_h"))
+        years = items["year"].to_numpy()[idx]
+        key = (rows.group[idx].astype(np.int64) * 4096 + (years - years.min())) * 2 + is_insp
+        order = np.argsort(key, kind="stable")
+        idx, key, site_hours = idx[order], key[order], site_hours[order]
+        cuts = np.flatnonzero(np.diff(key)) + 1
+        fidx = items["fidx"].to_numpy()
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, idx.size], strict=True):
+            tour_rows = idx[lo:hi]
+            depot = (float(base[tour_rows[0], 0]), float(base[tour_rows[0], 1]))
+            tours = self.solver.tours(depot, np.column_stack([x[tour_rows], y[tour_rows]]), float(site_hours[lo]),
+                                      ids=np.sort(fidx[tour_rows]))
+            km[tour_rows] = tours.km / len(tour_rows)
+
+    def _coordination(self, per_member: dict[str, dict[str, Any]], state: ScenarioState, groups: pd.DataFrame,
+                      n_contracts: np.ndarray, orderer: np.ndarray) -> None:
+        """Add the coordination hours of working together: council and agreement, leading, the shared ledger,
+        and monitoring of performance-specified contracts."""
         p, years = self.p, self.group.horizon_years
-        if st.collaboration:
-            leads = set((st.owner_leads or {}).values()) | set((st.joint_leads or {}).values())
-            for c in sorted(st.participants or self.codes):
-                res[c]["stages"]["coordination"] += (p.f("coord.council_h_per_member_year") * years
-                                                     + p.f("coord.agreement_h_per_member"))
+        if state.collaboration:
+            leads = set((state.owner_leads or {}).values()) | set((state.joint_leads or {}).values())
+            for c in sorted(state.participants or self.codes):
+                per_member[c]["stages"]["coordination"] += (p.f("coord.council_h_per_member_year") * years
+                                                            + p.f("coord.agreement_h_per_member"))
             for c in leads:
-                if c in res:
-                    res[c]["stages"]["coordination"] += p.f("coord.lead_h_per_year") * years
-        if st.data:
+                if c in per_member:
+                    per_member[c]["stages"]["coordination"] += p.f("coord.lead_h_per_year") * years
+        if state.data:
             for c in sorted(self.with_work):
-                res[c]["stages"]["coordination"] += p.f("coord.data_h_per_member_year") * years
-        perf = g["perf"].to_numpy().astype(bool) & (g["kkey"].to_numpy() == "routine")
-        if perf.any():
-            mon = p.f("coord.monitoring_h_per_contract_year") * n[perf] * g["nyears"].to_numpy()[perf]
-            for code, v in pd.Series(mon).groupby(orderer[perf]).sum().items():
-                res[str(code)]["stages"]["coordination"] += float(v)
+                per_member[c]["stages"]["coordination"] += p.f("coord.data_h_per_member_year") * years
+        performance = groups["perf"].to_numpy().astype(bool) & (groups["kkey"].to_numpy() == "routine")
+        if performance.any():
+            monitoring = (p.f("coord.monitoring_h_per_contract_year") * n_contracts[performance]
+                          * groups["nyears"].to_numpy()[performance])
+            for code, v in pd.Series(monitoring).groupby(orderer[performance]).sum().items():
+                per_member[str(code)]["stages"]["coordination"] += float(v)
 
     def _metrics(self, r: dict[str, Any]) -> Metrics:
         hours = sum(r["stages"].values())

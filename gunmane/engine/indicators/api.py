@@ -8,6 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from gunmane.engine import calendar
 from gunmane.engine.indicator_types import (
     IndicatorValue,
     Karte,
@@ -29,7 +30,7 @@ from gunmane.engine.indicators.definitions import (
     SRC_LEDGER,
     SRC_POPULATION,
 )
-from gunmane.engine.indicators.frames import fiscal_year_of, whole_years_between
+from gunmane.engine.indicators.frames import whole_years_between
 from gunmane.engine.indicators.ledger import FacilityState, facility_state, ledger_counts, ledger_values
 from gunmane.engine.indicators.reference import aggregate, components, fy_trend
 from gunmane.engine.peers import MUNICIPAL_KINDS, municipal_codes, peer_groups, peer_keys
@@ -268,7 +269,7 @@ def karte(scope: Scope, ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_ye
 
 def assumptions(scope: Scope, as_of: date, *, synthetic: bool = False) -> list[str]:
     """The assumptions behind a カルテ, in Japanese (DESIGN.md: every number can be traced)."""
-    fy = fiscal_year_of(as_of)
+    fy = calendar.fiscal_year(as_of)
     out = [
         f"施設の年齢は年度で数えます（年齢 = 年度 − 建設年度）。現在は基準日 {as_of.isoformat()} の属する"
         f"{fy}年度、10年後・20年後はそれぞれ{fy + 10}年度・{fy + 20}年度です。年齢の分布は10年ごとの区分です。",

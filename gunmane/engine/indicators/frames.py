@@ -1,4 +1,4 @@
-"""Building the input frames: the columns of the reference frames, an empty ledger, fiscal-year helpers.
+"""Building the input frames: the columns of the reference frames, an empty ledger, day arithmetic.
 
 The reference frames themselves are built from the shipped tables by gunmane.io.shipped.refdata.
 """
@@ -10,6 +10,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from gunmane.engine.calendar import fiscal_years
 from gunmane.engine.indicator_types import LedgerFrames
 
 STATS_COLUMNS: tuple[str, ...] = (
@@ -18,11 +19,6 @@ STATS_COLUMNS: tuple[str, ...] = (
 )
 MUNICIPALITY_COLUMNS: tuple[str, ...] = ("pref_code", "pref_name", "name", "kind", "population", "area_km2",
                                          "lat", "lon")
-
-
-def fiscal_year_of(d: date) -> int:
-    """年度 (April–March) of a date."""
-    return d.year if d.month >= 4 else d.year - 1
 
 
 def years_before(d: date, years: int) -> date:
@@ -84,8 +80,9 @@ def day_parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def fiscal_years_of_days(days: np.ndarray) -> np.ndarray:
+    """年度 of integer days since 1970 (the rule of :func:`gunmane.engine.calendar.fiscal_year`)."""
     y, mo, _ = day_parts(days)
-    return np.where(mo >= 4, y, y - 1)
+    return fiscal_years(y, mo)
 
 
 def whole_years_between(days: np.ndarray, as_of: date) -> np.ndarray:

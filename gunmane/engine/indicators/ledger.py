@@ -14,15 +14,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.indicator_types import LedgerFrames
 from gunmane.engine.indicators.definitions import AGE_THRESHOLD, FIVE_YEAR_CYCLE_TYPES, INSPECTION_CYCLE_YEARS
-from gunmane.engine.indicators.frames import (
-    date_to_day,
-    fiscal_year_of,
-    fiscal_years_of_days,
-    to_days,
-    years_before,
-)
+from gunmane.engine.indicators.frames import date_to_day, fiscal_years_of_days, to_days, years_before
 
 STARTED_STATUSES = frozenset({"設計中", "工事中", "完了"})  # 未着手 is "not started"
 NOT_STARTED_STATUS = "未着手"
@@ -112,8 +107,73 @@ def facility_state(ledger: LedgerFrames, lg_codes: pd.Index, as_of: date, *,
     fac = ledger.facilities
     as_of_day = date_to_day(as_of)
     cutoff = date_to_day(years_before(as_of, INSPECTION_CYCLE_YEARS))
+    owner_all = _owner_positions(fac, lg_codes, notes)
+    kept = _kept_facilities(fac, owner_all < 0, sector, facility_type, notes)
+    k = kept.n
+    sub = fac.iloc[np.flatnonzero(kept.keep)] if k < len(fac) else fac
+    judged = _judgments_from_inspections(ledger.inspections, kept, as_of, as_of_day, cutoff, notes)
+    _fall_back_on_ledger_grades(judged, sub, as_of_day, cutoff)
+    started = _started_measures(ledger.measures, kept, judged, notes)
+    ftype = sub["facility_type"].to_numpy(dtype=object) if "facility_type" in sub else np.full(k, "", dtype=object)
+    return FacilityState(
+        as_of=as_of,
+        fy_now=fiscal_year(as_of),
+        owner=owner_all[kept.keep],
+        sector=sub["sector"].to_numpy(dtype=object) if "sector" in sub else np.full(k, "", dtype=object),
+        facility_type=ftype,
+        five_year=_in_set(ftype, FIVE_YEAR_CYCLE_TYPES),
+        built_year=_float_column(sub, "built_year"),
+        length_m=_float_column(sub, "length_m"),
+        area_m2=_float_column(sub, "area_m2"),
+        grade=judged.grade,
+        last_day=judged.last_day,
+        judged_day=judged.judged_day,
+        started=started,
+        cohort5=judged.cohort5,
+        synthetic=(sub["is_synthetic"].fillna(False).astype(bool).to_numpy() if "is_synthetic" in sub
+                   else np.zeros(k, dtype=bool)),
+        notes=notes,
+    )
 
-    # owner: lg_code → position in the reference frame (factorise first: many facilities, few codes)
+
+@dataclass(frozen=True)
+class _Kept:
+    """The facilities that count, and where a record that names a facility id finds its one."""
+
+    index: pd.Index  # facility ids, the first row of each
+    keep: np.ndarray  # bool per ledger row: first row of its id, known owner, passes the sector/type filters
+    position: np.ndarray  # per entry of `index`: position among the kept facilities, or −1
+    n: int  # kept facilities
+
+    def positions(self, ids: pd.Series, what: str, notes: list[str]) -> np.ndarray:
+        """Position among the kept facilities of each record's facility (−1 when not kept); records of facilities
+        that are not in the ledger are noted."""
+        pos = self.index.get_indexer(pd.Index(ids))
+        missing = pos < 0
+        if missing.any():
+            notes.append(f"施設台帳にない施設の{what} {int(missing.sum()):,} 件を集計から除外しました。")
+        return np.where(missing, -1, self.position[np.where(missing, 0, pos)])
+
+
+@dataclass
+class _Judgments:
+    """Per kept facility: the latest judgment at `as_of` and when the current Ⅲ/Ⅳ run began."""
+
+    grade: np.ndarray  # int 0 = never inspected by as_of, else latest grade 1–4
+    last_day: np.ndarray  # day of the latest inspection (NaN unknown)
+    judged_day: np.ndarray  # first inspection of the current Ⅲ/Ⅳ run (NaN when not Ⅲ/Ⅳ or unknown)
+    cohort5: np.ndarray  # judged Ⅲ/Ⅳ on some inspection at least 5 years before as_of
+    inspected: np.ndarray  # has inspection rows in the ledger (else the facility row's latest grade is used)
+
+    @classmethod
+    def none(cls, k: int) -> _Judgments:
+        return cls(np.zeros(k, dtype="int64"), np.full(k, np.nan), np.full(k, np.nan), np.zeros(k, dtype=bool),
+                   np.zeros(k, dtype=bool))
+
+
+def _owner_positions(fac: pd.DataFrame, lg_codes: pd.Index, notes: list[str]) -> np.ndarray:
+    """Each facility's owner as its position in the reference frame (−1, with a note, for unknown codes)."""
+    # factorise first: many facilities, few codes
     codes, uniques = pd.factorize(fac["lg_code"])
     uniq_text = pd.Index([str(u).strip().zfill(6) for u in uniques], dtype=object)
     uniq_pos = np.append(lg_codes.get_indexer(uniq_text), -1)
@@ -123,7 +183,13 @@ def facility_state(ledger: LedgerFrames, lg_codes: pd.Index, as_of: date, *,
         raw = fac["lg_code"].to_numpy()[unknown]
         notes.append(f"団体コードが参照データにない施設 {int(unknown.sum()):,} 件（{_examples(raw)}）を集計から除外しました"
                      "（合併等で廃止されたコード、または誤ったコードの可能性があります）。")
+    return owner_all
 
+
+def _kept_facilities(fac: pd.DataFrame, unknown_owner: np.ndarray, sector: str | Collection[str] | None,
+                     facility_type: str | Collection[str] | None, notes: list[str]) -> _Kept:
+    """The facilities that count: the first row of each facility id (duplicates noted), with a known owner,
+    passing the sector and type filters."""
     fid_all = fac["facility"].to_numpy() if "facility" in fac else np.arange(len(fac))
     fid_index = pd.Index(fid_all)
     first = np.ones(len(fac), dtype=bool)
@@ -131,7 +197,7 @@ def facility_state(ledger: LedgerFrames, lg_codes: pd.Index, as_of: date, *,
         first = ~fid_index.duplicated(keep="first")
         notes.append(f"施設IDが重複する行 {int((~first).sum()):,} 件は最初の行だけを集計しました。")
         fid_index = fid_index[first]
-    keep = first & ~unknown
+    keep = first & ~unknown_owner
     for col, wanted in (("sector", _filter_values(sector)), ("facility_type", _filter_values(facility_type))):
         if wanted is not None:
             keep &= fac[col].astype(str).isin(wanted).to_numpy() if col in fac else False
@@ -140,117 +206,97 @@ def facility_state(ledger: LedgerFrames, lg_codes: pd.Index, as_of: date, *,
     kept_rows = np.flatnonzero(first)
     newpos = np.full(len(kept_rows), -1, dtype="int64")
     newpos[keep[kept_rows]] = np.arange(k)
+    return _Kept(fid_index, keep, newpos, k)
 
-    def positions(ids: pd.Series, what: str) -> np.ndarray:
-        pos = fid_index.get_indexer(pd.Index(ids))
-        missing = pos < 0
-        if missing.any():
-            notes.append(f"施設台帳にない施設の{what} {int(missing.sum()):,} 件を集計から除外しました。")
-        return np.where(missing, -1, newpos[np.where(missing, 0, pos)])
 
-    sub = fac.iloc[np.flatnonzero(keep)] if k < len(fac) else fac
-    grade = np.zeros(k, dtype="int64")
-    last_day = np.full(k, np.nan)
-    judged_day = np.full(k, np.nan)
-    cohort5 = np.zeros(k, dtype=bool)
+def _judgments_from_inspections(ins: pd.DataFrame, kept: _Kept, as_of: date, as_of_day: int, cutoff: int,
+                                notes: list[str]) -> _Judgments:
+    """The latest judgment of each facility from its inspection rows up to `as_of` (rows after it, or without a
+    grade Ⅰ–Ⅳ, are left out with a note)."""
+    judged = _Judgments.none(kept.n)
+    if not len(ins):
+        return judged
+    pos = kept.positions(ins["facility"], "点検", notes)
+    day = to_days(ins["inspected_on"])
+    gr = pd.to_numeric(ins["grade"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    after = day > as_of_day
+    if after.any():
+        notes.append(f"基準日（{as_of.isoformat()}）より後の点検 {int(after.sum()):,} 件は集計に含めていません。")
+    ok = (pos >= 0) & ~np.isnan(day) & ~after & (gr >= 1) & (gr <= 4)
+    bad_grade = (pos >= 0) & ~np.isnan(day) & ~after & ~((gr >= 1) & (gr <= 4))
+    if bad_grade.any():
+        notes.append(f"健全性がⅠ〜Ⅳでない点検 {int(bad_grade.sum()):,} 件は集計に含めていません。")
+    if ok.any():
+        _scan_histories(judged, pos[ok], day[ok].astype("int64"), gr[ok].astype("int64"), cutoff)
+    return judged
 
-    ins = ledger.inspections
-    if len(ins):
-        pos = positions(ins["facility"], "点検")
-        day = to_days(ins["inspected_on"])
-        gr = pd.to_numeric(ins["grade"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        after = day > as_of_day
-        if after.any():
-            notes.append(f"基準日（{as_of.isoformat()}）より後の点検 {int(after.sum()):,} 件は集計に含めていません。")
-        ok = (pos >= 0) & ~np.isnan(day) & ~after & (gr >= 1) & (gr <= 4)
-        bad_grade = (pos >= 0) & ~np.isnan(day) & ~after & ~((gr >= 1) & (gr <= 4))
-        if bad_grade.any():
-            notes.append(f"健全性がⅠ〜Ⅳでない点検 {int(bad_grade.sum()):,} 件は集計に含めていません。")
-        p, d, g = pos[ok], day[ok].astype("int64"), gr[ok].astype("int64")
-        if len(p):
-            # one sort by (facility, date, grade): the last row of a facility is its latest judgment, and on
-            # the same day the worse grade sorts last (two inspections on one day → the worse grade counts)
-            dmin = int(d.min())
-            span = int(d.max()) - dmin + 1
-            key = (p * span + (d - dmin)) * 8 + g
-            if len(key) > 1 and not (key[1:] >= key[:-1]).all():
-                order = np.argsort(key, kind="stable")
-                p, d, g = p[order], d[order], g[order]
-            m = len(p)
-            idx = np.arange(m)
-            new_group = np.empty(m, dtype=bool)
-            new_group[0] = True
-            new_group[1:] = p[1:] != p[:-1]
-            last = np.empty(m, dtype=bool)
-            last[:-1] = new_group[1:]
-            last[-1] = True
-            grade[p[last]] = g[last]
-            last_day[p[last]] = d[last]
-            # judgment = first inspection after the last one graded Ⅰ/Ⅱ (the start of the current Ⅲ/Ⅳ run)
-            last_ok = np.maximum.accumulate(np.where(g < 3, idx, -1))
-            group_start = np.maximum.accumulate(np.where(new_group, idx, 0))
-            lo, fs = last_ok[last], group_start[last]
-            j = np.where(lo >= fs, lo + 1, fs)
-            bad = g[last] >= 3
-            judged_day[p[last][bad]] = d[j[bad]]
-            hit = (g >= 3) & (d <= cutoff)
-            cohort5[np.unique(p[hit])] = True
-            inspected_rows = np.zeros(k, dtype=bool)
-            inspected_rows[p] = True
-        else:
-            inspected_rows = np.zeros(k, dtype=bool)
-    else:
-        inspected_rows = np.zeros(k, dtype=bool)
 
-    # facilities without inspection rows: fall back on the ledger's denormalised latest grade and date
+def _scan_histories(judged: _Judgments, facility: np.ndarray, day: np.ndarray, grade: np.ndarray, cutoff: int) -> None:
+    """Fill the judgments from valid inspection rows (facility position, day, grade) with one sort and one scan."""
+    # one sort by (facility, date, grade): the last row of a facility is its latest judgment, and on
+    # the same day the worse grade sorts last (two inspections on one day → the worse grade counts)
+    dmin = int(day.min())
+    span = int(day.max()) - dmin + 1
+    key = (facility * span + (day - dmin)) * 8 + grade
+    if len(key) > 1 and not (key[1:] >= key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+        facility, day, grade = facility[order], day[order], grade[order]
+    m = len(facility)
+    idx = np.arange(m)
+    new_group = np.empty(m, dtype=bool)
+    new_group[0] = True
+    new_group[1:] = facility[1:] != facility[:-1]
+    last = np.empty(m, dtype=bool)
+    last[:-1] = new_group[1:]
+    last[-1] = True
+    judged.grade[facility[last]] = grade[last]
+    judged.last_day[facility[last]] = day[last]
+    # judgment = first inspection after the last one graded Ⅰ/Ⅱ (the start of the current Ⅲ/Ⅳ run)
+    last_ok = np.maximum.accumulate(np.where(grade < 3, idx, -1))
+    group_start = np.maximum.accumulate(np.where(new_group, idx, 0))
+    last_ok_row, first_row = last_ok[last], group_start[last]
+    run_start = np.where(last_ok_row >= first_row, last_ok_row + 1, first_row)
+    iii_iv = grade[last] >= 3
+    judged.judged_day[facility[last][iii_iv]] = day[run_start[iii_iv]]
+    early_iii_iv = (grade >= 3) & (day <= cutoff)
+    judged.cohort5[np.unique(facility[early_iii_iv])] = True
+    judged.inspected[facility] = True
+
+
+def _fall_back_on_ledger_grades(judged: _Judgments, sub: pd.DataFrame, as_of_day: int, cutoff: int) -> None:
+    """Facilities without inspection rows: take the ledger's denormalised latest grade and date."""
     fb_grade = _float_column(sub, "latest_grade")
-    fb_day = to_days(sub["latest_inspected_on"]) if "latest_inspected_on" in sub else np.full(k, np.nan)
+    fb_day = to_days(sub["latest_inspected_on"]) if "latest_inspected_on" in sub else np.full(len(judged.grade), np.nan)
     with np.errstate(invalid="ignore"):
-        use = ~inspected_rows & (fb_grade >= 1) & (fb_grade <= 4) & (np.isnan(fb_day) | (fb_day <= as_of_day))
+        use = ~judged.inspected & (fb_grade >= 1) & (fb_grade <= 4) & (np.isnan(fb_day) | (fb_day <= as_of_day))
     if use.any():
-        grade[use] = fb_grade[use].astype("int64")
-        last_day[use] = fb_day[use]
+        judged.grade[use] = fb_grade[use].astype("int64")
+        judged.last_day[use] = fb_day[use]
         worse = use & (fb_grade >= 3)
-        judged_day[worse] = fb_day[worse]
+        judged.judged_day[worse] = fb_day[worse]
         with np.errstate(invalid="ignore"):
-            cohort5 |= worse & (fb_day <= cutoff)
+            judged.cohort5 |= worse & (fb_day <= cutoff)
 
+
+def _started_measures(mea: pd.DataFrame, kept: _Kept, judged: _Judgments, notes: list[str]) -> np.ndarray:
+    """Facilities with a measure started (設計中/工事中/完了) in or after the fiscal year of their judgment (or when
+    either year is unknown); a measure from before the judgment answered an earlier one."""
+    k = kept.n
     started = np.zeros(k, dtype=bool)
-    mea = ledger.measures
-    if len(mea) and (grade >= 3).any():
-        mpos = positions(mea["facility"], "措置")
+    if len(mea) and (judged.grade >= 3).any():
+        mpos = kept.positions(mea["facility"], "措置", notes)
         status = mea["status"].astype(str).to_numpy() if "status" in mea else np.full(len(mea), NOT_STARTED_STATUS)
         mfy = pd.to_numeric(mea["fiscal_year"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan) \
             if "fiscal_year" in mea else np.full(len(mea), np.nan)
         is_started = (mpos >= 0) & np.isin(status, list(STARTED_STATUSES))
         jfy = np.full(k, np.nan)
-        has_j = ~np.isnan(judged_day)
-        jfy[has_j] = fiscal_years_of_days(judged_day[has_j])
+        has_j = ~np.isnan(judged.judged_day)
+        jfy[has_j] = fiscal_years_of_days(judged.judged_day[has_j])
         mj = jfy[np.where(mpos >= 0, mpos, 0)]
         with np.errstate(invalid="ignore"):
             in_time = np.isnan(mfy) | np.isnan(mj) | (mfy >= mj)
         started[mpos[is_started & in_time]] = True
-
-    ftype = sub["facility_type"].to_numpy(dtype=object) if "facility_type" in sub else np.full(k, "", dtype=object)
-    return FacilityState(
-        as_of=as_of,
-        fy_now=fiscal_year_of(as_of),
-        owner=owner_all[keep],
-        sector=sub["sector"].to_numpy(dtype=object) if "sector" in sub else np.full(k, "", dtype=object),
-        facility_type=ftype,
-        five_year=_in_set(ftype, FIVE_YEAR_CYCLE_TYPES),
-        built_year=_float_column(sub, "built_year"),
-        length_m=_float_column(sub, "length_m"),
-        area_m2=_float_column(sub, "area_m2"),
-        grade=grade,
-        last_day=last_day,
-        judged_day=judged_day,
-        started=started,
-        cohort5=cohort5,
-        synthetic=(sub["is_synthetic"].fillna(False).astype(bool).to_numpy() if "is_synthetic" in sub
-                   else np.zeros(k, dtype=bool)),
-        notes=notes,
-    )
+    return started
 
 
 def ledger_counts(state: FacilityState, group: np.ndarray, ngroups: int) -> dict[str, np.ndarray]:

@@ -301,37 +301,96 @@ def _analytic_bound(v_total: float, travel: np.ndarray, allowed: np.ndarray, pri
     return float(tr + best) if math.isfinite(best) else float(tr)
 
 
+_K = 1000.0  # money in the CP-SAT model is in ¥1,000 (integers)
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """The cells against the candidate lots (one row per cell, one column per lot)."""
+
+    dist: np.ndarray  # km from the cell to the lot's base
+    allowed: np.ndarray  # bool: the cell lies within max_radius_km of the lot's base
+    far: np.ndarray  # pairs of cells farther apart than max_diameter_km: never in one lot
+    travel_k: np.ndarray  # the cell's travel cost in the lot, ¥1,000 rounded
+
+
 def design_lots(group: GroupInput, edition: CostingEdition, *, params: ParameterSet | None = None,
                 settings: LotSettings | None = None) -> LotDesign:
-    from ortools.sat.python import cp_model
-
+    """Partition the group's annual field work into lots at least cost, price the partition exactly and compare
+    it with one lot per municipality and one lot for the whole group."""
     params = params or ParameterSet()
     s = settings or LotSettings()
     t0 = time.perf_counter()
     cells, offices, fac = _units(group, params, s)
     pricer = _Pricer(edition, params, s, group.horizon_years)
-    codes = [m.lg_code for m in group.members if cells["member"].eq(m.lg_code).any()]
-    U = len(cells)
-    # candidate lots: lots_per_base at every member office that has work (or lies within reach of some work)
+    bases = _candidate_bases(group, cells, offices, s)
+    per_plan, one_plan = _comparison_plans(group, cells, offices, pricer, s)
+    assumptions = _assumptions(edition, s, cells, len(fac))
+
+    def infeasible(why: tuple[str, ...] = ()) -> LotDesign:
+        return LotDesign(None, per_plan, one_plan, "INFEASIBLE", None, None, None, time.perf_counter() - t0, len(cells),
+                         len(fac), pd.DataFrame(), (*assumptions, *why), s)
+
+    if not bases:
+        return infeasible()
+    reach = _reach(cells, offices, bases, pricer, s)
+    unreachable = np.flatnonzero(~reach.allowed.any(axis=1))
+    if unreachable.size:
+        return infeasible((f"セル {int(unreachable[0])} はどの拠点からも {s.max_radius_km:g} km を超える。",))
+    status, objective, found = _solve(cells, bases, reach, pricer, s)
+    best = bound = gap = None
+    assign = pd.DataFrame()
+    if found is not None:
+        unit_lot, bound = found
+        best = _plan("最適化したロット", unit_lot, bases, cells, offices, pricer, s)
+        exact = best.cost_yen  # the exact price chain and unrounded distances
+        gap = max(0.0, (exact - bound) / exact) if exact > 0 else 0.0
+        if gap <= 1e-9:
+            status = "OPTIMAL"
+        elif gap <= s.target_gap:
+            status = "WITHIN_TARGET_GAP"
+        assign = _assignment(group, fac, unit_lot, best)
+    routes = _routes(group, params, assign, offices) if best is not None else ()
+    total = float(cells["v"].sum())
+    return LotDesign(best, per_plan, one_plan, status, objective, bound, gap, time.perf_counter() - t0, len(cells),
+                     len(fac), assign, (*assumptions, f"群の年間の直接費 {total:,.0f} 円。",
+                                        "地図の巡回経路: ロットの拠点から1日の作業時間内に施設を点検して戻る日ごとの経路"
+                                        "（OR-Tools の経路探索とスイープ法の短い方、直線距離 × 迂回率）。"), s, routes)
+
+
+def _candidate_bases(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[float, float]],
+                     s: LotSettings) -> list[str]:
+    """The base of each candidate lot: lots_per_base at every member office with some work within reach."""
     bases: list[str] = []
     for c in [m.lg_code for m in group.members]:
         ox, oy = offices[c]
         if (np.hypot(cells["x"] - ox, cells["y"] - oy) <= s.max_radius_km).any():
             bases += [c] * s.lots_per_base
-    L = len(bases)
-    total = float(cells["v"].sum())
-    # comparisons (exact pricing)
-    idx_of = {c: i * s.lots_per_base for i, c in enumerate([m.lg_code for m in group.members])}
-    all_bases = [c for c in [m.lg_code for m in group.members] for _ in range(s.lots_per_base)]
+    return bases
+
+
+def _comparison_plans(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[float, float]],
+                      pricer: _Pricer, s: LotSettings) -> tuple[LotPlan, LotPlan]:
+    """The plans a design is judged against, priced exactly: one lot per municipality (each orders alone) and one
+    lot for the whole group, based at the office nearest to the value-weighted centre of the work."""
+    member_codes = [m.lg_code for m in group.members]
+    with_work = [c for c in member_codes if cells["member"].eq(c).any()]
+    idx_of = {c: i * s.lots_per_base for i, c in enumerate(member_codes)}
+    all_bases = [c for c in member_codes for _ in range(s.lots_per_base)]
     per_muni = np.array([idx_of[m] for m in cells["member"]])
     per_plan = _plan("一つの団体に一つのロット（各団体が単独で発注）", per_muni, all_bases, cells, offices, pricer, s)
     w = np.maximum(cells["v"].to_numpy(), 1.0)
     cx, cy = float(np.average(cells["x"].to_numpy(), weights=w)), float(np.average(cells["y"].to_numpy(), weights=w))
-    hub = min(codes, key=lambda c: math.hypot(offices[c][0] - cx, offices[c][1] - cy))
-    one_plan = _plan("群で一つのロット", np.full(U, idx_of[hub]), all_bases, cells, offices, pricer, s)
-    assumptions = (
+    hub = min(with_work, key=lambda c: math.hypot(offices[c][0] - cx, offices[c][1] - cy))
+    one_plan = _plan("群で一つのロット", np.full(len(cells), idx_of[hub]), all_bases, cells, offices, pricer, s)
+    return per_plan, one_plan
+
+
+def _assumptions(edition: CostingEdition, s: LotSettings, cells: pd.DataFrame, n_facilities: int) -> tuple[str, ...]:
+    """The conditions and the objective of the design, in Japanese, for the result."""
+    return (
         f"単位: 施設の作業（点検・設計・修繕の期待直接費の年平均）を団体ごとに {cells.attrs['cell_km']:g} km 四方のセルに集約"
-        f"（{len(fac):,} 施設 → {U:,} セル）。",
+        f"（{n_facilities:,} 施設 → {len(cells):,} セル）。",
         f"候補のロットは各団体の庁舎を拠点に {s.lots_per_base} つずつ。拠点から {s.max_radius_km:g} km 以内の施設だけを入れる（直径は最大 {2 * s.max_radius_km:g} km）。"
         + (f"ロット内のセル間の距離は {s.max_diameter_km:g} km 以下（セルの中心で判定）。" if s.max_diameter_km > 0 else ""),
         f"ロットの年間の直接費: {s.min_lot_yen:,.0f} 円以上 {s.max_lot_yen:,.0f} 円以下。工事部分は「{s.work_type}」（積算基準 {edition.id}）で積算。",
@@ -340,14 +399,11 @@ def design_lots(group: GroupInput, edition: CostingEdition, *, params: Parameter
         "求めた分け方は区分線形ではなく積算基準の式そのもので再計算して比較する。下界は CP-SAT の下界（区分線形は凹の費用の下にある）と、"
         "配置と規模の結びつきを外した解析的な下界の大きい方。ギャップ = (費用 − 下界) / 費用。",
     )
-    if L == 0:
-        return LotDesign(None, per_plan, one_plan, "INFEASIBLE", None, None, None, time.perf_counter() - t0, U, len(fac),
-                         pd.DataFrame(), assumptions, s)
-    # -- CP-SAT model (money in ¥1,000) --------------------------------------------------------------------------------
-    K = 1000.0
-    # values rounded down for the lower limit and the cost (a valid under-estimate), up for the upper limit
-    v_k = np.maximum(np.floor(cells["v"].to_numpy() / K).astype(np.int64), 0)
-    v_up = np.ceil(cells["v"].to_numpy() / K).astype(np.int64)
+
+
+def _reach(cells: pd.DataFrame, offices: dict[str, tuple[float, float]], bases: list[str], pricer: _Pricer,
+           s: LotSettings) -> _Reach:
+    """Which lots each cell may join (radius and diameter limits) and what its travel costs in each."""
     base_x = np.array([offices[b][0] for b in bases])
     base_y = np.array([offices[b][1] for b in bases])
     dist = np.hypot(cells["x"].to_numpy()[:, None] - base_x[None, :], cells["y"].to_numpy()[:, None] - base_y[None, :])
@@ -357,132 +413,171 @@ def design_lots(group: GroupInput, edition: CostingEdition, *, params: Parameter
         cxy = cells[["x", "y"]].to_numpy()
         pair = np.hypot(cxy[:, None, 0] - cxy[None, :, 0], cxy[:, None, 1] - cxy[None, :, 1])
         far = np.argwhere(np.triu(pair > s.max_diameter_km, 1))
-    travel_k = np.rint(cells["visits"].to_numpy()[:, None] * 2 * dist * pricer.detour * s.travel_yen_per_km / K).astype(np.int64)
+    travel_k = np.rint(cells["visits"].to_numpy()[:, None] * 2 * dist * pricer.detour * s.travel_yen_per_km / _K).astype(np.int64)
+    return _Reach(dist, allowed, far, travel_k)
+
+
+def _solve(cells: pd.DataFrame, bases: list[str], reach: _Reach, pricer: _Pricer,
+           s: LotSettings) -> tuple[str, float | None, tuple[np.ndarray, float] | None]:
+    """The cheapest partition found: the local-search heuristic alone when it is proven within the target gap of the
+    analytic bound, else the better of CP-SAT (hinted with the heuristic) and the heuristic.
+
+    Returns the status, CP-SAT's objective (¥) and, when a partition was found, its cell → lot and the best lower
+    bound (¥)."""
+    from ortools.sat.python import cp_model
+
+    n_lots = len(bases)
+    v_yen = cells["v"].to_numpy()
+    travel_yen = reach.travel_k * _K
+    heuristic = _heuristic(cells, bases, reach, pricer, s)
+    heuristic_ok = _feasible(heuristic, v_yen, n_lots, s.min_lot_yen, s.max_lot_yen, reach.far)
+    analytic = _analytic_bound(float(v_yen.sum()), travel_yen, reach.allowed, pricer, s.min_lot_yen, s.max_lot_yen,
+                               n_lots)
+    heuristic_cost = _cost_of(heuristic, v_yen, travel_yen, n_lots, pricer)
+    objective = bound = None
+    candidates = []
+    if heuristic_ok and (heuristic_cost - analytic) / max(heuristic_cost, 1.0) <= s.target_gap:
+        st, status = cp_model.UNKNOWN, "FEASIBLE"  # proven within the target without CP-SAT
+    else:
+        model, in_lot = _cp_model(cells, bases, reach, pricer, s)
+        solver, st = _run_cp_sat(model, in_lot, heuristic if heuristic_ok else None, analytic, s)
+        status = solver.status_name(st)
+        if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            objective, bound = solver.objective_value * _K, solver.best_objective_bound * _K
+            candidates.append(np.array([next(lot for lot in range(n_lots) if (u, lot) in in_lot and solver.value(in_lot[u, lot]))
+                                        for u in range(len(cells))]))
+    if heuristic_ok:
+        candidates.append(heuristic)
+        if status in ("UNKNOWN", "INFEASIBLE") and st != cp_model.INFEASIBLE:
+            status = "FEASIBLE"
+    if not candidates:
+        return status, objective, None
+    unit_lot = min(candidates, key=lambda a: _cost_of(a, v_yen, travel_yen, n_lots, pricer))
+    return status, objective, (unit_lot, max(bound or 0.0, analytic))
+
+
+def _heuristic(cells: pd.DataFrame, bases: list[str], reach: _Reach, pricer: _Pricer, s: LotSettings) -> np.ndarray:
+    """A good start: each cell at its own member's base (or the nearest allowed one), improved by local search."""
+    n_cells = len(cells)
+    first_lot = {b: bases.index(b) for b in set(bases)}
+    start = np.array([first_lot.get(str(cells["member"].iat[u]), -1) for u in range(n_cells)])
+    for bad in np.flatnonzero((start < 0) | ~reach.allowed[np.arange(n_cells), np.maximum(start, 0)]).tolist():
+        start[bad] = int(np.flatnonzero(reach.allowed[bad])[np.argmin(reach.dist[bad, reach.allowed[bad]])])
+    return _local_search(start, cells["v"].to_numpy(), reach.travel_k * _K, reach.allowed, pricer, s.min_lot_yen,
+                         s.max_lot_yen, far=reach.far)
+
+
+def _cp_model(cells: pd.DataFrame, bases: list[str], reach: _Reach, pricer: _Pricer,
+              s: LotSettings) -> tuple[Any, dict[tuple[int, int], Any]]:
+    """The CP-SAT model (money in ¥1,000): every cell in exactly one allowed lot, cells too far apart never together,
+    each lot's cost on its piecewise-linear price curve, plus travel; returns the model and the cell-in-lot variables."""
+    from ortools.sat.python import cp_model
+
+    n_cells, n_lots = len(cells), len(bases)
+    # values rounded down for the lower limit and the cost (a valid under-estimate), up for the upper limit
+    value_k = np.maximum(np.floor(cells["v"].to_numpy() / _K).astype(np.int64), 0)
+    value_k_up = np.ceil(cells["v"].to_numpy() / _K).astype(np.int64)
     model = cp_model.CpModel()
-    x: dict[tuple[int, int], Any] = {}
-    for u in range(U):
-        opts = np.flatnonzero(allowed[u])
-        if opts.size == 0:
-            return LotDesign(None, per_plan, one_plan, "INFEASIBLE", None, None, None, time.perf_counter() - t0, U, len(fac),
-                             pd.DataFrame(), (*assumptions, f"セル {u} はどの拠点からも {s.max_radius_km:g} km を超える。"), s)
+    in_lot: dict[tuple[int, int], Any] = {}
+    for u in range(n_cells):
+        opts = np.flatnonzero(reach.allowed[u])
         for o in opts.tolist():
-            x[u, o] = model.new_bool_var(f"x{u}_{o}")
-        model.add_exactly_one(x[u, o] for o in opts.tolist())
-    for a, b in far.tolist():  # two cells farther apart than the diameter never share a lot
-        for lot in range(L):
-            if (a, lot) in x and (b, lot) in x:
-                model.add_bool_or([x[a, lot].negated(), x[b, lot].negated()])
-    lo_k, hi_k = math.ceil(s.min_lot_yen / K), int(s.max_lot_yen // K)
-    bp = np.unique(np.concatenate([[lo_k], np.rint(np.geomspace(lo_k, hi_k, s.segments + 1)), [hi_k]])).astype(np.int64)
-    cost_bp = np.rint(pricer.lot_cost(bp * K) / K).astype(np.int64)
-    obj: list[Any] = []
-    yv: list[Any] = []
-    for lot in range(L):
-        members_u = [uu for uu in range(U) if (uu, lot) in x]
+            in_lot[u, o] = model.new_bool_var(f"x{u}_{o}")
+        model.add_exactly_one(in_lot[u, o] for o in opts.tolist())
+    for a, b in reach.far.tolist():  # two cells farther apart than the diameter never share a lot
+        for lot in range(n_lots):
+            if (a, lot) in in_lot and (b, lot) in in_lot:
+                model.add_bool_or([in_lot[a, lot].negated(), in_lot[b, lot].negated()])
+    lo_k, hi_k = math.ceil(s.min_lot_yen / _K), int(s.max_lot_yen // _K)
+    breakpoints = np.unique(np.concatenate([[lo_k], np.rint(np.geomspace(lo_k, hi_k, s.segments + 1)),
+                                            [hi_k]])).astype(np.int64)
+    cost_at = np.rint(pricer.lot_cost(breakpoints * _K) / _K).astype(np.int64)
+    objective: list[Any] = []
+    used: list[Any] = []
+    for lot in range(n_lots):
+        in_this = [u for u in range(n_cells) if (u, lot) in in_lot]
         y = model.new_bool_var(f"y{lot}")
         # symmetry: the lots of one base are used in order
         if lot > 0 and bases[lot] == bases[lot - 1]:
-            model.add_implication(y, yv[lot - 1])
-        yv.append(y)
-        if not members_u:
+            model.add_implication(y, used[lot - 1])
+        used.append(y)
+        if not in_this:
             model.add(y == 0)
             continue
-        val = model.new_int_var(0, hi_k, f"v{lot}")
-        model.add(val == sum(int(v_k[uu]) * x[uu, lot] for uu in members_u))
-        model.add(sum(int(v_up[uu]) * x[uu, lot] for uu in members_u) <= hi_k)
-        for uu in members_u:
-            model.add_implication(x[uu, lot], y)
-        model.add(val == 0).only_enforce_if(y.negated())
-        seg = [model.new_bool_var(f"s{lot}_{j}") for j in range(len(bp) - 1)]
-        model.add(sum(seg) == y)
-        cv = model.new_int_var(0, int(cost_bp.max()) * 2 + 1, f"c{lot}")
-        for j, sj in enumerate(seg):
-            a, b = int(bp[j]), int(bp[j + 1])
-            model.add(val >= a).only_enforce_if(sj)
-            model.add(val <= b).only_enforce_if(sj)
-            # on a segment the cost is its chord (linear interpolation between the breakpoints), scaled by 1,000
-            num = int(round((cost_bp[j + 1] - cost_bp[j]) / max(b - a, 1) * 1000))
-            model.add(1000 * cv >= 1000 * int(cost_bp[j]) + num * (val - a)).only_enforce_if(sj)
-        model.add(cv == 0).only_enforce_if(y.negated())
-        # valid for every segment (concave cost lies above its chord over [min, max]); tightens the relaxation
-        chord = int(round((cost_bp[-1] - cost_bp[0]) / max(int(bp[-1] - bp[0]), 1) * 1000))
-        model.add(1000 * cv >= 1000 * int(cost_bp[0]) * y + chord * (val - int(bp[0]) * y))
-        obj.append(cv)
-    model.add(sum(yv) >= math.ceil(int(v_k.sum()) / hi_k))
-    obj.append(sum(int(travel_k[u, lot]) * var for (u, lot), var in x.items()))
-    model.minimize(sum(obj))
+        objective.append(_lot_cost_var(model, lot, y, [(in_lot[u, lot], int(value_k[u]), int(value_k_up[u]))
+                                                        for u in in_this], hi_k, breakpoints, cost_at))
+    model.add(sum(used) >= math.ceil(int(value_k.sum()) / hi_k))
+    objective.append(sum(int(reach.travel_k[u, lot]) * var for (u, lot), var in in_lot.items()))
+    model.minimize(sum(objective))
+    return model, in_lot
+
+
+def _lot_cost_var(model: Any, lot: int, y: Any, cells: list[tuple[Any, int, int]], hi_k: int,
+                  breakpoints: np.ndarray, cost_at: np.ndarray) -> Any:
+    """One candidate lot: its value from its cells (within the upper limit; zero when unused) and its cost (¥1,000)
+    on the chord of the price curve's segment the value falls in."""
+    val = model.new_int_var(0, hi_k, f"v{lot}")
+    model.add(val == sum(value * var for var, value, _ in cells))
+    model.add(sum(value_up * var for var, _, value_up in cells) <= hi_k)
+    for var, _, _ in cells:
+        model.add_implication(var, y)
+    model.add(val == 0).only_enforce_if(y.negated())
+    seg = [model.new_bool_var(f"s{lot}_{j}") for j in range(len(breakpoints) - 1)]
+    model.add(sum(seg) == y)
+    cv = model.new_int_var(0, int(cost_at.max()) * 2 + 1, f"c{lot}")
+    for j, sj in enumerate(seg):
+        a, b = int(breakpoints[j]), int(breakpoints[j + 1])
+        model.add(val >= a).only_enforce_if(sj)
+        model.add(val <= b).only_enforce_if(sj)
+        # on a segment the cost is its chord (linear interpolation between the breakpoints), scaled by 1,000
+        num = int(round((cost_at[j + 1] - cost_at[j]) / max(b - a, 1) * 1000))
+        model.add(1000 * cv >= 1000 * int(cost_at[j]) + num * (val - a)).only_enforce_if(sj)
+    model.add(cv == 0).only_enforce_if(y.negated())
+    # valid for every segment (concave cost lies above its chord over [min, max]); tightens the relaxation
+    chord = int(round((cost_at[-1] - cost_at[0]) / max(int(breakpoints[-1] - breakpoints[0]), 1) * 1000))
+    model.add(1000 * cv >= 1000 * int(cost_at[0]) * y + chord * (val - int(breakpoints[0]) * y))
+    return cv
+
+
+def _run_cp_sat(model: Any, in_lot: dict[tuple[int, int], Any], hint: np.ndarray | None, analytic_bound: float,
+                s: LotSettings) -> tuple[Any, Any]:
+    """CP-SAT within the time limit, hinted with a feasible partition, stopped at the target gap: its own gap or
+    the gap to the analytic bound."""
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = s.time_limit_s
     solver.parameters.num_search_workers = s.workers
     solver.parameters.random_seed = s.seed
-    # hint: one lot per municipality where feasible
-    # a good start: each cell at its own member's base (or the nearest allowed one), improved by local search
-    v_yen = cells["v"].to_numpy()
-    travel_yen = travel_k * K
-    first_lot = {b: bases.index(b) for b in set(bases)}
-    start = np.array([first_lot.get(str(cells["member"].iat[u]), -1) for u in range(U)])
-    for bad in np.flatnonzero((start < 0) | ~allowed[np.arange(U), np.maximum(start, 0)]).tolist():
-        start[bad] = int(np.flatnonzero(allowed[bad])[np.argmin(dist[bad, allowed[bad]])])
-    heur = _local_search(start, v_yen, travel_yen, allowed, pricer, s.min_lot_yen, s.max_lot_yen, far=far)
-    heur_ok = _feasible(heur, v_yen, L, s.min_lot_yen, s.max_lot_yen, far)
-    lb0 = _analytic_bound(float(v_yen.sum()), travel_yen, allowed, pricer, s.min_lot_yen, s.max_lot_yen, L)
-    heur_gap = (_cost_of(heur, v_yen, travel_yen, L, pricer) - lb0) / max(_cost_of(heur, v_yen, travel_yen, L, pricer), 1.0)
-    if heur_ok and heur_gap <= s.target_gap:
-        st, status = cp_model.UNKNOWN, "FEASIBLE"  # proven within the target without CP-SAT
-    else:
-        if heur_ok:
-            for (u, lot), var in x.items():
-                model.add_hint(var, 1 if heur[u] == lot else 0)
-        solver.parameters.relative_gap_limit = s.target_gap
+    if hint is not None:
+        for (u, lot), var in in_lot.items():
+            model.add_hint(var, 1 if hint[u] == lot else 0)
+    solver.parameters.relative_gap_limit = s.target_gap
 
-        class _StopNearBound(cp_model.CpSolverSolutionCallback):
-            """Stop once a solution is within the target gap of the analytic bound (the exact gap is
-            recomputed afterwards and reported as it is)."""
+    class _StopNearBound(cp_model.CpSolverSolutionCallback):
+        """Stop once a solution is within the target gap of the analytic bound (the exact gap is
+        recomputed afterwards and reported as it is)."""
 
-            def on_solution_callback(self) -> None:
-                obj = self.objective_value * K
-                if obj > 0 and (obj - lb0) / obj <= s.target_gap:
-                    self.stop_search()
+        def on_solution_callback(self) -> None:
+            obj = self.objective_value * _K
+            if obj > 0 and (obj - analytic_bound) / obj <= s.target_gap:
+                self.stop_search()
 
-        st = solver.solve(model, _StopNearBound())
-        status = solver.status_name(st)
-    best = None
-    objective = bound = gap = None
-    assign = pd.DataFrame()
-    candidates = []
-    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        objective, bound = solver.objective_value * K, solver.best_objective_bound * K
-        cp_sol = np.array([next(lot for lot in range(L) if (u, lot) in x and solver.value(x[u, lot])) for u in range(U)])
-        candidates.append(cp_sol)
-    if heur_ok:
-        candidates.append(heur)
-        if status in ("UNKNOWN", "INFEASIBLE") and st != cp_model.INFEASIBLE:
-            status = "FEASIBLE"
-    if candidates:
-        unit_lot = min(candidates, key=lambda a: _cost_of(a, v_yen, travel_yen, L, pricer))
-        best = _plan("最適化したロット", unit_lot, bases, cells, offices, pricer, s)
-        bound = max(bound or 0.0, lb0)
-        exact = best.cost_yen  # the exact price chain and unrounded distances
-        gap = max(0.0, (exact - bound) / exact) if exact > 0 else 0.0
-        if gap <= 1e-9:
-            status = "OPTIMAL"
-        elif gap <= s.target_gap:
-            status = "WITHIN_TARGET_GAP"
-        lot_ids = {int(lid): i + 1 for i, lid in enumerate(np.unique(unit_lot))}
-        fac_lot = fac.assign(lot=[lot_ids[int(unit_lot[u])] for u in fac["unit"]])
-        sectors = set(group.sectors)
-        facs = [f for f in group.facilities if not sectors or f.sector in sectors]
-        fi = fac_lot["fidx"].to_numpy()
-        fac_lot["facility"] = [facs[i].id for i in fi]
-        fac_lot["lat"] = [facs[i].lat for i in fi]
-        fac_lot["lon"] = [facs[i].lon for i in fi]
-        fac_lot["base"] = [best.lots[lot_ids[int(unit_lot[u])] - 1].base for u in fac_lot["unit"]]
-        assign = fac_lot[["facility", "member", "lat", "lon", "x", "y", "lot", "base"]]
-    routes = _routes(group, params, assign, offices) if best is not None else ()
-    return LotDesign(best, per_plan, one_plan, status, objective, bound, gap, time.perf_counter() - t0, U, len(fac),
-                     assign, (*assumptions, f"群の年間の直接費 {total:,.0f} 円。",
-                              "地図の巡回経路: ロットの拠点から1日の作業時間内に施設を点検して戻る日ごとの経路"
-                              "（OR-Tools の経路探索とスイープ法の短い方、直線距離 × 迂回率）。"), s, routes)
+    return solver, solver.solve(model, _StopNearBound())
+
+
+def _assignment(group: GroupInput, fac: pd.DataFrame, unit_lot: np.ndarray, best: LotPlan) -> pd.DataFrame:
+    """Each facility's lot (numbered from 1) and base, with lat/lon for the map."""
+    lot_ids = {int(lid): i + 1 for i, lid in enumerate(np.unique(unit_lot))}
+    fac_lot = fac.assign(lot=[lot_ids[int(unit_lot[u])] for u in fac["unit"]])
+    sectors = set(group.sectors)
+    facs = [f for f in group.facilities if not sectors or f.sector in sectors]
+    fi = fac_lot["fidx"].to_numpy()
+    fac_lot["facility"] = [facs[i].id for i in fi]
+    fac_lot["lat"] = [facs[i].lat for i in fi]
+    fac_lot["lon"] = [facs[i].lon for i in fi]
+    fac_lot["base"] = [best.lots[lot_ids[int(unit_lot[u])] - 1].base for u in fac_lot["unit"]]
+    return fac_lot[["facility", "member", "lat", "lon", "x", "y", "lot", "base"]]
 
 
 def _routes(group: GroupInput, params: ParameterSet, assign: pd.DataFrame,

@@ -28,6 +28,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Generic, Literal, NamedTuple, TypeVar
 
+from gunmane.engine.calendar import fiscal_year
+
 __all__ = [
     "UNKNOWN_TOKENS",
     "InvalidValue",
@@ -364,7 +366,7 @@ def _year_too_old() -> _Err:
 
 
 def _fiscal_year(d: date) -> int:
-    return d.year if d.month >= 4 else d.year - 1
+    return fiscal_year(d)
 
 
 def _date_as_year_warn(fy: int) -> _Warn:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from django.utils import timezone
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.deterioration import (
     DeteriorationError,
     FitResult,
@@ -53,7 +54,7 @@ class ScopeLedger:
 def start_fiscal_year(today: date | None = None) -> int:
     """The current Japanese fiscal year (April–March)."""
     today = today or timezone.localdate()
-    return today.year if today.month >= 4 else today.year - 1
+    return fiscal_year(today)
 
 
 def scope_ledger(scope: Scope) -> ScopeLedger:

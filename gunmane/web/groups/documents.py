@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from django.utils import timezone
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.io.documents.inputs import (
     DocumentInput,
     FacilityRow,
@@ -149,7 +150,7 @@ def document_input(group: Group, *, version: int = 1, prepared_on: date | None =
     sectors = {x.code: x.name for x in vocab.sectors()}
     work = dict(cat.work_kinds)
     levers = {k: n for k, n, _ in cat.levers}
-    start = s.start_fiscal_year or (timezone.localdate().year + (1 if timezone.localdate().month >= 4 else 0))
+    start = s.start_fiscal_year or fiscal_year(timezone.localdate()) + 1
     schedule = (ScheduleItem(start - 1, "実施方針の策定・協定の締結・予算要求"),
                 ScheduleItem(start, "発注・実施（初年度）、モニタリング"),
                 *(ScheduleItem(start + i, "実施・モニタリング") for i in range(1, max(1, s.term_years))),

@@ -11,6 +11,7 @@ from typing import Any
 
 import tomli_w
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.effects import ParameterSet, evaluate, sensitivity
 from gunmane.engine.lots import design_lots
 from gunmane.io.documents.inputs import EffectSummary, FacilityRow, LotInfo
@@ -40,7 +41,7 @@ LEVER_NAMES = {k: n for k, n, _ in LEVERS}
 
 def current_fiscal_year(today: date | None = None) -> int:
     d = today or date.today()
-    return d.year if d.month >= 4 else d.year - 1
+    return fiscal_year(d)
 
 
 def reference(codes: list[str]) -> dict[str, dict[str, Any]]:

@@ -34,6 +34,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gunmane.engine.calendar import fiscal_year
 from gunmane.io.issues import Issue
 from gunmane.io.national.common import (
     NON_LG_LABEL,
@@ -101,7 +102,7 @@ def inspection_day(fiscal_year: int) -> date:
 
 
 def _fy(day: date) -> int:
-    return day.year if day.month >= 4 else day.year - 1
+    return fiscal_year(day)
 
 
 # -- the report ------------------------------------------------------------------------------------------
