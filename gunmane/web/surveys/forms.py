@@ -20,8 +20,9 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from gunmane.engine.surveys import DEFAULT_SCALE
 from gunmane.io import limits
-from gunmane.web.surveys import catalogue
+from gunmane.io.shipped import surveys as survey_templates
 from gunmane.web.surveys.models import Question, QuestionKind, Survey
 
 MAX_RECIPIENTS_PER_UPLOAD = 2000
@@ -70,9 +71,9 @@ class SurveyCreateForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = [(t.key, t.name) for t in catalogue.templates().values()]  # type: ignore[attr-defined]
-        self.fields["sectors"].choices = list(catalogue.sector_names().items())  # type: ignore[attr-defined]
-        self.fields["work_kinds"].choices = [(w.code, w.name) for w in catalogue.work_kinds()]  # type: ignore[attr-defined]
+        self.fields["template"].choices = [(t.key, t.name) for t in survey_templates.templates().values()]  # type: ignore[attr-defined]
+        self.fields["sectors"].choices = list(survey_templates.sector_names().items())  # type: ignore[attr-defined]
+        self.fields["work_kinds"].choices = [(w.code, w.name) for w in survey_templates.work_kinds()]  # type: ignore[attr-defined]
 
     def clean_closes_on(self) -> date:
         return _future(self.cleaned_data["closes_on"])
@@ -183,7 +184,7 @@ class QuestionForm(forms.ModelForm):
         if kind in ("scale", "matrix"):
             if scale and len(scale) != 5:
                 self.add_error("scale_text", f"5段階の見出しはちょうど5行必要です（{len(scale)}行あります）。")
-            data["scale_labels"] = scale if len(scale) == 5 else list(catalogue.DEFAULT_SCALE)
+            data["scale_labels"] = scale if len(scale) == 5 else list(DEFAULT_SCALE)
         else:
             data["scale_labels"] = []
         lo, hi = data.get("min_value"), data.get("max_value")
@@ -401,7 +402,7 @@ def field_name(q: Question, row: int | None = None) -> str:
 
 
 def _scale_choices(q: Question) -> list[tuple[int, str]]:
-    labels = q.scale_labels if len(q.scale_labels or []) == 5 else list(catalogue.DEFAULT_SCALE)
+    labels = q.scale_labels if len(q.scale_labels or []) == 5 else list(DEFAULT_SCALE)
     return [(i, f"{i} {labels[i - 1]}") for i in range(1, 6)]
 
 
