@@ -25,6 +25,7 @@ from gunmane.web.analysis import frames
 from gunmane.web.groups.models import Group, GroupMember, MemberRole
 from gunmane.web.registry.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
 from gunmane.web.registry.models import Municipality
+from gunmane.web.surveys.forms import ResponseForm
 from gunmane.web.surveys.models import Question, Recipient, Response, Survey, SurveyStatus
 
 pytestmark = pytest.mark.django_db
@@ -409,6 +410,11 @@ def test_bulk_add_recipients_by_paste_and_cp932_csv(sent) -> None:  # type: igno
     r = c.post(reverse("surveys:recipients", args=[sent.pk]), {"file": upload, "expires_on": sent.closes_on.isoformat()})
     assert r.status_code == 302
     assert Recipient.objects.get(survey=sent, name="室生緑化").attributes == ["造園工事業", "宇陀市", ""]
+    unicode_text = io.BytesIO("会社名\t業種\n大宇陀工務店\t建築工事業\n".encode("utf-16"))  # Excel 「Unicode テキスト」
+    unicode_text.name = "業者一覧.txt"
+    r = c.post(reverse("surveys:recipients", args=[sent.pk]), {"file": unicode_text, "expires_on": sent.closes_on.isoformat()})
+    assert r.status_code == 302
+    assert Recipient.objects.get(survey=sent, name="大宇陀工務店").attributes == ["建築工事業", "", ""]
 
 
 def test_recipient_errors_are_all_or_nothing(sent) -> None:  # type: ignore[no-untyped-def]
@@ -432,7 +438,11 @@ def test_recipient_errors_are_all_or_nothing(sent) -> None:  # type: ignore[no-u
     undecodable.name = "list.csv"
     r = c.post(reverse("surveys:recipients", args=[sent.pk]),
                {"file": undecodable, "expires_on": sent.closes_on.isoformat()})
-    assert "文字コードを判別できません" in r.content.decode()
+    assert "「list.csv」：文字コードを判別できません" in r.content.decode()
+    binary = io.BytesIO(b"\xe5\xae\x87\x00\x01")
+    binary.name = "list.csv"
+    r = c.post(reverse("surveys:recipients", args=[sent.pk]), {"file": binary, "expires_on": sent.closes_on.isoformat()})
+    assert "「list.csv」：文字コードを判別できません（1行目に文字ではないデータ U+0000 があります）" in r.content.decode()
     assert sent.recipients.count() == 5
 
 
@@ -511,6 +521,23 @@ def test_submit_checks_required_answers_and_conditions(sent) -> None:  # type: i
     assert stored.answers["appeal"]["総価（一括）での契約"] == 4
     done = anon.get(url).content.decode()
     assert "回答を受け付けました" in done and "採算が合わない" in done and "回答を修正する" in done
+
+
+def test_number_answers_are_read_as_the_ledger_importer_reads_numbers() -> None:
+    q = Question(key="staff", kind="number", text="技術者の人数", unit="人", min_value=0, order=10)
+
+    def answer(raw: str) -> tuple[Any, list[str]]:
+        form = ResponseForm({"q_staff": raw}, questions=[q])
+        form.is_valid()
+        return form.cleaned_data.get("answers", {}).get("staff"), form.errors.get("q_staff", [])
+
+    assert answer("１,２００") == (1200, []) and answer("12人") == (12, []) and answer("5名") == (5, [])
+    assert answer("約30") == (30, []) and answer("2.5") == (2.5, [])
+    assert answer("多い")[1] == ["「多い」は数値として読めません。数字で入力してください（例：12）。"]
+    assert answer("不明")[1] == ["「不明」は数値として読めません。数字で入力してください（例：12）。"]
+    assert answer("3件")[1] == ["「3件」は数値として読めません。この欄の単位は 人 です。件 の値は入力できません。"
+                               "人 の数値で入力してください。"]
+    assert answer("1e309")[1] and answer("-1")[1] == ["0人以上の値を入力してください。"]
 
 
 def test_tampered_and_odd_input_never_crashes(sent) -> None:  # type: ignore[no-untyped-def]
