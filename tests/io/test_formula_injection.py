@@ -218,6 +218,40 @@ def test_survey_exports_use_the_shared_helper() -> None:
         assert "'=会社名" in cells
 
 
+def test_import_issue_report() -> None:
+    from datetime import datetime
+
+    from gunmane.io.reports.issues_xlsx import issues_xlsx
+
+    buf = io.BytesIO()
+    issues_xlsx(buf, file_name="=台帳.csv", kind_label="施設", imported_at=datetime(2026, 1, 2, 3, 4),
+                errors=[{"row": 3, "column": "施設名", "value": HOSTILE[0], "code": "x", "message": "-"}],
+                warnings=[{"row": None, "column": "", "value": "", "code": "w", "message": "@ファイル"}])
+    assert _no_live_formula(buf.getvalue()) == []
+    wb = load_workbook(io.BytesIO(buf.getvalue()))
+    assert wb.sheetnames == ["エラー", "警告"]
+    assert [c.value for c in wb["エラー"][3]] == [3, "施設名", "'" + HOSTILE[0], "x", "'-"]
+    assert wb["エラー"]["A1"].value == "'=台帳.csv のエラー一覧（施設・2026-01-02 03:04）"
+    assert [c.value for c in wb["警告"][3]] == ["ファイル", None, None, "w", "'@ファイル"]
+
+
+def test_municipal_table() -> None:
+    from gunmane.engine.indicators import INDICATORS
+    from gunmane.io.reports.municipal_table import municipal_table_csv, municipal_table_xlsx
+
+    defs = list(INDICATORS[:2])
+    rows = [["292125", HOSTILE[1], "29", "市", -1.5, None]]
+    buf = io.BytesIO()
+    municipal_table_xlsx(buf, defs, rows)
+    assert _no_live_formula(buf.getvalue()) == []
+    ws = load_workbook(io.BytesIO(buf.getvalue()))["市区町村"]
+    assert [c.value for c in ws[2]] == ["292125", "'" + HOSTILE[1], "29", "市", -1.5, None]  # unknown: blank
+    out = io.StringIO()
+    municipal_table_csv(out, defs, rows)
+    lines = list(csv.reader(io.StringIO(out.getvalue())))
+    assert lines[1] == ["292125", "'" + HOSTILE[1], "29", "市", "-1.5", ""] and lines[-1][0].startswith("出典：")
+
+
 # Writers outside the files of this change: the one-line hook is added when the branches are merged.
 PENDING_HOOKS: dict[str, str] = {}
 WRITES = re.compile(r"csv\.writer\(|csv\.DictWriter\(|\.to_csv\(|\.to_excel\(|Workbook\(")

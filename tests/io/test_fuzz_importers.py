@@ -278,7 +278,7 @@ def test_survey_recipient_upload(data: bytes) -> None:
     from gunmane.web.surveys.forms import decode_upload, parse_recipient_lines
 
     try:
-        text = decode_upload(data)
+        text = decode_upload(data, "回答者.csv")
     except forms.ValidationError as exc:
         assert japanese(" ".join(exc.messages))
         return

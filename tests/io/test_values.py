@@ -574,6 +574,8 @@ NUMBER_OK: list[tuple[object, str, float, str | None]] = [
     ("¥1,000", "円", 1000.0, None),
     ("3本", "", 3.0, None),
     ("50%", "%", 50.0, None),
+    ("5名", "人", 5.0, None),
+    ("1,200人", "", 1200.0, None),
     (12.5, "m", 12.5, None),
     (1234, "", 1234.0, None),
     (Decimal("12.5"), "", 12.5, None),

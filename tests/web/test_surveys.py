@@ -19,11 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from gunmane.io.shipped import surveys as survey_templates
 from gunmane.web.demo import DEMO_GROUP, create_demo_group, load_demo_ledger
 from gunmane.web.groups.models import Group, GroupMember, MemberRole
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Municipality
-from gunmane.web.surveys import catalogue
+from gunmane.web.surveys.forms import ResponseForm
 from gunmane.web.surveys.models import Question, Recipient, Response, Survey, SurveyStatus
 
 pytestmark = pytest.mark.django_db
@@ -147,44 +148,6 @@ def answered(sent):  # type: ignore[no-untyped-def]
     return s
 
 
-# ------------------------------------------------------------------------------ templates
-
-
-def test_every_template_loads_and_builds_for_every_sector() -> None:
-    all_sectors = list(catalogue.sector_names())
-    all_works = [w.code for w in catalogue.work_kinds()]
-    for t in catalogue.templates().values():
-        built = catalogue.build(t, group_name="テスト群", sectors=all_sectors, works=all_works, members=["甲市", "乙町"])
-        keys = [q.key for q in built.questions]
-        assert keys == [q.key for q in t.questions]  # nothing dropped when everything is covered
-        for q in built.questions:
-            assert "{" not in q.text and "@" not in "".join(q.choices + q.rows)
-            if q.show_if_key:
-                assert keys.index(q.show_if_key) < keys.index(q.key)
-            assert q.source, f"{t.key}.{q.key} has no source"
-        assert "テスト群" in built.title and "テスト群" in built.intro
-    assert set(catalogue.templates()) == {"contractor", "department", "resident"}
-
-
-def test_build_follows_group_sectors_works_and_members() -> None:
-    resident = catalogue.templates()["resident"]
-    built = catalogue.build(resident, group_name="群", sectors=["road"], works=["patrol"], members=[])
-    matrix = next(q for q in built.questions if q.key == "satisfaction")
-    assert "公園の清掃・遊具の安全" not in matrix.rows and "橋の安全性" in matrix.rows
-    priorities = next(q for q in built.questions if q.key == "priorities")
-    assert "除雪" not in priorities.choices and priorities.max_choices == 3
-    contractor = catalogue.build(catalogue.templates()["contractor"], group_name="群", sectors=["road", "park"],
-                                 works=["patrol", "cleaning"], members=["宇陀市", "曽爾村"])
-    area = next(q for q in contractor.questions if q.key == "area")
-    assert area.choices == ["宇陀市", "曽爾村"]
-    works = next(q for q in contractor.questions if q.key == "capable_works")
-    assert works.choices == ["道路等の巡回（パトロール）", "清掃"]
-    # no members → the area question has nothing to offer and is dropped
-    no_area = catalogue.build(catalogue.templates()["contractor"], group_name="群", sectors=["road"],
-                              works=["patrol"], members=[])
-    assert "area" not in [q.key for q in no_area.questions]
-
-
 # ------------------------------------------------------------------------------ building
 
 
@@ -192,7 +155,7 @@ def test_create_form_ticks_the_sectors_of_the_members_ledger(demo) -> None:  # t
     r = client().get(reverse("surveys:create", args=[demo.pk]))
     assert r.status_code == 200
     ticked = r.context["form"].initial["sectors"]
-    assert "road" in ticked and set(ticked) <= set(catalogue.sector_names())
+    assert "road" in ticked and set(ticked) <= set(survey_templates.sector_names())
     page = r.content.decode()
     assert "受注者向け 市場調査（サウンディング）" in page and "住民向け 満足度調査" in page
 
@@ -403,6 +366,11 @@ def test_bulk_add_recipients_by_paste_and_cp932_csv(sent) -> None:  # type: igno
     r = c.post(reverse("surveys:recipients", args=[sent.pk]), {"file": upload, "expires_on": sent.closes_on.isoformat()})
     assert r.status_code == 302
     assert Recipient.objects.get(survey=sent, name="室生緑化").attributes == ["造園工事業", "宇陀市", ""]
+    unicode_text = io.BytesIO("会社名\t業種\n大宇陀工務店\t建築工事業\n".encode("utf-16"))  # Excel 「Unicode テキスト」
+    unicode_text.name = "業者一覧.txt"
+    r = c.post(reverse("surveys:recipients", args=[sent.pk]), {"file": unicode_text, "expires_on": sent.closes_on.isoformat()})
+    assert r.status_code == 302
+    assert Recipient.objects.get(survey=sent, name="大宇陀工務店").attributes == ["建築工事業", "", ""]
 
 
 def test_recipient_errors_are_all_or_nothing(sent) -> None:  # type: ignore[no-untyped-def]
@@ -426,7 +394,11 @@ def test_recipient_errors_are_all_or_nothing(sent) -> None:  # type: ignore[no-u
     undecodable.name = "list.csv"
     r = c.post(reverse("surveys:recipients", args=[sent.pk]),
                {"file": undecodable, "expires_on": sent.closes_on.isoformat()})
-    assert "文字コードを判別できません" in r.content.decode()
+    assert "「list.csv」：文字コードを判別できません" in r.content.decode()
+    binary = io.BytesIO(b"\xe5\xae\x87\x00\x01")
+    binary.name = "list.csv"
+    r = c.post(reverse("surveys:recipients", args=[sent.pk]), {"file": binary, "expires_on": sent.closes_on.isoformat()})
+    assert "「list.csv」：文字コードを判別できません（1行目に文字ではないデータ U+0000 があります）" in r.content.decode()
     assert sent.recipients.count() == 5
 
 
@@ -505,6 +477,23 @@ def test_submit_checks_required_answers_and_conditions(sent) -> None:  # type: i
     assert stored.answers["appeal"]["総価（一括）での契約"] == 4
     done = anon.get(url).content.decode()
     assert "回答を受け付けました" in done and "採算が合わない" in done and "回答を修正する" in done
+
+
+def test_number_answers_are_read_as_the_ledger_importer_reads_numbers() -> None:
+    q = Question(key="staff", kind="number", text="技術者の人数", unit="人", min_value=0, order=10)
+
+    def answer(raw: str) -> tuple[Any, list[str]]:
+        form = ResponseForm({"q_staff": raw}, questions=[q])
+        form.is_valid()
+        return form.cleaned_data.get("answers", {}).get("staff"), form.errors.get("q_staff", [])
+
+    assert answer("１,２００") == (1200, []) and answer("12人") == (12, []) and answer("5名") == (5, [])
+    assert answer("約30") == (30, []) and answer("2.5") == (2.5, [])
+    assert answer("多い")[1] == ["「多い」は数値として読めません。数字で入力してください（例：12）。"]
+    assert answer("不明")[1] == ["「不明」は数値として読めません。数字で入力してください（例：12）。"]
+    assert answer("3件")[1] == ["「3件」は数値として読めません。この欄の単位は 人 です。件 の値は入力できません。"
+                               "人 の数値で入力してください。"]
+    assert answer("1e309")[1] and answer("-1")[1] == ["0人以上の値を入力してください。"]
 
 
 def test_tampered_and_odd_input_never_crashes(sent) -> None:  # type: ignore[no-untyped-def]

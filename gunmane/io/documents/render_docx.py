@@ -24,6 +24,7 @@ from docx.styles.style import ParagraphStyle
 from lxml import etree
 
 from gunmane.io.documents.blocks import Bullets, Doc, Heading, Note, Para, Table
+from gunmane.io.reports.pdf_style import MUTED_HEX, NOTE_COLOURS, PRIMARY_HEX, SUBTLE_HEX, TINT_HEX
 
 __all__ = ["render_docx"]
 
@@ -36,10 +37,20 @@ MARGIN_X_MM = 22.0
 TEXT_WIDTH_MM = 210.0 - 2 * MARGIN_X_MM
 _ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
           "right": WD_ALIGN_PARAGRAPH.RIGHT}
-_NOTE_COLOUR = {"notice": "C00000", "draft": "1F3864", "warning": "9C5700", "info": "333333"}
-_NOTE_FILL = {"notice": "FDECEA", "draft": "E8F1FE", "warning": "FFF4E5", "info": "F2F2F2"}
-HEAD_FILL = "DCE6F2"
-TOTAL_FILL = "F2F2F2"
+
+
+def _word(hex_colour: str) -> str:
+    """``#0017c1`` (the PDF style) as Word writes colours: ``0017C1``."""
+    return hex_colour.lstrip("#").upper()
+
+
+# The colours of the PDF version (gunmane.io.reports.pdf_style), so that both files of a document look alike.
+_NOTE_COLOUR = {kind: _word(fg) for kind, (fg, _bg) in NOTE_COLOURS.items()}
+_NOTE_FILL = {kind: _word(bg) for kind, (_fg, bg) in NOTE_COLOURS.items()}
+HEAD_FILL = _word(TINT_HEX)
+TOTAL_FILL = _word(SUBTLE_HEX)
+HEADING_RGB = RGBColor.from_string(_word(PRIMARY_HEX))
+MUTED_RGB = RGBColor.from_string(_word(MUTED_HEX))
 
 
 def _set_fonts(rpr_owner: Any, east_asia: str, latin: str = LATIN) -> None:
@@ -101,14 +112,14 @@ def _setup_styles(document: Any) -> None:
         _set_fonts(st.element, GOTHIC, GOTHIC)
         st.font.size = Pt(size)
         st.font.bold = True
-        st.font.color.rgb = RGBColor(0x1F, 0x38, 0x64)
+        st.font.color.rgb = HEADING_RGB
         st.paragraph_format.space_before = Pt(14 if level == 1 else 8)
         st.paragraph_format.space_after = Pt(4)
     for name, size in (("Title", 18.0), ("Subtitle", 10.5)):
         st = styles[name]
         _set_fonts(st.element, GOTHIC, GOTHIC)
         st.font.size = Pt(size)
-        st.font.color.rgb = RGBColor(0x1F, 0x38, 0x64) if name == "Title" else RGBColor(0x59, 0x59, 0x59)
+        st.font.color.rgb = HEADING_RGB if name == "Title" else MUTED_RGB
         st.font.italic = False
     for name, size in (("Table Text", 9.0), ("Table Text Small", 8.0)):
         st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
@@ -156,7 +167,7 @@ def _header_footer(document: Any, doc: Doc) -> None:
     header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for run in header.runs:
         run.font.size = Pt(8)
-        run.font.color.rgb = RGBColor(0x66, 0x66, 0x66)
+        run.font.color.rgb = MUTED_RGB
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _field(footer, "PAGE")

@@ -2,7 +2,8 @@
 
 Japanese is set in the shipped IPAexGothic (gunmane.io.reports.fonts), embedded as a subset, so the PDF
 prints and extracts as Japanese on any machine.  Headings become PDF bookmarks (the outline mirrors
-the Word navigation pane); every page carries the running title and 「x / y ページ」.
+the Word navigation pane); every page carries the running title and 「x / y ページ」.  Colours, type,
+margins, table style and footer are the shared PDF style (gunmane.io.reports.pdf_style).
 """
 
 from __future__ import annotations
@@ -33,26 +34,38 @@ from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
 
 from gunmane.io.documents.blocks import Bullets, Doc, Heading, Note, Para, Table
-from gunmane.io.reports.fonts import register_reportlab_font
 from gunmane.io.reports.pdf_canvas import NumberedCanvas
+from gunmane.io.reports.pdf_style import (
+    ALERT,
+    BODY_PT,
+    FOOTER_PT,
+    FOOTER_Y,
+    HEADING_PT,
+    LEADING,
+    LINE_W,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    MARGIN_X,
+    MUTED,
+    NOTE_COLOURS,
+    PRIMARY,
+    RULE,
+    SMALL_PT,
+    SUBTLE,
+    TEXT,
+    TITLE_PT,
+    draw_footer,
+    page_label,
+    paragraph_style,
+    pdf_font,
+    table_style,
+)
 
 __all__ = ["render_pdf"]
 
 PAGE_W, PAGE_H = A4
-MARGIN_X = 20 * mm
-MARGIN_TOP = 22 * mm
-MARGIN_BOTTOM = 20 * mm
 TEXT_W = PAGE_W - 2 * MARGIN_X
-BODY_PT = 10.0
-
-NAVY = colors.HexColor("#1f3864")
-TEXT = colors.HexColor("#222222")
-MUTED = colors.HexColor("#666666")
-RULE = colors.HexColor("#bfbfbf")
-HEAD_BG = colors.HexColor("#dce6f2")
-TOTAL_BG = colors.HexColor("#f2f2f2")
-NOTE_COLOURS = {"notice": ("#c00000", "#fdecea"), "draft": ("#1f3864", "#e8f1fe"),
-                "warning": ("#9c5700", "#fff4e5"), "info": ("#333333", "#f2f2f2")}
+RUNNING_TITLE_RAISE = 8 * mm  # the running title, above the body
 _ALIGN = {"left": TA_LEFT, "center": TA_CENTER, "right": TA_RIGHT}
 
 
@@ -60,32 +73,31 @@ class _Styles:
     def __init__(self, font: str) -> None:
         self.font = font
 
-    def make(self, name: str, size: float, colour: Any = TEXT, leading: float = 1.55, **kw: Any) -> ParagraphStyle:
-        return ParagraphStyle(name, fontName=self.font, fontSize=size, leading=size * leading, textColor=colour,
-                              wordWrap="CJK", **kw)
+    def make(self, name: str, size: float, colour: Any = TEXT, leading: float = LEADING, **kw: Any) -> ParagraphStyle:
+        return paragraph_style(name, self.font, size, colour, leading, **kw)
 
     @functools.cached_property
     def meta(self) -> ParagraphStyle:
         return self.make("meta", 9, MUTED, 1.4, alignment=TA_RIGHT)
 
     def heading(self, level: int) -> ParagraphStyle:
-        size = {1: 13.5, 2: 11.5, 3: 10.5}[level]
-        return self.make(f"h{level}", size, NAVY, 1.35, spaceBefore=12 if level == 1 else 7, spaceAfter=4,
+        size = HEADING_PT[level]
+        return self.make(f"h{level}", size, PRIMARY, 1.35, spaceBefore=12 if level == 1 else 7, spaceAfter=4,
                          keepWithNext=1)
 
     def para(self, align: str, small: bool, indent: float, hanging: float) -> ParagraphStyle:
-        size = 8.8 if small else BODY_PT
+        size = SMALL_PT if small else BODY_PT
         return self.make(f"p{align}{small}{indent}{hanging}", size, MUTED if small else TEXT,
                          alignment=_ALIGN[align], leftIndent=size * (indent + hanging),
                          firstLineIndent=-size * hanging, spaceAfter=3)
 
     @functools.cached_property
     def caption(self) -> ParagraphStyle:
-        return self.make("caption", 9, NAVY, 1.3, spaceBefore=2, spaceAfter=2)
+        return self.make("caption", 9, PRIMARY, 1.3, spaceBefore=2, spaceAfter=2)
 
     def cell(self, align: str, small: bool, head: bool = False) -> ParagraphStyle:
         size = 7.8 if small else 8.6
-        return self.make(f"c{align}{small}{head}", size, NAVY if head else TEXT, 1.3, alignment=_ALIGN[align])
+        return self.make(f"c{align}{small}{head}", size, PRIMARY if head else TEXT, 1.3, alignment=_ALIGN[align])
 
 
 @functools.cache
@@ -119,18 +131,9 @@ def _table(t: Table, st: _Styles) -> list[Flowable]:
     widths = [TEXT_W * w for w in t.relative_widths()]
     rows: list[list[Any]] = [[_p(h, st.cell("center", t.small, head=True)) for h in t.header]]
     rows += [[_p(text, st.cell(t.column_align(k), t.small)) for k, text in enumerate(row)] for row in t.rows]
-    style: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), st.font),
-        ("GRID", (0, 0), (-1, -1), 0.5, RULE),
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-    ]
+    style = table_style(st.font, lines="grid")
     if t.total_rows:
-        style += [("BACKGROUND", (0, -t.total_rows), (-1, -1), TOTAL_BG),
+        style += [("BACKGROUND", (0, -t.total_rows), (-1, -1), SUBTLE),
                   ("LINEABOVE", (0, -t.total_rows), (-1, -t.total_rows), 0.9, MUTED)]
     table = RLTable(rows, colWidths=widths, repeatRows=1, hAlign="CENTER")
     table.setStyle(TableStyle(style))
@@ -155,10 +158,10 @@ def _note(n: Note, st: _Styles) -> list[Flowable]:
 
 
 def _title_style(title: str, st: _Styles) -> ParagraphStyle:
-    """The title at 17 pt, smaller when a line would wrap (a long group name)."""
-    widest = max(stringWidth(line, st.font, 17) for line in title.split("\n"))
-    size = max(11.0, min(17.0, 17 * TEXT_W * 0.98 / widest)) if widest else 17.0
-    return st.make("title", size, NAVY, 1.35, alignment=TA_CENTER, spaceAfter=6)
+    """The title at TITLE_PT, smaller when a line would wrap (a long group name)."""
+    widest = max(stringWidth(line, st.font, TITLE_PT) for line in title.split("\n"))
+    size = max(11.0, min(TITLE_PT, TITLE_PT * TEXT_W * 0.98 / widest)) if widest else TITLE_PT
+    return st.make("title", size, PRIMARY, 1.35, alignment=TA_CENTER, spaceAfter=6)
 
 
 def _story(doc: Doc, st: _Styles) -> list[Flowable]:
@@ -188,26 +191,24 @@ def _story(doc: Doc, st: _Styles) -> list[Flowable]:
 def _page_decoration(doc: Doc, font: str) -> Callable[[Canvas, int, int], None]:
     def draw(c: Canvas, page: int, total: int) -> None:
         c.saveState()
-        c.setFont(font, 7.5)
+        c.setFont(font, FOOTER_PT)
         c.setFillColor(MUTED)
-        top = PAGE_H - MARGIN_TOP + 8 * mm
+        top = PAGE_H - MARGIN_TOP + RUNNING_TITLE_RAISE
         c.drawRightString(PAGE_W - MARGIN_X, top, doc.running_title)
         if doc.synthetic:
-            c.setFillColor(colors.HexColor("#c00000"))
+            c.setFillColor(ALERT)
             c.drawString(MARGIN_X, top, "【合成データ】")
-            c.setFillColor(MUTED)
         c.setStrokeColor(RULE)
-        c.setLineWidth(0.5)
+        c.setLineWidth(LINE_W)
         c.line(MARGIN_X, top - 3, PAGE_W - MARGIN_X, top - 3)
-        c.setFont(font, 8.5)
-        c.drawCentredString(PAGE_W / 2, MARGIN_BOTTOM - 10 * mm, f"{page} / {total} ページ")
         c.restoreState()
+        draw_footer(c, font, FOOTER_Y, centre=page_label(page, total))
     return draw
 
 
 def render_pdf(doc: Doc) -> bytes:
     """The document as PDF bytes (A4 portrait)."""
-    font = register_reportlab_font()
+    font = pdf_font()
     st = _Styles(font)
     out = io.BytesIO()
     template = BaseDocTemplate(out, pagesize=A4, title=doc.title, author="gunmane", creator="gunmane",

@@ -124,34 +124,47 @@ def detect_encoding(path: Path) -> str:
     and, for Excel's 「Unicode テキスト」, UTF-16 with a byte-order mark.
     """
     with path.open("rb") as fh:
-        if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            fh.seek(0)
-            if (bad := _first_undecodable(fh, "utf-16")) is None:
-                return "utf-16"
-            raise TableError(
-                "unknown_encoding",
-                f"UTF-16 のファイルですが、{bad}バイト目付近を読み取れません。"
-                "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
-                f"A UTF-16 file that cannot be decoded near byte {bad}.")
+        return detect_stream_encoding(fh)
+
+
+def detect_stream_encoding(fh: BinaryIO) -> str:
+    """:func:`detect_encoding` of an open, seekable binary file (an upload), read from its start; the
+    position afterwards is unspecified.  TableError (``unknown_encoding``) when no encoding fits."""
+    fh.seek(0)
+    if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         fh.seek(0)
-        bom = fh.read(3) == codecs.BOM_UTF8
-        if not bom:
-            fh.seek(0)
-        if (bad := _first_undecodable(fh, "utf-8", offset=3 if bom else 0)) is None:
-            return "utf-8-sig" if bom else "utf-8"
-        if bom:  # a UTF-8 signature, then bytes that are not UTF-8: no other encoding starts so
-            raise TableError(
-                "unknown_encoding",
-                f"UTF-8（BOM付き）のファイルですが、{bad}バイト目付近に UTF-8 ではない文字があります。"
-                "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
-                f"A UTF-8 file (with BOM) with non-UTF-8 bytes near byte {bad}.")
-        fh.seek(0)
-        if (bad := _first_undecodable(fh, "cp932")) is None:
-            return "cp932"
+        if (bad := _first_undecodable(fh, "utf-16")) is None:
+            return "utf-16"
         raise TableError(
             "unknown_encoding",
-            f"文字コードを判別できません（{bad}バイト目付近）。UTF-8 または Shift_JIS（CP932）で保存してください。",
-            f"Cannot tell the text encoding (near byte {bad}); save as UTF-8 or CP932.")
+            f"UTF-16 のファイルですが、{bad}バイト目付近を読み取れません。"
+            "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
+            f"A UTF-16 file that cannot be decoded near byte {bad}.")
+    fh.seek(0)
+    bom = fh.read(3) == codecs.BOM_UTF8
+    if not bom:
+        fh.seek(0)
+    if (bad := _first_undecodable(fh, "utf-8", offset=3 if bom else 0)) is None:
+        return "utf-8-sig" if bom else "utf-8"
+    if bom:  # a UTF-8 signature, then bytes that are not UTF-8: no other encoding starts so
+        raise TableError(
+            "unknown_encoding",
+            f"UTF-8（BOM付き）のファイルですが、{bad}バイト目付近に UTF-8 ではない文字があります。"
+            "UTF-8 または Shift_JIS（CP932）で保存し直してください。",
+            f"A UTF-8 file (with BOM) with non-UTF-8 bytes near byte {bad}.")
+    fh.seek(0)
+    if (bad := _first_undecodable(fh, "cp932")) is None:
+        return "cp932"
+    raise TableError(
+        "unknown_encoding",
+        f"文字コードを判別できません（{bad}バイト目付近）。UTF-8 または Shift_JIS（CP932）で保存してください。",
+        f"Cannot tell the text encoding (near byte {bad}); save as UTF-8 or CP932.")
+
+
+def decode_text(data: bytes) -> str:
+    """The text of a small file held in memory (a pasted or uploaded CSV), in the encoding
+    :func:`detect_encoding` would choose for it (byte-order mark removed); TableError as it raises."""
+    return data.decode(detect_stream_encoding(io.BytesIO(data)))
 
 
 def _first_undecodable(fh: BinaryIO, encoding: str, *, offset: int = 0) -> int | None:

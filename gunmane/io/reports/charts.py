@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from gunmane.engine.indicator_types import IndicatorDef, IndicatorValue, Karte, Series
+from gunmane.io.reports.pdf_style import TEXT_HEX
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -50,7 +51,7 @@ HORIZONTAL_SERIES = frozenset({"peer_percentiles"})
 PALETTE = ("#0031d8", "#00a3bf", "#fb5b01", "#259d63", "#7f19dd", "#e8b100", "#666666")
 GRADE_COLOURS = {"Ⅰ": "#259d63", "Ⅱ": "#e8b100", "Ⅲ": "#fb5b01", "Ⅳ": "#d20000"}
 UNKNOWN_COLOUR = "#b3b3b3"
-TEXT_COLOUR = "#333333"
+TEXT_COLOUR = TEXT_HEX  # the PDF text colour (gunmane.io.reports.pdf_style), so chart and page match
 GRID_COLOUR = "#d9d9d9"
 _RENDER_LOCK = threading.Lock()
 RATIO_UNITS = frozenset({"割合", "比率", "ratio", "share"})

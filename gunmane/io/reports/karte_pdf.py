@@ -60,13 +60,29 @@ from gunmane.io.reports.charts import (
     select_chart_series,
     source_parts,
 )
-from gunmane.io.reports.fonts import register_reportlab_font
 from gunmane.io.reports.pdf_canvas import NumberedCanvas
+from gunmane.io.reports.pdf_style import (
+    ALERT,
+    MARGIN_DENSE,
+    MUTED,
+    MUTED_HEX,
+    PRIMARY,
+    RULE,
+    SUBTLE,
+    TEXT,
+    TINT,
+    TITLE_PT,
+    draw_footer,
+    page_label,
+    paragraph_style,
+    pdf_font,
+    table_style,
+)
 
 __all__ = ["karte_pdf", "karte_title"]
 
 PAGE_W, PAGE_H = landscape(A4)
-MARGIN = 28.0
+MARGIN = MARGIN_DENSE
 GUTTER = 16.0
 LEFT_W = 380.0
 HEADER_H = 52.0
@@ -77,15 +93,8 @@ FULL_W = PAGE_W - 2 * MARGIN
 STRIP_GAP = 8.0
 CHART_DPI = 200
 
-PRIMARY = colors.HexColor("#0017c1")
-TEXT = colors.HexColor("#333333")
-MUTED = colors.HexColor("#666666")
-RULE = colors.HexColor("#cccccc")
-GROUP_BG = colors.HexColor("#e8f1fe")
-HEAD_BG = colors.HexColor("#f2f2f2")
-ALERT = colors.HexColor("#d20000")
-TRACK = colors.HexColor("#e6e6e6")
-BAR = colors.HexColor("#4979f5")
+TRACK = colors.HexColor("#e6e6e6")  # the percentile bar: DADS solid-gray-100 …
+BAR = colors.HexColor("#4979f5")  # … and blue-500 (colours and type otherwise from gunmane.io.reports.pdf_style)
 
 SCALES = (1.0, 0.92, 0.85)  # type scales tried, largest first
 
@@ -129,8 +138,7 @@ class _Styles:
 
     def para(self, size: float, colour: Any = TEXT, leading: float = 1.35, **kw: Any) -> ParagraphStyle:
         size *= self.scale
-        return ParagraphStyle(f"s{size}", fontName=self.font, fontSize=size, leading=size * leading,
-                              textColor=colour, wordWrap="CJK", **kw)
+        return paragraph_style(f"s{size}", self.font, size, colour, leading, **kw)
 
     @functools.cached_property
     def cell(self) -> ParagraphStyle:
@@ -208,20 +216,11 @@ def _indicator_table(karte: Karte, st: _Styles, source_no: Mapping[str, int], wi
         header = ["指標", "値", "件数"]
     rows: list[list[Any]] = [[Paragraph(h, st.head) for h in header]]
     pad = 1.25 * st.scale
-    style: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), st.font),
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.6, MUTED),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), pad),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
+    style = table_style(st.font, header_bg=SUBTLE, pad_v=pad, pad_h=3)
     for group, indicators in grouped_indicators(karte, groups):
         r = len(rows)
         rows.append([Paragraph(escape(GROUP_LABELS.get(group, group)), st.group)] + [""] * (len(header) - 1))
-        style += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), GROUP_BG),
+        style += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), TINT),
                   ("TOPPADDING", (0, r), (-1, r), pad * 0.6), ("BOTTOMPADDING", (0, r), (-1, r), pad * 0.6)]
         for ind in indicators:
             rows.append(_indicator_row(ind, st, source_no, widths, pct))
@@ -236,10 +235,10 @@ def _indicator_row(ind: IndicatorValue, st: _Styles, source_no: Mapping[str, int
     refs = [str(source_no[p]) for p in source_parts(ind.source) if p in source_no]
     label = escape(ind.label_ja)
     if refs:
-        label += f'<font size="{5.4 * st.scale:.1f}" color="#666666"> [{",".join(refs)}]</font>'
+        label += f'<font size="{5.4 * st.scale:.1f}" color="{MUTED_HEX}"> [{",".join(refs)}]</font>'
     value = escape(format_value(ind.value, ind.unit))
     if ind.value is None:
-        value = f'<font color="#666666">{value}</font>'
+        value = f'<font color="{MUTED_HEX}">{value}</font>'
     row: list[Any] = [Paragraph(label, st.cell), Paragraph(value, st.cell_right),
                       Paragraph("—" if ind.n is None else format_number(ind.n), st.cell_right)]
     if pct:
@@ -381,8 +380,7 @@ def _source_line(series: Series, font: str) -> Paragraph:
     if has_unknown(series):
         text += ("　不明の値は線を途切れさせています（0 ではありません）。" if chart_kind(series) == "line"
                  else "　不明の値は「不明」と表示しています（0 ではありません）。")
-    return Paragraph(text, ParagraphStyle("src", fontName=font, fontSize=5.6, leading=6.8, textColor=MUTED,
-                                          wordWrap="CJK"))
+    return Paragraph(text, paragraph_style("src", font, 5.6, MUTED, leading=6.8 / 5.6))
 
 
 def _chart_cells(karte: Karte, font: str, x0: float, y0: float, w: float, h: float) -> list[_ChartCell]:
@@ -411,8 +409,7 @@ def _chart_cells(karte: Karte, font: str, x0: float, y0: float, w: float, h: flo
 
 
 def _draw_chart(c: Canvas, cell: _ChartCell, font: str) -> None:
-    title = Paragraph(escape(cell.series.label_ja), ParagraphStyle(
-        "ct", fontName=font, fontSize=8.2, leading=10, textColor=PRIMARY, wordWrap="CJK"))
+    title = Paragraph(escape(cell.series.label_ja), paragraph_style("ct", font, 8.2, PRIMARY, leading=10 / 8.2))
     _, th = title.wrap(cell.w, _CHART_TITLE_H)
     title.drawOn(c, cell.x, cell.y + cell.h - th)
     img_h = cell.h - _CHART_TITLE_H - cell.source_h
@@ -429,7 +426,7 @@ def _draw_header(c: Canvas, karte: Karte, font: str, *, first: bool) -> None:
     c.setFillColor(PRIMARY)
     c.rect(MARGIN, top - 17, 4, 17, stroke=0, fill=1)
     c.setFillColor(TEXT)
-    c.setFont(font, 16 if first else 11)
+    c.setFont(font, TITLE_PT if first else 11)
     c.drawString(MARGIN + 10, top - 14 if first else top - 12, karte_title(karte) + ("" if first else "（続き）"))
     c.setFont(font, 7.5)
     c.setFillColor(MUTED)
@@ -462,16 +459,8 @@ def _draw_watermark(c: Canvas, font: str) -> None:
 
 def _footer(font: str, stamp: str, title: str) -> Callable[[Canvas, int, int], None]:
     def draw(c: Canvas, page: int, total: int) -> None:
-        c.saveState()
-        c.setStrokeColor(RULE)
-        c.setLineWidth(0.5)
-        c.line(MARGIN, MARGIN - 4, PAGE_W - MARGIN, MARGIN - 4)
-        c.setFont(font, 6.8)
-        c.setFillColor(MUTED)
-        c.drawString(MARGIN, MARGIN - 13, f"gunmane 群マネ — {title}")
-        c.drawCentredString(PAGE_W / 2, MARGIN - 13, f"作成日時 {stamp}")
-        c.drawRightString(PAGE_W - MARGIN, MARGIN - 13, f"{page}/{total} ページ")
-        c.restoreState()
+        draw_footer(c, font, MARGIN - 13, page_w=PAGE_W, margin_x=MARGIN, left=f"gunmane 群マネ — {title}",
+                    centre=f"作成日時 {stamp}", right=page_label(page, total), rule=True)
     return draw
 
 
@@ -486,7 +475,7 @@ def karte_pdf(karte: Karte, out: IO[bytes], *, generated_at: datetime | None = N
     indicator ids to stock/ageing/condition/backlog/capacity/reference (default: the groups declared
     by gunmane.engine.indicators when importable, else guessed from the id and label).
     """
-    font = register_reportlab_font()
+    font = pdf_font()
     stamp = _timestamp(generated_at or datetime.now().astimezone())
     title = karte_title(karte)
     has_charts = bool(select_chart_series(karte))

@@ -5,35 +5,52 @@ and a matrix get a grid of boxes under the five labels, a number gets a box with
 text gets a framed writing area.  Conditional questions carry the condition in words (「問3で…と
 答えた方のみ」) since paper cannot hide them.  Japanese is set in the shipped IPAexGothic
 (gunmane.io.reports.fonts), embedded, so the file prints the same on any PC.  Footer: title and page x/y.
+Colours, type, margins and footer are the shared PDF style (gunmane.io.reports.pdf_style).
 """
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from gunmane.io.reports.fonts import register_reportlab_font
+from gunmane.io.reports.pdf_canvas import NumberedCanvas
+from gunmane.io.reports.pdf_style import (
+    ALERT_HEX,
+    BODY_PT,
+    BORDER,
+    FOOTER_Y,
+    LEADING,
+    MARGIN_BOTTOM,
+    MARGIN_TOP,
+    MARGIN_X,
+    MUTED,
+    PRIMARY,
+    PRIMARY_HEX,
+    SMALL_PT,
+    TEXT,
+    TINT,
+    TITLE_PT,
+    draw_footer,
+    page_label,
+    paragraph_style,
+    pdf_font,
+    table_style,
+)
 from gunmane.io.reports.survey_export import QuestionSpec, SurveySpec
 
 __all__ = ["questionnaire_pdf"]
 
 PAGE_W, PAGE_H = A4
-MARGIN = 42.0
-BODY_W = PAGE_W - 2 * MARGIN
+BODY_W = PAGE_W - 2 * MARGIN_X
 BOX = 10.0
-PRIMARY = colors.HexColor("#0017c1")
-TEXT = colors.HexColor("#1a1a1a")
-MUTED = colors.HexColor("#4d4d4d")
-RULE = colors.HexColor("#767676")
-HEAD_BG = colors.HexColor("#e8f1fe")
 
 
 class CheckBox(Flowable):
@@ -51,14 +68,14 @@ class CheckBox(Flowable):
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=10, leading=15, textColor=TEXT, wordWrap="CJK")
+    base = paragraph_style("base", font, BODY_PT, TEXT, LEADING)
     return {
         "base": base,
-        "title": ParagraphStyle("title", parent=base, fontSize=16, leading=22, textColor=PRIMARY, spaceAfter=4),
+        "title": ParagraphStyle("title", parent=base, fontSize=TITLE_PT, leading=22, textColor=PRIMARY, spaceAfter=4),
         "sub": ParagraphStyle("sub", parent=base, fontSize=9.5, textColor=MUTED, spaceAfter=6),
         "intro": ParagraphStyle("intro", parent=base, fontSize=9.5, leading=15),
         "q": ParagraphStyle("q", parent=base, fontSize=11, leading=16, spaceBefore=10, spaceAfter=3),
-        "note": ParagraphStyle("note", parent=base, fontSize=8.5, leading=12, textColor=MUTED),
+        "note": ParagraphStyle("note", parent=base, fontSize=SMALL_PT, leading=12, textColor=MUTED),
         "cell": ParagraphStyle("cell", parent=base, fontSize=9.5, leading=13),
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=10, alignment=1),
         "center": ParagraphStyle("center", parent=base, fontSize=9, leading=12, alignment=1),
@@ -91,9 +108,9 @@ def _scale_grid(q: QuestionSpec, rows: Sequence[str], st: dict[str, ParagraphSty
         data.append(([_p(row, st["cell"])] if rows else []) + [CheckBox() for _ in range(5)])
     widths = ([label_w] if rows else []) + [col_w] * 5
     first = 1 if rows else 0
-    style = [("ALIGN", (first, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-             ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG), ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-             ("TOPPADDING", (0, 1), (-1, -1), 4), ("BOTTOMPADDING", (0, 1), (-1, -1), 4)]
+    style = table_style(st["base"].fontName, lines="none", pad_v=3, pad_h=6) + [
+        ("ALIGN", (first, 0), (-1, -1), "CENTER"), ("LINEBELOW", (0, 0), (-1, -1), 0.3, BORDER),
+        ("TOPPADDING", (0, 1), (-1, -1), 4), ("BOTTOMPADDING", (0, 1), (-1, -1), 4)]
     return Table(data, colWidths=widths, hAlign="RIGHT" if not rows else "LEFT", style=TableStyle(style))
 
 
@@ -105,8 +122,8 @@ def _write_box(height: float, width: float = BODY_W - 12, unit: str = "", st: di
 
 
 def _question(q: QuestionSpec, st: dict[str, ParagraphStyle]) -> list[Flowable]:
-    mark = '　<font color="#ce0000">［必須］</font>' if q.required else ""
-    parts: list[Flowable] = [Paragraph(f"<font color=\"#0017c1\">問{q.number}</font>　{escape(q.text)}{mark}", st["q"])]
+    mark = f'　<font color="{ALERT_HEX}">［必須］</font>' if q.required else ""
+    parts: list[Flowable] = [Paragraph(f'<font color="{PRIMARY_HEX}">問{q.number}</font>　{escape(q.text)}{mark}', st["q"])]
     notes = []
     if q.condition:
         notes.append("※" + q.condition)
@@ -134,39 +151,19 @@ def _question(q: QuestionSpec, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     return [KeepTogether(parts)]
 
 
-def _numbered_canvas(title: str, font: str) -> type[Canvas]:
-    class NumberedCanvas(Canvas):
-        """Writes 「ページ x / y」 once the page count is known."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802 (reportlab API)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for state in self._pages:
-                self.__dict__.update(state)
-                self.setFont(font, 8)
-                self.setFillColor(MUTED)
-                self.drawString(MARGIN, MARGIN / 2, title[:60])
-                self.drawRightString(PAGE_W - MARGIN, MARGIN / 2, f"{self._pageNumber} / {total} ページ")
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
+def _footer(title: str, font: str) -> Callable[[Canvas, int, int], None]:
+    def draw(c: Canvas, page: int, total: int) -> None:
+        draw_footer(c, font, FOOTER_Y, left=title[:60], right=page_label(page, total))
+    return draw
 
 
 def questionnaire_pdf(spec: SurveySpec) -> bytes:
     """The paper questionnaire: title, explanation, respondent box, numbered questions."""
-    font = register_reportlab_font()
+    font = pdf_font()
     st = _styles(font)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=MARGIN, title=spec.title, author=spec.group, subject="アンケート調査票",
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
+                            bottomMargin=MARGIN_BOTTOM, title=spec.title, author=spec.group, subject="アンケート調査票",
                             creator="gunmane")
     story: list[Flowable] = [_p(spec.title, st["title"])]
     sub = [spec.group]
@@ -179,13 +176,13 @@ def questionnaire_pdf(spec: SurveySpec) -> bytes:
     labels = [spec.name_label, *spec.attribute_labels]
     info = Table([[_p(label, st["cell"]), ""] for label in labels], colWidths=[BODY_W * 0.3, BODY_W * 0.7],
                  rowHeights=[22] * len(labels),
-                 style=TableStyle([("GRID", (0, 0), (-1, -1), 0.6, RULE), ("BACKGROUND", (0, 0), (0, -1), HEAD_BG),
-                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+                 style=TableStyle(table_style(font, lines="none", header_bg=None, pad_v=3, pad_h=6) + [
+                     ("GRID", (0, 0), (-1, -1), 0.6, BORDER), ("BACKGROUND", (0, 0), (0, -1), TINT)]))
     story += [_p("ご回答者について", st["q"]), info]
     if spec.organiser:
         story += [Spacer(1, 4), _p(spec.organiser, st["note"])]
     for q in spec.questions:
         story += _question(q, st)
     story += [Spacer(1, 14), _p("ご協力ありがとうございました。", st["center"])]
-    doc.build(story, canvasmaker=_numbered_canvas(spec.title, font))
+    doc.build(story, canvasmaker=functools.partial(NumberedCanvas, decorate=_footer(spec.title, font)))
     return buf.getvalue()

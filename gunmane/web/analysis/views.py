@@ -23,7 +23,8 @@ from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
 from gunmane.io.reports.karte_pdf import karte_pdf
 from gunmane.io.reports.karte_xlsx import karte_xlsx
-from gunmane.io.safe_cells import neutralise_workbook, safe_csv_writer
+from gunmane.io.reports.municipal_table import municipal_table_csv, municipal_table_xlsx
+from gunmane.io.safe_cells import safe_csv_writer
 from gunmane.io.shipped import vocab
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import services
@@ -180,33 +181,14 @@ def _prefecture_totals(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _table_download(rows: pd.DataFrame, fmt: str, name: str) -> HttpResponse:
     defs = [d for d in indicators.INDICATORS if d.id in rows.columns]
-    header = ["団体コード", "団体名", "都道府県コード", "区分"] + [f"{d.label_ja}（{d.unit}）" for d in defs]
     body = [[code, r["name"], r["pref_code"], KIND_JA.get(r["kind"], r["kind"])] + [_clean(r[d.id]) for d in defs]
             for code, r in rows.iterrows()]
     if fmt == "csv":
         out = io.StringIO()
-        w = safe_csv_writer(out, lineterminator="\r\n")
-        w.writerow(header)
-        w.writerows(body)
-        w.writerow([])
-        w.writerow(["出典：" + " / ".join(sorted({d.source for d in defs}))])
+        municipal_table_csv(out, defs, body)
         return _download(out.getvalue().encode("utf-8-sig"), f"{name}.csv", "text/csv; charset=utf-8")
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "市区町村"
-    ws.append(header)
-    for row in body:
-        ws.append(row)
-    ws.freeze_panes = "C2"
-    src = wb.create_sheet("出典")
-    for d in defs:
-        src.append([d.id, d.label_ja, d.unit, d.definition_ja, d.source])
     buf = io.BytesIO()
-    neutralise_workbook(wb)
-    wb.save(buf)
+    municipal_table_xlsx(buf, defs, body)
     return _download(buf.getvalue(), f"{name}.xlsx", XLSX)
 
 

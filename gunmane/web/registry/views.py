@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 from gunmane.io.ledger import export as ledger_export
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.ledger.template import template_xlsx
-from gunmane.io.safe_cells import neutralise_workbook
+from gunmane.io.reports.issues_xlsx import issues_xlsx
 from gunmane.web.accounts import permissions
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.registry import exporting, history
@@ -340,27 +340,10 @@ def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
 
 def import_issues_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     """The error and warning report as an Excel file the user can sort, filter and work through."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     record = _record_for(request, pk)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "エラー"
-    for title, issues, sheet in (("エラー", record.errors, ws), ("警告", record.warnings, wb.create_sheet("警告"))):
-        sheet.append([f"{record.original_name} の{title}一覧（{record.get_kind_display()}・{record.created_at:%Y-%m-%d %H:%M}）"])
-        sheet.append(["行", "列", "値", "コード", "内容"])
-        for c in sheet[2]:
-            c.font = Font(bold=True)
-        for i in issues:
-            sheet.append([i["row"] or "ファイル", i["column"], i["value"], i["code"], i["message"]])
-        for letter, width in zip("ABCDE", (8, 18, 24, 22, 80), strict=True):
-            sheet.column_dimensions[letter].width = width
-        sheet.freeze_panes = "A3"
     buf = io.BytesIO()
-    neutralise_workbook(wb)  # a cell that begins with = + - @ must not become a live formula
-    wb.save(buf)
+    issues_xlsx(buf, file_name=record.original_name, kind_label=record.get_kind_display(),
+                imported_at=record.created_at, errors=record.errors, warnings=record.warnings)
     name = f"import_{record.pk}_errors.xlsx"
     return _download(buf.getvalue(), name, XLSX)
 

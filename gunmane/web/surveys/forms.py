@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -20,8 +19,11 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from gunmane.engine.surveys import DEFAULT_SCALE
 from gunmane.io import limits
-from gunmane.web.surveys import catalogue
+from gunmane.io.ledger.tabular import TableError, decode_text
+from gunmane.io.shipped import surveys as survey_templates
+from gunmane.io.values.parsing import InvalidValue, parse_number
 from gunmane.web.surveys.models import Question, QuestionKind, Survey, shown_keys
 
 MAX_RECIPIENTS_PER_UPLOAD = 2000
@@ -70,9 +72,9 @@ class SurveyCreateForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = [(t.key, t.name) for t in catalogue.templates().values()]  # type: ignore[attr-defined]
-        self.fields["sectors"].choices = list(catalogue.sector_names().items())  # type: ignore[attr-defined]
-        self.fields["work_kinds"].choices = [(w.code, w.name) for w in catalogue.work_kinds()]  # type: ignore[attr-defined]
+        self.fields["template"].choices = [(t.key, t.name) for t in survey_templates.templates().values()]  # type: ignore[attr-defined]
+        self.fields["sectors"].choices = list(survey_templates.sector_names().items())  # type: ignore[attr-defined]
+        self.fields["work_kinds"].choices = [(w.code, w.name) for w in survey_templates.work_kinds()]  # type: ignore[attr-defined]
 
     def clean_closes_on(self) -> date:
         return _future(self.cleaned_data["closes_on"])
@@ -183,7 +185,7 @@ class QuestionForm(forms.ModelForm):
         if kind in ("scale", "matrix"):
             if scale and len(scale) != 5:
                 self.add_error("scale_text", f"5段階の見出しはちょうど5行必要です（{len(scale)}行あります）。")
-            data["scale_labels"] = scale if len(scale) == 5 else list(catalogue.DEFAULT_SCALE)
+            data["scale_labels"] = scale if len(scale) == 5 else list(DEFAULT_SCALE)
         else:
             data["scale_labels"] = []
         lo, hi = data.get("min_value"), data.get("max_value")
@@ -249,17 +251,22 @@ class RecipientRow:
     attributes: list[str]
 
 
-def decode_upload(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else CP932 (Excel on Japanese Windows)."""
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not any(unicodedata.category(c) in ("Co", "Cs") or (unicodedata.category(c) == "Cc" and c not in "\t\r\n")
-                   for c in text):
-            return text
-    raise forms.ValidationError("文字コードを判別できません。UTF-8 または Shift_JIS（CP932）の CSV を選んでください。")
+def decode_upload(data: bytes, name: str) -> str:
+    """The text of an uploaded CSV ``name``, decoded as the ledger importer decodes files (UTF-8 with or
+    without BOM, CP932 from Excel on Japanese Windows, UTF-16 with BOM: gunmane.io.ledger.tabular); a text
+    with control or private-use characters is refused too (a binary file, or UTF-16 without its BOM)."""
+    try:
+        text = decode_text(data)
+    except TableError as exc:
+        raise forms.ValidationError(f"「{name}」：{exc.message_ja}") from None
+    for line_no, line in enumerate(text.split("\n"), start=1):
+        bad = next((c for c in line if unicodedata.category(c) in ("Co", "Cs")
+                    or (unicodedata.category(c) == "Cc" and c not in "\t\r")), None)
+        if bad is not None:
+            raise forms.ValidationError(
+                f"「{name}」：文字コードを判別できません（{line_no}行目に文字ではないデータ U+{ord(bad):04X} があります）。"
+                "UTF-8 または Shift_JIS（CP932）の CSV を選んでください。")
+    return text
 
 
 def parse_recipient_lines(text: str, *, name_label: str, attribute_labels: list[str],
@@ -351,7 +358,7 @@ class RecipientsForm(forms.Form):
                 self.add_error("file", "ファイルが大きすぎます（2MBまで）。")
                 return data
             try:
-                text = (text + "\n" if text.strip() else "") + decode_upload(upload.read())
+                text = (text + "\n" if text.strip() else "") + decode_upload(upload.read(), upload.name)
             except forms.ValidationError as exc:
                 self.add_error("file", exc)
                 return data
@@ -401,19 +408,8 @@ def field_name(q: Question, row: int | None = None) -> str:
 
 
 def _scale_choices(q: Question) -> list[tuple[int, str]]:
-    labels = q.scale_labels if len(q.scale_labels or []) == 5 else list(catalogue.DEFAULT_SCALE)
+    labels = q.scale_labels if len(q.scale_labels or []) == 5 else list(DEFAULT_SCALE)
     return [(i, f"{i} {labels[i - 1]}") for i in range(1, 6)]
-
-
-def parse_number(raw: str) -> float | None:
-    """「１,２００」「1200人」→ 1200.0; None when not a number."""
-    s = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace("，", "")
-    s = re.sub(r"[^\d.\-]+$", "", s)  # a trailing unit
-    try:
-        value = float(s)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None  # "1e309", "nan": not a count anyone means
 
 
 REQUIRED = "この設問は回答が必要です。"
@@ -481,8 +477,14 @@ class ResponseForm(forms.Form):
                 raw = (data.get(name) or "").strip()
                 if not raw:
                     continue
-                number = parse_number(raw)
-                if number is None:
+                try:  # 「１,２００」「1200人」「約30」 read as the ledger importer reads numbers
+                    number = parse_number(raw, unit_hint=q.unit).value
+                except InvalidValue as exc:
+                    if exc.code != "not_a_number":  # a unit other than the question's (「3件」 where 人 is asked)
+                        self.add_error(name, f"「{raw}」は数値として読めません。{exc.message_ja}。")
+                        continue
+                    number = None
+                if number is None:  # also 「不明」「－」: no answer to a number question
                     self.add_error(name, f"「{raw}」は数値として読めません。数字で入力してください（例：12）。")
                     continue
                 if q.min_value is not None and number < q.min_value:

@@ -19,12 +19,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from gunmane.engine.surveys import DEFAULT_SCALE, build
 from gunmane.io.reports.survey_export import CountRow, LinkRow, QuestionSpec, RespondentRow, SurveySpec
+from gunmane.io.shipped import surveys as survey_templates
 from gunmane.web.accounts.permissions import AnyUser
 from gunmane.web.groups import permissions
 from gunmane.web.groups.models import Group
 from gunmane.web.registry.models import Facility, MunicipalityKind
-from gunmane.web.surveys import catalogue
 from gunmane.web.surveys.forms import RecipientRow
 from gunmane.web.surveys.models import (
     Question,
@@ -69,7 +70,7 @@ def visible_groups(user: AnyUser) -> list[Group]:
 def group_sector_codes(group: Group) -> list[str]:
     """Sectors of the members' facilities, in vocabulary order (the default ticks of the create form)."""
     codes = set(Facility.objects.filter(manager_id__in=group.accepted_members().values("municipality_id")).values_list("sector__code", flat=True))
-    return [c for c in catalogue.sector_names() if c in codes]
+    return [c for c in survey_templates.sector_names() if c in codes]
 
 
 def member_municipality_names(group: Group) -> list[str]:
@@ -81,9 +82,10 @@ def member_municipality_names(group: Group) -> list[str]:
 @transaction.atomic
 def create_from_template(group: Group, *, template_key: str, sectors: list[str], works: list[str],
                          closes_on: date, title: str = "", user: Any = None) -> Survey:
-    template = catalogue.templates()[template_key]
-    built = catalogue.build(template, group_name=group.name, sectors=sectors, works=works,
-                            members=member_municipality_names(group))
+    template = survey_templates.templates()[template_key]
+    built = build(template, group_name=group.name, sectors=sectors, works=works,
+                  members=member_municipality_names(group), sector_names=survey_templates.sector_names(),
+                  work_names=survey_templates.work_kind_names())
     survey = Survey.objects.create(
         group=group, title=title or built.title, audience=template.audience, template_key=template.key,
         intro=built.intro, sectors=sectors, work_kinds=works, name_label=built.name_label,
@@ -143,7 +145,7 @@ def survey_spec(survey: Survey, questions: list[Question] | None = None) -> Surv
         organiser=organiser,
         questions=tuple(QuestionSpec(
             number=number[q.pk], key=q.key, kind=q.kind, text=q.text, choices=tuple(q.choices), rows=tuple(q.rows),
-            scale_labels=tuple(q.scale_labels or catalogue.DEFAULT_SCALE), required=q.required, unit=q.unit,
+            scale_labels=tuple(q.scale_labels or DEFAULT_SCALE), required=q.required, unit=q.unit,
             condition=q.condition_text(number), help=q.help_text, max_choices=q.max_choices) for q in questions))
 
 
@@ -214,7 +216,7 @@ class QuestionResult:
             return {"id": q.key, "type": "bar", "labels": [o.label for o in self.options],
                     "values": [o.count for o in self.options]}
         if self.matrix:
-            labels = q.scale_labels or list(catalogue.DEFAULT_SCALE)
+            labels = q.scale_labels or list(DEFAULT_SCALE)
             return {"id": q.key, "type": "matrix", "labels": [r.label for r in self.matrix],
                     "levels": [f"{i} {labels[i - 1]}" for i in range(1, 6)],
                     "values": [r.counts for r in self.matrix]}
@@ -248,7 +250,7 @@ def aggregate(survey: Survey, questions: list[Question] | None = None,
             res.options = [OptionCount(c, counter[c], _pct(counter[c], len(answered))) for c in q.choices]
         elif q.kind == QuestionKind.SCALE:
             counter_i: Counter[int] = Counter(int(v) for _, v in answered)
-            labels = q.scale_labels or list(catalogue.DEFAULT_SCALE)
+            labels = q.scale_labels or list(DEFAULT_SCALE)
             res.options = [OptionCount(f"{i} {labels[i - 1]}", counter_i[i], _pct(counter_i[i], len(answered)))
                            for i in range(1, 6)]
             res.mean = statistics.fmean(int(v) for _, v in answered) if answered else None
@@ -314,7 +316,7 @@ def crosstab(survey: Survey, question: Question, by: str, responses: list[Respon
     questions = questions if questions is not None else questions_of(survey)
     responses = responses if responses is not None else submitted(survey)
     if question.kind == QuestionKind.SCALE:
-        scale = question.scale_labels or list(catalogue.DEFAULT_SCALE)
+        scale = question.scale_labels or list(DEFAULT_SCALE)
         columns = [f"{i} {scale[i - 1]}" for i in range(1, 6)]
         keys: list[Any] = list(range(1, 6))
     else:

@@ -22,10 +22,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gunmane.engine.surveys import DEFAULT_SCALE
 from gunmane.io.reports import survey_export, survey_pdf
+from gunmane.io.shipped import surveys as survey_templates
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups.models import Group
-from gunmane.web.surveys import catalogue, services
+from gunmane.web.surveys import services
 from gunmane.web.surveys.forms import (
     ExpiryForm,
     QuestionForm,
@@ -72,7 +74,7 @@ def index(request: HttpRequest) -> HttpResponse:
                                            filter=Q(recipients__response__status=ResponseStatus.SUBMITTED))))
     editable = {g.pk for g in groups if services.can_edit_group(request.user, g)}
     return render(request, "surveys/index.html", {"groups": groups, "surveys": surveys, "editable": editable,
-                                                   "templates": catalogue.templates().values()})
+                                                   "templates": survey_templates.templates().values()})
 
 
 def group_surveys(request: HttpRequest, group_pk: int) -> HttpResponse:
@@ -84,7 +86,7 @@ def group_surveys(request: HttpRequest, group_pk: int) -> HttpResponse:
                           filter=Q(recipients__response__status=ResponseStatus.SUBMITTED))))
     return render(request, "surveys/group.html", {
         "group": group, "surveys": surveys, "can_edit": services.can_edit_group(request.user, group),
-        "templates": catalogue.templates().values()})
+        "templates": survey_templates.templates().values()})
 
 
 @require_http_methods(["GET", "POST"])
@@ -105,7 +107,7 @@ def create(request: HttpRequest, group_pk: int) -> HttpResponse:
                                   "設問を確認・編集してから、回答者を登録して公開してください。")
         return redirect("surveys:detail", pk=survey.pk)
     return render(request, "surveys/create.html", {
-        "group": group, "form": form, "ledger_sectors": sectors, "templates": catalogue.templates().values()})
+        "group": group, "form": form, "ledger_sectors": sectors, "templates": survey_templates.templates().values()})
 
 
 # ------------------------------------------------------------------------------ one survey
@@ -121,7 +123,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     items = [(q, number[q.pk], q.condition_text(number)) for q in questions]
     return render(request, "surveys/detail.html", _context(
         request, survey, "detail", items=items, counts=counts, kinds=QuestionKind.choices,
-        template=catalogue.templates().get(survey.template_key)))
+        template=survey_templates.templates().get(survey.template_key)))
 
 
 @require_http_methods(["GET", "POST"])
@@ -375,7 +377,7 @@ def _items(form: ResponseForm, questions: list[Question]) -> list[dict[str, Any]
         if q.kind == QuestionKind.MATRIX:
             item["rows"] = [(row, form[field_name(q, i)]) for i, row in enumerate(q.rows)]
             item["errors"] = list(dict.fromkeys(e for i in range(len(q.rows)) for e in form[field_name(q, i)].errors))
-            item["scale"] = q.scale_labels or list(catalogue.DEFAULT_SCALE)
+            item["scale"] = q.scale_labels or list(DEFAULT_SCALE)
         else:
             item["field"] = form[field_name(q)]
             item["errors"] = list(item["field"].errors)
