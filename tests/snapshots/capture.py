@@ -46,10 +46,13 @@ VOLATILE = {"generated_at", "elapsed_s", "elapsed_seconds", "wall_time_s", "solv
 
 
 def _clean(value: Any) -> Any:
+    """Clock readings out, and the checkout's folder as ``<repo>`` (CI clones elsewhere)."""
     if isinstance(value, dict):
         return {k: ("<volatile>" if k in VOLATILE else _clean(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_clean(v) for v in value]
+    if isinstance(value, str):
+        return value.replace(str(ROOT), "<repo>")
     return value
 
 
@@ -112,4 +115,4 @@ def capture_parameters() -> dict[str, Any]:
             "restores_to": a.restores_to, "source": a.source, "assumption": a.assumption}
     for edition in costing_editions():
         out[f"costing.{edition}"] = _plain(load_costing_edition(edition))
-    return out
+    return _clean(out)
