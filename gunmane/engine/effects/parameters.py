@@ -12,33 +12,16 @@ parameter it used with its value and source. ``status`` says how strong the sour
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from gunmane.engine.effects.errors import InvalidInput, UnknownParameter
+from gunmane.engine.parameters import ASSUMPTION, STATUS_LABELS, Parameter
 
 __all__ = ["ASSUMPTION", "DEFAULT_PARAMETERS", "Parameter", "ParameterSet", "STATUS_LABELS"]
 
-ASSUMPTION = "仮定値 — 利用者が設定してください"
-STATUS_LABELS = {"official": "公式の基準", "published": "公表値", "derived": "公表値からの計算",
-                 "assumption": ASSUMPTION, "user": "利用者の入力"}
-
 QM = "quantitative-methods.md"
 GP = "gunmane-policy.md"
-
-
-@dataclass(frozen=True)
-class Parameter:
-    id: str
-    value: Any
-    unit: str
-    label_ja: str
-    source: str
-    status: str = "assumption"
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "label_ja": self.label_ja, "value": self.value, "unit": self.unit,
-                "source": self.source, "status": self.status, "status_ja": STATUS_LABELS.get(self.status, self.status)}
 
 
 def P(id: str, value: Any, unit: str, label_ja: str, source: str = ASSUMPTION, status: str = "assumption") -> Parameter:

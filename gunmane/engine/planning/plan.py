@@ -102,7 +102,7 @@ class PlanResult:
             "comparison": rows(self.totals.reset_index()),
             "solver": self.solver,
             "model": self.model.as_json(),
-            "parameters": [p.as_json() for p in (*self.params.scalar_parameters(), *self.plan_params.all())],
+            "parameters": [p.as_json_brief() for p in (*self.params.scalar_parameters(), *self.plan_params.all())],
             "actions": [a.as_json() for a in self.params.actions],
             "excluded": self.excluded,
             "assumptions": list(self.assumptions),

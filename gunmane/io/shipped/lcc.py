@@ -110,7 +110,8 @@ def load_lcc_parameters(directory: Path | None = None) -> LccDefaults:
         label = f"{where}/parameters.csv"
         params[r["key"]] = Parameter(key=r["key"], label_ja=r["label"],
                                      value=_number(label, row, "value", r["value"]), unit=r["unit"],
-                                     source=r["source"], assumption=r["assumption"] in ("1", "true", "TRUE", "yes"))
+                                     source=r["source"],
+                                     status="assumption" if r["assumption"] in ("1", "true", "TRUE", "yes") else "published")
     missing = [k for k in (*SCALARS, *HAZARDS, *PLAN) if k not in params]
     if missing:
         raise LccParamsError(f"{where}/parameters.csv: 次の key の行がありません：{', '.join(missing)}")
