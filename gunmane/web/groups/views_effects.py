@@ -17,11 +17,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from gunmane.engine.costing import CostingError
-from gunmane.engine.effects import EffectsError, ParameterSet
-from gunmane.engine.effects.parameters import STATUS_LABELS
+from gunmane.engine.effects import EffectsError
+from gunmane.engine.parameters import STATUS_LABELS
 from gunmane.io.reports.effects_xlsx import effects_xlsx
 from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
 from gunmane.io.shipped.costing import costing_editions
+from gunmane.io.shipped.parameters import effects_parameters
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
 from gunmane.web.groups import effects, workspace
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
@@ -63,7 +64,7 @@ def effects_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _numeric_params() -> list[Any]:
-    p = ParameterSet()
+    p = effects_parameters()
     out = []
     for key in p:
         param = p.param(key)
