@@ -55,6 +55,11 @@ class Parameter:
     def status_ja(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
 
+    @property
+    def value_text(self) -> str:
+        """The value as the parameter tables show it: 1,860 / 0.01437 / 1,000,000 → 0.25、… / 道路維持工事."""
+        return _text(self.value)
+
     def with_value(self, value: Any, source: str = "利用者の設定") -> Parameter:
         """The same parameter set by the user: the new value, the given source, status ``user``."""
         return replace(self, value=value, source=source, status="user")
@@ -68,3 +73,13 @@ class Parameter:
         """The shorter shape LCC and plan results carry (``gunmane lcc`` / ``gunmane plan`` JSON)."""
         return {"key": self.key, "label": self.label_ja, "value": self.value, "unit": self.unit,
                 "source": self.source, "assumption": self.assumption}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float | tuple):
+        return str(value)
+    if isinstance(value, tuple):
+        if all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return "、".join(f"{_text(a)} → {_text(b)}" for a, b in value)
+        return "（" + "、".join(_text(v) for v in value) + "）"
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.10g}"
