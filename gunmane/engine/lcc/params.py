@@ -1,6 +1,7 @@
 """Parameters of the life-cycle cost (ライフサイクルコスト) model, declared as data with their sources.
 
-Every number a strategy comparison depends on is a :class:`Parameter` (value, unit, source, and
+Every number a strategy comparison depends on is a :class:`~gunmane.engine.parameters.Parameter` (the
+one sourced-parameter class of the effects, LCC and planning engines: value, unit, source, status and so
 whether it is an assumption the user should set).  The shipped defaults live in
 ``gunmane/data/lcc/*.csv`` and are read by :mod:`gunmane.io.shipped.lcc`; the engine only sees these
 typed objects.

@@ -36,8 +36,9 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from gunmane.engine.deterioration import MarkovHazardModel, transition_matrix
 from gunmane.engine.lcc.assets import prepare_assets
 from gunmane.engine.lcc.errors import LccError
-from gunmane.engine.lcc.params import STRATEGIES, LccParameters, Parameter, Strategy
+from gunmane.engine.lcc.params import STRATEGIES, LccParameters, Strategy
 from gunmane.engine.lcc.simulate import discount_factors
+from gunmane.engine.parameters import Parameter
 
 __all__ = ["PLAN_COLUMNS", "PlanParameters", "PlanResult", "budget_plan"]
 

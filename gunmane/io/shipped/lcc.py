@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gunmane.engine.lcc import ActionCost, LccParameters, Parameter
+from gunmane.engine.lcc import ActionCost, LccParameters
 from gunmane.engine.lcc.hazards import HazardDefaults
+from gunmane.engine.parameters import Parameter
 from gunmane.engine.planning import PlanParameters
 from gunmane.io.shipped.parameters import (
     ParameterFileError,
