@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from gunmane.engine.costing import CostingError
 from gunmane.engine.effects import EffectsError
-from gunmane.engine.parameters import STATUS_LABELS
+from gunmane.engine.effects.parameters import STATUS_LABELS
 from gunmane.io.reports.effects_xlsx import effects_xlsx
 from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
 from gunmane.io.shipped.costing import costing_editions
