@@ -52,6 +52,7 @@ from gunmane.engine.effects import (  # noqa: E402
     expected_contracts_with_fixed,
 )
 from gunmane.io.shipped.costing import load_costing_edition  # noqa: E402
+from gunmane.io.shipped.parameters import effects_parameters  # noqa: E402
 
 TYPES = (("bridge", 0.70, "road"), ("culvert", 0.08, "road"), ("tunnel", 0.02, "road"), ("pavement", 0.10, "road"),
          ("play_equipment", 0.07, "park"), ("park_facility", 0.03, "park"))
@@ -192,8 +193,8 @@ def main() -> None:
     sizes = args.facilities or ([10_000] if args.quick else [10_000, 100_000])
     runs = args.runs or (1 if args.quick else 3)
     edition = load_costing_edition()
-    params = ParameterSet()
-    evaluate(synthetic_group(200), SCENARIOS[:1], edition)  # warm-up: imports (OR-Tools, pandas paths)
+    params = effects_parameters()
+    evaluate(synthetic_group(200), SCENARIOS[:1], edition, params=params)  # warm-up: imports (OR-Tools, pandas paths)
     print(f"Python {platform.python_version()}, {platform.machine()}, numpy {np.__version__}")
     print("| facilities | engine: baseline + 6 scenarios, all metrics (median s) | naive: contracts + price only (s) "
           "| contracts (baseline → fewest) | contracts and price: engine = naive | tours: OR-Tools / sweep / reused |")
@@ -228,7 +229,7 @@ def main() -> None:
         print("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |")
         for n in args.lots:
             t0 = time.perf_counter()
-            d = design_lots(synthetic_group(n), load_costing_edition(), settings=LotSettings(time_limit_s=55))
+            d = design_lots(synthetic_group(n), load_costing_edition(), params=params, settings=LotSettings(time_limit_s=55))
             dt = time.perf_counter() - t0
             best = d.best
             print(f"| {n:,} | {d.units} | {dt:.1f} | {d.status} | {len(best.lots) if best else '—'} | "

@@ -98,9 +98,10 @@ def _invalid(error: dict[str, Any]) -> int:
 
 def cmd_effects(args: argparse.Namespace) -> int:
     from gunmane.engine.costing import CostingError
-    from gunmane.engine.effects import EffectsError, ParameterSet, evaluate
+    from gunmane.engine.effects import EffectsError, evaluate
     from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
     from gunmane.io.shipped.costing import load_costing_edition
+    from gunmane.io.shipped.parameters import effects_parameters
 
     if args.format == "xlsx" and not args.out:
         raise UsageError(t("--format xlsx には --out FILE を指定してください。", "--format xlsx needs --out FILE."))
@@ -110,7 +111,7 @@ def cmd_effects(args: argparse.Namespace) -> int:
         sf = read_scenario(args.scenario)
         scenarios = engine_scenarios(sf)
         edition = load_costing_edition(sf.costing_edition)
-        params = ParameterSet().with_overrides(sf.parameters)
+        params = effects_parameters().with_overrides(sf.parameters)
         group = _load_group(sf, args.group)
         result = evaluate(group, scenarios, edition, params=params)
         sens = None
@@ -145,10 +146,11 @@ def cmd_effects(args: argparse.Namespace) -> int:
 # -- lots ---------------------------------------------------------------------------------------------------------
 def cmd_lots(args: argparse.Namespace) -> int:
     from gunmane.engine.costing import CostingError
-    from gunmane.engine.effects import EffectsError, ParameterSet
+    from gunmane.engine.effects import EffectsError
     from gunmane.engine.lots import design_lots
     from gunmane.io.scenario import ScenarioFileError, lot_settings, lots_geojson, read_scenario
     from gunmane.io.shipped.costing import load_costing_edition
+    from gunmane.io.shipped.parameters import effects_parameters
 
     if not Path(args.scenario).is_file():
         raise UsageError(t(f"シナリオファイルが見つかりません: {args.scenario}", f"Scenario file not found: {args.scenario}"))
@@ -160,7 +162,7 @@ def cmd_lots(args: argparse.Namespace) -> int:
 
             settings = replace(settings, time_limit_s=args.time_limit)
         edition = load_costing_edition(sf.costing_edition)
-        params = ParameterSet().with_overrides(sf.parameters)
+        params = effects_parameters().with_overrides(sf.parameters)
         group = _load_group(sf, args.group)
         err(t(f"ロットを設計しています（最長 {settings.time_limit_s:g} 秒）…",
               f"Designing lots (up to {settings.time_limit_s:g} s)…"))

@@ -51,7 +51,6 @@ from pathlib import Path  # noqa: E402
 from gunmane.engine.costing import works_price  # noqa: E402
 from gunmane.engine.deterioration import MarkovHazardModel, StateSpace  # noqa: E402
 from gunmane.engine.effects import (  # noqa: E402
-    DEFAULT_PARAMETERS,
     Facility,
     GroupInput,
     Lever,
@@ -66,9 +65,11 @@ from gunmane.engine.effects import (  # noqa: E402
 )
 from gunmane.io.scenario import build_group, engine_scenarios, read_scenario  # noqa: E402
 from gunmane.io.shipped.costing import load_costing_edition  # noqa: E402
+from gunmane.io.shipped.parameters import effects_defaults, effects_parameters  # noqa: E402
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 EDITION = load_costing_edition("FY2022")
+PARAMS = effects_parameters()
 # four villages around 宇陀市 (office coordinates of the demo region)
 OFFICES = {"292125": (34.5278, 135.9525), "293857": (34.5106, 136.1247), "293865": (34.4881, 136.1661),
            "294535": (34.4036, 135.9683)}
@@ -89,7 +90,7 @@ def backlog_group(per_member: int = 2, horizon: int = 1) -> GroupInput:
 
 
 def run(group: GroupInput, *levers: Lever, params: ParameterSet | None = None):  # type: ignore[no-untyped-def]
-    r = evaluate(group, [Scenario("s", tuple(levers))], EDITION, params=params)
+    r = evaluate(group, [Scenario("s", tuple(levers))], EDITION, params=params or PARAMS)
     return r.baseline, r.scenarios[0], r
 
 
@@ -143,7 +144,7 @@ def test_repair_delay_and_deterioration_cost() -> None:
 
 def test_failed_tenders_follow_the_documented_curve() -> None:
     base, one, _ = run(backlog_group(), Lever(LeverKind.HORIZONTAL))
-    curve = dict(ParameterSet())["tender.failure_curve"]
+    curve = dict(PARAMS)["tender.failure_curve"]
     xs, ys = np.log10([a for a, _ in curve]), [b for _, b in curve]
     per_member = np.interp(np.log10(3_000_000), xs, ys) + np.interp(np.log10(25_000_000), xs, ys)
     assert base.totals.expected_failed_tenders == pytest.approx(4 * per_member)
@@ -178,7 +179,7 @@ def test_work_derivation_from_the_ledger() -> None:
         Facility("d", "293857", "road", "bridge", 30.0, latest_inspection_fy=2023, latest_grade=4),  # backlog
     )
     g = GroupInput(m, facs, 2026, 5)
-    w = derive_work(g, ParameterSet()).rows
+    w = derive_work(g, PARAMS).rows
     insp = w[w["kind"] == "inspection"].set_index("fidx")["year"].to_dict()
     assert insp == {0: 2027, 1: 2026, 2: 2026, 3: 2028}
     back = w[w["origin"] == "backlog"]
@@ -211,7 +212,7 @@ def test_a_fitted_hazard_model_replaces_the_default_hazards() -> None:
                  for j in range(100))
     g = GroupInput(members(), facs, 2026, 1)
     model = MarkovHazardModel(StateSpace.grades(), (0.1, 0.05, 0.2), source="テスト用の推定値")
-    r = evaluate(g, [], EDITION, hazard_model=model)
+    r = evaluate(g, [], EDITION, params=PARAMS, hazard_model=model)
     assert r.work_summary["expected_new_repairs"] == pytest.approx(100 * (1 - np.exp(-0.05 * 5)))
     assert any("テスト用の推定値" in a for a in r.assumptions)
 
@@ -221,7 +222,7 @@ def test_cost_share_rules() -> None:
                                                         latest_grade=3)]
     g = GroupInput(members(), tuple(facs), 2026, 1, lead="292125")
     for rule in ("direct_cost", "facility_count", "equal_usage"):
-        _, s, _ = run(g, Lever(LeverKind.HORIZONTAL), params=ParameterSet().with_overrides({"share.rule": rule}))
+        _, s, _ = run(g, Lever(LeverKind.HORIZONTAL), params=PARAMS.with_overrides({"share.rule": rule}))
         prices = {c: m.price_yen for c, m in s.members.items()}
         assert sum(prices.values()) == pytest.approx(s.totals.price_yen)
         assert prices["292125"] > prices["293857"] == pytest.approx(prices["294535"])
@@ -245,7 +246,7 @@ def test_performance_spec_and_years_on_routine_work() -> None:
 
 def test_published_case_shizuoka_shimoda() -> None:
     sf = read_scenario(SCENARIOS / "shizuoka_shimoda.toml")
-    r = evaluate(build_group(sf, {}), engine_scenarios(sf), EDITION, params=ParameterSet().with_overrides(sf.parameters))
+    r = evaluate(build_group(sf, {}), engine_scenarios(sf), EDITION, params=PARAMS.with_overrides(sf.parameters))
     # previously 4 prefectural + about 40 city contracts a year → one contract
     assert r.baseline.members["220001"].contracts == 4 and r.baseline.members["222194"].contracts == 40
     bundled = r.scenario("垂直連携・性能規定の包括契約")
@@ -257,7 +258,7 @@ def test_published_case_shizuoka_shimoda() -> None:
 
 def test_published_case_regional_maintenance() -> None:
     sf = read_scenario(SCENARIOS / "regional_maintenance.toml")
-    r = evaluate(build_group(sf, {}), engine_scenarios(sf), EDITION, params=ParameterSet().with_overrides(sf.parameters))
+    r = evaluate(build_group(sf, {}), engine_scenarios(sf), EDITION, params=PARAMS.with_overrides(sf.parameters))
     assert r.baseline.totals.contracts == 210  # 200+ individual contracts
     assert r.scenario("地域維持型契約（道路・河川を工区ごとに一体）").totals.contracts == 25
     assert r.scenario("道路・河川を別々に包括化").totals.contracts == 26
@@ -265,16 +266,16 @@ def test_published_case_regional_maintenance() -> None:
 
 
 def test_every_parameter_is_sourced_and_overrides_are_checked() -> None:
-    for p in DEFAULT_PARAMETERS:
+    for p in effects_defaults():
         assert p.source and p.status in ("official", "published", "derived", "assumption", "user"), p.id
         if p.status == "assumption":
             assert "仮定値" in p.source
     with pytest.raises(UnknownParameter) as exc:
-        ParameterSet().with_overrides({"hazard.V": 0.1})
+        PARAMS.with_overrides({"hazard.V": 0.1})
     assert "hazard.I" in exc.value.message_ja
     with pytest.raises(InvalidInput):
-        ParameterSet().with_overrides({"hazard.I": -1})
-    p = ParameterSet().with_overrides({"hazard.I": 0.2})
+        PARAMS.with_overrides({"hazard.I": -1})
+    p = PARAMS.with_overrides({"hazard.I": 0.2})
     assert p.param("hazard.I").status == "user" and "0.0908" in p.param("hazard.I").source
 
 
@@ -319,7 +320,7 @@ def test_sensitivity_tornado_and_monte_carlo() -> None:
 
     g = backlog_group(per_member=3)
     scenarios = [Scenario("プロセス", (Lever(LeverKind.PROCESS),)), Scenario("広域", (Lever(LeverKind.HORIZONTAL),))]
-    res = sensitivity(g, scenarios, EDITION, parameters=("lead.days_baseline", "hazard.III", "coord.council_h_per_member_year"),
+    res = sensitivity(g, scenarios, EDITION, params=PARAMS, parameters=("lead.days_baseline", "hazard.III", "coord.council_h_per_member_year"),
                       samples=8, seed=3)
     rows = {r.parameter: r for r in res.rows}
     # a longer baseline delay makes the process lever worth more; the council hours do not touch it
@@ -339,7 +340,7 @@ def test_engine_matches_a_naive_row_by_row_evaluation() -> None:
     from benchmarks.effects import naive_rows, naive_scenario, synthetic_group
 
     g = synthetic_group(1500, n_members=5, seed=5)
-    params = ParameterSet().with_overrides({"travel.method": "sweep"})
+    params = PARAMS.with_overrides({"travel.method": "sweep"})
     r = evaluate(g, BENCH_SCENARIOS, EDITION, params=params)
     rows = naive_rows(g, params)
     for sc, res in zip((Scenario("基準"), *BENCH_SCENARIOS), (r.baseline, *r.scenarios), strict=True):

@@ -37,10 +37,10 @@ def params(*, horizon: int = 50, rate: float = 0.04, inspection: float = 200_000
     )
     return LccParameters(
         actions=actions,
-        discount_rate=Parameter("discount_rate", "割引率", rate, "", "test"),
-        horizon_years=Parameter("horizon_years", "期間", horizon, "年", "test"),
-        inspection_interval_years=Parameter("inspection_interval_years", "点検間隔", 5, "年", "test"),
-        inspection_cost_yen=Parameter("inspection_cost_yen", "点検費", inspection, "円", "test"),
+        discount_rate=Parameter("discount_rate", rate, "", "割引率", "test", status="published"),
+        horizon_years=Parameter("horizon_years", horizon, "年", "期間", "test", status="published"),
+        inspection_interval_years=Parameter("inspection_interval_years", 5, "年", "点検間隔", "test", status="published"),
+        inspection_cost_yen=Parameter("inspection_cost_yen", inspection, "円", "点検費", "test", status="published"),
         monte_carlo_runs=runs,
     )
 
@@ -206,8 +206,9 @@ def _pairs(n: int, theta: tuple[float, ...], seed: int = 0) -> pd.DataFrame:
                          "interval_years": z})
 
 
-DEFAULTS = HazardDefaults(Parameter("a", "θI", 0.0908, "1/年", "宮城"), Parameter("b", "θII", 0.01437, "1/年", "宮城"),
-                          Parameter("c", "θIII", 0.1, "1/年", "仮定値", assumption=True))
+DEFAULTS = HazardDefaults(Parameter("a", 0.0908, "1/年", "θI", "宮城", status="published"),
+                          Parameter("b", 0.01437, "1/年", "θII", "宮城", status="published"),
+                          Parameter("c", 0.1, "1/年", "θIII", "仮定値", status="assumption"))
 
 
 def test_hazards_full_fit_when_identified() -> None:

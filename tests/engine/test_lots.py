@@ -10,8 +10,10 @@ import pytest
 from gunmane.engine.effects import Facility, GroupInput, InvalidInput, Member
 from gunmane.engine.lots import LotSettings, design_lots
 from gunmane.io.shipped.costing import load_costing_edition
+from gunmane.io.shipped.parameters import effects_parameters
 
 EDITION = load_costing_edition("FY2022")
+PARAMS = effects_parameters()
 
 
 def group(spread_deg: float = 0.02, n_per_member: int = 40, offsets: tuple[tuple[float, float], ...] = ((0.0, 0.0),
@@ -32,7 +34,7 @@ def group(spread_deg: float = 0.02, n_per_member: int = 40, offsets: tuple[tuple
 
 @pytest.fixture(scope="module")
 def design():  # type: ignore[no-untyped-def]
-    return design_lots(group(), EDITION, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=2e8, max_radius_km=20,
+    return design_lots(group(), EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=2e8, max_radius_km=20,
                                                             time_limit_s=10, seed=1))
 
 
@@ -70,7 +72,7 @@ def test_lot_cost_is_the_exact_price_chain(design) -> None:  # type: ignore[no-u
 
 
 def test_infeasible_bounds_are_reported() -> None:
-    d = design_lots(group(), EDITION, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=6e6, max_radius_km=1.0,
+    d = design_lots(group(), EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=6e6, max_radius_km=1.0,
                                                            time_limit_s=3))
     assert d.best is None or not d.best.feasible or d.status in ("INFEASIBLE", "UNKNOWN")
     assert d.status_ja if hasattr(d, "status_ja") else True
@@ -88,9 +90,9 @@ def test_as_json_is_complete(design) -> None:  # type: ignore[no-untyped-def]
 
 def test_max_diameter_keeps_far_cells_apart() -> None:
     g = group(offsets=((0.0, 0.0), (0.0, 0.12), (0.0, 0.24)))  # three towns in a row, about 11 km apart
-    free = design_lots(g, EDITION, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=5e8, max_radius_km=40,
+    free = design_lots(g, EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=5e8, max_radius_km=40,
                                                         time_limit_s=5, seed=1))
-    tight = design_lots(g, EDITION, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=5e8, max_radius_km=40,
+    tight = design_lots(g, EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=5e8, max_radius_km=40,
                                                          max_diameter_km=15, time_limit_s=5, seed=1))
     assert free.best is not None and tight.best is not None and tight.best.feasible
     assert len(free.best.lots) == 1  # no distance limit that binds: one lot is cheapest

@@ -19,11 +19,11 @@ MODEL = MarkovHazardModel(StateSpace.grades(), (0.08, 0.03, 0.1), source="test")
 
 def plan_params(*, gap: float = 1e-6) -> PlanParameters:
     return PlanParameters(
-        risk_iv_yen_per_year=Parameter("risk_iv", "Ⅳ リスク", 10_000_000, "円/年", "test"),
-        risk_iii_yen_per_year=Parameter("risk_iii", "Ⅲ リスク", 1_000_000, "円/年", "test"),
-        weight_per_detour_km=Parameter("detour", "迂回", 0.1, "1/km", "test"),
-        weight_per_age_year_over_50=Parameter("age", "年齢", 0.02, "1/年", "test"),
-        deadline_years=Parameter("deadline", "期限", 5, "年", "test"),
+        risk_iv_yen_per_year=Parameter("risk_iv", 10_000_000, "円/年", "Ⅳ リスク", "test", status="published"),
+        risk_iii_yen_per_year=Parameter("risk_iii", 1_000_000, "円/年", "Ⅲ リスク", "test", status="published"),
+        weight_per_detour_km=Parameter("detour", 0.1, "1/km", "迂回", "test", status="published"),
+        weight_per_age_year_over_50=Parameter("age", 0.02, "1/年", "年齢", "test", status="published"),
+        deadline_years=Parameter("deadline", 5, "年", "期限", "test", status="published"),
         mip_rel_gap=gap,
     )
 

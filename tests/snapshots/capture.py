@@ -92,12 +92,12 @@ def _sourced(p: Any) -> dict[str, Any]:
 
 def capture_parameters() -> dict[str, Any]:
     """Every shipped parameter: effects defaults, LCC/plan tables, every costing edition."""
-    from gunmane.engine.effects.parameters import DEFAULT_PARAMETERS
     from gunmane.io.shipped.costing import costing_editions, load_costing_edition
     from gunmane.io.shipped.lcc import load_lcc_parameters
+    from gunmane.io.shipped.parameters import effects_defaults
 
     out: dict[str, Any] = {}
-    for p in DEFAULT_PARAMETERS:
+    for p in effects_defaults():
         out[f"effects.{p.id}"] = _sourced(p)
     lcc = load_lcc_parameters()
     for p in lcc.params.scalar_parameters():

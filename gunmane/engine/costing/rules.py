@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gunmane.engine.costing.errors import InvalidEdition, UnknownWorkType
+from gunmane.engine.parameters import Parameter
 
 __all__ = [
     "ASSUMPTION_STATUS",
@@ -172,6 +173,45 @@ class CostingEdition:
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "fiscal_year": self.fiscal_year, "label_ja": self.label_ja, "note_ja": self.note_ja,
                 "work_types": list(self.works), "services": list(self.services), "path": self.path}
+
+    def parameters(self) -> tuple[Parameter, ...]:
+        """The edition's rows as sourced parameters, the form every parameter table is listed in: one per row of
+        ``works.csv`` (a rate curve), the 一般管理費等率 and each service. The edition's own grading of a row
+        (V2, V2（旧版の係数）…) is kept in ``description``; a row graded 仮定値 has status ``assumption``."""
+        out: list[Parameter] = []
+        for wt, rules in self.works.items():
+            for overhead in OVERHEADS:
+                c: PowerRateCurve = getattr(rules, overhead)
+                name, x = _OVERHEAD_JA[overhead]
+                out.append(Parameter(
+                    f"costing.{wt}.{overhead}", _curve_text(c.flat_below_pct, f"{c.coef_a:.10g}·{x}^{c.exponent_b:.10g}",
+                                                          c.flat_above_pct, c.lower_yen, c.upper_yen, x),
+                    "%", f"{wt} {name}", c.source, _status(c.status), f"{self.id} の表記: {c.status}、{c.vintage_fy}年度の係数"))
+        g = self.general_admin
+        out.append(Parameter(
+            "costing.general_admin", _curve_text(g.flat_below_pct, f"{g.coef_a:.10g}·log10(Cp) + {g.coef_c:.10g}",
+                                                 g.flat_above_pct, g.lower_yen, g.upper_yen, "Cp"),
+            "%", g.label_ja or "一般管理費等率 Gp", g.source, _status(g.status),
+            f"{self.id} の表記: {g.status}、{g.vintage_fy}年度の係数"))
+        for sv in self.services.values():
+            out.append(Parameter(
+                f"costing.{sv.service}", f"α = {sv.other_cost_ratio_pct:.10g}%、β = {sv.general_admin_ratio_pct:.10g}%",
+                "%", f"{sv.service}のその他原価率 α・一般管理費等率 β", sv.source, _status(sv.status),
+                f"{self.id} の表記: {sv.status}"))
+        return tuple(out)
+
+
+_OVERHEAD_JA = {"common_temporary": ("共通仮設費率 Kr", "P"), "site_management": ("現場管理費率 Jo", "Np")}
+
+
+def _status(grading: str) -> str:
+    """The status of a costing row: its values transcribe published official tables unless graded 仮定値."""
+    return "assumption" if grading.startswith("仮定値") else "published"
+
+
+def _curve_text(below: float, formula: str, above: float, lower: float, upper: float, x: str) -> str:
+    return (f"{below:.10g}%（{x} ≤ {lower:,.0f}円）、{formula}（〜{upper:,.0f}円）、"
+            f"{above:.10g}%（{x} > {upper:,.0f}円）")
 
 
 def _num(row: Mapping[str, Any], key: str, where: str) -> float:

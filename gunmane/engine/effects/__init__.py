@@ -3,7 +3,7 @@ specifications changes — contracts, price, staff-hours, travel, tender risk an
 
 contracts  — expected contracts for random repair demand (binomial formula, public API)
 inputs     — typed inputs: members, facilities, group, scenarios and levers
-parameters — every parameter as data with unit and source; overrides by id
+parameters — the ParameterSet of a run (defaults from gunmane.io.shipped.parameters); overrides by id
 work       — work derived from the ledger over the horizon
 levers     — levers as documented transformations of the contract set
 routing    — day tours (OR-Tools routing / sweep) over straight-line distance × detour
@@ -28,14 +28,13 @@ from gunmane.engine.effects.inputs import (
     Scenario,
 )
 from gunmane.engine.effects.levers import LeverOutcome
-from gunmane.engine.effects.parameters import ASSUMPTION, DEFAULT_PARAMETERS, Parameter, ParameterSet
+from gunmane.engine.effects.parameters import ASSUMPTION, Parameter, ParameterSet
 from gunmane.engine.effects.routing import TourResult, TourSolver
 from gunmane.engine.effects.sensitivity import KEY_PARAMETERS, SensitivityResult, SensitivityRow, sensitivity
 from gunmane.engine.effects.work import WorkSet, derive_work
 
 __all__ = [
     "ASSUMPTION",
-    "DEFAULT_PARAMETERS",
     "KEY_PARAMETERS",
     "METRICS",
     "STATUTORY_TYPES",

@@ -135,13 +135,12 @@ ASSUMPTIONS = (
 
 
 def evaluate(group: GroupInput, scenarios: Sequence[Scenario], edition: CostingEdition, *,
-             params: ParameterSet | None = None, hazard_model: Any = None) -> EffectsResult:
+             params: ParameterSet, hazard_model: Any = None) -> EffectsResult:
     """Baseline and each scenario for ``group`` priced under ``edition``.
 
     ``hazard_model``: an optional :class:`gunmane.engine.deterioration.MarkovHazardModel` on grades
     Ⅰ–Ⅳ (3 hazards) or Ⅰ–Ⅲ(+Ⅳ) (2 hazards; the Ⅲ→Ⅳ hazard then comes from ``hazard.III``).
     """
-    params = params or ParameterSet()
     theta, src = None, ""
     if hazard_model is not None:
         hz = tuple(float(h) for h in hazard_model.hazards)

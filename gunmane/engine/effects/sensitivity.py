@@ -85,9 +85,9 @@ def _net(group: GroupInput, scenarios: Sequence[Scenario], edition: CostingEditi
 
 
 def sensitivity(group: GroupInput, scenarios: Sequence[Scenario], edition: CostingEdition, *,
-                params: ParameterSet | None = None, parameters: Sequence[str] = KEY_PARAMETERS, spread: float = 0.25,
+                params: ParameterSet, parameters: Sequence[str] = KEY_PARAMETERS, spread: float = 0.25,
                 samples: int = 0, seed: int = 0) -> SensitivityResult:
-    params = (params or ParameterSet()).with_overrides({"travel.method": "sweep"}, source="感度分析（移動距離はスイープ法）")
+    params = params.with_overrides({"travel.method": "sweep"}, source="感度分析（移動距離はスイープ法）")
     keys = [k for k in parameters if k in params]
     base = _net(group, scenarios, edition, params)
     rows = []

@@ -28,7 +28,7 @@ from gunmane.engine.deterioration import (
     StateSpace,
     fit,
 )
-from gunmane.engine.lcc.params import Parameter
+from gunmane.engine.parameters import Parameter
 
 __all__ = ["MIN_TRANSITIONS", "HazardChoice", "HazardDefaults", "complete_hazards"]
 

@@ -1,6 +1,7 @@
 """Parameters of the life-cycle cost (ライフサイクルコスト) model, declared as data with their sources.
 
-Every number a strategy comparison depends on is a :class:`Parameter` (value, unit, source, and
+Every number a strategy comparison depends on is a :class:`~gunmane.engine.parameters.Parameter` (the
+one sourced-parameter class of the effects, LCC and planning engines: value, unit, source, status and so
 whether it is an assumption the user should set).  The shipped defaults live in
 ``gunmane/data/lcc/*.csv`` and are read by :mod:`gunmane.io.shipped.lcc`; the engine only sees these
 typed objects.
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from gunmane.engine.parameters import ASSUMPTION, Parameter
+
 __all__ = [
     "ASSUMPTION_JA",
     "STRATEGIES",
@@ -20,26 +23,7 @@ __all__ = [
     "Strategy",
 ]
 
-ASSUMPTION_JA = "仮定値 — 利用者が設定してください"
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A number with its unit and source; ``assumption`` marks values no official rule or published figure gives."""
-
-    key: str
-    label_ja: str
-    value: float
-    unit: str
-    source: str
-    assumption: bool = False
-
-    def with_value(self, value: float, source: str = "利用者の設定") -> Parameter:
-        return replace(self, value=value, source=source, assumption=False)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label_ja, "value": self.value, "unit": self.unit,
-                "source": self.source, "assumption": self.assumption}
+ASSUMPTION_JA = ASSUMPTION
 
 
 @dataclass(frozen=True)
@@ -132,6 +116,6 @@ class LccParameters:
 
     def as_json(self) -> dict[str, Any]:
         return {"edition": self.edition,
-                "parameters": [p.as_json() for p in self.scalar_parameters()],
+                "parameters": [p.as_json_brief() for p in self.scalar_parameters()],
                 "actions": [a.as_json() for a in self.actions],
                 "monte_carlo_runs": self.monte_carlo_runs, "seed": self.seed, "notes": list(self.notes)}

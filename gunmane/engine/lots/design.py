@@ -314,11 +314,10 @@ class _Reach:
     travel_k: np.ndarray  # the cell's travel cost in the lot, ¥1,000 rounded
 
 
-def design_lots(group: GroupInput, edition: CostingEdition, *, params: ParameterSet | None = None,
+def design_lots(group: GroupInput, edition: CostingEdition, *, params: ParameterSet,
                 settings: LotSettings | None = None) -> LotDesign:
     """Partition the group's annual field work into lots at least cost, price the partition exactly and compare
     it with one lot per municipality and one lot for the whole group."""
-    params = params or ParameterSet()
     s = settings or LotSettings()
     t0 = time.perf_counter()
     cells, offices, fac = _units(group, params, s)

@@ -36,8 +36,9 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from gunmane.engine.deterioration import MarkovHazardModel, transition_matrix
 from gunmane.engine.lcc.assets import prepare_assets
 from gunmane.engine.lcc.errors import LccError
-from gunmane.engine.lcc.params import STRATEGIES, LccParameters, Parameter, Strategy
+from gunmane.engine.lcc.params import STRATEGIES, LccParameters, Strategy
 from gunmane.engine.lcc.simulate import discount_factors
+from gunmane.engine.parameters import Parameter
 
 __all__ = ["PLAN_COLUMNS", "PlanParameters", "PlanResult", "budget_plan"]
 
@@ -102,7 +103,7 @@ class PlanResult:
             "comparison": rows(self.totals.reset_index()),
             "solver": self.solver,
             "model": self.model.as_json(),
-            "parameters": [p.as_json() for p in (*self.params.scalar_parameters(), *self.plan_params.all())],
+            "parameters": [p.as_json_brief() for p in (*self.params.scalar_parameters(), *self.plan_params.all())],
             "actions": [a.as_json() for a in self.params.actions],
             "excluded": self.excluded,
             "assumptions": list(self.assumptions),

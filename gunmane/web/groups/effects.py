@@ -18,6 +18,7 @@ from gunmane.io.documents.inputs import EffectSummary, FacilityRow, LotInfo
 from gunmane.io.scenario import ScenarioFileError, build_group, engine_scenarios, lot_settings, read_scenario
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.costing import load_costing_edition
+from gunmane.io.shipped.parameters import effects_parameters
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole
 from gunmane.web.groups.workspace import ordered_members, settings_of
 from gunmane.web.registry import frames
@@ -182,7 +183,7 @@ def evaluate_scenario(es: EffectScenario) -> Evaluation:
         sf = read_scenario(f"{es.name}.toml", text=es.toml)
         scenarios = engine_scenarios(sf)
         edition = load_costing_edition(sf.costing_edition)
-        params = ParameterSet().with_overrides(sf.parameters)
+        params = effects_parameters().with_overrides(sf.parameters)
         group_input = load_group(sf, es.group)
         result = evaluate(group_input, scenarios, edition, params=params)
         return Evaluation(sf, group_input, scenarios, edition, params, result)

@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from gunmane.engine.effects import ParameterSet
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
+from gunmane.io.shipped.parameters import effects_parameters
 from gunmane.web.groups.models import (
     ChecklistItem,
     CollaborationType,
@@ -202,7 +202,7 @@ MAX_SCENARIOS = 8
 
 def numeric_parameters() -> list[Any]:
     """The engine's parameters a user may override with a number (shown, with sources, in the editor)."""
-    p = ParameterSet()
+    p = effects_parameters()
     out = []
     for key in p:
         param = p.param(key)
