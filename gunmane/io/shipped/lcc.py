@@ -16,6 +16,7 @@ from pathlib import Path
 from gunmane.engine.lcc import ActionCost, LccParameters, Parameter
 from gunmane.engine.lcc.hazards import HazardDefaults
 from gunmane.engine.planning import PlanParameters
+from gunmane.io.errors import IoFileError
 
 __all__ = ["EDITION", "LccDefaults", "LccParamsError", "load_lcc_parameters"]
 
@@ -28,12 +29,14 @@ PLAN = ("risk_iv_yen_per_year", "risk_iii_yen_per_year", "weight_per_detour_km",
         "deadline_years")
 
 
-class LccParamsError(ValueError):
-    """A parameter file is unreadable or has an invalid value (message in Japanese)."""
+class LccParamsError(IoFileError, ValueError):
+    """A parameter file is unreadable or has an invalid value (message in Japanese only, naming the file).
+
+    Still a ValueError as it always was; its ``code`` is the name the CLI has always reported for it.
+    """
 
     def __init__(self, message_ja: str) -> None:
-        super().__init__(message_ja)
-        self.message_ja = message_ja
+        super().__init__("LccParamsError", message_ja)
 
 
 @dataclass(frozen=True)
