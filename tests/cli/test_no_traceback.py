@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gunmane import cli_errors
-from gunmane.cli import main
+from gunmane.cli import errors as cli_errors
+from gunmane.cli import ledger, main
 
 REPO = Path(__file__).resolve().parents[2]
 RANDOM = bytes(range(256)) * 8 + b"\x00\xff\xfe\x81\x39" * 50
@@ -138,14 +138,12 @@ def test_output_paths(refdata, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 
 def test_an_unexpected_error_is_a_short_message_and_a_log(tmp_path: Path, capfd: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from gunmane import cli
-
     def broken_template(args: object) -> int:
         raise ZeroDivisionError("division by zero in a bug")
 
     monkeypatch.setenv("GUNMANE_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("GUNMANE_DEBUG", raising=False)
-    monkeypatch.setattr(cli, "cmd_template", broken_template)
+    monkeypatch.setattr(ledger, "cmd_template", broken_template)
     code, out, err = run(capfd, ["template", "facilities", "--out", str(tmp_path / "t.xlsx")])
     assert code == cli_errors.EXIT_INTERNAL == 3 and "Traceback" not in err
     assert "予期しないエラーが発生しました（ZeroDivisionError: division by zero in a bug）" in err
@@ -160,12 +158,10 @@ def test_an_unexpected_error_is_a_short_message_and_a_log(tmp_path: Path, capfd:
 
 def test_interrupted_and_english(tmp_path: Path, capfd: pytest.CaptureFixture[str],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from gunmane import cli
-
     def interrupted(args: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "cmd_template", interrupted)
+    monkeypatch.setattr(ledger, "cmd_template", interrupted)
     code, _, err = run(capfd, ["template", "facilities", "--out", str(tmp_path / "t.xlsx")])
     assert (code, err.strip()) == (130, "gunmane: 中断しました。")
     monkeypatch.setenv("GUNMANE_LANG", "en")

@@ -1,7 +1,6 @@
 """`gunmane costing`, `gunmane effects`, `gunmane lots`: 積算・効果試算・ロット設計 on the command line.
 
-Registered by :func:`gunmane.cli.build_parser` through ``register(sub, imports)``; heavy modules are
-imported inside the command functions.
+Registered by :func:`gunmane.cli.build_parser`.
 """
 
 from __future__ import annotations
@@ -11,7 +10,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, err, lang, t
+from gunmane.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    err,
+    lang,
+    needs_out,
+    setup_django,
+    t,
+    write_file,
+    write_json,
+)
 
 
 # -- costing ------------------------------------------------------------------------------------------------
@@ -34,7 +44,7 @@ def cmd_costing(args: argparse.Namespace) -> int:
         for name in costing_editions():
             rows.append(_edition(name).as_json())
         if args.format == "json":
-            print(json.dumps(rows, ensure_ascii=False, indent=1))
+            write_json(rows)
         else:
             for r in rows:
                 print(f"{r['id']}\t{r['label_ja']}")
@@ -82,8 +92,6 @@ def cmd_costing(args: argparse.Namespace) -> int:
 def _load_group(sf: Any, group_name: str | None) -> Any:
     """The group's input from the database (the same loader the web pages use, so both give the same
     numbers); the scenario may name only the group's accepted members (ScenarioFileError otherwise)."""
-    from gunmane.cli import setup_django
-
     setup_django()
     from gunmane.web.groups.effects import group_for_scenario, load_group
 
@@ -91,7 +99,7 @@ def _load_group(sf: Any, group_name: str | None) -> Any:
 
 
 def _invalid(error: dict[str, Any]) -> int:
-    print(json.dumps({"status": "invalid", "error": error}, ensure_ascii=False, indent=1))
+    write_json({"status": "invalid", "error": error})
     err(f"gunmane: {error['message']}")
     return EXIT_INVALID
 
@@ -102,8 +110,8 @@ def cmd_effects(args: argparse.Namespace) -> int:
     from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
     from gunmane.io.shipped.costing import load_costing_edition
 
-    if args.format == "xlsx" and not args.out:
-        raise UsageError(t("--format xlsx には --out FILE を指定してください。", "--format xlsx needs --out FILE."))
+    if args.format == "xlsx":
+        needs_out(args.format, args.out)
     if not Path(args.scenario).is_file():
         raise UsageError(t(f"シナリオファイルが見つかりません: {args.scenario}", f"Scenario file not found: {args.scenario}"))
     try:
@@ -123,22 +131,16 @@ def cmd_effects(args: argparse.Namespace) -> int:
         return _invalid(exc.as_json(lang()))
     except (EffectsError, CostingError) as exc:
         return _invalid(exc.as_json(lang()))
+    written = t(f"効果試算を書き出しました: {args.out}", f"Wrote the effect estimate: {args.out}")
     if args.format == "xlsx":
         from gunmane.io.reports.effects_xlsx import effects_xlsx
 
-        with open(args.out, "wb") as fh:
-            effects_xlsx(result, fh, sens)
-        err(t(f"効果試算を書き出しました: {args.out}", f"Wrote the effect estimate: {args.out}"))
+        write_file(args.out, lambda fh: effects_xlsx(result, fh, sens), written)
         return EXIT_OK
     doc = {"status": "ok", "scenario_file": str(args.scenario), **result.as_json()}
     if sens is not None:
         doc["sensitivity"] = sens.as_json()
-    text = json.dumps(doc, ensure_ascii=False, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-        err(t(f"効果試算を書き出しました: {args.out}", f"Wrote the effect estimate: {args.out}"))
-    else:
-        print(text)
+    write_json(doc, args.out, written=written)
     return EXIT_OK
 
 
@@ -170,18 +172,13 @@ def cmd_lots(args: argparse.Namespace) -> int:
     except (EffectsError, CostingError) as exc:
         return _invalid(exc.as_json(lang()))
     doc = lots_geojson(design) if args.format == "geojson" else {"status": "ok", **design.as_json()}
-    text = json.dumps(doc, ensure_ascii=False, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-        err(t(f"ロット設計を書き出しました: {args.out}", f"Wrote the lot design: {args.out}"))
-    else:
-        print(text)
+    write_json(doc, args.out, written=t(f"ロット設計を書き出しました: {args.out}", f"Wrote the lot design: {args.out}"))
     return EXIT_OK
 
 
 # -- parsers --------------------------------------------------------------------------------------------------
-def register(sub: Any, imports: Any) -> None:
-    """Add `costing`, `effects` and `lots` to the top-level sub-parsers (``imports`` is not used)."""
+def register(sub: Any) -> None:
+    """Add `costing`, `effects` and `lots`."""
     s = sub.add_parser("costing", help=t("積算基準による工事価格・業務価格", "price a job under the estimation rules"))
     s.add_argument("action", choices=["price", "editions"])
     s.add_argument("--work-type", metavar=t("工種区分", "WORK_TYPE"), help=t("例: 道路維持工事", "e.g. 道路維持工事"))

@@ -1,15 +1,28 @@
-"""`gunmane lcc` (strategy comparison in yen) and `gunmane plan` (budget-feasible repair plan)."""
+"""`gunmane lcc` (strategy comparison in yen), `gunmane plan` (budget-feasible repair plan) and
+`gunmane deterioration fit` (the Markov hazard model they rest on)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from gunmane.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    lang,
+    needs_out,
+    scope,
+    setup_django,
+    t,
+    write_file,
+    write_json,
+)
 
 STRATEGY_KEYS = ("preventive", "early_corrective", "reactive")
 
@@ -29,7 +42,6 @@ def _native_stdout_to_stderr() -> Iterator[None]:
 
 
 def _yen(text: str) -> float:
-    from gunmane.cli import UsageError
     from gunmane.io.values.amounts import parse_yen
 
     try:
@@ -40,10 +52,9 @@ def _yen(text: str) -> float:
 
 def _defaults(args: argparse.Namespace) -> Any:
     """The LCC tables: shipped, or the user's --params folder (a folder without the two tables is a usage error,
-    exit 2; a table with a wrong value is invalid input, exit 1, reported by gunmane.cli_errors)."""
+    exit 2; a table with a wrong value is invalid input, exit 1, reported by gunmane.cli.errors)."""
     import csv
 
-    from gunmane.cli import UsageError, t
     from gunmane.io.shipped.lcc import LccParamsError, load_lcc_parameters
 
     if args.params:
@@ -60,67 +71,49 @@ def _defaults(args: argparse.Namespace) -> Any:
 
 
 def _scope(spec: str) -> Any:
-    from gunmane.cli import UsageError, setup_django
-
     setup_django()
-    from gunmane.web.analysis import services
+    return scope(spec)
 
-    try:
-        return services.resolve_scope(spec)
-    except services.ScopeNotFound as exc:
-        raise UsageError(str(exc)) from exc
+
+def _synthetic(where: Any) -> bool:
+    from gunmane.web.analysis import lifecycle
+
+    return bool(lifecycle.scope_ledger(where).ledger.facilities["is_synthetic"].any())
 
 
 def _write(args: argparse.Namespace, payload: bytes | dict[str, Any]) -> None:
-    from gunmane.cli import UsageError, err, t
-
+    """The workbook into --out, or the JSON document on stdout or into --out."""
     if isinstance(payload, bytes):
-        if not args.out:
-            raise UsageError(t("--format xlsx には --out FILE が必要です。", "--format xlsx needs --out FILE"))
-        Path(args.out).write_bytes(payload)
-        err(t(f"書き出しました: {args.out}", f"written: {args.out}"))
-        return
-    text = json.dumps(payload, ensure_ascii=False, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        write_file(needs_out(args.format, args.out), payload, t(f"書き出しました: {args.out}", f"written: {args.out}"))
     else:
-        print(text)
-
-
-def _synthetic(scope: Any) -> bool:
-    from gunmane.web.analysis import lifecycle
-
-    return bool(lifecycle.scope_ledger(scope).ledger.facilities["is_synthetic"].any())
+        write_json(payload, args.out)
 
 
 def cmd_lcc(args: argparse.Namespace) -> int:
     """Compare preventive, early corrective and reactive maintenance in yen for the scope's facilities."""
-    from gunmane.cli import EXIT_INVALID, EXIT_OK, lang
     from gunmane.engine.lcc import LccError
 
-    scope = _scope(args.scope)
+    where = _scope(args.scope)
     d = _defaults(args)
     from gunmane.io.reports.lcc_xlsx import lcc_xlsx
     from gunmane.web.analysis import lifecycle
 
     try:
-        result, choice = lifecycle.lcc_for_scope(scope, defaults=d, monte_carlo=not args.no_monte_carlo)
+        result, choice = lifecycle.lcc_for_scope(where, defaults=d, monte_carlo=not args.no_monte_carlo)
     except LccError as exc:
-        print(json.dumps({"status": "invalid", "error": exc.as_json(lang())}, ensure_ascii=False, indent=1))
+        write_json({"status": "invalid", "error": exc.as_json(lang())})
         return EXIT_INVALID
-    synthetic = _synthetic(scope)
+    synthetic = _synthetic(where)
     if args.format == "xlsx":
-        _write(args, lcc_xlsx(result, title=scope.name, synthetic=synthetic))
+        _write(args, lcc_xlsx(result, title=where.name, synthetic=synthetic))
     else:
-        out = {"scope": scope.name, "synthetic": synthetic, "hazard_path": choice.path,
-               "hazard_notes": list(choice.reasons), **result.as_json()}
-        _write(args, out)
+        _write(args, {"scope": where.name, "synthetic": synthetic, "hazard_path": choice.path,
+                      "hazard_notes": list(choice.reasons), **result.as_json()})
     return EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """A 10-year (or --years) repair plan under an annual budget, or levelled."""
-    from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, lang, t
     from gunmane.engine.lcc import LccError
 
     if args.mode == "budget" and args.budget is None:
@@ -129,30 +122,71 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if not 1 <= args.years <= 30:
         raise UsageError(t("--years は 1〜30 にしてください。", "--years must be 1..30"))
     budget = _yen(args.budget) if args.budget is not None else None
-    scope = _scope(args.scope)
+    where = _scope(args.scope)
     d = _defaults(args)
     from gunmane.io.reports.lcc_xlsx import plan_xlsx
     from gunmane.web.analysis import lifecycle
 
     try:
         with _native_stdout_to_stderr():
-            result, choice = lifecycle.plan_for_scope(scope, budget_yen=budget, years=args.years, mode=args.mode,
+            result, choice = lifecycle.plan_for_scope(where, budget_yen=budget, years=args.years, mode=args.mode,
                                                       strategy=args.strategy, defaults=d)
     except LccError as exc:
-        print(json.dumps({"status": "invalid", "error": exc.as_json(lang())}, ensure_ascii=False, indent=1))
+        write_json({"status": "invalid", "error": exc.as_json(lang())})
         return EXIT_INVALID
-    synthetic = _synthetic(scope)
+    synthetic = _synthetic(where)
     if args.format == "xlsx":
-        _write(args, plan_xlsx(result, title=scope.name, synthetic=synthetic))
+        _write(args, plan_xlsx(result, title=where.name, synthetic=synthetic))
     else:
-        _write(args, {"scope": scope.name, "synthetic": synthetic, "budget_yen_per_year": budget,
+        _write(args, {"scope": where.name, "synthetic": synthetic, "budget_yen_per_year": budget,
                       "hazard_path": choice.path, **result.as_json()})
     return EXIT_OK
 
 
-def register(sub: Any, imports: Any) -> None:
-    from gunmane.cli import t
+def cmd_deterioration(args: argparse.Namespace) -> int:
+    """Fit the Markov hazard model from a pairs file or from the ledger's inspection histories."""
+    from gunmane.engine.deterioration import (
+        DeteriorationError,
+        StateSpace,
+        compare_pooling,
+        fit,
+        fit_pooled,
+        pairs_from_histories,
+    )
+    from gunmane.io.ledger.pairs import PairsFileError, read_pairs
 
+    labels = tuple(x.strip() for x in args.states.split(",") if x.strip())
+    states = StateSpace.grades(merge_iv=True) if args.merge_iv else StateSpace(labels)
+    covariates = tuple(c.strip() for c in (args.covariates or "").split(",") if c.strip())
+    try:
+        if args.pairs:
+            pairs = read_pairs(Path(args.pairs), states=states, covariates=covariates or None).pairs
+        else:
+            where = _scope(args.ledger)
+            from gunmane.web.analysis import frames
+
+            codes = tuple(where.members) or (where.code,)
+            ledger = frames.ledger_frames(None if where.kind.value == "national" else codes)
+            pairs = pairs_from_histories(ledger.inspections, ledger.measures, facilities=ledger.facilities,
+                                         covariates=covariates,
+                                         member_column="lg_code" if args.pool_by else None)
+        result = fit(pairs, states=states, covariates=covariates)
+        out = result.as_json()
+        if args.pool_by:
+            out["pooling"] = {"pooled": fit_pooled(pairs, states=states).as_json(),
+                              "comparison": compare_pooling(pairs, member_column="member", states=states).as_json()}
+    except PairsFileError as exc:
+        write_json({"status": "invalid", "errors": [i.as_dict(lang()) for i in exc.issues]})
+        return EXIT_INVALID
+    except DeteriorationError as exc:
+        write_json({"status": "invalid", "error": exc.as_json(lang())})
+        return EXIT_INVALID
+    write_json(out)
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add `lcc` and `plan`."""
     s = sub.add_parser("lcc", help=t("ライフサイクルコスト：予防保全・早期の事後保全・事後保全の比較",
                                      "life-cycle cost of maintenance strategies"))
     s.add_argument("scope", help=t("都道府県コード・団体コード・group:群の名称", "prefecture, municipality or group:NAME"))
@@ -177,3 +211,19 @@ def register(sub: Any, imports: Any) -> None:
     s.add_argument("--out", metavar="FILE")
     s.add_argument("--params", metavar="DIR")
     s.set_defaults(func=cmd_plan)
+
+
+def register_deterioration(sub: Any) -> None:
+    """Add `deterioration`."""
+    s = sub.add_parser("deterioration", help=t("劣化予測（マルコフ劣化ハザードモデル）", "deterioration (Markov hazard model)"))
+    s.add_argument("action", choices=["fit"])
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--ledger", metavar="SCOPE", help=t("台帳の点検履歴から（national・都道府県・団体コード・group:名称）",
+                                                         "from the ledger's inspection histories"))
+    src.add_argument("--pairs", metavar="FILE", help=t("点検ペアの CSV から", "from a CSV of inspection pairs"))
+    s.add_argument("--states", default="I,II,III,IV")
+    s.add_argument("--merge-iv", action="store_true", help=t("Ⅳ をⅢにまとめる", "merge IV into III"))
+    s.add_argument("--covariates", metavar="a,b")
+    s.add_argument("--pool-by", choices=["municipality"])
+    s.add_argument("--format", choices=["json"], default="json")
+    s.set_defaults(func=cmd_deterioration)
