@@ -10,7 +10,17 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gunmane.cli.common import EXIT_INVALID, EXIT_OK, UsageError, err, lang, setup_django, t, write_json
+from gunmane.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    command,
+    err,
+    lang,
+    setup_django,
+    t,
+    write_json,
+)
 
 
 def _emit(args: argparse.Namespace, result: Any, lines: list[str]) -> int:
@@ -87,7 +97,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add `backup` and `restore`."""
-    s = sub.add_parser("backup", help=t("データベースと保存ファイルをバックアップする（1つの zip）",
+    s = command(sub, "backup", help=t("データベースと保存ファイルをバックアップする（1つの zip）",
                                         "back up the database and kept files (one zip)"))
     s.add_argument("file", metavar="FILE", help=t("書き出すファイル（例 gunmane-2025-04-01.zip）", "archive to write"))
     s.add_argument("--no-portable", action="store_true",
@@ -96,7 +106,7 @@ def register(sub: Any) -> None:
     s.add_argument("--quiet", action="store_true", help=t("経過を表示しない", "no progress messages"))
     s.set_defaults(func=cmd_backup)
 
-    s = sub.add_parser("restore", help=t("バックアップから復元する", "restore from a backup"))
+    s = command(sub, "restore", help=t("バックアップから復元する", "restore from a backup"))
     s.add_argument("file", metavar="FILE", help=t("gunmane backup で作ったファイル", "archive from gunmane backup"))
     s.add_argument("--force", action="store_true",
                    help=t("空でないデータベース・違うファイルを上書きする（今のデータは失われます）",

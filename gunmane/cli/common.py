@@ -9,6 +9,7 @@ function that uses it. That is the only reason for the function-local imports in
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -23,6 +24,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "UsageError",
+    "command",
     "err",
     "lang",
     "municipality",
@@ -68,6 +70,13 @@ def setup_django(*, check_migrations: bool = True) -> None:
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             raise UsageError(t("データベースが最新ではありません。先に gunmane init を実行してください。",
                                "The database is not up to date: run gunmane init first."))
+
+
+def command(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
+    """Add the sub-command ``name`` to ``sub``; ``help`` is said in the list of commands and also heads the
+    command's own --help (so that every --help speaks the user's language)."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help)
+    return parser
 
 
 # -- arguments naming what is in the database (Django set up by the caller) ------------------------------------

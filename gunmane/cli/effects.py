@@ -14,6 +14,7 @@ from gunmane.cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     UsageError,
+    command,
     err,
     lang,
     needs_out,
@@ -179,7 +180,7 @@ def cmd_lots(args: argparse.Namespace) -> int:
 # -- parsers --------------------------------------------------------------------------------------------------
 def register(sub: Any) -> None:
     """Add `costing`, `effects` and `lots`."""
-    s = sub.add_parser("costing", help=t("積算基準による工事価格・業務価格", "price a job under the estimation rules"))
+    s = command(sub, "costing", help=t("積算基準による工事価格・業務価格", "price a job under the estimation rules"))
     s.add_argument("action", choices=["price", "editions"])
     s.add_argument("--work-type", metavar=t("工種区分", "WORK_TYPE"), help=t("例: 道路維持工事", "e.g. 道路維持工事"))
     s.add_argument("--direct-cost", type=float, metavar="YEN", help=t("直接工事費（円）", "direct cost (yen)"))
@@ -194,7 +195,7 @@ def register(sub: Any) -> None:
     s.add_argument("--format", choices=["text", "json"], default="text")
     s.set_defaults(func=cmd_costing)
 
-    s = sub.add_parser("effects", help=t("効果試算（基準と束ねたシナリオの比較）", "effect estimation (baseline vs bundling scenarios)"))
+    s = command(sub, "effects", help=t("効果試算（基準と束ねたシナリオの比較）", "effect estimation (baseline vs bundling scenarios)"))
     s.add_argument("scenario", metavar="SCENARIO.toml", help=t("シナリオファイル（docs/effects.md）", "scenario file"))
     s.add_argument("--format", choices=["json", "xlsx"], default="json")
     s.add_argument("--out", metavar="FILE")
@@ -206,7 +207,7 @@ def register(sub: Any) -> None:
                           "the group of a scenario that reads the ledger (default: the group named like the scenario)"))
     s.set_defaults(func=cmd_effects)
 
-    s = sub.add_parser("lots", help=t("ロット設計（OR-Tools CP-SAT）", "lot design (OR-Tools CP-SAT)"))
+    s = command(sub, "lots", help=t("ロット設計（OR-Tools CP-SAT）", "lot design (OR-Tools CP-SAT)"))
     s.add_argument("scenario", metavar="SCENARIO.toml", help=t("シナリオファイル（[lots] に条件）", "scenario file ([lots] table)"))
     s.add_argument("--format", choices=["json", "geojson"], default="json")
     s.add_argument("--out", metavar="FILE")

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gunmane.cli.common import EXIT_OK, UsageError, setup_django, t, write_file
+from gunmane.cli.common import EXIT_OK, UsageError, command, setup_django, t, write_file
 
 
 def cmd_groups(args: argparse.Namespace) -> int:
@@ -48,7 +48,7 @@ def cmd_documents(args: argparse.Namespace) -> int:
 
 def register_documents(sub: Any) -> None:
     """Add `documents`."""
-    s = sub.add_parser("documents", help=t("群の文書（実施方針・協定書・仕様書）をつくる", "generate group documents"))
+    s = command(sub, "documents", help=t("群の文書（実施方針・協定書・仕様書）をつくる", "generate group documents"))
     s.add_argument("action", choices=["generate"])
     s.add_argument("--group", required=True, metavar="NAME", help=t("群の名称（gunmane groups list）", "group name"))
     s.add_argument("--kind", required=True, choices=["policy", "agreement", "spec"])
@@ -60,6 +60,6 @@ def register_documents(sub: Any) -> None:
 
 def register_groups(sub: Any) -> None:
     """Add `groups`."""
-    s = sub.add_parser("groups", help=t("群の一覧", "list groups"))
+    s = command(sub, "groups", help=t("群の一覧", "list groups"))
     s.add_argument("action", choices=["list"])
     s.set_defaults(func=cmd_groups)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gunmane.cli.common import EXIT_OK, UsageError, needs_out, scope, setup_django, t, write_file, write_json
+from gunmane.cli.common import (
+    EXIT_OK,
+    UsageError,
+    command,
+    needs_out,
+    scope,
+    setup_django,
+    t,
+    write_file,
+    write_json,
+)
 
 
 def cmd_karte(args: argparse.Namespace) -> int:
@@ -30,7 +40,7 @@ def cmd_karte(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add `karte`."""
-    s = sub.add_parser("karte", help=t("カルテ（見える化の指標）を出力する", "write the karte (indicators)"))
+    s = command(sub, "karte", help=t("カルテ（見える化の指標）を出力する", "write the karte (indicators)"))
     s.add_argument("scope", help=t("national・都道府県コード（2桁）・団体コード・group:群の名称",
                                    "national, a prefecture code, a municipality code or group:NAME"))
     s.add_argument("--format", choices=["json", "xlsx", "pdf"], default="json")

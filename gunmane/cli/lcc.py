@@ -15,6 +15,7 @@ from gunmane.cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     UsageError,
+    command,
     lang,
     needs_out,
     scope,
@@ -187,7 +188,7 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add `lcc` and `plan`."""
-    s = sub.add_parser("lcc", help=t("ライフサイクルコスト：予防保全・早期の事後保全・事後保全の比較",
+    s = command(sub, "lcc", help=t("ライフサイクルコスト：予防保全・早期の事後保全・事後保全の比較",
                                      "life-cycle cost of maintenance strategies"))
     s.add_argument("scope", help=t("都道府県コード・団体コード・group:群の名称", "prefecture, municipality or group:NAME"))
     s.add_argument("--format", choices=["json", "xlsx"], default="json")
@@ -196,10 +197,10 @@ def register(sub: Any) -> None:
                                                      "directory with actions.csv and parameters.csv"))
     s.add_argument("--discount-rate", type=float, metavar="R", help=t("割引率（例 0.04）", "discount rate"))
     s.add_argument("--horizon", type=int, metavar="YEARS", help=t("計算期間（年、50〜100 が目安）", "horizon in years"))
-    s.add_argument("--no-monte-carlo", action="store_true", help=t("幅（5〜95%）の計算を省く", "skip the Monte Carlo band"))
+    s.add_argument("--no-monte-carlo", action="store_true", help=t("幅（5〜95%%）の計算を省く", "skip the Monte Carlo band"))
     s.set_defaults(func=cmd_lcc)
 
-    s = sub.add_parser("plan", help=t("予算制約のもとでの対策計画（10年）", "budget-constrained repair plan"))
+    s = command(sub, "plan", help=t("予算制約のもとでの対策計画（10年）", "budget-constrained repair plan"))
     s.add_argument("scope", help=t("団体コード・group:群の名称・都道府県コード", "municipality, group:NAME or prefecture"))
     s.add_argument("--budget", metavar="YEN_PER_YEAR", help=t("年間の予算（円。1億・5000万 も可）", "annual budget in yen"))
     s.add_argument("--years", type=int, default=10)
@@ -215,7 +216,7 @@ def register(sub: Any) -> None:
 
 def register_deterioration(sub: Any) -> None:
     """Add `deterioration`."""
-    s = sub.add_parser("deterioration", help=t("劣化予測（マルコフ劣化ハザードモデル）", "deterioration (Markov hazard model)"))
+    s = command(sub, "deterioration", help=t("劣化予測（マルコフ劣化ハザードモデル）", "deterioration (Markov hazard model)"))
     s.add_argument("action", choices=["fit"])
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--ledger", metavar="SCOPE", help=t("台帳の点検履歴から（national・都道府県・団体コード・group:名称）",

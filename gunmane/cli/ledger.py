@@ -16,6 +16,7 @@ from gunmane.cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     UsageError,
+    command,
     err,
     lang,
     municipality,
@@ -202,18 +203,18 @@ def cmd_template(args: argparse.Namespace) -> int:
 def register(sub: Any) -> Any:
     """Add `init`, `refdata` and `import` (the ledger's kinds and `undo`); the `import` sub-parsers are returned
     for the national data's kinds."""
-    s = sub.add_parser("init", help=t("データベースを作成・更新し参照データを読み込む", "create/migrate the database and load reference data"))
+    s = command(sub, "init", help=t("データベースを作成・更新し参照データを読み込む", "create/migrate the database and load reference data"))
     s.set_defaults(func=cmd_init)
 
-    s = sub.add_parser("refdata", help=t("参照データ", "reference data"))
+    s = command(sub, "refdata", help=t("参照データ", "reference data"))
     s.add_argument("action", choices=["load"])
     s.add_argument("--format", choices=["text", "json"], default="text")
     s.set_defaults(func=cmd_refdata)
 
-    s = sub.add_parser("import", help=t("台帳ファイル・全国データ（年報・xROAD）を取り込む", "import a ledger file or national data"))
+    s = command(sub, "import", help=t("台帳ファイル・全国データ（年報・xROAD）を取り込む", "import a ledger file or national data"))
     imports = s.add_subparsers(dest="kind", required=True, metavar="KIND")
     for kind in KINDS:
-        k = imports.add_parser(kind, help=KIND_HELP[kind])
+        k = command(imports, kind, help=KIND_HELP[kind])
         k.add_argument("file")
         k.add_argument("--municipality", metavar="CODE", help=t("取り込み先の団体コード", "municipality code"))
         k.add_argument("--dry-run", action="store_true", help=t("検証のみ（登録しない）", "validate only"))
@@ -224,7 +225,7 @@ def register(sub: Any) -> Any:
         k.add_argument("--format", choices=["text", "json"], default="text")
         k.add_argument("--progress", action="store_true", help=t("進捗バーを常に表示", "always show the progress bar"))
         k.set_defaults(func=cmd_import)
-    k = imports.add_parser("undo", help=t("取り込みを取り消す（変更した値を戻し、登録した行を削除）", "undo an import"))
+    k = command(imports, "undo", help=t("取り込みを取り消す（変更した値を戻し、登録した行を削除）", "undo an import"))
     k.add_argument("id", type=int, metavar="ID", help=t("取り込み番号", "import id"))
     k.add_argument("--format", choices=["text", "json"], default="text")
     k.set_defaults(func=cmd_import_undo)
@@ -233,7 +234,7 @@ def register(sub: Any) -> Any:
 
 def register_export(sub: Any) -> None:
     """Add `export` and `template`."""
-    s = sub.add_parser("export", help=t("台帳を書き出す", "export a ledger"))
+    s = command(sub, "export", help=t("台帳を書き出す", "export a ledger"))
     s.add_argument("kind", choices=KINDS)
     s.add_argument("--municipality", metavar="CODE", required=True)
     s.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
@@ -242,7 +243,7 @@ def register_export(sub: Any) -> None:
                    help=t("CSV の文字コード（既定: BOM付きUTF-8）", "CSV encoding"))
     s.set_defaults(func=cmd_export)
 
-    s = sub.add_parser("template", help=t("取込用 Excel テンプレートを書き出す", "write the Excel import template"))
+    s = command(sub, "template", help=t("取込用 Excel テンプレートを書き出す", "write the Excel import template"))
     s.add_argument("kind", choices=KINDS)
     s.add_argument("--out", metavar="FILE", required=True)
     s.set_defaults(func=cmd_template)

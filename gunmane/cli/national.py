@@ -17,6 +17,7 @@ from gunmane.cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     UsageError,
+    command,
     err,
     lang,
     municipality,
@@ -30,7 +31,7 @@ NON_LG_HELP_JA = "国・高速道路会社・道路公社・一部事務組合�
 
 def register(sub: Any, imports: Any) -> None:
     """Add `import nenpo` and `import xroad` to the ``imports`` of `import`, and `fetch`."""
-    k = imports.add_parser("nenpo", help=t("道路メンテナンス年報の施設名一覧（XLSX、複数年可）",
+    k = command(imports, "nenpo", help=t("道路メンテナンス年報の施設名一覧（XLSX、複数年可）",
                                            "MLIT road maintenance report facility lists (XLSX)"))
     k.add_argument("files", nargs="+", metavar="FILE")
     scope = k.add_mutually_exclusive_group(required=True)
@@ -42,7 +43,7 @@ def register(sub: Any, imports: Any) -> None:
     k.add_argument("--keep-other-managers", action="store_true", help=t(NON_LG_HELP_JA, "keep non-LG managers"))
     k.set_defaults(func=cmd_import_nenpo)
 
-    k = imports.add_parser("xroad", help=t("xROAD（全国道路施設点検データベース）の JSON・CSV",
+    k = command(imports, "xroad", help=t("xROAD（全国道路施設点検データベース）の JSON・CSV",
                                            "xROAD JSON or 77条 CSV"))
     k.add_argument("file")
     k.add_argument("--municipality", metavar="CODE", help=t("この団体が管理する施設だけ", "only this manager's"))
@@ -50,9 +51,9 @@ def register(sub: Any, imports: Any) -> None:
     k.add_argument("--keep-other-managers", action="store_true", help=t(NON_LG_HELP_JA, "keep non-LG managers"))
     k.set_defaults(func=cmd_import_xroad)
 
-    s = sub.add_parser("fetch", help=t("公開データを取得する（xROAD 公開 API）", "fetch public data (xROAD API)"))
+    s = command(sub, "fetch", help=t("公開データを取得する（xROAD 公開 API）", "fetch public data (xROAD API)"))
     what = s.add_subparsers(dest="what", required=True, metavar="SOURCE")
-    f = what.add_parser("xroad", help=t("xROAD 公開 API から団体の橋梁を取得", "bridges of a municipality from xROAD"))
+    f = command(what, "xroad", help=t("xROAD 公開 API から団体の橋梁を取得", "bridges of a municipality from xROAD"))
     f.add_argument("--city", metavar="CODE", required=True, help=t("橋梁がある市区町村の団体コード（6桁）",
                                                                      "municipality code (6 digits)"))
     f.add_argument("--out", metavar="FILE", help=t("保存先（既定: xroad_CODE_日時.json）", "output file"))

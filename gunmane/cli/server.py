@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gunmane.cli.common import EXIT_OK, err, setup_django, t
+from gunmane.cli.common import EXIT_OK, command, err, setup_django, t
 from gunmane.cli.ledger import cmd_init
 
 
@@ -58,16 +58,16 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add `demo`, `serve` and `manage`."""
-    s = sub.add_parser("demo", help=t("デモ地域（奈良モデル地域、合成施設）とデモ利用者を読み込む", "load the demo region and users"))
+    s = command(sub, "demo", help=t("デモ地域（奈良モデル地域、合成施設）とデモ利用者を読み込む", "load the demo region and users"))
     s.add_argument("action", choices=["load"])
     s.set_defaults(func=cmd_demo)
 
-    s = sub.add_parser("serve", help=t("Web アプリを起動する", "start the web app"))
+    s = command(sub, "serve", help=t("Web アプリを起動する", "start the web app"))
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", default="8000")
     s.add_argument("--threads", type=int, default=8)
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("manage", help=t("Django 管理コマンド（createsuperuser など）", "Django management commands"))
+    s = command(sub, "manage", help=t("Django 管理コマンド（createsuperuser など）", "Django management commands"))
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_manage)
