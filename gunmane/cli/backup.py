@@ -98,7 +98,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add `backup` and `restore`."""
     s = command(sub, "backup", help=t("データベースと保存ファイルをバックアップする（1つの zip）",
-                                        "back up the database and kept files (one zip)"))
+                                      "back up the database and kept files (one zip)"))
     s.add_argument("file", metavar="FILE", help=t("書き出すファイル（例 gunmane-2025-04-01.zip）", "archive to write"))
     s.add_argument("--no-portable", action="store_true",
                    help=t("移行用の JSON（SQLite⇔PostgreSQL）を含めない", "leave out the portable JSON (SQLite⇔PostgreSQL)"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +160,6 @@ def cmd_lots(args: argparse.Namespace) -> int:
         sf = read_scenario(args.scenario)
         settings = lot_settings(sf)
         if args.time_limit is not None:
-            from dataclasses import replace
-
             settings = replace(settings, time_limit_s=args.time_limit)
         edition = load_costing_edition(sf.costing_edition)
         params = ParameterSet().with_overrides(sf.parameters)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import os
 import sys
 from collections.abc import Iterator
@@ -54,8 +55,6 @@ def _yen(text: str) -> float:
 def _defaults(args: argparse.Namespace) -> Any:
     """The LCC tables: shipped, or the user's --params folder (a folder without the two tables is a usage error,
     exit 2; a table with a wrong value is invalid input, exit 1, reported by gunmane.cli.errors)."""
-    import csv
-
     from gunmane.io.shipped.lcc import LccParamsError, load_lcc_parameters
 
     if args.params:
@@ -189,7 +188,7 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add `lcc` and `plan`."""
     s = command(sub, "lcc", help=t("ライフサイクルコスト：予防保全・早期の事後保全・事後保全の比較",
-                                     "life-cycle cost of maintenance strategies"))
+                                   "life-cycle cost of maintenance strategies"))
     s.add_argument("scope", help=t("都道府県コード・団体コード・group:群の名称", "prefecture, municipality or group:NAME"))
     s.add_argument("--format", choices=["json", "xlsx"], default="json")
     s.add_argument("--out", metavar="FILE")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ NON_LG_HELP_JA = "国・高速道路会社・道路公社・一部事務組合�
 def register(sub: Any, imports: Any) -> None:
     """Add `import nenpo` and `import xroad` to the ``imports`` of `import`, and `fetch`."""
     k = command(imports, "nenpo", help=t("道路メンテナンス年報の施設名一覧（XLSX、複数年可）",
-                                           "MLIT road maintenance report facility lists (XLSX)"))
+                                         "MLIT road maintenance report facility lists (XLSX)"))
     k.add_argument("files", nargs="+", metavar="FILE")
     scope = k.add_mutually_exclusive_group(required=True)
     scope.add_argument("--municipality", metavar="CODE", help=t("この団体が管理する施設だけ", "only this manager's"))
@@ -44,7 +45,7 @@ def register(sub: Any, imports: Any) -> None:
     k.set_defaults(func=cmd_import_nenpo)
 
     k = command(imports, "xroad", help=t("xROAD（全国道路施設点検データベース）の JSON・CSV",
-                                           "xROAD JSON or 77条 CSV"))
+                                         "xROAD JSON or 77条 CSV"))
     k.add_argument("file")
     k.add_argument("--municipality", metavar="CODE", help=t("この団体が管理する施設だけ", "only this manager's"))
     _common(k)
@@ -140,8 +141,6 @@ def cmd_import_xroad(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_xroad(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
     from gunmane.io.national.xroad import PUBLIC_BRIDGES_URL, XroadFetchError, fetch_bridges
     from gunmane.io.values.parsing import InvalidValue, parse_lg_code
 
