@@ -1,4 +1,15 @@
-"""The shape every engine error shares: a stable code and a message in Japanese and English."""
+"""The engine's one error family: a stable code and a message in Japanese and English.
+
+    EngineError
+    ├── CostingError          engine/costing (UnknownWorkType, InvalidEdition)
+    ├── EffectsError          engine/effects (InvalidInput, UnknownParameter)
+    ├── DeteriorationError    engine/deterioration (InvalidPairs, NotIdentifiable)
+    └── LccError              engine/lcc, also raised by engine/planning
+
+Every member has ``code``, ``message_ja`` (what a user reads: a web view can show it as is), ``message_en``,
+``message(lang)`` and ``as_json(lang)``. The CLI turns the whole family into exit 1 (gunmane.cli.errors);
+the file errors of gunmane.io form the other family (gunmane.io.errors).
+"""
 
 from __future__ import annotations
 

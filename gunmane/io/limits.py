@@ -36,6 +36,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import IO, Any
 
+from gunmane.io.errors import IoFileError
+
 __all__ = [
     "ENV_PREFIX",
     "HEADER_ALLOWANCE",
@@ -129,22 +131,20 @@ def override(**changes: Any) -> Iterator[Limits]:
         _override.reset(token)
 
 
-class FileRefused(Exception):
+class FileRefused(IoFileError):
     """A file refused because reading it would cost more than a limit allows, or because it is hostile.
 
-    ``message_ja`` does not name the file: each reader puts it in front as its own messages do. ``row`` and
-    ``column`` say where, when known (row as the user sees it, 1-based). Not a ValueError on purpose: openpyxl
-    wraps ValueErrors raised while it reads, and this must reach the reader unchanged.
+    ``message_ja`` does not name the file: each reader puts it in front as its own messages do (TableError,
+    its sibling in the family, is the refusal with the file's name: gunmane.io.ledger.tabular.refused). ``row``
+    and ``column`` say where, when known (row as the user sees it, 1-based). Not a ValueError on purpose:
+    openpyxl wraps ValueErrors raised while it reads, and this must reach the reader unchanged.
     """
+
+    column: int | None  # the column's index
 
     def __init__(self, code: str, message_ja: str, message_en: str, *, row: int | None = None,
                  column: int | None = None) -> None:
-        super().__init__(message_ja)
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
-        self.row = row
-        self.column = column
+        super().__init__(code, message_ja, message_en, row=row, column=column)
 
 
 def _mb(n: float) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.effects import EffectsError, Facility, GroupInput, Lever, LeverKind, Member, Scenario
 from gunmane.engine.lots import LotDesign, LotSettings
+from gunmane.io.errors import IoFileError
 
 __all__ = [
     "MemberSpec",
@@ -32,21 +33,21 @@ __all__ = [
 ]
 
 # -- scenario files -----------------------------------------------------------------------------------------
-class ScenarioFileError(Exception):
-    """A scenario file that cannot be used; ``message_ja`` names the file, the key and what was expected."""
+class ScenarioFileError(IoFileError):
+    """A scenario file that cannot be used; ``message_ja`` names the file, the key and what was expected.
+
+    ``key`` (the family's ``column``) is the TOML key the error is about.
+    """
 
     def __init__(self, code: str, message_ja: str, message_en: str, *, key: str | None = None) -> None:
-        super().__init__(code, message_ja, message_en)
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
+        super().__init__(code, message_ja, message_en, column=key)
         self.key = key
 
     def __str__(self) -> str:
         return f"{self.message_ja} ({self.code})"
 
     def as_json(self, lang: str = "ja") -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message_en if lang == "en" else self.message_ja, "key": self.key}
+        return {"code": self.code, "message": self.message(lang), "key": self.key}
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gunmane import cli_errors
-from gunmane.cli import main
+from gunmane.cli import errors as cli_errors
+from gunmane.cli import ledger, main
 
 REPO = Path(__file__).resolve().parents[2]
 RANDOM = bytes(range(256)) * 8 + b"\x00\xff\xfe\x81\x39" * 50
@@ -138,14 +138,12 @@ def test_output_paths(refdata, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 
 def test_an_unexpected_error_is_a_short_message_and_a_log(tmp_path: Path, capfd: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from gunmane import cli
-
     def broken_template(args: object) -> int:
         raise ZeroDivisionError("division by zero in a bug")
 
     monkeypatch.setenv("GUNMANE_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("GUNMANE_DEBUG", raising=False)
-    monkeypatch.setattr(cli, "cmd_template", broken_template)
+    monkeypatch.setattr(ledger, "cmd_template", broken_template)
     code, out, err = run(capfd, ["template", "facilities", "--out", str(tmp_path / "t.xlsx")])
     assert code == cli_errors.EXIT_INTERNAL == 3 and "Traceback" not in err
     assert "予期しないエラーが発生しました（ZeroDivisionError: division by zero in a bug）" in err
@@ -160,12 +158,10 @@ def test_an_unexpected_error_is_a_short_message_and_a_log(tmp_path: Path, capfd:
 
 def test_interrupted_and_english(tmp_path: Path, capfd: pytest.CaptureFixture[str],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from gunmane import cli
-
     def interrupted(args: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "cmd_template", interrupted)
+    monkeypatch.setattr(ledger, "cmd_template", interrupted)
     code, _, err = run(capfd, ["template", "facilities", "--out", str(tmp_path / "t.xlsx")])
     assert (code, err.strip()) == (130, "gunmane: 中断しました。")
     monkeypatch.setenv("GUNMANE_LANG", "en")
@@ -174,10 +170,10 @@ def test_interrupted_and_english(tmp_path: Path, capfd: pytest.CaptureFixture[st
 
 
 def test_every_known_error_family_is_classified() -> None:
-    """The families named in KNOWN_ERRORS exist (a rename would silently make them 'unexpected')."""
+    """The bases named in KNOWN_ERRORS exist (a rename would silently make them 'unexpected')."""
     import importlib
 
-    for qualified in cli_errors.KNOWN_ERRORS:
+    for qualified in cli_errors.KNOWN_ERRORS | cli_errors.WITHOUT_FILE_NAME:
         module, _, name = qualified.rpartition(".")
         assert isinstance(getattr(importlib.import_module(module), name), type), qualified
     from gunmane.io.ledger.tabular import TableError
@@ -185,6 +181,66 @@ def test_every_known_error_family_is_classified() -> None:
     failure = cli_errors.classify(TableError("too_many_rows", "台帳.csv: 行数が上限を超えています", "x", row=12))
     assert failure is not None and (failure.exit_code, failure.code, failure.row) == (1, "too_many_rows", 12)
     assert cli_errors.classify(ValueError("bug")) is None
+
+
+def family_members() -> list[tuple[BaseException, tuple[str, str, str | None, int | None, str | None]]]:
+    """One of each error of the io and engine families, with the Failure the CLI makes of it
+    (code, message, file, row, column) — as it did when it listed the classes one by one."""
+    from gunmane.engine.costing.errors import UnknownWorkType
+    from gunmane.engine.deterioration import NotIdentifiable
+    from gunmane.engine.effects.errors import InvalidInput
+    from gunmane.engine.lcc import LccError
+    from gunmane.io.issues import Issue
+    from gunmane.io.ledger.pairs import PairsFileError
+    from gunmane.io.ledger.tabular import TableError
+    from gunmane.io.limits import FileRefused
+    from gunmane.io.national.common import NationalFileError
+    from gunmane.io.scenario import ScenarioFileError
+    from gunmane.io.shipped.lcc import LccParamsError
+
+    pairs = PairsFileError([Issue(3, "前回の健全性", "Ⅴ", "grade_out_of_range", "Ⅰ〜Ⅳで入力してください", "I-IV")],
+                           "ペア.csv")
+    return [
+        (TableError("too_many_columns", "台帳.csv: 列が多すぎます", "too many", row=2, column=7),
+         ("too_many_columns", "台帳.csv: 列が多すぎます", None, 2, "7")),
+        (FileRefused("file_too_large", "ファイルの大きさが上限を超えています。", "too large"),
+         ("file_too_large", "ファイルの大きさが上限を超えています。（指定したファイル: 入力.csv）", None, None, None)),
+        (pairs, ("grade_out_of_range", pairs.message_ja, "ペア.csv", None, None)),
+        (NationalFileError(Issue(5, "判定区分", "Ⅴ", "grade_invalid", "判定区分が読めません", "bad", file="年報.xlsx")),
+         ("grade_invalid", "年報.xlsx 5行目「判定区分」: 判定区分が読めません", "年報.xlsx", 5, "判定区分")),
+        (NationalFileError(Issue(0, "", "", "not_json", "JSON ではありません", "not JSON", file="x.json")),
+         ("not_json", "x.json: JSON ではありません", "x.json", None, None)),
+        (ScenarioFileError("invalid_scenario", "s.toml: 「members」 一覧のはずです", "list", key="members"),
+         ("invalid_scenario", "s.toml: 「members」 一覧のはずです", None, None, "members")),
+        (LccParamsError("params/actions.csv: 3行目の費用が数ではありません"),
+         ("LccParamsError", "params/actions.csv: 3行目の費用が数ではありません", None, None, None)),
+        (NotIdentifiable("not_identifiable", "健全性Ⅱから先へ進んだペアがありません", "none", grade="II", column="after"),
+         ("not_identifiable", "健全性Ⅱから先へ進んだペアがありません", None, None, "after")),
+        (LccError("bad_years", "計画期間 40 年は 1〜30 年で指定してください。", "years"),
+         ("bad_years", "計画期間 40 年は 1〜30 年で指定してください。", None, None, None)),
+        (InvalidInput("negative", "施設数が負です", "negative", field="count"),
+         ("negative", "施設数が負です", None, None, "count")),
+        (UnknownWorkType("unknown_work_type", "工種区分「x」はありません", "unknown"),
+         ("unknown_work_type", "工種区分「x」はありません", None, None, None)),
+    ]
+
+
+def test_the_error_families_map_to_exit_1_with_their_japanese_message() -> None:
+    """The CLI catches the bases (IoFileError, EngineError); each member keeps the code, message, file, row and
+    column it was reported with, and every member carries message_ja for a web view to show."""
+    import argparse
+
+    from gunmane.engine.errors import EngineError
+    from gunmane.io.errors import IoFileError
+
+    args = argparse.Namespace(file="入力.csv", format="text")
+    for exc, expected in family_members():
+        assert isinstance(exc, IoFileError | EngineError), exc
+        assert exc.message_ja and exc.code
+        failure = cli_errors.classify(exc, args)
+        assert failure is not None, exc
+        assert (failure.exit_code, failure.code, failure.message, failure.file, failure.row, failure.column) == (
+            1, *expected), exc
 
 
 @pytest.mark.parametrize(("argv", "expected"), [

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
+from gunmane.engine.errors import EngineError
+
 __all__ = ["DeteriorationError", "InvalidPairs", "NotIdentifiable"]
 
 
-class DeteriorationError(Exception):
-    """Base error; ``code`` is stable (snake_case), ``message_ja`` is shown to users, ``message_en`` with GUNMANE_LANG=en."""
+class DeteriorationError(EngineError):
+    """Base error of the deterioration engine; ``grade`` and ``column`` say which grade or input column it is
+    about (``column`` is also the engine errors' ``field``)."""
 
     def __init__(self, code: str, message_ja: str, message_en: str, *, grade: str | None = None,
                  column: str | None = None) -> None:
-        super().__init__(code, message_ja, message_en)
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
+        super().__init__(code, message_ja, message_en, field=column)
         self.grade = grade
         self.column = column
 
-    def __str__(self) -> str:
-        return f"{self.message_ja} ({self.code})"
-
     def as_json(self, lang: str = "ja") -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message_en if lang == "en" else self.message_ja,
-                "grade": self.grade, "column": self.column}
+        return {"code": self.code, "message": self.message(lang), "grade": self.grade, "column": self.column}
 
 
 class InvalidPairs(DeteriorationError):

@@ -27,6 +27,7 @@ import pandas as pd
 
 from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairSet
 from gunmane.engine.deterioration.model import StateSpace
+from gunmane.io.errors import IoFileError
 from gunmane.io.issues import Issue
 from gunmane.io.ledger.tabular import TableError, open_table
 from gunmane.io.values import parsing as values
@@ -63,18 +64,17 @@ def _match(text: str) -> str | None:
     return _INDEX.get(_norm(text))
 
 
-class PairsFileError(Exception):
-    """The pairs file cannot be used; ``issues`` say where and why (row 0 = the file itself)."""
+class PairsFileError(IoFileError):
+    """The pairs file cannot be used; ``issues`` say where and why (row 0 = the file itself), the message lists
+    the first 20; ``file`` (also ``display_name``) is the file as shown to the user."""
 
     def __init__(self, issues: Sequence[Issue], display_name: str) -> None:
         self.issues = list(issues)
         self.display_name = display_name
         first = self.issues[0] if self.issues else None
-        super().__init__(self.message_ja)
-        self.code = first.code if first else "invalid_file"
+        super().__init__(first.code if first else "invalid_file", self._text_ja(), self._text_en(), file=display_name)
 
-    @property
-    def message_ja(self) -> str:
+    def _text_ja(self) -> str:
         lines = [f"{self.display_name}: 点検ペアのファイルに{len(self.issues)}件の誤りがあります（取り込みは行いません）。"]
         for i in self.issues[:20]:
             column = f"列「{i.column}」" if i.column else ""
@@ -82,8 +82,7 @@ class PairsFileError(Exception):
             lines.append(f"- {where}" + (f"・値「{i.value}」" if i.value else "") + f": {i.message_ja}")
         return "\n".join(lines)
 
-    @property
-    def message_en(self) -> str:
+    def _text_en(self) -> str:
         lines = [f"{self.display_name}: {len(self.issues)} error(s) in the pairs file (nothing imported)."]
         lines += [f"- row {i.row}, column {i.column!r}, value {i.value!r}: {i.message_en}" for i in self.issues[:20]]
         return "\n".join(lines)

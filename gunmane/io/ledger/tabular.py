@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from gunmane.io import limits
+from gunmane.io.errors import IoFileError
 from gunmane.io.limits import FileRefused
 from gunmane.io.safe_cells import unescape_cell
 
@@ -35,20 +36,18 @@ GUIDE_SHEETS = ("記入例", "入力ルール")
 HeaderMatcher = Callable[[str], str | None]
 
 
-class TableError(Exception):
+class TableError(IoFileError):
     """The file as a whole cannot be read (not a row-level problem); ``row``/``column`` say where when known.
 
-    Raised by open_table, and also while the rows are read (a row over a limit deep in the file).
+    Raised by open_table, and also while the rows are read (a row over a limit deep in the file). The message
+    names the file (a FileRefused, which does not, becomes one through :func:`refused`).
     """
+
+    column: int | None  # the column's index
 
     def __init__(self, code: str, message_ja: str, message_en: str, *, row: int | None = None,
                  column: int | None = None) -> None:
-        super().__init__(message_ja)
-        self.code = code
-        self.message_ja = message_ja
-        self.message_en = message_en
-        self.row = row
-        self.column = column
+        super().__init__(code, message_ja, message_en, row=row, column=column)
 
 
 def refused(name: str, exc: FileRefused) -> TableError:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from gunmane.io.errors import IoFileError
 from gunmane.io.issues import Issue
 from gunmane.io.shipped import refdata
 
@@ -28,12 +29,23 @@ __all__ = [
 fiscal_year_midpoint_month = 10
 
 
-class NationalFileError(Exception):
-    """The file as a whole cannot be read (wrong layout, not JSON, an error envelope …)."""
+class NationalFileError(IoFileError):
+    """The file as a whole cannot be read (wrong layout, not JSON, an error envelope …).
+
+    ``issue`` is the whole story (a report lists it as one of its errors); ``message_ja`` says it in one line
+    naming the file, the row and the column, ``str()`` as the issue does.
+    """
 
     def __init__(self, issue: Issue) -> None:
-        super().__init__(str(issue))
+        where_ja, where_en = (f" {issue.row}行目", f" row {issue.row}") if issue.row else ("", "")
+        shown = f"「{issue.column}」" if issue.column else ""
+        super().__init__(issue.code, f"{issue.file or ''}{where_ja}{shown}: {issue.message_ja}",
+                         f"{issue.file or ''}{where_en}{shown}: {issue.message_en}", file=issue.file,
+                         row=issue.row or None, column=issue.column or None, value=issue.value or None)
         self.issue = issue
+
+    def __str__(self) -> str:
+        return str(self.issue)
 
 
 _KANA_SHIFT = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}  # katakana → hiragana

@@ -34,7 +34,7 @@ PLAN = ("risk_iv_yen_per_year", "risk_iii_yen_per_year", "weight_per_detour_km",
 
 
 class LccParamsError(ParameterFileError):
-    """A parameter file is unreadable or has an invalid value (message in Japanese)."""
+    """An LCC parameter file is unreadable or has an invalid value (message in Japanese, naming file, row, column)."""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from typing import Any
 
 from gunmane.engine.effects.parameters import ParameterSet
 from gunmane.engine.parameters import STATUSES, Parameter
+from gunmane.io.errors import IoFileError
 
 __all__ = ["COLUMNS", "NO_UNIT", "ParameterFileError", "effects_defaults", "effects_parameters",
            "parse_parameter_table", "read_csv_rows", "read_parameter_table", "shipped_parameter_table"]
@@ -47,15 +48,15 @@ _FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
-class ParameterFileError(ValueError):
-    """A parameter table is unreadable or has an invalid cell; ``message_ja`` names file, row and column."""
+class ParameterFileError(IoFileError, ValueError):
+    """A parameter table is unreadable or has an invalid cell; ``message_ja`` names file, row and column.
+
+    One of the io error family (its ``code`` is the class name, as the CLI has always reported it); still a
+    ValueError as it always was.
+    """
 
     def __init__(self, message_ja: str, *, file: str = "", row: int | None = None, column: str | None = None) -> None:
-        super().__init__(message_ja)
-        self.message_ja = message_ja
-        self.file = file
-        self.row = row
-        self.column = column
+        super().__init__(type(self).__name__, message_ja, file=file or None, row=row, column=column)
 
 
 def _decode(raw: bytes, label: str, error: type[ParameterFileError]) -> str:

@@ -1,4 +1,5 @@
-"""`gunmane documents generate`: the group's 実施方針, 協定書 or 仕様書 as .docx or PDF (the same as the web)."""
+"""`gunmane groups list` and `gunmane documents generate`: the groups, and a group's 実施方針, 協定書 or 仕様書
+as .docx or PDF (the same as the web)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,19 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from gunmane.cli.common import EXIT_OK, UsageError, command, setup_django, t, write_file
+
+
+def cmd_groups(args: argparse.Namespace) -> int:
+    setup_django()
+    from gunmane.web.groups.models import Group
+
+    for name in Group.objects.order_by("name").values_list("name", flat=True):
+        print(name)
+    return EXIT_OK
+
 
 def cmd_documents(args: argparse.Namespace) -> int:
-    from gunmane.cli import EXIT_OK, UsageError, err, setup_django, t
-
     setup_django()
     from gunmane.web.groups.documents import document_input
     from gunmane.web.groups.models import Group
@@ -30,15 +40,15 @@ def cmd_documents(args: argparse.Namespace) -> int:
     doc = generate(group, args.kind, args.format, args.lot or "")
     out = Path(args.out)
     with doc.file.open("rb") as fh:
-        out.write_bytes(fh.read())
-    err(t(f"{doc.get_kind_display()} 第{doc.version}版を書き出しました: {out}", f"written: {out} (version {doc.version})"))
+        content = fh.read()
+    write_file(str(out), content, t(f"{doc.get_kind_display()} 第{doc.version}版を書き出しました: {out}",
+                                    f"written: {out} (version {doc.version})"))
     return EXIT_OK
 
 
-def register(sub: Any, imports: Any) -> None:
-    from gunmane.cli import t
-
-    s = sub.add_parser("documents", help=t("群の文書（実施方針・協定書・仕様書）をつくる", "generate group documents"))
+def register_documents(sub: Any) -> None:
+    """Add `documents`."""
+    s = command(sub, "documents", help=t("群の文書（実施方針・協定書・仕様書）をつくる", "generate group documents"))
     s.add_argument("action", choices=["generate"])
     s.add_argument("--group", required=True, metavar="NAME", help=t("群の名称（gunmane groups list）", "group name"))
     s.add_argument("--kind", required=True, choices=["policy", "agreement", "spec"])
@@ -46,3 +56,10 @@ def register(sub: Any, imports: Any) -> None:
     s.add_argument("--format", choices=["docx", "pdf"], default="docx")
     s.add_argument("--out", required=True, metavar="FILE")
     s.set_defaults(func=cmd_documents)
+
+
+def register_groups(sub: Any) -> None:
+    """Add `groups`."""
+    s = command(sub, "groups", help=t("群の一覧", "list groups"))
+    s.add_argument("action", choices=["list"])
+    s.set_defaults(func=cmd_groups)

@@ -1,17 +1,29 @@
 """`gunmane costing`, `gunmane effects`, `gunmane lots`: 積算・効果試算・ロット設計 on the command line.
 
-Registered by :func:`gunmane.cli.build_parser` through ``register(sub, imports)``; heavy modules are
-imported inside the command functions.
+Registered by :func:`gunmane.cli.build_parser`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, err, lang, t
+from gunmane.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    command,
+    err,
+    lang,
+    needs_out,
+    setup_django,
+    t,
+    write_file,
+    write_json,
+)
 
 
 # -- costing ------------------------------------------------------------------------------------------------
@@ -34,7 +46,7 @@ def cmd_costing(args: argparse.Namespace) -> int:
         for name in costing_editions():
             rows.append(_edition(name).as_json())
         if args.format == "json":
-            print(json.dumps(rows, ensure_ascii=False, indent=1))
+            write_json(rows)
         else:
             for r in rows:
                 print(f"{r['id']}\t{r['label_ja']}")
@@ -82,8 +94,6 @@ def cmd_costing(args: argparse.Namespace) -> int:
 def _load_group(sf: Any, group_name: str | None) -> Any:
     """The group's input from the database (the same loader the web pages use, so both give the same
     numbers); the scenario may name only the group's accepted members (ScenarioFileError otherwise)."""
-    from gunmane.cli import setup_django
-
     setup_django()
     from gunmane.web.groups.effects import group_for_scenario, load_group
 
@@ -91,7 +101,7 @@ def _load_group(sf: Any, group_name: str | None) -> Any:
 
 
 def _invalid(error: dict[str, Any]) -> int:
-    print(json.dumps({"status": "invalid", "error": error}, ensure_ascii=False, indent=1))
+    write_json({"status": "invalid", "error": error})
     err(f"gunmane: {error['message']}")
     return EXIT_INVALID
 
@@ -103,8 +113,8 @@ def cmd_effects(args: argparse.Namespace) -> int:
     from gunmane.io.shipped.costing import load_costing_edition
     from gunmane.io.shipped.parameters import effects_parameters
 
-    if args.format == "xlsx" and not args.out:
-        raise UsageError(t("--format xlsx には --out FILE を指定してください。", "--format xlsx needs --out FILE."))
+    if args.format == "xlsx":
+        needs_out(args.format, args.out)
     if not Path(args.scenario).is_file():
         raise UsageError(t(f"シナリオファイルが見つかりません: {args.scenario}", f"Scenario file not found: {args.scenario}"))
     try:
@@ -124,22 +134,16 @@ def cmd_effects(args: argparse.Namespace) -> int:
         return _invalid(exc.as_json(lang()))
     except (EffectsError, CostingError) as exc:
         return _invalid(exc.as_json(lang()))
+    written = t(f"効果試算を書き出しました: {args.out}", f"Wrote the effect estimate: {args.out}")
     if args.format == "xlsx":
         from gunmane.io.reports.effects_xlsx import effects_xlsx
 
-        with open(args.out, "wb") as fh:
-            effects_xlsx(result, fh, sens)
-        err(t(f"効果試算を書き出しました: {args.out}", f"Wrote the effect estimate: {args.out}"))
+        write_file(args.out, lambda fh: effects_xlsx(result, fh, sens), written)
         return EXIT_OK
     doc = {"status": "ok", "scenario_file": str(args.scenario), **result.as_json()}
     if sens is not None:
         doc["sensitivity"] = sens.as_json()
-    text = json.dumps(doc, ensure_ascii=False, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-        err(t(f"効果試算を書き出しました: {args.out}", f"Wrote the effect estimate: {args.out}"))
-    else:
-        print(text)
+    write_json(doc, args.out, written=written)
     return EXIT_OK
 
 
@@ -158,8 +162,6 @@ def cmd_lots(args: argparse.Namespace) -> int:
         sf = read_scenario(args.scenario)
         settings = lot_settings(sf)
         if args.time_limit is not None:
-            from dataclasses import replace
-
             settings = replace(settings, time_limit_s=args.time_limit)
         edition = load_costing_edition(sf.costing_edition)
         params = effects_parameters().with_overrides(sf.parameters)
@@ -172,19 +174,14 @@ def cmd_lots(args: argparse.Namespace) -> int:
     except (EffectsError, CostingError) as exc:
         return _invalid(exc.as_json(lang()))
     doc = lots_geojson(design) if args.format == "geojson" else {"status": "ok", **design.as_json()}
-    text = json.dumps(doc, ensure_ascii=False, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-        err(t(f"ロット設計を書き出しました: {args.out}", f"Wrote the lot design: {args.out}"))
-    else:
-        print(text)
+    write_json(doc, args.out, written=t(f"ロット設計を書き出しました: {args.out}", f"Wrote the lot design: {args.out}"))
     return EXIT_OK
 
 
 # -- parsers --------------------------------------------------------------------------------------------------
-def register(sub: Any, imports: Any) -> None:
-    """Add `costing`, `effects` and `lots` to the top-level sub-parsers (``imports`` is not used)."""
-    s = sub.add_parser("costing", help=t("積算基準による工事価格・業務価格", "price a job under the estimation rules"))
+def register(sub: Any) -> None:
+    """Add `costing`, `effects` and `lots`."""
+    s = command(sub, "costing", help=t("積算基準による工事価格・業務価格", "price a job under the estimation rules"))
     s.add_argument("action", choices=["price", "editions"])
     s.add_argument("--work-type", metavar=t("工種区分", "WORK_TYPE"), help=t("例: 道路維持工事", "e.g. 道路維持工事"))
     s.add_argument("--direct-cost", type=float, metavar="YEN", help=t("直接工事費（円）", "direct cost (yen)"))
@@ -199,7 +196,7 @@ def register(sub: Any, imports: Any) -> None:
     s.add_argument("--format", choices=["text", "json"], default="text")
     s.set_defaults(func=cmd_costing)
 
-    s = sub.add_parser("effects", help=t("効果試算（基準と束ねたシナリオの比較）", "effect estimation (baseline vs bundling scenarios)"))
+    s = command(sub, "effects", help=t("効果試算（基準と束ねたシナリオの比較）", "effect estimation (baseline vs bundling scenarios)"))
     s.add_argument("scenario", metavar="SCENARIO.toml", help=t("シナリオファイル（docs/effects.md）", "scenario file"))
     s.add_argument("--format", choices=["json", "xlsx"], default="json")
     s.add_argument("--out", metavar="FILE")
@@ -211,7 +208,7 @@ def register(sub: Any, imports: Any) -> None:
                           "the group of a scenario that reads the ledger (default: the group named like the scenario)"))
     s.set_defaults(func=cmd_effects)
 
-    s = sub.add_parser("lots", help=t("ロット設計（OR-Tools CP-SAT）", "lot design (OR-Tools CP-SAT)"))
+    s = command(sub, "lots", help=t("ロット設計（OR-Tools CP-SAT）", "lot design (OR-Tools CP-SAT)"))
     s.add_argument("scenario", metavar="SCENARIO.toml", help=t("シナリオファイル（[lots] に条件）", "scenario file ([lots] table)"))
     s.add_argument("--format", choices=["json", "geojson"], default="json")
     s.add_argument("--out", metavar="FILE")

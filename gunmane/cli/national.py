@@ -1,7 +1,8 @@
 """`gunmane import nenpo`, `gunmane import xroad` and `gunmane fetch xroad`: fill the ledger from national data.
 
-Registered by gunmane.cli (see _command_modules). JSON goes to stdout only with --format json; progress and
-messages go to stderr. Exit codes: 0 done, 1 invalid input (the JSON says why), 2 usage error.
+Registered by gunmane.cli.build_parser (the kinds of `import` beside the ledger's). JSON goes to stdout only
+with --format json; progress and messages go to stderr. Exit codes: 0 done, 1 invalid input (the JSON says
+why), 2 usage error.
 """
 
 from __future__ import annotations
@@ -9,38 +10,51 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from gunmane.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    command,
+    err,
+    lang,
+    municipality,
+    setup_django,
+    t,
+    write_json,
+)
 
 NON_LG_HELP_JA = "国・高速道路会社・道路公社・一部事務組合など地方公共団体ではない管理者の施設も、その管理者の記録を作って取り込む"
 
 
 def register(sub: Any, imports: Any) -> None:
-    from gunmane.cli import t
-
-    k = imports.add_parser("nenpo", help=t("道路メンテナンス年報の施設名一覧（XLSX、複数年可）",
-                                           "MLIT road maintenance report facility lists (XLSX)"))
+    """Add `import nenpo` and `import xroad` to the ``imports`` of `import`, and `fetch`."""
+    k = command(imports, "nenpo", help=t("道路メンテナンス年報の施設名一覧（XLSX、複数年可）",
+                                         "MLIT road maintenance report facility lists (XLSX)"))
     k.add_argument("files", nargs="+", metavar="FILE")
     scope = k.add_mutually_exclusive_group(required=True)
     scope.add_argument("--municipality", metavar="CODE", help=t("この団体が管理する施設だけ", "only this manager's"))
     scope.add_argument("--prefecture", metavar="CODE", help=t("この都道府県と県内市区町村が管理する施設", "a prefecture's"))
     scope.add_argument("--all", action="store_true", help=t("すべての地方公共団体の施設", "every local government's"))
     k.add_argument("--fiscal-year", type=int, metavar="Y", help=t("点検年度（ファイルから読めないとき）", "inspection FY"))
-    _common(k, t)
+    _common(k)
     k.add_argument("--keep-other-managers", action="store_true", help=t(NON_LG_HELP_JA, "keep non-LG managers"))
     k.set_defaults(func=cmd_import_nenpo)
 
-    k = imports.add_parser("xroad", help=t("xROAD（全国道路施設点検データベース）の JSON・CSV",
-                                           "xROAD JSON or 77条 CSV"))
+    k = command(imports, "xroad", help=t("xROAD（全国道路施設点検データベース）の JSON・CSV",
+                                         "xROAD JSON or 77条 CSV"))
     k.add_argument("file")
     k.add_argument("--municipality", metavar="CODE", help=t("この団体が管理する施設だけ", "only this manager's"))
-    _common(k, t)
+    _common(k)
     k.add_argument("--keep-other-managers", action="store_true", help=t(NON_LG_HELP_JA, "keep non-LG managers"))
     k.set_defaults(func=cmd_import_xroad)
 
-    s = sub.add_parser("fetch", help=t("公開データを取得する（xROAD 公開 API）", "fetch public data (xROAD API)"))
+    s = command(sub, "fetch", help=t("公開データを取得する（xROAD 公開 API）", "fetch public data (xROAD API)"))
     what = s.add_subparsers(dest="what", required=True, metavar="SOURCE")
-    f = what.add_parser("xroad", help=t("xROAD 公開 API から団体の橋梁を取得", "bridges of a municipality from xROAD"))
+    f = command(what, "xroad", help=t("xROAD 公開 API から団体の橋梁を取得", "bridges of a municipality from xROAD"))
     f.add_argument("--city", metavar="CODE", required=True, help=t("橋梁がある市区町村の団体コード（6桁）",
                                                                      "municipality code (6 digits)"))
     f.add_argument("--out", metavar="FILE", help=t("保存先（既定: xroad_CODE_日時.json）", "output file"))
@@ -53,7 +67,7 @@ def register(sub: Any, imports: Any) -> None:
     f.set_defaults(func=cmd_fetch_xroad)
 
 
-def _common(k: argparse.ArgumentParser, t: Any) -> None:
+def _common(k: argparse.ArgumentParser) -> None:
     k.add_argument("--dry-run", action="store_true", help=t("検証のみ（登録しない）", "validate only"))
     k.add_argument("--skip-invalid", action="store_true", help=t("エラー行を除いて取り込む", "skip invalid rows"))
     k.add_argument("--distance-km", type=float, default=None,
@@ -62,7 +76,6 @@ def _common(k: argparse.ArgumentParser, t: Any) -> None:
 
 
 def _scope(args: argparse.Namespace) -> Any:
-    from gunmane.cli import UsageError, _municipality, t
     from gunmane.web.registry.imports.national import Scope
 
     if getattr(args, "prefecture", None):
@@ -73,7 +86,7 @@ def _scope(args: argparse.Namespace) -> Any:
                                f"--prefecture {args.prefecture}: give a prefecture code 01–47."))
         return Scope("prefecture", pref_code=code), None
     if getattr(args, "municipality", None):
-        muni = _municipality(args.municipality)
+        muni = municipality(args.municipality)
         return Scope("municipality", lg_code=muni.lg_code), muni
     return Scope("all"), None
 
@@ -81,7 +94,6 @@ def _scope(args: argparse.Namespace) -> Any:
 def _run(source: str, paths: list[Path], args: argparse.Namespace, fiscal_year: int | None = None) -> int:
     from tqdm import tqdm
 
-    from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, lang, t
     from gunmane.web.registry.imports import national, records
 
     for p in paths:
@@ -105,7 +117,7 @@ def _run(source: str, paths: list[Path], args: argparse.Namespace, fiscal_year: 
                                        user=None, dry_run=False, skip_invalid=args.skip_invalid)
         records.save_report(record, report)
     if args.format == "json":
-        print(json.dumps(report.as_json(lang()), ensure_ascii=False, indent=1))
+        write_json(report.as_json(lang()))
     else:
         _print(report.as_json(lang()))
     return EXIT_INVALID if report.status == "invalid" else EXIT_OK
@@ -116,8 +128,6 @@ def _shown(p: Path) -> str:
 
 
 def cmd_import_nenpo(args: argparse.Namespace) -> int:
-    from gunmane.cli import UsageError, setup_django, t
-
     if args.fiscal_year is not None and len(args.files) > 1:
         raise UsageError(t("--fiscal-year は一覧を1つだけ指定するときに使います（年度は一覧ごとに違うため）。",
                            "--fiscal-year applies to a single list only."))
@@ -126,16 +136,11 @@ def cmd_import_nenpo(args: argparse.Namespace) -> int:
 
 
 def cmd_import_xroad(args: argparse.Namespace) -> int:
-    from gunmane.cli import setup_django
-
     setup_django()
     return _run("xroad", [Path(args.file)], args)
 
 
 def cmd_fetch_xroad(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    from gunmane.cli import EXIT_INVALID, EXIT_OK, UsageError, err, lang, t
     from gunmane.io.national.xroad import PUBLIC_BRIDGES_URL, XroadFetchError, fetch_bridges
     from gunmane.io.values.parsing import InvalidValue, parse_lg_code
 
@@ -154,7 +159,7 @@ def cmd_fetch_xroad(args: argparse.Namespace) -> int:
     except XroadFetchError as exc:
         message = exc.message_en if lang() == "en" else exc.message_ja
         if args.format == "json":
-            print(json.dumps({"status": "failed", "code": exc.code, "message": message}, ensure_ascii=False, indent=1))
+            write_json({"status": "failed", "code": exc.code, "message": message})
         err(f"gunmane: {message}")
         return EXIT_INVALID
     out = Path(args.out or f"xroad_{city}_{datetime.now():%Y%m%d_%H%M%S}.json")
@@ -163,11 +168,8 @@ def cmd_fetch_xroad(args: argparse.Namespace) -> int:
     err(t(f"{n} 件を保存しました: {out}（取得日時 {data['retrieved_at']}）", f"Saved {n} records to {out}."))
     if not args.do_import:
         if args.format == "json":
-            print(json.dumps({"status": "ok", "file": str(out), "records": n, "retrieved_at": data["retrieved_at"]},
-                             ensure_ascii=False, indent=1))
+            write_json({"status": "ok", "file": str(out), "records": n, "retrieved_at": data["retrieved_at"]})
         return EXIT_OK
-    from gunmane.cli import setup_django
-
     setup_django()
     args.municipality = None
     args.skip_invalid = False
@@ -177,8 +179,6 @@ def cmd_fetch_xroad(args: argparse.Namespace) -> int:
 
 
 def _print(d: dict[str, Any]) -> None:
-    from gunmane.cli import t
-
     status = {"ok": t("取り込みました", "imported"), "dry_run": t("検証のみ（登録していません）", "dry run"),
               "invalid": t("エラーがあるため取り込みませんでした（何も登録していません）", "invalid: nothing written")}
     fac, ins, m = d["facilities"], d["inspections"], d["matching"]

@@ -1,14 +1,15 @@
 """What the `gunmane` command says when something goes wrong: no Python traceback reaches a user.
 
-:func:`run` wraps every sub-command (called by :func:`gunmane.cli.main`). Each known error family becomes a
-message on stderr in Japanese (English with GUNMANE_LANG=en) that names the file — and the row and column
-when they are known — and the documented exit code:
+The one place that maps errors to messages and exit codes. :func:`run` wraps every sub-command (called by
+:func:`gunmane.cli.main`). Each known error family becomes a message on stderr in Japanese (English with
+GUNMANE_LANG=en) that names the file — and the row and column when they are known — and the documented
+exit code:
 
 | exit | when |
 | --- | --- |
 | 0 | done |
-| 1 | the input was invalid: an unreadable or refused file (io errors: TableError, PairsFileError, NationalFileError, ScenarioFileError, LccParamsError, FileRefused …), an engine error, a text that is not UTF-8 |
-| 2 | usage error, including a path on the command line that cannot be used (missing, a folder, no permission) |
+| 1 | the input was invalid: a file that cannot be used (gunmane.io.errors.IoFileError: TableError, PairsFileError, NationalFileError, ScenarioFileError, LccParamsError, FileRefused), an engine error (gunmane.engine.errors.EngineError), a refused value, a failed xROAD fetch, a text that is not UTF-8 |
+| 2 | usage error (UsageError), including a path on the command line that cannot be used (missing, a folder, no permission) |
 | 3 | an unexpected error: a short message, the traceback written to a log file (and shown with GUNMANE_DEBUG=1) |
 | 130 | interrupted (Ctrl+C) |
 
@@ -22,7 +23,6 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
@@ -32,31 +32,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
+from gunmane.cli.common import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_USAGE,
+    UsageError,
+    err,
+    lang,
+    t,
+    write_json,
+)
 
-# Error families of gunmane whose message is meant for the user (module.Class of the class or a base).
+# Error families of gunmane whose message is meant for the user, by module.Class of the base: matched on the
+# exception's class hierarchy by name, so that nothing here imports (and nothing can fail to import) while an
+# error is being reported. Every member has code, message_ja and message_en; the io family also file, row,
+# column (tests/cli/test_no_traceback.py checks that each member has one of these bases).
 KNOWN_ERRORS = frozenset({
-    "gunmane.io.ledger.tabular.TableError",
-    "gunmane.io.ledger.pairs.PairsFileError",
-    "gunmane.io.national.common.NationalFileError",
-    "gunmane.io.scenario.ScenarioFileError",
-    "gunmane.io.shipped.lcc.LccParamsError",
-    "gunmane.io.limits.FileRefused",
-    "gunmane.io.values.parsing.InvalidValue",
-    "gunmane.io.national.xroad.XroadFetchError",
+    "gunmane.io.errors.IoFileError",
     "gunmane.engine.errors.EngineError",
-    "gunmane.engine.deterioration.errors.DeteriorationError",
+    "gunmane.io.values.parsing.InvalidValue",  # a value refused on its own (a code given on the command line …)
+    "gunmane.io.national.xroad.XroadFetchError",  # the xROAD API did not answer as it should
 })
-# Arguments of the sub-commands that name files: a message without a file name says which were given.
+# Members whose message does not name the file: the message says which files were given.
+WITHOUT_FILE_NAME = frozenset({"gunmane.io.limits.FileRefused", "gunmane.io.values.parsing.InvalidValue"})
+# Arguments of the sub-commands that name files.
 PATH_ARGUMENTS = ("file", "files", "scenario", "pairs", "params", "out")
-
-
-def _lang() -> str:
-    return "en" if os.environ.get("GUNMANE_LANG", "").lower().startswith("en") else "ja"
-
-
-def _t(ja: str, en: str) -> str:
-    return en if _lang() == "en" else ja
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _given_files(args: argparse.Namespace | None) -> list[str]:
 
 def _with_files(message: str, args: argparse.Namespace | None) -> str:
     files = _given_files(args)
-    return f"{message}（{_t('指定したファイル', 'files given')}: {'、'.join(files)}）" if files else message
+    return f"{message}（{t('指定したファイル', 'files given')}: {'、'.join(files)}）" if files else message
 
 
 def _known(exc: BaseException, args: argparse.Namespace | None) -> Failure | None:
@@ -100,22 +101,13 @@ def _known(exc: BaseException, args: argparse.Namespace | None) -> Failure | Non
     names = _qualified_names(exc)
     if not names & KNOWN_ERRORS:
         return None
-    en = _lang() == "en"
-    issue = getattr(exc, "issue", None)
-    if issue is not None:  # NationalFileError: one issue naming file, row, column, value
-        where = _t(f" {issue.row}行目", f" row {issue.row}") if issue.row else ""
-        shown = f"「{issue.column}」" if issue.column else ""
-        text = issue.message_en if en else issue.message_ja
-        return Failure(EXIT_INVALID, issue.code, f"{issue.file}{where}{shown}: {text}", issue.file,
-                       issue.row or None, issue.column or None)
-    message = str(getattr(exc, "message_en" if en else "message_ja", None) or exc)
-    if names & {"gunmane.io.limits.FileRefused", "gunmane.io.values.parsing.InvalidValue"}:
-        message = _with_files(message, args)  # these do not name the file themselves
+    message = str(getattr(exc, "message_en" if lang() == "en" else "message_ja", None) or exc)
+    if names & WITHOUT_FILE_NAME:
+        message = _with_files(message, args)
     row = getattr(exc, "row", None)
-    column = getattr(exc, "column", None) or getattr(exc, "field", None) or getattr(exc, "key", None)
-    return Failure(EXIT_INVALID, str(getattr(exc, "code", type(exc).__name__)), message,
-                   getattr(exc, "display_name", None), row if isinstance(row, int) else None,
-                   None if column is None else str(column))
+    column = getattr(exc, "column", None) or getattr(exc, "field", None)
+    return Failure(EXIT_INVALID, str(getattr(exc, "code", type(exc).__name__)), message, getattr(exc, "file", None),
+                   row if isinstance(row, int) else None, None if column is None else str(column))
 
 
 def _os_error(exc: OSError) -> Failure | None:
@@ -135,7 +127,7 @@ def _os_error(exc: OSError) -> Failure | None:
         ja, en, code = (f"読み書きする権限がありません: {shown}", f"Permission denied: {shown}", "permission_denied")
     else:
         ja, en, code = f"{shown}: 読み書きできません（{exc.strerror}）", f"{shown}: {exc.strerror}", "os_error"
-    return Failure(EXIT_USAGE, code, _t(ja, en), shown)
+    return Failure(EXIT_USAGE, code, t(ja, en), shown)
 
 
 def classify(exc: BaseException, args: argparse.Namespace | None = None) -> Failure | None:
@@ -144,13 +136,13 @@ def classify(exc: BaseException, args: argparse.Namespace | None = None) -> Fail
     if known is not None:
         return known
     if isinstance(exc, UnicodeDecodeError):
-        message = _t(f"文字コードを読み取れないファイルがあります（{exc.encoding} として{exc.start}バイト目）。"
+        message = t(f"文字コードを読み取れないファイルがあります（{exc.encoding} として{exc.start}バイト目）。"
                      "UTF-8 または Shift_JIS（CP932）で保存してください",
                      f"A file cannot be decoded as {exc.encoding} (byte {exc.start})")
         return Failure(EXIT_INVALID, "undecodable", _with_files(message, args))
     if isinstance(exc, csv.Error):
         return Failure(EXIT_INVALID, "csv_unreadable", _with_files(
-            _t(f"CSV を読み取れません（{exc}）", f"Cannot parse the CSV ({exc})"), args))
+            t(f"CSV を読み取れません（{exc}）", f"Cannot parse the CSV ({exc})"), args))
     if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
         return _os_error(exc)
     return None
@@ -180,10 +172,10 @@ def unexpected(exc: BaseException, argv: Sequence[str] | None = None) -> int:
     path = _write_log(exc, argv)
     what = f"{type(exc).__name__}: {str(exc)[:200]}" if str(exc) else type(exc).__name__
     if isinstance(exc, MemoryError):
-        what = _t("メモリが足りません", "out of memory")
-    where = (_t(f"詳細を {path} に記録しました。", f"Details were written to {path}.") if path
-             else _t("詳細を記録できませんでした。", "The details could not be written."))
-    print(_t(f"gunmane: 予期しないエラーが発生しました（{what}）。{where}"
+        what = t("メモリが足りません", "out of memory")
+    where = (t(f"詳細を {path} に記録しました。", f"Details were written to {path}.") if path
+             else t("詳細を記録できませんでした。", "The details could not be written."))
+    print(t(f"gunmane: 予期しないエラーが発生しました（{what}）。{where}"
              "GUNMANE_DEBUG=1 を付けて実行すると画面にも表示します。問題が続くときはこのファイルを添えて報告してください。",
              f"gunmane: unexpected error ({what}). {where} Run with GUNMANE_DEBUG=1 to show it here."),
           file=sys.stderr)
@@ -194,9 +186,9 @@ def unexpected(exc: BaseException, argv: Sequence[str] | None = None) -> int:
 
 def report(failure: Failure, args: argparse.Namespace | None) -> int:
     """Print the failure (stderr; JSON on stdout with --format json for invalid input) and return its exit code."""
-    print(f"gunmane: {failure.message}", file=sys.stderr)
+    err(f"gunmane: {failure.message}")
     if failure.exit_code == EXIT_INVALID and getattr(args, "format", None) == "json":
-        print(json.dumps({"status": "invalid", "error": failure.as_json()}, ensure_ascii=False, indent=1))
+        write_json({"status": "invalid", "error": failure.as_json()})
     return failure.exit_code
 
 
@@ -204,12 +196,15 @@ def run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace,
         argv: Sequence[str] | None = None) -> int:
     """``func(args)`` with every exception turned into a message and an exit code (see the module docstring).
 
-    UsageError is handled by the caller (gunmane.cli.main); SystemExit (argparse, Django's manage) passes.
+    SystemExit (argparse, Django's manage) passes.
     """
     try:
         return int(func(args))
+    except UsageError as exc:
+        err(f"gunmane: {exc}")
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        print(_t("gunmane: 中断しました。", "gunmane: interrupted."), file=sys.stderr)
+        err(t("gunmane: 中断しました。", "gunmane: interrupted."))
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `gunmane … | head`: the reader has gone; say nothing more on that pipe
         with contextlib.suppress(OSError):
@@ -217,7 +212,5 @@ def run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace,
             os.dup2(devnull, sys.stdout.fileno())
         return EXIT_INVALID
     except Exception as exc:  # noqa: BLE001 — the point of this function: no traceback for the user
-        if type(exc).__name__ == "UsageError":
-            raise
         failure = classify(exc, args)
         return report(failure, args) if failure is not None else unexpected(exc, argv)

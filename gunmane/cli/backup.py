@@ -7,16 +7,25 @@ or the operation failed (the JSON says why), 2 usage errors (a missing file or f
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
+from gunmane.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    command,
+    err,
+    lang,
+    setup_django,
+    t,
+    write_json,
+)
+
 
 def _emit(args: argparse.Namespace, result: Any, lines: list[str]) -> int:
-    from gunmane.cli import EXIT_INVALID, EXIT_OK, err, lang, t
-
     if args.format == "json":
-        print(json.dumps(result.as_json(lang()), ensure_ascii=False, indent=1))
+        write_json(result.as_json(lang()))
     else:
         if result.status in ("ok", "dry_run"):
             print("\n".join(line for line in lines if line))
@@ -32,8 +41,6 @@ def _mb(n: int | None) -> str:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from gunmane.cli import UsageError, err, lang, setup_django, t
-
     archive = Path(args.file).expanduser()
     if archive.is_dir():
         raise UsageError(t(f"{archive} はフォルダです。バックアップのファイル名（例 gunmane-2025-04-01.zip）を指定してください。",
@@ -64,8 +71,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from gunmane.cli import UsageError, err, lang, setup_django, t
-
     archive = Path(args.file).expanduser()
     if not archive.is_file():
         raise UsageError(t(f"ファイルが見つかりません: {archive}", f"File not found: {archive}"))
@@ -90,11 +95,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return _emit(args, result, lines)
 
 
-def register(sub: Any, imports: Any) -> None:
-    from gunmane.cli import t
-
-    s = sub.add_parser("backup", help=t("データベースと保存ファイルをバックアップする（1つの zip）",
-                                        "back up the database and kept files (one zip)"))
+def register(sub: Any) -> None:
+    """Add `backup` and `restore`."""
+    s = command(sub, "backup", help=t("データベースと保存ファイルをバックアップする（1つの zip）",
+                                      "back up the database and kept files (one zip)"))
     s.add_argument("file", metavar="FILE", help=t("書き出すファイル（例 gunmane-2025-04-01.zip）", "archive to write"))
     s.add_argument("--no-portable", action="store_true",
                    help=t("移行用の JSON（SQLite⇔PostgreSQL）を含めない", "leave out the portable JSON (SQLite⇔PostgreSQL)"))
@@ -102,7 +106,7 @@ def register(sub: Any, imports: Any) -> None:
     s.add_argument("--quiet", action="store_true", help=t("経過を表示しない", "no progress messages"))
     s.set_defaults(func=cmd_backup)
 
-    s = sub.add_parser("restore", help=t("バックアップから復元する", "restore from a backup"))
+    s = command(sub, "restore", help=t("バックアップから復元する", "restore from a backup"))
     s.add_argument("file", metavar="FILE", help=t("gunmane backup で作ったファイル", "archive from gunmane backup"))
     s.add_argument("--force", action="store_true",
                    help=t("空でないデータベース・違うファイルを上書きする（今のデータは失われます）",

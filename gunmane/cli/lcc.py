@@ -1,0 +1,229 @@
+"""`gunmane lcc` (strategy comparison in yen), `gunmane plan` (budget-feasible repair plan) and
+`gunmane deterioration fit` (the Markov hazard model they rest on)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gunmane.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    UsageError,
+    command,
+    lang,
+    needs_out,
+    scope,
+    setup_django,
+    t,
+    write_file,
+    write_json,
+)
+
+STRATEGY_KEYS = ("preventive", "early_corrective", "reactive")
+
+
+@contextlib.contextmanager
+def _native_stdout_to_stderr() -> Iterator[None]:
+    """HiGHS' C++ core can print to file descriptor 1; keep stdout for the JSON document alone."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _yen(text: str) -> float:
+    from gunmane.io.values.amounts import parse_yen
+
+    try:
+        return parse_yen(text)
+    except ValueError as exc:
+        raise UsageError(f"--budget: {exc}") from None
+
+
+def _defaults(args: argparse.Namespace) -> Any:
+    """The LCC tables: shipped, or the user's --params folder (a folder without the two tables is a usage error,
+    exit 2; a table with a wrong value is invalid input, exit 1, reported by gunmane.cli.errors)."""
+    from gunmane.io.shipped.lcc import LccParamsError, load_lcc_parameters
+
+    if args.params:
+        for name in ("actions.csv", "parameters.csv"):
+            if not (Path(args.params) / name).is_file():
+                raise UsageError(t(f"--params {args.params}: {name} のファイルがありません（actions.csv と parameters.csv を"
+                                   "置いたフォルダを指定してください）。", f"--params {args.params}: no {name} there."))
+    try:
+        d = load_lcc_parameters(Path(args.params) if args.params else None)
+    except csv.Error as exc:  # a field over the limit, a stray quote: the tables are CSV files in that folder
+        raise LccParamsError(f"{args.params}: 費用表の CSV を読み取れません（{exc}）。") from exc
+    return d.with_overrides(discount_rate=getattr(args, "discount_rate", None),
+                            horizon_years=getattr(args, "horizon", None))
+
+
+def _scope(spec: str) -> Any:
+    setup_django()
+    return scope(spec)
+
+
+def _synthetic(where: Any) -> bool:
+    from gunmane.web.analysis import lifecycle
+
+    return bool(lifecycle.scope_ledger(where).ledger.facilities["is_synthetic"].any())
+
+
+def _write(args: argparse.Namespace, payload: bytes | dict[str, Any]) -> None:
+    """The workbook into --out, or the JSON document on stdout or into --out."""
+    if isinstance(payload, bytes):
+        write_file(needs_out(args.format, args.out), payload, t(f"書き出しました: {args.out}", f"written: {args.out}"))
+    else:
+        write_json(payload, args.out)
+
+
+def cmd_lcc(args: argparse.Namespace) -> int:
+    """Compare preventive, early corrective and reactive maintenance in yen for the scope's facilities."""
+    from gunmane.engine.lcc import LccError
+
+    where = _scope(args.scope)
+    d = _defaults(args)
+    from gunmane.io.reports.lcc_xlsx import lcc_xlsx
+    from gunmane.web.analysis import lifecycle
+
+    try:
+        result, choice = lifecycle.lcc_for_scope(where, defaults=d, monte_carlo=not args.no_monte_carlo)
+    except LccError as exc:
+        write_json({"status": "invalid", "error": exc.as_json(lang())})
+        return EXIT_INVALID
+    synthetic = _synthetic(where)
+    if args.format == "xlsx":
+        _write(args, lcc_xlsx(result, title=where.name, synthetic=synthetic))
+    else:
+        _write(args, {"scope": where.name, "synthetic": synthetic, "hazard_path": choice.path,
+                      "hazard_notes": list(choice.reasons), **result.as_json()})
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """A 10-year (or --years) repair plan under an annual budget, or levelled."""
+    from gunmane.engine.lcc import LccError
+
+    if args.mode == "budget" and args.budget is None:
+        raise UsageError(t("--budget（年間の予算、円）を指定してください（平準化は --mode level）。",
+                           "--budget is required unless --mode level"))
+    if not 1 <= args.years <= 30:
+        raise UsageError(t("--years は 1〜30 にしてください。", "--years must be 1..30"))
+    budget = _yen(args.budget) if args.budget is not None else None
+    where = _scope(args.scope)
+    d = _defaults(args)
+    from gunmane.io.reports.lcc_xlsx import plan_xlsx
+    from gunmane.web.analysis import lifecycle
+
+    try:
+        with _native_stdout_to_stderr():
+            result, choice = lifecycle.plan_for_scope(where, budget_yen=budget, years=args.years, mode=args.mode,
+                                                      strategy=args.strategy, defaults=d)
+    except LccError as exc:
+        write_json({"status": "invalid", "error": exc.as_json(lang())})
+        return EXIT_INVALID
+    synthetic = _synthetic(where)
+    if args.format == "xlsx":
+        _write(args, plan_xlsx(result, title=where.name, synthetic=synthetic))
+    else:
+        _write(args, {"scope": where.name, "synthetic": synthetic, "budget_yen_per_year": budget,
+                      "hazard_path": choice.path, **result.as_json()})
+    return EXIT_OK
+
+
+def cmd_deterioration(args: argparse.Namespace) -> int:
+    """Fit the Markov hazard model from a pairs file or from the ledger's inspection histories."""
+    from gunmane.engine.deterioration import (
+        DeteriorationError,
+        StateSpace,
+        compare_pooling,
+        fit,
+        fit_pooled,
+        pairs_from_histories,
+    )
+    from gunmane.io.ledger.pairs import PairsFileError, read_pairs
+
+    labels = tuple(x.strip() for x in args.states.split(",") if x.strip())
+    states = StateSpace.grades(merge_iv=True) if args.merge_iv else StateSpace(labels)
+    covariates = tuple(c.strip() for c in (args.covariates or "").split(",") if c.strip())
+    try:
+        if args.pairs:
+            pairs = read_pairs(Path(args.pairs), states=states, covariates=covariates or None).pairs
+        else:
+            where = _scope(args.ledger)
+            from gunmane.web.registry import frames
+
+            codes = tuple(where.members) or (where.code,)
+            ledger = frames.ledger_frames(None if where.kind.value == "national" else codes)
+            pairs = pairs_from_histories(ledger.inspections, ledger.measures, facilities=ledger.facilities,
+                                         covariates=covariates,
+                                         member_column="lg_code" if args.pool_by else None)
+        result = fit(pairs, states=states, covariates=covariates)
+        out = result.as_json()
+        if args.pool_by:
+            out["pooling"] = {"pooled": fit_pooled(pairs, states=states).as_json(),
+                              "comparison": compare_pooling(pairs, member_column="member", states=states).as_json()}
+    except PairsFileError as exc:
+        write_json({"status": "invalid", "errors": [i.as_dict(lang()) for i in exc.issues]})
+        return EXIT_INVALID
+    except DeteriorationError as exc:
+        write_json({"status": "invalid", "error": exc.as_json(lang())})
+        return EXIT_INVALID
+    write_json(out)
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add `lcc` and `plan`."""
+    s = command(sub, "lcc", help=t("ライフサイクルコスト：予防保全・早期の事後保全・事後保全の比較",
+                                   "life-cycle cost of maintenance strategies"))
+    s.add_argument("scope", help=t("都道府県コード・団体コード・group:群の名称", "prefecture, municipality or group:NAME"))
+    s.add_argument("--format", choices=["json", "xlsx"], default="json")
+    s.add_argument("--out", metavar="FILE")
+    s.add_argument("--params", metavar="DIR", help=t("費用表（actions.csv, parameters.csv）のディレクトリ",
+                                                     "directory with actions.csv and parameters.csv"))
+    s.add_argument("--discount-rate", type=float, metavar="R", help=t("割引率（例 0.04）", "discount rate"))
+    s.add_argument("--horizon", type=int, metavar="YEARS", help=t("計算期間（年、50〜100 が目安）", "horizon in years"))
+    s.add_argument("--no-monte-carlo", action="store_true", help=t("幅（5〜95%%）の計算を省く", "skip the Monte Carlo band"))
+    s.set_defaults(func=cmd_lcc)
+
+    s = command(sub, "plan", help=t("予算制約のもとでの対策計画（10年）", "budget-constrained repair plan"))
+    s.add_argument("scope", help=t("団体コード・group:群の名称・都道府県コード", "municipality, group:NAME or prefecture"))
+    s.add_argument("--budget", metavar="YEN_PER_YEAR", help=t("年間の予算（円。1億・5000万 も可）", "annual budget in yen"))
+    s.add_argument("--years", type=int, default=10)
+    s.add_argument("--mode", choices=["budget", "level"], default="budget",
+                   help=t("budget＝予算上限、level＝平準化（Ⅲ・Ⅳ を期限内に、最大の年を最小に）", "budget cap or levelling"))
+    s.add_argument("--strategy", choices=STRATEGY_KEYS, default="early_corrective",
+                   help=t("対策の対象：preventive＝Ⅱ以上、early_corrective＝Ⅲ以上、reactive＝Ⅳ", "which grades to plan for"))
+    s.add_argument("--format", choices=["json", "xlsx"], default="json")
+    s.add_argument("--out", metavar="FILE")
+    s.add_argument("--params", metavar="DIR")
+    s.set_defaults(func=cmd_plan)
+
+
+def register_deterioration(sub: Any) -> None:
+    """Add `deterioration`."""
+    s = command(sub, "deterioration", help=t("劣化予測（マルコフ劣化ハザードモデル）", "deterioration (Markov hazard model)"))
+    s.add_argument("action", choices=["fit"])
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--ledger", metavar="SCOPE", help=t("台帳の点検履歴から（national・都道府県・団体コード・group:名称）",
+                                                         "from the ledger's inspection histories"))
+    src.add_argument("--pairs", metavar="FILE", help=t("点検ペアの CSV から", "from a CSV of inspection pairs"))
+    s.add_argument("--states", default="I,II,III,IV")
+    s.add_argument("--merge-iv", action="store_true", help=t("Ⅳ をⅢにまとめる", "merge IV into III"))
+    s.add_argument("--covariates", metavar="a,b")
+    s.add_argument("--pool-by", choices=["municipality"])
+    s.add_argument("--format", choices=["json"], default="json")
+    s.set_defaults(func=cmd_deterioration)

@@ -1,0 +1,73 @@
+"""`gunmane demo load`, `gunmane serve` and `gunmane manage`: the demo data, the web app, Django's commands."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from gunmane.cli.common import EXIT_OK, command, err, setup_django, t
+from gunmane.cli.ledger import cmd_init
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    cmd_init(args)
+    from gunmane.web.demo import create_demo_group, create_demo_users, load_demo_ledger
+
+    load_demo_ledger(log=err)
+    create_demo_users(log=err)
+    create_demo_group(log=err)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve with waitress (a production-grade pure-Python WSGI server, works on Windows office PCs too)."""
+    setup_django()
+    from django.core.management import call_command
+    from waitress import serve
+
+    from gunmane.web.demo import DEMO_PASSWORD, DEMO_USERS
+    from gunmane.web.wsgi import application
+
+    call_command("check", deploy=False)
+    from gunmane.web.registry.imports.records import mark_interrupted_imports
+
+    if interrupted := mark_interrupted_imports():  # imports left running by a process that stopped
+        err(t(f"中断された取り込み {len(interrupted)} 件を「失敗」にしました（番号 {', '.join(map(str, interrupted))}）。",
+              f"Marked {len(interrupted)} interrupted import(s) as failed."))
+    url = f"http://{args.host}:{args.port}/"
+    err("")
+    err("=" * 64)
+    err(t(f"gunmane を起動しました: {url}", f"gunmane is running at {url}"))
+    err(t(f"デモ用ログイン（パスワードはすべて {DEMO_PASSWORD}）:", f"Demo logins (password {DEMO_PASSWORD}):"))
+    err(t("  admin（システム管理者）", "  admin (superuser)"))
+    for username, _lg, role, display in DEMO_USERS:
+        err(f"  {username}（{display}・{role.label}）")
+    err(t("終了するには Ctrl+C を押してください。", "Press Ctrl+C to stop."))
+    err("=" * 64)
+    serve(application, host=args.host, port=int(args.port), threads=args.threads, ident="gunmane")
+    return EXIT_OK
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    setup_django(check_migrations=False)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["gunmane manage", *args.rest])
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add `demo`, `serve` and `manage`."""
+    s = command(sub, "demo", help=t("デモ地域（奈良モデル地域、合成施設）とデモ利用者を読み込む", "load the demo region and users"))
+    s.add_argument("action", choices=["load"])
+    s.set_defaults(func=cmd_demo)
+
+    s = command(sub, "serve", help=t("Web アプリを起動する", "start the web app"))
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", default="8000")
+    s.add_argument("--threads", type=int, default=8)
+    s.set_defaults(func=cmd_serve)
+
+    s = command(sub, "manage", help=t("Django 管理コマンド（createsuperuser など）", "Django management commands"))
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_manage)
