@@ -27,7 +27,7 @@ from gunmane.engine.deterioration import (
     prob_reach_within,
     transition_matrix,
 )
-from gunmane.engine.deterioration.estimation import _Data, _loglik_logtheta
+from gunmane.engine.deterioration.estimation import TransitionData, loglik_logtheta
 from gunmane.io.ledger.pairs import PairsFileError, read_pairs
 
 # --------------------------------------------------------------------------- helpers
@@ -163,10 +163,10 @@ def test_analytic_gradient_matches_finite_differences() -> None:
     b = frame["before"].to_numpy() - 1
     a = frame["after"].to_numpy() - 1
     z = frame["interval_years"].to_numpy()
-    perm = _Data.order(b, a, 4)
-    data = _Data.build(b[perm], a[perm], z[perm], np.ones(len(b)), 4)
+    perm = TransitionData.order(b, a, 4)
+    data = TransitionData.build(b[perm], a[perm], z[perm], np.ones(len(b)), 4)
     lt = np.log(np.array([0.3, 0.3, 0.05]))[None, :] + rng.normal(0, 0.2, (len(b), 3))
-    _, grad = _loglik_logtheta(lt, data)
+    _, grad = loglik_logtheta(lt, data)
     for m in range(3):
         h = 1e-6
         up, dn = lt.copy(), lt.copy()

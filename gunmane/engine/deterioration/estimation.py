@@ -55,7 +55,7 @@ ASSUMPTIONS = (
 
 
 @dataclass(frozen=True)
-class _Data:
+class TransitionData:
     """Pairs as arrays (0-based states), grouped by (before, after) so each group shares its formula."""
 
     before: IntArray
@@ -70,7 +70,7 @@ class _Data:
         return bool(self.w.size == 0 or (self.w.min() == 1.0 and self.w.max() == 1.0))
 
     @classmethod
-    def build(cls, before: IntArray, after: IntArray, z: FloatArray, w: FloatArray, n_states: int) -> _Data:
+    def build(cls, before: IntArray, after: IntArray, z: FloatArray, w: FloatArray, n_states: int) -> TransitionData:
         """Arrays as given (groups are index arrays)."""
         code = before * n_states + after
         order = np.argsort(code, kind="stable")
@@ -134,7 +134,7 @@ def _group_terms(theta: FloatArray, i: int, j: int, z: FloatArray, n_h: int,
     return lp, g
 
 
-def _loglik_logtheta(lt: FloatArray, data: _Data, want_grad: bool = True) -> tuple[float, FloatArray]:
+def loglik_logtheta(lt: FloatArray, data: TransitionData, want_grad: bool = True) -> tuple[float, FloatArray]:
     """Σ w ln π and its gradient with respect to ln θ of every pair (N, J−1)."""
     n_h = data.n_states - 1
     theta = np.exp(lt)
@@ -149,7 +149,7 @@ def _loglik_logtheta(lt: FloatArray, data: _Data, want_grad: bool = True) -> tup
     return ll, grad
 
 
-def _pair_hessian(lt: FloatArray, data: _Data) -> FloatArray:
+def _pair_hessian(lt: FloatArray, data: TransitionData) -> FloatArray:
     """Per-pair Hessian of w ln π with respect to ln θ (N, J−1, J−1): central differences of the analytic
     per-pair gradient, all pairs at once (each pair's term depends on its own θ only)."""
     n_h = lt.shape[1]
@@ -160,7 +160,7 @@ def _pair_hessian(lt: FloatArray, data: _Data) -> FloatArray:
         dn = lt.copy()
         up[:, m] += step
         dn[:, m] -= step
-        out[:, :, m] = (_loglik_logtheta(up, data)[1] - _loglik_logtheta(dn, data)[1]) / (2 * step)
+        out[:, :, m] = (loglik_logtheta(up, data)[1] - loglik_logtheta(dn, data)[1]) / (2 * step)
     return (out + out.transpose(0, 2, 1)) / 2
 
 
@@ -185,7 +185,7 @@ def loglik_pairs(theta: FloatArray, before: IntArray, after: IntArray, z: FloatA
     n_states = th.shape[-1] + 1
     full = np.broadcast_to(th, (b.size, n_states - 1))
     out = np.empty(b.size)
-    for i, j, rows in _Data.build(b, a, zz, np.ones(b.size), n_states).groups:
+    for i, j, rows in TransitionData.build(b, a, zz, np.ones(b.size), n_states).groups:
         out[rows] = _group_terms(full[rows], i, j, zz[rows], n_states - 1, want_grad=False)[0]
     return out
 
@@ -436,7 +436,7 @@ class FitResult:
 
 @dataclass(frozen=True)
 class _Design:
-    data: _Data
+    data: TransitionData
     x: FloatArray  # (N, p+1) standardised with intercept column
     mean: FloatArray
     sd: FloatArray
@@ -462,13 +462,13 @@ def _design(frame: pd.DataFrame, states: StateSpace, covariates: Sequence[str]) 
         w = agg["n"].to_numpy(dtype=float)
         cov = np.zeros((len(before), 0))
     xs = (cov - mean) / sd if covariates else cov
-    perm = _Data.order(before.astype(np.int64), after.astype(np.int64), states.n)
+    perm = TransitionData.order(before.astype(np.int64), after.astype(np.int64), states.n)
     x = np.ascontiguousarray(np.column_stack([np.ones(len(before)), xs])[perm])
-    data = _Data.build(before[perm].astype(np.int64), after[perm].astype(np.int64), z[perm], w[perm], states.n)
+    data = TransitionData.build(before[perm].astype(np.int64), after[perm].astype(np.int64), z[perm], w[perm], states.n)
     return _Design(data, x, mean, sd, states, frame["facility_id"].to_numpy())
 
 
-def _start(data: _Data, n_h: int) -> FloatArray:
+def start_values(data: TransitionData, n_h: int) -> FloatArray:
     """Occupancy-type starting values: θ_i ≈ (pairs leaving i + ½) / (years observed from i)."""
     out = np.empty(n_h)
     for i in range(n_h):
@@ -501,11 +501,11 @@ def fit(
 
     def fun(v: FloatArray) -> tuple[float, FloatArray]:
         b = v.reshape(n_h, p1)
-        ll, g = _loglik_logtheta(x @ b.T, data)
+        ll, g = loglik_logtheta(x @ b.T, data)
         return ll, (g.T @ x).reshape(-1)
 
     b0 = np.zeros((n_h, p1))
-    b0[:, 0] = _start(data, n_h)
+    b0[:, 0] = start_values(data, n_h)
     if len(frame) > 2 * WARM_START_PAIRS:  # warm start from a fit on a random subsample (deterministic)
         sub = frame.sample(WARM_START_PAIRS, random_state=0)
         try:

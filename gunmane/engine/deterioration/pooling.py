@@ -28,12 +28,12 @@ from scipy import optimize
 from gunmane.engine.deterioration.data import PairSet, prepare_pairs
 from gunmane.engine.deterioration.errors import DeteriorationError
 from gunmane.engine.deterioration.estimation import (
-    _Data,
-    _loglik_logtheta,
-    _start,
+    TransitionData,
     check_identifiable,
     fit,
+    loglik_logtheta,
     loglik_pairs,
+    start_values,
 )
 from gunmane.engine.deterioration.model import StateSpace
 
@@ -101,19 +101,19 @@ class PooledFit:
 
 
 def _prepare(pairs: pd.DataFrame | PairSet, states: StateSpace, member_column: str
-             ) -> tuple[pd.DataFrame, dict[str, int], _Data, IntArray, list[str]]:
+             ) -> tuple[pd.DataFrame, dict[str, int], TransitionData, IntArray, list[str]]:
     frame, excluded = prepare_pairs(pairs, states, member_column=member_column)
     before = states.to_state(frame["before"].to_numpy()) - 1
     after = states.to_state(frame["after"].to_numpy()) - 1
     check_identifiable(before, after, states)
     codes, names = pd.factorize(frame["member"], sort=True)
-    perm = _Data.order(before, after, states.n)
-    data = _Data.build(before[perm], after[perm], frame["interval_years"].to_numpy(dtype=float)[perm],
+    perm = TransitionData.order(before, after, states.n)
+    data = TransitionData.build(before[perm], after[perm], frame["interval_years"].to_numpy(dtype=float)[perm],
                        np.ones(len(frame)), states.n)
     return frame, excluded, data, codes[perm].astype(np.int64), [str(n) for n in names]
 
 
-def _penalised_fit(data: _Data, member: IntArray, n_members: int, sigma: float, x0: FloatArray
+def _penalised_fit(data: TransitionData, member: IntArray, n_members: int, sigma: float, x0: FloatArray
                    ) -> tuple[FloatArray, float, FloatArray]:
     """Mode of ℓ(β, u) − Σu²/(2σ²); returns params, ℓ at the mode (unpenalised), h_m = −∂²ℓ/∂u_m²."""
     n_h = data.n_states - 1
@@ -121,7 +121,7 @@ def _penalised_fit(data: _Data, member: IntArray, n_members: int, sigma: float, 
     def parts(v: FloatArray) -> tuple[float, FloatArray]:
         beta, u = v[:n_h], v[n_h:]
         lt = beta[None, :] + u[member][:, None]
-        ll, g = _loglik_logtheta(lt, data)
+        ll, g = loglik_logtheta(lt, data)
         gb = g.sum(axis=0)
         gu = np.bincount(member, weights=g.sum(axis=1), minlength=n_members)
         return ll, np.concatenate([gb, gu])
@@ -157,7 +157,7 @@ def fit_pooled(pairs: pd.DataFrame | PairSet, *, member_column: str = "member",
     states = states or StateSpace.grades()
     frame, excluded, data, member, names = _prepare(pairs, states, member_column)
     n_h, n_m = states.n - 1, len(names)
-    x0 = np.concatenate([_start(data, n_h), np.zeros(n_m)])
+    x0 = np.concatenate([start_values(data, n_h), np.zeros(n_m)])
     cache: dict[float, tuple[FloatArray, float, FloatArray]] = {}
 
     def solve(s: float) -> tuple[FloatArray, float, FloatArray]:

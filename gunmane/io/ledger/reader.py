@@ -697,7 +697,7 @@ def _value_of(entry: _ColumnParser, rule: Callable[[Any], Any]) -> Callable[[Any
 
         return id_value
     plain = _PLAIN_DECIMAL.fullmatch if col.parser in ("lat", "lon") else None
-    low, high = values._COORD_BOUNDS[col.parser] if plain is not None else (0.0, 0.0)
+    low, high = values.COORD_BOUNDS[col.parser] if plain is not None else (0.0, 0.0)
 
     def value_of(raw: Any) -> Any:
         if plain is not None and type(raw) is str and plain(raw):

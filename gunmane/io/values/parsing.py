@@ -938,7 +938,7 @@ def parse_int(raw: object, *, minimum: int | None = None, maximum: int | None = 
 
 # --------------------------------------------------------------------------- coordinates
 
-_COORD_BOUNDS = {"lat": (20.0, 46.0), "lon": (122.0, 154.0)}
+COORD_BOUNDS = {"lat": (20.0, 46.0), "lon": (122.0, 154.0)}
 _AXIS_JA = {"lat": "緯度", "lon": "経度"}
 _AXIS_EN = {"lat": "Latitude", "lon": "Longitude"}
 _HEMI = {
@@ -1002,7 +1002,7 @@ def _coord_hit(r: float | _Err | None, axis: str) -> Parsed[float] | _Err:
         return _NO_COORD
     if isinstance(r, _Err):
         return r
-    lo, hi = _COORD_BOUNDS[axis]
+    lo, hi = COORD_BOUNDS[axis]
     if not lo <= r <= hi:
         return _Err(
             "outside_japan",
@@ -1029,7 +1029,7 @@ def parse_coordinate(raw: object, axis: Literal["lat", "lon"]) -> Parsed[float]:
     Errors: ``outside_japan`` (lat 20–46, lon 122–154; also catches swapped columns),
     ``not_a_coordinate``.
     """
-    if axis not in _COORD_BOUNDS:
+    if axis not in COORD_BOUNDS:
         raise ValueError(f"axis must be 'lat' or 'lon', got {axis!r}")
     if type(raw) is str:
         r = _coord_from_str(raw, axis)
