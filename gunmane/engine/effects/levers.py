@@ -80,7 +80,7 @@ def _ok(lever: Lever, ja: str, en: str) -> LeverOutcome:
     return LeverOutcome(lever.kind.value, lever.label_ja, True, f"{lever.label_ja}: {ja}", en)
 
 
-def apply_levers(k: pd.DataFrame, group: GroupInput, levers: tuple[Lever, ...]) -> tuple[pd.DataFrame, ScenarioState, list[LeverOutcome]]:
+def apply_levers(k: pd.DataFrame, group: GroupInput, levers: tuple[Lever, ...]) -> tuple[pd.DataFrame, ScenarioState, list[LeverOutcome]]:  # noqa: C901 (complexity ratchet, #17: split before adding to it)
     st = ScenarioState(joint_leads={}, owner_leads={}, participants=set())
     assert st.joint_leads is not None and st.owner_leads is not None and st.participants is not None
     out: list[LeverOutcome] = []

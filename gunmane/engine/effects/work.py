@@ -65,7 +65,7 @@ def _repair_type(params: ParameterSet, types: np.ndarray) -> np.ndarray:
                      for t in types], dtype=object)
 
 
-def derive_work(group: GroupInput, params: ParameterSet, theta: tuple[float, float, float] | None = None,
+def derive_work(group: GroupInput, params: ParameterSet, theta: tuple[float, float, float] | None = None,  # noqa: C901 (complexity ratchet, #17: split before adding to it)
                 hazard_source: str = "") -> WorkSet:
     notes: list[str] = []
     start, years = group.start_fiscal_year, group.horizon_years

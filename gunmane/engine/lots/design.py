@@ -237,7 +237,7 @@ def _feasible(unit_lot: np.ndarray, v: np.ndarray, L: int, lo: float, hi: float,
     return True
 
 
-def _local_search(start: np.ndarray, v: np.ndarray, travel: np.ndarray, allowed: np.ndarray, pricer: _Pricer,
+def _local_search(start: np.ndarray, v: np.ndarray, travel: np.ndarray, allowed: np.ndarray, pricer: _Pricer,  # noqa: C901 (complexity ratchet, #17: split before adding to it)
                   lo: float, hi: float, rounds: int = 20, far: np.ndarray | None = None) -> np.ndarray:
     """Greedy merges of whole lots, then single-cell moves, keeping the value bounds; first-improvement."""
     L = allowed.shape[1]

@@ -19,7 +19,7 @@ METRIC_LABELS = {
 }
 
 
-def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:
+def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:  # noqa: C901 (complexity ratchet, #17: split before adding to it)
     """The comparison as a workbook: 比較 (scenarios side by side), 団体別, 契約, 前提条件, パラメータ
     (and 感度分析 when ``sensitivity`` is given)."""
     wb = Workbook()

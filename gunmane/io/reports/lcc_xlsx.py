@@ -89,7 +89,7 @@ def _assumptions(ws: Worksheet, row: int, assumptions: list[str], parameters: li
     ws.column_dimensions["D"].width = 60
 
 
-def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:
+def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:  # noqa: C901 (complexity ratchet, #17: split before adding to it)
     wb = Workbook()
     ws, r = _sheet(wb, "比較", synthetic, first=True)
     ws.cell(row=r, column=1, value=f"{title} — 維持管理戦略の比較（{result.start_year}年度から"
