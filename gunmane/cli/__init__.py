@@ -1,6 +1,6 @@
 """The `gunmane` command: one command, sub-commands over engine/, io/ and (given a database) the registry.
 
-Conventions (DESIGN.md): `--format json` puts the JSON document alone on stdout, progress and logs go
+Conventions (docs/architecture.md; DESIGN): `--format json` puts the JSON document alone on stdout, progress and logs go
 to stderr; exit code 0 done, 1 invalid input, 2 usage error, 3 unexpected error, 130 interrupted (see
 gunmane.cli.errors); messages are Japanese unless GUNMANE_LANG=en.
 

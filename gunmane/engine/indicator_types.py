@@ -1,7 +1,7 @@
 """Typed inputs and results of the 見える化 / 現状把握 indicators (engine.indicators).
 
 Every value carries its definition, unit, source and the count it was computed from, so that a
-number on a page, in the PDF or in the JSON can be traced back (DESIGN.md: numbers are traceable).
+number on a page, in the PDF or in the JSON can be traced back (docs/architecture.md, DESIGN: numbers are traceable).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@
     ├── PairsFileError       io/ledger/pairs.py — a file of inspection pairs (every issue listed)
     ├── NationalFileError    io/national/common.py — a 道路メンテナンス年報 list or an xROAD file
     ├── ScenarioFileError    io/scenario.py — a 効果試算 scenario (TOML)
-    └── LccParamsError       io/shipped/lcc.py — the LCC cost tables (also a ValueError, as it always was)
+    ├── ParameterFileError   io/shipped/parameters.py — a sourced-parameter table (also a ValueError)
+    │   └── LccParamsError   io/shipped/lcc.py — the LCC cost tables
+    └── TemplateError        io/shipped/surveys.py — a shipped survey template (also a ValueError)
 
 Every member carries ``code`` (stable), ``message_ja`` (what a user reads; complete, so a web view can show
 it as is: ``except IoFileError as exc: … exc.message_ja``), ``message_en`` (the Japanese when there is no

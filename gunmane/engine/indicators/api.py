@@ -268,7 +268,7 @@ def karte(scope: Scope, ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_ye
 
 
 def assumptions(scope: Scope, as_of: date, *, synthetic: bool = False) -> list[str]:
-    """The assumptions behind a カルテ, in Japanese (DESIGN.md: every number can be traced)."""
+    """The assumptions behind a カルテ, in Japanese (docs/architecture.md, DESIGN: every number can be traced)."""
     fy = calendar.fiscal_year(as_of)
     out = [
         f"施設の年齢は年度で数えます（年齢 = 年度 − 建設年度）。現在は基準日 {as_of.isoformat()} の属する"

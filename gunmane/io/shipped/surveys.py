@@ -21,6 +21,7 @@ from gunmane.engine.surveys import (
     SurveyTemplate,
     WorkKind,
 )
+from gunmane.io.errors import IoFileError
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
 
 __all__ = ["TEMPLATE_FILES", "TemplateError", "sector_names", "templates", "work_kind_names", "work_kinds"]
@@ -28,8 +29,11 @@ __all__ = ["TEMPLATE_FILES", "TemplateError", "sector_names", "templates", "work
 TEMPLATE_FILES = ("contractor.toml", "department.toml", "resident.toml")
 
 
-class TemplateError(ValueError):
-    """A template file is malformed (a packaging error: caught by the test suite)."""
+class TemplateError(IoFileError, ValueError):
+    """A shipped survey template (gunmane/data/surveys/*.toml) is malformed; the message names the file."""
+
+    def __init__(self, message_ja: str) -> None:
+        super().__init__("invalid_survey_template", message_ja)
 
 
 def _read(name: str) -> dict[str, Any]:

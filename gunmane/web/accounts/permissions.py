@@ -1,6 +1,6 @@
 """Who may see and edit what: the rule of the whole site, and the ledger's half of it.
 
-The rule (DESIGN.md "Who may see what"; the same table is in docs/permissions.md):
+The rule (DESIGN "Who may see what"; the same table is in docs/permissions.md):
 
 | data | signed in, no relation | member municipality | its prefecture | accepted group partner | admin |
 | --- | --- | --- | --- | --- | --- |

@@ -23,7 +23,7 @@ class MemberRole(models.TextChoices):
 
 
 class MemberStatus(models.TextChoices):
-    """Membership is by consent (DESIGN.md): invited by the group, accepted by the joining municipality."""
+    """Membership is by consent (docs/groups.md): invited by the group, accepted by the joining municipality."""
 
     INVITED = "invited", "招待中"
     ACCEPTED = "accepted", "参加"
