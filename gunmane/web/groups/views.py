@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
+from gunmane.web.access import AuthenticatedHttpRequest
 from gunmane.web.accounts.permissions import editable_municipalities, own_municipality_ids
 from gunmane.web.common.downloads import DOCX, XLSX, attachment
 from gunmane.web.groups import permissions, workspace
@@ -73,7 +74,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
                                                       "invitations": invitations})
 
 
-def group_create(request: HttpRequest) -> HttpResponse:
+def group_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The creator's own government joins at once (it consents by creating); every other one is invited."""
     editable = editable_municipalities(request.user)
     if not editable.exclude(kind=MunicipalityKind.PREFECTURE).exists():
@@ -322,7 +323,7 @@ def process(request: HttpRequest, pk: int) -> HttpResponse:
         source=cat.sources["process"]))
 
 
-def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def item_edit(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     group = viewable_group(request.user, pk)
     item = get_object_or_404(ChecklistItem, pk=item_pk, group=group)
     if request.method == "POST":
@@ -347,12 +348,12 @@ def _show(value: Any) -> str:
         return "—"
     if hasattr(value, "name"):
         return str(value.name)
-    labels = dict(ChecklistItem._meta.get_field("status").choices or [])  # type: ignore[arg-type]
+    labels = dict(ChecklistItem._meta.get_field("status").choices or [])
     return str(labels.get(value, value))
 
 
 @require_POST
-def item_add(request: HttpRequest, pk: int) -> HttpResponse:
+def item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     group = viewable_group(request.user, pk)
     permissions.require_edit_group(request.user, group)
     form = NewItemForm(request.POST)

@@ -19,7 +19,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
@@ -382,7 +382,7 @@ def _stored(value: Any) -> Any:
     return value
 
 
-def undo_import(record: ImportRecord, user: AbstractBaseUser | None) -> UndoResult:
+def undo_import(record: ImportRecord, user: User | None) -> UndoResult:
     """Undo an import: remove the rows it created, put back the values it changed, all or nothing.
 
     Raises UndoRefused with the reasons when it cannot (already undone, not finished, or later changes to
@@ -452,7 +452,7 @@ def _delete(model: type[models.Model], pks: list[int]) -> None:
 
 
 # -- deleting and restoring a facility ---------------------------------------------------------------
-def delete_facility(facility: Facility, user: AbstractBaseUser | None) -> dict[str, int]:
+def delete_facility(facility: Facility, user: User | None) -> dict[str, int]:
     """Delete a facility with its inspections and measures, each with a change record (reason "delete",
     one time for all of them), so that restore_facility can bring them all back."""
     with transaction.atomic():
@@ -468,7 +468,7 @@ def delete_facility(facility: Facility, user: AbstractBaseUser | None) -> dict[s
     return counts
 
 
-def _mark(obj: models.Model, reason: str, user: AbstractBaseUser | None, when: datetime | None = None) -> None:
+def _mark(obj: models.Model, reason: str, user: User | None, when: datetime | None = None) -> None:
     """What simple-history records with the next save or delete of `obj`."""
     obj._change_reason = reason
     if user is not None and user.is_authenticated:
@@ -510,7 +510,7 @@ class RestoreRefused(Exception):
     pass
 
 
-def restore_facility(municipality: Municipality, history_id: int, user: AbstractBaseUser | None) -> Facility:
+def restore_facility(municipality: Municipality, history_id: int, user: User | None) -> Facility:
     """Bring back a facility deleted on a page, with the inspections and measures deleted with it.
 
     Refused (RestoreRefused, in Japanese) when it is back already or another facility has taken its 施設ID.

@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -234,7 +234,7 @@ class _Fac:
 class NationalImporter:
     def __init__(self, source: str, paths: Sequence[Path], *, scope: Scope, fiscal_year: int | None = None,
                  dry_run: bool = False, skip_invalid: bool = False, keep_other_managers: bool = False,
-                 user: AbstractBaseUser | None = None, display_names: Sequence[str] | None = None,
+                 user: User | None = None, display_names: Sequence[str] | None = None,
                  today: date | None = None, progress: Progress | None = None,
                  distance_km: float = DEFAULT_DISTANCE_KM) -> None:
         if source not in ("nenpo", "xroad"):
