@@ -179,7 +179,7 @@ def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(f"{group.name}に団体を招待できるのは、参加している構成団体の編集者だけです。")
     form = MemberInviteForm(request.POST, group=group)
     if not form.is_valid():
-        messages.error(request, "招待できません：" + " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "招待できません：" + " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(reverse("groups:overview", args=[group.pk]) + "#members")
     muni: Municipality = form.cleaned_data["municipality"]
     GroupMember.objects.update_or_create(group=group, municipality=muni, defaults={
@@ -365,7 +365,7 @@ def item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                                                                                         "to": item.title}})
         messages.success(request, f"確認項目「{item.title}」を追加しました。")
     else:
-        messages.error(request, "確認項目を追加できません：" + " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "確認項目を追加できません：" + " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("groups:process", pk=group.pk)
 
 
@@ -434,5 +434,6 @@ def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileRespons
     suffix = f"_{doc.lot}" if doc.lot else ""
     name = f"{group.name}_{doc.get_kind_display()}{suffix}_第{doc.version}版.{doc.file_format}"
     response = FileResponse(doc.file.open("rb"), content_type=CONTENT_TYPES[doc.file_format])
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    if disposition := content_disposition_header(True, name):  # always, for an attachment
+        response["Content-Disposition"] = disposition
     return response

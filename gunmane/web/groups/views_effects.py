@@ -71,8 +71,8 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     data = tomllib.loads(es.toml)
     errors: list[str] = []
     if request.method == "POST":
-        if request.FILES.get("toml_file"):
-            text = request.FILES["toml_file"].read().decode("utf-8-sig", errors="replace")
+        if upload := request.FILES.get("toml_file"):
+            text = upload.read().decode("utf-8-sig", errors="replace")
         else:
             form = ScenarioForm(request.POST, stored=data)
             errors = form.messages()

@@ -55,7 +55,7 @@ SHOWN_CONFLICTS = 10
 
 
 def history_model(model: type[models.Model]) -> Any:
-    return model.history.model
+    return model.history.model  # type: ignore[attr-defined]  # simple-history adds the manager at run time
 
 
 def tracked(model: type[models.Model]) -> list[str]:
@@ -128,7 +128,7 @@ class _Names:
 def _field_changes(model: type[models.Model], changes: dict[str, Any], names: _Names) -> list[FieldChange]:
     out: list[FieldChange] = []
     for name, (before, after) in changes.items():
-        label = str(model._meta.get_field(name).verbose_name)
+        label = str(bulk.concrete_field(model, name).verbose_name)
         if name == "attributes" and isinstance(before, dict) and isinstance(after, dict):
             for key in dict.fromkeys(chain(before, after)):
                 if before.get(key) != after.get(key):
@@ -347,7 +347,7 @@ class _UndoPlan:
         pks = sorted({*self.created, *(pk for pk, _ in self.changed)})
         current: dict[int, dict[str, Any]] = {}
         for batch in bulk.batches(pks):
-            for row in self.model.objects.filter(bulk.in_filter(self.model, "id", batch)).order_by().values(
+            for row in self.model._default_manager.filter(bulk.in_filter(self.model, "id", batch)).order_by().values(
                     "id", *self.fields):
                 current[row["id"]] = row
         return current
@@ -364,7 +364,7 @@ class _UndoPlan:
             else:
                 for name, (_, after) in changes.items():
                     if _stored(row.get(name)) != after:
-                        label = self.model._meta.get_field(name).verbose_name
+                        label = bulk.concrete_field(self.model, name).verbose_name
                         self.reasons.append(
                             f"{self._label(pk, row)}の「{label}」は、この取り込みの後に変更されています"
                             f"（取り込んだ値「{self.names.value(name, after)}」、"
@@ -398,7 +398,7 @@ def undo_import(record: ImportRecord, user: User | None) -> UndoResult:
         if plan.reasons:
             raise UndoRefused(plan.reasons)
         now = timezone.now()
-        constants = {"history_date": now, "history_user_id": user.pk if user is not None else None,
+        constants: dict[str, Any] = {"history_date": now, "history_user_id": user.pk if user is not None else None,
                      "history_change_reason": REASON_UNDO, "import_record_id": record.pk}
         model = plan.model
         facilities: set[int] = set()
@@ -436,7 +436,7 @@ def _value(model: type[models.Model], name: str, value: Any) -> Any:
     """A value from a change record's JSON as the field takes it (dates come back as text)."""
     if value is None:
         return None
-    return model._meta.get_field(name).to_python(value)
+    return bulk.concrete_field(model, name).to_python(value)
 
 
 def _delete(model: type[models.Model], pks: list[int]) -> None:
@@ -470,11 +470,12 @@ def delete_facility(facility: Facility, user: User | None) -> dict[str, int]:
 
 def _mark(obj: models.Model, reason: str, user: User | None, when: datetime | None = None) -> None:
     """What simple-history records with the next save or delete of `obj`."""
-    obj._change_reason = reason
+    marked: Any = obj  # simple-history reads these attributes, which models.Model does not declare
+    marked._change_reason = reason
     if user is not None and user.is_authenticated:
-        obj._history_user = user
+        marked._history_user = user
     if when is not None:
-        obj._history_date = when
+        marked._history_date = when
 
 
 def deleted_facilities(municipality: Municipality, limit: int = 500) -> list[ChangeEntry]:

@@ -116,7 +116,7 @@ def civil_engineers_update(request: HttpRequest, lg_code: str) -> HttpResponse:
     else:
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}：{' '.join(errors)}")
+            messages.error(request, f"{label}：{' '.join(str(e) for e in errors)}")
     return redirect("registry:municipality_detail", lg_code=muni.lg_code)
 
 

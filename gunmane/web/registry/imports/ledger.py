@@ -402,6 +402,8 @@ class LedgerImporter:
         if not results and codes is not None:
             return _Accepted(batch, list(range(len(batch))), list(map(pk_of.__getitem__, codes)))
         positions = [i for i in range(len(batch)) if i not in results or i in checked]
+        if codes is None:  # no lg_code column: the rows taken are those with a RowResult, all checked
+            return _Accepted(batch, positions, [checked[i].pk for i in positions])
         managers = [checked[i].pk if i in results else pk_of[codes[i]] for i in positions]
         return _Accepted(batch, positions, managers)
 

@@ -241,7 +241,7 @@ class NationalImporter:
             raise ValueError(source)
         self.source = source
         self.paths = [Path(p) for p in paths]
-        self.display_names = list(display_names) if display_names else [None] * len(self.paths)
+        self.display_names: list[str | None] = list(display_names) if display_names else [None] * len(self.paths)
         self.scope = scope
         self.fiscal_year = fiscal_year
         self.dry_run = dry_run
@@ -370,6 +370,8 @@ class NationalImporter:
                 n += 1
                 code5 = f"X{n:04d}"
             pref = Prefecture.objects.filter(code=pref_code).first() or Prefecture.objects.order_by("code").first()
+            if pref is None:
+                raise ValueError("都道府県がひとつも登録されていません。")
             existing = Municipality.objects.create(lg_code=lg, code5=code5, prefecture=pref, name=name[:40],
                                                    kind=MunicipalityKind.OTHER)
             self._munis[existing.lg_code] = existing
