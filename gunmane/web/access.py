@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Access:
@@ -34,6 +37,13 @@ class Access:
     MEMBER_SELF = "member_self"      # the member municipality's own editors (duties, accept, decline, leave)
     INVITATION = "invitation"        # staff of the invited municipality
     ADMIN = "admin"                  # Django's admin site: staff only
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a view whose rule needs a signed-in user: UrlRuleMiddleware has refused the anonymous,
+    so `request.user` is a User (for the type checker; never instantiated)."""
+
+    user: User
 
 
 Rule = dict[str, str]  # HTTP method → Access; a method not listed is refused (405)

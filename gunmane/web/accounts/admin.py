@@ -41,7 +41,7 @@ class GunmaneUserAdmin(UserAdmin):
     """Django's user admin plus the lockout: admins see who is locked and unlock them here, in
     Japanese, without the command line (the raw records stay under Axes › Access attempts)."""
 
-    list_display = (*UserAdmin.list_display, "login_locked")
+    list_display = (*UserAdmin.list_display, "login_locked")  # type: ignore[misc]  # django-stubs: an instance variable of the generic ModelAdmin
     actions = ["unlock_login"]
 
     @admin.display(description="ログインのロック", boolean=True)

@@ -26,6 +26,7 @@ gunmane.web.access.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -50,13 +51,20 @@ def municipality_model() -> Any:
     return Membership._meta.get_field("municipality").related_model
 
 
+def _user_memberships(user: AnyUser) -> QuerySet[Membership]:
+    """The user's memberships; none for the anonymous user (no pk)."""
+    if user.pk is None:
+        return Membership.objects.none()
+    return Membership.objects.filter(user_id=user.pk)
+
+
 def _memberships(user: AnyUser) -> QuerySet[Membership]:
-    return Membership.objects.filter(user_id=user.pk).select_related("municipality")
+    return _user_memberships(user).select_related("municipality")
 
 
-def own_municipality_ids(user: AnyUser, *, editing: bool = False) -> QuerySet[Membership]:
+def own_municipality_ids(user: AnyUser, *, editing: bool = False) -> QuerySet[Membership, Mapping[str, Any]]:
     """The pks of the governments the user works for (as values() for subqueries)."""
-    qs = Membership.objects.filter(user_id=user.pk)
+    qs = _user_memberships(user)
     if editing:
         qs = qs.filter(role__in=EDITING_ROLES)
     return qs.values("municipality_id")

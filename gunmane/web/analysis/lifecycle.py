@@ -112,7 +112,7 @@ def deterioration_summary(sl: ScopeLedger, *, merge_iv: bool, facility_type: str
                 out["comparison_error"] = exc
         return out
 
-    return frames.cached("deterioration", sl.key, (sl.scope, merge_iv, facility_type, pool), build)  # type: ignore[no-any-return]
+    return frames.cached("deterioration", sl.key, (sl.scope, merge_iv, facility_type, pool), build)
 
 
 def _attribute(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:

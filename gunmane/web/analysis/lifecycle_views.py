@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.core.exceptions import PermissionDenied
@@ -185,10 +185,10 @@ def deterioration_pairs(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             ctx["error_text"] = "ファイルを選んでください。"
-        elif upload.size > MAX_PAIRS_UPLOAD:
-            ctx["error_text"] = f"ファイルが大きすぎます（{upload.size / 1e6:.0f} MB、上限 20 MB）。"
+        elif (size := upload.size or 0) > MAX_PAIRS_UPLOAD:
+            ctx["error_text"] = f"ファイルが大きすぎます（{size / 1e6:.0f} MB、上限 20 MB）。"
         else:
-            suffix = Path(upload.name).suffix.lower()
+            suffix = Path(upload.name or "").suffix.lower()
             states = StateSpace.grades(merge_iv=ctx["merge_iv"])
             with tempfile.NamedTemporaryFile(suffix=suffix if suffix in (".csv", ".xlsx") else ".csv") as tmp:
                 for chunk in upload.chunks():
@@ -243,11 +243,11 @@ def lcc(request: HttpRequest, spec: str) -> HttpResponse:
         return JsonResponse({"scope": scope.name, "hazard_path": choice.path, **result.as_json()},
                             json_dumps_params={"ensure_ascii": False})
     years = [str(result.start_year + int(t)) for t in result.strategies[0].annual.index]
-    cumulative = {"id": "cumulative", "type": "line", "labels": years, "y_title": "累計費用（億円）",
+    cumulative: dict[str, Any] = {"id": "cumulative", "type": "line", "labels": years, "y_title": "累計費用（億円）",
                   "x_title": "年度", "datasets": [
                       {"label": s.strategy.name_ja, "data": [_r(v / 1e8, 3) for v in s.annual["total"].cumsum()],
                        "color": PALETTE[i]} for i, s in enumerate(result.strategies)]}
-    annual = {"id": "annual", "type": "line", "labels": years, "y_title": "年間費用（億円）", "x_title": "年度",
+    annual: dict[str, Any] = {"id": "annual", "type": "line", "labels": years, "y_title": "年間費用（億円）", "x_title": "年度",
               "datasets": []}
     for i, s in enumerate(result.strategies):
         if "p05" in s.annual:
@@ -316,7 +316,7 @@ def plan(request: HttpRequest, spec: str) -> HttpResponse:
         return JsonResponse({"scope": scope.name, "budget_yen_per_year": budget, **result.as_json()},
                             json_dumps_params={"ensure_ascii": False})
     b = result.budget
-    chart = {"id": "budget", "type": "bar", "labels": [str(y) for y in b.index], "y_title": "対策費（百万円）",
+    chart: dict[str, Any] = {"id": "budget", "type": "bar", "labels": [str(y) for y in b.index], "y_title": "対策費（百万円）",
              "x_title": "年度", "datasets": [
                  {"label": METHOD_JA[k], "data": [_r(v / 1e6, 2) for v in b[k]], "color": PALETTE[i]}
                  for i, k in enumerate(("plan", "worst_first", "unconstrained"))]}
@@ -327,7 +327,7 @@ def plan(request: HttpRequest, spec: str) -> HttpResponse:
     ctx.update({"result": result, "choice": choice, "charts": [chart],
                 "rows": table.head(MAX_PLAN_ROWS).to_dict("records"), "n_rows": len(table),
                 "max_rows": MAX_PLAN_ROWS,
-                "budget_rows": [(int(fy), rec) for fy, rec in b.iterrows()],
+                "budget_rows": [(int(cast(int, fy)), rec) for fy, rec in b.iterrows()],  # the index: fiscal years
                 "totals": [(METHOD_JA[str(k)], rec) for k, rec in result.totals.iterrows()],
                 "assumptions": list(result.assumptions), "plan_params": result.plan_params.all()})
     return render(request, "analysis/plan.html", ctx)

@@ -81,7 +81,7 @@ def municipal_table(fiscal_year: int, *, visible: frozenset[str] | None, sector:
     table = frames.municipal_table(fiscal_year, sector=sector, facility_type=facility_type)
     if visible is None:
         return table
-    return frames.cached("municipal_table_visible", frames.fingerprint(),  # type: ignore[no-any-return]
+    return frames.cached("municipal_table_visible", frames.fingerprint(),
                          (fiscal_year, sector, facility_type, visible),
                          lambda: indicators.restrict_ledger(table, visible))
 

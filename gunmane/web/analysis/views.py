@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from collections.abc import Hashable
+from typing import Any, TypedDict
 
 import pandas as pd
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -59,7 +60,14 @@ def _fiscal_year(request: HttpRequest) -> int:
     return year if 2020 <= year <= latest else latest
 
 
-def _filters(request: HttpRequest) -> dict[str, str | None]:
+class _Filters(TypedDict):
+    """The keyword arguments of services.build_karte and services.municipal_table that narrow the ledger."""
+
+    sector: str | None
+    facility_type: str | None
+
+
+def _filters(request: HttpRequest) -> _Filters:
     """?sector=road&type=bridge narrow the ledger indicators (codes from the vocabulary; others ignored)."""
     sectors = {s.code for s in vocab.sectors()}
     types = {t.code for t in vocab.facility_types()}
@@ -119,7 +127,9 @@ def national(request: HttpRequest) -> HttpResponse:
     rows = _filtered_table(request, table, indicator)
     if request.GET.get("format") in ("csv", "xlsx") and request.GET.get("table"):
         return _table_download(rows, request.GET["format"], f"全国_市区町村_{fy}年度")
-    page = Paginator(_RecordsPage(rows), PAGE_SIZE).get_page(request.GET.get("page"))
+    # _RecordsPage takes slices only, which is all the Paginator asks; django-stubs' protocol wants more.
+    page: Page[dict[Hashable, Any]] = Paginator(_RecordsPage(rows), PAGE_SIZE).get_page(  # type: ignore[arg-type]
+        request.GET.get("page"))
     prefs = _prefecture_totals(table)
     return _karte_response(request, karte, "analysis/national.html", {
         "page_obj": page, "indicator": defs[indicator], "indicator_choices": _choices(table),
@@ -141,7 +151,7 @@ class _RecordsPage:
     def count(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+    def __getitem__(self, index: slice) -> list[dict[Hashable, Any]]:
         return list(self.rows.iloc[index].reset_index().to_dict("records"))
 
 

@@ -14,5 +14,6 @@ def attachment(content: bytes | str, filename: str, content_type: str, *, downlo
     """``content`` as a file named ``filename`` (Japanese names survive: RFC 5987 encoding); with
     ``download=False`` the browser shows it inline (a PDF opened in a tab) under the same name."""
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(download, filename)
+    if disposition := content_disposition_header(download, filename):  # None: inline without a name
+        response["Content-Disposition"] = disposition
     return response

@@ -188,7 +188,7 @@ def evaluate_scenario(es: EffectScenario) -> Evaluation:
         result = evaluate(group_input, scenarios, edition, params=params)
         return Evaluation(sf, group_input, scenarios, edition, params, result)
 
-    return frames.cached("effects", frames.fingerprint(), _key(es), build)  # type: ignore[no-any-return]
+    return frames.cached("effects", frames.fingerprint(), _key(es), build)
 
 
 def sensitivity_of(ev: Evaluation, es: EffectScenario) -> Any:

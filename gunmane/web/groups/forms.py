@@ -87,7 +87,7 @@ def _sector_choices() -> list[tuple[str, str]]:
     return [(s.code, s.name) for s in vocab.sectors()]
 
 
-class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+class SettingsForm(forms.ModelForm):
     sectors = forms.MultipleChoiceField(label="対象分野", choices=_sector_choices, required=False,
                                         widget=forms.CheckboxSelectMultiple)
     work_kinds = forms.MultipleChoiceField(label="対象業務", choices=lambda: list(catalogue().work_kinds),
@@ -123,7 +123,7 @@ def _task_choices() -> list[tuple[str, str]]:
     return [(t.key, t.name + ("（本来管理者の判断）" if t.owner_judgement else "")) for t in catalogue().tasks]
 
 
-class DutiesForm(forms.ModelForm):  # type: ignore[type-arg]
+class DutiesForm(forms.ModelForm):
     delegated_tasks = forms.MultipleChoiceField(label="群（幹事団体・県・受注者）に任せる作業", choices=_task_choices,
                                                 required=False, widget=forms.CheckboxSelectMultiple)
     kept_judgements = forms.MultipleChoiceField(label="自ら行う判断・作業", choices=_task_choices, required=False,
@@ -144,7 +144,7 @@ class DutiesForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
-class ChecklistItemForm(forms.ModelForm):  # type: ignore[type-arg]
+class ChecklistItemForm(forms.ModelForm):
     class Meta:
         model = ChecklistItem
         fields = ["status", "owner", "due_date", "evidence_url", "evidence_note"]
@@ -167,7 +167,7 @@ class NewItemForm(forms.Form):
     title = forms.CharField(label="確認項目", max_length=300)
 
 
-class PeopleMeasureForm(forms.ModelForm):  # type: ignore[type-arg]
+class PeopleMeasureForm(forms.ModelForm):
     support_body = forms.ChoiceField(label="支援機関", required=False,
                                      choices=lambda: [("", "（なし）")] + [(b["key"], b["name"])
                                                                           for b in catalogue().support_bodies])

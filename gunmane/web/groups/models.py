@@ -54,7 +54,7 @@ class Group(models.Model):
 
     def accepted_members(self) -> GroupMemberQuerySet:
         """The members that consented; invited, declined and departed municipalities are not part of the group."""
-        return self.members.accepted()  # type: ignore[attr-defined, no-any-return]
+        return self.members.accepted()
 
     def member_codes(self, *, include_observers: bool = False) -> list[str]:
         """lg_codes of the accepted members whose facilities the group's figures cover."""

@@ -7,6 +7,7 @@ its accepted group partners too. Every view of the group workspace, its surveys 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -104,7 +105,7 @@ def viewable_group(user: AnyUser, pk: Any) -> Group:
 # --------------------------------------------------------------------------- ledger-derived figures
 
 
-def partner_municipality_ids(user: AnyUser) -> QuerySet[GroupMember]:
+def partner_municipality_ids(user: AnyUser) -> QuerySet[GroupMember, Mapping[str, Any]]:
     """pks of the governments that share an accepted group with one of the user's governments."""
     shared = GroupMember.objects.accepted().filter(municipality_id__in=own_municipality_ids(user)).values("group_id")
     return GroupMember.objects.accepted().filter(group_id__in=shared).values("municipality_id")

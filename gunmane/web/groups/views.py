@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
+from gunmane.web.access import AuthenticatedHttpRequest
 from gunmane.web.accounts.permissions import editable_municipalities, own_municipality_ids
 from gunmane.web.common.downloads import DOCX, XLSX, attachment
 from gunmane.web.groups import permissions, workspace
@@ -73,7 +74,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
                                                       "invitations": invitations})
 
 
-def group_create(request: HttpRequest) -> HttpResponse:
+def group_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The creator's own government joins at once (it consents by creating); every other one is invited."""
     editable = editable_municipalities(request.user)
     if not editable.exclude(kind=MunicipalityKind.PREFECTURE).exists():
@@ -178,7 +179,7 @@ def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(f"{group.name}に団体を招待できるのは、参加している構成団体の編集者だけです。")
     form = MemberInviteForm(request.POST, group=group)
     if not form.is_valid():
-        messages.error(request, "招待できません：" + " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "招待できません：" + " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(reverse("groups:overview", args=[group.pk]) + "#members")
     muni: Municipality = form.cleaned_data["municipality"]
     GroupMember.objects.update_or_create(group=group, municipality=muni, defaults={
@@ -322,7 +323,7 @@ def process(request: HttpRequest, pk: int) -> HttpResponse:
         source=cat.sources["process"]))
 
 
-def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def item_edit(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     group = viewable_group(request.user, pk)
     item = get_object_or_404(ChecklistItem, pk=item_pk, group=group)
     if request.method == "POST":
@@ -347,12 +348,12 @@ def _show(value: Any) -> str:
         return "—"
     if hasattr(value, "name"):
         return str(value.name)
-    labels = dict(ChecklistItem._meta.get_field("status").choices or [])  # type: ignore[arg-type]
+    labels = dict(ChecklistItem._meta.get_field("status").choices or [])
     return str(labels.get(value, value))
 
 
 @require_POST
-def item_add(request: HttpRequest, pk: int) -> HttpResponse:
+def item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     group = viewable_group(request.user, pk)
     permissions.require_edit_group(request.user, group)
     form = NewItemForm(request.POST)
@@ -364,7 +365,7 @@ def item_add(request: HttpRequest, pk: int) -> HttpResponse:
                                                                                         "to": item.title}})
         messages.success(request, f"確認項目「{item.title}」を追加しました。")
     else:
-        messages.error(request, "確認項目を追加できません：" + " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "確認項目を追加できません：" + " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("groups:process", pk=group.pk)
 
 
@@ -433,5 +434,6 @@ def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileRespons
     suffix = f"_{doc.lot}" if doc.lot else ""
     name = f"{group.name}_{doc.get_kind_display()}{suffix}_第{doc.version}版.{doc.file_format}"
     response = FileResponse(doc.file.open("rb"), content_type=CONTENT_TYPES[doc.file_format])
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    if disposition := content_disposition_header(True, name):  # always, for an attachment
+        response["Content-Disposition"] = disposition
     return response

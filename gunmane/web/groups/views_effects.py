@@ -23,6 +23,7 @@ from gunmane.io.reports.effects_xlsx import effects_xlsx
 from gunmane.io.scenario import ScenarioFileError, engine_scenarios, lots_geojson, read_scenario
 from gunmane.io.shipped.costing import costing_editions
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
+from gunmane.web.access import AuthenticatedHttpRequest
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups import effects, permissions, workspace
 from gunmane.web.groups.forms import MAX_SCENARIOS, ScenarioForm, numeric_parameters
@@ -55,7 +56,7 @@ def effects_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def effects_new(request: HttpRequest, pk: int) -> HttpResponse:
+def effects_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     group = viewable_group(request.user, pk)
     permissions.require_edit_group(request.user, group)
     es = EffectScenario.objects.create(group=group, name=f"{group.name} 効果試算", toml=effects.default_scenario_toml(group),
@@ -70,8 +71,8 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     data = tomllib.loads(es.toml)
     errors: list[str] = []
     if request.method == "POST":
-        if request.FILES.get("toml_file"):
-            text = request.FILES["toml_file"].read().decode("utf-8-sig", errors="replace")
+        if upload := request.FILES.get("toml_file"):
+            text = upload.read().decode("utf-8-sig", errors="replace")
         else:
             form = ScenarioForm(request.POST, stored=data)
             errors = form.messages()

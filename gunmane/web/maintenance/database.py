@@ -25,7 +25,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -38,6 +38,9 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.db.utils import load_backend
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 
 from gunmane.web.maintenance import exactjson
 from gunmane.web.maintenance.archive import BackupError
@@ -290,7 +293,7 @@ def _postgresql_snapshot(using: str, workdir: Path) -> Iterator[Snapshot]:
             snapshot_id = cur.fetchone()[0]
         _run_pg([tool, "--format=custom", "--no-password", f"--snapshot={snapshot_id}", f"--file={dump}"], env,
                 "pg_dump（データベースの書き出し）", "pg_dump")
-        server = ".".join(str(x) for x in divmod(conn.pg_version, 10000))
+        server = ".".join(str(x) for x in divmod(cast("PostgresWrapper", conn).pg_version, 10000))
         yield Snapshot(using, dump, "pg_dump-custom", version, server)
 
 

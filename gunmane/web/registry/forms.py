@@ -33,10 +33,10 @@ class ImportForm(forms.Form):
         data = super().clean() or {}
         kind, f = data.get("kind"), data.get("file")
         if kind in NATIONAL_KINDS and f is not None:
-            suffix = Path(f.name).suffix.lower()  # type: ignore[attr-defined]
-            if suffix not in NATIONAL_KINDS[kind]:  # type: ignore[index]
+            suffix = Path(f.name).suffix.lower()
+            if suffix not in NATIONAL_KINDS[kind]:
                 expected = "Excel（.xlsx）" if kind == ImportKind.NENPO else "JSON（.json）または CSV"
-                self.add_error("file", f"「{f.name}」は{ImportKind(kind).label}のファイルではありません。"  # type: ignore[attr-defined]
+                self.add_error("file", f"「{f.name}」は{ImportKind(kind).label}のファイルではありません。"
                                f"{expected}を選んでください。")
         return data
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
@@ -55,7 +55,7 @@ SHOWN_CONFLICTS = 10
 
 
 def history_model(model: type[models.Model]) -> Any:
-    return model.history.model
+    return model.history.model  # type: ignore[attr-defined]  # simple-history adds the manager at run time
 
 
 def tracked(model: type[models.Model]) -> list[str]:
@@ -128,7 +128,7 @@ class _Names:
 def _field_changes(model: type[models.Model], changes: dict[str, Any], names: _Names) -> list[FieldChange]:
     out: list[FieldChange] = []
     for name, (before, after) in changes.items():
-        label = str(model._meta.get_field(name).verbose_name)
+        label = str(bulk.concrete_field(model, name).verbose_name)
         if name == "attributes" and isinstance(before, dict) and isinstance(after, dict):
             for key in dict.fromkeys(chain(before, after)):
                 if before.get(key) != after.get(key):
@@ -347,7 +347,7 @@ class _UndoPlan:
         pks = sorted({*self.created, *(pk for pk, _ in self.changed)})
         current: dict[int, dict[str, Any]] = {}
         for batch in bulk.batches(pks):
-            for row in self.model.objects.filter(bulk.in_filter(self.model, "id", batch)).order_by().values(
+            for row in self.model._default_manager.filter(bulk.in_filter(self.model, "id", batch)).order_by().values(
                     "id", *self.fields):
                 current[row["id"]] = row
         return current
@@ -364,7 +364,7 @@ class _UndoPlan:
             else:
                 for name, (_, after) in changes.items():
                     if _stored(row.get(name)) != after:
-                        label = self.model._meta.get_field(name).verbose_name
+                        label = bulk.concrete_field(self.model, name).verbose_name
                         self.reasons.append(
                             f"{self._label(pk, row)}の「{label}」は、この取り込みの後に変更されています"
                             f"（取り込んだ値「{self.names.value(name, after)}」、"
@@ -382,7 +382,7 @@ def _stored(value: Any) -> Any:
     return value
 
 
-def undo_import(record: ImportRecord, user: AbstractBaseUser | None) -> UndoResult:
+def undo_import(record: ImportRecord, user: User | None) -> UndoResult:
     """Undo an import: remove the rows it created, put back the values it changed, all or nothing.
 
     Raises UndoRefused with the reasons when it cannot (already undone, not finished, or later changes to
@@ -398,7 +398,7 @@ def undo_import(record: ImportRecord, user: AbstractBaseUser | None) -> UndoResu
         if plan.reasons:
             raise UndoRefused(plan.reasons)
         now = timezone.now()
-        constants = {"history_date": now, "history_user_id": user.pk if user is not None else None,
+        constants: dict[str, Any] = {"history_date": now, "history_user_id": user.pk if user is not None else None,
                      "history_change_reason": REASON_UNDO, "import_record_id": record.pk}
         model = plan.model
         facilities: set[int] = set()
@@ -436,7 +436,7 @@ def _value(model: type[models.Model], name: str, value: Any) -> Any:
     """A value from a change record's JSON as the field takes it (dates come back as text)."""
     if value is None:
         return None
-    return model._meta.get_field(name).to_python(value)
+    return bulk.concrete_field(model, name).to_python(value)
 
 
 def _delete(model: type[models.Model], pks: list[int]) -> None:
@@ -452,7 +452,7 @@ def _delete(model: type[models.Model], pks: list[int]) -> None:
 
 
 # -- deleting and restoring a facility ---------------------------------------------------------------
-def delete_facility(facility: Facility, user: AbstractBaseUser | None) -> dict[str, int]:
+def delete_facility(facility: Facility, user: User | None) -> dict[str, int]:
     """Delete a facility with its inspections and measures, each with a change record (reason "delete",
     one time for all of them), so that restore_facility can bring them all back."""
     with transaction.atomic():
@@ -468,13 +468,14 @@ def delete_facility(facility: Facility, user: AbstractBaseUser | None) -> dict[s
     return counts
 
 
-def _mark(obj: models.Model, reason: str, user: AbstractBaseUser | None, when: datetime | None = None) -> None:
+def _mark(obj: models.Model, reason: str, user: User | None, when: datetime | None = None) -> None:
     """What simple-history records with the next save or delete of `obj`."""
-    obj._change_reason = reason
+    marked: Any = obj  # simple-history reads these attributes, which models.Model does not declare
+    marked._change_reason = reason
     if user is not None and user.is_authenticated:
-        obj._history_user = user
+        marked._history_user = user
     if when is not None:
-        obj._history_date = when
+        marked._history_date = when
 
 
 def deleted_facilities(municipality: Municipality, limit: int = 500) -> list[ChangeEntry]:
@@ -510,7 +511,7 @@ class RestoreRefused(Exception):
     pass
 
 
-def restore_facility(municipality: Municipality, history_id: int, user: AbstractBaseUser | None) -> Facility:
+def restore_facility(municipality: Municipality, history_id: int, user: User | None) -> Facility:
     """Bring back a facility deleted on a page, with the inspections and measures deleted with it.
 
     Refused (RestoreRefused, in Japanese) when it is back already or another facility has taken its 施設ID.

@@ -474,7 +474,7 @@ def _remember_before(sender: Any, instance: models.Model, raw: bool = False, **k
     if raw or instance._state.adding or instance.pk is None:
         return
     names = [f.attname for f in sender.history.model.tracked_fields]
-    instance._gunmane_before = sender.objects.filter(pk=instance.pk).values(*names).first()
+    instance._gunmane_before = sender.objects.filter(pk=instance.pk).values(*names).first()  # type: ignore[attr-defined]  # our own, read back by _complete_change_record
 
 
 def _complete_change_record(sender: Any, instance: models.Model, history_instance: Any, **kwargs: Any) -> None:

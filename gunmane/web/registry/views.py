@@ -24,6 +24,7 @@ from gunmane.io.ledger import export as ledger_export
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.ledger.template import template_xlsx
 from gunmane.io.reports.issues_xlsx import issues_xlsx
+from gunmane.web.access import AuthenticatedHttpRequest
 from gunmane.web.accounts import permissions
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.registry import exporting, history
@@ -115,7 +116,7 @@ def civil_engineers_update(request: HttpRequest, lg_code: str) -> HttpResponse:
     else:
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}：{' '.join(errors)}")
+            messages.error(request, f"{label}：{' '.join(str(e) for e in errors)}")
     return redirect("registry:municipality_detail", lg_code=muni.lg_code)
 
 
@@ -155,7 +156,7 @@ def facility_detail(request: HttpRequest, lg_code: str, facility_id: str) -> Htt
 
 
 @require_http_methods(["GET", "POST"])
-def facility_delete(request: HttpRequest, lg_code: str, facility_id: str) -> HttpResponse:
+def facility_delete(request: AuthenticatedHttpRequest, lg_code: str, facility_id: str) -> HttpResponse:
     """Delete a facility (with its inspections and measures) after a confirmation page that counts them."""
     muni = get_object_or_404(Municipality, lg_code=lg_code)
     permissions.require_edit(request.user, muni)
@@ -179,7 +180,7 @@ def deleted_facility_list(request: HttpRequest, lg_code: str) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-def facility_restore(request: HttpRequest, lg_code: str, history_id: int) -> HttpResponse:
+def facility_restore(request: AuthenticatedHttpRequest, lg_code: str, history_id: int) -> HttpResponse:
     """「元に戻す」: bring back a deleted facility with the inspections and measures deleted with it."""
     muni = get_object_or_404(Municipality, lg_code=lg_code)
     permissions.require_edit(request.user, muni)
@@ -193,7 +194,7 @@ def facility_restore(request: HttpRequest, lg_code: str, history_id: int) -> Htt
 
 
 @require_http_methods(["GET", "POST"])
-def import_create(request: HttpRequest, lg_code: str) -> HttpResponse:
+def import_create(request: AuthenticatedHttpRequest, lg_code: str) -> HttpResponse:
     muni = get_object_or_404(Municipality, lg_code=lg_code)
     permissions.require_edit(request.user, muni)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -276,7 +277,7 @@ def _can_edit_record(request: HttpRequest, record: ImportRecord) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
-def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
+def import_undo(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Undo an import after a confirmation page: what it would remove and put back, or why it cannot."""
     record = _record_for(request, pk)
     _require_edit_record(request, record)
@@ -295,7 +296,7 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-def import_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+def import_rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """「もう一度取り込む」: the kept file of a failed import, with the same options, as a new import."""
     record = _record_for(request, pk)
     _require_edit_record(request, record)

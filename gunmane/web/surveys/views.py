@@ -189,8 +189,9 @@ def question_edit(request: HttpRequest, pk: int, qpk: int | None = None) -> Http
     survey = _survey(request, pk, edit=True)
     if locked := _locked(request, survey):
         return locked
+    kind = request.GET.get("kind", "single")
     question = get_object_or_404(Question, pk=qpk, survey=survey) if qpk else Question(
-        survey=survey, kind=request.GET.get("kind") if request.GET.get("kind") in QuestionKind.values else "single",
+        survey=survey, kind=kind if kind in QuestionKind.values else "single",
         required=True)
     form = QuestionForm(request.POST or None, instance=question, survey=survey)
     if request.method == "POST" and form.is_valid():
@@ -301,7 +302,7 @@ def recipients_expiry(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{n}人のリンクの有効期限を{d.year}年{d.month}月{d.day}日にしました。")
     else:
         for errors in form.errors.values():
-            messages.error(request, "有効期限：" + " ".join(errors))
+            messages.error(request, "有効期限：" + " ".join(str(e) for e in errors))
     return redirect("surveys:recipients", pk=survey.pk)
 
 

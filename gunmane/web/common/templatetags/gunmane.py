@@ -133,7 +133,7 @@ def get(row: dict[str, Any], key: str) -> Any:
 @register.filter
 def peer_pct(row: dict[str, Any], key: str) -> str:
     value = row.get(f"{key}__peer_pct") if isinstance(row, dict) else None
-    return "" if _is_unknown(value) else f"{float(value):.0f}"
+    return "" if value is None or _is_unknown(value) else f"{float(value):.0f}"
 
 
 @register.filter

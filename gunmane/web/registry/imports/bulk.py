@@ -71,11 +71,18 @@ def in_sql(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
+def concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """`model`'s field `name`, a column of its table (not a reverse relation or a generic foreign key)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name} is not a column"
+    return field
+
+
 def in_filter(model: type[models.Model], name: str, values: Sequence[Any]) -> RawSQL:
     """`name IN (values)` for filter(): the ORM's own __in prepares each value in Python, which at
     hundreds of thousands of lookups costs more than the query (values here are already ints or str)."""
     qn = connection.ops.quote_name
-    sql, params = in_sql(f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(name).column)}", values)
+    sql, params = in_sql(f"{qn(model._meta.db_table)}.{qn(concrete_field(model, name).column)}", values)
     return RawSQL(sql, tuple(params), output_field=models.BooleanField())
 
 
@@ -96,7 +103,7 @@ class TableWriter:
         # Columns not given: filled from constants or defaults on insert; database defaults are left to the database.
         self.others: list[Any] = [] if update else [
             f for f in meta.concrete_fields
-            if not f.primary_key and f.attname not in fields and not f.has_db_default()
+            if not f.primary_key and f.attname not in fields and not f.has_db_default()  # type: ignore[attr-defined]  # Django 5.0; not in django-stubs
             and not getattr(f, "generated", False)]
 
     def _params(self, columns: Sequence[Sequence[Any]], tail: list[Any], *, pk_last: bool) -> list[tuple[Any, ...]]:
@@ -127,7 +134,7 @@ class TableWriter:
             return
         with connection.cursor() as cursor:
             raw = getattr(cursor, "cursor", None)
-            if connection.vendor == "postgresql" and hasattr(raw, "copy"):
+            if connection.vendor == "postgresql" and raw is not None and hasattr(raw, "copy"):
                 with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                     for row in params:
                         copy.write_row(row)
@@ -255,7 +262,7 @@ def copy_to_history(model: type[models.Model], pks: Sequence[int], *,
     """
     if not pks:
         return
-    history: Any = model.history.model
+    history: Any = model.history.model  # type: ignore[attr-defined]  # simple-history adds the manager at run time
     qn = connection.ops.quote_name
     table, pk = qn(model._meta.db_table), qn(model._meta.pk.column if model._meta.pk else "id")
     targets = [qn(f.column) for f in history.tracked_fields]

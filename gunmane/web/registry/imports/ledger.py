@@ -30,7 +30,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -161,7 +161,7 @@ class LedgerImporter:
     """
 
     def __init__(self, kind: LedgerKind | str, path: Path, *, municipality: Municipality | None = None,
-                 user: AbstractBaseUser | None = None, dry_run: bool = False, skip_invalid: bool = False,
+                 user: User | None = None, dry_run: bool = False, skip_invalid: bool = False,
                  clear_blanks: bool = False, display_name: str | None = None, today: date | None = None,
                  progress: Progress | None = None, import_record_id: int | None = None) -> None:
         self.kind = LedgerKind(kind)
@@ -402,6 +402,8 @@ class LedgerImporter:
         if not results and codes is not None:
             return _Accepted(batch, list(range(len(batch))), list(map(pk_of.__getitem__, codes)))
         positions = [i for i in range(len(batch)) if i not in results or i in checked]
+        if codes is None:  # no lg_code column: the rows taken are those with a RowResult, all checked
+            return _Accepted(batch, positions, [checked[i].pk for i in positions])
         managers = [checked[i].pk if i in results else pk_of[codes[i]] for i in positions]
         return _Accepted(batch, positions, managers)
 

@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -234,14 +234,14 @@ class _Fac:
 class NationalImporter:
     def __init__(self, source: str, paths: Sequence[Path], *, scope: Scope, fiscal_year: int | None = None,
                  dry_run: bool = False, skip_invalid: bool = False, keep_other_managers: bool = False,
-                 user: AbstractBaseUser | None = None, display_names: Sequence[str] | None = None,
+                 user: User | None = None, display_names: Sequence[str] | None = None,
                  today: date | None = None, progress: Progress | None = None,
                  distance_km: float = DEFAULT_DISTANCE_KM) -> None:
         if source not in ("nenpo", "xroad"):
             raise ValueError(source)
         self.source = source
         self.paths = [Path(p) for p in paths]
-        self.display_names = list(display_names) if display_names else [None] * len(self.paths)
+        self.display_names: list[str | None] = list(display_names) if display_names else [None] * len(self.paths)
         self.scope = scope
         self.fiscal_year = fiscal_year
         self.dry_run = dry_run
@@ -370,6 +370,8 @@ class NationalImporter:
                 n += 1
                 code5 = f"X{n:04d}"
             pref = Prefecture.objects.filter(code=pref_code).first() or Prefecture.objects.order_by("code").first()
+            if pref is None:
+                raise ValueError("都道府県がひとつも登録されていません。")
             existing = Municipality.objects.create(lg_code=lg, code5=code5, prefecture=pref, name=name[:40],
                                                    kind=MunicipalityKind.OTHER)
             self._munis[existing.lg_code] = existing

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import OperationalError, close_old_connections, connection
@@ -101,7 +101,7 @@ def _as_file(content: Path | File | bytes) -> File:
 
 
 def create_record(kind: str, files: Sequence[tuple[str, Path | File | bytes]], *,
-                  municipality: Municipality | None, user: AbstractBaseUser | None, dry_run: bool,
+                  municipality: Municipality | None, user: User | None, dry_run: bool,
                   skip_invalid: bool, clear_blanks: bool = False) -> ImportRecord:
     """Keep the original file(s) — (name as shown, content) each; several as one zip — with a pending ImportRecord.
 
@@ -295,7 +295,7 @@ def start_in_background(record_id: int, build: Build[Any]) -> None:
     threading.Thread(target=target, name=f"import-{record_id}", daemon=True).start()
 
 
-def rerun(record: ImportRecord, user: AbstractBaseUser | None, build: Build[Any]) -> ImportRecord:
+def rerun(record: ImportRecord, user: User | None, build: Build[Any]) -> ImportRecord:
     """A new import of the kept file of `record`, with the same options (「もう一度取り込む」), started."""
     again = ImportRecord(kind=record.kind, municipality=record.municipality, user=user or record.user,
                          original_name=record.original_name, dry_run=record.dry_run,
