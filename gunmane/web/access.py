@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+    pass
 
 
 class Access:
@@ -37,13 +37,6 @@ class Access:
     MEMBER_SELF = "member_self"      # the member municipality's own editors (duties, accept, decline, leave)
     INVITATION = "invitation"        # staff of the invited municipality
     ADMIN = "admin"                  # Django's admin site: staff only
-
-
-class AuthenticatedHttpRequest(HttpRequest):
-    """The request of a view whose rule needs a signed-in user: UrlRuleMiddleware has refused the anonymous,
-    so `request.user` is a User (for the type checker; never instantiated)."""
-
-    user: User
 
 
 Rule = dict[str, str]  # HTTP method → Access; a method not listed is refused (405)

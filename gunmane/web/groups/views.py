@@ -24,9 +24,9 @@ from django.views.decorators.http import require_POST
 
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
-from gunmane.web.access import AuthenticatedHttpRequest
 from gunmane.web.accounts.permissions import editable_municipalities, own_municipality_ids
 from gunmane.web.common.downloads import DOCX, XLSX, attachment
+from gunmane.web.common.requests import AuthenticatedHttpRequest
 from gunmane.web.groups import permissions, workspace
 from gunmane.web.groups.documents import document_input, render_document
 from gunmane.web.groups.effects import effect_summary

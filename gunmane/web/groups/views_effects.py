@@ -23,8 +23,8 @@ from gunmane.io.reports.effects_xlsx import effects_xlsx
 from gunmane.io.scenario import ScenarioFileError, engine_scenarios, lots_geojson, read_scenario
 from gunmane.io.shipped.costing import costing_editions
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
-from gunmane.web.access import AuthenticatedHttpRequest
 from gunmane.web.common.downloads import XLSX, attachment
+from gunmane.web.common.requests import AuthenticatedHttpRequest
 from gunmane.web.groups import effects, permissions, workspace
 from gunmane.web.groups.forms import MAX_SCENARIOS, ScenarioForm, numeric_parameters
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole

@@ -24,9 +24,9 @@ from gunmane.io.ledger import export as ledger_export
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.ledger.template import template_xlsx
 from gunmane.io.reports.issues_xlsx import issues_xlsx
-from gunmane.web.access import AuthenticatedHttpRequest
 from gunmane.web.accounts import permissions
 from gunmane.web.common.downloads import XLSX, attachment
+from gunmane.web.common.requests import AuthenticatedHttpRequest
 from gunmane.web.registry import exporting, history
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
 from gunmane.web.registry.forms import CivilEngineersForm, ImportForm
