@@ -139,13 +139,17 @@ def response_table(spec: SurveySpec, rows: Iterable[RespondentRow]) -> tuple[lis
     return header, body
 
 
-def responses_csv(spec: SurveySpec, rows: Iterable[RespondentRow]) -> bytes:
-    header, body = response_table(spec, rows)
+def _csv_bytes(header: list[Any], body: list[list[Any]]) -> bytes:
+    """A table as CSV for Excel (UTF-8 with BOM, CRLF); the body comes already neutralised by its table builder."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(safe_row(header))  # the body is already neutralised by response_table
+    w.writerow(safe_row(header))
     w.writerows(body)
     return out.getvalue().encode("utf-8-sig")
+
+
+def responses_csv(spec: SurveySpec, rows: Iterable[RespondentRow]) -> bytes:
+    return _csv_bytes(*response_table(spec, rows))
 
 
 def _style_header(ws: Worksheet, row: int, widths: Sequence[float]) -> None:
@@ -207,12 +211,7 @@ def _link_table(spec: SurveySpec, links: Iterable[LinkRow]) -> tuple[list[str], 
 
 def links_csv(spec: SurveySpec, links: Iterable[LinkRow]) -> bytes:
     """The link list for mail merge (差し込み印刷): one row per respondent with their URL."""
-    header, body = _link_table(spec, links)
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(safe_row(header))  # the body is already neutralised by _link_table
-    w.writerows(body)
-    return out.getvalue().encode("utf-8-sig")
+    return _csv_bytes(*_link_table(spec, links))
 
 
 def links_xlsx(spec: SurveySpec, links: Iterable[LinkRow]) -> bytes:
