@@ -206,7 +206,9 @@ def _print(d: dict[str, Any]) -> None:
             f"措置の記録なしに健全性が改善した施設 {d['grade_improved_without_measure']['count']}",
             f"outside the manager's area {d['coordinates_outside']['count']}, improved without a measure "
             f"{d['grade_improved_without_measure']['count']}"))
-    for label, issues in ((t("エラー", "Errors"), d["errors"]), (t("除外した行", "Skipped"), d["skipped"]["rows"])):
+    _print_missing(d["coordinates_missing"])
+    for label, issues in ((t("エラー", "Errors"), d["errors"]), (t("除外した行", "Skipped"), d["skipped"]["rows"]),
+                          (t("警告", "Warnings"), d["warnings"])):
         if issues:
             print(f"{label}:")
             for i in issues[:50]:
@@ -214,3 +216,17 @@ def _print(d: dict[str, Any]) -> None:
                 print(f"  {i['file']} {where} 「{i['column']}」 値「{i['value']}」: {i['message']} [{i['code']}]")
             if len(issues) > 50:
                 print(t(f"  …ほか {len(issues) - 50} 件（--format json で全件）", f"  … {len(issues) - 50} more"))
+
+
+def _print_missing(missing: dict[str, Any]) -> None:
+    """xROAD facilities left without a position: said, with where each came from (the warnings name the cell)."""
+    if not missing["checked"]:
+        return
+    print(t(f"位置（緯度・経度）のない施設 {missing['count']}（地図に表示できません。台帳で位置を補ってください）",
+            f"facilities without a position {missing['count']}"))
+    for i in missing["items"][:20]:
+        where = t(f"{i['row']}行目", f"row {i['row']}")
+        print(f"  {i['file']} {where} {i['name']}（{i['manager']}、{i['facility_id']}）")
+    if missing["count"] > 20:
+        print(t(f"  …ほか {missing['count'] - 20} 件（--format json で {len(missing['items'])} 件まで）",
+                f"  … {missing['count'] - 20} more"))

@@ -21,7 +21,7 @@ from tests.national_fixtures import (
 
 pytestmark = pytest.mark.django_db
 REPORT_KEYS = ["status", "source", "scope", "files", "rows", "rows_imported", "rows_skipped", "invalid", "facilities",
-               "inspections", "matching", "built_year_unknown", "not_inspected", "managers", "coordinates_outside",
+               "inspections", "matching", "built_year_unknown", "not_inspected", "managers", "coordinates_outside", "coordinates_missing",
                "grade_improved_without_measure", "skipped", "errors", "errors_total", "warnings"]
 
 
@@ -150,3 +150,13 @@ def test_fiscal_year_option_takes_one_list(capsys, refdata, tmp_path: Path) -> N
     a, b = write_miyagi_lists(tmp_path)
     assert main(["import", "nenpo", str(a), str(b), "--all", "--fiscal-year", "2020"]) == 2
     assert "--fiscal-year" in capsys.readouterr().err
+
+
+def test_import_xroad_csv_says_which_facilities_have_no_position(capsys, refdata, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.io.test_xroad_positions import write_position_csv
+
+    path = write_position_csv(tmp_path / "白石市_橋梁.csv")
+    assert main(["import", "xroad", str(path), "--municipality", "042064", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "位置（緯度・経度）のない施設 4" in out and "白石市_橋梁.csv 7行目 合成空欄橋（白石市" in out
+    assert "警告:" in out and "白石市_橋梁.csv 5行目 「緯度」 値「140.6」" in out

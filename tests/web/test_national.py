@@ -336,3 +336,33 @@ def test_xroad_facility_found_again_by_its_shisetsu_id(tmp_path: Path, refdata) 
     f = Facility.objects.get()
     assert f.facility_id == "XR-38.10000,140.60000" and f.inspections.count() == 2 and f.route == "市道合成2号線"
     assert d["facilities"]["created"] == 0
+
+
+def test_xroad_csv_positions_stored_and_missing_ones_reported(tmp_path: Path, refdata) -> None:  # type: ignore[no-untyped-def]
+    """A flat CP932 CSV with 緯度/経度 (issue #12): the positions are stored; the facilities left without one are
+    listed in the quality report with their file and row, and each unreadable cell is a warning naming it."""
+    from tests.io.test_xroad_positions import write_position_csv
+
+    d = xroad(write_position_csv(tmp_path / "白石市_橋梁.csv")).as_json()
+    assert d["status"] == "ok" and d["facilities"]["created"] == 7
+    assert (Facility.objects.get(name="合成みどり橋").lat, Facility.objects.get(name="合成みどり橋").lon) == (
+        38.00222, 140.61972)
+    assert Facility.objects.get(name="合成大橋").lat == pytest.approx(38.01)
+    assert Facility.objects.filter(lat__isnull=False).count() == 3
+    missing = d["coordinates_missing"]
+    assert missing["checked"] and missing["count"] == 4
+    assert [(i["name"], i["row"], i["manager"]) for i in missing["items"]] == [
+        ("合成入替橋", 5, "白石市"), ("合成欠け橋", 6, "白石市"), ("合成空欄橋", 7, "白石市"), ("合成誤字橋", 8, "白石市")]
+    assert [(w["row"], w["column"], w["value"]) for w in d["warnings"]] == [
+        (5, "緯度", "140.6"), (6, "経度", ""), (8, "緯度", "38.0l")]
+    # A later file with the position fills it in; the facility leaves the list.
+    from tests.io.test_xroad_positions import ROWS
+    fixed = [r[:5] + ["38.0", "140.6"] if r[2] == "合成入替橋" else r for r in ROWS]
+    again = xroad(write_position_csv(tmp_path / "白石市_橋梁_訂正.csv", rows=fixed)).as_json()
+    assert [i["name"] for i in again["coordinates_missing"]["items"]] == ["合成欠け橋", "合成空欄橋", "合成誤字橋"]
+    assert Facility.objects.get(name="合成入替橋").lat == 38.0
+
+
+def test_nenpo_report_does_not_check_positions(lists: tuple[Path, Path]) -> None:
+    d = nenpo(list(lists), skip_invalid=True).as_json()
+    assert d["coordinates_missing"] == {"checked": False, "count": 0, "items": []}

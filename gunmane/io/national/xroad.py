@@ -38,7 +38,14 @@ from gunmane.io import limits
 from gunmane.io.issues import Issue
 from gunmane.io.ledger.tabular import TableError, detect_encoding
 from gunmane.io.national.common import NationalFileError
-from gunmane.io.values.parsing import InvalidValue, normalize_text, parse_coordinate, parse_grade, parse_year
+from gunmane.io.values.parsing import (
+    COORD_BOUNDS,
+    InvalidValue,
+    normalize_text,
+    parse_coordinate,
+    parse_grade,
+    parse_year,
+)
 
 __all__ = ["XroadFetchError", "XroadFile", "XroadRecord", "fetch_bridges", "read_xroad"]
 
@@ -137,10 +144,66 @@ def _latest_tenken(rec: dict[str, Any]) -> Any:
     return t
 
 
+API_POSITION = ("syogen.ichi.ido", "syogen.ichi.keido")
+# Position columns a flat CSV may carry instead of syogen.ichi (an extract joined with the 施設位置 of a GIS, or
+# typed by hand): compared after NFKC, trimming and lower-casing, so 全角 ＬＡＴ and 「緯度 」 match too.
+POSITION_COLUMNS = (("syogen.ichi.ido", "syogen.ichi.keido"), ("緯度", "経度"), ("北緯", "東経"),
+                    ("lat", "lon"), ("lat", "lng"), ("latitude", "longitude"), ("ido", "keido"), ("y座標", "x座標"))
+# The extent of Japan that parse_coordinate checks, named in the messages below.
+JAPAN_BOUNDS_JA = (f"緯度{COORD_BOUNDS['lat'][0]:g}〜{COORD_BOUNDS['lat'][1]:g}度・"
+                   f"経度{COORD_BOUNDS['lon'][0]:g}〜{COORD_BOUNDS['lon'][1]:g}度（日本の範囲）")
+
+Warn = Callable[[str, Any, str, str, str], None]
+
+
+def _position_columns(fields: list[str]) -> tuple[str, str] | None:
+    """The (latitude, longitude) columns of a CSV header, as written in the file; None if it has none.
+
+    A column whose normalised name begins with 緯度/経度 (「緯度（世界測地系）」) counts too."""
+    norm = {normalize_text(f).lower(): f for f in fields if f}
+    for lat, lon in POSITION_COLUMNS:
+        if lat in norm and lon in norm:
+            return norm[lat], norm[lon]
+    lat_col = next((f for n, f in norm.items() if n.startswith("緯度")), None)
+    lon_col = next((f for n, f in norm.items() if n.startswith("経度")), None)
+    return (lat_col, lon_col) if lat_col and lon_col else None
+
+
+def _position(rec: dict[str, Any], columns: tuple[str, str], warn: Warn) -> tuple[float | None, float | None]:
+    """Latitude and longitude of a record (decimal degrees, 度分秒, 北緯/東経, full-width digits), each checked
+    against the extent of Japan. A value that cannot be read is a warning naming its column and value, and the
+    facility is imported without a position (the quality report lists it among those without coordinates)."""
+    lat_col, lon_col = columns
+    raw = (_get(rec, lat_col), _get(rec, lon_col))
+    if not _str(raw[0]) and not _str(raw[1]):
+        return None, None
+    out: list[float | None] = []
+    for column, value, axis, label in ((lat_col, raw[0], "lat", "緯度"), (lon_col, raw[1], "lon", "経度")):
+        if not _str(value):
+            other = lon_col if axis == "lat" else lat_col
+            warn(column, value, "coordinate_half_missing",
+                 f"{label}の列「{column}」が空欄です（「{other}」だけがあります）。位置なしで取り込みました",
+                 f"{column} is blank while {other} is given; imported without a position.")
+            return None, None
+        try:
+            out.append(parse_coordinate(value, "lat" if axis == "lat" else "lon").value)
+        except InvalidValue as exc:
+            swapped = "緯度と経度の列が入れ替わっていないか確かめてください。" if exc.code == "outside_japan" else ""
+            warn(column, value, exc.code,
+                 f"「{column}」の値「{_str(value)}」を{label}として読めません（{exc.message_ja}）。{label}は十進の度"
+                 f"（例: 34.6851）か度分秒（例: 34°41′06″）で、{JAPAN_BOUNDS_JA}のはずです。{swapped}"
+                 "位置なしで取り込みました",
+                 f"{column} = {_str(value)!r}: {exc.message_en}; imported without a position.")
+            return None, None
+    return out[0], out[1]
+
+
 def _record(rec: dict[str, Any], file: str, row: int, today: date,  # noqa: C901 (complexity ratchet, #17: split before adding to it)
-            errors: list[Issue], warnings: list[Issue]) -> XroadRecord | None:
+            errors: list[Issue], warnings: list[Issue],
+            position: tuple[str, str] = API_POSITION) -> XroadRecord | None:
     def issue(target: list[Issue], column: str, value: Any, code: str, ja: str, en: str) -> None:
         target.append(Issue(row, column, _str(value), code, ja, en, file=file))
+
 
     tenken = _latest_tenken(rec)
     if tenken is None and "tenken.nendo" in rec:  # flat CSV row
@@ -198,17 +261,7 @@ def _record(rec: dict[str, Any], file: str, row: int, today: date,  # noqa: C901
                   f"点検年度（tenken.nendo）は1990〜{today.year}年度のはずです",
                   f"tenken.nendo must be a fiscal year 1990–{today.year}.")
             ok = False
-    lat = lon = None
-    ido, keido = _get(rec, "syogen.ichi.ido"), _get(rec, "syogen.ichi.keido")
-    if _str(ido) or _str(keido):
-        try:
-            lat = parse_coordinate(ido, "lat").value
-            lon = parse_coordinate(keido, "lon").value
-        except InvalidValue as exc:
-            issue(warnings, "syogen.ichi", f"{_str(ido)},{_str(keido)}", exc.code,
-                  f"位置（syogen.ichi）が読めないため位置なしで取り込みました（{exc.message_ja}）",
-                  f"The position (syogen.ichi) cannot be read; imported without one ({exc.message_en}).")
-            lat = lon = None
+    lat, lon = _position(rec, position, lambda *a: issue(warnings, *a))
     national_id = _str(rec.get("shisetsu_bangou"))
     if national_id and not NATIONAL_ID_RE.fullmatch(national_id):
         issue(warnings, "shisetsu_bangou", national_id, "national_id_shape",
@@ -338,6 +391,7 @@ def read_xroad(path: Path, *, display_name: str | None = None, today: date | Non
                             f"見つかりません。見つかった見出し: {'、'.join(fields[:12])}",
                             "No xROAD CSV header (syogen.shisetsu.meisyou, tenken.kiroku.hantei_kubun …).",
                             value=",".join(fields[:12]))
+            position = _position_columns(fields) or API_POSITION
             for row in reader:
                 line = budget.row
                 budget.next_row()
@@ -349,7 +403,7 @@ def read_xroad(path: Path, *, display_name: str | None = None, today: date | Non
                 if not any(isinstance(v, str) and v.strip() for v in row.values()):
                     continue
                 n += 1
-                r = _record(dict(row), name, line, today, errors, warnings)
+                r = _record(dict(row), name, line, today, errors, warnings, position)
                 if r is not None:
                     records.append(r)
         except csv.Error as exc:

@@ -32,6 +32,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gunmane.engine.calendar import fiscal_year
@@ -137,6 +138,7 @@ class QualityReport:
     kept_other_managers: bool = False
     distance_km: float = DEFAULT_DISTANCE_KM
     outside: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)  # xROAD facilities left without a position
     improved: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[Issue] = field(default_factory=list)
     skipped_total: int = 0
@@ -183,6 +185,9 @@ class QualityReport:
             },
             "coordinates_outside": {"threshold_km": self.distance_km, "count": len(self.outside),
                                     "items": self.outside[:MAX_LISTED]},
+            # 年報 lists carry no position: only an xROAD import is checked for facilities without one.
+            "coordinates_missing": {"checked": self.source == "xroad", "count": len(self.missing),
+                                    "items": self.missing[:MAX_LISTED]},
             "grade_improved_without_measure": {"count": len(self.improved), "items": self.improved[:MAX_LISTED]},
             "skipped": {"total": self.skipped_total, "by_reason": dict(self.skipped_by_reason),
                         "rows": [s.as_dict(lang) for s in self.skipped]},
@@ -263,6 +268,7 @@ class NationalImporter:
         self._seen: set[int] = set()
         self._with_facilities: set[int] | None = None
         self._stored_pks: set[int] = set()
+        self._origin: dict[int, tuple[str, int]] = {}  # id(_Fac) → (file, row) of its last xROAD record
         self._file_failed = False
 
     @classmethod
@@ -649,6 +655,7 @@ class NationalImporter:
                 r.exact += 1
                 r.facilities_matched += 1
             self._xroad_update(f, values)
+        self._origin[id(f)] = (rec.file, rec.row)
         if rec.inspection_year is None or rec.grade is None:
             r.not_inspected += 1
             return
@@ -748,6 +755,8 @@ class NationalImporter:
         """Locations far from the manager, and grade improvements with no measure between: over the facilities
         this import touched that can have them (a position; two inspections or more)."""
         r = self.report
+        if self.source == "xroad":
+            self._missing_positions()
         located = [f.pk for f in self._all if f.pk is not None and (f.pk in self._stored_pks or f.values.get("lat"))]
         histories = [f.pk for f in self._all if f.pk is not None and len(f.years) >= 2]
         if not located and not histories:
@@ -788,6 +797,20 @@ class NationalImporter:
                                        "lg_code": m.lg_code if m else "",
                                        "before": {"fiscal_year": _fy(d1), "grade": g1},
                                        "after": {"fiscal_year": _fy(d2), "grade": g2}})
+
+
+    def _missing_positions(self) -> None:
+        """The facilities of this xROAD import that have no position after it (none in the file, none stored, or
+        one that could not be read — its warning names the cell): the map, routing and lots cannot place them."""
+        facs = {f.pk: f for f in self._all if f.pk is not None and id(f) in self._origin}
+        for batch in batches(sorted(facs)):
+            for pk, fid, name, manager_id in Facility.objects.filter(
+                    pk__in=batch).filter(Q(lat__isnull=True) | Q(lon__isnull=True)).order_by("pk").values_list(
+                    "pk", "facility_id", "name", "manager_id"):
+                m = self._munis_by_pk.get(manager_id)
+                file, row = self._origin[id(facs[pk])]
+                self.report.missing.append({"facility_id": fid, "name": name, "manager": m.name if m else "",
+                                            "lg_code": m.lg_code if m else "", "file": file, "row": row})
 
 
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
