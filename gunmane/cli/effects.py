@@ -173,6 +173,11 @@ def cmd_lots(args: argparse.Namespace) -> int:
         return _invalid(exc.as_json(lang()))
     except (EffectsError, CostingError) as exc:
         return _invalid(exc.as_json(lang()))
+    if design.best is None:  # no partition: say why on the terminal too (the JSON carries infeasible_reasons)
+        err(t(f"ロットの分け方が見つかりません（{design.as_json()['status_ja']}）。",
+              f"No lot partition found ({design.status})."))
+        for r in design.infeasible_reasons:
+            err(f"  ・{r.message_ja}{r.suggestion_ja}")
     doc = lots_geojson(design) if args.format == "geojson" else {"status": "ok", **design.as_json()}
     write_json(doc, args.out, written=t(f"ロット設計を書き出しました: {args.out}", f"Wrote the lot design: {args.out}"))
     return EXIT_OK

@@ -74,10 +74,64 @@ def test_lot_cost_is_the_exact_price_chain(design) -> None:  # type: ignore[no-u
 def test_infeasible_bounds_are_reported() -> None:
     d = design_lots(group(), EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=6e6, max_radius_km=1.0,
                                                            time_limit_s=3))
-    assert d.best is None or not d.best.feasible or d.status in ("INFEASIBLE", "UNKNOWN")
-    assert d.status_ja if hasattr(d, "status_ja") else True
+    assert d.best is None and d.status == "INFEASIBLE"
+    # facilities beyond 1 km of every office: the reason names the members and the radius that reaches them
+    assert {r.constraint for r in d.infeasible_reasons} == {"max_radius_km"}
+    assert [r.members for r in d.infeasible_reasons] == [("合成0",), ("合成1",), ("合成2",), ("合成3",)]
+    r = d.infeasible_reasons[0]
+    assert "どの団体の庁舎（ロットの拠点）からも 1 km より遠く" in r.message_ja and r.suggested is not None and r.suggested > 1
+    assert d.as_json()["infeasible_reasons"][0]["setting"] == "max_radius_km"
     with pytest.raises(InvalidInput):
         LotSettings(min_lot_yen=2e8, max_lot_yen=1e8)
+
+
+def isolated_village() -> GroupInput:
+    """Two towns 11 km apart with 40 bridges each, and a village about 50 km away with two bridges."""
+    big = group(offsets=((0.0, 0.0), (0.1, 0.0)))
+    rng = np.random.default_rng(3)
+    village = Member("990200", "合成山村", office_lat=34.85, office_lon=136.35)
+    facs = [Facility(f"v-{j}", village.lg_code, "road", "bridge", 12.0, lat=34.85 + float(rng.normal(0, 0.01)),
+                     lon=136.35 + float(rng.normal(0, 0.01)), latest_inspection_fy=2021, latest_grade=2)
+            for j in range(2)]
+    return GroupInput((*big.members, village), (*big.facilities, *facs), 2026, 5)
+
+
+def test_a_small_member_far_from_the_others_is_named_with_its_numbers() -> None:
+    """Issue #12: the default minimum lot on a small region answered INFEASIBLE with no reason. The reason names
+    the member whose whole work is below the minimum and too far from everyone to share a lot, and the settings."""
+    g = isolated_village()
+    d = design_lots(g, EDITION, params=PARAMS, settings=LotSettings(time_limit_s=5))
+    assert d.best is None and d.status == "INFEASIBLE"
+    (r,) = d.infeasible_reasons
+    assert (r.constraint, r.members, r.setting) == ("min_lot_yen", ("合成山村",), "min_lot_yen")
+    assert "合成山村の年間の直接費は" in r.message_ja and "ロットの下限 10,000,000 円に届きません" in r.message_ja
+    assert "拠点から 25 km 以内という条件では同じロットに入れられません" in r.message_ja
+    assert r.suggested is not None and 0 < r.suggested < 10_000_000
+    assert f"min_lot_yen を {r.suggested:,.0f} 以下" in r.suggestion_ja and "max_radius_km を" in r.suggestion_ja
+    # the suggestions lift it: the suggested minimum gives a design, so does the suggested radius
+    lower = design_lots(g, EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=r.suggested, time_limit_s=5))
+    assert lower.best is not None and lower.best.feasible and not lower.infeasible_reasons
+    radius = float(r.suggestion_ja.split("max_radius_km を ")[1].split(" ")[0])
+    wider = design_lots(g, EDITION, params=PARAMS, settings=LotSettings(max_radius_km=radius, time_limit_s=5))
+    assert wider.best is not None and wider.best.feasible
+
+
+def test_whole_group_below_the_minimum() -> None:
+    small = group(n_per_member=2, offsets=((0.0, 0.0), (0.05, 0.0)))
+    d = design_lots(small, EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=2e8, max_lot_yen=3e8, time_limit_s=3))
+    (r,) = d.infeasible_reasons
+    assert r.members == ("合成0", "合成1") and r.message_ja.startswith("群全体の年間の直接費 ")
+    assert r.suggested is not None and r.suggested < 2e8
+
+
+def test_more_work_than_the_bases_can_take() -> None:
+    d = design_lots(group(), EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=1e5, max_lot_yen=2e6,
+                                                                          max_radius_km=20, time_limit_s=3))
+    assert d.best is None
+    constraints = {r.constraint for r in d.infeasible_reasons}
+    assert constraints <= {"lots_per_base", "max_lot_yen"} and constraints
+    for r in d.infeasible_reasons:
+        assert r.suggested is not None and r.setting in ("lots_per_base", "max_lot_yen")
 
 
 def test_as_json_is_complete(design) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,7 @@ from gunmane.engine.effects.inputs import GroupInput
 from gunmane.engine.effects.parameters import ParameterSet
 from gunmane.engine.effects.work import derive_work
 
-__all__ = ["Lot", "LotDesign", "LotPlan", "LotSettings", "design_lots"]
+__all__ = ["Infeasibility", "Lot", "LotDesign", "LotPlan", "LotSettings", "design_lots"]
 
 STATUS_JA = {"OPTIMAL": "最適解", "WITHIN_TARGET_GAP": "下界との差が目標以内の解", "FEASIBLE": "実行可能解（時間制限で打ち切り）", "INFEASIBLE": "条件を満たす分け方がない",
              "MODEL_INVALID": "モデルの誤り", "UNKNOWN": "時間内に解が見つからない"}
@@ -107,6 +107,23 @@ class LotPlan:
 
 
 @dataclass(frozen=True)
+class Infeasibility:
+    """Why no partition meets the conditions: the condition, the members it concerns, the numbers, and the setting
+    of the scenario's [lots] table that would lift it (with a value that does, where one follows from the data)."""
+
+    constraint: str  # min_lot_yen | max_lot_yen | max_radius_km | lots_per_base | combined
+    members: tuple[str, ...]  # names of the members concerned
+    message_ja: str
+    setting: str  # the [lots] key to change
+    suggested: float | None  # a value of that key that lifts this obstacle (None: no single value follows)
+    suggestion_ja: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"constraint": self.constraint, "members": list(self.members), "message": self.message_ja,
+                "setting": self.setting, "suggested": self.suggested, "suggestion": self.suggestion_ja}
+
+
+@dataclass(frozen=True)
 class LotDesign:
     best: LotPlan | None
     per_municipality: LotPlan
@@ -122,6 +139,7 @@ class LotDesign:
     assumptions: tuple[str, ...]
     settings: LotSettings = field(default_factory=LotSettings)
     routes: tuple[dict[str, Any], ...] = ()  # inspection day tours per lot: lot, day, km, coordinates [[lon, lat], …]
+    infeasible_reasons: tuple[Infeasibility, ...] = ()  # when no partition was found: which condition, which member
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -135,6 +153,7 @@ class LotDesign:
             "settings": self.settings.__dict__, "assumptions": list(self.assumptions),
             "routes": [{k: (round(v, 1) if k == "km" else v) for k, v in r.items() if k != "coordinates"}
                        for r in self.routes],
+            "infeasible_reasons": [r.as_json() for r in self.infeasible_reasons],
         }
 
 
@@ -326,35 +345,160 @@ def design_lots(group: GroupInput, edition: CostingEdition, *, params: Parameter
     per_plan, one_plan = _comparison_plans(group, cells, offices, pricer, s)
     assumptions = _assumptions(edition, s, cells, len(fac))
 
-    def infeasible(why: tuple[str, ...] = ()) -> LotDesign:
-        return LotDesign(None, per_plan, one_plan, "INFEASIBLE", None, None, None, time.perf_counter() - t0, len(cells),
-                         len(fac), pd.DataFrame(), (*assumptions, *why), s)
+    def infeasible(status: str, reach: _Reach | None) -> LotDesign:
+        why = _diagnose(group, cells, offices, reach, bases, s, status)
+        return LotDesign(None, per_plan, one_plan, status, None, None, None, time.perf_counter() - t0, len(cells),
+                         len(fac), pd.DataFrame(), (*assumptions, *(w.message_ja + w.suggestion_ja for w in why)), s,
+                         infeasible_reasons=why)
 
     if not bases:
-        return infeasible()
+        return infeasible("INFEASIBLE", None)
     reach = _reach(cells, offices, bases, pricer, s)
-    unreachable = np.flatnonzero(~reach.allowed.any(axis=1))
-    if unreachable.size:
-        return infeasible((f"セル {int(unreachable[0])} はどの拠点からも {s.max_radius_km:g} km を超える。",))
+    if not reach.allowed.any(axis=1).all():
+        return infeasible("INFEASIBLE", reach)
     status, objective, found = _solve(cells, bases, reach, pricer, s)
-    best = bound = gap = None
-    assign = pd.DataFrame()
-    if found is not None:
-        unit_lot, bound = found
-        best = _plan("最適化したロット", unit_lot, bases, cells, offices, pricer, s)
-        exact = best.cost_yen  # the exact price chain and unrounded distances
-        gap = max(0.0, (exact - bound) / exact) if exact > 0 else 0.0
-        if gap <= 1e-9:
-            status = "OPTIMAL"
-        elif gap <= s.target_gap:
-            status = "WITHIN_TARGET_GAP"
-        assign = _assignment(group, fac, unit_lot, best)
-    routes = _routes(group, params, assign, offices) if best is not None else ()
+    if found is None:
+        return infeasible(status, reach)
+    unit_lot, bound = found
+    best = _plan("最適化したロット", unit_lot, bases, cells, offices, pricer, s)
+    exact = best.cost_yen  # the exact price chain and unrounded distances
+    gap = max(0.0, (exact - bound) / exact) if exact > 0 else 0.0
+    if gap <= 1e-9:
+        status = "OPTIMAL"
+    elif gap <= s.target_gap:
+        status = "WITHIN_TARGET_GAP"
+    assign = _assignment(group, fac, unit_lot, best)
+    routes = _routes(group, params, assign, offices)
     total = float(cells["v"].sum())
     return LotDesign(best, per_plan, one_plan, status, objective, bound, gap, time.perf_counter() - t0, len(cells),
                      len(fac), assign, (*assumptions, f"群の年間の直接費 {total:,.0f} 円。",
                                         "地図の巡回経路: ロットの拠点から1日の作業時間内に施設を点検して戻る日ごとの経路"
                                         "（OR-Tools の経路探索とスイープ法の短い方、直線距離 × 迂回率）。"), s, routes)
+
+
+def _yen_floor(x: float) -> float:
+    """A limit at or below ``x`` in whole 万円 (what a user types), never zero."""
+    return math.floor(x / 1e4) * 1e4 if x >= 1e4 else max(math.floor(x), 1)
+
+
+def _km_ceil(d: float) -> float:
+    return math.ceil(d * 10) / 10
+
+
+def _components(allowed: np.ndarray) -> np.ndarray:
+    """The connected component (numbered 0…) of each office in the graph where an office and a cell are linked
+    when the cell lies within the radius of the office: cells of different components can never share a lot."""
+    n = allowed.shape[1]
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for row in allowed:
+        reach = np.flatnonzero(row).tolist()
+        for j in reach[1:]:
+            parent[root(j)] = root(reach[0])
+    roots = [root(i) for i in range(n)]
+    return np.unique(roots, return_inverse=True)[1]
+
+
+def _diagnose(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[float, float]], reach: _Reach | None,
+              bases: list[str], s: LotSettings, status: str) -> tuple[Infeasibility, ...]:
+    """Why no partition was found, in Japanese with the numbers: the facilities no office reaches, a cell worth more
+    than a whole lot, a set of members whose work is below the minimum and too far from everyone else's to share a
+    lot, or more work than the offices within reach can take. Each reason names the [lots] setting that lifts it."""
+    names = {m.lg_code: m.name for m in group.members}
+    codes = [m.lg_code for m in group.members if m.lg_code in offices]
+    ox = np.array([offices[c][0] for c in codes])
+    oy = np.array([offices[c][1] for c in codes])
+    cx, cy, v = cells["x"].to_numpy(), cells["y"].to_numpy(), cells["v"].to_numpy()
+    member = cells["member"].astype(str).to_numpy()
+    dist = np.hypot(cx[:, None] - ox[None, :], cy[:, None] - oy[None, :])
+    allowed = dist <= s.max_radius_km
+    out: list[Infeasibility] = []
+
+    def who(mask: np.ndarray) -> tuple[str, ...]:
+        return tuple(names.get(c, c) for c in dict.fromkeys(member[mask].tolist()))
+
+    lost = ~allowed.any(axis=1)
+    for c in dict.fromkeys(member[lost].tolist()):
+        m = lost & (member == c)
+        d = float(dist[m].min(axis=1).max())
+        out.append(Infeasibility(
+            "max_radius_km", (names.get(c, c),),
+            f"{names.get(c, c)}の施設 {int(cells['n'].to_numpy()[m].sum()):,} か所は、どの団体の庁舎（ロットの拠点）からも"
+            f" {s.max_radius_km:g} km より遠くにあり、どのロットにも入れられません（最も近い庁舎まで最大 {d:.1f} km）。",
+            "max_radius_km", _km_ceil(d), f"シナリオの [lots] の max_radius_km を {_km_ceil(d):g} 以上にしてください。"))
+    if out:
+        return tuple(out)
+    for u in np.flatnonzero(v > s.max_lot_yen + 1).tolist():
+        c = str(member[u])
+        out.append(Infeasibility(
+            "max_lot_yen", (names.get(c, c),),
+            f"{names.get(c, c)}の {cells.attrs.get('cell_km', 0):g} km 四方の区画一つの年間の直接費 {v[u]:,.0f} 円が、"
+            f"ロットの上限 {s.max_lot_yen:,.0f} 円を超えています。",
+            "max_lot_yen", float(math.ceil(v[u] / 1e4) * 1e4),
+            f"シナリオの [lots] の max_lot_yen を {math.ceil(v[u] / 1e4) * 1e4:,.0f} 以上にしてください。"))
+    comp_of_office = _components(allowed)
+    comp_of_cell = comp_of_office[np.argmax(allowed, axis=1)]
+    for k in np.unique(comp_of_cell).tolist():
+        in_k = comp_of_cell == k
+        total = float(v[in_k].sum())
+        if total < s.min_lot_yen - 1:
+            out.append(_too_small(in_k, comp_of_office == k, dist, total, who(in_k), len(np.unique(comp_of_cell)), s))
+            continue
+        n_offices = int(np.sum((comp_of_office == k) & allowed[in_k].any(axis=0)))
+        room = n_offices * s.lots_per_base * s.max_lot_yen
+        if total > room + 1:
+            need = math.ceil(total / s.max_lot_yen / max(n_offices, 1))
+            out.append(Infeasibility(
+                "lots_per_base", who(in_k),
+                f"{'・'.join(who(in_k))}の年間の直接費 {total:,.0f} 円を上限 {s.max_lot_yen:,.0f} 円のロットに分けるには"
+                f" {math.ceil(total / s.max_lot_yen)} ロットが要りますが、届く拠点は {n_offices} か所 × {s.lots_per_base} ロットです。",
+                "lots_per_base", float(need),
+                f"シナリオの [lots] の lots_per_base を {need} 以上にするか、max_lot_yen を上げてください。"))
+    if out:
+        return tuple(out)
+    if status == "UNKNOWN":
+        return (Infeasibility(
+            "time_limit_s", (), f"計算時間の上限 {s.time_limit_s:g} 秒の間に、条件を満たす分け方が見つかりませんでした"
+            "（条件を満たす分け方がないとは限りません）。", "time_limit_s", s.time_limit_s * 2,
+            f"シナリオの [lots] の time_limit_s を {s.time_limit_s * 2:g} 以上にして、もう一度計算してください。"),)
+    diameter = f"、ロット内の区画の間 {s.max_diameter_km:g} km 以内" if s.max_diameter_km > 0 else ""
+    return (Infeasibility(
+        "combined", who(np.ones(len(cells), dtype=bool)),
+        f"ロットの年間の直接費 {s.min_lot_yen:,.0f}〜{s.max_lot_yen:,.0f} 円、拠点から {s.max_radius_km:g} km 以内{diameter}を"
+        f"同時に満たす分け方がありません（団体ごと・距離ごとには満たせます）。",
+        "min_lot_yen", None,
+        "シナリオの [lots] の min_lot_yen を下げるか、max_radius_km（max_diameter_km）を広げてください。"),)
+
+
+def _too_small(cells_in: np.ndarray, offices_in: np.ndarray, dist: np.ndarray, total: float, members: tuple[str, ...],
+               n_components: int, s: LotSettings) -> Infeasibility:
+    """A set of members whose work together is below the minimum lot and cannot share a lot with anyone else."""
+    low = _yen_floor(total)
+    if n_components == 1:
+        return Infeasibility(
+            "min_lot_yen", members,
+            f"群全体の年間の直接費 {total:,.0f} 円（{'・'.join(members)}）が、ロットの下限 {s.min_lot_yen:,.0f} 円に届きません。",
+            "min_lot_yen", low, f"シナリオの [lots] の min_lot_yen を {low:,.0f} 以下にしてください。")
+    # the distance at which this set first reaches another office, or another member's work reaches one of its offices
+    d_join = min(float(dist[np.ix_(cells_in, ~offices_in)].min(initial=np.inf)),
+                 float(dist[np.ix_(~cells_in, offices_in)].min(initial=np.inf)))
+    # the radius at which every cell of the set reaches another member's office (joins a lot based there)
+    d_all = float(dist[np.ix_(cells_in, ~offices_in)].min(axis=1).max())
+    who = "・".join(members)
+    return Infeasibility(
+        "min_lot_yen", members,
+        f"{who}の年間の直接費は {total:,.0f} 円で、ロットの下限 {s.min_lot_yen:,.0f} 円に届きません。"
+        f"ほかの団体とは施設と庁舎の間で {d_join:.1f} km 離れていて、拠点から {s.max_radius_km:g} km 以内という条件では"
+        "同じロットに入れられません。",
+        "min_lot_yen", low,
+        f"シナリオの [lots] の min_lot_yen を {low:,.0f} 以下にするか、max_radius_km を {_km_ceil(d_all):g} 以上に"
+        "してください。")
 
 
 def _candidate_bases(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[float, float]],
