@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -36,6 +39,26 @@ def test_expected_contracts_limits_and_pooling() -> None:
     # pooling never needs more contracts than ordering in parts (⌈a/L⌉ + ⌈b/L⌉ ≥ ⌈(a+b)/L⌉)
     parts = sum(expected_contracts(n, 0.0123, 5) for n in (40, 60, 80, 142))
     assert expected_contracts(322, 0.0123, 5) < parts
+
+
+@pytest.mark.parametrize("q", [np.float32(0.1), np.float64(0.1), np.float16(0.1), Fraction(1, 10), Decimal("0.1"),
+                               np.array(0.1)[()]])
+def test_expected_contracts_accepts_any_real_probability(q: object) -> None:
+    """Issue #12: a q read from a DataFrame (numpy.float32) was refused as out of range. Any real number in
+    [0, 1] is a probability; the result is the float one's up to the precision of the type."""
+    got = expected_contracts(10, q, 5)  # type: ignore[arg-type]
+    assert got == pytest.approx(expected_contracts(10, float(q), 5), rel=1e-12)  # type: ignore[arg-type]
+    assert got == pytest.approx(expected_contracts(10, 0.1, 5), rel=1e-3)
+    assert expected_contracts(np.int64(10), np.float32(0.0), np.int32(5)) == 0.0  # type: ignore[arg-type]
+    assert expected_contracts(10, Fraction(1), 3) == 4.0 and expected_contracts(10, np.int8(1), 3) == 4.0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("q", [True, "0.1", 0.1 + 0j, np.float32(1.5), Decimal("NaN"), Fraction(11, 10), None, -0.0001])
+def test_expected_contracts_refuses_what_is_not_a_probability(q: object) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        expected_contracts(10, q, 5)  # type: ignore[arg-type]
+    assert exc.value.code == "invalid_probability" and "0〜1 の実数" in exc.value.message_ja
+    assert "np." not in exc.value.message_ja  # the value as a person writes it, not numpy's repr
 
 
 @pytest.mark.parametrize(("n", "q", "cap"), [(-1, 0.1, 2), (10, 1.2, 2), (10, float("nan"), 2), (10, 0.1, 0)])

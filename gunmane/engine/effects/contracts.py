@@ -13,6 +13,9 @@ notes/closed_form_expected_contracts.md) [V2]; q ≈ 0.0123 per RC bridge and ye
 from __future__ import annotations
 
 import math
+import numbers
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,21 +34,35 @@ def _binom_pmf(n: int, q: float, hi: int) -> npt.NDArray[np.float64]:
     return np.exp(logc + k * math.log(q) + (n - k) * math.log1p(-q))
 
 
-def _check(n: int, q: float, cap: int) -> None:
+def _probability(q: Any) -> float:
+    """``q`` as a float if it is a real number in [0, 1]: Python's int/float, numpy's scalars (float32 from a
+    DataFrame), Fraction and Decimal alike. bool, str and complex are refused (not a probability written as such)."""
+    real = isinstance(q, numbers.Real | Decimal | np.floating | np.integer) and not isinstance(q, bool | np.bool_)
+    x = float(q) if real else math.nan
+    if not (math.isfinite(x) and 0.0 <= x <= 1.0):
+        shown = f"「{q}」（文字列）" if isinstance(q, str) else str(q)
+        raise InvalidInput("invalid_probability", f"年間の補修需要確率 q は 0〜1 の実数です（値: {shown}）。",
+                           f"q must be a real number in [0, 1] (got {q!r}).", field="q")
+    return x
+
+
+def _check(n: int, q: Any, cap: int) -> float:
+    """Refuse what is not a count, a probability, a cap (InvalidInput, in Japanese); the probability as a float."""
     if isinstance(n, bool) or int(n) != n or n < 0:
         raise InvalidInput("invalid_count", f"施設数 n は 0 以上の整数です（値: {n}）。",
                            f"n must be a non-negative integer (got {n}).", field="n")
-    if not (isinstance(q, int | float) and math.isfinite(q) and 0.0 <= q <= 1.0):
-        raise InvalidInput("invalid_probability", f"年間の補修需要確率 q は 0〜1 です（値: {q}）。",
-                           f"q must be a probability in [0, 1] (got {q}).", field="q")
+    p = _probability(q)
     if isinstance(cap, bool) or int(cap) != cap or cap < 1:
         raise InvalidInput("invalid_cap", f"1契約あたりの上限施設数 cap は 1 以上の整数です（値: {cap}）。",
                            f"cap must be an integer ≥ 1 (got {cap}).", field="cap")
+    return p
 
 
 def expected_contracts(n: int, q: float, cap: int) -> float:
-    """Expected contracts per year for ``n`` facilities, annual demand probability ``q``, ≤ ``cap`` per contract."""
-    _check(n, q, cap)
+    """Expected contracts per year for ``n`` facilities, annual demand probability ``q``, ≤ ``cap`` per contract.
+
+    ``q`` may be any real number in [0, 1] (numpy scalars, Fraction, Decimal): it is converted to a float."""
+    q = _check(n, q, cap)
     n, cap = int(n), int(cap)
     if n == 0 or q == 0.0:
         return 0.0
