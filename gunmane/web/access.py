@@ -92,6 +92,7 @@ URL_RULES: dict[str, Rule] = {
     "analysis:deterioration": page(Access.LIFECYCLE),
     "analysis:lcc": page(Access.LIFECYCLE),
     "analysis:plan": page(Access.LIFECYCLE),
+    "analysis:unit_prices": form(Access.LEDGER_VIEW, Access.LEDGER_EDIT),  # a municipality's own LCC unit prices
     # groups
     "groups:list": page(Access.SIGNED_IN),
     "groups:create": form(Access.MUNICIPALITY_EDITOR),

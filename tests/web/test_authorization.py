@@ -288,3 +288,22 @@ def test_every_url_for_every_role(world: World, role: str) -> None:  # noqa: C90
                     if P_MARKER in text and not _may_see_p(role, name, kwargs):
                         failures.append(f"{where} — the invited 御杖村's ledger leaked")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(("role", "lg_code", "get", "post"), [
+    ("member_editor", "292125", 200, 400),    # 宇陀市's editor on its own table: may post (an empty form: 400)
+    ("member_viewer", "292125", 200, 403),    # 宇陀市's viewer: sees, may not upload
+    ("member_editor", V_CODE, 403, 403),      # a partner's table is the partner's ledger
+    ("prefecture_viewer", V_CODE, 200, 403),  # 奈良県 sees its municipality's table
+    ("invited_editor", P_CODE, 200, 400),     # 御杖村's own editor
+    ("outsider", "292125", 403, 403),
+    ("anonymous", "292125", 302, 302),
+])
+def test_unit_prices_of_a_municipality(world: World, role: str, lg_code: str, get: int, post: int) -> None:
+    """analysis:unit_prices (ledger_view to see, ledger_edit to upload) on the role's own municipality too:
+    the generated test above only reaches 曽爾村's."""
+    assert url_rule("analysis:unit_prices") == {"GET": Access.LEDGER_VIEW, "POST": Access.LEDGER_EDIT}
+    client = _client(role, world)
+    url = reverse("analysis:unit_prices", kwargs={"lg_code": lg_code})
+    assert client.get(url).status_code == get
+    assert client.post(url, {}).status_code == post

@@ -30,6 +30,7 @@ from gunmane.engine.lcc import STRATEGIES, LccResult, life_cycle_cost
 from gunmane.engine.lcc.hazards import HazardChoice, complete_hazards
 from gunmane.engine.planning import PlanResult, budget_plan
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
+from gunmane.web.analysis import unit_prices
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility
 
@@ -173,7 +174,7 @@ def _defaults(overrides: dict[str, float | None] | None) -> LccDefaults:
 
 def lcc_for_scope(scope: Scope, *, overrides: dict[str, float | None] | None = None,
                   defaults: LccDefaults | None = None, monte_carlo: bool = True) -> tuple[LccResult, HazardChoice]:
-    d = defaults or _defaults(overrides)
+    d = unit_prices.lcc_defaults_for_scope(scope, defaults or _defaults(overrides))
     sl = scope_ledger(scope)
     choice = hazard_choice(sl, d)
     start = start_fiscal_year()
@@ -188,7 +189,7 @@ def lcc_for_scope(scope: Scope, *, overrides: dict[str, float | None] | None = N
 def plan_for_scope(scope: Scope, *, budget_yen: float | None, years: int = 10, mode: str = "budget",
                    strategy: str = "early_corrective", defaults: LccDefaults | None = None,
                    overrides: dict[str, float | None] | None = None) -> tuple[PlanResult, HazardChoice]:
-    d = defaults or _defaults(overrides)
+    d = unit_prices.lcc_defaults_for_scope(scope, defaults or _defaults(overrides))
     sl = scope_ledger(scope)
     choice = hazard_choice(sl, d)
     strat = next(s for s in STRATEGIES if s.key == strategy)

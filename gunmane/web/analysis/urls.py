@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gunmane.web.analysis import lifecycle_views, views
+from gunmane.web.analysis import lifecycle_views, unit_prices, views
 
 app_name = "analysis"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("karte/<str:lg_code>/publish/", views.publish_ledger_figures, name="publish"),
     path("deterioration/pairs/", lifecycle_views.deterioration_pairs, name="deterioration_pairs"),
     path("deterioration/<str:spec>/", lifecycle_views.deterioration, name="deterioration"),
+    path("lcc/unit-prices/<str:lg_code>/", unit_prices.unit_prices, name="unit_prices"),
     path("lcc/<str:spec>/", lifecycle_views.lcc, name="lcc"),
     path("plan/<str:spec>/", lifecycle_views.plan, name="plan"),
 ]
