@@ -28,7 +28,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -156,7 +156,7 @@ JAPAN_BOUNDS_JA = (f"緯度{COORD_BOUNDS['lat'][0]:g}〜{COORD_BOUNDS['lat'][1]:
 Warn = Callable[[str, Any, str, str, str], None]
 
 
-def _position_columns(fields: list[str]) -> tuple[str, str] | None:
+def _position_columns(fields: Sequence[str]) -> tuple[str, str] | None:
     """The (latitude, longitude) columns of a CSV header, as written in the file; None if it has none.
 
     A column whose normalised name begins with 緯度/経度 (「緯度（世界測地系）」) counts too."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
@@ -41,6 +41,7 @@ from gunmane.io.shipped.vocab import facility_types
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis.models import MunicipalUnitPrices
 from gunmane.web.common.downloads import CSV, XLSX, attachment
+from gunmane.web.common.requests import AuthenticatedHttpRequest
 from gunmane.web.registry.models import Municipality
 
 __all__ = ["current_table", "lcc_defaults_for_scope", "unit_prices"]
@@ -84,7 +85,7 @@ def _rows(params: LccParameters) -> list[dict[str, Any]]:
              "source": a.source, "assumption": a.assumption} for a in params.actions]
 
 
-def _upload(request: HttpRequest, muni: Municipality, base: LccParameters) -> tuple[list[Any], str]:
+def _upload(request: AuthenticatedHttpRequest, muni: Municipality, base: LccParameters) -> tuple[list[Any], str]:
     """Check and store an uploaded table; the issues (row, column, value, message) or a file error."""
     upload = request.FILES.get("file")
     if upload is None:
@@ -117,7 +118,7 @@ def _upload(request: HttpRequest, muni: Municipality, base: LccParameters) -> tu
     return [], ""
 
 
-def unit_prices(request: HttpRequest, lg_code: str) -> HttpResponse:
+def unit_prices(request: AuthenticatedHttpRequest, lg_code: str) -> HttpResponse:
     """GET: the table in use and its downloads; POST (editors): upload a table, or go back to the defaults."""
     muni = get_object_or_404(Municipality, lg_code=lg_code)
     permissions.require_view(request.user, muni)
