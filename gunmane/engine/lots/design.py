@@ -210,9 +210,11 @@ def _units(group: GroupInput, params: ParameterSet, s: LotSettings) -> tuple[pd.
 
 
 def _plan(name: str, unit_lot: np.ndarray, bases: list[str], cells: pd.DataFrame, offices: dict[str, tuple[float, float]],
-          pricer: _Pricer, s: LotSettings, check: bool = True) -> LotPlan:
+          pricer: _Pricer, s: LotSettings, check: bool = True, names: dict[str, str] | None = None) -> LotPlan:
+    """One partition priced exactly; its violations of the [lots] conditions in Japanese, bases named by name."""
     lots: list[Lot] = []
     violations: list[str] = []
+    names = names or {}
     for lid in np.unique(unit_lot):
         m = unit_lot == lid
         base = bases[int(lid)]
@@ -226,6 +228,7 @@ def _plan(name: str, unit_lot: np.ndarray, bases: list[str], cells: pd.DataFrame
         lots.append(Lot(len(lots) + 1, base, tuple(sorted(set(cells["member"].to_numpy()[m]))), int(cells["n"].to_numpy()[m].sum()),
                         v, v + oh, oh, km, pf, cost, float(d.max() if d.size else 0.0)))
         if check:
+            base = names.get(base, base)
             if v < s.min_lot_yen - 1:
                 violations.append(f"ロット{len(lots)}（拠点 {base}）の年間の直接費 {v:,.0f} 円が下限 {s.min_lot_yen:,.0f} 円未満")
             if v > s.max_lot_yen + 1:
@@ -360,7 +363,8 @@ def design_lots(group: GroupInput, edition: CostingEdition, *, params: Parameter
     if found is None:
         return infeasible(status, reach)
     unit_lot, bound = found
-    best = _plan("最適化したロット", unit_lot, bases, cells, offices, pricer, s)
+    best = _plan("最適化したロット", unit_lot, bases, cells, offices, pricer, s,
+                 names={m.lg_code: m.name for m in group.members})
     exact = best.cost_yen  # the exact price chain and unrounded distances
     gap = max(0.0, (exact - bound) / exact) if exact > 0 else 0.0
     if gap <= 1e-9:
@@ -517,15 +521,18 @@ def _comparison_plans(group: GroupInput, cells: pd.DataFrame, offices: dict[str,
     """The plans a design is judged against, priced exactly: one lot per municipality (each orders alone) and one
     lot for the whole group, based at the office nearest to the value-weighted centre of the work."""
     member_codes = [m.lg_code for m in group.members]
+    names = {m.lg_code: m.name for m in group.members}
     with_work = [c for c in member_codes if cells["member"].eq(c).any()]
     idx_of = {c: i * s.lots_per_base for i, c in enumerate(member_codes)}
     all_bases = [c for c in member_codes for _ in range(s.lots_per_base)]
     per_muni = np.array([idx_of[m] for m in cells["member"]])
-    per_plan = _plan("一つの団体に一つのロット（各団体が単独で発注）", per_muni, all_bases, cells, offices, pricer, s)
+    per_plan = _plan("一つの団体に一つのロット（各団体が単独で発注）", per_muni, all_bases, cells, offices, pricer, s,
+                     names=names)
     w = np.maximum(cells["v"].to_numpy(), 1.0)
     cx, cy = float(np.average(cells["x"].to_numpy(), weights=w)), float(np.average(cells["y"].to_numpy(), weights=w))
     hub = min(with_work, key=lambda c: math.hypot(offices[c][0] - cx, offices[c][1] - cy))
-    one_plan = _plan("群で一つのロット", np.full(len(cells), idx_of[hub]), all_bases, cells, offices, pricer, s)
+    one_plan = _plan("群で一つのロット", np.full(len(cells), idx_of[hub]), all_bases, cells, offices, pricer, s,
+                     names=names)
     return per_plan, one_plan
 
 
