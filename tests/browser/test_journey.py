@@ -113,6 +113,9 @@ def test_journey_walk(page: Page, login: Callable[..., None], demo, tmp_path) ->
     scope = f"group:{group.name}"
     JOURNEY.clear()
     J = JOURNEY
+    # the group's first fit, LCC and plan take seconds each (tens under a loaded machine): wait for the pages
+    page.set_default_navigation_timeout(180_000)
+    page.set_default_timeout(60_000)
     login("uda")
 
     # カルテ of the group ------------------------------------------------------------------------------------
