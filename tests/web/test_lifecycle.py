@@ -121,6 +121,10 @@ def test_plan_page_budget_table_and_excel(demo, capsys) -> None:  # type: ignore
     assert result.totals.loc["plan", "objective_yen"] <= result.totals.loc["worst_first", "objective_yen"]
     text = response.content.decode()
     assert 'id="plan-table"' in text and "号橋" in text
+    # names, not codes, and the solver's state in Japanese
+    assert "<td>宇陀市</td>" in text and "<td>292125</td>" not in text
+    assert "Status" not in text and "Optimal" not in text and "最適な計画が見つかりました" in text
+    assert 'id="iv-first"' in text and 'id="iii-goal-table"' in text
     web = c.get(url + "?budget=5000万&years=10&format=json").json()
     assert main(["plan", "292125", "--budget", "50000000", "--years", "10", "--format", "json"]) == 0
     cli = json.loads(capsys.readouterr().out)
@@ -128,10 +132,12 @@ def test_plan_page_budget_table_and_excel(demo, capsys) -> None:  # type: ignore
     assert [r["plan"] for r in cli["budget_curve"]] == pytest.approx([r["plan"] for r in web["budget_curve"]])
     xlsx = c.get(url + "?budget=5000万&years=10&format=xlsx")
     wb = load_workbook(io.BytesIO(xlsx.content))
-    assert wb.sheetnames == ["対策計画", "予算", "比較", "前提・出典"]
+    assert wb.sheetnames == ["対策計画", "予算", "比較", "Ⅳ・Ⅲ の期限", "前提・出典"]
     assert wb["予算"]._charts
     first = [c.value for c in wb["対策計画"][5]]  # notice, title, blank, header, first row
-    assert first[2] == "橋梁" and first[3] in ("Ⅲ", "Ⅳ")
+    assert first[1] == "宇陀市" and first[2] == "橋梁" and first[3] in ("Ⅲ", "Ⅳ")
+    cells = [str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    assert not [v for v in cells if v in ("True", "False") or "below_trigger" in v or "Status" in v]
     level = c.get(url + "?mode=level&years=10")
     assert level.status_code == 200 and level.context["result"].mode == "level"
 
@@ -144,6 +150,22 @@ def test_cli_usage_errors_and_xlsx(demo, capsys, tmp_path) -> None:  # type: ign
     out = tmp_path / "plan.xlsx"
     assert main(["plan", GROUP, "--budget", "1億", "--format", "xlsx", "--out", str(out)]) == 0
     assert load_workbook(out)["対策計画"].max_row > 50
+    # issue 12: with 1億円 a year the group's bridge judged Ⅳ (樫谷5号橋) no longer waits until 2030
+    assert main(["plan", GROUP, "--budget", "1億", "--format", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    iv = [r for r in plan["plan"] if r["grade"] == "IV"]
+    assert iv and all(r["fiscal_year"] == plan["start_fiscal_year"] for r in iv)
+    assert any(r["name"].startswith("樫谷5号橋") for r in iv)
+    assert plan["iv_first_year_shortfall_yen"] == 0.0
+    assert {f["name"] for f in plan["iv_first_year"]["facilities"]} == {r["name"] for r in iv}
+    goal = plan["iii_goal"]
+    assert goal["treated_within_goal"] + len(goal["late"]) == goal["facilities"] > 0
+    assert [r["fiscal_year"] for r in goal["per_year"]] == [r["fiscal_year"] for r in plan["budget_curve"]]
+    # a first-year budget below the Ⅳ costs: still scheduled, the shortfall stated
+    assert main(["plan", GROUP, "--budget", "500万", "--format", "json"]) == 0
+    poor = json.loads(capsys.readouterr().out)
+    assert all(r["fiscal_year"] == poor["start_fiscal_year"] for r in poor["plan"] if r["grade"] == "IV")
+    assert poor["iv_first_year_shortfall_yen"] == pytest.approx(poor["iv_first_year"]["cost_yen"] - 5e6)
     assert main(["lcc", "292125", "--format", "xlsx"]) == 2  # xlsx needs --out
     assert main(["lcc", "292125", "--params", str(tmp_path)]) == 2
     assert "ファイルがありません" in capsys.readouterr().err

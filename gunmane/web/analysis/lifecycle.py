@@ -31,7 +31,7 @@ from gunmane.engine.lcc.hazards import HazardChoice, complete_hazards
 from gunmane.engine.planning import PlanResult, budget_plan
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
 from gunmane.web.registry import frames
-from gunmane.web.registry.models import Facility
+from gunmane.web.registry.models import Facility, Municipality
 
 __all__ = ["ScopeLedger", "deterioration_summary", "facility_frame", "hazard_choice", "lcc_for_scope",
            "plan_for_scope", "scope_ledger", "start_fiscal_year"]
@@ -130,12 +130,13 @@ def _number(value: Any) -> float:
 
 
 def facility_frame(sl: ScopeLedger, as_of: date | None = None) -> pd.DataFrame:
-    """The engine's facility frame (ASSET_COLUMNS + name, route_importance, detour_km) for the scope."""
+    """The engine's facility frame (ASSET_COLUMNS + name, municipality, route_importance, detour_km) for the scope."""
     as_of = as_of or timezone.localdate()
     fac = sl.ledger.facilities
     if fac.empty:
         return pd.DataFrame(columns=["facility", "lg_code", "facility_type", "area_m2", "grade",
-                                     "years_since_inspection", "age", "name", "route_importance", "detour_km"])
+                                     "years_since_inspection", "age", "name", "municipality", "route_importance",
+                                     "detour_km"])
     info = pd.DataFrame.from_records(
         Facility.objects.filter(id__in=fac["facility"].tolist()).values_list("id", "facility_id", "name", "route",
                                                                               "attributes"),
@@ -153,6 +154,8 @@ def facility_frame(sl: ScopeLedger, as_of: date | None = None) -> pd.DataFrame:
     ts = pd.Timestamp(as_of)
     names = info["name"].reindex(fac["facility"]).fillna("").to_numpy()
     ids = info["facility_id"].reindex(fac["facility"]).fillna("").to_numpy()
+    # the plan table and its downloads name the municipality, not its code
+    muni_names = dict(Municipality.objects.filter(lg_code__in=set(fac["lg_code"])).values_list("lg_code", "name"))
     return pd.DataFrame({
         "facility": fac["facility"].to_numpy(),
         "lg_code": fac["lg_code"].to_numpy(),
@@ -162,6 +165,7 @@ def facility_frame(sl: ScopeLedger, as_of: date | None = None) -> pd.DataFrame:
         "years_since_inspection": ((ts - fac["latest_inspected_on"]).dt.days / 365.25).to_numpy(),
         "age": (start_fiscal_year(as_of) - fac["built_year"]).to_numpy(),
         "name": [f"{n}（{i}）" if i else n for n, i in zip(names, ids, strict=True)],
+        "municipality": [muni_names.get(str(c), str(c)) for c in fac["lg_code"]],
         "route_importance": importance,
         "detour_km": detour,
     })

@@ -83,7 +83,7 @@ def _float(request: HttpRequest, name: str, lo: float, hi: float) -> tuple[float
 
 def _base_context(scope: Scope, spec: str, synthetic: bool, active: str) -> dict[str, Any]:
     return {"scope": scope, "spec": spec, "show_synthetic": synthetic, "active": active,
-            "scope_label": scope.name}
+            "scope_label": scope.name, "charts": []}
 
 
 def _synthetic(sl: lifecycle.ScopeLedger) -> bool:

@@ -38,6 +38,7 @@
     var el = document.getElementById("lifecycle-charts");
     if (!el) return;
     var charts = JSON.parse(el.textContent);
+    if (!Array.isArray(charts)) return;  /* a page before its first calculation has no charts */
     charts.forEach(function (c) {
       var canvas = document.querySelector('canvas[data-chart="' + c.id + '"]');
       if (canvas) new Chart(canvas, config(c));
