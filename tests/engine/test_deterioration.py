@@ -216,7 +216,7 @@ def test_json_contract() -> None:
     r = fit(simulate_pairs(np.array([0.2, 0.08, 0.3]), 2000, rng))
     doc = r.as_json()
     assert list(doc) == ["states", "hazards", "std_errors", "expected_years", "one_year_matrix", "loglik", "aic",
-                         "n_pairs", "excluded", "confidence_intervals", "covariates"]
+                         "n_pairs", "excluded", "confidence_intervals", "covariates", "repair_probability"]
     assert doc["states"] == ["I", "II", "III", "IV"]
     assert list(doc["hazards"]) == ["I", "II", "III"]
     assert doc["expected_years"]["from_new"]["IV"] == pytest.approx(sum(1 / t for t in r.hazards))

@@ -24,12 +24,14 @@ from scipy import optimize, stats
 from gunmane.engine.deterioration.data import PairSet, prepare_pairs
 from gunmane.engine.deterioration.errors import NotIdentifiable
 from gunmane.engine.deterioration.model import (
+    REPAIR_TRIGGER,
     MarkovHazardModel,
     StateSpace,
     dd2_exp_with_grad,
     dd_exp_with_grad,
     expected_sojourn,
     expected_years_from_new,
+    repair_probability,
     transition_matrix,
 )
 
@@ -377,6 +379,27 @@ class FitResult:
     def one_year_matrix(self) -> FloatArray:
         return transition_matrix(self.theta, 1.0)
 
+    def repair_probability(self, trigger: int = REPAIR_TRIGGER) -> dict[str, Any]:
+        """The long-run yearly probability of reaching the trigger grade under repair-to-Ⅰ (see
+        :func:`repair_probability`), with its stationary distribution and a delta-method interval on ln r
+        (gradient in ln θ by central differences)."""
+        k = min(trigger, len(self.hazards))
+        r, pi = repair_probability(self.theta, k)
+        q = stats.norm.ppf(0.5 + self.confidence / 2)
+        ln_th = np.log(self.theta)
+        grad = np.zeros(ln_th.size)
+        h = 1e-5
+        for m in range(k):  # r depends on the hazards below the trigger only
+            up, dn = ln_th.copy(), ln_th.copy()
+            up[m] += h
+            dn[m] -= h
+            grad[m] = (math.log(repair_probability(np.exp(up), k)[0]) - math.log(repair_probability(np.exp(dn), k)[0])) / (2 * h)
+        se_ln = math.sqrt(max(float(grad @ self.log_hazard_cov @ grad), 0.0))
+        labels = self.states.labels
+        return {"trigger": labels[k], "per_year": r, "ci": [r * math.exp(-q * se_ln), r * math.exp(q * se_ln)],
+                "mean_years_between": 1.0 / r if r > 0 else None,
+                "stationary": dict(zip(labels[:k], pi.tolist(), strict=True))}
+
     def expected_years(self) -> pd.DataFrame:
         """Expected years in each grade and from new to each grade, with delta-method std errors and CIs."""
         q = stats.norm.ppf(0.5 + self.confidence / 2)
@@ -428,6 +451,7 @@ class FitResult:
             "confidence_intervals": {"level": self.confidence,
                                      **{lab: list(ci) for lab, ci in zip(labels, self.conf_int, strict=True)}},
             "covariates": covs,
+            "repair_probability": self.repair_probability(),
         }
 
 
