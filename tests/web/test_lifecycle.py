@@ -58,6 +58,19 @@ def test_deterioration_page_for_the_group(demo) -> None:  # type: ignore[no-unty
     assert comparison is not None and comparison.best in ("pooled", "separate", "hierarchical")
     assert "よりよいのは" in merged_page.content.decode()
     assert 'id="lifecycle-charts" type="application/json"' in page
+    # issue 12: 「Ⅲ に平均 402 年」 rests on one transition out of Ⅲ: the caution stands next to the figure,
+    # with remedies that work (merge, the pooled fit on this page, the import page of the user's own ledger)
+    rows = {r["grade"]: r for r in response.context["rows"]}
+    assert rows["Ⅲ"]["caution"] and "1 組しかない" in rows["Ⅲ"]["caution"] and "倍" in rows["Ⅲ"]["caution"]
+    assert rows["Ⅰ"]["caution"] is None
+    assert response.context["from_new"][-1]["caution"]                     # Ⅳ from new (494.9 年)
+    caution_at = page.index("Ⅲの平均滞在年数 402 年")
+    assert caution_at < page.index("新設から各健全性に達するまでの期待年数")  # next to the figure, not at the bottom
+    links = dict((label, url) for label, url in response.context["remedies"])
+    assert set(links.values()) >= {"?merge_iv=1", "#members", reverse("registry:import_create", args=["292125"])}
+    assert client("uda").get(reverse("registry:import_create", args=["292125"])).status_code == 200
+    assert merged_page.context["rows"][-1]["caution"] is None              # merged: no caution left
+    assert "excluded" not in page and "θ_III" not in page
     charts = response.context["charts"]
     reach = next(c for c in charts if c["id"] == "reach")
     band_low = reach["datasets"][0]["data"]
@@ -70,6 +83,36 @@ def test_deterioration_page_for_the_group(demo) -> None:  # type: ignore[no-unty
     # IV merged: the same page with three grades; the JSON is the CLI contract
     merged = client("uda").get(reverse("analysis:deterioration", args=[group_spec()]) + "?merge_iv=1&format=json")
     assert merged.json()["states"] == ["I", "II", "III+IV"]
+
+
+def test_first_view_of_a_fit_computes_in_the_background_with_progress(demo, settings) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from gunmane.web.analysis import lifecycle
+    from gunmane.web.registry import frames
+
+    settings.GUNMANE_IMPORT_IN_BACKGROUND = True
+    frames.clear_cache()
+    lifecycle.forget_fits()
+    c = client("uda")
+    url = reverse("analysis:deterioration", args=[group_spec()]) + "?merge_iv=1"
+    t0 = time.perf_counter()
+    first = c.get(url)
+    assert time.perf_counter() - t0 < 3.0
+    page = first.content.decode()
+    assert 'id="fit-progress"' in page and "<progress" in page and "推定を計算しています" in page
+    deadline = time.monotonic() + 120
+    states = []
+    while time.monotonic() < deadline:
+        p = c.get(url + "&progress=1").json()
+        states.append(p)
+        if p["done"]:
+            break
+        assert p["error"] is None and 0 <= p["step"] <= p["steps"] == 8 and p["stage"]
+        time.sleep(0.2)
+    assert states[-1] == {"done": True}
+    done = c.get(url)
+    assert "推定したハザード" in done.content.decode() and done.context["comparison"] is not None
 
 
 def test_deterioration_page_explains_when_nothing_can_be_fitted(demo) -> None:  # type: ignore[no-untyped-def]
