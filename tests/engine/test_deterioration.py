@@ -236,13 +236,13 @@ def test_not_identifiable_errors_name_the_grade() -> None:
     with pytest.raises(NotIdentifiable) as err:
         fit(no_iii)
     assert err.value.code == "no_pairs_from_grade" and err.value.grade == "III"
-    assert "健全性 III から始まる点検ペアが1件もない" in err.value.message_ja
+    assert "健全性Ⅲから始まる点検ペアが1件もない" in err.value.message_ja
     stuck = frame[(frame["before"] != 2) | (frame["after"] == 2)]
     stuck = stuck[~((stuck["before"] == 1) & (stuck["after"] > 2))]
     with pytest.raises(NotIdentifiable) as err:
         fit(stuck)
     assert err.value.code == "no_transitions_out" and err.value.grade == "II"
-    assert "θ_II" in err.value.message_ja and err.value.message_en
+    assert "健全性Ⅱから次の段階へ進んだ" in err.value.message_ja and "θ_" not in err.value.message_ja and err.value.message_en
     frame["const"] = 1.0
     with pytest.raises(NotIdentifiable) as err:
         fit(frame, covariates=["const"])

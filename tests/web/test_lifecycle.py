@@ -71,6 +71,9 @@ def test_deterioration_page_for_the_group(demo) -> None:  # type: ignore[no-unty
     assert client("uda").get(reverse("registry:import_create", args=["292125"])).status_code == 200
     assert merged_page.context["rows"][-1]["caution"] is None              # merged: no caution left
     assert "excluded" not in page and "θ_III" not in page
+    repair = response.context["repair"]                                   # from the model, as in the CLI JSON
+    assert repair["per_year_count"] == pytest.approx(repair["per_year"] * repair["bridges"])
+    assert "年平均の期待件数" in page and repair["pct"] in page
     charts = response.context["charts"]
     reach = next(c for c in charts if c["id"] == "reach")
     band_low = reach["datasets"][0]["data"]

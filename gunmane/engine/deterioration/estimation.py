@@ -314,7 +314,7 @@ def check_identifiable(before: IntArray, after: IntArray, states: StateSpace,
             raise NotIdentifiable(
                 "no_transitions_out",
                 f"健全性{ja}から次の段階へ進んだ点検ペアが1件もないため、{ja}の劣化ハザードは0と区別できず推定できません"
-                f"（{ja}の平均滞在年数が無限大になります）。観測期間の長いデータを加えるか、Ⅳ をⅢにまとめてください。",
+                f"（{ja}の平均滞在年数が無限大になります）。観測期間の長いデータを加えるか、状態を統合してください（例: Ⅳ をⅢにまとめる）。",
                 f"No pair leaves grade {lab}: θ_{lab} is not identifiable (MLE at 0).", grade=lab)
         if cov is not None:
             exposed = (before <= i) & (after >= i)

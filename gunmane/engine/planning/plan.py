@@ -229,12 +229,11 @@ def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccP
     iv = recorded >= GRADE_IV                                                 # must be treated in the first year
     deadline = max(1, min(int(plan_params.deadline_years.value), years))
     iv_cost = float(cost[iv, 0].sum())
+    caps_used: FloatArray | None = caps
     if caps is not None and iv.any():
         # the first year pays for every Ⅳ even beyond its budget; nothing else is done that year then
         caps_used = caps.copy()
         caps_used[0] = max(caps[0], iv_cost * (1 + 1e-9) + 1e-6)
-    else:
-        caps_used = caps
     gain = value[:, :years] - value[:, [years]]                               # negative = better than never
     t0 = time.perf_counter()
     x, solver = _solve(value, cost[:, :years], caps_used, mode, c, trigger, n_states, deadline, plan_params, iv)

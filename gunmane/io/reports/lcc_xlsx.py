@@ -97,7 +97,7 @@ def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:  # noq
                                    f"{int(result.params.horizon_years.value)}年間）").font = Font(bold=True, size=13)
     labels = list(result.model.states.labels)
     headers = ["戦略", "説明", "現在価値(円)", "総額(円)", "年平均(円)", "最大の年(円)",
-               *[f"{g}の施設・年" for g in labels]]
+               *[f"{GRADE_LABELS_JA.get(g, g)}の施設・年（期待値）" for g in labels]]
     _header(ws, r + 2, headers)
     for i, s in enumerate(result.strategies, start=r + 3):
         vals = [s.strategy.name_ja, s.strategy.description_ja, s.npv_yen, s.total_yen, s.mean_annual_yen,
@@ -147,7 +147,7 @@ def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:  # noq
         ws.add_chart(chart, f"{get_column_letter(len(heads) + 2)}{r}")
 
     ws, r = _sheet(wb, "健全性の推移", synthetic)
-    heads = ["年度"] + [f"{s.strategy.name_ja}:{g}" for s in result.strategies for g in labels]
+    heads = ["年度"] + [f"{s.strategy.name_ja}：{GRADE_LABELS_JA.get(g, g)}（施設数の期待値）" for s in result.strategies for g in labels]
     _header(ws, r, heads)
     for i, t in enumerate(result.strategies[0].occupancy.index, start=r + 1):
         ws.cell(row=i, column=1, value=result.start_year + int(t))

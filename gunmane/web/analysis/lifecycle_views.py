@@ -145,6 +145,10 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
                            "datasets": [{"label": GRADES_JA.get(lab, lab), "data": [_r(v, 1) for v in counts[lab]],
                                          "color": COLORS[min(i, 3)]} for i, lab in enumerate(labels)],
                            "y_title": "橋梁数（期待値）", "x_title": "年度"})
+        repair = result.repair_probability()
+        ctx["repair"] = {**repair, "bridges": len(bridges), "per_year_count": repair["per_year"] * len(bridges),
+                         "trigger_ja": GRADES_JA.get(repair["trigger"], repair["trigger"]),
+                         "pct": f"{repair['per_year']:.2%}", "ci_pct": [f"{v:.2%}" for v in repair["ci"]]}
         ctx.update({"forecast": forecast,
                     "forecast_rows": [] if forecast is None else [
                         (lifecycle.start_fiscal_year() + int(t), [forecast.loc[t, lab] for lab in labels])
