@@ -60,3 +60,30 @@ def test_other_municipality_is_refused(page: Page, login: Callable[..., None], d
     login("soni")
     response = page.goto("/plan/292125/?budget=1億")
     assert response is not None and response.status == 403
+
+
+def test_no_script_errors_on_the_plan_pages_and_cautions_beside_the_group_fit(  # type: ignore[no-untyped-def]
+        page: Page, login: Callable[..., None], demo) -> None:
+    """issue 12: `charts.forEach is not a function` on every /plan/ page; the fit's caution stood only at the bottom."""
+    from gunmane.web.demo import DEMO_GROUP
+    from gunmane.web.groups.models import Group
+
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    login("uda")
+    spec = f"group-{Group.objects.get(name=DEMO_GROUP).pk}"
+    for url in ("/plan/292125/", f"/plan/{spec}/", "/plan/292125/?budget=1億&mode=budget"):
+        page.goto(url)
+        page.wait_for_load_state("load")
+    _chart_drawn(page, "budget")
+    expect(page.locator("#iv-first")).to_contain_text("初年度")
+    expect(page.locator("#plan-table")).to_contain_text("宇陀市")
+    page.goto(f"/deterioration/{spec}/")
+    caution = page.locator("#hazards .caution").first
+    expect(caution).to_contain_text("そのまま使わないでください")
+    expect(page.locator("#hazards").get_by_role("link", name=re.compile("Ⅳ をⅢにまとめて推定する"))).to_be_visible()
+    page.locator("#hazards").get_by_role("link", name=re.compile("Ⅳ をⅢにまとめて推定する")).click()
+    expect(page).to_have_url(re.compile(r"merge_iv=1"))
+    expect(page.locator("#hazards .caution")).to_have_count(0)
+    assert errors == []

@@ -216,7 +216,7 @@ def test_json_contract() -> None:
     r = fit(simulate_pairs(np.array([0.2, 0.08, 0.3]), 2000, rng))
     doc = r.as_json()
     assert list(doc) == ["states", "hazards", "std_errors", "expected_years", "one_year_matrix", "loglik", "aic",
-                         "n_pairs", "excluded", "confidence_intervals", "covariates"]
+                         "n_pairs", "excluded", "confidence_intervals", "covariates", "repair_probability"]
     assert doc["states"] == ["I", "II", "III", "IV"]
     assert list(doc["hazards"]) == ["I", "II", "III"]
     assert doc["expected_years"]["from_new"]["IV"] == pytest.approx(sum(1 / t for t in r.hazards))
@@ -236,13 +236,13 @@ def test_not_identifiable_errors_name_the_grade() -> None:
     with pytest.raises(NotIdentifiable) as err:
         fit(no_iii)
     assert err.value.code == "no_pairs_from_grade" and err.value.grade == "III"
-    assert "健全性 III から始まる点検ペアが1件もない" in err.value.message_ja
+    assert "健全性Ⅲから始まる点検ペアが1件もない" in err.value.message_ja
     stuck = frame[(frame["before"] != 2) | (frame["after"] == 2)]
     stuck = stuck[~((stuck["before"] == 1) & (stuck["after"] > 2))]
     with pytest.raises(NotIdentifiable) as err:
         fit(stuck)
     assert err.value.code == "no_transitions_out" and err.value.grade == "II"
-    assert "θ_II" in err.value.message_ja and err.value.message_en
+    assert "健全性Ⅱから次の段階へ進んだ" in err.value.message_ja and "θ_" not in err.value.message_ja and err.value.message_en
     frame["const"] = 1.0
     with pytest.raises(NotIdentifiable) as err:
         fit(frame, covariates=["const"])

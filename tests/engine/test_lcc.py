@@ -222,7 +222,7 @@ def test_hazards_fall_back_to_merged_fit_and_then_published_values() -> None:
     pairs.loc[pairs["before"] == 3, "after"] = 3   # no III→IV transitions
     choice = complete_hazards(pairs, DEFAULTS)
     assert choice.path == "fit_merged_plus_default"
-    assert choice.model.hazards[2] == 0.1 and "θ_III" in choice.model.source
+    assert choice.model.hazards[2] == 0.1 and "Ⅲ→Ⅳ" in choice.model.source
     assert choice.reasons and "Ⅲ" in choice.reasons[0]
     none = complete_hazards(None, DEFAULTS)
     assert none.path == "published_plus_default"

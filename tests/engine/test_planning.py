@@ -48,8 +48,17 @@ def test_budget_is_respected_and_plan_beats_worst_first() -> None:
     df = candidates(80)
     result = budget_plan(df, MODEL, params(), plan_params(gap=0.01), start_year=2026, years=10, budget_yen=60_000_000)
     b = result.budget
-    assert (b["plan"] <= b["cap"] + 1e-3).all()
-    assert (b["worst_first"] <= b["cap"] + 1e-3).all()
+    # every Ⅳ is treated in the first year by every method, beyond the budget if need be, with the excess stated
+    iv = result.iv_first_year
+    assert iv.cost_yen > 60_000_000 and iv.shortfall_yen == pytest.approx(iv.cost_yen - 60_000_000)
+    assert len(iv.facilities) == int((df["grade"] == 4).sum())
+    first_cap = b["cap"].copy()
+    first_cap.iloc[0] = max(first_cap.iloc[0], iv.cost_yen)
+    for method in ("plan", "worst_first"):
+        assert (b[method] <= first_cap + 1e-3).all()
+        assert b[method].iloc[0] == pytest.approx(iv.cost_yen)   # nothing but the Ⅳ in an over-spent year
+    iv_rows = result.table[result.table["grade"] == "IV"]
+    assert (iv_rows["fiscal_year"] == 2026).all() and (iv_rows["note"] == "Ⅳ：初年度に必ず対策").all()
     t = result.totals
     assert t.loc["plan", "objective_yen"] <= t.loc["worst_first", "objective_yen"]
     assert t.loc["unconstrained", "objective_yen"] <= t.loc["plan", "objective_yen"] + 1.0
@@ -81,14 +90,18 @@ def test_small_case_equals_brute_force() -> None:
     carried = np.concatenate([np.zeros((5, 1)), np.cumsum(risk[:, :years] * d[:years], axis=1)], axis=1)
     value = expected * d + carried
     best = np.inf
+    iv = df["grade"].to_numpy() == 4
+    caps = [max(cap, expected[iv, 0].sum()), cap, cap]
     for choice in itertools.product(range(years + 1), repeat=5):
+        if any(choice[i] != 0 for i in np.flatnonzero(iv)):   # Ⅳ: first year, always
+            continue
         spend = [sum(expected[i, y] for i, c in enumerate(choice) if c == y) for y in range(years)]
-        if max(spend) <= cap + 1e-6:
+        if all(s <= c + 1e-6 for s, c in zip(spend, caps, strict=True)):
             best = min(best, sum(value[i, c] for i, c in enumerate(choice)))
     assert result.totals.loc["plan", "objective_yen"] == pytest.approx(best, rel=1e-6)
 
 
-def test_large_budget_gives_the_unconstrained_optimum_and_zero_budget_nothing() -> None:
+def test_large_budget_gives_the_unconstrained_optimum_and_zero_budget_only_the_iv() -> None:
     df = candidates(40)
     rich = budget_plan(df, MODEL, params(), plan_params(), start_year=2026, years=10, budget_yen=1e12)
     assert rich.totals.loc["plan", "objective_yen"] == pytest.approx(rich.totals.loc["unconstrained", "objective_yen"],
@@ -97,8 +110,27 @@ def test_large_budget_gives_the_unconstrained_optimum_and_zero_budget_nothing() 
     iv = rich.table[rich.table["grade"] == "IV"]
     assert (iv["fiscal_year"] == 2026).all()
     broke = budget_plan(df, MODEL, params(), plan_params(), start_year=2026, years=10, budget_yen=0)
-    assert broke.totals.loc["plan", "treated"] == 0
-    assert broke.table["fiscal_year"].isna().all()
+    n_iv = int((df["grade"] == 4).sum())
+    assert n_iv > 0
+    # with no money only the Ⅳ are treated (in the first year), and the whole of their cost is the shortfall
+    assert broke.totals.loc["plan", "treated"] == n_iv == broke.totals.loc["worst_first", "treated"]
+    assert broke.table.loc[broke.table["grade"] == "IV", "fiscal_year"].eq(2026).all()
+    assert broke.table.loc[broke.table["grade"] != "IV", "fiscal_year"].isna().all()
+    assert broke.iv_first_year.cost_yen > 0
+    assert broke.iv_first_year_shortfall_yen == pytest.approx(broke.iv_first_year.cost_yen)
+    js = broke.as_json()
+    assert js["iv_first_year_shortfall_yen"] == pytest.approx(broke.iv_first_year.cost_yen)
+    assert len(js["iv_first_year"]["facilities"]) == n_iv
+    # the Ⅲ goal (5 years): every facility judged Ⅲ is late, and from the goal year on the money is missing
+    goal = broke.iii_goal
+    n_iii = int((df["grade"] == 3).sum())
+    assert goal.facilities == n_iii and goal.treated_within_goal == 0 and len(goal.late) == n_iii
+    assert goal.deadline_fiscal_year == 2030
+    by_year = {r["fiscal_year"]: r for r in goal.per_year}
+    assert all(by_year[y]["overdue"] == 0 and by_year[y]["shortfall_yen"] == 0 for y in range(2026, 2030))
+    assert all(by_year[y]["overdue"] == n_iii and by_year[y]["shortfall_yen"] > 0 for y in range(2030, 2036))
+    assert broke.totals.loc["plan", "iii_late"] == n_iii
+    assert rich.iii_goal.treated_within_goal + len(rich.iii_goal.late) == n_iii
 
 
 def test_levelling_meets_the_deadline_and_flattens_the_peak() -> None:

@@ -58,6 +58,22 @@ def test_deterioration_page_for_the_group(demo) -> None:  # type: ignore[no-unty
     assert comparison is not None and comparison.best in ("pooled", "separate", "hierarchical")
     assert "よりよいのは" in merged_page.content.decode()
     assert 'id="lifecycle-charts" type="application/json"' in page
+    # issue 12: 「Ⅲ に平均 402 年」 rests on one transition out of Ⅲ: the caution stands next to the figure,
+    # with remedies that work (merge, the pooled fit on this page, the import page of the user's own ledger)
+    rows = {r["grade"]: r for r in response.context["rows"]}
+    assert rows["Ⅲ"]["caution"] and "1 組しかない" in rows["Ⅲ"]["caution"] and "倍" in rows["Ⅲ"]["caution"]
+    assert rows["Ⅰ"]["caution"] is None
+    assert response.context["from_new"][-1]["caution"]                     # Ⅳ from new (494.9 年)
+    caution_at = page.index("Ⅲの平均滞在年数 402 年")
+    assert caution_at < page.index("新設から各健全性に達するまでの期待年数")  # next to the figure, not at the bottom
+    links = dict((label, url) for label, url in response.context["remedies"])
+    assert set(links.values()) >= {"?merge_iv=1", "#members", reverse("registry:import_create", args=["292125"])}
+    assert client("uda").get(reverse("registry:import_create", args=["292125"])).status_code == 200
+    assert merged_page.context["rows"][-1]["caution"] is None              # merged: no caution left
+    assert "excluded" not in page and "θ_III" not in page
+    repair = response.context["repair"]                                   # from the model, as in the CLI JSON
+    assert repair["per_year_count"] == pytest.approx(repair["per_year"] * repair["bridges"])
+    assert "年平均の期待件数" in page and repair["pct"] in page
     charts = response.context["charts"]
     reach = next(c for c in charts if c["id"] == "reach")
     band_low = reach["datasets"][0]["data"]
@@ -70,6 +86,36 @@ def test_deterioration_page_for_the_group(demo) -> None:  # type: ignore[no-unty
     # IV merged: the same page with three grades; the JSON is the CLI contract
     merged = client("uda").get(reverse("analysis:deterioration", args=[group_spec()]) + "?merge_iv=1&format=json")
     assert merged.json()["states"] == ["I", "II", "III+IV"]
+
+
+def test_first_view_of_a_fit_computes_in_the_background_with_progress(demo, settings) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from gunmane.web.analysis import lifecycle
+    from gunmane.web.registry import frames
+
+    settings.GUNMANE_IMPORT_IN_BACKGROUND = True
+    frames.clear_cache()
+    lifecycle.forget_fits()
+    c = client("uda")
+    url = reverse("analysis:deterioration", args=[group_spec()]) + "?merge_iv=1"
+    t0 = time.perf_counter()
+    first = c.get(url)
+    assert time.perf_counter() - t0 < 3.0
+    page = first.content.decode()
+    assert 'id="fit-progress"' in page and "<progress" in page and "推定を計算しています" in page
+    deadline = time.monotonic() + 120
+    states = []
+    while time.monotonic() < deadline:
+        p = c.get(url + "&progress=1").json()
+        states.append(p)
+        if p["done"]:
+            break
+        assert p["error"] is None and 0 <= p["step"] <= p["steps"] == 8 and p["stage"]
+        time.sleep(0.2)
+    assert states[-1] == {"done": True}
+    done = c.get(url)
+    assert "推定したハザード" in done.content.decode() and done.context["comparison"] is not None
 
 
 def test_deterioration_page_explains_when_nothing_can_be_fitted(demo) -> None:  # type: ignore[no-untyped-def]
@@ -121,6 +167,10 @@ def test_plan_page_budget_table_and_excel(demo, capsys) -> None:  # type: ignore
     assert result.totals.loc["plan", "objective_yen"] <= result.totals.loc["worst_first", "objective_yen"]
     text = response.content.decode()
     assert 'id="plan-table"' in text and "号橋" in text
+    # names, not codes, and the solver's state in Japanese
+    assert "<td>宇陀市</td>" in text and "<td>292125</td>" not in text
+    assert "Status" not in text and "Optimal" not in text and "最適な計画が見つかりました" in text
+    assert 'id="iv-first"' in text and 'id="iii-goal-table"' in text
     web = c.get(url + "?budget=5000万&years=10&format=json").json()
     assert main(["plan", "292125", "--budget", "50000000", "--years", "10", "--format", "json"]) == 0
     cli = json.loads(capsys.readouterr().out)
@@ -128,10 +178,12 @@ def test_plan_page_budget_table_and_excel(demo, capsys) -> None:  # type: ignore
     assert [r["plan"] for r in cli["budget_curve"]] == pytest.approx([r["plan"] for r in web["budget_curve"]])
     xlsx = c.get(url + "?budget=5000万&years=10&format=xlsx")
     wb = load_workbook(io.BytesIO(xlsx.content))
-    assert wb.sheetnames == ["対策計画", "予算", "比較", "前提・出典"]
+    assert wb.sheetnames == ["対策計画", "予算", "比較", "Ⅳ・Ⅲ の期限", "前提・出典"]
     assert wb["予算"]._charts
     first = [c.value for c in wb["対策計画"][5]]  # notice, title, blank, header, first row
-    assert first[2] == "橋梁" and first[3] in ("Ⅲ", "Ⅳ")
+    assert first[1] == "宇陀市" and first[2] == "橋梁" and first[3] in ("Ⅲ", "Ⅳ")
+    cells = [str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    assert not [v for v in cells if v in ("True", "False") or "below_trigger" in v or "Status" in v]
     level = c.get(url + "?mode=level&years=10")
     assert level.status_code == 200 and level.context["result"].mode == "level"
 
@@ -144,6 +196,22 @@ def test_cli_usage_errors_and_xlsx(demo, capsys, tmp_path) -> None:  # type: ign
     out = tmp_path / "plan.xlsx"
     assert main(["plan", GROUP, "--budget", "1億", "--format", "xlsx", "--out", str(out)]) == 0
     assert load_workbook(out)["対策計画"].max_row > 50
+    # issue 12: with 1億円 a year the group's bridge judged Ⅳ (樫谷5号橋) no longer waits until 2030
+    assert main(["plan", GROUP, "--budget", "1億", "--format", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    iv = [r for r in plan["plan"] if r["grade"] == "IV"]
+    assert iv and all(r["fiscal_year"] == plan["start_fiscal_year"] for r in iv)
+    assert any(r["name"].startswith("樫谷5号橋") for r in iv)
+    assert plan["iv_first_year_shortfall_yen"] == 0.0
+    assert {f["name"] for f in plan["iv_first_year"]["facilities"]} == {r["name"] for r in iv}
+    goal = plan["iii_goal"]
+    assert goal["treated_within_goal"] + len(goal["late"]) == goal["facilities"] > 0
+    assert [r["fiscal_year"] for r in goal["per_year"]] == [r["fiscal_year"] for r in plan["budget_curve"]]
+    # a first-year budget below the Ⅳ costs: still scheduled, the shortfall stated
+    assert main(["plan", GROUP, "--budget", "500万", "--format", "json"]) == 0
+    poor = json.loads(capsys.readouterr().out)
+    assert all(r["fiscal_year"] == poor["start_fiscal_year"] for r in poor["plan"] if r["grade"] == "IV")
+    assert poor["iv_first_year_shortfall_yen"] == pytest.approx(poor["iv_first_year"]["cost_yen"] - 5e6)
     assert main(["lcc", "292125", "--format", "xlsx"]) == 2  # xlsx needs --out
     assert main(["lcc", "292125", "--params", str(tmp_path)]) == 2
     assert "ファイルがありません" in capsys.readouterr().err

@@ -24,12 +24,14 @@ from scipy import optimize, stats
 from gunmane.engine.deterioration.data import PairSet, prepare_pairs
 from gunmane.engine.deterioration.errors import NotIdentifiable
 from gunmane.engine.deterioration.model import (
+    REPAIR_TRIGGER,
     MarkovHazardModel,
     StateSpace,
     dd2_exp_with_grad,
     dd_exp_with_grad,
     expected_sojourn,
     expected_years_from_new,
+    repair_probability,
     transition_matrix,
 )
 
@@ -46,7 +48,7 @@ ASSUMPTIONS = (
     "多段階指数マルコフ劣化ハザードモデル（津田・貝戸・青木・小林 2005）：劣化は1段階ずつ進み、"
     "各健全性での滞在時間は指数分布。推移確率は任意の点検間隔に閉形式で対応。",
     "点検ペアは互いに独立（同じ施設の連続ペアは時間一様マルコフ過程のもとで尤度が積になる）。",
-    "措置が間にあるペア・健全性が改善したペアは除外し、件数を excluded に示す。",
+    "措置が間にあるペア・健全性が改善したペアは除外し、除外した件数を示す。",
     "信頼区間はワルド型（ハザードは対数尺度）で、観測情報行列（解析的勾配の中心差分によるヘッセ行列）から計算。",
 )
 
@@ -279,6 +281,14 @@ def _label(states: StateSpace, i: int) -> str:
     return states.labels[i]
 
 
+#: grade labels in the words of the messages (Ⅰ–Ⅳ; other scales as they are)
+LABELS_JA = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "III+IV": "Ⅲ・Ⅳ"}
+
+
+def _label_ja(states: StateSpace, i: int) -> str:
+    return LABELS_JA.get(states.labels[i], states.labels[i])
+
+
 def check_identifiable(before: IntArray, after: IntArray, states: StateSpace,
                        cov: FloatArray | None = None, names: Sequence[str] = ()) -> None:
     """Raise NotIdentifiable naming the grade (and covariate) that the pairs cannot identify.
@@ -293,17 +303,18 @@ def check_identifiable(before: IntArray, after: IntArray, states: StateSpace,
                               "No inspection pairs to estimate from.")
     for i in range(n_h):
         lab = _label(states, i)
+        ja = _label_ja(states, i)
         if not np.any(before == i):
             raise NotIdentifiable(
                 "no_pairs_from_grade",
-                f"健全性 {lab} から始まる点検ペアが1件もないため、{lab} の劣化ハザード θ_{lab}（{lab} に留まる年数）を"
+                f"健全性{ja}から始まる点検ペアが1件もないため、{ja}の劣化ハザード（{ja}に留まる年数）を"
                 "推定できません。該当する点検記録を加えるか、状態を統合してください（例: Ⅳ をⅢに統合）。",
                 f"No pair starts in grade {lab}: hazard θ_{lab} cannot be identified.", grade=lab)
         if not np.any((before <= i) & (after > i)):
             raise NotIdentifiable(
                 "no_transitions_out",
-                f"健全性 {lab} から次の段階へ進んだ点検ペアが1件もないため、θ_{lab} は0と区別できず推定できません"
-                f"（{lab} の平均滞在年数が無限大になります）。観測期間の長いデータを加えるか、状態を統合してください。",
+                f"健全性{ja}から次の段階へ進んだ点検ペアが1件もないため、{ja}の劣化ハザードは0と区別できず推定できません"
+                f"（{ja}の平均滞在年数が無限大になります）。観測期間の長いデータを加えるか、状態を統合してください（例: Ⅳ をⅢにまとめる）。",
                 f"No pair leaves grade {lab}: θ_{lab} is not identifiable (MLE at 0).", grade=lab)
         if cov is not None:
             exposed = (before <= i) & (after >= i)
@@ -312,7 +323,7 @@ def check_identifiable(before: IntArray, after: IntArray, states: StateSpace,
                 if col.size < 2 or float(np.ptp(col)) == 0.0:
                     raise NotIdentifiable(
                         "covariate_constant",
-                        f"健全性 {lab} を経たペアで共変量「{name}」の値がすべて同じため、{lab} に対する"
+                        f"健全性{ja}を経たペアで共変量「{name}」の値がすべて同じため、{ja}に対する"
                         f"「{name}」の効果を推定できません。この共変量を外してください。",
                         f"Covariate {name!r} is constant among the pairs through grade {lab}.",
                         grade=lab, column=name)
@@ -377,6 +388,27 @@ class FitResult:
     def one_year_matrix(self) -> FloatArray:
         return transition_matrix(self.theta, 1.0)
 
+    def repair_probability(self, trigger: int = REPAIR_TRIGGER) -> dict[str, Any]:
+        """The long-run yearly probability of reaching the trigger grade under repair-to-Ⅰ (see
+        :func:`repair_probability`), with its stationary distribution and a delta-method interval on ln r
+        (gradient in ln θ by central differences)."""
+        k = min(trigger, len(self.hazards))
+        r, pi = repair_probability(self.theta, k)
+        q = stats.norm.ppf(0.5 + self.confidence / 2)
+        ln_th = np.log(self.theta)
+        grad = np.zeros(ln_th.size)
+        h = 1e-5
+        for m in range(k):  # r depends on the hazards below the trigger only
+            up, dn = ln_th.copy(), ln_th.copy()
+            up[m] += h
+            dn[m] -= h
+            grad[m] = (math.log(repair_probability(np.exp(up), k)[0]) - math.log(repair_probability(np.exp(dn), k)[0])) / (2 * h)
+        se_ln = math.sqrt(max(float(grad @ self.log_hazard_cov @ grad), 0.0))
+        labels = self.states.labels
+        return {"trigger": labels[k], "per_year": r, "ci": [r * math.exp(-q * se_ln), r * math.exp(q * se_ln)],
+                "mean_years_between": 1.0 / r if r > 0 else None,
+                "stationary": dict(zip(labels[:k], pi.tolist(), strict=True))}
+
     def expected_years(self) -> pd.DataFrame:
         """Expected years in each grade and from new to each grade, with delta-method std errors and CIs."""
         q = stats.norm.ppf(0.5 + self.confidence / 2)
@@ -428,6 +460,7 @@ class FitResult:
             "confidence_intervals": {"level": self.confidence,
                                      **{lab: list(ci) for lab, ci in zip(labels, self.conf_int, strict=True)}},
             "covariates": covs,
+            "repair_probability": self.repair_probability(),
         }
 
 

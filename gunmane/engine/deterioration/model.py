@@ -40,6 +40,7 @@ __all__ = [
     "forecast_counts",
     "forecast_facilities",
     "prob_reach_within",
+    "repair_probability",
     "state_distribution_curve",
     "survival_curves",
     "transition_matrix",
@@ -431,6 +432,37 @@ def expected_sojourn(theta: ArrayLike) -> FloatArray:
 def expected_years_from_new(theta: ArrayLike) -> FloatArray:
     """Expected years from new (grade 1) until first reaching grade j, for j = 2 … J: Σ_{i<j} 1/θ_i."""
     return np.asarray(np.cumsum(expected_sojourn(theta), axis=-1), dtype=np.float64)
+
+
+#: the repair-trigger grade (0-based state): Ⅲ 早期措置段階, with Ⅳ (reached only through it) merged into it
+REPAIR_TRIGGER = 2
+
+
+def repair_probability(theta: ArrayLike, trigger: int = REPAIR_TRIGGER) -> tuple[float, FloatArray]:
+    """The long-run yearly probability that a facility reaches the trigger grade when each repair resets it to Ⅰ.
+
+    The renewal chain lives on the grades below the trigger, i = 0 … k−1: its one-year matrix is the
+    model's P(1) restricted to them, R_ij = P_ij, with every step into the trigger grade or beyond
+    sent back to Ⅰ, R_i0 += e_i where e_i = Σ_{j≥k} P_ij.  With π its stationary distribution (π R = π,
+    Σ π = 1) the yearly repair probability is r = Σ_i π_i e_i.  By the renewal theorem r = 1 / m_0,
+    m_0 the expected number of one-year steps from Ⅰ to the trigger, (I − A)⁻¹·1 with A = P(1)[:k, :k]
+    (checked in the tests).  Returns (r, π).  See docs/deterioration.md §5.
+    """
+    th = np.asarray(theta, dtype=np.float64)
+    k = int(trigger)
+    if not 1 <= k <= th.size:
+        raise ValueError(f"trigger state {k} must be 1..{th.size}")
+    p = transition_matrix(th, 1.0)
+    exit_ = p[:k, k:].sum(axis=1)
+    r_chain = p[:k, :k].copy()
+    r_chain[:, 0] += exit_
+    # π (R − I) = 0 with Σ π = 1: replace one (redundant) balance equation by the normalisation
+    a = (r_chain - np.eye(k)).T
+    a[-1, :] = 1.0
+    b = np.zeros(k)
+    b[-1] = 1.0
+    pi = np.linalg.solve(a, b)
+    return float(pi @ exit_), np.asarray(pi, dtype=np.float64)
 
 
 def state_distribution_curve(theta: ArrayLike, years: ArrayLike, labels: Sequence[str], start: int = 0) -> pd.DataFrame:

@@ -16,7 +16,7 @@ hierarchical fit above.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,13 +218,15 @@ def _heldout(theta: FloatArray, test: pd.DataFrame, states: StateSpace) -> float
 
 
 def compare_pooling(pairs: pd.DataFrame | PairSet, *, member_column: str = "member", k: int = 5,
-                    seed: int = 0, states: StateSpace | None = None) -> PoolingComparison:
+                    seed: int = 0, states: StateSpace | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> PoolingComparison:
     """K-fold cross-validation by facility of the pooled, separate and hierarchical (EB) fits.
 
     Facilities (not pairs) are assigned to folds, so a facility's pairs are never both trained on and
     scored.  A separate fit that is not identifiable for a member in a fold (too few pairs — the case
     pooling is for) cannot score that member's held-out pairs: its CV log-likelihood is reported as
-    None (−∞) with a note naming member, fold and reason.
+    None (−∞) with a note naming member, fold and reason.  ``progress(done, k)`` is called after each fold
+    (the web page shows it while the first view computes).
     """
     states = states or StateSpace.grades()
     frame, _ = prepare_pairs(pairs, states, member_column=member_column)
@@ -253,9 +255,11 @@ def compare_pooling(pairs: pd.DataFrame | PairSet, *, member_column: str = "memb
                 if total is not None:
                     total += _heldout(own.theta, g, states)
             except DeteriorationError as exc:
-                notes.append(f"fold {f + 1}: 構成員 {m} の個別推定ができません — {exc.message_ja}")
+                notes.append(f"{f + 1} 番目の分割：構成員 {m} の個別推定ができません — {exc.message_ja}")
                 total = None
         scores["separate"].append(total)
+        if progress is not None:
+            progress(f + 1, k)
     cv: dict[str, float | None] = {key: (None if any(v is None for v in vals) else float(sum(v for v in vals
                                                                                              if v is not None)))
                                    for key, vals in scores.items()}

@@ -7,7 +7,9 @@ One row per piece of work, all numeric columns numpy-backed:
 - ``design`` / ``works`` with origin ``backlog`` — facilities whose latest grade is Ⅲ/Ⅳ (措置が必要);
 - ``design`` / ``works`` with origin ``new`` — expected new Ⅲ found at the horizon's inspections, with the
   probability ``p`` from the Markov hazard model (P[grade ≥ Ⅲ at that inspection | latest grade, elapsed years],
-  minus what an earlier inspection in the horizon would already have found);
+  minus what an earlier inspection in the horizon would already have found); a facility never inspected has no
+  grade to start from, so each of its inspections finds a new Ⅲ with p = r × cycle, r the model's long-run
+  yearly repair probability (the renewal chain in which repair resets to Ⅰ: ``repair_probability``);
 - ``routine`` — patrol, cleaning, weeding, small repairs from road length and park area (or observed counts).
 
 The year of a repair row is the year of its judgment (cohort); the lead time to the repair is a lever
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gunmane.engine.deterioration.model import repair_probability
 from gunmane.engine.effects.inputs import STATUTORY_TYPES, GroupInput
 from gunmane.engine.effects.parameters import ParameterSet
 
@@ -117,8 +120,11 @@ def derive_work(group: GroupInput, params: ParameterSet, theta: tuple[float, flo
                      params.f("inspection.cycle_years.other")).astype(np.int64)
     cycle = np.maximum(cycle, 1)
     never = grade == 0
+    # long-run yearly probability of reaching Ⅲ when each repair resets to Ⅰ (stationary renewal chain)
+    repair_rate = repair_probability(np.asarray(th, dtype=float), 2)[0] if n else 0.0
     if never.any():
-        notes.append(f"点検記録のない施設 {int(never.sum()):,} 件は初年度に点検し、健全性Ⅰとして劣化を見込みました。")
+        notes.append(f"点検記録のない施設 {int(never.sum()):,} 件は初年度に点検し、各点検でⅢ以上が見つかる見込みを"
+                     f"「長期の年あたり補修確率 {repair_rate:.2%}（劣化モデルから）× 点検間隔」としました。")
 
     frames: list[pd.DataFrame] = []
     idx = np.arange(n)
@@ -148,8 +154,17 @@ def derive_work(group: GroupInput, params: ParameterSet, theta: tuple[float, flo
         if sel.size == 0:
             break
         add("inspection", "cycle", sel, due[sel], np.ones(sel.size), insp_cost[sel], "service", "点検業務")
+        # never inspected: the long-run rate over the cycle the inspection covers
+        unknown = sel[never[sel]]
+        if unknown.size:
+            p_u = np.minimum(repair_rate * cycle[unknown], 1.0)
+            yr_u = due[unknown]
+            add("design", "new", unknown, yr_u, p_u, _unit(params, "design", ftype[unknown], length[unknown]), "service",
+                "設計業務")
+            add("works", "new", unknown, yr_u, p_u, _unit(params, "works", ftype[unknown], length[unknown]), "works",
+                _repair_type(params, ftype[unknown]))
         # new Ⅲ found at this inspection: P(reach III by t) − P(reach by the previous inspection)
-        cand = sel[g0[sel] <= 1]
+        cand = sel[(g0[sel] <= 1) & ~never[sel]]
         if cand.size:
             t = (due[cand] - base_fy[cand]).astype(float)
             reach = _p_reach_iii(th, g0[cand], t)

@@ -18,9 +18,19 @@ import pandas as pd
 from gunmane.engine.deterioration import MarkovHazardModel, transition_matrix
 from gunmane.engine.lcc.errors import LccError
 
-__all__ = ["ASSET_COLUMNS", "AssetSet", "prepare_assets"]
+__all__ = ["ASSET_COLUMNS", "AssetSet", "COUNT_LABELS_JA", "prepare_assets"]
 
 FloatArray = np.ndarray
+
+#: the keys of :attr:`AssetSet.excluded` / :attr:`AssetSet.notes` (and the plan's exclusions) in the reports' words
+COUNT_LABELS_JA = {
+    "facility_type_without_costs": "費用表のない種別の施設",
+    "area_imputed_from_type_median": "面積が不明のため同じ種別の中央値を使った施設",
+    "never_inspected_from_age": "点検記録がなく経過年数から健全性を見込んだ施設",
+    "never_inspected_age_unknown": "点検記録も建設年もなく健全性Ⅰから始めた施設",
+    "never_inspected": "点検記録のない施設",
+    "below_trigger": "対策の対象の健全性に達していない施設",
+}
 
 #: columns of the frame given to :func:`prepare_assets` (one row per facility)
 ASSET_COLUMNS = ("facility", "lg_code", "facility_type", "area_m2", "grade", "years_since_inspection", "age")

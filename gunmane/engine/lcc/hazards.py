@@ -94,10 +94,10 @@ def complete_hazards(pairs: PairSet | pd.DataFrame | None, defaults: HazardDefau
             hazards = (*merged.hazards, theta_iii.value)
             model = MarkovHazardModel(
                 StateSpace.grades(), hazards,
-                source=(f"点検履歴からの最尤推定{where}（Ⅳ をⅢに統合、{merged.n_pairs:,} ペア）で θ_I・θ_II、"
-                        f"θ_III は {theta_iii.value:g}/年（{theta_iii.source}）"),
+                source=(f"点検履歴からの最尤推定{where}（Ⅳ をⅢに統合、{merged.n_pairs:,} ペア）で Ⅰ→Ⅱ・Ⅱ→Ⅲ のハザード、"
+                        f"Ⅲ→Ⅳ は {theta_iii.value:g}/年（{theta_iii.source}）"),
                 assumptions=(*merged.assumptions,
-                             f"Ⅲ→Ⅳ のハザード θ_III = {theta_iii.value:g}/年（{theta_iii.source}）。"))
+                             f"Ⅲ→Ⅳ のハザード {theta_iii.value:g}/年（{theta_iii.source}）。"))
             return HazardChoice(model, "fit_merged_plus_default", merged, tuple(reasons))
         except DeteriorationError as exc:
             reasons.append(f"Ⅳ をⅢに統合した推定もできません：{exc.message_ja}")
@@ -106,8 +106,8 @@ def complete_hazards(pairs: PairSet | pd.DataFrame | None, defaults: HazardDefau
     hazards = (defaults.theta_i.value, defaults.theta_ii.value, theta_iii.value)
     model = MarkovHazardModel(
         StateSpace.grades(), hazards,
-        source=(f"公表値 θ_I = {defaults.theta_i.value:g}, θ_II = {defaults.theta_ii.value:g}（{defaults.theta_i.source}）、"
-                f"θ_III = {theta_iii.value:g}（{theta_iii.source}）"),
+        source=(f"公表値 Ⅰ→Ⅱ {defaults.theta_i.value:g}/年、Ⅱ→Ⅲ {defaults.theta_ii.value:g}/年（{defaults.theta_i.source}）、"
+                f"Ⅲ→Ⅳ {theta_iii.value:g}/年（{theta_iii.source}）"),
         assumptions=("劣化は1段階ずつ進み、各健全性での滞在時間は指数分布（一定のハザード）に従う（多段階指数ハザードモデル）。",
                      "この団体・群の点検履歴からは推定できないため、公表された推定値を使っています：" + " ".join(reasons)))
     return HazardChoice(model, "published_plus_default", None, tuple(reasons))

@@ -19,6 +19,16 @@ The objective is the whole discounted cost + risk, so the reported relative gap 
 
 and is compared with the unconstrained optimum (each facility its own best year) and with the common
 worst-first rule (grade, then priority, then age; spend each year's budget in that order).
+
+Two rules of the 定期点検要領 bind every method alike:
+
+* **Ⅳ first** (緊急措置段階: 緊急に措置を講ずべき状態) — every facility whose latest inspection judged it Ⅳ
+  is treated in the first plan year, a hard constraint (x_f0 = 1).  When the first year's budget cannot
+  pay for them the plan still schedules them, leaves nothing else in that year, and reports the
+  shortfall (:class:`IvFirstYear`) instead of letting a Ⅳ wait.
+* **Ⅲ within the next inspection cycle** (早期措置段階: 次回点検までに措置, 5 years) is a goal: the plan
+  may miss it under a tight budget, and reports per fiscal year how many facilities judged Ⅲ are past
+  the goal and the money missing to treat them that year (:class:`IiiGoal`).
 """
 
 from __future__ import annotations
@@ -40,13 +50,18 @@ from gunmane.engine.lcc.params import STRATEGIES, LccParameters, Strategy
 from gunmane.engine.lcc.simulate import discount_factors
 from gunmane.engine.parameters import Parameter
 
-__all__ = ["PLAN_COLUMNS", "PlanParameters", "PlanResult", "budget_plan"]
+__all__ = ["PLAN_COLUMNS", "IiiGoal", "IvFirstYear", "PlanParameters", "PlanResult", "budget_plan"]
 
 FloatArray = np.ndarray
 
 #: extra columns of the facilities frame used by the plan (besides ASSET_COLUMNS)
-PLAN_COLUMNS = ("name", "route_importance", "detour_km")
+PLAN_COLUMNS = ("name", "municipality", "route_importance", "detour_km")
+#: recorded grades of the two rules (定期点検要領: Ⅳ 緊急措置段階, Ⅲ 早期措置段階)
+GRADE_IV, GRADE_III = 4, 3
 MAX_CANDIDATES = 20_000
+#: scipy.optimize.milp's status codes in the words of the plan's pages and workbook
+SOLVER_STATUS_JA = {0: "最適な計画が見つかりました（相対ギャップの範囲内）",
+                    1: "時間の上限で打ち切りました（その時点の最良の計画）"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,48 @@ class PlanParameters:
 
 
 @dataclass(frozen=True)
+class IvFirstYear:
+    """Facilities judged Ⅳ, all scheduled in the first plan year, and what the first year's budget lacks."""
+
+    fiscal_year: int
+    facilities: tuple[dict[str, Any], ...]   # facility, name, lg_code, municipality, cost_yen
+    cost_yen: float                          # expected cost of treating all of them in the first year
+    budget_yen: float | None                 # the first year's budget (None when levelling)
+    shortfall_yen: float                     # max(0, cost − budget): money to add to the first year
+
+    def as_json(self) -> dict[str, Any]:
+        return {"fiscal_year": self.fiscal_year, "facilities": list(self.facilities), "cost_yen": self.cost_yen,
+                "budget_yen": self.budget_yen, "shortfall_yen": self.shortfall_yen}
+
+
+@dataclass(frozen=True)
+class IiiGoal:
+    """The goal 「Ⅲ は次回点検まで（5年以内）に措置」 and how far the plan falls short of it, per fiscal year.
+
+    ``per_year`` has, for every plan year, ``remaining`` (facilities judged Ⅲ not treated by the end of
+    that year), ``overdue`` (of those, the ones past the goal year) and ``shortfall_yen`` (their expected
+    cost in that year minus the budget left unused that year, at least 0: the money missing that year
+    to bring them back within the goal)."""
+
+    deadline_fiscal_year: int
+    facilities: int
+    treated_within_goal: int
+    late: tuple[dict[str, Any], ...]         # facilities judged Ⅲ not treated by the goal year (late or not in the plan)
+    per_year: tuple[dict[str, Any], ...]
+
+    @property
+    def shortfall_yen(self) -> float:
+        """The money missing in the goal year itself (the first year the goal is missed)."""
+        row = next((r for r in self.per_year if r["fiscal_year"] == self.deadline_fiscal_year), None)
+        return float(row["shortfall_yen"]) if row else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"deadline_fiscal_year": self.deadline_fiscal_year, "facilities": self.facilities,
+                "treated_within_goal": self.treated_within_goal, "late": list(self.late),
+                "shortfall_yen_in_goal_year": self.shortfall_yen, "per_year": list(self.per_year)}
+
+
+@dataclass(frozen=True)
 class PlanResult:
     """The plan, its budget curve, and the two comparisons."""
 
@@ -82,7 +139,14 @@ class PlanResult:
     params: LccParameters
     plan_params: PlanParameters
     excluded: dict[str, int]
+    iv_first_year: IvFirstYear
+    iii_goal: IiiGoal
     assumptions: tuple[str, ...] = field(default=())
+
+    @property
+    def iv_first_year_shortfall_yen(self) -> float:
+        """Money the first year's budget lacks to treat every facility judged Ⅳ (0 when it suffices)."""
+        return self.iv_first_year.shortfall_yen
 
     def as_json(self) -> dict[str, Any]:
         def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -106,6 +170,9 @@ class PlanResult:
             "parameters": [p.as_json_brief() for p in (*self.params.scalar_parameters(), *self.plan_params.all())],
             "actions": [a.as_json() for a in self.params.actions],
             "excluded": self.excluded,
+            "iv_first_year_shortfall_yen": self.iv_first_year.shortfall_yen,
+            "iv_first_year": self.iv_first_year.as_json(),
+            "iii_goal": self.iii_goal.as_json(),
             "assumptions": list(self.assumptions),
         }
 
@@ -158,16 +225,27 @@ def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccP
     # risk carried before treatment in year y: Σ_{t<y} d_t risk_t ; never: all plan years
     carried = np.concatenate([np.zeros((len(c), 1)), np.cumsum(risk_year[:, :years] * disc[:years], axis=1)], axis=1)
     value = cost * disc[None, :] + carried                                    # (k, Y+1): y = Y means "after the plan"
+    recorded = pd.to_numeric(c["grade"], errors="coerce").to_numpy()
+    iv = recorded >= GRADE_IV                                                 # must be treated in the first year
+    deadline = max(1, min(int(plan_params.deadline_years.value), years))
+    iv_cost = float(cost[iv, 0].sum())
+    caps_used: FloatArray | None = caps
+    if caps is not None and iv.any():
+        # the first year pays for every Ⅳ even beyond its budget; nothing else is done that year then
+        caps_used = caps.copy()
+        caps_used[0] = max(caps[0], iv_cost * (1 + 1e-9) + 1e-6)
     gain = value[:, :years] - value[:, [years]]                               # negative = better than never
     t0 = time.perf_counter()
-    x, solver = _solve(value, cost[:, :years], caps, mode, c, trigger, n_states, int(plan_params.deadline_years.value),
-                       plan_params)
+    x, solver = _solve(value, cost[:, :years], caps_used, mode, c, trigger, n_states, deadline, plan_params, iv)
     solver["seconds"] = round(time.perf_counter() - t0, 3)
-    chosen = {"plan": x, "unconstrained": _unconstrained(gain), "worst_first": _worst_first(c, w, cost[:, :years], caps)}
-    table = _table(c, x, cost, cost_by_state, params, start_year, w, model)
+    unconstrained = _unconstrained(gain)
+    unconstrained[iv] = 0
+    chosen = {"plan": x, "unconstrained": unconstrained, "worst_first": _worst_first(c, w, cost[:, :years], caps, iv)}
+    table = _table(c, x, cost, params, start_year, w, model, deadline)
     budget = pd.DataFrame({"cap": caps if caps is not None else np.full(years, np.nan)},
                           index=pd.Index(start_year + np.arange(years), name="fiscal_year"))
     totals = []
+    iii = recorded == GRADE_III
     for name, pick in chosen.items():
         spend = np.array([cost[pick == y, y].sum() for y in range(years)])
         budget[name] = spend
@@ -181,7 +259,13 @@ def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccP
                        "objective_yen": float(value[rows, y_idx].sum()),
                        "treated": int(treated.sum()), "untreated": int((~treated).sum()),
                        "iv_facility_years": float(iv_years.sum()),
+                       "iii_late": int((iii & (y_idx >= deadline)).sum()),
                        "peak_year_yen": float(spend.max()) if len(spend) else 0.0})
+    iv_first = IvFirstYear(
+        fiscal_year=start_year, facilities=tuple(_facility_rows(c, iv, cost[:, 0])), cost_yen=iv_cost,
+        budget_yen=float(caps[0]) if caps is not None else None,
+        shortfall_yen=max(0.0, iv_cost - float(caps[0])) if caps is not None else 0.0)
+    goal = _iii_goal(c, iii, x, cost[:, :years], caps, budget["plan"].to_numpy(), start_year, deadline)
     assumptions = (
         f"劣化ハザード：{model.source}",
         "施設 f を y 年度に対策する費用は、前回点検の健全性から y 年度までの劣化を見込んだ期待値（健全性ごとの対策費の確率加重）。",
@@ -190,12 +274,17 @@ def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccP
         "重み ＝ 路線の重要度 ×（1 ＋ 迂回距離(km)×" f"{plan_params.weight_per_detour_km.value:g} ＋ 50年を超える経過年数×"
         f"{plan_params.weight_per_age_year_over_50.value:g}）。",
         "計画期間内に対策しない施設は、期間の翌年度に対策する費用と期間中のリスクを負うとして比較する。",
+        "健全性Ⅳ（緊急措置段階）と判定された施設は、どの方法でも計画の初年度に対策する（予算が足りないときも先送りせず、"
+        "不足額を示す）。",
+        f"健全性Ⅲ（早期措置段階）は次回点検まで（{deadline}年以内、{start_year + deadline - 1}年度まで）に対策する目標とし、"
+        "間に合わない施設と不足額を年度ごとに示す。",
         f"割引率 {params.discount_rate.value:.1%}（{params.discount_rate.source}）。予算は割り引かない名目額で比較。",
         *params.notes,
     )
     return PlanResult(table=table, budget=budget, totals=pd.DataFrame(totals).set_index("method"), mode=mode,
                       strategy=strategy, start_year=start_year, years=years, solver=solver, model=model, params=params,
-                      plan_params=plan_params, excluded=excluded, assumptions=assumptions)
+                      plan_params=plan_params, excluded=excluded, iv_first_year=iv_first, iii_goal=goal,
+                      assumptions=assumptions)
 
 
 def _caps(budget_yen: float | list[float] | None, years: int) -> FloatArray:
@@ -222,9 +311,9 @@ def _cost_by_state(c: pd.DataFrame, params: LccParameters, n_states: int) -> Flo
 
 
 def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: str, c: pd.DataFrame, trigger: int,
-           n_states: int, deadline: int, pp: PlanParameters) -> tuple[np.ndarray, dict[str, Any]]:
+           n_states: int, deadline: int, pp: PlanParameters, iv: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
     """x_fy for y = 0 … Y−1 and y = Y ("not in the plan"), one per facility; the objective is the whole
-    discounted cost + risk, so HiGHS' relative gap is a share of what is minimised."""
+    discounted cost + risk, so HiGHS' relative gap is a share of what is minimised.  x_f0 = 1 for Ⅳ."""
     k, cols = value.shape
     years = cols - 1
     nx = k * cols
@@ -234,6 +323,7 @@ def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: s
     objective = value.ravel()
     integrality = np.ones(nx)
     lb, ub = np.zeros(nx), np.ones(nx)
+    lb[np.flatnonzero(iv) * cols] = 1.0                    # Ⅳ: the first plan year, whatever the budget
     if mode == "budget":
         assert caps is not None
         constraints = [LinearConstraint(one_each, 1, 1), LinearConstraint(spend, -np.inf, caps)]
@@ -241,7 +331,7 @@ def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: s
         # levelling: one extra continuous variable P (the peak); IV and III (the must-do grades) within the deadline
         observed = c["observed"].to_numpy()
         must = observed >= min(trigger, n_states - 2) if n_states >= 3 else observed >= trigger
-        d = max(1, min(deadline, years))
+        d = deadline
         due_idx = (np.arange(k)[:, None] * cols + np.arange(d)[None, :]).ravel()
         due = sparse.csr_matrix((np.ones(k * d), (np.repeat(np.arange(k), d), due_idx)), shape=(k, nx))
         peak = sparse.hstack([spend, -sparse.csr_matrix(np.ones((years, 1)))]).tocsr()
@@ -255,12 +345,13 @@ def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: s
     res = milp(objective, constraints=constraints, integrality=integrality, bounds=Bounds(lb, ub),
                options={"time_limit": pp.time_limit_s, "mip_rel_gap": pp.mip_rel_gap, "disp": False})
     if res.x is None:
-        raise LccError("infeasible", "条件を満たす計画がありません（期限内に対策すべき施設に対して予算・期間が足りません）。"
-                       f"（HiGHS: {res.message}）", f"no feasible plan ({res.message})")
+        raise LccError("infeasible", "条件を満たす計画がありません（期限内に対策すべき施設に対して予算・期間が足りません）。",
+                       f"no feasible plan ({res.message})")
     xs = np.rint(res.x[:nx]).reshape(k, cols)
     chosen = xs.argmax(axis=1)
     pick = np.where(chosen < years, chosen, -1)
     info = {"solver": "HiGHS (scipy.optimize.milp)", "status": int(res.status), "message": str(res.message),
+            "message_ja": SOLVER_STATUS_JA.get(int(res.status), "解法が途中で止まりました（その時点の最良の計画）"),
             "objective": float(res.fun), "mip_gap": float(getattr(res, "mip_gap", 0.0) or 0.0),
             "dual_bound": float(getattr(res, "mip_dual_bound", res.fun) or res.fun),
             "variables": int(len(objective)), "candidates": int(k)}
@@ -272,27 +363,68 @@ def _unconstrained(gain: FloatArray) -> np.ndarray:
     return np.where(gain[np.arange(len(gain)), best] < 0, best, -1)
 
 
-def _worst_first(c: pd.DataFrame, w: FloatArray, cost: FloatArray, caps: FloatArray | None) -> np.ndarray:
-    """The usual rule: worst grade first, then priority weight, then age; fill each year's budget in that order."""
+def _worst_first(c: pd.DataFrame, w: FloatArray, cost: FloatArray, caps: FloatArray | None,
+                 iv: np.ndarray) -> np.ndarray:
+    """The usual rule: worst grade first, then priority weight, then age; fill each year's budget in that order.
+    Facilities judged Ⅳ go into the first year whatever the budget, as in the plan."""
     k, years = cost.shape
-    order = np.lexsort((-c["age"].fillna(0).to_numpy(), -w, -c["observed"].to_numpy()))
+    recorded = pd.to_numeric(c["grade"], errors="coerce").fillna(0).to_numpy()
+    order = np.lexsort((-c["age"].fillna(0).to_numpy(), -w, -recorded, -c["observed"].to_numpy()))
     pick = np.full(k, -1)
+    pick[iv] = 0
+    rest = [i for i in order if not iv[i]]
     if caps is None:  # levelling has no cap: spread the ranked list evenly over the years
         per_year = math.ceil(k / years)
-        for rank, i in enumerate(order):
+        for rank, i in enumerate(rest, start=int(iv.sum())):
             pick[i] = min(rank // per_year, years - 1)
         return pick
     for y in range(years):
-        left = caps[y]
-        for i in order:
+        left = caps[y] - (cost[iv, 0].sum() if y == 0 else 0.0)
+        for i in rest:
             if pick[i] < 0 and cost[i, y] <= left:
                 pick[i] = y
                 left -= cost[i, y]
     return pick
 
 
-def _table(c: pd.DataFrame, pick: np.ndarray, cost: FloatArray, cost_by_state: FloatArray, params: LccParameters,
-           start_year: int, w: FloatArray, model: MarkovHazardModel) -> pd.DataFrame:
+def _facility_rows(c: pd.DataFrame, rows: np.ndarray, cost: FloatArray) -> list[dict[str, Any]]:
+    """facility, name, lg_code, municipality and a cost for the selected rows (for the reports)."""
+    out = []
+    for i in np.flatnonzero(rows):
+        muni = c["municipality"].iloc[i] if "municipality" in c else None
+        out.append({"facility": _plain(c["facility"].iloc[i]), "name": str(c["name"].iloc[i] or ""),
+                    "lg_code": str(c["lg_code"].iloc[i]),
+                    "municipality": None if muni is None or (isinstance(muni, float) and math.isnan(muni)) else str(muni),
+                    "cost_yen": float(cost[i])})
+    return out
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _iii_goal(c: pd.DataFrame, iii: np.ndarray, pick: np.ndarray, cost: FloatArray, caps: FloatArray | None,
+              spend: FloatArray, start_year: int, deadline: int) -> IiiGoal:
+    """Facilities judged Ⅲ against the goal 「deadline 年以内」, per fiscal year (see :class:`IiiGoal`)."""
+    years = cost.shape[1]
+    done_by = np.where(pick >= 0, pick, years)              # the year index of treatment (years = never)
+    per_year = []
+    for y in range(years):
+        remaining = iii & (done_by > y)
+        overdue = remaining if y >= deadline - 1 else np.zeros_like(remaining)
+        unused = max(0.0, float(caps[y] - spend[y])) if caps is not None else 0.0
+        need = float(cost[overdue, y].sum())
+        per_year.append({"fiscal_year": start_year + y, "remaining": int(remaining.sum()),
+                         "overdue": int(overdue.sum()), "cost_yen": need,
+                         "shortfall_yen": max(0.0, need - unused) if overdue.any() else 0.0})
+    late = iii & (done_by >= deadline)
+    return IiiGoal(deadline_fiscal_year=start_year + deadline - 1, facilities=int(iii.sum()),
+                   treated_within_goal=int((iii & (done_by < deadline)).sum()),
+                   late=tuple(_facility_rows(c, late, cost[:, min(deadline, years) - 1])), per_year=tuple(per_year))
+
+
+def _table(c: pd.DataFrame, pick: np.ndarray, cost: FloatArray, params: LccParameters,
+           start_year: int, w: FloatArray, model: MarkovHazardModel, deadline: int) -> pd.DataFrame:
     labels = model.states.labels
     measures = []
     for _, row in c.iterrows():
@@ -301,9 +433,19 @@ def _table(c: pd.DataFrame, pick: np.ndarray, cost: FloatArray, cost_by_state: F
         key = min((g for g in table if g >= grade), default=max(table))
         measures.append(table[key].action_ja)
     treated = pick >= 0
+    recorded = pd.to_numeric(c["grade"], errors="coerce").to_numpy()
+    goal_year = start_year + deadline - 1
+    notes = ["Ⅳ：初年度に必ず対策" if g >= GRADE_IV
+             else (f"Ⅲ：目標（{goal_year}年度まで）に間に合わない" if g == GRADE_III and not (0 <= p < deadline) else "")
+             for g, p in zip(recorded, pick, strict=True)]
+    codes = c["lg_code"].astype(str).to_numpy()
+    named = c["municipality"].astype(object).to_numpy() if "municipality" in c else np.full(len(c), None)
+    municipality = np.array([str(n) if isinstance(n, str) and n else code for n, code in zip(named, codes, strict=True)],
+                            dtype=object)
     out = pd.DataFrame({
         "facility": c["facility"].to_numpy(),
         "lg_code": c["lg_code"].to_numpy(),
+        "municipality": municipality,
         "name": c["name"].fillna("").astype(str).to_numpy() if "name" in c else "",
         "facility_type": c["facility_type"].to_numpy(),
         "grade": [labels[int(s)] for s in c["observed"]],
@@ -313,6 +455,7 @@ def _table(c: pd.DataFrame, pick: np.ndarray, cost: FloatArray, cost_by_state: F
         "cost_now_yen": cost[:, 0],
         "priority_weight": w,
         "area_m2": c["area_used"].to_numpy(),
+        "note": notes,
     })
     return out.sort_values(["fiscal_year", "grade", "priority_weight"], ascending=[True, False, False],
                            na_position="last").reset_index(drop=True)

@@ -96,9 +96,18 @@ class PairsFile:
 
 
 def _grade(raw: Any, states: StateSpace) -> values.Parsed[int]:
-    if states.labels[:3] == ("I", "II", "III") and states.n_recorded == 4:
-        return values.parse_grade(raw)
-    return values.parse_int(raw, minimum=1, maximum=states.n_recorded)
+    """A recorded grade 1…n_recorded.  Scales of up to four grades (健全性 I–IV, also merged III+IV or the
+    three states I, II, III) read Ⅰ–Ⅳ, I–IV, 1–4 and full-width digits; longer municipal scales integers."""
+    if states.n_recorded > 4:
+        return values.parse_int(raw, minimum=1, maximum=states.n_recorded)
+    parsed = values.parse_grade(raw)
+    if parsed.value is not None and parsed.value > states.n_recorded:
+        shown = "・".join("ⅠⅡⅢⅣ"[: states.n_recorded])
+        raise values.InvalidValue("grade_out_of_range",
+                                  f"健全性 {parsed.value} はこのモデルの区分（{shown}）にありません。"
+                                  "Ⅳ を含むファイルなら「Ⅳ をⅢにまとめる」を使ってください。",
+                                  f"grade {parsed.value} is outside 1..{states.n_recorded}")
+    return parsed
 
 
 def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequence[str] | None = None,  # noqa: C901 (complexity ratchet, #17: split before adding to it)
@@ -165,8 +174,8 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
                     parsed: values.Parsed[Any]
                     if key in ("before", "after"):
                         parsed = _grade(raw, states)
-                        expected = ("健全性 Ⅰ〜Ⅳ（I〜IV、1〜4）" if states.n_recorded == 4
-                                    else f"1〜{states.n_recorded}の整数")
+                        expected = (f"健全性 {'・'.join('ⅠⅡⅢⅣ'[: states.n_recorded])}（I〜IV、1〜4 の形も可）"
+                                    if states.n_recorded <= 4 else f"1〜{states.n_recorded}の整数")
                     else:
                         parsed = values.parse_number(raw, minimum=0, unit_hint="年")
                         expected = "0以上の年数（小数可）"

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gunmane.engine.lcc import LccResult
+from gunmane.engine.lcc.assets import COUNT_LABELS_JA
 from gunmane.engine.planning import PlanResult
 from gunmane.io.safe_cells import neutralise_workbook
 
@@ -96,7 +97,7 @@ def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:  # noq
                                    f"{int(result.params.horizon_years.value)}年間）").font = Font(bold=True, size=13)
     labels = list(result.model.states.labels)
     headers = ["戦略", "説明", "現在価値(円)", "総額(円)", "年平均(円)", "最大の年(円)",
-               *[f"{g}の施設・年" for g in labels]]
+               *[f"{GRADE_LABELS_JA.get(g, g)}の施設・年（期待値）" for g in labels]]
     _header(ws, r + 2, headers)
     for i, s in enumerate(result.strategies, start=r + 3):
         vals = [s.strategy.name_ja, s.strategy.description_ja, s.npv_yen, s.total_yen, s.mean_annual_yen,
@@ -146,7 +147,7 @@ def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:  # noq
         ws.add_chart(chart, f"{get_column_letter(len(heads) + 2)}{r}")
 
     ws, r = _sheet(wb, "健全性の推移", synthetic)
-    heads = ["年度"] + [f"{s.strategy.name_ja}:{g}" for s in result.strategies for g in labels]
+    heads = ["年度"] + [f"{s.strategy.name_ja}：{GRADE_LABELS_JA.get(g, g)}（施設数の期待値）" for s in result.strategies for g in labels]
     _header(ws, r, heads)
     for i, t in enumerate(result.strategies[0].occupancy.index, start=r + 1):
         ws.cell(row=i, column=1, value=result.start_year + int(t))
@@ -159,8 +160,8 @@ def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:  # noq
     ws, r = _sheet(wb, "前提・出典", synthetic)
     js = result.as_json(annual=False)
     notes = [*js["assumptions"],
-             *[f"除外：{k} {v} 件" for k, v in result.assets.excluded.items() if v],
-             *[f"補完：{k} {v} 件" for k, v in result.assets.notes.items() if v],
+             *[f"除外：{COUNT_LABELS_JA.get(k, k)} {v} 件" for k, v in result.assets.excluded.items() if v],
+             *[f"補完：{COUNT_LABELS_JA.get(k, k)} {v} 件" for k, v in result.assets.notes.items() if v],
              f"幅（5%・95%）は {result.monte_carlo_runs} 回のモンテカルロ（乱数の種 {result.params.seed}）。"]
     _assumptions(ws, r, notes, js["parameters"]["parameters"], js["parameters"]["actions"])
     buf = io.BytesIO()
@@ -169,14 +170,44 @@ def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:  # noq
     return buf.getvalue()
 
 
+def _rules_sheet(wb: Workbook, result: PlanResult, synthetic: bool) -> None:
+    """Ⅳ in the first year (and the first year's shortfall) and the Ⅲ goal per fiscal year, as on the page."""
+    ws, r = _sheet(wb, "Ⅳ・Ⅲ の期限", synthetic)
+    iv = result.iv_first_year
+    ws.cell(row=r, column=1, value=f"健全性Ⅳ（緊急措置段階）：{len(iv.facilities)} 施設を {iv.fiscal_year} 年度に対策").font = \
+        Font(bold=True)
+    _put(ws, r + 1, 1, "対策費（期待値, 円）")
+    _put(ws, r + 1, 2, iv.cost_yen, YEN)
+    _put(ws, r + 2, 1, "初年度の予算（円）")
+    _put(ws, r + 2, 2, iv.budget_yen if iv.budget_yen is not None else "平準化（上限なし）", YEN)
+    _put(ws, r + 3, 1, "初年度の不足額（円）")
+    _put(ws, r + 3, 2, iv.shortfall_yen, YEN)
+    _header(ws, r + 4, ["施設", "団体", "対策費（期待値, 円）"])
+    row = r + 5
+    for f in iv.facilities:
+        for j, v in enumerate([f["name"], f["municipality"] or f["lg_code"], f["cost_yen"]], 1):
+            _put(ws, row, j, v, YEN if j == 3 else None)
+        row += 1
+    goal = result.iii_goal
+    row += 1
+    ws.cell(row=row, column=1, value=f"健全性Ⅲ（早期措置段階）：{goal.facilities} 施設、目標は {goal.deadline_fiscal_year} 年度まで"
+                                     f"（間に合う {goal.treated_within_goal}、間に合わない {len(goal.late)}）").font = Font(bold=True)
+    _header(ws, row + 1, ["年度", "まだ対策していないⅢの施設", "うち目標の年度を過ぎた施設", "その年度に対策する費用（円）",
+                          "その年度の予算の不足額（円）"])
+    for i, rec in enumerate(goal.per_year, start=row + 2):
+        for j, v in enumerate([rec["fiscal_year"], rec["remaining"], rec["overdue"], rec["cost_yen"], rec["shortfall_yen"]], 1):
+            _put(ws, i, j, v, YEN if j in (4, 5) else None)
+    ws.column_dimensions["A"].width = 34
+
+
 def plan_xlsx(result: PlanResult, *, title: str, synthetic: bool) -> bytes:
     wb = Workbook()
     ws, r = _sheet(wb, "対策計画", synthetic, first=True)
     mode = "予算上限" if result.mode == "budget" else "平準化"
     ws.cell(row=r, column=1, value=f"{title} — 対策計画（{result.start_year}〜{result.start_year + result.years - 1}年度、"
                                    f"{mode}、{result.strategy.name_ja}）").font = Font(bold=True, size=13)
-    heads = ["施設", "団体コード", "種別", "健全性", "対策", "実施年度", "対策費(円)", "今年度に行う場合(円)", "優先度の重み",
-             "面積(㎡)"]
+    heads = ["施設", "団体", "種別", "健全性", "対策", "実施年度", "対策費(円)", "今年度に行う場合(円)", "優先度の重み",
+             "面積(㎡)", "備考"]
     _header(ws, r + 2, heads)
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["E"].width = 40
@@ -184,10 +215,10 @@ def plan_xlsx(result: PlanResult, *, title: str, synthetic: bool) -> bytes:
                                      for rec in result.table.to_dict(orient="records")]
     for i, rec in enumerate(records, start=r + 3):
         fy, cost = float(rec["fiscal_year"]), float(rec["cost_yen"])
-        vals = [rec["name"], rec["lg_code"], type_name(str(rec["facility_type"])),
+        vals = [rec["name"], rec.get("municipality") or rec["lg_code"], type_name(str(rec["facility_type"])),
                 GRADE_LABELS_JA.get(str(rec["grade"]), rec["grade"]), rec["measure"],
                 None if np.isnan(fy) else int(fy), None if np.isnan(cost) else cost, float(rec["cost_now_yen"]),
-                float(rec["priority_weight"]), float(rec["area_m2"])]
+                float(rec["priority_weight"]), float(rec["area_m2"]), rec.get("note") or ""]
         for j, v in enumerate(vals, 1):
             _put(ws, i, j, v if v is not None else "期間内に実施しない", YEN if j in (7, 8) else None)
     ws.freeze_panes = f"A{r + 3}"
@@ -213,22 +244,24 @@ def plan_xlsx(result: PlanResult, *, title: str, synthetic: bool) -> bytes:
     ws.add_chart(chart, f"H{r}")
 
     ws, r = _sheet(wb, "比較", synthetic)
-    heads = ["方法", "対策費 計(円)", "現在価値(円)", "リスク(円)", "目的関数(円)", "対策する施設", "しない施設",
-             "Ⅳ の施設・年", "最大の年(円)"]
+    heads = ["方法", "対策費 計(円)", "現在価値(円)", "リスク(円)", "費用＋リスク(円)", "対策する施設", "しない施設",
+             "Ⅲ が目標に遅れる施設", "待つ間にⅣに進む施設・年（期待値）", "最大の年(円)"]
     _header(ws, r, heads)
     for i, (name, tot) in enumerate(result.totals.iterrows(), start=r + 1):
         vals = [METHOD_JA[str(name)], tot["cost_yen"], tot["discounted_cost_yen"], tot["risk_yen"], tot["objective_yen"],
-                int(tot["treated"]), int(tot["untreated"]), tot["iv_facility_years"], tot["peak_year_yen"]]
+                int(tot["treated"]), int(tot["untreated"]), int(tot["iii_late"]), tot["iv_facility_years"],
+                tot["peak_year_yen"]]
         for j, v in enumerate(vals, 1):
-            _put(ws, i, j, v, YEN if j in (2, 3, 4, 5, 9) else None)
+            _put(ws, i, j, v, YEN if j in (2, 3, 4, 5, 10) else None)
     s = result.solver
-    ws.cell(row=r + 5, column=1, value=f"解法：{s['solver']}、状態：{s['message']}、相対ギャップ {s['mip_gap']:.2%}、"
-                                       f"下界 {s['dual_bound']:,.0f}、{s['seconds']} 秒、候補 {s['candidates']} 施設")
+    ws.cell(row=r + 5, column=1, value=f"解法：混合整数計画（HiGHS）、{s['message_ja']}、相対ギャップ {s['mip_gap']:.2%}、"
+                                       f"下界 {s['dual_bound']:,.0f} 円、{s['seconds']} 秒、候補 {s['candidates']} 施設")
+    _rules_sheet(wb, result, synthetic)
 
     ws, r = _sheet(wb, "前提・出典", synthetic)
     js = result.as_json()
     _assumptions(ws, r, [*js["assumptions"],
-                         *[f"除外：{k} {v} 件" for k, v in result.excluded.items() if v]],
+                         *[f"対象外：{COUNT_LABELS_JA.get(k, k)} {v} 件" for k, v in result.excluded.items() if v]],
                  js["parameters"], js["actions"])
     buf = io.BytesIO()
     neutralise_workbook(wb)  # user-typed names (facilities, groups) never run as formulas

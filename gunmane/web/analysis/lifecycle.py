@@ -7,12 +7,17 @@ attributes) and caches results by the data fingerprint and the parameters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
+from django.db import close_old_connections
 from django.utils import timezone
 
 from gunmane.engine.calendar import fiscal_year
@@ -32,10 +37,11 @@ from gunmane.engine.planning import PlanResult, budget_plan
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
 from gunmane.web.analysis import unit_prices
 from gunmane.web.registry import frames
-from gunmane.web.registry.models import Facility
+from gunmane.web.registry.models import Facility, Municipality
 
-__all__ = ["ScopeLedger", "deterioration_summary", "facility_frame", "hazard_choice", "lcc_for_scope",
-           "plan_for_scope", "scope_ledger", "start_fiscal_year"]
+__all__ = ["FitProgress", "ScopeLedger", "deterioration_in_background", "deterioration_summary", "facility_frame",
+           "forget_fits",
+           "hazard_choice", "lcc_for_scope", "plan_for_scope", "scope_ledger", "start_fiscal_year"]
 
 #: attribute keys (as imported from a ledger's free columns) read for the plan's priority weight
 IMPORTANCE_KEYS = ("route_importance", "路線の重要度", "重要度")
@@ -88,14 +94,24 @@ def hazard_choice(sl: ScopeLedger, defaults: LccDefaults) -> HazardChoice:
                          lambda: complete_hazards(_pairs(sl, types), defaults.hazards, scope_label=sl.scope.name))
 
 
+Report = Callable[[int, int, str], None]
+
+
 def deterioration_summary(sl: ScopeLedger, *, merge_iv: bool, facility_type: str | None = "bridge",
-                          pool: bool = False) -> dict[str, Any]:
-    """The fit for the deterioration page: result or the identifiability error, pooled comparison for groups."""
+                          pool: bool = False, progress: Report | None = None) -> dict[str, Any]:
+    """The fit for the deterioration page: result or the identifiability error, pooled comparison for groups.
+    ``progress(step, steps, stage)`` reports each stage (the cross-validation fold by fold)."""
+    report = progress or (lambda step, steps, stage: None)
+    folds = 5
+    steps = 3 + folds if pool else 2
+
     def build() -> dict[str, Any]:
         states = StateSpace.grades(merge_iv=merge_iv)
         types = (facility_type,) if facility_type else None
+        report(0, steps, "点検ペアを作っています")
         pairs = _pairs(sl, types, member=pool)
         out: dict[str, Any] = {"pairs": pairs, "fit": None, "error": None, "pooled": None, "comparison": None}
+        report(1, steps, "劣化ハザードを推定しています")
         try:
             result: FitResult = fit(pairs, states=states)
             out["fit"] = result
@@ -103,17 +119,105 @@ def deterioration_summary(sl: ScopeLedger, *, merge_iv: bool, facility_type: str
             out["error"] = exc
             return out
         if pool:
+            report(2, steps, "構成団体ごとの差を含めて推定しています")
             try:
                 out["pooled"] = fit_pooled(pairs, states=states)
             except DeteriorationError as exc:
                 out["pool_error"] = exc
+            report(3, steps, f"推定のよさを確かめています（交差検証 0/{folds}）")
             try:
-                out["comparison"] = compare_pooling(pairs, member_column="member", states=states)
+                out["comparison"] = compare_pooling(
+                    pairs, member_column="member", states=states, k=folds,
+                    progress=lambda done, k: report(3 + done, steps, f"推定のよさを確かめています（交差検証 {done}/{k}）"))
             except DeteriorationError as exc:  # a fold can lack a grade's transitions
                 out["comparison_error"] = exc
         return out
 
-    return frames.cached("deterioration", sl.key, (sl.scope, merge_iv, facility_type, pool), build)
+    ident = (sl.key, (sl.scope, merge_iv, facility_type, pool))
+    with _jobs_lock:
+        done = _ready.get(ident)
+    if done is not None:
+        return done
+    value = frames.cached("deterioration", sl.key, ident[1], build)
+    with _jobs_lock:
+        for stale in [r for r in _ready if r[0] != sl.key]:  # an older data generation
+            del _ready[stale]
+        while len(_ready) >= MAX_READY_FITS:
+            del _ready[next(iter(_ready))]
+        _ready[ident] = value
+    return value
+
+
+def forget_fits() -> None:
+    """Drop the finished fits kept for the page (with :func:`gunmane.web.registry.frames.clear_cache`)."""
+    with _jobs_lock:
+        _ready.clear()
+        _jobs.clear()
+
+
+@dataclass
+class FitProgress:
+    """A fit computing in a background thread of this process: where it is, for the page's progress bar."""
+
+    step: int = 0
+    steps: int = 1
+    stage: str = "計算を始めています"
+    started: float = field(default_factory=time.monotonic)
+    error: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        return round(time.monotonic() - self.started, 1)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"done": False, "step": self.step, "steps": self.steps, "stage": self.stage, "seconds": self.seconds,
+                "error": self.error}
+
+
+_jobs_lock = threading.Lock()
+_jobs: dict[tuple[Any, ...], FitProgress] = {}
+_ready: dict[tuple[Any, ...], dict[str, Any]] = {}
+#: finished fits kept so that "ready" is known without computing (a few scopes × merge or not)
+MAX_READY_FITS = 32
+
+
+def deterioration_in_background(sl: ScopeLedger, *, merge_iv: bool, facility_type: str | None = "bridge",
+                                pool: bool = False) -> FitProgress | None:
+    """None when the fit is ready (then :func:`deterioration_summary` returns at once); otherwise the progress of
+    the fit computing in a thread of this process, started on the first call (a group's first view took
+    seconds to tens of seconds with nothing on the screen).  Inline when background work is switched off
+    (``GUNMANE_IMPORT_IN_BACKGROUND=0``, as in the tests)."""
+    ident = (sl.key, (sl.scope, merge_iv, facility_type, pool))
+    with _jobs_lock:
+        if ident in _ready:
+            return None
+        job = _jobs.get(ident)
+        if job is not None:
+            return job
+        if not settings.GUNMANE_IMPORT_IN_BACKGROUND:
+            job = None
+        else:
+            job = _jobs[ident] = FitProgress()
+    if job is None:
+        deterioration_summary(sl, merge_iv=merge_iv, facility_type=facility_type, pool=pool)
+        return None
+    running = job
+
+    def report(step: int, steps: int, stage: str) -> None:
+        running.step, running.steps, running.stage = step, steps, stage
+
+    def target() -> None:
+        try:
+            deterioration_summary(sl, merge_iv=merge_iv, facility_type=facility_type, pool=pool, progress=report)
+            with _jobs_lock:
+                _jobs.pop(ident, None)
+        except Exception:  # kept (with the message) so the page says so instead of starting it again and again
+            running.error = "計算できませんでした。データを更新してから、もう一度開いてください。"
+        finally:
+            close_old_connections()
+
+    threading.Thread(target=target, name="deterioration-fit", daemon=True).start()
+    return job
 
 
 def _attribute(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -131,12 +235,13 @@ def _number(value: Any) -> float:
 
 
 def facility_frame(sl: ScopeLedger, as_of: date | None = None) -> pd.DataFrame:
-    """The engine's facility frame (ASSET_COLUMNS + name, route_importance, detour_km) for the scope."""
+    """The engine's facility frame (ASSET_COLUMNS + name, municipality, route_importance, detour_km) for the scope."""
     as_of = as_of or timezone.localdate()
     fac = sl.ledger.facilities
     if fac.empty:
         return pd.DataFrame(columns=["facility", "lg_code", "facility_type", "area_m2", "grade",
-                                     "years_since_inspection", "age", "name", "route_importance", "detour_km"])
+                                     "years_since_inspection", "age", "name", "municipality", "route_importance",
+                                     "detour_km"])
     info = pd.DataFrame.from_records(
         Facility.objects.filter(id__in=fac["facility"].tolist()).values_list("id", "facility_id", "name", "route",
                                                                               "attributes"),
@@ -154,6 +259,8 @@ def facility_frame(sl: ScopeLedger, as_of: date | None = None) -> pd.DataFrame:
     ts = pd.Timestamp(as_of)
     names = info["name"].reindex(fac["facility"]).fillna("").to_numpy()
     ids = info["facility_id"].reindex(fac["facility"]).fillna("").to_numpy()
+    # the plan table and its downloads name the municipality, not its code
+    muni_names = dict(Municipality.objects.filter(lg_code__in=set(fac["lg_code"])).values_list("lg_code", "name"))
     return pd.DataFrame({
         "facility": fac["facility"].to_numpy(),
         "lg_code": fac["lg_code"].to_numpy(),
@@ -163,6 +270,7 @@ def facility_frame(sl: ScopeLedger, as_of: date | None = None) -> pd.DataFrame:
         "years_since_inspection": ((ts - fac["latest_inspected_on"]).dt.days / 365.25).to_numpy(),
         "age": (start_fiscal_year(as_of) - fac["built_year"]).to_numpy(),
         "name": [f"{n}（{i}）" if i else n for n, i in zip(names, ids, strict=True)],
+        "municipality": [muni_names.get(str(c), str(c)) for c in fac["lg_code"]],
         "route_importance": importance,
         "detour_km": detour,
     })

@@ -17,6 +17,7 @@ import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 
 from gunmane.engine.deterioration import DeteriorationError, FitResult, StateSpace, fit, reach_curve_band
 from gunmane.engine.indicator_types import Scope, ScopeKind
@@ -83,7 +84,7 @@ def _float(request: HttpRequest, name: str, lo: float, hi: float) -> tuple[float
 
 def _base_context(scope: Scope, spec: str, synthetic: bool, active: str) -> dict[str, Any]:
     return {"scope": scope, "spec": spec, "show_synthetic": synthetic, "active": active,
-            "scope_label": scope.name}
+            "scope_label": scope.name, "charts": []}
 
 
 def _synthetic(sl: lifecycle.ScopeLedger) -> bool:
@@ -103,17 +104,29 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
     merge_iv = request.GET.get("merge_iv") == "1"
     pool = scope.kind == ScopeKind.GROUP
     sl = lifecycle.scope_ledger(scope)
-    summary = lifecycle.deterioration_summary(sl, merge_iv=merge_iv, facility_type="bridge", pool=pool)
+    wants_json = request.GET.get("format") == "json"
+    job = None if wants_json else lifecycle.deterioration_in_background(sl, merge_iv=merge_iv, facility_type="bridge",
+                                                                         pool=pool)
+    if request.GET.get("progress") == "1":
+        return JsonResponse(job.as_json() if job is not None else {"done": True},
+                            json_dumps_params={"ensure_ascii": False})
     ctx = _base_context(scope, spec, _synthetic(sl), "deterioration")
-    ctx.update({"merge_iv": merge_iv, "pairs": summary["pairs"], "error": summary["error"],
+    ctx["merge_iv"] = merge_iv
+    if job is not None:  # the first view of this fit: computing in the background, the page shows how far
+        ctx["progress"] = job
+        ctx["progress_url"] = "?" + ("merge_iv=1&" if merge_iv else "") + "progress=1"
+        return render(request, "analysis/deterioration.html", ctx)
+    summary = lifecycle.deterioration_summary(sl, merge_iv=merge_iv, facility_type="bridge", pool=pool)
+    ctx.update({"pairs": summary["pairs"], "error": summary["error"],
                 "excluded": [(k, v) for k, v in summary["pairs"].excluded.items() if v]})
     result = summary["fit"]
-    if request.GET.get("format") == "json":
+    if wants_json:
         if result is None:
             return JsonResponse({"status": "invalid", "error": summary["error"].as_json()}, status=200,
                                 json_dumps_params={"ensure_ascii": False})
         return JsonResponse(result.as_json(), json_dumps_params={"ensure_ascii": False})
     charts: list[dict[str, Any]] = []
+    ctx["remedies"] = _remedies(request, scope, spec, merge_iv, pooled=summary.get("pooled") is not None)
     if result is not None:
         labels = list(result.states.labels)
         fit_ctx = fit_context(result)
@@ -132,6 +145,10 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
                            "datasets": [{"label": GRADES_JA.get(lab, lab), "data": [_r(v, 1) for v in counts[lab]],
                                          "color": COLORS[min(i, 3)]} for i, lab in enumerate(labels)],
                            "y_title": "橋梁数（期待値）", "x_title": "年度"})
+        repair = result.repair_probability()
+        ctx["repair"] = {**repair, "bridges": len(bridges), "per_year_count": repair["per_year"] * len(bridges),
+                         "trigger_ja": GRADES_JA.get(repair["trigger"], repair["trigger"]),
+                         "pct": f"{repair['per_year']:.2%}", "ci_pct": [f"{v:.2%}" for v in repair["ci"]]}
         ctx.update({"forecast": forecast,
                     "forecast_rows": [] if forecast is None else [
                         (lifecycle.start_fiscal_year() + int(t), [forecast.loc[t, lab] for lab in labels])
@@ -146,19 +163,45 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
     return render(request, "analysis/deterioration.html", ctx)
 
 
+#: a figure whose 95 % interval spans more than this factor (upper ÷ lower) carries its caution next to it
+#: (docs/deterioration.md §5.2): at 10 the figure is uncertain by an order of magnitude
+WIDE_INTERVAL_RATIO = 10.0
+#: a hazard estimated from fewer transitions out of its grade than this carries its caution next to it
+FEW_TRANSITIONS = 20
+
+
+def _caution(ratio: float, moved: float, grade: str) -> str | None:
+    """The words next to a figure that should not be taken at face value, or None."""
+    parts = []
+    if not math.isfinite(ratio) or ratio > WIDE_INTERVAL_RATIO:
+        parts.append("95%範囲が非常に広い" + (f"（上限が下限の {ratio:,.0f} 倍）" if math.isfinite(ratio) else ""))
+    if moved < FEW_TRANSITIONS:
+        parts.append(f"健全性{grade}から先へ進んだ点検ペアが {moved:,.0f} 組しかない（{FEW_TRANSITIONS} 組未満）")
+    return "この値はそのまま使わないでください：" + "、".join(parts) + "。" if parts else None
+
+
 def fit_context(result: FitResult) -> dict[str, Any]:
-    """Hazard table, expected years and the reach curves with their 95 % band (shared by both fit pages)."""
+    """Hazard table, expected years and the reach curves with their 95 % band (shared by both fit pages);
+    a figure with a very wide interval or resting on few transitions out of a grade carries its caution."""
     labels = list(result.states.labels)
     years = np.arange(0, 101, 1.0)
     ey = result.expected_years()
+    moved = [float(result.transitions[i, i + 1:].sum()) for i in range(len(labels) - 1)]
     rows = []
     for i, lab in enumerate(labels[:-1]):
         so = ey[(ey["kind"] == "sojourn") & (ey["grade"] == lab)].iloc[0]
         lo, hi = result.conf_int[i]
-        rows.append({"grade": GRADES_JA.get(lab, lab), "theta": result.hazards[i], "se": result.std_errors[i],
-                     "ci": (lo, hi), "sojourn": so["years"], "sojourn_ci": (so["ci_low"], so["ci_high"])})
-    from_new = [{"grade": GRADES_JA.get(r["grade"], r["grade"]), "years": r["years"],
-                 "ci": (r["ci_low"], r["ci_high"])} for r in ey[ey["kind"] == "from_new"].to_dict("records")]
+        g = GRADES_JA.get(lab, lab)
+        rows.append({"grade": g, "theta": result.hazards[i], "se": result.std_errors[i],
+                     "ci": (lo, hi), "sojourn": so["years"], "sojourn_ci": (so["ci_low"], so["ci_high"]),
+                     "moved": moved[i], "caution": _caution(hi / lo if lo > 0 else math.inf, moved[i], g)})
+    from_new = []
+    for j, r in enumerate(ey[ey["kind"] == "from_new"].to_dict("records"), start=1):
+        weakest = int(np.argmin(moved[:j]))
+        ratio = r["ci_high"] / r["ci_low"] if r["ci_low"] > 0 else math.inf
+        from_new.append({"grade": GRADES_JA.get(r["grade"], r["grade"]), "years": r["years"],
+                         "ci": (r["ci_low"], r["ci_high"]),
+                         "caution": _caution(ratio, moved[weakest], GRADES_JA.get(labels[weakest], labels[weakest]))})
     datasets = []
     for target in range(1, len(labels)):
         c, lo_b, hi_b = reach_curve_band(result, years, target)
@@ -172,7 +215,30 @@ def fit_context(result: FitResult) -> dict[str, Any]:
     chart = {"id": "reach", "type": "line", "labels": [int(y) for y in years], "datasets": datasets,
              "y_title": "確率", "x_title": "新設からの年数", "y_max": 1}
     return {"fit": result, "rows": rows, "from_new": from_new, "charts": [chart],
+            "any_caution": any(r["caution"] for r in rows) or any(r["caution"] for r in from_new),
+            "wide_ratio": WIDE_INTERVAL_RATIO, "few_transitions": FEW_TRANSITIONS,
             "labels_ja": [GRADES_JA.get(lab, lab) for lab in labels], "one_year": result.one_year_matrix().tolist()}
+
+
+def _remedies(request: HttpRequest, scope: Scope, spec: str, merge_iv: bool, *, pooled: bool) -> list[tuple[str, str]]:
+    """What the user can do about an uncertain fit, as working links: merge Ⅳ into Ⅲ, the group's pooled fit,
+    more years of inspection records (the import page of each member the user may edit)."""
+    out: list[tuple[str, str]] = []
+    if not merge_iv:
+        out.append(("Ⅳ をⅢにまとめて推定する（Ⅲ から先の記録が少ないとき）", "?merge_iv=1"))
+    if scope.kind == ScopeKind.GROUP and pooled:
+        out.append(("構成団体の点検ペアを群でまとめた推定を見る", "#members"))
+    elif scope.kind == ScopeKind.MUNICIPALITY:
+        for group in Group.objects.filter(members__municipality__lg_code=scope.code).distinct().order_by("name"):
+            if group_permissions.can_view_group(request.user, group) and scope.code in group.member_codes():
+                out.append((f"群「{group.name}」で構成団体の点検ペアをまとめて推定する",
+                            reverse("analysis:deterioration", args=[f"group-{group.pk}"])))
+    codes = [scope.code] if scope.kind == ScopeKind.MUNICIPALITY else list(scope.members)
+    for muni in Municipality.objects.filter(lg_code__in=codes).order_by("lg_code"):
+        if permissions.can_edit_ledger(request.user, muni):
+            out.append((f"{muni.name}の過去の点検記録を取り込む（年数が長いほど推定が安定します）",
+                        reverse("registry:import_create", args=[muni.lg_code])))
+    return out
 
 
 MAX_PAIRS_UPLOAD = 20 * 1024 * 1024
@@ -180,7 +246,11 @@ MAX_PAIRS_UPLOAD = 20 * 1024 * 1024
 
 def deterioration_pairs(request: HttpRequest) -> HttpResponse:
     """Fit on an uploaded pairs file (CSV/XLSX); the file is read, used and discarded, never stored."""
-    ctx: dict[str, Any] = {"merge_iv": request.POST.get("merge_iv") == "1", "charts": []}
+    merge_iv = request.POST.get("merge_iv") == "1"
+    ctx: dict[str, Any] = {"merge_iv": merge_iv, "charts": [], "remedies_text": [
+        *([] if merge_iv else ["「Ⅳ をⅢにまとめる」にチェックを入れて、もう一度推定する（Ⅲ から先の記録が少ないとき）"]),
+        "複数の団体の点検ペアを一つのファイルにまとめ、「団体コード」の列をつけて推定する（群でまとめた推定）",
+        "点検の年数が長い記録（過去の年度の点検）を加えて推定する"]}
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
@@ -224,13 +294,23 @@ def _defaults_from_request(request: HttpRequest) -> tuple[LccDefaults, dict[str,
     return d.with_overrides(discount_rate=rate, horizon_years=None if horizon is None else float(int(horizon))), errors
 
 
+def _unit_prices_url(spec: str) -> str | None:
+    """The page where a municipality registers its own unit prices (analysis:unit_prices), when it exists."""
+    for args in ((spec,), ()):
+        try:
+            return reverse("analysis:unit_prices", args=args)
+        except NoReverseMatch:
+            continue
+    return None
+
+
 def lcc(request: HttpRequest, spec: str) -> HttpResponse:
     scope, spec = _scope(request, spec)
     d, errors = _defaults_from_request(request)
     sl = lifecycle.scope_ledger(scope)
     ctx = _base_context(scope, spec, _synthetic(sl), "lcc")
     ctx.update({"errors": errors, "params": d.params, "discount_rate": d.params.discount_rate.value,
-                "horizon": int(d.params.horizon_years.value)})
+                "horizon": int(d.params.horizon_years.value), "unit_prices_url": _unit_prices_url(spec)})
     try:
         result, choice = lifecycle.lcc_for_scope(scope, defaults=d)
     except LccError as exc:
