@@ -143,6 +143,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_facility_type(code: str) -> None:
+    from gunmane.io.shipped import vocab
+
+    types = {x.code: x.name for x in vocab.facility_types()}
+    if code != "all" and code not in types:
+        listed = "、".join(f"{c}（{n}）" for c, n in types.items())
+        raise UsageError(t(f"--facility-type「{code}」はありません。指定できるのは all または {listed} です。",
+                           f"unknown --facility-type {code!r}"))
+
+
 def cmd_deterioration(args: argparse.Namespace) -> int:
     """Fit the Markov hazard model from a pairs file or from the ledger's inspection histories."""
     from gunmane.engine.deterioration import (
@@ -167,11 +177,19 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
 
             codes = tuple(where.members) or (where.code,)
             ledger = frames.ledger_frames(None if where.kind.value == "national" else codes)
-            pairs = pairs_from_histories(ledger.inspections, ledger.measures, facilities=ledger.facilities,
+            inspections = ledger.inspections
+            _check_facility_type(args.facility_type)
+            if args.facility_type != "all":  # the same filter as the 劣化予測 page (bridges by default)
+                fac = ledger.facilities
+                keep = set(fac.loc[fac["facility_type"] == args.facility_type, "facility"])
+                inspections = inspections[inspections["facility"].isin(keep)]
+            pairs = pairs_from_histories(inspections, ledger.measures, facilities=ledger.facilities,
                                          covariates=covariates,
                                          member_column="lg_code" if args.pool_by else None)
         result = fit(pairs, states=states, covariates=covariates)
         out = result.as_json()
+        if not args.pairs:
+            out["facility_type"] = args.facility_type
         if args.pool_by:
             out["pooling"] = {"pooled": fit_pooled(pairs, states=states).as_json(),
                               "comparison": compare_pooling(pairs, member_column="member", states=states).as_json()}
@@ -223,6 +241,9 @@ def register_deterioration(sub: Any) -> None:
     src.add_argument("--pairs", metavar="FILE", help=t("点検ペアの CSV から", "from a CSV of inspection pairs"))
     s.add_argument("--states", default="I,II,III,IV")
     s.add_argument("--merge-iv", action="store_true", help=t("Ⅳ をⅢにまとめる", "merge IV into III"))
+    s.add_argument("--facility-type", default="bridge", metavar="CODE",
+                   help=t("台帳から推定する施設の種類（既定 bridge＝橋梁、画面の劣化予測と同じ。all＝すべての種類）",
+                          "facility type fitted from the ledger (default bridge, as on the page; all = every type)"))
     s.add_argument("--covariates", metavar="a,b")
     s.add_argument("--pool-by", choices=["municipality"])
     s.add_argument("--format", choices=["json"], default="json")
