@@ -22,6 +22,7 @@ from gunmane.io.shipped.parameters import (
     read_parameter_table,
     shipped_bytes,
 )
+from gunmane.io.shipped.vocab import facility_types
 
 __all__ = ["EDITION", "LccDefaults", "LccParamsError", "load_lcc_parameters"]
 
@@ -102,7 +103,8 @@ def load_lcc_parameters(directory: Path | None = None) -> LccDefaults:
         raise LccParamsError(f"{where}/parameters.csv: 次の key の行がありません：{', '.join(missing)}",
                              file=f"{where}/parameters.csv", column="key")
     edition = EDITION if directory is None else f"{where}（利用者の設定）"
-    notes = tuple(f"{a.facility_type} 健全性{['Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'][a.grade - 1]}「{a.action_ja}」の費用は仮定値です。"
+    type_names = {t.code: t.name for t in facility_types()}
+    notes = tuple(f"{type_names.get(a.facility_type, a.facility_type)} 健全性{['Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'][a.grade - 1]}「{a.action_ja}」の費用は仮定値です。"
                   for a in actions if a.assumption)
     lcc = LccParameters(actions=tuple(actions), discount_rate=params["discount_rate"],
                         horizon_years=params["horizon_years"],

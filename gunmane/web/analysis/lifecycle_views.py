@@ -316,6 +316,7 @@ def lcc(request: HttpRequest, spec: str) -> HttpResponse:
     except LccError as exc:
         ctx["error"] = exc
         return render(request, "analysis/lcc.html", ctx)
+    ctx["params"] = result.params  # the table in use: the municipality's own unit prices when it registered them
     fmt = request.GET.get("format")
     if fmt == "xlsx":
         return attachment(lcc_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_LCC比較.xlsx", XLSX)
