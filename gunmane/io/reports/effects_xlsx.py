@@ -20,7 +20,8 @@ METRIC_LABELS = {
     "deterioration_cost_yen": ("修繕の遅れによる劣化の損失", "千円"), "net_effect_yen": ("純効果（基準に対する）", "千円"),
 }
 #: work kinds of the effects engine (gunmane.engine.effects.work) as the 契約 sheet names them
-WORK_JA = {"inspection": "定期点検", "design": "修繕設計", "works": "修繕工事", "routine": "日常維持"}
+WORK_JA = {"inspection": "定期点検", "design": "修繕設計", "works": "修繕工事", "routine": "日常維持",
+           "process": "プロセス一括（点検・診断・設計・工事）"}
 
 
 def _shown(key: str, value: Any) -> Any:
