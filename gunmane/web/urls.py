@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
@@ -11,6 +12,7 @@ admin.site.site_header = "gunmane 群マネ 管理"
 admin.site.site_title = "gunmane 管理"
 admin.site.index_title = "参照データと利用者の管理"
 
+@login_not_required
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     """The site's icon (static() is resolved per request: the hashed name exists only after collectstatic)."""
     return HttpResponsePermanentRedirect(static("gunmane/favicon.svg"))

@@ -56,6 +56,8 @@ def test_survey_defaults_follow_the_group_and_name_a_contact(demo) -> None:  # t
 
     page = Client().get(reverse("surveys:respond", args=[recipient.token])).content.decode()
     assert "お問い合わせ先：宇陀市" in page and "/static/gunmane/favicon.svg" in page
+    icon = Client().get("/favicon.ico")  # signed out: no login page for the icon
+    assert icon.status_code == 301 and icon["Location"].endswith("gunmane/favicon.svg")
 
 
 def test_national_table_counts_are_whole_and_the_group_table_has_no_empty_column(demo) -> None:  # type: ignore[no-untyped-def]

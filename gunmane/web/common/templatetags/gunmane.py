@@ -240,6 +240,13 @@ def sen(yen: Any) -> str:
 
 
 @register.filter
+def sen_num(yen: Any) -> str:
+    """Yen in 千円 as a bare number, for a column whose header says （千円）: the same rounding as ``sen``."""
+    text = sen(yen)
+    return text.removesuffix("千円")
+
+
+@register.filter
 def name_of(code: Any, names: Any) -> str:
     """A municipality's name for its 団体コード (the code itself only when the name is unknown)."""
     return str((names or {}).get(str(code), code))
