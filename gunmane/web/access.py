@@ -57,6 +57,7 @@ def action(access: str) -> Rule:
 URL_RULES: dict[str, Rule] = {
     "home": page(Access.SIGNED_IN),
     "login": form(Access.OPEN),
+    "favicon": page(Access.OPEN),
     "logout": action(Access.OPEN),
     # registry: the ledger
     "registry:municipality_list": page(Access.SIGNED_IN),
@@ -115,7 +116,7 @@ URL_RULES: dict[str, Rule] = {
     "groups:document": page(Access.GROUP_VIEW),
     "groups:lot_annex": page(Access.GROUP_VIEW),
     "groups:effects": page(Access.GROUP_VIEW),
-    "groups:effects_new": action(Access.GROUP_EDIT),
+    "groups:effects_new": form(Access.GROUP_VIEW, Access.GROUP_EDIT),  # GET: back to the list (creates nothing)
     "groups:effects_result": page(Access.GROUP_VIEW),
     "groups:effects_edit": form(Access.GROUP_EDIT),
     "groups:effects_lots": page(Access.GROUP_VIEW),

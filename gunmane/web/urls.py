@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from gunmane.web.registry import views as registry_views
@@ -9,8 +12,16 @@ admin.site.site_header = "gunmane 群マネ 管理"
 admin.site.site_title = "gunmane 管理"
 admin.site.index_title = "参照データと利用者の管理"
 
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """The site's icon (static() is resolved per request: the hashed name exists only after collectstatic)."""
+    return HttpResponsePermanentRedirect(static("gunmane/favicon.svg"))
+
+
 urlpatterns = [
     path("", registry_views.home, name="home"),
+    # browsers ask for /favicon.ico on pages without an icon link (files, error pages): the same icon
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(settings.ADMIN_PATH, admin.site.urls),  # GUNMANE_ADMIN_PATH, default "admin/"

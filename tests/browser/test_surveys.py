@@ -34,7 +34,7 @@ def fill_required(page: Page, *, interest: str, scale: str) -> None:
     q(page, "interest").get_by_label(interest, exact=True).check()
     for row in page.locator("#q-appeal tbody th").all_inner_texts():
         page.get_by_label(f"{row}：{scale}", exact=True).check()
-    q(page, "capable_works").get_by_label("清掃").check()
+    q(page, "capable_works").get_by_label("定期点検").check()  # the group's own work (its 対象業務) is asked
     q(page, "capable_sectors").get_by_label("道路").check()
     q(page, "area").get_by_label("宇陀市").check()
     page.locator("input[name=q_engineers]").fill("4")

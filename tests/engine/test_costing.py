@@ -49,7 +49,7 @@ def test_shipped_editions_are_complete_and_sourced() -> None:
 def test_missing_value_is_marked_as_user_assumption(fy2022) -> None:  # type: ignore[no-untyped-def]
     # 下水道工事(1) has no Jo in the research notes: the row exists but says the user must set it.
     assert fy2022.work("下水道工事(1)").site_management.status == ASSUMPTION_STATUS
-    assert fy2022.work("下水道工事(2)").site_management.status.startswith("V2")
+    assert fy2022.work("下水道工事(2)").site_management.status.startswith("第三者の計算ツールの転記と照合済み")
     assert fy2022.service("点検業務").status == ASSUMPTION_STATUS
 
 

@@ -36,6 +36,8 @@ def test_national_page_map_and_totals(demo) -> None:  # type: ignore[no-untyped-
     assert karte.indicator("bridges_iii_iv").value == 32_874
     page = response.content.decode()
     assert "全国のインフラ現状" in page and 'id="karte-map"' in page
+    # public statistics only: no ledger series, so no 合成データ banner over real figures (issue #12)
+    assert not karte.synthetic and "synthetic-banner" not in page
     data = c.get(reverse("analysis:map_data") + "?indicator=bridges_iii_iv_share").json()
     assert len(data["points"]) == 1741 and data["indicator"]["id"] == "bridges_iii_iv_share"
     uda = next(p for p in data["points"] if p["code"] == "292125")

@@ -281,7 +281,8 @@ def test_guide_page_tells_where_to_download(users) -> None:  # type: ignore[no-u
     page = login("uda").get(reverse("registry:national_guide")).content.decode()
     assert "全国データから台帳をつくる" in page
     assert "yobohozen_maint" in page and "01-3.xlsx" in page and "road-structures-db.mlit.go.jp" in page
-    assert "gunmane import nenpo" in page and "gunmane fetch xroad" in page
+    # the page tells a user what to do on the screen (the upload), not which command to type (issue #12)
+    assert "「取り込み」" in page and "gunmane import" not in page and "gunmane fetch" not in page
 
 
 def test_quality_report_of_another_municipality_is_refused(shiroishi_editor, tmp_path: Path, users) -> None:  # type: ignore[no-untyped-def]

@@ -11,12 +11,55 @@ from gunmane.io.safe_cells import neutralise_workbook
 
 __all__ = ["METRIC_LABELS", "effects_xlsx"]
 
+# money in 千円, as the 効果試算 page and the group documents print it (io.documents.formatting.fmt_sen)
 METRIC_LABELS = {
-    "contracts": ("契約数", "件"), "price_yen": ("予定価格（積算基準）", "円"), "overhead_yen": ("うち諸経費", "円"),
+    "contracts": ("契約数", "期待件数"), "price_yen": ("予定価格（積算基準）", "千円"),
+    "overhead_yen": ("うち諸経費", "千円"),
     "staff_hours": ("職員時間", "時間"), "fte": ("職員数換算（FTE）", "人・年"), "travel_km": ("移動距離", "km"),
-    "expected_failed_tenders": ("不調・不落の期待件数", "件"), "days_to_repair": ("Ⅲ・Ⅳ判定から修繕着手まで", "日"),
-    "deterioration_cost_yen": ("修繕の遅れによる劣化の損失", "円"), "net_effect_yen": ("純効果（基準に対する）", "円"),
+    "expected_failed_tenders": ("不調・不落", "期待件数"), "days_to_repair": ("Ⅲ・Ⅳ判定から修繕着手まで", "日"),
+    "deterioration_cost_yen": ("修繕の遅れによる劣化の損失", "千円"), "net_effect_yen": ("純効果（基準に対する）", "千円"),
 }
+#: work kinds of the effects engine (gunmane.engine.effects.work) as the 契約 sheet names them
+WORK_JA = {"inspection": "定期点検", "design": "修繕設計", "works": "修繕工事", "routine": "日常維持",
+           "process": "プロセス一括（点検・診断・設計・工事）"}
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A metric in its sheet unit: yen → 千円 (rounded as the documents round), expected counts to 0.1."""
+    if value is None:
+        return None
+    if key.endswith("_yen"):
+        return round(float(value) / 1000)
+    if key in ("contracts", "expected_failed_tenders"):
+        return round(float(value), 1)
+    return value
+
+
+def _contract_row(row: dict[str, Any], names: dict[str, str], sectors: dict[str, str]) -> list[Any]:
+    """One contract group as people read it: the orderer's name (not its 団体コード), the sector and work in
+    Japanese, 性能規定 as はい/いいえ (not True/False), money in 千円, the expected count to 0.1."""
+    def plain(v: Any) -> Any:
+        return v.item() if hasattr(v, "item") else v
+
+    orderer = str(plain(row["orderer"]))
+    return [names.get(orderer, orderer), sectors.get(str(row["skey"]), str(row["skey"])),
+            WORK_JA.get(str(row["kkey"]), str(row["kkey"])), plain(row["ykey"]), "はい" if bool(row["perf"]) else "いいえ",
+            _shown("contracts", plain(row["contracts"])), *[_shown("x_yen", plain(row[k])) for k in ("value", "price", "overhead")],
+            _shown("expected_failed_tenders", plain(row["failed_tenders"])), plain(row["travel_km"])]
+
+
+def _source(p: dict[str, Any]) -> str:
+    """The source beside 根拠の種類: 「仮定値 —」 is already in that column."""
+    source = str(p.get("source") or "")
+    if p.get("status") == "assumption" and source.startswith("仮定値"):
+        return source.removeprefix("仮定値").lstrip(" —–-") or source
+    return source
+
+
+def _sector_names() -> dict[str, str]:
+    from gunmane.io.shipped import vocab
+
+    return {s.code: s.name for s in vocab.sectors()}
 
 
 def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:  # noqa: C901 (complexity ratchet, #17: split before adding to it)
@@ -37,7 +80,7 @@ def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:  # noqa
     for c in ws[4]:
         c.font, c.fill = head, fill
     for key, (label, unit) in METRIC_LABELS.items():
-        ws.append([label, unit, *[r.totals.as_json()[key] for r in runs]])
+        ws.append([label, unit, *[_shown(key, r.totals.as_json()[key]) for r in runs]])
     ws.append([])
     ws.append(["束ねる手段", "", *["" for _ in runs]])
     for i, r in enumerate(runs):
@@ -48,24 +91,25 @@ def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:  # noqa
         ws.column_dimensions[chr(ord("C") + i) if i < 24 else "Z"].width = 24
     wm = wb.create_sheet("団体別")
     names = {m.lg_code: m.name for m in result.members}
-    wm.append(["シナリオ", "団体コード", "団体名", *[v[0] for v in METRIC_LABELS.values()]])
+    wm.append(["シナリオ", "団体名", "団体コード", *[f"{label}（{unit}）" for label, unit in METRIC_LABELS.values()]])
     for c in wm[1]:
         c.font, c.fill = head, fill
     for r in runs:
         for code, m in r.members.items():
             j = m.as_json()
-            wm.append([r.name, code, names.get(code, code), *[j[k] for k in METRIC_LABELS]])
+            wm.append([r.name, names.get(code, code), code, *[_shown(k, j[k]) for k in METRIC_LABELS]])
     wc = wb.create_sheet("契約")
+    sectors = _sector_names()
     cols = ["orderer", "skey", "kkey", "ykey", "perf", "contracts", "value", "price", "overhead", "failed_tenders", "travel_km"]
-    wc.append(["シナリオ", "発注者", "分野", "作業", "年度（開始）", "性能規定", "契約数", "直接費（円）", "予定価格（円）", "諸経費（円）",
-               "不調・不落の期待件数", "移動距離（km）"])
+    wc.append(["シナリオ", "発注者", "分野", "作業", "年度（開始）", "性能規定", "契約数（期待件数）", "直接費（千円）",
+               "予定価格（千円）", "諸経費（千円）", "不調・不落の期待件数", "移動距離（km）"])
     for c in wc[1]:
         c.font, c.fill = head, fill
     for r in runs:
         if len(r.contracts) == 0:
             continue
         for row in r.contracts[cols].itertuples(index=False):
-            wc.append([r.name, *[v.item() if hasattr(v, "item") else v for v in row]])
+            wc.append([r.name, *_contract_row(row._asdict(), names, sectors)])
     wa = wb.create_sheet("前提条件")
     wa.append(["前提条件"])
     wa["A1"].font = head
@@ -75,25 +119,25 @@ def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:  # noqa
         wa.append([n])
     wa.column_dimensions["A"].width = 140
     wp = wb.create_sheet("パラメータ")
-    wp.append(["id", "内容", "値", "単位", "根拠の種類", "出典"])
+    wp.append(["内容", "値", "単位", "根拠の種類", "出典"])
     for c in wp[1]:
         c.font, c.fill = head, fill
     for p in result.parameters:
         v = p["value"]
-        wp.append([p["id"], p["label_ja"], v if isinstance(v, int | float | str) else str(v), p["unit"], p["status_ja"], p["source"]])
-    wp.column_dimensions["A"].width = 36
-    wp.column_dimensions["B"].width = 50
-    wp.column_dimensions["F"].width = 80
+        status = "仮定値" if p.get("status") == "assumption" else p["status_ja"]
+        wp.append([p["label_ja"], v if isinstance(v, int | float | str) else str(v), p["unit"], status, _source(p)])
+    wp.column_dimensions["A"].width = 50
+    wp.column_dimensions["E"].width = 80
     if sensitivity is not None:
         wsn = wb.create_sheet("感度分析")
         runs_s = list(sensitivity.base)
-        wsn.append(["パラメータ", "内容", "既定値", "低い値", "高い値",
-                    *[f"{n}: 低" for n in runs_s], *[f"{n}: 高" for n in runs_s]])
+        wsn.append(["パラメータ", "既定値", "低い値", "高い値",
+                    *[f"{n}: 低（純効果、千円）" for n in runs_s], *[f"{n}: 高（純効果、千円）" for n in runs_s]])
         for c in wsn[1]:
             c.font, c.fill = head, fill
         for r in sensitivity.tornado(runs_s[0]) if runs_s else []:
-            wsn.append([r.parameter, r.label_ja, r.base_value, r.low_value, r.high_value,
-                        *[round(r.low[n]) for n in runs_s], *[round(r.high[n]) for n in runs_s]])
+            wsn.append([r.label_ja, r.base_value, r.low_value, r.high_value,
+                        *[round(r.low[n] / 1000) for n in runs_s], *[round(r.high[n] / 1000) for n in runs_s]])
         for a in sensitivity.assumptions:
             wsn.append([a])
     neutralise_workbook(wb)

@@ -25,11 +25,18 @@ def municipal_table_header(indicators: Sequence[IndicatorDef]) -> list[str]:
     return [*LEADING_HEADERS, *(f"{d.label_ja}（{d.unit}）" for d in indicators)]
 
 
+def _cell(value: Any) -> Any:
+    """A whole number as one (a count read into a column with blanks is a float: 94.0 is written 94)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def municipal_table_csv(out: IO[str], indicators: Sequence[IndicatorDef], rows: Iterable[Sequence[Any]]) -> None:
     """``rows`` are [code, name, prefecture code, kind, *one value per indicator] (None for unknown)."""
     w = safe_csv_writer(out, lineterminator="\r\n")
     w.writerow(municipal_table_header(indicators))
-    w.writerows(rows)
+    w.writerows([_cell(v) for v in row] for row in rows)
     w.writerow([])
     w.writerow(["出典：" + " / ".join(sorted({d.source for d in indicators}))])
 
@@ -42,7 +49,7 @@ def municipal_table_xlsx(out: IO[bytes], indicators: Sequence[IndicatorDef], row
     ws.title = "市区町村"
     ws.append(municipal_table_header(indicators))
     for row in rows:
-        ws.append(list(row))
+        ws.append([_cell(v) for v in row])
     ws.freeze_panes = "C2"
     src = wb.create_sheet("出典")
     for d in indicators:

@@ -30,6 +30,7 @@ from gunmane.io.shipped import vocab
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import services
 from gunmane.web.common.downloads import XLSX, attachment
+from gunmane.web.common.templatetags.gunmane import readable_series
 from gunmane.web.groups import permissions as group_permissions
 from gunmane.web.groups.models import Group
 from gunmane.web.registry import frames
@@ -104,7 +105,7 @@ def _karte_response(request: HttpRequest, karte: Karte, template: str, context: 
         groups.setdefault(d.group if d else "reference", []).append((value, d))
     context.update({
         "karte": karte, "indicator_groups": [(GROUP_LABELS[g], groups[g]) for g in GROUP_LABELS if g in groups],
-        "series_json": [s.as_json() for s in karte.series], "show_synthetic": karte.synthetic,
+        "series_json": [readable_series(s) for s in karte.series], "show_synthetic": karte.synthetic,
         "fiscal_year": karte.fiscal_year, "filename": filename,
         "fiscal_years": list(range(frames.latest_fiscal_year(), 2019, -1)), "sectors": vocab.sectors(), "facility_types": vocab.facility_types(), "filters": _filters(request),
     })
@@ -119,7 +120,9 @@ def national(request: HttpRequest) -> HttpResponse:
     fy = _fiscal_year(request)
     visible = _visible(request)
     table = services.municipal_table(fy, visible=visible)
-    karte = services.build_karte(services.resolve_scope("national"), fiscal_year=fy, visible=visible)
+    # the national カルテ is the public statistics: the few ledgers a reader may see (the demo's are synthetic)
+    # summed as a 「全国」 figure would mislead, and would put a 合成データ banner over real statistics
+    karte = services.build_karte(services.resolve_scope("national"), fiscal_year=fy, visible=frozenset())
     defs = _indicator_defs()
     indicator = request.GET.get("indicator", DEFAULT_MAP_INDICATOR)
     if indicator not in defs:
@@ -271,13 +274,17 @@ def group(request: HttpRequest, pk: int) -> HttpResponse:
     visible = _visible(request)
     karte = services.build_karte(scope, fiscal_year=fy, visible=visible, **_filters(request))
     table = services.municipal_table(fy, visible=visible, **_filters(request))
-    members = [(m, table.loc[m.municipality.lg_code].to_dict() if m.municipality.lg_code in table.index else {})
-               for m in grp.accepted_members().select_related("municipality")]
+    accepted = list(grp.accepted_members().select_related("municipality"))
+    members = [(m, table.loc[m.municipality.lg_code].to_dict()) for m in accepted
+               if m.municipality.lg_code in table.index]
+    # a prefecture (a supporting member) has no row in the municipal statistics: named under the table
+    # instead of an empty column
+    outside = [m for m in accepted if m.municipality.lg_code not in table.index]
     compare = [d for d in indicators.INDICATORS if d.id in table.columns]
     shared = group_permissions.can_view_group(request.user, grp)
     return _karte_response(request, karte, "analysis/group.html", {
         "group": grp, "members": members, "compare": compare, "group_pk": str(grp.pk),
-        "can_view_group_ledger": shared,
+        "outside_table": outside, "can_view_group_ledger": shared,
     }, f"{grp.name}_カルテ_{fy}年度")
 
 

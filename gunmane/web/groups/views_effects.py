@@ -14,7 +14,6 @@ import tomli_w
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 
 from gunmane.engine.costing import CostingError
 from gunmane.engine.effects import EffectsError
@@ -33,10 +32,20 @@ from gunmane.web.groups.permissions import viewable_group
 from gunmane.web.registry.models import Facility
 
 PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000", "#6a1b9a", "#00838f", "#5d4037", "#c2185b", "#455a64"]
-METRICS = (("contracts", "契約数（件）", 1), ("price_yen", "予定価格（円）", 0), ("overhead_yen", "うち諸経費（円）", 0),
+# money in 千円 (the unit the group documents print), expected counts labelled as such, one decimal
+METRICS = (("contracts", "契約数（期待件数、試算期間の合計）", 1), ("price_yen", "予定価格（千円）", 0),
+           ("overhead_yen", "うち諸経費（千円）", 0),
            ("staff_hours", "職員時間（時間）", 0), ("fte", "職員（FTE、人・年）", 2), ("travel_km", "移動距離（km）", 0),
-           ("expected_failed_tenders", "不調・不落の期待件数", 1), ("days_to_repair", "判定から補修着手まで（日）", 0),
-           ("deterioration_cost_yen", "遅れによる劣化の損失（円）", 0), ("net_effect_yen", "純効果（円）", 0))
+           ("expected_failed_tenders", "不調・不落（期待件数）", 1), ("days_to_repair", "判定から補修着手まで（日）", 0),
+           ("deterioration_cost_yen", "遅れによる劣化の損失（千円）", 0), ("net_effect_yen", "純効果（千円）", 0))
+SEN = 1000.0
+
+
+def _in_unit(key: str, value: Any) -> Any:
+    """A total in the unit of its row: yen → 千円 (rounded as the documents round)."""
+    if key.endswith("_yen") and value is not None:
+        return round(float(value) / SEN)
+    return value
 ERRORS = (ScenarioFileError, EffectsError, CostingError)
 
 
@@ -55,9 +64,12 @@ def effects_list(request: HttpRequest, pk: int) -> HttpResponse:
         request, group, "effects", scenarios=group.effect_scenarios.all()))
 
 
-@require_POST
 def effects_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """POST creates a scenario; a GET (a bookmarked or typed address) goes to the list, whose button creates one —
+    a GET never changes data."""
     group = viewable_group(request.user, pk)
+    if request.method != "POST":
+        return redirect("groups:effects", pk=group.pk)
     permissions.require_edit_group(request.user, group)
     es = EffectScenario.objects.create(group=group, name=f"{group.name} 効果試算", toml=effects.default_scenario_toml(group),
                                        created_by=request.user)
@@ -133,7 +145,7 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     r = ev.result
     runs = [r.baseline, *r.scenarios]
     table = [{"label": label, "digits": digits,
-              "values": [getattr(s.totals, key) for s in runs]} for key, label, digits in METRICS]
+              "values": [_in_unit(key, getattr(s.totals, key)) for s in runs]} for key, label, digits in METRICS]
     chosen = min(es.chosen_index, max(0, len(r.scenarios) - 1))
     show = int(request.GET.get("scenario", chosen)) if str(request.GET.get("scenario", "")).isdigit() else chosen
     show = min(show, max(0, len(r.scenarios) - 1))
@@ -143,11 +155,11 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         steps = effects.waterfall(ev, show)
         running, bars = 0.0, []
         for st in steps:
-            bars.append([round(running / 1e6, 2), round((running + st["saving_yen"]) / 1e6, 2)])
+            bars.append([round(running / SEN), round((running + st["saving_yen"]) / SEN)])
             running += st["saving_yen"]
         charts.append({"id": "waterfall", "type": "bar", "labels": [s["lever"] for s in steps] + ["合計"],
-                       "floating": True, "y_title": "節減額（百万円、費用＋職員時間＋劣化の損失）",
-                       "datasets": [{"label": "節減（手段ごと）", "data": [*bars, [0, round(running / 1e6, 2)]],
+                       "floating": True, "y_title": "節減額（千円、費用＋職員時間＋劣化の損失）",
+                       "datasets": [{"label": "節減（手段ごと）", "data": [*bars, [0, round(running / SEN)]],
                                      "color": PALETTE[2]}]})
         names = {m.lg_code: m.name for m in r.members}
         codes = [c for c in r.baseline.members]
@@ -165,10 +177,10 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         rows = sens.tornado(name)[:12]
         base = sens.base[name]
         charts.append({"id": "tornado", "type": "bar", "horizontal": True, "floating": True,
-                       "labels": [row.label_ja[:28] for row in rows], "y_title": "純効果（百万円）",
+                       "labels": [row.label_ja[:28] for row in rows], "y_title": "純効果（千円）",
                        "datasets": [{"label": f"±{sens.spread:.0%} の範囲", "color": PALETTE[3], "data": [
-                           sorted([round(row.low[name] / 1e6, 1), round(row.high[name] / 1e6, 1)]) for row in rows]}],
-                       "base": round(base / 1e6, 1)})
+                           sorted([round(row.low[name] / SEN), round(row.high[name] / SEN)]) for row in rows]}],
+                       "base": round(base / SEN)})
     members_rows = []
     if r.scenarios:
         sc = r.scenarios[show]
@@ -201,7 +213,8 @@ def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         return render(request, "groups/effects_lots.html", ctx)
     if dsg is not None and request.GET.get("format") == "geojson":
         return JsonResponse(lots_geojson(dsg), json_dumps_params={"ensure_ascii": False})
-    ctx.update({"design": dsg, "map": _lot_map(dsg, ev) if dsg is not None else None})
+    ctx.update({"design": dsg, "map": _lot_map(dsg, ev) if dsg is not None else None,
+                "member_names": {m.lg_code: m.name for m in ev.result.members}})
     return render(request, "groups/effects_lots.html", ctx)
 
 

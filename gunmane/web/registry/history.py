@@ -165,7 +165,7 @@ def _who(row: Any) -> str:
     if user is not None:
         return user.get_full_name() or user.get_username()
     if row.history_change_reason in (REASON_IMPORT, REASON_UNDO):
-        return "コマンド（gunmane）"
+        return "サーバーでの操作（担当者）"
     return "—"
 
 

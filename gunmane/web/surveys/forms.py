@@ -63,9 +63,10 @@ class SurveyCreateForm(forms.Form):
     title = forms.CharField(label="調査名", max_length=200, required=False,
                             help_text="空欄のときはひな形の調査名（群の名前入り）を使います。")
     sectors = forms.MultipleChoiceField(label="対象の分野", widget=forms.CheckboxSelectMultiple,
-                                        help_text="構成団体の施設台帳にある分野に、あらかじめチェックを入れています。",
+                                        help_text="群の設定の対象分野（未設定なら構成団体の施設台帳にある分野）に、あらかじめチェックを入れています。",
                                         error_messages={"required": "対象の分野を1つ以上選んでください。"})
     work_kinds = forms.MultipleChoiceField(label="対象の業務", widget=forms.CheckboxSelectMultiple,
+                                           help_text="群の設定の対象業務に合わせて、あらかじめチェックを入れています。",
                                            error_messages={"required": "対象の業務を1つ以上選んでください。"})
     closes_on = forms.DateField(label="回答期限", widget=DateInput,
                                 help_text="回答用リンクの有効期限の既定値になります。")

@@ -81,6 +81,12 @@ class Survey(models.Model):
         return self.title
 
     @property
+    def organiser_ja(self) -> str:
+        """Whom a respondent contacts: the group's lead municipality (the paper questionnaire prints the same)."""
+        lead = self.group.accepted_members().filter(role="lead").select_related("municipality").first()
+        return f"お問い合わせ先：{lead.municipality.name}（{self.group.name}の幹事団体）" if lead else ""
+
+    @property
     def is_editable(self) -> bool:
         """Questions change only before the survey is opened: answers stay comparable."""
         return self.status == SurveyStatus.DRAFT

@@ -24,7 +24,7 @@ from gunmane.io.reports.survey_export import CountRow, LinkRow, QuestionSpec, Re
 from gunmane.io.shipped import surveys as survey_templates
 from gunmane.web.accounts.permissions import AnyUser
 from gunmane.web.groups import permissions
-from gunmane.web.groups.models import Group
+from gunmane.web.groups.models import Group, GroupSettings
 from gunmane.web.registry.models import Facility, MunicipalityKind
 from gunmane.web.surveys.forms import RecipientRow
 from gunmane.web.surveys.models import (
@@ -71,6 +71,24 @@ def group_sector_codes(group: Group) -> list[str]:
     """Sectors of the members' facilities, in vocabulary order (the default ticks of the create form)."""
     codes = set(Facility.objects.filter(manager_id__in=group.accepted_members().values("municipality_id")).values_list("sector__code", flat=True))
     return [c for c in survey_templates.sector_names() if c in codes]
+
+
+#: the group's 対象業務 (gunmane/data/groups/tasks.json work_kinds) → the survey's work kinds
+#: (gunmane/data/surveys/work_kinds.toml): what a contractor is asked about follows what the group bundles
+GROUP_WORK_TO_SURVEY = {"inspection": ("inspection", "diagnosis"), "design": ("design",), "works": ("repair",),
+                        "routine": ("patrol", "repair", "cleaning", "weeding"), "snow": ("snow",), "renewal": ("repair",)}
+#: when the group has not decided its work yet: the everyday maintenance a comprehensive contract starts with
+DEFAULT_SURVEY_WORKS = ("patrol", "repair", "cleaning", "weeding")
+
+
+def group_defaults(group: Group) -> tuple[list[str], list[str]]:
+    """The create form's ticks: the sectors and work the group decided (its 設定), else what its ledger holds."""
+    settings = GroupSettings.objects.filter(group=group).first()
+    known_sectors = survey_templates.sector_names()
+    sectors = [c for c in known_sectors if settings and c in (settings.sectors or [])] or group_sector_codes(group)
+    wanted = {w for k in (settings.work_kinds if settings else []) or [] for w in GROUP_WORK_TO_SURVEY.get(k, ())}
+    works = [w.code for w in survey_templates.work_kinds() if w.code in wanted] or list(DEFAULT_SURVEY_WORKS)
+    return sectors, works
 
 
 def member_municipality_names(group: Group) -> list[str]:
@@ -137,8 +155,7 @@ def numbering(questions: list[Question]) -> dict[int, int]:
 def survey_spec(survey: Survey, questions: list[Question] | None = None) -> SurveySpec:
     questions = questions if questions is not None else questions_of(survey)
     number = numbering(questions)
-    lead = survey.group.accepted_members().filter(role="lead").select_related("municipality").first()
-    organiser = f"お問い合わせ先：{lead.municipality.name}（{survey.group.name}の幹事団体）" if lead else ""
+    organiser = survey.organiser_ja
     return SurveySpec(
         title=survey.title, group=survey.group.name, name_label=survey.name_label,
         attribute_labels=tuple(survey.attribute_labels), intro=survey.intro, closes_on=survey.closes_on,

@@ -94,8 +94,9 @@ def create(request: HttpRequest, group_pk: int) -> HttpResponse:
     group = get_object_or_404(Group, pk=group_pk)
     services.require_edit(request.user, group)
     sectors = services.group_sector_codes(group)
-    initial = {"template": request.GET.get("template") or "contractor", "sectors": sectors or ["road"],
-               "work_kinds": ["patrol", "repair", "cleaning", "weeding"],
+    default_sectors, default_works = services.group_defaults(group)
+    initial = {"template": request.GET.get("template") or "contractor", "sectors": default_sectors or ["road"],
+               "work_kinds": default_works,
                "closes_on": timezone.localdate() + timedelta(days=30)}
     form = SurveyCreateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -5,6 +5,7 @@ percentiles, chart tables, and the small lookups the survey pages use."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from django import template
@@ -13,6 +14,8 @@ from django.utils.html import format_html
 
 from gunmane.engine.deterioration import EXCLUSION_REASONS
 from gunmane.engine.indicator_types import IndicatorDef, IndicatorValue, Karte, Series
+from gunmane.engine.indicators.definitions import INDICATOR_BY_ID
+from gunmane.io.documents.formatting import fmt_sen
 from gunmane.io.reports.lcc_xlsx import GRADE_LABELS_JA, type_name
 
 register = template.Library()
@@ -101,6 +104,12 @@ def num(value: Any, digits: int = 1) -> str:
     return format_number(value, int(digits))
 
 
+@register.filter
+def unit_num(value: Any, unit: str = "") -> str:
+    """A number rounded for its unit (財政力指数 to two decimals, % to one), blank for unknown."""
+    return format_number(value, 1, unit)
+
+
 @register.simple_tag
 def indicator_value(value: IndicatorValue) -> str:
     if _is_unknown(value.value):
@@ -117,12 +126,33 @@ def percentile_bar(pct: float | None, d: IndicatorDef | None) -> str:
     note = {"worse": "高いほど課題", "better": "高いほど良好"}.get(d.higher_is if d else "neutral", "")
     return format_html(
         '<span class="pct"><span class="pct__bar" data-width-pct="{}"></span></span> <span class="pct__value">{}</span>'
-        '<span class="sr-only">（{}）</span>', f"{float(pct):.0f}", f"{float(pct):.0f}", note)
+        '{}', f"{float(pct):.0f}", f"{float(pct):.0f}",
+        format_html('<span class="sr-only">（{}）</span>', note) if note else "")
+
+
+def category_label(category: Any) -> Any:
+    """A chart category as a reader names it: an indicator id (the peer-position chart) → its label,
+    a facility type code 「road/bridge」 → 「橋梁」; anything else (a year, a grade, an age band) unchanged."""
+    if isinstance(category, str):
+        d = INDICATOR_BY_ID.get(category)
+        if d is not None:
+            return d.label_ja
+        if re.fullmatch(r"[a-z_]+/[a-z_]+", category):
+            return type_name(category.split("/", 1)[1])
+    return category
+
+
+def readable_series(series: Series) -> dict[str, Any]:
+    """A series' JSON for the page's charts, with its categories named for the reader (karte.js draws them)."""
+    data = series.as_json()
+    data["categories"] = [category_label(c) for c in series.categories]
+    return data
 
 
 @register.filter
 def series_rows(series: Series) -> list[tuple[Any, list[Any]]]:
-    return [(cat, [vals[i] for vals in series.values.values()]) for i, cat in enumerate(series.categories)]
+    return [(category_label(cat), [vals[i] for vals in series.values.values()])
+            for i, cat in enumerate(series.categories)]
 
 
 @register.filter
@@ -199,6 +229,36 @@ def oku(yen: Any) -> str:
 
 
 @register.filter
+def sen(yen: Any) -> str:
+    """Yen in 千円 exactly as the group documents print it (io.documents.formatting.fmt_sen): the same figure
+    reads the same on the 効果試算 page, its Excel and the 実施方針・協定書."""
+    try:
+        v = float(yen)
+    except (TypeError, ValueError):
+        return "—"
+    return fmt_sen(v) if math.isfinite(v) else "—"
+
+
+@register.filter
+def sen_num(yen: Any) -> str:
+    """Yen in 千円 as a bare number, for a column whose header says （千円）: the same rounding as ``sen``."""
+    text = sen(yen)
+    return text.removesuffix("千円")
+
+
+@register.filter
+def name_of(code: Any, names: Any) -> str:
+    """A municipality's name for its 団体コード (the code itself only when the name is unknown)."""
+    return str((names or {}).get(str(code), code))
+
+
+@register.filter
+def names_of(codes: Any, names: Any) -> str:
+    """Municipality names for a list of 団体コード, joined with 「・」."""
+    return "・".join(name_of(c, names) for c in (codes or []))
+
+
+@register.filter
 def grade_label(label: Any) -> str:
     """Model grade label (I, II, III, IV, III+IV) → Ⅰ–Ⅳ."""
     return GRADE_LABELS_JA.get(str(label), str(label))
@@ -228,3 +288,13 @@ def number(value: Any) -> str:
         return "—"
     v = float(value)
     return f"{int(v):,}" if v.is_integer() else f"{v:,.1f}"
+
+
+@register.filter
+def source_text(p: Any) -> str:
+    """A parameter's source beside its 根拠の種類: an assumption's source starts with 「仮定値 —」, which the
+    badge next to it already says, so the table reads 「仮定値｜利用者が設定してください」, not 「仮定値 仮定値 — …」."""
+    source = str(getattr(p, "source", "") or "")
+    if getattr(p, "status", "") == "assumption":
+        source = re.sub(r"^仮定値\s*[—–-]\s*", "", source).strip() or source
+    return source

@@ -61,7 +61,13 @@
   function quantiles(values, k) {
     var v = values.slice().sort(function (a, b) { return a - b; });
     var out = [];
-    for (var i = 1; i < k; i++) out.push(v[Math.floor((v.length - 1) * i / k)]);
+    for (var i = 1; i < k; i++) {
+      var b = v[Math.floor((v.length - 1) * i / k)];
+      // equal quantiles (many municipalities with the same value) make one class, not 「37〜37」 twice
+      if (!out.length || b > out[out.length - 1]) out.push(b);
+    }
+    // no class above the largest value (it would be empty)
+    while (out.length && out[out.length - 1] >= v[v.length - 1]) out.pop();
     return out;
   }
 
@@ -118,7 +124,9 @@
       var lo = known.length ? Math.min.apply(null, known) : null;
       for (var i = 0; i <= breaks.length && known.length; i++) {
         var from = i === 0 ? lo : breaks[i - 1], to = i < breaks.length ? breaks[i] : Math.max.apply(null, known);
-        item("swatch", CLASS_COLORS[i], fmt(from) + "〜" + fmt(to));
+        // a class holds the values above the previous break up to its own: 「37超〜45」; one value alone: 「37」
+        var text = fmt(from) === fmt(to) ? fmt(to) : fmt(from) + (i === 0 ? "" : "超") + "〜" + fmt(to);
+        item("swatch", CLASS_COLORS[i], text);
       }
       item("swatch swatch--unknown", null, "不明（" + (pts.length - known.length) + "）");
       legend.replaceChildren(title, list);
