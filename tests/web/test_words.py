@@ -81,6 +81,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("registry:import_issues_xlsx.xlsx", "snake_case", "*"): "取込エラー一覧の コード 列",
     # the effects scenario file is a program input (the keys are the file format of `gunmane effects`)
     ("groups:effects_result.toml", "*", "*"): "シナリオファイル（TOML）はプログラムの入力",
+    # the 設問 sheet of the survey results maps each question to its キー, the column name of the responses CSV
+    # (tests/io/test_survey_io.py pins the layout)
+    ("surveys:results_export.xlsx", "snake_case", "*"): "集計表の 設問 シート：回答 CSV の列名（キー）との対応",
 }
 #: the カルテ's Excel and CSV carry each indicator's and series' id in a column headed 指標ID/系列ID, next to its
 #: Japanese label: the ids are a documented public contract (docs/indicators.md), pinned by tests/io
@@ -94,17 +97,6 @@ _PLANS = "helper plans (lifecycle pages)"
 _DOCS = "helper docs (group documents)"
 _LEAD = "the lead (engine text, no helper owns it)"
 KNOWN_ELSEWHERE: dict[tuple[str, str, str], str] = {
-    # --- lifecycle pages (deterioration / LCC / plan)
-    ("analysis:deterioration", "english", "excluded"): f"{_PLANS}: engine/deterioration/estimation.py:49 「件数を excluded に示す」",
-    ("analysis:lcc", "english", "excluded"): f"{_PLANS}: engine/deterioration/estimation.py:49 (same note on the LCC page)",
-    ("analysis:lcc.xlsx", "english", "excluded"): f"{_PLANS}: engine/deterioration/estimation.py:49 (in the LCC Excel)",
-    ("analysis:deterioration_pairs", "snake_case", "before, after"): f"{_PLANS}: deterioration_pairs.html:10 lists the English headers it reads",
-    ("analysis:lcc", "command-line", "--params"): f"{_PLANS}: lcc.html:49 「gunmane lcc … --params DIR」 (give an upload of unit prices)",
-    ("analysis:lcc", "doubled", "仮定値 仮定値"): f"{_PLANS}: lcc.html:48 badge 仮定値 next to a source starting 「仮定値 —」",
-    ("analysis:lcc", "notes", "quantitative-methods"): f"{_PLANS}: data/lcc/parameters.csv (horizon_years, theta_*): 「quantitative-methods B3/B4」",
-    ("analysis:lcc.xlsx", "notes", "quantitative-methods"): f"{_PLANS}: data/lcc/parameters.csv (the same sources in the LCC Excel)",
-    ("analysis:lcc.xlsx", "snake_case", "facility_type_without_costs"): f"{_PLANS}: io/reports/lcc_xlsx.py prints the key of engine/lcc/assets.py:58",
-    ("analysis:plan", "english", "HiGHS"): f"{_PLANS}: plan.html:9 「混合整数計画、HiGHS」",
     # --- group documents and the shares of the effects parameters
     ("groups:document.docx", "formula", "E⌈"): f"{_DOCS}+{_LEAD}: the 実施方針 prints engine/effects/evaluate.py:124 「E⌈(D+X)/L⌉」",
     ("groups:effects_result", "snake_case", "direct_cost"): f"{_DOCS}: data/effects/parameters.csv:63 share.rule label 「direct_cost: 直接費の比…」",
@@ -112,24 +104,8 @@ KNOWN_ELSEWHERE: dict[tuple[str, str, str], str] = {
     ("groups:effects_result", "snake_case", "利用割"): f"{_DOCS}: data/effects/parameters.csv:63 share.rule (its value 「facility_count」)",
     ("groups:effects_result.xlsx", "snake_case", "利用割"): f"{_DOCS}: data/effects/parameters.csv:63 share.rule (value, in the Excel)",
     # --- engine texts shown as they are (names, not codes; no parameter keys; no formulas)
-    ("groups:effects_result", "bare-code", "代表団体 2"): f"{_LEAD}: engine/effects/levers.py:103,107 「代表団体 {{lead}}」 (a code)",
-    ("groups:effects_result.xlsx", "bare-code", "代表団体 2"): f"{_LEAD}: engine/effects/levers.py:103,107 (in the Excel)",
-    ("groups:effects_result", "bare-code", "都道府県（2"): f"{_LEAD}: engine/effects/levers.py:120,124 「都道府県（{{pref}}）」 (a code)",
-    ("groups:effects_result.xlsx", "bare-code", "都道府県（2"): f"{_LEAD}: engine/effects/levers.py:120,124 (in the Excel)",
-    ("groups:effects_result", "english", "hazard."): f"{_LEAD}: engine/effects/work.py:74 「パラメータ hazard.I / hazard.II / hazard.III」",
-    ("groups:effects_result.xlsx", "english", "hazard."): f"{_LEAD}: engine/effects/work.py:74 (in the Excel)",
     ("groups:effects_result", "formula", "E⌈"): f"{_LEAD}: engine/effects/evaluate.py:124 「E⌈(D+X)/L⌉」 in the assumptions",
     ("groups:effects_result.xlsx", "formula", "E⌈"): f"{_LEAD}: engine/effects/evaluate.py:124 (in the Excel)",
-    ("groups:effects_lots", "bare-code", "拠点 2"): f"{_LEAD}: engine/lots/design.py:211-220 「ロットN（拠点 {{base}}）」 (a code)",
-    ("*karte", "english", "road/bridge"): f"{_LEAD}: engine/indicators/api.py:384 note 「コード：road/bridge、…」 (the categories are named already)",
-    ("*karte", "snake_case", "play_equipment、sewer"): f"{_LEAD}: engine/indicators/api.py:384 (the same note)",
-    ("*karte", "english", "higher_is"): f"{_LEAD}: engine/indicators/api.py:369 「指標ごとの higher_is を参照」",
-    ("*karte", "snake_case", "higher_is"): f"{_LEAD}: engine/indicators/api.py:369 (the same note)",
-    # --- a sheet whose layout tests/io pins
-    ("surveys:results_export.xlsx", "snake_case", "複数選択"): "the lead: io/reports/survey_export.py:188 設問 sheet's キー column "
-                                                         "(question keys); tests/io/test_survey_io.py:101 pins the columns",
-    ("surveys:results_export.xlsx", "snake_case", "単一選択"): "the lead: io/reports/survey_export.py:188 (as above)",
-    ("surveys:results_export.xlsx", "snake_case", "自由記述"): "the lead: io/reports/survey_export.py:188 (as above)",
 }
 #: the カルテ pages and files (the "*karte" entries above stand for each of them)
 KARTE_NAMES = ("analysis:municipality", "analysis:prefecture", "analysis:group", "analysis:national")

@@ -80,6 +80,12 @@ def _ok(lever: Lever, ja: str, en: str) -> LeverOutcome:
     return LeverOutcome(lever.kind.value, lever.label_ja, True, f"{lever.label_ja}: {ja}", en)
 
 
+def _name(members: dict[str, Any], code: str) -> str:
+    """A member's name for the texts the user reads (its code only when the name is unknown)."""
+    m = members.get(code)
+    return str(getattr(m, "name", "") or code)
+
+
 def apply_levers(k: pd.DataFrame, group: GroupInput, levers: tuple[Lever, ...]) -> tuple[pd.DataFrame, ScenarioState, list[LeverOutcome]]:  # noqa: C901 (complexity ratchet, #17: split before adding to it)
     st = ScenarioState(joint_leads={}, owner_leads={}, participants=set())
     assert st.joint_leads is not None and st.owner_leads is not None and st.participants is not None
@@ -100,11 +106,11 @@ def apply_levers(k: pd.DataFrame, group: GroupInput, levers: tuple[Lever, ...]) 
             if lever.mode == "one_contract":
                 k.loc[sel, "owner"] = "H:group"
                 st.owner_leads["H:group"] = lead
-                msg = f"{len(part)}団体の同じ分野・作業・年度の発注を一つの契約にまとめました（代表団体 {lead}）。"
+                msg = f"{len(part)}団体の同じ分野・作業・年度の発注を一つの契約にまとめました（代表団体 {_name(members, lead)}）。"
             else:
                 k.loc[sel, "joint"] = "H"
                 st.joint_leads["H"] = lead
-                msg = f"{len(part)}団体が共同で発注し（積算・公告・入札は代表団体 {lead}）、契約は団体ごとに結びます。"
+                msg = f"{len(part)}団体が共同で発注し（積算・公告・入札は代表団体 {_name(members, lead)}）、契約は団体ごとに結びます。"
             st.collaboration = True
             st.participants.update(part)
             out.append(_ok(lever, msg, "applied"))
@@ -117,11 +123,11 @@ def apply_levers(k: pd.DataFrame, group: GroupInput, levers: tuple[Lever, ...]) 
             if lever.mode == "one_contract":
                 k["owner"] = "V:" + pref
                 st.owner_leads["V:" + pref] = pref
-                msg = f"都道府県（{pref}）が構成団体に代わって一つの契約で発注します（事務の委託・代替執行など）。"
+                msg = f"{_name(members, pref)}が構成団体に代わって一つの契約で発注します（事務の委託・代替執行など）。"
             else:
                 k["joint"] = "V"
                 st.joint_leads["V"] = pref
-                msg = f"都道府県（{pref}）が積算・公告・入札を担い、同じ受注者と団体ごとに契約します。"
+                msg = f"{_name(members, pref)}が積算・公告・入札を担い、同じ受注者と団体ごとに契約します。"
             st.collaboration = True
             st.participants.update(members)
             out.append(_ok(lever, msg, "applied"))

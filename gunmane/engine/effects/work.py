@@ -74,7 +74,7 @@ def derive_work(group: GroupInput, params: ParameterSet, theta: tuple[float, flo
     start, years = group.start_fiscal_year, group.horizon_years
     end = start + years - 1
     th = theta or (params.f("hazard.I"), params.f("hazard.II"), params.f("hazard.III"))
-    src = hazard_source or "パラメータ hazard.I / hazard.II / hazard.III"
+    src = hazard_source or "パラメータ表の健全性Ⅰ→Ⅱ・Ⅱ→Ⅲ・Ⅲ→Ⅳ のハザード率"
     sectors = set(group.sectors)
     facs = [f for f in group.facilities if not sectors or f.sector in sectors]
     n = len(facs)

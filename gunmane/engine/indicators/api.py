@@ -366,7 +366,7 @@ def _peer_series(indicators: list[IndicatorValue]) -> Series:
                   {"類似団体": [i.peer_percentile for i in shown], "全国": [i.national_percentile for i in shown]},
                   "gunmane による計算（各指標の出典による）", x_label="指標",
                   note="値が分かっている団体のうち、この値以下の団体の割合（%）。高いほど良いとは限りません"
-                       "（指標ごとの higher_is を参照）。")
+                       "（指標ごとに、高いほど良い・低いほど良いが異なります）。")
 
 
 def _sector_stock(state: FacilityState) -> Series:
@@ -380,5 +380,4 @@ def _sector_stock(state: FacilityState) -> Series:
     keys = sorted(counts.index, key=lambda k: (sector_rank.get(k[0], 99), type_rank.get(k[1], 99), k))
     labels = [f"{SECTOR_NAMES.get(s, s)}・{FACILITY_TYPE_NAMES.get(t, t)}" for s, t in keys]
     return Series("sector_stock", "分野・施設種別ごとの施設数", "施設", labels,
-                  {"施設数": [float(counts[k]) for k in keys]}, SRC_LEDGER, x_label="分野・施設種別",
-                  note="コード：" + "、".join(f"{s}/{t}" for s, t in keys))
+                  {"施設数": [float(counts[k]) for k in keys]}, SRC_LEDGER, x_label="分野・施設種別")

@@ -294,7 +294,10 @@ def number(value: Any) -> str:
 def source_text(p: Any) -> str:
     """A parameter's source beside its 根拠の種類: an assumption's source starts with 「仮定値 —」, which the
     badge next to it already says, so the table reads 「仮定値｜利用者が設定してください」, not 「仮定値 仮定値 — …」."""
-    source = str(getattr(p, "source", "") or "")
-    if getattr(p, "status", "") == "assumption":
+    def get(key: str) -> Any:
+        return p.get(key) if isinstance(p, dict) else getattr(p, key, None)
+
+    source = str(get("source") or "")
+    if get("status") == "assumption" or get("assumption") is True:
         source = re.sub(r"^仮定値\s*[—–-]\s*", "", source).strip() or source
     return source
