@@ -131,3 +131,26 @@ def test_new_scenario_from_the_group_and_lots(demo) -> None:  # type: ignore[no-
     assert 'id="lots-map"' in page.content.decode()
     geo = c.get(reverse("groups:effects_lots", args=[group.pk, new.pk]) + "?run=1&format=geojson").json()
     assert geo["type"] == "FeatureCollection"
+
+
+def test_lots_page_says_why_no_partition_meets_the_conditions(demo) -> None:  # type: ignore[no-untyped-def]
+    """A [lots] minimum above the group's whole yearly work: the page names the condition, the members and the
+    setting to change, instead of a bare 「解なし」."""
+    import tomli_w
+
+    group, es = demo
+    doc = tomllib.loads(es.toml)
+    doc["lots"]["min_lot_yen"] = 5_000_000_000
+    doc["lots"]["max_lot_yen"] = 10_000_000_000
+    doc["lots"]["time_limit_s"] = 5
+    es.toml = tomli_w.dumps(doc)
+    es.save()
+    page = client().get(reverse("groups:effects_lots", args=[group.pk, es.pk]) + "?run=1")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="lots-infeasible"' in html, page.context.get("error")
+    assert "ロットの下限 5,000,000,000 円に届きません" in html and "宇陀市" in html
+    assert "min_lot_yen を" in html  # the setting of the scenario's [lots] table that lifts it
+    assert reverse("groups:effects_edit", args=[group.pk, es.pk]) in html
+    geo = client().get(reverse("groups:effects_lots", args=[group.pk, es.pk]) + "?run=1&format=geojson")
+    assert geo.status_code == 200 and geo.json()["type"] == "FeatureCollection"

@@ -220,6 +220,8 @@ def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
 
 def _lot_map(dsg: Any, ev: Any) -> dict[str, Any]:
     """An SVG map (equirectangular around the group; no tiles needed): facilities coloured by lot, offices, routes."""
+    if dsg.best is None or not {"lat", "lon", "lot"} <= set(dsg.assignment.columns):
+        return {"points": [], "offices": [], "routes": [], "w": 600, "h": 400}  # no partition: nothing to draw
     pts = dsg.assignment.dropna(subset=["lat", "lon"])
     offices = [(m.name, m.office_lat, m.office_lon) for m in ev.group_input.members if m.office_lat and m.office_lon]
     lats = [*pts["lat"].tolist(), *[o[1] for o in offices]]
