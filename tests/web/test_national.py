@@ -367,3 +367,21 @@ def test_xroad_csv_positions_stored_and_missing_ones_reported(tmp_path: Path, re
 def test_nenpo_report_does_not_check_positions(lists: tuple[Path, Path]) -> None:
     d = nenpo(list(lists), skip_invalid=True).as_json()
     assert d["coordinates_missing"] == {"checked": False, "count": 0, "items": []}
+
+
+def test_quality_report_page_lists_facilities_without_position_and_warnings(shiroishi_editor, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The page shows what the JSON says: the facilities left without a position (file, row) and each warning
+    (file, row, column, value), not only the counts."""
+    from tests.io.test_xroad_positions import write_position_csv
+
+    client = login("uda")
+    path = write_position_csv(tmp_path / "白石市_橋梁.csv")
+    with path.open("rb") as fh:
+        client.post(reverse("registry:import_create", args=["042064"]), {"kind": "xroad", "file": fh}, follow=True)
+    record = ImportRecord.objects.order_by("-pk").first()
+    assert record is not None and record.kind == "xroad"
+    page = client.get(reverse("registry:national_report", args=[record.pk])).content.decode()
+    assert "位置（緯度・経度）のない施設（4 件）" in page and 'id="missing-position-table"' in page
+    for name in ("合成入替橋", "合成欠け橋", "合成空欄橋", "合成誤字橋"):
+        assert name in page
+    assert 'id="national-warning-table"' in page and "<code>38.0l</code>" in page
