@@ -74,7 +74,7 @@ def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:  # noqa
         wb.remove(wb.active)
     ws.append([f"効果試算: {result.group_name}"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"試算期間: {result.start_fiscal_year}年度から{result.horizon_years}年度　積算基準: {result.edition}（{result.edition_label_ja}）"])
+    ws.append([f"試算期間: {result.start_fiscal_year}〜{result.start_fiscal_year + result.horizon_years - 1}年度の{result.horizon_years}年間　積算基準: {result.edition}（{result.edition_label_ja}）"])
     ws.append([])
     ws.append(["指標", "単位", *[r.name for r in runs]])
     for c in ws[4]:
