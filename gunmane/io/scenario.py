@@ -8,6 +8,7 @@ No Django here: the CLI turns the database ledger into the engine's typed input.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -21,15 +22,20 @@ from gunmane.engine.lots import LotDesign, LotSettings
 from gunmane.io.errors import IoFileError
 
 __all__ = [
+    "SHARE_RULES",
     "MemberSpec",
     "ScenarioFile",
     "ScenarioFileError",
     "ScenarioSpec",
+    "ShareRule",
     "build_group",
     "engine_scenarios",
     "lot_settings",
     "lots_geojson",
     "read_scenario",
+    "set_cost_share",
+    "share_rule",
+    "share_rules",
 ]
 
 # -- scenario files -----------------------------------------------------------------------------------------
@@ -86,9 +92,49 @@ class ScenarioFile:
 _TOP_KEYS = {"name", "description", "members", "lead", "start_fiscal_year", "horizon_years", "sectors", "cost_share",
              "costing_edition", "parameters", "ledger", "scenario", "scenarios", "lots"}
 _MEMBER_KEYS = {"name", "kind", "office_lat", "office_lon", "road_length_km", "park_area_m2", "routine_tasks",
-                "routine_direct_yen"}
+                "routine_direct_yen", "population", "share", "supporting"}
 _LEVER_KEYS = {"kind", "mode", "years", "members", "sectors"}
-SHARE_RULES = ("direct_cost", "facility_count", "equal_usage")
+
+
+# -- cost-share rules (data: gunmane/data/effects/share_rules.csv) ------------------------------------------------
+@dataclass(frozen=True)
+class ShareRule:
+    """A cost-share rule groups use (施設数割, 人口割 …): its key (``cost_share`` in the scenario file, the
+    engine's ``share.rule``), Japanese name, one-line explanation and source."""
+
+    key: str
+    name_ja: str
+    explanation_ja: str
+    source: str
+
+    @property
+    def uses_equal_part(self) -> bool:
+        return self.key in ("equal_facility", "equal_usage")
+
+
+@functools.cache
+def share_rules() -> tuple[ShareRule, ...]:
+    """The cost-share rules, in the order the settings offer them (gunmane/data/effects/share_rules.csv)."""
+    from importlib import resources
+
+    from gunmane.io.shipped.parameters import read_csv_rows
+
+    raw = resources.files("gunmane.data").joinpath("effects/share_rules.csv").read_bytes()
+    rules = []
+    for _, r in read_csv_rows(raw, "share_rules.csv", ("key", "name_ja", "explanation_ja", "source")):
+        rules.append(ShareRule(r["key"], r["name_ja"], r["explanation_ja"], r["source"]))
+    return tuple(rules)
+
+
+def share_rule(key: str) -> ShareRule:
+    """The rule with this key; KeyError for an unknown key."""
+    for r in share_rules():
+        if r.key == key:
+            return r
+    raise KeyError(key)
+
+
+SHARE_RULES = tuple(r.key for r in share_rules())
 
 
 def _fail(path: str, key: str, ja: str, en: str, code: str = "invalid_scenario") -> ScenarioFileError:
@@ -155,6 +201,35 @@ def read_scenario(path: str | Path, text: str | None = None) -> ScenarioFile:
                                 f"{p}: a value has the wrong kind ({exc}).") from exc
 
 
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and v == v and v >= 0
+
+
+def _check_member_weights(p: str, members: list[MemberSpec], rule: str) -> None:
+    """``population`` and ``share`` are non-negative numbers, ``supporting`` true/false; the rule 協定で定める割合
+    (``agreed``) needs a ``share`` for every member that is not only supporting, and some share above 0."""
+    for m in members:
+        for key in ("population", "share"):
+            if key in m.overrides and not _number(m.overrides[key]):
+                raise _fail(p, f"members.{m.lg_code}.{key}", f"は 0 以上の数値です（値: {m.overrides[key]!r}）。",
+                            "must be a non-negative number.")
+        if "supporting" in m.overrides and not isinstance(m.overrides["supporting"], bool):
+            raise _fail(p, f"members.{m.lg_code}.supporting", f"は true か false です（値: {m.overrides['supporting']!r}）。",
+                        "must be true or false.")
+    if rule != "agreed":
+        return
+    paying = [m for m in members if not m.overrides.get("supporting")]
+    missing = [m.lg_code for m in paying if "share" not in m.overrides]
+    if missing:
+        raise _fail(p, f"members.{missing[0]}.share",
+                    f"がありません。費用分担「協定で定める割合」（cost_share = \"agreed\"）では、各団体の割合を "
+                    f"[members.団体コード] の share に書いてください（ない団体: {'、'.join(missing)}）。",
+                    "is required for every paying member under cost_share = \"agreed\".")
+    if paying and sum(float(m.overrides["share"]) for m in paying) <= 0:
+        raise _fail(p, "members", "の share（協定で定める割合）の合計が 0 です。1つ以上の団体に 0 より大きい割合を書いてください。",
+                    "shares add up to 0.")
+
+
 def _scenario(p: str, data: dict[str, Any]) -> ScenarioFile:  # noqa: C901 (complexity ratchet, #17: split before adding to it)
     from gunmane.engine.effects import LeverKind
 
@@ -182,7 +257,9 @@ def _scenario(p: str, data: dict[str, Any]) -> ScenarioFile:  # noqa: C901 (comp
         raise _fail(p, "lead", f"の団体 {lead} が members にありません。", "is not a member.")
     share = str(data.get("cost_share", "direct_cost"))
     if share not in SHARE_RULES:
-        raise _fail(p, "cost_share", f"は {'・'.join(SHARE_RULES)} のいずれかです（値: {share}）。", f"must be one of {SHARE_RULES}.")
+        names = "、".join(f"{r.key}（{r.name_ja}）" for r in share_rules())
+        raise _fail(p, "cost_share", f"は次のいずれかです（値: {share}）: {names}", f"must be one of {SHARE_RULES}.")
+    _check_member_weights(p, members, share)
     ledger = str(data.get("ledger", "database"))
     if ledger not in ("database", "none"):
         raise _fail(p, "ledger", f"は database（データベースの台帳を使う）か none です（値: {ledger}）。", "must be database or none.")
@@ -217,6 +294,11 @@ def _scenario(p: str, data: dict[str, Any]) -> ScenarioFile:  # noqa: C901 (comp
         raise _fail(p, "scenario", "に [[scenario]] を1つ以上書いてください（基準は自動で計算します）。",
                     "needs at least one [[scenario]].", "no_scenarios")
     params = dict(data.get("parameters") or {})
+    equal_part = params.get("share.equal_part")
+    if equal_part is not None and (not isinstance(equal_part, int | float) or isinstance(equal_part, bool)
+                                   or not 0 <= equal_part <= 1):
+        raise _fail(p, "parameters.share.equal_part", f"（均等割の割合）は 0〜1 の数値です（値: {equal_part!r}）。",
+                    "must be a number 0–1.")
     params.setdefault("share.rule", share)
     return ScenarioFile(
         path=p, name=str(data.get("name") or Path(p).stem), members=tuple(members), scenarios=tuple(scenarios),
@@ -314,13 +396,18 @@ def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], faciliti
         park = o.get("park_area_m2")
         if park is None:
             park = _opt(ref.get("park_area_m2")) or 0.0
+        if o.get("supporting"):  # supports only: none of its own roads, parks or facilities is in the group's scope
+            road_km, park = 0.0, 0.0
+        population = _opt(o.get("population", ref.get("population")))
         members.append(Member(
             lg_code=spec.lg_code, name=str(o.get("name") or ref.get("name") or spec.lg_code),
             kind=str(o.get("kind") or ref.get("kind") or "municipality"),
             office_lat=_opt(o.get("office_lat", ref.get("lat"))), office_lon=_opt(o.get("office_lon", ref.get("lon"))),
             road_length_km=float(road_km), park_area_m2=float(park),
             routine_tasks={str(k): int(v) for k, v in dict(o.get("routine_tasks") or {}).items()},
-            routine_direct_yen={str(k): float(v) for k, v in dict(o.get("routine_direct_yen") or {}).items()}))
+            routine_direct_yen={str(k): float(v) for k, v in dict(o.get("routine_direct_yen") or {}).items()},
+            population=population, agreed_share=_opt(o.get("share"))))
+    supporting = {m.lg_code for m in sf.members if m.overrides.get("supporting")}
     facs = []
     coords = coordinates or {}
     if facilities is not None and len(facilities):
@@ -329,6 +416,8 @@ def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], faciliti
         # 年度 (fiscal year, April–March) of the latest inspection
         fy = [None if d is None or d != d else fiscal_year(d) for d in insp]
         for row, f_y in zip(df.itertuples(index=False), fy, strict=True):
+            if str(row.lg_code) in supporting:
+                continue
             lat, lon = coords.get(row.facility, (None, None))
             g = _opt(row.latest_grade)
             facs.append(Facility(
@@ -339,3 +428,34 @@ def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], faciliti
     start = sf.start_fiscal_year or start_fiscal_year or 2026
     return GroupInput(members=tuple(members), facilities=tuple(facs), start_fiscal_year=start,
                       horizon_years=sf.horizon_years, lead=sf.lead, sectors=sf.sectors, name=sf.name)
+
+
+def set_cost_share(doc: dict[str, Any], rule: str, *, equal_part: float | None = None,
+                   agreed: dict[str, float] | None = None, supporting: set[str] | frozenset[str] = frozenset()
+                   ) -> dict[str, Any]:
+    """A scenario document (the parsed TOML) with the group's cost-share decision written into it: ``cost_share``,
+    the equal part (``[parameters] "share.equal_part"``) of 均等割 rules, each member's agreed ``share``
+    (協定で定める割合) and ``supporting = true`` for the members that only support (they bear no cost and none of
+    their facilities is in scope). The stored scenario then carries everything its figures depend on, so the
+    command line (``gunmane effects``) gives the same figures as the web and the documents."""
+    if rule not in SHARE_RULES:
+        raise ValueError(f"unknown cost-share rule {rule!r}")
+    out = dict(doc)
+    out["cost_share"] = rule
+    params = dict(out.get("parameters") or {})
+    if equal_part is not None and share_rule(rule).uses_equal_part:
+        params["share.equal_part"] = float(equal_part)
+    params.pop("share.rule", None)  # cost_share is the one place the rule is written
+    out["parameters"] = params
+    raw = out.get("members") or {}
+    members: dict[str, Any] = ({str(c): {} for c in raw} if isinstance(raw, list)
+                               else {str(c): dict(v or {}) for c, v in raw.items()})
+    for code, table in members.items():
+        table.pop("share", None)
+        table.pop("supporting", None)
+        if code in supporting:
+            table["supporting"] = True
+        elif rule == "agreed" and agreed is not None:
+            table["share"] = float(agreed.get(code, 0.0))
+    out["members"] = members
+    return out

@@ -65,7 +65,8 @@ def test_effects_published_case_json(capsys, refdata) -> None:  # type: ignore[n
     assert bundled["totals"]["contracts"] == 1
     for member in ("220001", "222194"):
         assert set(bundled["members"][member]) >= TOTAL_KEYS
-    assert doc["assumptions"] and any("積算基準: FY2022" in a for a in doc["assumptions"])
+    assert doc["assumptions"] and any(a.startswith("積算基準：") and doc["costing_edition"]["label_ja"] in a
+                                      for a in doc["assumptions"])
     assert any(p["id"] == "cap.performance_task_yen" and p["status"] == "user" for p in doc["parameters"])
 
 

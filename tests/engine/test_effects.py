@@ -306,7 +306,7 @@ def test_results_list_assumptions_and_parameters() -> None:
     _, _, r = run(backlog_group(), Lever(LeverKind.HORIZONTAL))
     doc = r.as_json()
     assert doc["costing_edition"]["id"] == "FY2022"
-    assert any("積算基準: FY2022" in a for a in doc["assumptions"])
+    assert any(a.startswith("積算基準：") and doc["costing_edition"]["label_ja"] in a for a in doc["assumptions"])
     keys = {"contracts", "price_yen", "overhead_yen", "staff_hours", "travel_km", "expected_failed_tenders",
             "days_to_repair", "deterioration_cost_yen"}
     assert keys <= set(doc["baseline"]["totals"]) and keys <= set(doc["scenarios"][0]["members"]["292125"])

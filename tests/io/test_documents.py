@@ -24,6 +24,7 @@ from gunmane.io.documents import generate_document
 from gunmane.io.documents.agreement import DRAFT_NOTE, agreement_doc, agreement_docx, agreement_pdf
 from gunmane.io.documents.blocks import Table
 from gunmane.io.documents.common import SYNTHETIC_NOTICE
+from gunmane.io.documents.figures import build_schedule
 from gunmane.io.documents.formatting import (
     date_label,
     fiscal_year_label,
@@ -35,13 +36,14 @@ from gunmane.io.documents.formatting import (
     rounded_shares,
 )
 from gunmane.io.documents.inputs import (
+    CostShare,
     DocumentInput,
     EffectSummary,
     FacilityRow,
     LotInfo,
     MechanismInfo,
+    MemberEffect,
     MemberInfo,
-    ScheduleItem,
 )
 from gunmane.io.documents.policy import (
     EFFECTS_NOT_COMPUTED,
@@ -95,35 +97,39 @@ LOT_B = LotInfo(
     term_years=1)
 
 EFFECTS = EffectSummary(
-    scenario_name="広域＋プロセス（CM型の一括契約）",
+    scenario_name="広域＋プロセス（CM型の一括契約）", start_fiscal_year=2027, horizon_years=5,
     baseline_contracts=86, scenario_contracts=31,
     baseline_price_yen=612_400_000, scenario_price_yen=548_900_000,
     baseline_staff_hours=5_420, scenario_staff_hours=2_180,
-    per_member=(("宇陀市", 380_200_000, 341_300_000), ("曽爾村", 61_900_000, 53_900_000),
-                ("御杖村", 67_400_000, 60_500_000), ("東吉野村", 102_900_000, 93_200_000)),
+    per_member=(MemberEffect("292125", "宇陀市", 380_200_000, 341_300_000),
+                MemberEffect("293857", "曽爾村", 61_900_000, 53_900_000),
+                MemberEffect("293865", "御杖村", 67_400_000, 60_500_000),
+                MemberEffect("294535", "東吉野村", 102_900_000, 93_200_000),
+                MemberEffect("290009", "奈良県", 0, 0)),
     assumptions=("職員1時間あたりの人件費 5,000円", "定期点検の周期 5年"),
-    source="gunmane 効果試算（積算基準 FY2022）", period_ja="2027〜2031年度の5年間の合計")
+    source="効果試算（積算基準 令和4年度版）")
+SHARE = CostShare("direct_cost", "直接費割", "共同で発注する契約の費用を、各団体の作業の直接工事費の比で分けます。")
 
 
 def _member(lg: str, name: str, kind: str, role: str, pop: int, bridges: int | None, iii_iv: int | None,
-            share: float | None, engineers: int | None, expenditure: int | None, cost_share: float | None,
+            share: float | None, engineers: int | None, expenditure: int | None,
             delegated: tuple[str, ...] = (), kept: tuple[str, ...] = KEPT) -> MemberInfo:
     plans = (f"{name}公共施設等総合管理計画（令和4年3月改訂）", f"{name}橋梁長寿命化修繕計画") if kind != "都道府県" else ()
     return MemberInfo(lg, name, kind, role, pop, bridges, iii_iv, share, engineers, expenditure,
-                      delegated, kept, cost_share, plans)
+                      delegated, kept, plans)
 
 
 def nara_input(**changes: object) -> DocumentInput:
     members = (
-        _member("292125", "宇陀市", "市", "幹事", 27_000, 525, 57, 0.432, 14, 1_854_000_000, 0.6217,
+        _member("292125", "宇陀市", "市", "幹事", 27_000, 525, 57, 0.432, 14, 1_854_000_000,
                 ("共同発注の事務（4団体分）", "点検データの取りまとめ")),
-        _member("293857", "曽爾村", "村", "構成団体", 1_300, 68, 6, 0.381, 2, 421_000_000, 0.0982,
+        _member("293857", "曽爾村", "村", "構成団体", 1_300, 68, 6, 0.381, 2, 421_000_000,
                 ("定期点検の発注事務",)),
-        _member("293865", "御杖村", "村", "構成団体", 1_500, 74, 9, 0.405, 1, None, 0.1103,
+        _member("293865", "御杖村", "村", "構成団体", 1_500, 74, 9, 0.405, 1, None,
                 ("定期点検の発注事務",)),
-        _member("294535", "東吉野村", "村", "構成団体", 1_600, 126, 14, 0.468, 0, 612_000_000, 0.1698,
+        _member("294535", "東吉野村", "村", "構成団体", 1_600, 126, 14, 0.468, 0, 612_000_000,
                 ("定期点検の発注事務", "修繕設計の発注事務")),
-        _member("290009", "奈良県", "都道府県", "都道府県（支援）", 1_305_000, None, None, None, None, None, None,
+        _member("290009", "奈良県", "都道府県", "都道府県（支援）", 1_305_000, None, None, None, None, None,
                 ("技術的助言", "点検結果の確認の支援"), ()),
     )
     base = DocumentInput(
@@ -135,14 +141,13 @@ def nara_input(**changes: object) -> DocumentInput:
         issues=("4団体の橋梁793橋のうち、建設後50年を経過する橋梁が今後10年で6割を超える",
                 "村の土木技術職員は0〜2人で、定期点検の発注と調書の確認が負担になっている",
                 "点検・修繕設計の入札で不調・不落が続いている"),
-        schedule=(ScheduleItem(2027, "試行発注（点検・修繕設計）"), ScheduleItem(2026, "実施方針の策定・協定の締結"),
-                  ScheduleItem(2028, "修繕工事を含めた一括発注"), ScheduleItem(2029, "評価・次期事業の検討")),
-        cost_share_rule_ja="各団体の対象施設の直接工事費の比による",
+        schedule=tuple(reversed(build_schedule(2027, 5, date(2026, 11, 27)))),  # the writers sort by year
+        cost_share=SHARE,
         bundles=(("自治体の束", "4団体と奈良県で発注を束ねる（垂直・水平の補完）"),
                  ("技術者の束", "県の技術職員による助言と合同研修"),
                  ("事業者の束", "地域の事業者による共同企業体（JV）を想定")),
         levers=("プロセスの束（点検・修繕設計・修繕工事）", "複数年契約（3年）", "データの共有"),
-        effects=EFFECTS, lots=(LOT_A, LOT_B), term_years=3, synthetic=True, version=2,
+        effects=EFFECTS, lots=(LOT_A, LOT_B), synthetic=True, version=2,
         notes=("施設の数値はデモ用の合成台帳によるものです。",))
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -251,14 +256,15 @@ def test_policy_docx_headings_member_table_and_effects() -> None:
     assert [r[0] for r in members[1:]] == ["宇陀市", "曽爾村", "御杖村", "東吉野村", "奈良県"]
 
     effects = _table(d, "指標")
-    assert effects[1] == ["契約数", "86件", "31件", "−55件", "−64.0%"]
+    assert effects[1] == ["契約数（期待件数）", "86件", "31件", "−55件", "−64.0%"]
     assert effects[2] == ["予定価格", "612,400千円", "548,900千円", "−63,500千円", "−10.4%"]
     assert effects[3][0] == "発注者の職員時間" and effects[3][1:3] == ["5,420時間", "2,180時間"]
     per_member = _table(d, "団体", "基準の予定価格")
     assert per_member[1] == ["宇陀市", "380,200千円", "341,300千円", "−38,900千円", "−10.2%"]
 
     schedule = _table(d, "年度")
-    assert [r[0] for r in schedule[1:]] == [fiscal_year_label(y) for y in (2026, 2027, 2028, 2029)]
+    assert [r[0] for r in schedule[1:]] == [fiscal_year_label(y) for y in range(2026, 2032)]
+    assert "取組の期間：令和9年度から令和13年度まで（2027〜2031年度）の5年間（効果試算の期間と同じ）" in paragraphs
     roles = _table(d, "団体", "役割", last="本来管理者として保持する判断")
     assert "健全性の診断（判定区分の決定）" in roles[1][3]
     assert roles[5][0] == "奈良県" and roles[5][3].startswith("—")
@@ -275,8 +281,8 @@ def test_policy_without_effects_says_not_computed_and_prints_no_effect_table() -
     assert EFFECTS_NOT_COMPUTED in [p.text for p in d.paragraphs]
     headers = [rows[0] for rows in _tables(d)]
     assert all(h[0] != "指標" and "基準の予定価格" not in h for h in headers)
-    shares = _table(d, "団体", "役割", last="負担割合")  # no amount column without a scenario price
-    assert shares[-1] == ["合計", "", "100.0%"]
+    assert not any(rows[0][-1] == "負担額（千円）" for rows in _tables(d))  # no shares without a scenario price
+    assert any("負担割合と負担額は未算定です" in p.text for p in d.paragraphs)
     captions = [b.caption for b in policy_doc(inp).blocks if isinstance(b, Table)]
     assert captions[:2] == ["表1　構成団体の現状（インフラ現状カルテの数値）", "表2　三つの束"]  # no gap
 
@@ -350,13 +356,13 @@ def test_agreement_docx_articles_parties_owner_article_and_shares() -> None:
     assert [r[0] for r in roles[1:]] == list("甲乙丙丁戊")
     shares = _table(d, "団体", "役割", "負担割合")
     pct = [float(r[2].rstrip("%")) for r in shares[1:-1] if r[2].endswith("%")]
-    assert pct == [62.2, 9.8, 11.0, 17.0]
+    assert pct == [62.2, 9.8, 11.0, 17.0]  # each member's scenario price over the total
     assert sum(pct) == pytest.approx(100.0) and shares[-1][2] == "100.0%"
-    assert shares[5][2] == "負担なし"  # the supporting prefecture
-    assert shares[1][3] == "341,251千円"  # 548,900,000 × 0.6217
+    assert shares[5][2:] == ["負担なし", "0"]  # the supporting prefecture: no facilities, no price
+    assert [r[3] for r in shares[1:]] == ["341,300", "53,900", "60,500", "93,200", "0", "548,900"]
     assert "令和　　年　　月　　日" in paragraphs
     assert any(p.startswith("宇陀市長") for p in paragraphs) and any(p.startswith("奈良県知事") for p in paragraphs)
-    assert "有効期間は、締結の日から起算して3年" in text
+    assert "有効期間は、締結の日から令和14年3月31日（2031年度の末日）まで" in text
     assert "自治紛争処理委員" not in text
     scope = _table(d, "団体", "対象施設数")
     assert scope[-1][:2] == ["合計", "8"]
@@ -386,7 +392,7 @@ def test_agreement_warns_when_a_delegation_would_hand_over_an_owner_judgement() 
 
 def test_agreement_pdf_extracts_as_japanese(tmp_path: Path) -> None:
     flat = _squash(_pdftotext(agreement_pdf(nara_input()), tmp_path, "agreement"))
-    for expected in ("第1条（目的）", "本来管理者の責任", "移転しない", "100.0%", "62.2%", "令和年月日", "宇陀市長",
+    for expected in ("第1条（目的）", "本来管理者の責任", "移転しない", "100.0%", "62.2%", "341,300", "令和年月日", "宇陀市長",
                      "草案", "法務担当"):
         assert expected in flat, expected
 

@@ -161,22 +161,33 @@ def test_documents_versioned_with_inputs(demo) -> None:  # type: ignore[no-untyp
     url = reverse("groups:documents", args=[group.pk])
     assert "効果試算はまだ計算していない" not in c.get(url).content.decode()  # the demo has a computed scenario
     c.post(url, {"kind": "policy", "file_format": "docx"})
-    c.post(url, {"kind": "policy", "file_format": "docx"})
-    docs = GeneratedDocument.objects.filter(group=group, kind="policy").order_by("version")
-    assert [d.version for d in docs] == [1, 2]
+    c.post(url, {"kind": "policy", "file_format": "docx"})   # the same content again: the file kept before
+    c.post(url, {"kind": "policy", "file_format": "pdf"})    # the same content as PDF: the same version
+    docs = GeneratedDocument.objects.filter(group=group, kind="policy").order_by("version", "file_format")
+    assert [(d.version, d.file_format) for d in docs] == [(1, "docx"), (1, "pdf")]
+    settings_row = group.settings
+    settings_row.issues += "\n点検データの様式が団体ごとに違う"
+    settings_row.save()
+    c.post(url, {"kind": "policy", "file_format": "docx"})   # new content: the next version
+    docs = GeneratedDocument.objects.filter(group=group, kind="policy").order_by("version", "file_format")
+    assert [(d.version, d.file_format) for d in docs] == [(1, "docx"), (1, "pdf"), (2, "docx")]
     latest = docs.last()
     assert latest is not None
     assert latest.inputs["group_name"] == DEMO_GROUP and latest.inputs["synthetic"] is True
+    assert latest.inputs["author_ja"] == "宇陀市 土木担当"   # the person's name (it names the organisation)
     assert {m["name"] for m in latest.inputs["members"]} >= {"宇陀市", "曽爾村", "御杖村", "東吉野村", "奈良県"}
     effects = latest.inputs["effects"]
     assert effects["scenario_name"] == "広域＋プロセス"
     assert effects["scenario_contracts"] < effects["baseline_contracts"]
+    page = c.get(url).content.decode()
+    assert "宇陀市 土木担当" in page and ">uda<" not in page
     response = c.get(reverse("groups:document", args=[group.pk, latest.pk]))
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     doc = Document(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]
     text = "\n".join(p.text for p in doc.paragraphs) + "\n".join(
         c.text for t in doc.tables for row in t.rows for c in row.cells)
     assert "宇陀市" in text and "合成データ" in text
+    assert doc.core_properties.author == "宇陀市 土木担当" and "作成者　宇陀市 土木担当" in text
     spec = c.post(url, {"kind": "spec", "file_format": "pdf"})
     assert "ロットを選んでください" in spec.content.decode()
     c.post(url, {"kind": "spec", "file_format": "pdf", "lot": "L1"})

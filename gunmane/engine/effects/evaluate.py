@@ -18,18 +18,25 @@ import pandas as pd
 
 from gunmane.engine.costing import CostingEdition, works_price_array
 from gunmane.engine.effects.contracts import expected_contracts_with_fixed
+from gunmane.engine.effects.errors import InvalidInput
 from gunmane.engine.effects.inputs import GroupInput, Member, Scenario
 from gunmane.engine.effects.levers import LeverOutcome, ScenarioState, apply_levers, baseline_keys
 from gunmane.engine.effects.parameters import ParameterSet
 from gunmane.engine.effects.routing import TourSolver
 from gunmane.engine.effects.work import WorkSet, derive_work
 
-__all__ = ["METRICS", "EffectsResult", "Metrics", "ScenarioResult", "evaluate"]
+__all__ = ["METRICS", "SHARE_RULES", "SHARE_RULE_NAMES", "EffectsResult", "Metrics", "ScenarioResult", "evaluate"]
 
 METRICS = ("contracts", "price_yen", "overhead_yen", "staff_hours", "travel_km", "expected_failed_tenders",
            "days_to_repair", "deterioration_cost_yen")
 STAGES = ("estimate", "notice", "tender", "supervision", "acceptance", "coordination")
 KEYS = ["owner", "skey", "kkey", "ykey", "joint", "perf"]
+#: the cost-share rules the engine implements (``share.rule``); their names, explanations and sources are data
+#: (gunmane/data/effects/share_rules.csv, whose keys a test holds equal to these)
+SHARE_RULE_NAMES = {"facility_count": "施設数割", "length_area": "延長・面積割", "equal_facility": "均等割＋施設割",
+                    "population": "人口割", "agreed": "協定で定める割合", "direct_cost": "直接費割",
+                    "equal_usage": "均等割＋直接費割"}
+SHARE_RULES = tuple(SHARE_RULE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -116,22 +123,49 @@ class EffectsResult:
         }
 
 
+#: The assumptions every result states, in plain Japanese for the pages and the documents (no formulas: the
+#: formulas are in docs/effects.md). The cost-share sentence names the rule the run used.
 ASSUMPTIONS = (
-    "基準（ベースライン）: 各団体が単独で、分野・作業（点検・設計・工事・日常維持）・年度ごとに発注する。",
-    "作業量は試算期間に判定・実施される作業: 定期点検（前回点検から周期ごと、記録なし・期限超過は初年度）、"
-    "Ⅲ・Ⅳの施設の修繕設計・修繕工事（初年度の判定分として計上）、点検で新たにⅢと判定される見込みの施設の設計・工事"
-    "（マルコフ劣化ハザードモデルによる確率）、道路延長・公園面積からの日常維持。",
-    "ランダムな補修需要の契約数は二項分布の期待値 E⌈(D+X)/L⌉（X ~ 二項分布(N, q̄)、q̄ は同じ発注単位の平均確率）。",
-    "価格は積算基準の式による発注者の予定価格（入札額ではない）。1つの発注単位の契約は同じ規模に分けて積算し、"
-    "工事の工種区分は金額の最も大きいもの（主たる工種）とする。業務（点検・設計）は諸経費の比率が一定のため規模の効果はない。",
-    "職員時間は発注者側: 積算・公告・入札契約・監督・検査支払の段階別時間 × 契約数（複数年契約は監督・検査を年数分）"
-    "＋施設ごとの監督時間＋連携の調整（協議会・協定・取りまとめ・台帳・モニタリング）。FTE = 職員時間 ÷ 年間勤務時間 ÷ 年数。",
-    "移動距離は受注者の拠点（団体単独の契約は発注団体の庁舎、共同の契約は作業の重心に最も近い参加団体の庁舎）から: 点検・設計は1日の作業時間内の巡回（直線距離 × 迂回率）、"
-    "工事は作業日ごとの往復。日常維持は各団体の地域の事業者（地域維持型JVの構成員を含む）が行い、1件ごとに団体内を往復する。",
-    "契約数と不調・不落は発注者（団体・代表団体・都道府県）に計上し、価格は費用分担の規則で各団体に配分する。",
-    "各団体の純効果 = 基準に対する（価格の負担の減少）＋（職員時間の減少 × 時間単価）＋（劣化による損失の減少）。"
-    "移動距離は受注者の費用で予定価格の式に含まれないため、純効果には含めない。",
+    "基準：各団体が単独で、分野・作業（点検・設計・工事・日常維持）・年度ごとに発注する場合と比べます。",
+    "作業量：試算期間に行う作業を台帳から見込みます。定期点検は前回の点検から法定の周期ごと（点検の記録がない施設と"
+    "期限を過ぎた施設は初年度）、健全性Ⅲ・Ⅳの施設の修繕設計・修繕工事は初年度、点検で新たにⅢと判定される見込みの"
+    "施設の設計・工事は劣化の予測から求めた確率、日常維持は道路の延長と公園の面積から見込みます。",
+    "ランダムな補修需要（点検で新たにⅢと判定される見込みの施設）の契約数は、年ごとの件数のばらつきを見込んだ期待値"
+    "（平均的に見込まれる件数）です。1つの契約にまとめる施設数には上限があるため、件数の多い年に契約が増えることも含みます。",
+    "価格：積算基準の計算方法による発注者の予定価格です（入札額ではありません）。同じ発注単位の契約は同じ規模に分けて積算し、"
+    "工事の工種区分は金額の最も大きいもの（主たる工種）とします。業務（点検・設計）は諸経費の比率が規模によらず一定のため、"
+    "まとめても単価は下がりません。",
+    "職員時間：発注者側の時間です。積算・公告・入札契約・監督・検査支払の段階ごとに1契約あたりの時間を契約数だけ見込み"
+    "（複数年契約は監督・検査を年数分）、施設ごとの監督の時間と、連携の調整（協議会・協定・取りまとめ・台帳・モニタリング）の"
+    "時間を加えます。職員数（人・年）は、職員時間を1人の年間勤務時間と試算の年数で割った値です。",
+    "移動距離：受注者の拠点（単独の契約は発注団体の庁舎、共同の契約は作業の中心に最も近い参加団体の庁舎）からの距離です。"
+    "点検・設計は1日の作業時間の中で施設を巡回し（直線距離に道路の迂回を見込みます）、工事は作業日ごとに往復します。"
+    "日常維持は各団体の地域の事業者（地域維持型JVの構成員を含む）が行い、1件ごとに団体の中を往復します。",
+    "各団体の純効果：基準と比べた、価格の負担の減少、職員時間の減少を人件費に換算した額、劣化による損失の減少の合計です。"
+    "移動距離は受注者の費用で予定価格の計算に含まれないため、純効果には含めません。",
 )
+
+
+def _share_assumption(params: ParameterSet) -> str:
+    rule = str(params["share.rule"])
+    name = SHARE_RULE_NAMES.get(rule, rule)
+    if rule in ("equal_facility", "equal_usage"):
+        name += f"（均等割の割合 {min(1.0, max(0.0, params.f('share.equal_part'))):.0%}）"
+    return ("契約数と不調・不落は発注する団体（各団体・代表団体・都道府県）に数えます。価格は、団体ごとの契約はその団体が、"
+            f"共同の契約はその契約に施設がある団体が費用分担の規則「{name}」で負担します。")
+
+
+def _hazard_assumption(params: ParameterSet, theta: tuple[float, float, float], model_source: str) -> str:
+    """The hazards as the chance of moving to the next grade within a year (no symbols)."""
+    moves = "、".join(f"{a}→{b} 約{1 - math.exp(-h):.1%}" for (a, b), h in
+                     zip((("Ⅰ", "Ⅱ"), ("Ⅱ", "Ⅲ"), ("Ⅲ", "Ⅳ")), theta, strict=True))
+    if model_source:
+        source = model_source
+    elif any(params.param(k).status == "user" for k in ("hazard.I", "hazard.II", "hazard.III") if k in params):
+        source = "シナリオで設定した値"
+    else:
+        source = "既定値：Ⅰ→Ⅱ・Ⅱ→Ⅲは宮城県の鉄筋コンクリート道路橋の点検結果からの推定値、Ⅲ→Ⅳは仮定値"
+    return f"劣化の速さ（1年のうちに次の区分へ進む確率）：{moves}（{source}）。"
 
 
 def evaluate(group: GroupInput, scenarios: Sequence[Scenario], edition: CostingEdition, *,
@@ -164,12 +198,14 @@ def evaluate(group: GroupInput, scenarios: Sequence[Scenario], edition: CostingE
         "expected_new_repairs": float(rows.loc[(rows["kind"] == "works") & (rows["origin"] == "new"), "p"].sum()),
         "routine_tasks": float(rows.loc[rows["kind"] == "routine", "n_sites"].sum()),
     }
+    routes = ("1日ごとの巡回経路を経路探索で求め、簡便な方法（スイープ法）と比べて短い方を使います"
+              f"（{int(params.f('travel.ortools_max_sites'))}施設を超える契約は簡便な方法だけ）"
+              if params["travel.method"] == "ortools" else "1日ごとの巡回経路は簡便な方法（スイープ法）で求めます")
     assumptions = (
-        *ASSUMPTIONS,
-        f"劣化: Ⅰ→Ⅱ {work.theta[0]:.4f}/年、Ⅱ→Ⅲ {work.theta[1]:.5f}/年、Ⅲ→Ⅳ {work.theta[2]:.4f}/年（{work.hazard_source}）。",
-        f"積算基準: {edition.id}（{edition.label_ja}）。{edition.note_ja}",
-        f"巡回経路: {'OR-Tools の経路探索（' + str(int(params.f('travel.ortools_max_sites'))) + '施設以下の契約）とスイープ法の短い方' if params['travel.method'] == 'ortools' else 'スイープ法'}"
-        f"（計算 OR-Tools {solver.calls['ortools']} 回、スイープ法 {solver.calls['sweep']} 回、再利用 {solver.calls['cached']} 回）。",
+        *ASSUMPTIONS[:6], _share_assumption(params), ASSUMPTIONS[6],
+        _hazard_assumption(params, work.theta, src),
+        f"積算基準：{edition.label_ja}。{edition.note_ja}",
+        f"巡回経路：{routes}。",
     )
     return EffectsResult(
         group_name=group.name, members=group.members, start_fiscal_year=group.start_fiscal_year,
@@ -214,6 +250,12 @@ class _Context:
                  solver: TourSolver) -> None:
         self.group, self.edition, self.p, self.work, self.solver = group, edition, params, work, solver
         self.codes = [m.lg_code for m in group.members]
+        self.names = {m.lg_code: m.name for m in group.members}
+        self.member_by_code = {m.lg_code: m for m in group.members}
+        # the facilities as derive_work numbers them (``fidx``: the ledger rows of the group's sectors, in order)
+        sectors = set(group.sectors)
+        self.facility_measure = np.array([_facility_measure(f) for f in group.facilities
+                                          if not sectors or f.sector in sectors], dtype=float)
         self.with_work: set[str] = set(self.codes)
         self.code_index = pd.Index(self.codes)
         self.svc_mult = {s: 1.0 / (1 - r.other_cost_ratio_pct / 100) / (1 - r.general_admin_ratio_pct / 100)
@@ -382,27 +424,15 @@ class _Context:
 
     def _member_rows(self, groups: pd.DataFrame, rows: _Rows, staff_kind: np.ndarray,
                      hours: dict[str, np.ndarray]) -> pd.DataFrame:
-        """One row per group and participating member: its share of price and overhead (share.rule), its direct
-        cost and its acceptance hours."""
-        p = self.p
+        """One row per group and participating member: its share of price and overhead (``share.rule``, see
+        :func:`_shares`), its direct cost and its acceptance hours."""
         parts = pd.DataFrame({"gid": rows.group, "member": rows.member, "v": rows.expected_value,
-                              "s": np.where(rows.routine, rows.items["n_sites"].to_numpy(), rows.probability)})
-        parts = parts.groupby(["gid", "member"], sort=False)[["v", "s"]].sum().reset_index()
-        n_participants = parts.groupby("gid")["member"].transform("count").to_numpy()
-        group_value = groups["value"].to_numpy()[parts["gid"].to_numpy()]
-        group_sites = parts.groupby("gid")["s"].transform("sum").to_numpy()
-        value_share = np.where(group_value > 0, parts["v"].to_numpy() / np.where(group_value > 0, group_value, 1),
-                               1.0 / n_participants)
-        rule = str(p["share.rule"])
-        if rule == "facility_count":
-            share = np.where(group_sites > 0, parts["s"].to_numpy() / np.where(group_sites > 0, group_sites, 1),
-                             value_share)
-        elif rule == "equal_usage":
-            equal_part = p.f("share.equal_part")
-            share = equal_part / n_participants + (1 - equal_part) * value_share
-        else:
-            share = value_share
+                              "s": np.where(rows.routine, rows.items["n_sites"].to_numpy(), rows.probability),
+                              "m": self._measure(rows)})
+        parts = parts.groupby(["gid", "member"], sort=False)[["v", "s", "m"]].sum().reset_index()
         gid = parts["gid"].to_numpy()
+        value_share = _within(gid, parts["v"].to_numpy(), None)
+        share = self._shares(parts, value_share)
         return pd.DataFrame({
             "member": parts["member"].to_numpy(),
             "price": groups["price"].to_numpy()[gid] * share, "overhead": groups["overhead"].to_numpy()[gid] * share,
@@ -412,6 +442,64 @@ class _Context:
             "acceptance": np.where(staff_kind[gid] == "routine_task", hours["acceptance"][gid] * value_share,
                                    hours["acceptance"][gid]),
         })
+
+    def _shares(self, parts: pd.DataFrame, value_share: np.ndarray) -> np.ndarray:
+        """Each participant's share of its contract group (the shares of a group add up to 1).
+
+        The rules (``share.rule``; names and sources in gunmane/data/effects/share_rules.csv): ``direct_cost`` the
+        ratio of direct cost; ``facility_count`` of facilities (expected, routine tasks for routine work);
+        ``length_area`` of length (m) or area (m²); ``equal_facility`` / ``equal_usage`` ``share.equal_part``
+        equally and the rest by facilities / direct cost; ``population`` and ``agreed`` by the members' population
+        or agreed share. A group whose weights are all zero falls back to the direct-cost ratio, so a member
+        without work in a contract never pays for it."""
+        rule = str(self.p["share.rule"])
+        if rule not in SHARE_RULES:
+            raise InvalidInput("unknown_share_rule", f"費用分担の規則「{rule}」はありません。指定できる規則: "
+                               f"{'、'.join(SHARE_RULES)}", f"Unknown cost-share rule '{rule}'.", field="share.rule")
+        gid = parts["gid"].to_numpy()
+        n_participants = parts.groupby("gid")["member"].transform("count").to_numpy()
+        facility_share = _within(gid, parts["s"].to_numpy(), value_share)
+        if rule == "direct_cost":
+            return value_share
+        if rule == "facility_count":
+            return facility_share
+        if rule == "length_area":
+            return _within(gid, parts["m"].to_numpy(), value_share)
+        if rule in ("equal_facility", "equal_usage"):
+            equal_part = min(1.0, max(0.0, self.p.f("share.equal_part")))
+            rest = facility_share if rule == "equal_facility" else value_share
+            return equal_part / n_participants + (1 - equal_part) * rest
+        attr, what = ("population", "人口") if rule == "population" else ("agreed_share", "協定で定める割合")
+        weights = {m.lg_code: getattr(m, attr) for m in self.group.members}
+        members = parts["member"].to_numpy().astype(str)
+        shared = n_participants > 1  # a member's own contracts are its own whatever its weight
+        missing = sorted({self.names.get(c, c) for c in members[shared] if weights.get(c) is None})
+        if missing:
+            raise InvalidInput("missing_share_weight", f"費用分担の規則「{SHARE_RULE_NAMES[rule]}」には各団体の{what}が必要です"
+                               f"（{'・'.join(missing)}にありません）。",
+                               f"The cost-share rule '{rule}' needs the {attr} of every member with work.",
+                               field="share.rule")
+        w = np.array([max(0.0, float(weights.get(c) or 0.0)) for c in members])
+        return _within(gid, w, value_share)
+
+    def _measure(self, rows: _Rows) -> np.ndarray:
+        """Length (m) or area (m²) of each row's facility times its probability; for routine work the member's
+        road length (road) or park area (park)."""
+        items = rows.items
+        fidx = items["fidx"].to_numpy()
+        out = np.zeros(len(items))
+        facility = fidx >= 0
+        if facility.any():
+            out[facility] = self.facility_measure[fidx[facility]] * rows.probability[facility]
+        routine = np.flatnonzero(rows.routine)
+        if routine.size:
+            sector, member = items["sector"].to_numpy(), rows.member
+            for i in routine:
+                m = self.member_by_code.get(str(member[i]))
+                if m is not None:
+                    out[i] = m.road_length_km * 1000.0 if sector[i] == "road" else (
+                        m.park_area_m2 if sector[i] == "park" else 0.0)
+        return out
 
     def _repair_delay(self, rows: _Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row: expected repairs, days from judgment to works, and the expected extra cost of a Ⅲ that
@@ -594,3 +682,20 @@ def _sum_metrics(ms: list[Metrics], fte_den: float) -> Metrics:
         days_to_repair=lead / repairs if repairs > 1e-12 else None,
         deterioration_cost_yen=sum(m.deterioration_cost_yen for m in ms), repairs=repairs,
         net_effect_yen=sum(m.net_effect_yen for m in ms))
+
+
+def _facility_measure(f: Any) -> float:
+    """A facility's size for 延長・面積割: its length (m), else its area (m²), else 0 (unknown)."""
+    for v in (f.length_m, f.area_m2):
+        if v is not None and math.isfinite(v) and v > 0:
+            return float(v)
+    return 0.0
+
+
+def _within(gid: np.ndarray, weights: np.ndarray, fallback: np.ndarray | None) -> np.ndarray:
+    """Each row's weight over the sum of its group's weights; groups whose weights add up to 0 take
+    ``fallback`` (or an equal split when it is None)."""
+    total = pd.Series(weights).groupby(gid).transform("sum").to_numpy()
+    count = pd.Series(weights).groupby(gid).transform("count").to_numpy()
+    other = fallback if fallback is not None else 1.0 / count
+    return np.where(total > 0, weights / np.where(total > 0, total, 1.0), other)

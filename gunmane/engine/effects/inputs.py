@@ -46,6 +46,9 @@ class Member:
     ``routine_tasks`` / ``routine_direct_yen``: observed routine-maintenance orders per sector and year
     (e.g. 下田市 road: about 40 individual contracts a year) — override the values derived from road
     length and park area.
+
+    ``population`` and ``agreed_share`` are the weights of the cost-share rules 人口割 (``population``) and
+    協定で定める割合 (``agreed``); None = unknown (a rule that needs it refuses, naming the member).
     """
 
     lg_code: str
@@ -57,6 +60,8 @@ class Member:
     park_area_m2: float = 0.0
     routine_tasks: Mapping[str, int] = field(default_factory=dict)
     routine_direct_yen: Mapping[str, float] = field(default_factory=dict)
+    population: float | None = None
+    agreed_share: float | None = None
 
     @property
     def is_prefecture(self) -> bool:

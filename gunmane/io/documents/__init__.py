@@ -3,7 +3,8 @@ Excel annex of its facilities), each as .docx and PDF, built from a :class:`~gun
 
 Pure io layer (no Django, no database).  Each writer builds the document once as neutral blocks
 (blocks.py) that render_docx.py and render_pdf.py lay out, so both formats carry the same headings,
-tables and numbers.  The writers are imported lazily here so that importing ``inputs`` from the web
+tables and numbers.  The figures (period, schedule, shares and amounts) come from figures.py, and every
+document passes checker.py before it is written (DocumentCheckError, in Japanese, otherwise).  The writers are imported lazily here so that importing ``inputs`` from the web
 layer does not load python-docx and reportlab.
 """
 
@@ -23,7 +24,8 @@ def generate_document(inp: DocumentInput, kind: Literal["policy", "agreement", "
                       lot_id: str | None = None) -> bytes:
     """One document as bytes: ``kind`` policy | agreement | spec (``lot_id`` required), ``fmt`` docx | pdf.
 
-    ValueError (in Japanese) for an unknown kind or format, a missing or unknown lot.
+    ValueError (in Japanese) for an unknown kind or format, a missing or unknown lot;
+    DocumentCheckError (a ValueError) for a document that contradicts itself or its inputs.
     """
     from gunmane.io.documents.agreement import agreement_docx, agreement_pdf
     from gunmane.io.documents.policy import policy_docx, policy_pdf

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import Counter
 
 from gunmane.io.documents.blocks import Block, Doc, Heading, Note, Para, Table
+from gunmane.io.documents.checker import check_document
 from gunmane.io.documents.common import (
+    ACCOUNTABILITY,
     DEFAULT_KEPT_JUDGEMENTS,
     conflict_notes,
     cost_share_blocks,
@@ -23,7 +25,9 @@ from gunmane.io.documents.common import (
     meta_lines,
     parties,
     signatory_title,
+    unique_judgements,
 )
+from gunmane.io.documents.formatting import wareki_year
 from gunmane.io.documents.inputs import DocumentInput, MemberInfo
 from gunmane.io.documents.render_docx import render_docx
 from gunmane.io.documents.render_pdf import render_pdf
@@ -31,7 +35,7 @@ from gunmane.io.documents.render_pdf import render_pdf
 __all__ = ["DRAFT_NOTE", "OWNER_ARTICLE_TITLE", "agreement_doc", "agreement_docx", "agreement_pdf",
            "agreement_title"]
 
-DRAFT_NOTE = ("【草案】この協定書は、gunmane が群のデータから作成した草案です。条文の文言、根拠条項、議会の議決の要否は、"
+DRAFT_NOTE = ("【草案】この協定書は、群のデータから作成した草案です。条文の文言、根拠条項、議会の議決の要否は、"
               "各団体の法務担当（文書・法制担当）の審査を経て確定してください。")
 OWNER_ARTICLE_TITLE = "本来管理者の責任"
 KANJI_NUMERALS = "〇一二三四五六七八九"
@@ -78,14 +82,18 @@ def _who(labels: list[str]) -> str:
 def _scope_table(inp: DocumentInput) -> list[Block]:
     by_member: Counter[str] = Counter()
     types: dict[str, Counter[str]] = {}
+    seen: set[tuple[str, str]] = set()
     for lot in inp.lots:
         for f in lot.facilities:
+            if (f.lg_code, f.facility_id) in seen:  # a facility in two lots (inspection and repair design) is one
+                continue
+            seen.add((f.lg_code, f.facility_id))
             by_member[f.lg_code] += 1
             types.setdefault(f.lg_code, Counter())[f.facility_type_ja] += 1
     if not by_member:
         return []
     rows = tuple((m.name, f"{by_member[m.lg_code]:,}",
-                  "、".join(f"{t}{c:,}" for t, c in types[m.lg_code].most_common()))
+                  "、".join(f"{t} {c:,}" for t, c in types[m.lg_code].most_common()))
                  for m in inp.members if by_member[m.lg_code])
     total = ("合計", f"{sum(by_member.values()):,}", "")
     return [Table(("団体", "対象施設数", "施設の種類"), (*rows, total), widths=(1.5, 1, 3), align="lrl",
@@ -105,10 +113,20 @@ def _mechanism_article(inp: DocumentInput, a: _Articles, who: str) -> None:
 
 
 def _owner_items(inp: DocumentInput) -> tuple[str, ...]:
+    """The judgements every owner keeps: the 心得's minimum, each member's own, and accountability — each once
+    (two wordings of one judgement, 「通行止め・緊急措置の判断」 and 「通行止め・通行規制など供用に関する判断」, are one item)."""
     items = list(DEFAULT_KEPT_JUDGEMENTS)
     for m in inp.members:
-        items += [j for j in kept_judgements(inp, m) if j not in items]
-    return (*items, "住民及び議会に対する管理者としての説明")
+        items += kept_judgements(inp, m)
+    return unique_judgements([*items, ACCOUNTABILITY])
+
+
+def _term(inp: DocumentInput) -> str:
+    """The agreement runs to the end of the schedule's last year (the period of the effect estimate)."""
+    end = inp.period_end
+    if end is None:
+        return "この協定の有効期間は、締結の日から別に協議して定める日までとする。"
+    return f"この協定の有効期間は、締結の日から{wareki_year(end + 1)}3月31日（{end}年度の末日）までとする。"
 
 
 def _signature(label: str, m: MemberInfo, width: int) -> list[Block]:
@@ -146,7 +164,7 @@ def agreement_doc(inp: DocumentInput) -> Doc:
           after=scope)
     _mechanism_article(inp, a, who)
 
-    role_rows = tuple((label, m.name, m.role_ja, "、".join(m.delegated_tasks) or "なし",
+    role_rows = tuple((label, m.name, m.role_ja, "、".join(unique_judgements(m.delegated_tasks)) or "なし",
                        "、".join(kept_judgements(inp, m)) or "—（対象施設なし）") for label, m in ps)
     lead = lead_member(inp)
     lead_text = f"{lead.name}は幹事として、共同で行う発注の準備及び団体間の連絡調整を行う。" if lead else ""
@@ -163,7 +181,7 @@ def agreement_doc(inp: DocumentInput) -> Doc:
     share_blocks = cost_share_blocks(inp, caption="別表第3　費用の負担割合")
     a.add("費用負担",
           "この協定に基づく業務に要する費用は、各団体が次項の方法により負担する。",
-          f"費用負担の方法は、{inp.cost_share_rule_ja.rstrip('。')}とし、各団体の負担割合は別表第3のとおりとする。",
+          f"費用負担の方法は、{inp.cost_share.label_ja}とし、各団体の負担割合と負担額の見込みは別表第3のとおりとする。",
           "各年度の負担額は、各団体の予算の範囲内で、" + who + "が協議して定める。複数年度にわたる契約については、"
           "各団体において債務負担行為を設定する。",
           after=share_blocks[1:])
@@ -172,7 +190,7 @@ def agreement_doc(inp: DocumentInput) -> Doc:
           "群の業務で作成された点検記録等の成果は、当該施設の本来管理者に帰属する。")
     a.add("連絡調整", f"{who}は、この協定の円滑な実施のため、各団体の担当者で構成する連絡調整会議を置く。",
           "連絡調整会議は、業務の実施状況、要求水準の達成状況及び次期の取組について協議する。")
-    a.add("有効期間", f"この協定の有効期間は、締結の日から起算して{inp.term_years}年を経過する日の属する年度の末日までとする。",
+    a.add("有効期間", _term(inp),
           "期間満了の日の3か月前までにいずれの団体からも申出がないときは、この協定は更に1年間延長されるものとし、以後も同様とする。",
           "団体がこの協定から脱退しようとするときは、脱退しようとする日の6か月前までに他の団体に書面で通知する。")
     disputes = ["この協定に定めのない事項又はこの協定の解釈について疑義が生じた事項は、" + who + "が誠意をもって協議して定める。"]
@@ -194,14 +212,14 @@ def agreement_doc(inp: DocumentInput) -> Doc:
         blocks += _signature(label, m, width)
     return Doc(title=agreement_title(inp), meta=meta_lines(inp),
                running_title=f"{inp.group_name}　{_instrument(mech.key)}（案）", blocks=tuple(blocks),
-               subject="群マネ協定書（案）", synthetic=inp.synthetic, keywords=("群マネ", "協定書", inp.group_name))
+               subject="群マネ協定書（案）", synthetic=inp.synthetic, author=inp.author_ja, keywords=("群マネ", "協定書", inp.group_name))
 
 
 def agreement_docx(inp: DocumentInput) -> bytes:
     """The 協定書 draft as .docx bytes (editable in Word)."""
-    return render_docx(agreement_doc(inp))
+    return render_docx(check_document(agreement_doc(inp), inp))
 
 
 def agreement_pdf(inp: DocumentInput) -> bytes:
     """The 協定書 draft as PDF bytes (A4 portrait)."""
-    return render_pdf(agreement_doc(inp))
+    return render_pdf(check_document(agreement_doc(inp), inp))

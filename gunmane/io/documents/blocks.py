@@ -94,6 +94,7 @@ class Doc:
     subject: str = ""
     synthetic: bool = False
     keywords: tuple[str, ...] = field(default=())
+    author: str = ""                      # 作成者 (the person and organisation); the file's author property
 
     def headings(self) -> list[Heading]:
         return [b for b in self.blocks if isinstance(b, Heading)]

@@ -6,37 +6,60 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gunmane.io.documents.blocks import Block, Note, Para, Table
-from gunmane.io.documents.formatting import date_label, fmt_pct, fmt_sen, rounded_shares
+from gunmane.io.documents.figures import is_observer, is_supporting, share_rows
+from gunmane.io.documents.formatting import date_label, fmt_int
 from gunmane.io.documents.inputs import DocumentInput, MemberInfo
 
-__all__ = ["DEFAULT_KEPT_JUDGEMENTS", "PARTY_LABELS", "SYNTHETIC_NOTICE", "cost_share_blocks", "head_blocks",
-           "judgement_conflicts", "kept_judgements", "lead_member", "meta_lines", "owns_facilities",
-           "parties", "signatory_title"]
+__all__ = ["ACCOUNTABILITY", "DEFAULT_KEPT_JUDGEMENTS", "PARTY_LABELS", "SHARE_TABLE_HEADER", "SYNTHETIC_NOTICE", "cost_share_blocks",
+           "head_blocks", "is_observer", "is_supporting", "judgement_conflicts", "judgement_topic", "kept_judgements",
+           "lead_member", "meta_lines", "owns_facilities", "parties", "signatory_title", "unique_judgements"]
 
 SYNTHETIC_NOTICE = ("【合成データ】この文書には架空の施設・数値（デモ用の合成データ）が含まれます。"
                     "実在の施設・点検結果ではありません。")
 PARTY_LABELS = "甲乙丙丁戊己庚辛壬癸"
+SHARE_TABLE_HEADER = ("団体", "役割", "負担割合", "負担額（千円）")
+NO_SHARE = "負担なし"
 
-# The judgements the guide's 心得 keep with the 本来管理者 whatever is delegated (gunmane-policy.md §4.3).
-DEFAULT_KEPT_JUDGEMENTS = ("健全性の診断（判定区分の決定）", "通行止め・通行規制など供用に関する判断")
+# The judgements the guide's 心得 keep with the 本来管理者 whatever is delegated (the guide's 心得: the health
+# diagnosis, decisions on closing a road, and accountability to residents and the council). Worded as the
+# catalogue of tasks words them (gunmane/data/groups/tasks.json), so a member's own list never repeats them.
+DEFAULT_KEPT_JUDGEMENTS = ("健全性の診断（判定区分の決定）", "通行止め・緊急措置の判断")
+ACCOUNTABILITY = "住民・議会への説明責任"
 _JUDGEMENT_WORDS = ("健全性", "判定", "診断", "通行止", "通行規制", "供用", "廃止", "撤去")
+# One topic per judgement the 心得 names: two wordings of the same judgement are one item of a list.
+_TOPICS = (("diagnosis", ("健全性の診断", "判定区分の決定")), ("closure", ("通行止", "通行規制", "緊急措置", "供用に関する")),
+           ("accountability", ("説明責任", "議会に対する", "住民への説明", "住民及び議会")))
+
+
+def judgement_topic(text: str) -> str:
+    """The judgement a text names (「通行止め・緊急措置の判断」 and 「通行止め・通行規制など供用に関する判断」 are
+    both ``closure``); the text itself when it names none of the 心得's judgements."""
+    for key, words in _TOPICS:
+        if any(w in text for w in words):
+            return key
+    return "".join(text.split())
+
+
+def unique_judgements(items: Sequence[str]) -> tuple[str, ...]:
+    """The items in order, each judgement once (the first wording wins)."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        topic = judgement_topic(item)
+        if topic not in seen:
+            seen.add(topic)
+            out.append(item)
+    return tuple(out)
 
 
 def meta_lines(inp: DocumentInput) -> tuple[str, ...]:
-    return (f"第{inp.version}版", f"作成日　{date_label(inp.prepared_on)}")
+    lines = (f"第{inp.version}版", f"作成日　{date_label(inp.prepared_on)}")
+    return (*lines, f"作成者　{inp.author_ja}") if inp.author_ja else lines
 
 
 def head_blocks(inp: DocumentInput) -> list[Block]:
     """The first blocks of every document: the synthetic notice when the figures are demo data."""
     return [Note(SYNTHETIC_NOTICE, "notice")] if inp.synthetic else []
-
-
-def is_observer(m: MemberInfo) -> bool:
-    return "オブザーバー" in m.role_ja
-
-
-def is_supporting(m: MemberInfo) -> bool:
-    return "支援" in m.role_ja
 
 
 def owns_facilities(inp: DocumentInput, m: MemberInfo) -> bool:
@@ -50,7 +73,7 @@ def kept_judgements(inp: DocumentInput, m: MemberInfo) -> tuple[str, ...]:
     """The judgements the member keeps as 本来管理者; an owner that recorded none keeps the guide's
     minimum (health diagnosis and closure decisions) — the documents never print an owner without them."""
     if m.kept_judgements:
-        return m.kept_judgements
+        return unique_judgements(m.kept_judgements)
     return DEFAULT_KEPT_JUDGEMENTS if owns_facilities(inp, m) else ()
 
 
@@ -97,49 +120,23 @@ def signatory_title(m: MemberInfo) -> str:
     return f"{m.name}の長"
 
 
-def _shares_pct(shares: Sequence[float]) -> tuple[list[float], bool]:
-    """Percentages to print and whether they add up to 100 % (then rounded to sum exactly)."""
-    total = sum(shares)
-    if abs(total - 1.0) <= 0.0005:
-        return rounded_shares(shares), True
-    return [round(s * 100, 1) for s in shares], False
-
-
-def _no_share(m: MemberInfo) -> str:
-    """A supporting prefecture without a share bears none; an owner without one is not yet computed."""
-    return "負担なし" if is_supporting(m) else "未算定"
-
-
 def cost_share_blocks(inp: DocumentInput, caption: str = "") -> list[Block]:
-    """The cost-share rule and the computed shares (with the amount each member bears when an effect
-    scenario gives the price)."""
-    blocks: list[Block] = [Para(f"費用負担の方法：{inp.cost_share_rule_ja}")]
-    members = [m for m in inp.members if not is_observer(m)]
-    if all(m.cost_share is None for m in members):
-        blocks.append(Para("各団体の負担割合は未算定です（効果試算で費用分担を計算すると、ここに割合が入ります）。"))
+    """The cost-share rule and each member's share and amount of the chosen scenario's price (the price the
+    effects engine allocated to it under the rule), with the totals: 100.0% and the scenario's price."""
+    cs = inp.cost_share
+    blocks: list[Block] = [Para(f"費用負担の方法：{cs.label_ja}。{cs.explanation_ja}")]
+    rows = share_rows(inp)
+    e = inp.effects
+    if e is None or not rows:
+        blocks.append(Para(inp.effects_note or "各団体の負担割合と負担額は未算定です（群のページの『効果試算』で計算すると、"
+                           "シナリオの予定価格をこの規則で分けた額が入ります）。"))
         return blocks
-    shares = [m.cost_share or 0.0 for m in members]
-    pct, sums_to_100 = _shares_pct(shares)
-    price = inp.effects.scenario_price_yen if inp.effects is not None else None
-    header: tuple[str, ...] = ("団体", "役割", "負担割合")
-    if price is not None:
-        header += ("負担額の目安",)
-    rows: list[tuple[str, ...]] = []
-    for m, p in zip(members, pct, strict=True):
-        row: tuple[str, ...] = (m.name, m.role_ja, _no_share(m) if m.cost_share is None else f"{p:.1f}%")
-        if price is not None:
-            row += ("—" if m.cost_share is None else fmt_sen(price * (m.cost_share or 0.0)),)
-        rows.append(row)
-    total: tuple[str, ...] = ("合計", "", f"{sum(pct):.1f}%")
-    if price is not None:
-        total += (fmt_sen(price * sum(shares)),)
-    rows.append(total)
-    blocks.append(Table(header, tuple(rows), widths=(3, 3, 2, 3)[: len(header)], align="llrr"[: len(header)],
-                        caption=caption, total_rows=1))
-    if price is not None and inp.effects is not None:
-        period = f"（{inp.effects.period_ja}）" if inp.effects.period_ja else ""
-        blocks.append(Para(f"負担額の目安は、効果試算「{inp.effects.scenario_name}」の予定価格{fmt_sen(price)}"
-                           f"{period}に負担割合を乗じた額です。", small=True))
-    if not sums_to_100:
-        blocks.append(Note(f"要確認：負担割合の合計が{fmt_pct(sum(shares))}で、100%になっていません。", "warning"))
+    table = tuple((r.name, r.role_ja, NO_SHARE if r.supporting and r.amount_sen == 0 and r.pct == 0 else f"{r.pct:.1f}%",
+                   fmt_int(r.amount_sen)) for r in rows)
+    total = ("合計", "", f"{sum(r.pct for r in rows):.1f}%", fmt_int(sum(r.amount_sen for r in rows)))
+    blocks.append(Table(SHARE_TABLE_HEADER, (*table, total), widths=(3, 3, 2, 3), align="llrr", caption=caption,
+                        total_rows=1))
+    blocks.append(Para(f"負担額は、効果試算のシナリオ「{e.scenario_name}」の予定価格（{e.period_ja}）を、"
+                       "団体ごとの契約はその団体に、共同の契約はこの規則で各団体に分けた額です。"
+                       "負担割合は予定価格の合計に対する各団体の負担額の割合です。", small=True))
     return blocks

@@ -1,14 +1,19 @@
 """What a generated group document is made from: plain, typed data assembled by the web/CLI layer from
 the database (group, members, カルテ figures, effect scenario, lots). The writers in this package turn
-it into .docx (python-docx) and PDF (reportlab) without touching the database."""
+it into .docx (python-docx) and PDF (reportlab) without touching the database.
+
+One truth: every figure a document states about money, contracts, staff-hours, shares and the period comes
+from :class:`EffectSummary` — the chosen scenario's result as the effects engine computed it (the same result
+the 効果試算 page, its Excel and ``gunmane effects`` show) — and the schedule, whose years follow the scenario's.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
-__all__ = ["DocumentInput", "EffectSummary", "FacilityRow", "LotInfo", "MechanismInfo", "MemberInfo",
-           "ScheduleItem"]
+__all__ = ["CostShare", "DocumentInput", "EffectSummary", "FacilityRow", "LotInfo", "MechanismInfo", "MemberEffect",
+           "MemberInfo", "ScheduleItem"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,6 @@ class MemberInfo:
     civil_expenditure_yen: int | None = None
     delegated_tasks: tuple[str, ...] = ()      # tasks this member hands to the group / lead / prefecture
     kept_judgements: tuple[str, ...] = ()      # judgements the owner (本来管理者) keeps
-    cost_share: float | None = None            # share of the group's cost (0–1) by the chosen rule
     plans: tuple[str, ...] = ()                # 公共施設等総合管理計画 / 個別施設計画 (titles or URLs)
 
 
@@ -43,26 +47,81 @@ class MechanismInfo:
 
 
 @dataclass(frozen=True)
+class MemberEffect:
+    """One member's figures in the baseline and in the chosen scenario (its price is its share of the cost)."""
+
+    lg_code: str
+    name: str
+    baseline_price_yen: float
+    scenario_price_yen: float
+    baseline_contracts: float = 0.0
+    scenario_contracts: float = 0.0
+    baseline_staff_hours: float = 0.0
+    scenario_staff_hours: float = 0.0
+
+
+@dataclass(frozen=True)
 class EffectSummary:
-    """Baseline vs. the chosen scenario from the effect estimation (効果試算)."""
+    """Baseline vs. the chosen scenario from the effect estimation (効果試算), over its fiscal years."""
 
     scenario_name: str
+    start_fiscal_year: int
+    horizon_years: int
     baseline_contracts: float
     scenario_contracts: float
     baseline_price_yen: float
     scenario_price_yen: float
     baseline_staff_hours: float
     scenario_staff_hours: float
-    per_member: tuple[tuple[str, float, float], ...] = ()   # (member name, baseline yen, scenario yen)
+    per_member: tuple[MemberEffect, ...] = ()
     assumptions: tuple[str, ...] = ()
     source: str = ""
-    period_ja: str = ""      # the period the totals cover, e.g. 「2027〜2031年度の5年間（合計）」; "" = not stated
+    scenario_index: int = 0
+
+    @property
+    def end_fiscal_year(self) -> int:
+        return self.start_fiscal_year + self.horizon_years - 1
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(range(self.start_fiscal_year, self.end_fiscal_year + 1))
+
+    @property
+    def period_ja(self) -> str:
+        """The period the totals cover: 「2027〜2031年度の5年間の合計」."""
+        if self.horizon_years == 1:
+            return f"{self.start_fiscal_year}年度の1年間の合計"
+        return f"{self.start_fiscal_year}〜{self.end_fiscal_year}年度の{self.horizon_years}年間の合計"
+
+
+@dataclass(frozen=True)
+class CostShare:
+    """How the members share the cost of what they order together (the rule the effects engine applied)."""
+
+    rule: str                          # facility_count / length_area / equal_facility / population / agreed / …
+    name_ja: str                       # 施設数割 …
+    explanation_ja: str                # one sentence (gunmane/data/effects/share_rules.csv)
+    equal_part: float | None = None    # 均等割の割合 (0–1) of the 均等割 rules
+    agreed: tuple[tuple[str, float], ...] = ()   # (member name, agreed %) of 協定で定める割合
+
+    @property
+    def label_ja(self) -> str:
+        """「均等割＋施設割（均等割 50%）」, 「協定で定める割合（宇陀市 40%・曽爾村 20% …）」."""
+        if self.equal_part is not None:
+            return f"{self.name_ja}（均等割 {self.equal_part:.0%}）"
+        if self.agreed:
+            return f"{self.name_ja}（{'・'.join(f'{n} {p:g}%' for n, p in self.agreed)}）"
+        return self.name_ja
 
 
 @dataclass(frozen=True)
 class ScheduleItem:
+    """A row of the schedule. ``in_period``: the year belongs to the period of the work (the scenario's years);
+    the year before it (policy, agreement, budget) does not."""
+
     fiscal_year: int
     item: str
+    in_period: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,13 +168,31 @@ class DocumentInput:
     target_area_ja: str
     issues: tuple[str, ...]
     schedule: tuple[ScheduleItem, ...]
-    cost_share_rule_ja: str
+    cost_share: CostShare
     bundles: tuple[tuple[str, str], ...] = ()        # (束, what the group does) e.g. ("自治体の束", "…")
     levers: tuple[str, ...] = ()                     # 複数年契約, プロセスの束, データの共有, 性能規定 …
     effects: EffectSummary | None = None             # None: not yet computed (the documents say so)
+    effects_note: str = ""                           # why there is no effect although a scenario exists
     lots: tuple[LotInfo, ...] = ()
     data_policy_ja: str = "各団体の施設データの所有権は各団体に帰属し、群の構成団体は群の業務に必要な範囲で共有する。"
-    term_years: int = 3
     synthetic: bool = False                          # the figures include synthetic (demo) facilities
     version: int = 1
+    author_ja: str = ""                              # 作成者: the person and organisation (「山田 太郎（宇陀市）」)
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def period(self) -> tuple[ScheduleItem, ...]:
+        """The schedule's years of the work itself, in order."""
+        return tuple(sorted((s for s in self.schedule if s.in_period), key=lambda s: s.fiscal_year))
+
+    @property
+    def period_start(self) -> int | None:
+        return self.period[0].fiscal_year if self.period else None
+
+    @property
+    def period_end(self) -> int | None:
+        return self.period[-1].fiscal_year if self.period else None
+
+    @property
+    def period_years(self) -> int:
+        return len(self.period)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from gunmane.io.documents.blocks import Block, Bullets, Doc, Heading, Para, Table, number_tables
+from gunmane.io.documents.checker import check_document
 from gunmane.io.documents.common import (
     conflict_notes,
     cost_share_blocks,
@@ -20,7 +21,9 @@ from gunmane.io.documents.common import (
     is_supporting,
     kept_judgements,
     meta_lines,
+    unique_judgements,
 )
+from gunmane.io.documents.figures import member_sen, period_text
 from gunmane.io.documents.formatting import (
     fiscal_year_label,
     fmt_change,
@@ -82,28 +85,33 @@ def _owner_summary(inp: DocumentInput) -> list[Block]:
 def _effect_blocks(e: EffectSummary) -> list[Block]:
     period = f"（{e.period_ja}）" if e.period_ja else ""
     blocks: list[Block] = [Para(f"効果試算のシナリオ「{e.scenario_name}」{period}による、基準（各団体が個別に発注）との比較です。")]
+    # differences of the printed (rounded) values, so that 基準 − シナリオ = 差 as a reader checks it
+    count = lambda v: fmt_count(v, "件")  # noqa: E731
+    sen = lambda v: fmt_int(v, "千円")  # noqa: E731
     hours = lambda v: fmt_int(v, "時間")  # noqa: E731
+    bc, sc = round(e.baseline_contracts, 1), round(e.scenario_contracts, 1)
+    bp, sp = round(e.baseline_price_yen / 1000), round(e.scenario_price_yen / 1000)
+    bh, sh = round(e.baseline_staff_hours), round(e.scenario_staff_hours)
     rows = (
-        ("契約数", fmt_count(e.baseline_contracts, "件"), fmt_count(e.scenario_contracts, "件"),
-         fmt_diff(e.baseline_contracts, e.scenario_contracts, lambda v: fmt_count(v, "件")),
+        ("契約数（期待件数）", count(bc), count(sc), fmt_diff(bc, sc, lambda v: count(round(v, 1))),
          fmt_change(e.baseline_contracts, e.scenario_contracts)),
-        ("予定価格", fmt_sen(e.baseline_price_yen), fmt_sen(e.scenario_price_yen),
-         fmt_diff(e.baseline_price_yen, e.scenario_price_yen, fmt_sen),
-         fmt_change(e.baseline_price_yen, e.scenario_price_yen)),
-        ("発注者の職員時間", hours(e.baseline_staff_hours), hours(e.scenario_staff_hours),
-         fmt_diff(e.baseline_staff_hours, e.scenario_staff_hours, hours),
+        ("予定価格", sen(bp), sen(sp), fmt_diff(bp, sp, sen), fmt_change(e.baseline_price_yen, e.scenario_price_yen)),
+        ("発注者の職員時間", hours(bh), hours(sh), fmt_diff(bh, sh, hours),
          fmt_change(e.baseline_staff_hours, e.scenario_staff_hours)),
     )
     blocks.append(Table(EFFECT_TABLE_HEADER, rows, widths=(2.4, 2.6, 2.2, 2.2, 1.4), align="lrrrr",
                         caption="期待される効果（群全体）"))
     if e.per_member:
-        member_rows = tuple((name, fmt_sen(b), fmt_sen(s), fmt_diff(b, s, fmt_sen), fmt_change(b, s))
-                            for name, b, s in e.per_member)
+        # 千円 rounded so each column adds up to the total above (and equals the 負担額 of 表 費用の負担割合)
+        base, scen = member_sen(e, scenario=False), member_sen(e)
+        member_rows = tuple((m.name, sen(base[m.lg_code]), sen(scen[m.lg_code]),
+                             fmt_diff(base[m.lg_code], scen[m.lg_code], sen),
+                             fmt_change(m.baseline_price_yen, m.scenario_price_yen)) for m in e.per_member)
         blocks.append(Table(("団体", "基準の予定価格", "シナリオの予定価格", "差", "増減率"), member_rows,
                             widths=(2.4, 2.6, 2.2, 2.2, 1.4), align="lrrrr", caption="団体ごとの予定価格"))
     if e.assumptions:
         blocks += [Para("試算の前提："), Bullets(e.assumptions)]
-    blocks.append(Para(f"出典：{e.source or 'gunmane 効果試算'}。試算値であり、実際の発注結果を保証するものではありません。",
+    blocks.append(Para(f"出典：{e.source or '効果試算'}。試算値であり、実際の発注結果を保証するものではありません。",
                        small=True))
     return blocks
 
@@ -146,7 +154,7 @@ def policy_doc(inp: DocumentInput) -> Doc:
         blocks += [Para("束ね方（用いる手段）："), Bullets(inp.levers)]
 
     blocks.append(Heading("3　期待される効果"))
-    blocks += _effect_blocks(inp.effects) if inp.effects is not None else [Para(EFFECTS_NOT_COMPUTED)]
+    blocks += _effect_blocks(inp.effects) if inp.effects is not None else [Para(inp.effects_note or EFFECTS_NOT_COMPUTED)]
 
     blocks += [
         Heading("4　対象区域"),
@@ -166,7 +174,7 @@ def policy_doc(inp: DocumentInput) -> Doc:
         Para("ガイドラインの心得に従い、各施設の本来管理者は、健全性の診断や通行止めの判断など管理者としての判断と"
              "住民への説明責任を自ら保持し、他の団体や受注者に委ねません。群に委ねるのは、次の表の業務に限ります。"),
         Table(("団体", "役割", "群・他団体に委ねる業務", "本来管理者として保持する判断"),
-              tuple((m.name, m.role_ja, "、".join(m.delegated_tasks) or "なし",
+              tuple((m.name, m.role_ja, "、".join(unique_judgements(m.delegated_tasks)) or "なし",
                      "、".join(kept_judgements(inp, m)) or "—（管理する対象施設なし）") for m in inp.members),
               widths=(1.6, 1.8, 3.2, 3.4), caption="各団体の役割"),
         *conflict_notes(inp),
@@ -192,8 +200,10 @@ def policy_doc(inp: DocumentInput) -> Doc:
         Table(("年度", "内容"), tuple((fiscal_year_label(s.fiscal_year), s.item) for s in schedule),
               widths=(1.3, 3), caption="年度別のスケジュール")
         if schedule else Para("（スケジュールは未記入です）"),
-        Para(f"取組の期間：{inp.term_years}年間"),
     ]
+    if inp.period:
+        blocks.append(Para(f"取組の期間：{period_text(inp.schedule)}"
+                           + ("（効果試算の期間と同じ）" if inp.effects is not None else "")))
 
     blocks += [
         Heading("10　関連する計画"),
@@ -206,14 +216,14 @@ def policy_doc(inp: DocumentInput) -> Doc:
         blocks += [Heading("11　備考"), Bullets(inp.notes)]
     return Doc(title=policy_title(inp), meta=meta_lines(inp), running_title=f"{inp.group_name}　群マネ実施方針（案）",
                blocks=number_tables(blocks), subject="群マネ実施方針", synthetic=inp.synthetic,
-               keywords=("群マネ", "実施方針", inp.group_name))
+               author=inp.author_ja, keywords=("群マネ", "実施方針", inp.group_name))
 
 
 def policy_docx(inp: DocumentInput) -> bytes:
     """The 実施方針 as .docx bytes (editable in Word)."""
-    return render_docx(policy_doc(inp))
+    return render_docx(check_document(policy_doc(inp), inp))
 
 
 def policy_pdf(inp: DocumentInput) -> bytes:
     """The 実施方針 as PDF bytes (A4 portrait)."""
-    return render_pdf(policy_doc(inp))
+    return render_pdf(check_document(policy_doc(inp), inp))

@@ -269,7 +269,8 @@ def render_docx(doc: Doc) -> bytes:
     _page_setup(document)
     _header_footer(document, doc)
     props = document.core_properties
-    props.title, props.subject, props.author = doc.title, doc.subject or doc.title, "gunmane"
+    props.title, props.subject = doc.title, doc.subject or doc.title
+    props.author = props.last_modified_by = doc.author
     props.keywords = "、".join(doc.keywords)
     props.language = "ja-JP"
     text_mm = TEXT_WIDTH_MM

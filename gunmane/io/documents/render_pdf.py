@@ -211,7 +211,7 @@ def render_pdf(doc: Doc) -> bytes:
     font = pdf_font()
     st = _Styles(font)
     out = io.BytesIO()
-    template = BaseDocTemplate(out, pagesize=A4, title=doc.title, author="gunmane", creator="gunmane",
+    template = BaseDocTemplate(out, pagesize=A4, title=doc.title, author=doc.author, creator="gunmane",
                                subject=doc.subject or doc.title, keywords=list(doc.keywords), lang="ja-JP",
                                initialFontName=font, initialFontSize=BODY_PT,
                                leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,

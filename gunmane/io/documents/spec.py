@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from gunmane.io.documents.blocks import Block, Bullets, Doc, Heading, Para, Table, number_tables
+from gunmane.io.documents.checker import check_document
 from gunmane.io.documents.common import SYNTHETIC_NOTICE, head_blocks, lead_member, meta_lines
 from gunmane.io.documents.formatting import fmt_length, fmt_yen
 from gunmane.io.documents.inputs import DocumentInput, FacilityRow, LotInfo
@@ -126,17 +127,17 @@ def spec_doc(inp: DocumentInput, lot_id: str) -> Doc:
     return Doc(title=spec_title(inp, lot), meta=(*meta_lines(inp), f"ロット {lot.lot_id}"),
                running_title=f"{inp.group_name}　{lot.name}　仕様書（案）", blocks=number_tables(blocks),
                subject="群マネ発注図書（仕様書）", synthetic=inp.synthetic,
-               keywords=("群マネ", "仕様書", inp.group_name, lot.lot_id))
+               author=inp.author_ja, keywords=("群マネ", "仕様書", inp.group_name, lot.lot_id))
 
 
 def spec_docx(inp: DocumentInput, lot_id: str) -> bytes:
     """The 仕様書 of the lot as .docx bytes; ValueError for an unknown lot."""
-    return render_docx(spec_doc(inp, lot_id))
+    return render_docx(check_document(spec_doc(inp, lot_id), inp))
 
 
 def spec_pdf(inp: DocumentInput, lot_id: str) -> bytes:
     """The 仕様書 of the lot as PDF bytes; ValueError for an unknown lot."""
-    return render_pdf(spec_doc(inp, lot_id))
+    return render_pdf(check_document(spec_doc(inp, lot_id), inp))
 
 
 def spec_annex_xlsx(inp: DocumentInput, lot_id: str) -> bytes:
@@ -148,7 +149,7 @@ def spec_annex_xlsx(inp: DocumentInput, lot_id: str) -> bytes:
     assert ws is not None
     ws.title = "施設一覧"
     wb.properties.title = f"{inp.group_name} {lot.name} 対象施設一覧"
-    wb.properties.creator = "gunmane"
+    wb.properties.creator = inp.author_ja or inp.group_name
     font = "游ゴシック"
     ws["A1"] = f"{inp.group_name}　{lot.name}（ロット {lot.lot_id}）対象施設一覧"
     ws["A1"].font = Font(name=font, size=13, bold=True)

@@ -130,7 +130,7 @@ def seed_demo_workspace(group: Group) -> None:
     GroupSettings.objects.filter(group=group).update(
         sectors=["road"], work_kinds=["inspection", "design", "works"],
         target_area="宇陀市・曽爾村・御杖村・東吉野村の全域（市村道の橋梁）",
-        issues="人口減少と高齢化で技術職員が少ない（村は土木技術職員が0〜2人）\n"
+        issues="人口減少と高齢化で技術職員が少なく、村では点検・発注を担う職員の確保が難しい\n"
                "建設後50年を超える橋梁が増え、Ⅲ判定の橋梁の措置が遅れている\n"
                "小規模な発注が多く、不調・不落と発注事務の負担が大きい",
         bundle_owners="宇陀市が幹事となり、4市村の橋梁の点検・補修設計・工事をまとめて発注する。奈良県は技術的に支援する。",

@@ -10,23 +10,18 @@ import pandas as pd
 from django.utils import timezone
 
 from gunmane.engine.calendar import fiscal_year
-from gunmane.io.documents.inputs import (
-    DocumentInput,
-    FacilityRow,
-    LotInfo,
-    MechanismInfo,
-    MemberInfo,
-    ScheduleItem,
-)
+from gunmane.io.documents.figures import build_schedule
+from gunmane.io.documents.inputs import DocumentInput, FacilityRow, LotInfo, MechanismInfo, MemberInfo
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
-from gunmane.web.groups.effects import GRADE_JA, effect_summary
-from gunmane.web.groups.models import CostShareRule, Group, MemberRole
+from gunmane.web.groups.effects import GRADE_JA, cost_share_of, evaluate_scenario, summary_of
+from gunmane.web.groups.models import GeneratedDocument, Group, MemberRole
 from gunmane.web.groups.workspace import latest_scenario, ordered_members, settings_of
 from gunmane.web.registry import frames
-from gunmane.web.registry.models import Facility, MunicipalityKind
+from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind
 
 KIND_JA = dict(MunicipalityKind.choices)
+INSPECTION_CYCLE_YEARS = 5  # 道路法施行規則: close visual inspection of road bridges once in five years
 
 
 # --------------------------------------------------------------------------- the data a document is built from
@@ -65,29 +60,13 @@ def _member_figures(codes: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _shares(rule: str, counts: dict[str, int], costs: dict[str, float]) -> dict[str, float]:
-    """Cost shares by the group's rule (fractions summing to 1 over the paying members)."""
-    codes = list(counts)
-    if not codes:
-        return {}
-    if rule == CostShareRule.DIRECT_COST and sum(costs.values()) > 0:
-        total = sum(costs.values())
-        return {c: costs.get(c, 0.0) / total for c in codes}
-    total_n = sum(counts.values())
-    if rule == CostShareRule.EQUAL_USAGE and total_n > 0:
-        return {c: 0.5 / len(codes) + 0.5 * counts[c] / total_n for c in codes}
-    if total_n == 0:
-        return {c: 1.0 / len(codes) for c in codes}
-    return {c: counts[c] / total_n for c in codes}
-
-
-def default_lots(group: Group, codes: list[str], horizon_years: int = 1) -> list[LotInfo]:
-    """Lots the group can order today without the lot designer: one inspection lot of the bridges due
-    within ``horizon_years`` and one repair-design lot of the III/IV bridges (each across all members)."""
+def default_lots(group: Group, codes: list[str], first_year: int) -> list[LotInfo]:
+    """Lots the group can order in the first year of its period without the lot designer: one inspection lot of
+    the bridges due by ``first_year`` (never inspected, or inspected five or more fiscal years before it — as the
+    effects engine derives the inspections) and one repair-design lot of the III/IV bridges."""
     types = {t.code: t.name for t in vocab.facility_types()}
     qs = (Facility.objects.filter(manager__lg_code__in=codes, facility_type__code="bridge")
           .select_related("manager", "facility_type").order_by("manager__lg_code", "facility_id"))
-    today = timezone.localdate()
     due, repair = [], []
     for f in qs:
         row = FacilityRow(lg_code=f.manager.lg_code, manager_name=f.manager.name, facility_id=f.facility_id,
@@ -95,13 +74,13 @@ def default_lots(group: Group, codes: list[str], horizon_years: int = 1) -> list
                           route=f.route, built_year=f.built_year, length_m=f.length_m,
                           grade=GRADE_JA.get(f.latest_grade or 0, ""), lat=f.lat, lon=f.lon)
         last = f.latest_inspected_on
-        if last is None or (today - last).days >= 365 * (5 - horizon_years):
+        if last is None or fiscal_year(last) + INSPECTION_CYCLE_YEARS <= first_year:
             due.append(row)
         if (f.latest_grade or 0) >= 3:
             repair.append(row)
     lots = []
     if due:
-        lots.append(LotInfo(lot_id="L1", name=f"橋梁定期点検（{today.year}年度に期限を迎える橋梁）", facilities=tuple(due),
+        lots.append(LotInfo(lot_id="L1", name=f"橋梁定期点検（{first_year}年度に点検の期限を迎える橋梁）", facilities=tuple(due),
                             tasks=("道路橋定期点検要領にもとづく近接目視点検", "点検調書の作成", "健全性の診断の補助資料の作成"),
                             service_levels=(("点検調書", "各橋の本来管理者が健全性の診断を行える内容と精度"),),
                             reporting=("月次の進捗報告", "橋ごとの点検調書（電子データ）", "損傷の緊急連絡（発見当日）"),
@@ -115,21 +94,33 @@ def default_lots(group: Group, codes: list[str], horizon_years: int = 1) -> list
     return lots
 
 
-def _effects(group: Group) -> Any:
-    es = latest_scenario(group)
-    return effect_summary(es) if es is not None else None
+def author_label(user: Any, group: Group | None = None) -> str:
+    """作成者 as the documents print it: the person's name and organisation (「山田 太郎（宇陀市）」), never the login
+    name; the organisation is the user's government that is a member of the group (else its first one)."""
+    if user is None or not getattr(user, "pk", None):
+        return ""
+    name = " ".join(x for x in (user.last_name.strip(), user.first_name.strip()) if x)
+    munis = list(Municipality.objects.filter(memberships__user=user).order_by("lg_code"))
+    if group is not None:
+        members = set(group.member_codes(include_observers=True))
+        munis = [m for m in munis if m.lg_code in members] or munis
+    org = munis[0].name if munis else ""
+    if not name:
+        return org
+    return name if not org or org in name else f"{name}（{org}）"
 
 
-def document_input(group: Group, *, version: int = 1, prepared_on: date | None = None) -> DocumentInput:
-    """Everything the documents say, read from the group's own data."""
+def document_input(group: Group, *, version: int = 1, prepared_on: date | None = None,
+                   author: str = "") -> DocumentInput:
+    """Everything the documents say, read from the group's own data: the members' カルテ figures, their roles,
+    and — from the chosen effect scenario, evaluated once — price, contracts, staff-hours, each member's share
+    of the price and the period; the schedule follows the scenario's years."""
     s = settings_of(group)
     cat = catalogue()
     members = ordered_members(group)
     codes = [m.municipality.lg_code for m in members]
     figures = _member_figures(codes)
     paying = [m.municipality.lg_code for m in members if m.role != MemberRole.OBSERVER]
-    counts = {c: int(figures[c]["bridges"] or 0) for c in paying}
-    shares = _shares(s.cost_share_rule, counts, {c: float(counts[c]) for c in paying})
     task_names = {t.key: t.name for t in cat.tasks}
     infos = []
     for m in members:
@@ -143,32 +134,80 @@ def document_input(group: Group, *, version: int = 1, prepared_on: date | None =
             civil_expenditure_yen=f["civil_expenditure_yen"],
             delegated_tasks=tuple(task_names.get(k, k) for k in (duties.delegated_tasks if duties else [])),
             kept_judgements=tuple(task_names.get(k, k) for k in (duties.kept_judgements if duties else [])),
-            cost_share=shares.get(m.municipality.lg_code),
             plans=tuple(ln.strip() for ln in (duties.plans if duties else "").splitlines() if ln.strip())))
     mech = cat.mechanism(s.mechanism or "agreement")
     assert mech is not None
     sectors = {x.code: x.name for x in vocab.sectors()}
     work = dict(cat.work_kinds)
     levers = {k: n for k, n, _ in cat.levers}
-    start = s.start_fiscal_year or fiscal_year(timezone.localdate()) + 1
-    schedule = (ScheduleItem(start - 1, "実施方針の策定・協定の締結・予算要求"),
-                ScheduleItem(start, "発注・実施（初年度）、モニタリング"),
-                *(ScheduleItem(start + i, "実施・モニタリング") for i in range(1, max(1, s.term_years))),
-                ScheduleItem(start + max(1, s.term_years), "評価・次期事業の検討"))
+    day = prepared_on or timezone.localdate()
+    es = latest_scenario(group)
+    effects, failure = _effects(es)
+    if effects is not None:  # the period of the work is the scenario's
+        start, years = effects.start_fiscal_year, effects.horizon_years
+    else:
+        start, years = s.start_fiscal_year or fiscal_year(day) + 1, s.term_years
+    names = {i.lg_code: i.name for i in infos}
     synthetic = Facility.objects.filter(manager__lg_code__in=codes, is_synthetic=True).exists()
     return DocumentInput(
-        group_name=group.name, prepared_on=prepared_on or timezone.localdate(), members=tuple(infos),
+        group_name=group.name, prepared_on=day, members=tuple(infos),
         collaboration_types_ja=tuple(group.collaboration_labels()),
         sectors_ja=tuple(sectors.get(c, c) for c in s.sectors), work_kinds_ja=tuple(work.get(k, k) for k in s.work_kinds),
         mechanism=MechanismInfo(key=mech.key, name_ja=mech.name, article_ja=mech.article, authority_ja=mech.authority,
                                 needs_resolution=mech.needs_resolution),
-        target_area_ja=s.target_area or "構成団体の区域", issues=tuple(s.issue_lines()), schedule=schedule,
-        cost_share_rule_ja=s.get_cost_share_rule_display(),
+        target_area_ja=s.target_area or "構成団体の区域", issues=tuple(s.issue_lines()),
+        schedule=build_schedule(start, years, day), cost_share=cost_share_of(es, names, s),
         bundles=tuple((k, v) for k, v in (("自治体の束", s.bundle_owners), ("技術者の束", s.bundle_people),
                                           ("事業者の束", s.bundle_contractors)) if v),
-        levers=tuple(levers.get(k, k) for k in s.levers), effects=_effects(group),
-        lots=tuple(default_lots(group, paying)),
-        term_years=s.term_years, synthetic=synthetic, version=version)
+        levers=tuple(levers.get(k, k) for k in s.levers), effects=effects,
+        lots=tuple(default_lots(group, [c for c in paying if c not in s.supporting_codes()], start)),
+        effects_note=failure, synthetic=synthetic, version=version, author_ja=author)
+
+
+def _effects(es: Any) -> tuple[Any, str]:
+    """The chosen scenario's summary, or why the documents state no effect: a scenario that cannot be computed
+    is named and the reader sent to the 効果試算 page for the reason (the documents never call it 「未実施」)."""
+    if es is None:
+        return None, ""
+    try:
+        ev = evaluate_scenario(es)
+    except Exception:  # noqa: BLE001 — any refusal of the scenario is noted; the 効果試算 page gives the reason
+        return None, (f"効果試算のシナリオ「{es.name}」を計算できないため、効果と負担額を記載していません"
+                      "（理由は群の『効果試算』のページに表示されます）。")
+    if not ev.result.scenarios:
+        return None, ""
+    return summary_of(ev.result, es.chosen_index), ""
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def jsonable(value: Any) -> Any:
+    """A document input (dataclasses as dicts) as JSON values: dates as ISO text, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _content_key(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The inputs of a document without its version: two files with the same key state the same content."""
+    return {k: v for k, v in inputs.items() if k != "version"}
+
+
+def document_version(group: Group, kind: str, lot: str, inputs: dict[str, Any]) -> tuple[int, GeneratedDocument | None]:
+    """The version a document of ``kind`` (and ``lot``) built from ``inputs`` carries, and the latest document of
+    that kind: the latest version when its content is the same (the Word and the PDF of one content share their
+    number), else the next one. Versions count per kind and lot (the 仕様書 of each lot is its own document)."""
+    latest = (GeneratedDocument.objects.filter(group=group, kind=kind, lot=lot).order_by("-version", "-pk").first())
+    if latest is None:
+        return 1, None
+    if _content_key(latest.inputs) == _content_key(inputs):
+        return latest.version, latest
+    return latest.version + 1, latest
 
 
 # --------------------------------------------------------------------------- rendering

@@ -14,8 +14,15 @@ import tomli_w
 from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.effects import ParameterSet, evaluate, sensitivity
 from gunmane.engine.lots import design_lots
-from gunmane.io.documents.inputs import EffectSummary, FacilityRow, LotInfo
-from gunmane.io.scenario import ScenarioFileError, build_group, engine_scenarios, lot_settings, read_scenario
+from gunmane.io.documents.inputs import CostShare, EffectSummary, FacilityRow, LotInfo, MemberEffect
+from gunmane.io.scenario import (
+    ScenarioFileError,
+    build_group,
+    engine_scenarios,
+    lot_settings,
+    read_scenario,
+    share_rule,
+)
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.costing import load_costing_edition
 from gunmane.io.shipped.parameters import effects_parameters
@@ -24,8 +31,9 @@ from gunmane.web.groups.workspace import ordered_members, settings_of
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind, MunicipalYearStats
 
-__all__ = ["LEVERS", "Evaluation", "check_members", "default_scenario_toml", "design", "effect_summary", "evaluate_scenario",
-           "group_for_scenario", "load_group", "lots_for_documents", "reference", "waterfall"]
+__all__ = ["LEVERS", "Evaluation", "check_members", "cost_share_of", "default_scenario_toml", "design", "effect_summary",
+           "evaluate_scenario", "group_for_scenario", "load_group", "lots_for_documents", "reference", "summary_of",
+           "waterfall"]
 
 #: the levers of the scenario file, each explained in one sentence (shown in the editor)
 LEVERS: tuple[tuple[str, str, str], ...] = (
@@ -53,12 +61,14 @@ def reference(codes: list[str]) -> dict[str, dict[str, Any]]:
         out[lg] = {"name": name, "kind": kind, "lat": lat, "lon": lon}
     stats = (MunicipalYearStats.objects.filter(municipality__lg_code__in=codes)
              .order_by("municipality__lg_code", "fiscal_year")
-             .values_list("municipality__lg_code", "road_length_m", "park_area_m2"))
-    for lg, road, park in stats:  # later fiscal years overwrite earlier ones; unknown stays unknown
+             .values_list("municipality__lg_code", "road_length_m", "park_area_m2", "population"))
+    for lg, road, park, population in stats:  # later fiscal years overwrite earlier ones; unknown stays unknown
         if road is not None:
             out[lg]["road_length_m"] = road
         if park is not None:
             out[lg]["park_area_m2"] = park
+        if population is not None:
+            out[lg]["population"] = population
     return out
 
 
@@ -146,8 +156,6 @@ def default_scenario_toml(group: Group) -> str:
         scenarios.append({"name": "多分野", "levers": [{"kind": "multi_sector"}]})
     doc: dict[str, Any] = {
         "name": group.name, "description": group.description or "", "horizon_years": 5,
-        "cost_share": {"facility_count": "facility_count", "direct_cost": "direct_cost",
-                       "equal_usage": "equal_usage"}.get(s.cost_share_rule, "direct_cost"),
         "costing_edition": "FY2022", "members": member_tables, "parameters": {}, "scenario": scenarios,
         "lots": {"min_lot_yen": 5_000_000, "max_lot_yen": 300_000_000, "max_radius_km": 30,
                  "work_type": "橋梁保全工事", "time_limit_s": 20},
@@ -156,7 +164,7 @@ def default_scenario_toml(group: Group) -> str:
         doc["lead"] = lead.municipality.lg_code
     if s.sectors:
         doc["sectors"] = list(s.sectors)
-    return tomli_w.dumps(doc)
+    return tomli_w.dumps(s.apply_cost_share(doc))  # the group's cost-share rule, agreed shares, supporting members
 
 
 @dataclass(frozen=True)
@@ -228,26 +236,66 @@ def waterfall(ev: Evaluation, scenario_index: int) -> list[dict[str, Any]]:
 
 
 def effect_summary(es: EffectScenario) -> EffectSummary | None:
-    """The chosen scenario against the baseline, for the 実施方針 (None when it cannot be evaluated)."""
+    """The chosen scenario against the baseline, as the documents state it (None when it cannot be evaluated).
+
+    Built from the same cached evaluation the 効果試算 page and its Excel show, so price, contracts, staff-hours
+    and each member's price (its share of the cost under the group's rule) are the same figures."""
+    ev = _evaluation(es)
+    if ev is None or not ev.result.scenarios:
+        return None
+    return summary_of(ev.result, es.chosen_index)
+
+
+def _evaluation(es: EffectScenario) -> Evaluation | None:
     try:
-        ev = evaluate_scenario(es)
+        return evaluate_scenario(es)
     except Exception:  # noqa: BLE001 — a broken scenario must not stop document generation; the page shows the error
         return None
-    if not ev.result.scenarios:
-        return None
-    idx = min(es.chosen_index, len(ev.result.scenarios) - 1)
-    sc, base = ev.result.scenarios[idx], ev.result.baseline
-    names = {m.lg_code: m.name for m in ev.result.members}
-    per_member = tuple((names.get(code, code), float(base.members[code].price_yen), float(m.price_yen))
-                       for code, m in sc.members.items() if code in base.members)
-    r = ev.result
+
+
+def summary_of(r: Any, chosen_index: int) -> EffectSummary:
+    """The EffectSummary of scenario ``chosen_index`` of an engine result (the last one when out of range)."""
+    idx = min(max(0, chosen_index), len(r.scenarios) - 1)
+    sc, base = r.scenarios[idx], r.baseline
+    per_member = tuple(
+        MemberEffect(lg_code=m.lg_code, name=m.name, baseline_price_yen=float(base.members[m.lg_code].price_yen),
+                     scenario_price_yen=float(sc.members[m.lg_code].price_yen),
+                     baseline_contracts=float(base.members[m.lg_code].contracts),
+                     scenario_contracts=float(sc.members[m.lg_code].contracts),
+                     baseline_staff_hours=float(base.members[m.lg_code].staff_hours),
+                     scenario_staff_hours=float(sc.members[m.lg_code].staff_hours))
+        for m in r.members if m.lg_code in sc.members and m.lg_code in base.members)
     return EffectSummary(
-        scenario_name=sc.name, baseline_contracts=base.totals.contracts, scenario_contracts=sc.totals.contracts,
+        scenario_name=sc.name, start_fiscal_year=r.start_fiscal_year, horizon_years=r.horizon_years,
+        baseline_contracts=base.totals.contracts, scenario_contracts=sc.totals.contracts,
         baseline_price_yen=base.totals.price_yen, scenario_price_yen=sc.totals.price_yen,
         baseline_staff_hours=base.totals.staff_hours, scenario_staff_hours=sc.totals.staff_hours,
-        per_member=per_member, assumptions=tuple(r.assumptions[:8]),
-        source=f"gunmane 効果試算（積算基準 {r.edition_label_ja}、{r.start_fiscal_year}年度から{r.horizon_years}年間）",
-        period_ja=f"{r.start_fiscal_year}〜{r.start_fiscal_year + r.horizon_years - 1}年度の{r.horizon_years}年間の合計")
+        per_member=per_member, assumptions=tuple(r.assumptions), scenario_index=idx,
+        source=f"効果試算（積算基準 {r.edition_label_ja}、{r.start_fiscal_year}年度から{r.horizon_years}年間）")
+
+
+def cost_share_of(es: EffectScenario | None, names: dict[str, str], fallback: Any) -> CostShare:
+    """The cost-share rule the chosen scenario was computed with (its file), named for the documents; without a
+    scenario that can be read, the group's settings (``fallback``: GroupSettings)."""
+    sf = None
+    if es is not None:
+        try:
+            sf = read_scenario(f"{es.name}.toml", text=es.toml)
+        except ScenarioFileError:
+            sf = None
+    if sf is not None:
+        key = sf.cost_share
+        equal = sf.parameters.get("share.equal_part", effects_parameters().f("share.equal_part"))
+        agreed = tuple((names.get(m.lg_code, m.lg_code), float(m.overrides["share"])) for m in sf.members
+                       if "share" in m.overrides and not m.overrides.get("supporting"))
+    else:
+        key = fallback.cost_share_rule
+        equal = fallback.cost_share_equal_pct / 100
+        agreed = tuple((names.get(c, c), float(v)) for c, v in (fallback.cost_share_agreed or {}).items())
+    rule = share_rule(key)
+    return CostShare(rule=key, name_ja=rule.name_ja, explanation_ja=rule.explanation_ja,
+                     equal_part=float(equal) if rule.uses_equal_part else None,
+                     agreed=agreed if key == "agreed" else ())
 
 
 GRADE_JA = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}

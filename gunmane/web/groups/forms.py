@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from gunmane.io.scenario import share_rules
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
 from gunmane.io.shipped.parameters import effects_parameters
@@ -87,7 +88,15 @@ def _sector_choices() -> list[tuple[str, str]]:
     return [(s.code, s.name) for s in vocab.sectors()]
 
 
+def _rule_choices() -> list[tuple[str, str]]:
+    return [(r.key, r.name_ja) for r in share_rules()]  # each explained under the choices (settings.html)
+
+
 class SettingsForm(forms.ModelForm):
+    """The group's decisions. The cost share offers the rules groups use (gunmane/data/effects/share_rules.csv),
+    the 均等割 ratio, an agreed percentage per member (協定で定める割合) and whether the supporting prefecture
+    bears cost; saving writes them into the group's effect scenarios (GroupSettings.save)."""
+
     sectors = forms.MultipleChoiceField(label="対象分野", choices=_sector_choices, required=False,
                                         widget=forms.CheckboxSelectMultiple)
     work_kinds = forms.MultipleChoiceField(label="対象業務", choices=lambda: list(catalogue().work_kinds),
@@ -96,20 +105,43 @@ class SettingsForm(forms.ModelForm):
                                        choices=lambda: [(k, f"{n}：{e}") for k, n, e in catalogue().levers])
     collaboration_types = forms.MultipleChoiceField(label="連携の類型（複数可）", choices=CollaborationType.choices,
                                                     required=False, widget=forms.CheckboxSelectMultiple)
+    cost_share_rule = forms.ChoiceField(label="費用分担の規則（共同で発注する契約の費用の分け方）", choices=_rule_choices,
+                                        widget=forms.RadioSelect)
+    cost_share_equal_pct = forms.IntegerField(
+        label="均等割の割合（%）", required=False, min_value=0, max_value=100,
+        help_text="均等割＋施設割・均等割＋直接費割のとき、共同の契約の費用のうち参加団体で等分する割合（空欄なら 50%）")
 
     class Meta:
         model = GroupSettings
         fields = ["sectors", "work_kinds", "target_area", "issues", "bundle_owners", "bundle_people",
                   "bundle_contractors", "levers", "mechanism", "wants_permanent", "executes_for_others",
-                  "shared_engineers", "cost_share_rule", "term_years", "start_fiscal_year"]
+                  "shared_engineers", "cost_share_rule", "cost_share_equal_pct", "supporting_bears_cost",
+                  "term_years", "start_fiscal_year"]
         widgets = {"issues": forms.Textarea(attrs={"rows": 4}), "bundle_owners": forms.Textarea(attrs={"rows": 2}),
                    "bundle_people": forms.Textarea(attrs={"rows": 2}),
                    "bundle_contractors": forms.Textarea(attrs={"rows": 2})}
+        labels = {"term_years": "取組の期間（年、効果試算がないとき）",
+                  "start_fiscal_year": "開始年度（効果試算がないとき）"}
+        help_texts = {"term_years": "効果試算があるときは、文書の期間とスケジュールは効果試算の期間（開始年度と年数）に合わせます。",
+                      "start_fiscal_year": "空欄なら翌年度。効果試算があるときは効果試算の開始年度に合わせます。"}
+
+    def __init__(self, *args: Any, members: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.share_members = [m for m in (members or []) if m.role != MemberRole.OBSERVER]
+        agreed = dict(self.instance.cost_share_agreed or {}) if self.instance is not None else {}
+        for m in self.share_members:
+            code = m.municipality.lg_code
+            self.fields[f"agreed_{code}"] = forms.DecimalField(
+                label=f"{m.municipality.name}（{m.get_role_display()}）の割合（%）", required=False, min_value=0,
+                max_value=100, decimal_places=1, initial=agreed.get(code))
+
+    def agreed_fields(self) -> list[Any]:
+        return [self[f"agreed_{m.municipality.lg_code}"] for m in self.share_members]
 
     def clean_term_years(self) -> int:
         years = int(self.cleaned_data["term_years"])
         if not 1 <= years <= 10:
-            raise forms.ValidationError("協定の期間は 1〜10 年にしてください。")
+            raise forms.ValidationError("取組の期間は 1〜10 年にしてください。")
         return years
 
     def clean_start_fiscal_year(self) -> int | None:
@@ -117,6 +149,34 @@ class SettingsForm(forms.ModelForm):
         if fy is not None and not 2020 <= fy <= 2060:
             raise forms.ValidationError("開始年度は 2020〜2060 の西暦で入力してください。")
         return fy
+
+    def clean_cost_share_equal_pct(self) -> int:
+        pct = self.cleaned_data.get("cost_share_equal_pct")
+        return 50 if pct is None else int(pct)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        agreed: dict[str, float] = {}
+        supporting_pays = bool(data.get("supporting_bears_cost"))
+        for m in self.share_members:
+            value = data.get(f"agreed_{m.municipality.lg_code}")
+            if value is not None:
+                agreed[m.municipality.lg_code] = float(value)
+        if data.get("cost_share_rule") == "agreed":
+            paying = [m for m in self.share_members if supporting_pays or m.role != MemberRole.PREFECTURE]
+            missing = [m.municipality.name for m in paying if m.municipality.lg_code not in agreed]
+            if missing:
+                self.add_error(None, f"「協定で定める割合」では各団体の割合を入力してください（未入力：{'・'.join(missing)}）。")
+            total = sum(agreed.get(m.municipality.lg_code, 0.0) for m in paying)
+            if not missing and abs(total - 100.0) > 0.05:
+                self.add_error(None, f"協定で定める割合の合計を 100% にしてください（いまの合計：{total:g}%）。")
+            agreed = {m.municipality.lg_code: agreed.get(m.municipality.lg_code, 0.0) for m in paying}
+        data["cost_share_agreed"] = agreed
+        return data
+
+    def save(self, commit: bool = True) -> GroupSettings:
+        self.instance.cost_share_agreed = self.cleaned_data.get("cost_share_agreed", {})
+        return super().save(commit=commit)
 
 
 def _task_choices() -> list[tuple[str, str]]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import tomllib
+from typing import Any
+
+import tomli_w
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from gunmane.io.scenario import set_cost_share, share_rules
 from gunmane.web.registry.models import Municipality
 
 
@@ -114,10 +119,12 @@ class Mechanism(models.TextChoices):
     UNION = "union", "広域連合"
 
 
-class CostShareRule(models.TextChoices):
-    FACILITY_COUNT = "facility_count", "施設数に応じて按分"
-    DIRECT_COST = "direct_cost", "各団体の直接工事費に応じて按分"
-    EQUAL_USAGE = "equal_usage", "均等割＋利用割（施設数）"
+def cost_share_choices() -> list[tuple[str, str]]:
+    """The cost-share rules groups use (data: gunmane/data/effects/share_rules.csv)."""
+    return [(r.key, r.name_ja) for r in share_rules()]
+
+
+DEFAULT_COST_SHARE = "facility_count"
 
 
 class GroupSettings(models.Model):
@@ -136,8 +143,14 @@ class GroupSettings(models.Model):
     wants_permanent = models.BooleanField("首長が替わっても続く枠組みにしたい", default=False)
     executes_for_others = models.BooleanField("ある団体（または県）が他の団体の作業を行う", default=False)
     shared_engineers = models.BooleanField("技術職員を共同で置く・共有する", default=False)
-    cost_share_rule = models.CharField("費用分担の規則", max_length=20, choices=CostShareRule.choices,
-                                       default=CostShareRule.FACILITY_COUNT)
+    cost_share_rule = models.CharField("費用分担の規則", max_length=20, choices=cost_share_choices,
+                                       default=DEFAULT_COST_SHARE)
+    cost_share_equal_pct = models.PositiveSmallIntegerField(
+        "均等割の割合（%）", default=50, help_text="均等割＋施設割・均等割＋直接費割のとき、共同の契約の費用のうち参加団体で等分する割合")
+    cost_share_agreed = models.JSONField("協定で定める割合（団体コード → %）", default=dict, blank=True)
+    supporting_bears_cost = models.BooleanField(
+        "支援する都道府県も費用を負担する", default=False,
+        help_text="選ばないとき、支援の都道府県の施設は群の対象に含めず、費用も負担しません。")
     term_years = models.PositiveSmallIntegerField("協定の期間（年）", default=3)
     start_fiscal_year = models.PositiveSmallIntegerField("開始年度", null=True, blank=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
@@ -151,6 +164,28 @@ class GroupSettings(models.Model):
 
     def issue_lines(self) -> list[str]:
         return [ln.strip() for ln in self.issues.splitlines() if ln.strip()]
+
+    def supporting_codes(self) -> set[str]:
+        """Members that only support (the prefecture): no facilities in scope and no cost, unless the group
+        decided that they bear cost."""
+        if self.supporting_bears_cost:
+            return set()
+        return set(self.group.accepted_members().filter(role=MemberRole.PREFECTURE)
+                   .values_list("municipality__lg_code", flat=True))
+
+    def apply_cost_share(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A scenario document with this group's cost-share decision written into it (io.scenario.set_cost_share)."""
+        return set_cost_share(doc, self.cost_share_rule, equal_part=self.cost_share_equal_pct / 100,
+                              agreed={str(k): float(v) for k, v in (self.cost_share_agreed or {}).items()},
+                              supporting=self.supporting_codes())
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # the stored scenarios follow the decision at once (their dates and history stay: only the rule changed)
+        for es in self.group.effect_scenarios.all():
+            text = with_cost_share(es.toml, self)
+            if text != es.toml:
+                EffectScenario.objects.filter(pk=es.pk).update(toml=text)
 
 
 class MemberDuties(models.Model):
@@ -274,7 +309,11 @@ class GeneratedDocument(models.Model):
 
 class EffectScenario(models.Model):
     """A group's 効果試算: the scenario file text (the same TOML `gunmane effects` reads) and which of its
-    scenarios the documents use."""
+    scenarios the documents use.
+
+    The group's settings decide the cost share: saving writes them into the text (``cost_share``, the equal
+    part, the agreed shares, the supporting members), so the stored file alone gives the figures the pages,
+    the documents and ``gunmane effects`` show."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="effect_scenarios", verbose_name="群")
     name = models.CharField("名称", max_length=100)
@@ -290,3 +329,20 @@ class EffectScenario(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        settings_row = GroupSettings.objects.filter(group_id=self.group_id).first()
+        if settings_row is not None:
+            self.toml = with_cost_share(self.toml, settings_row)
+        super().save(*args, **kwargs)
+
+
+def with_cost_share(text: str, settings_row: GroupSettings) -> str:
+    """The scenario text with the group's cost-share decision (unchanged when the text is not valid TOML: the
+    editor reports that)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return text
+    new = settings_row.apply_cost_share(doc)
+    return text if new == doc else tomli_w.dumps(new)

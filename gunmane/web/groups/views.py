@@ -7,7 +7,7 @@ group; editors of a member edit its shared settings and checklist; each member e
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from django.contrib import messages
@@ -22,13 +22,22 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from gunmane.io.documents.checker import DocumentCheckError
+from gunmane.io.documents.figures import document_figures
+from gunmane.io.scenario import share_rules
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
 from gunmane.web.accounts.permissions import editable_municipalities, own_municipality_ids
 from gunmane.web.common.downloads import DOCX, XLSX, attachment
 from gunmane.web.common.requests import AuthenticatedHttpRequest
 from gunmane.web.groups import permissions, workspace
-from gunmane.web.groups.documents import document_input, render_document
+from gunmane.web.groups.documents import (
+    author_label,
+    document_input,
+    document_version,
+    jsonable,
+    render_document,
+)
 from gunmane.web.groups.effects import effect_summary
 from gunmane.web.groups.forms import (
     ChecklistItemForm,
@@ -240,7 +249,8 @@ def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
     group = viewable_group(request.user, pk)
     permissions.require_edit_group(request.user, group)
     s = workspace.settings_of(group)
-    form = SettingsForm(request.POST or None, instance=s, initial={"collaboration_types": group.collaboration_types})
+    form = SettingsForm(request.POST or None, instance=s, initial={"collaboration_types": group.collaboration_types},
+                        members=workspace.ordered_members(group))
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
@@ -248,7 +258,8 @@ def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
             group.save(update_fields=["collaboration_types"])
         messages.success(request, "群の設定を保存しました。")
         return redirect("groups:overview", pk=group.pk)
-    return render(request, "groups/settings.html", workspace_context(request, group, "settings", form=form))
+    return render(request, "groups/settings.html", workspace_context(request, group, "settings", form=form,
+                                                                     share_rules=share_rules()))
 
 
 def duties_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
@@ -380,39 +391,45 @@ def documents(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         permissions.require_edit_group(request.user, group)
         if form.is_valid():
-            doc = generate(group, form.cleaned_data["kind"], form.cleaned_data["file_format"],
-                           form.cleaned_data.get("lot") or "", user=request.user)
-            messages.success(request, f"{doc.get_kind_display()}（第{doc.version}版、{doc.file_format}）をつくりました。")
-            return redirect("groups:documents", pk=group.pk)
-    docs = group.documents.select_related("created_by")
+            try:
+                doc = generate(group, form.cleaned_data["kind"], form.cleaned_data["file_format"],
+                               form.cleaned_data.get("lot") or "", user=request.user)
+            except DocumentCheckError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"{doc.get_kind_display()}（第{doc.version}版、{doc.file_format}）をつくりました。")
+                return redirect("groups:documents", pk=group.pk)
+    docs = list(group.documents.select_related("created_by"))
+    authors = {d.pk: str(d.inputs.get("author_ja") or "") for d in docs}
     return render(request, "groups/documents.html", workspace_context(
-        request, group, "documents", form=form, docs=docs, inp=inp, lots=inp.lots))
+        request, group, "documents", form=form, docs=docs, authors=authors, inp=inp, lots=inp.lots,
+        figures=document_figures(inp)))
 
 
-def generate(group: Group, kind: str, file_format: str, lot: str = "", *, user: Any = None) -> GeneratedDocument:
-    """Build a document from the group's data now and keep it, with its inputs, as the next version."""
+def generate(group: Group, kind: str, file_format: str, lot: str = "", *, user: Any = None,
+             author: str | None = None) -> GeneratedDocument:
+    """Build a document from the group's data now and keep it, with its inputs, under its version: the same
+    content in another format takes the same version; the same content in the same format is the file kept
+    before. DocumentCheckError (Japanese, naming each contradiction) when the document contradicts itself."""
+    who = author if author is not None else author_label(user, group)
     with transaction.atomic():
-        last = (GeneratedDocument.objects.select_for_update().filter(group=group, kind=kind)
-                .aggregate(v=Max("version"))["v"] or 0)
-        inp = document_input(group, version=last + 1)
+        list(GeneratedDocument.objects.select_for_update().filter(group=group, kind=kind).values_list("pk", flat=True))
+        inp = document_input(group, author=who)
+        version, latest = document_version(group, kind, lot, jsonable(asdict(inp)))
+        if latest is not None and latest.version == version:
+            same = GeneratedDocument.objects.filter(group=group, kind=kind, lot=lot, version=version,
+                                                    file_format=file_format).first()
+            if same is not None:
+                return same
+        inp = replace(inp, version=version)
         content = render_document(kind, file_format, inp, lot)
         names = dict(DocumentKind.choices)
         suffix = f"_{lot}" if lot else ""
-        doc = GeneratedDocument(group=group, kind=kind, version=last + 1, file_format=file_format, lot=lot,
-                                inputs=_jsonable(asdict(inp)), created_by=user if getattr(user, "pk", None) else None)
-        doc.file.save(f"{group.name}_{names[kind]}{suffix}_第{last + 1}版.{file_format}", ContentFile(content), save=False)
+        doc = GeneratedDocument(group=group, kind=kind, version=version, file_format=file_format, lot=lot,
+                                inputs=jsonable(asdict(inp)), created_by=user if getattr(user, "pk", None) else None)
+        doc.file.save(f"{group.name}_{names[kind]}{suffix}_第{version}版.{file_format}", ContentFile(content), save=False)
         doc.save()
     return doc
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 def lot_annex(request: HttpRequest, pk: int, lot: str) -> HttpResponse:
