@@ -40,6 +40,7 @@ class Parameter:
     source: str
     status: str = "assumption"
     description: str = ""
+    choices_ja: tuple[tuple[str, str], ...] = ()  # (value, Japanese name) of a text value chosen from a list
 
     @property
     def id(self) -> str:
@@ -58,7 +59,8 @@ class Parameter:
     @property
     def value_text(self) -> str:
         """The value as the parameter tables show it: 1,860 / 0.01437 / 1,000,000 → 0.25、… / 道路維持工事."""
-        return _text(self.value)
+        names = dict(self.choices_ja)
+        return names.get(self.value, _text(self.value)) if isinstance(self.value, str) else _text(self.value)
 
     def with_value(self, value: Any, source: str = "利用者の設定") -> Parameter:
         """The same parameter set by the user: the new value, the given source, status ``user``."""
@@ -66,8 +68,11 @@ class Parameter:
 
     def as_json(self) -> dict[str, Any]:
         """The shape effects results carry (``parameters`` of ``gunmane effects --format json``)."""
-        return {"id": self.key, "label_ja": self.label_ja, "value": self.value, "unit": self.unit,
-                "source": self.source, "status": self.status, "status_ja": self.status_ja}
+        shown = {"id": self.key, "label_ja": self.label_ja, "value": self.value, "unit": self.unit,
+                 "source": self.source, "status": self.status, "status_ja": self.status_ja}
+        if self.choices_ja:  # a value chosen from a list also carries its Japanese name
+            shown["value_ja"] = self.value_text
+        return shown
 
     def as_json_brief(self) -> dict[str, Any]:
         """The shorter shape LCC and plan results carry (``gunmane lcc`` / ``gunmane plan`` JSON)."""

@@ -8,7 +8,6 @@ No Django here: the CLI turns the database ledger into the engine's typed input.
 
 from __future__ import annotations
 
-import functools
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -20,6 +19,7 @@ from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.effects import EffectsError, Facility, GroupInput, Lever, LeverKind, Member, Scenario
 from gunmane.engine.lots import LotDesign, LotSettings
 from gunmane.io.errors import IoFileError
+from gunmane.io.shipped.parameters import ShareRule, share_rules
 
 __all__ = [
     "SHARE_RULES",
@@ -94,36 +94,6 @@ _TOP_KEYS = {"name", "description", "members", "lead", "start_fiscal_year", "hor
 _MEMBER_KEYS = {"name", "kind", "office_lat", "office_lon", "road_length_km", "park_area_m2", "routine_tasks",
                 "routine_direct_yen", "population", "share", "supporting"}
 _LEVER_KEYS = {"kind", "mode", "years", "members", "sectors"}
-
-
-# -- cost-share rules (data: gunmane/data/effects/share_rules.csv) ------------------------------------------------
-@dataclass(frozen=True)
-class ShareRule:
-    """A cost-share rule groups use (施設数割, 人口割 …): its key (``cost_share`` in the scenario file, the
-    engine's ``share.rule``), Japanese name, one-line explanation and source."""
-
-    key: str
-    name_ja: str
-    explanation_ja: str
-    source: str
-
-    @property
-    def uses_equal_part(self) -> bool:
-        return self.key in ("equal_facility", "equal_usage")
-
-
-@functools.cache
-def share_rules() -> tuple[ShareRule, ...]:
-    """The cost-share rules, in the order the settings offer them (gunmane/data/effects/share_rules.csv)."""
-    from importlib import resources
-
-    from gunmane.io.shipped.parameters import read_csv_rows
-
-    raw = resources.files("gunmane.data").joinpath("effects/share_rules.csv").read_bytes()
-    rules = []
-    for _, r in read_csv_rows(raw, "share_rules.csv", ("key", "name_ja", "explanation_ja", "source")):
-        rules.append(ShareRule(r["key"], r["name_ja"], r["explanation_ja"], r["source"]))
-    return tuple(rules)
 
 
 def share_rule(key: str) -> ShareRule:

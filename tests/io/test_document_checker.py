@@ -36,7 +36,7 @@ from gunmane.io.documents.inputs import (
 )
 from gunmane.io.documents.policy import policy_doc, policy_docx, policy_pdf
 from gunmane.io.documents.spec import spec_doc
-from gunmane.io.scenario import share_rules
+from gunmane.io.shipped.parameters import share_rules
 from tests.io.test_documents import nara_input
 
 OLD_ASSUMPTION = "ランダムな補修需要の契約数は二項分布の期待値 E⌈(D+X)/L⌉（X ~ 二項分布(N, q̄)、q̄ は同じ発注単位の平均確率）。"

@@ -90,23 +90,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
 KARTE_FILES = ("analysis:municipality", "analysis:prefecture", "analysis:group", "analysis:national",
                "analysis:series_csv")
 
-# Words in pages and files owned by the helpers still working on issue #12: (name, rule, excerpt substring)
-# → who removes the entry after merging. test_known_elsewhere_entries_still_match fails on an entry that matches
-# nothing, so the list only shrinks.
-_PLANS = "helper plans (lifecycle pages)"
-_DOCS = "helper docs (group documents)"
-_LEAD = "the lead (engine text, no helper owns it)"
-KNOWN_ELSEWHERE: dict[tuple[str, str, str], str] = {
-    # --- group documents and the shares of the effects parameters
-    ("groups:document.docx", "formula", "E⌈"): f"{_DOCS}+{_LEAD}: the 実施方針 prints engine/effects/evaluate.py:124 「E⌈(D+X)/L⌉」",
-    ("groups:effects_result", "snake_case", "direct_cost"): f"{_DOCS}: data/effects/parameters.csv:63 share.rule label 「direct_cost: 直接費の比…」",
-    ("groups:effects_result.xlsx", "snake_case", "direct_cost"): f"{_DOCS}: data/effects/parameters.csv:63 share.rule (in the Excel)",
-    ("groups:effects_result", "snake_case", "利用割"): f"{_DOCS}: data/effects/parameters.csv:63 share.rule (its value 「facility_count」)",
-    ("groups:effects_result.xlsx", "snake_case", "利用割"): f"{_DOCS}: data/effects/parameters.csv:63 share.rule (value, in the Excel)",
-    # --- engine texts shown as they are (names, not codes; no parameter keys; no formulas)
-    ("groups:effects_result", "formula", "E⌈"): f"{_LEAD}: engine/effects/evaluate.py:124 「E⌈(D+X)/L⌉」 in the assumptions",
-    ("groups:effects_result.xlsx", "formula", "E⌈"): f"{_LEAD}: engine/effects/evaluate.py:124 (in the Excel)",
-}
+# Words known to remain in a page or file while the work that removes them is under way: (name, rule, excerpt
+# substring) → who removes the entry. test_known_elsewhere_entries_still_match fails on an entry that matches
+# nothing, so the list only shrinks. Empty since issue #12 landed.
+KNOWN_ELSEWHERE: dict[tuple[str, str, str], str] = {}
 #: the カルテ pages and files (the "*karte" entries above stand for each of them)
 KARTE_NAMES = ("analysis:municipality", "analysis:prefecture", "analysis:group", "analysis:national")
 

@@ -63,7 +63,7 @@ class ParameterSet(Mapping[str, Any]):
                                        f"Parameter '{key}' needs a non-negative number (got {value!r}).", field=key)
             elif isinstance(old.value, tuple):
                 value = tuple(tuple(float(v) for v in pair) for pair in value)
-            new[key] = replace(old, value=value, source=f"{source}（既定値 {old.value!r}: {old.source}）", status="user")
+            new[key] = replace(old, value=value, source=f"{source}（既定値 {old.value_text}：{old.source}）", status="user")
         return ParameterSet(tuple(new.values()))
 
     def used(self) -> list[dict[str, Any]]:

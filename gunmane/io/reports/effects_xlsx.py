@@ -123,7 +123,7 @@ def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:  # noqa
     for c in wp[1]:
         c.font, c.fill = head, fill
     for p in result.parameters:
-        v = p["value"]
+        v = p.get("value_ja", p["value"])
         status = "仮定値" if p.get("status") == "assumption" else p["status_ja"]
         wp.append([p["label_ja"], v if isinstance(v, int | float | str) else str(v), p["unit"], status, _source(p)])
     wp.column_dimensions["A"].width = 50

@@ -28,6 +28,7 @@ import io
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,8 @@ from gunmane.engine.effects.parameters import ParameterSet
 from gunmane.engine.parameters import STATUSES, Parameter
 from gunmane.io.errors import IoFileError
 
-__all__ = ["COLUMNS", "NO_UNIT", "ParameterFileError", "effects_defaults", "effects_parameters",
-           "parse_parameter_table", "read_csv_rows", "read_parameter_table", "shipped_parameter_table"]
+__all__ = ["COLUMNS", "NO_UNIT", "ParameterFileError", "ShareRule", "effects_defaults", "effects_parameters",
+           "parse_parameter_table", "read_csv_rows", "read_parameter_table", "share_rules", "shipped_parameter_table"]
 
 COLUMNS = ("key", "value", "unit", "label_ja", "source", "status", "description")
 NO_UNIT = "-"
@@ -168,6 +169,9 @@ def shipped_parameter_table(folder: str, name: str, *, floats: bool = False,
 def effects_defaults() -> tuple[Parameter, ...]:
     """Every default of the effects engine: ``gunmane/data/effects/parameters.csv`` then ``unit_costs.csv``."""
     params = tuple(p for name in EFFECTS_TABLES for p in shipped_parameter_table("effects", name))
+    # the share rule is shown by its name (施設数割), not its key (facility_count)
+    rule_names = tuple((r.key, r.name_ja) for r in share_rules())
+    params = tuple(replace(p, choices_ja=rule_names) if p.key == "share.rule" else p for p in params)
     keys = [p.key for p in params]
     if len(set(keys)) != len(keys):
         twice = sorted({k for k in keys if keys.count(k) > 1})
@@ -179,3 +183,29 @@ def effects_defaults() -> tuple[Parameter, ...]:
 def effects_parameters() -> ParameterSet:
     """The ParameterSet of the shipped defaults, to pass to the effects engine (overrides on top)."""
     return ParameterSet(effects_defaults())
+
+
+# -- cost-share rules (data: gunmane/data/effects/share_rules.csv) ------------------------------------------------
+@dataclass(frozen=True)
+class ShareRule:
+    """A cost-share rule groups use (施設数割, 人口割 …): its key (``cost_share`` in the scenario file, the
+    engine's ``share.rule``), Japanese name, one-line explanation and source."""
+
+    key: str
+    name_ja: str
+    explanation_ja: str
+    source: str
+
+    @property
+    def uses_equal_part(self) -> bool:
+        return self.key in ("equal_facility", "equal_usage")
+
+
+@functools.cache
+def share_rules() -> tuple[ShareRule, ...]:
+    """The cost-share rules, in the order the settings offer them (gunmane/data/effects/share_rules.csv)."""
+    raw = resources.files("gunmane.data").joinpath("effects/share_rules.csv").read_bytes()
+    rules = []
+    for _, r in read_csv_rows(raw, "share_rules.csv", ("key", "name_ja", "explanation_ja", "source")):
+        rules.append(ShareRule(r["key"], r["name_ja"], r["explanation_ja"], r["source"]))
+    return tuple(rules)

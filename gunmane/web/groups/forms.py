@@ -7,10 +7,9 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from gunmane.io.scenario import share_rules
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
-from gunmane.io.shipped.parameters import effects_parameters
+from gunmane.io.shipped.parameters import effects_parameters, share_rules
 from gunmane.web.groups.models import (
     ChecklistItem,
     CollaborationType,

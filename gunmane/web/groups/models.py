@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from gunmane.io.scenario import set_cost_share, share_rules
+from gunmane.io.scenario import set_cost_share
+from gunmane.io.shipped.parameters import share_rules
 from gunmane.web.registry.models import Municipality
 
 

@@ -24,9 +24,9 @@ from django.views.decorators.http import require_POST
 
 from gunmane.io.documents.checker import DocumentCheckError
 from gunmane.io.documents.figures import document_figures
-from gunmane.io.scenario import share_rules
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
+from gunmane.io.shipped.parameters import share_rules
 from gunmane.web.accounts.permissions import editable_municipalities, own_municipality_ids
 from gunmane.web.common.downloads import DOCX, XLSX, attachment
 from gunmane.web.common.requests import AuthenticatedHttpRequest
