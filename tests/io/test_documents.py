@@ -256,7 +256,7 @@ def test_policy_docx_headings_member_table_and_effects() -> None:
     assert [r[0] for r in members[1:]] == ["宇陀市", "曽爾村", "御杖村", "東吉野村", "奈良県"]
 
     effects = _table(d, "指標")
-    assert effects[1] == ["契約数（期待件数）", "86件", "31件", "−55件", "−64.0%"]
+    assert effects[1] == ["契約数（期待件数）", "86.0件", "31.0件", "−55.0件", "−64.0%"]
     assert effects[2] == ["予定価格", "612,400千円", "548,900千円", "−63,500千円", "−10.4%"]
     assert effects[3][0] == "発注者の職員時間" and effects[3][1:3] == ["5,420時間", "2,180時間"]
     per_member = _table(d, "団体", "基準の予定価格")

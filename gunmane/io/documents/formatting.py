@@ -35,11 +35,10 @@ def fmt_int(v: float | None, unit: str = "") -> str:
 
 
 def fmt_count(v: float | None, unit: str = "") -> str:
-    """Expected counts may be fractional (``12.4件``); whole numbers print without decimals."""
+    """Expected counts (年平均・期間の期待件数) with one decimal always, so that a whole number prints like its
+    neighbours in the same column (``998.0件`` beside ``1,079.8件``, as on the 効果試算 page)."""
     if v is None or _missing(v):
         return UNKNOWN
-    if float(v).is_integer():
-        return fmt_int(v, unit)
     return _signed(f"{v:,.1f}") + unit
 
 
