@@ -84,6 +84,9 @@ def test_editor_builds_a_valid_scenario_and_reports_errors(demo) -> None:  # typ
     edit = reverse("groups:effects_edit", args=[group.pk, es.pk])
     page = c.get(edit).content.decode()
     assert "プロセスの束" in page and "仮定値" in page and "道路法施行規則" in page
+    # the cost-share rule is the group's setting: shown by its name with the way to change it, not a choice here
+    assert 'id="cost_share_rule">施設数割' in page and reverse("groups:settings", args=[group.pk]) in page
+    assert '<select id="cost_share"' not in page
     form = {"name": "宇陀の試算", "description": "", "horizon_years": "5", "lead": "292125", "sectors": ["road"],
             "cost_share": "facility_count", "costing_edition": "FY2016", "param:staff.hourly_cost_yen": "4500",
             "s0-name": "広域・一つの契約", "s0-levers": ["horizontal"], "s0-h_mode": "one_contract",

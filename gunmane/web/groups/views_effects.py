@@ -21,6 +21,7 @@ from gunmane.engine.effects.parameters import STATUS_LABELS
 from gunmane.io.reports.effects_xlsx import effects_xlsx
 from gunmane.io.scenario import ScenarioFileError, engine_scenarios, lots_geojson, read_scenario
 from gunmane.io.shipped.costing import costing_editions
+from gunmane.io.shipped.parameters import share_rules
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.common.requests import AuthenticatedHttpRequest
@@ -118,7 +119,13 @@ def effects_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     return render(request, "groups/effects_edit.html", workspace_context(
         request, group, "effects", es=es, data=data, errors=errors, params=params, scenario_rows=scenario_rows,
         levers=effects.LEVERS, members=members, sectors=vocab_sectors(), editions=costing_editions(),
-        key_params=[x for x in params if x["key"]], other_params=[x for x in params if not x["key"]]))
+        key_params=[x for x in params if x["key"]], other_params=[x for x in params if not x["key"]],
+        share_rule_name=_share_rule_name(str(data.get("cost_share", "")))))
+
+
+def _share_rule_name(key: str) -> str:
+    """The group's cost-share rule by its name (the group settings decide it; the editor only shows it)."""
+    return next((r.name_ja for r in share_rules() if r.key == key), key or "未設定")
 
 
 _KEY_PARAMS = {"staff.hourly_cost_yen", "hazard.II", "hazard.III", "lead.days_baseline", "lead.days_process",
