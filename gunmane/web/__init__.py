@@ -14,6 +14,8 @@ apps; gunmane.engine and gunmane.io sit below all of them):
    and the ledger-derived figures, which follow group partnership), workspace, documents and 効果試算.
 5. ``analysis`` and ``surveys`` — カルテ and lifecycle pages; surveys of a group. Independent of each other.
 6. ``demo`` — seeds every app below with the demo region; used by the CLI and the tests only.
+   ``guide`` — the front door: home pages and the public guide (reads analysis's figures and surveys'
+   templates). Independent of demo.
 7. The site: ``access`` (every URL's rule and the method middleware), ``urls``, ``settings``, ``wsgi``.
 
 A lower layer reaches a higher one only through Django's own indirections — a model's reverse relation

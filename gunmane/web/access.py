@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
 
 
@@ -24,6 +25,7 @@ class Access:
     """What a URL's objects need (the object is the municipality, group, import or survey in its path)."""
 
     OPEN = "open"                    # no login: the sign-in page, a survey's answer link (its token)
+    PUBLIC = "public"                # no login: public statistics, カルテ of public figures, the guide's pages
     SIGNED_IN = "signed_in"          # public statistics, catalogues, guides, one's own lists
     MUNICIPALITY_EDITOR = "municipality_editor"  # an editor of some municipality (creates a group)
     LEDGER_VIEW = "ledger_view"      # the ledger of the municipality in the path (or of the import)
@@ -55,7 +57,17 @@ def action(access: str) -> Rule:
 
 
 URL_RULES: dict[str, Rule] = {
-    "home": page(Access.SIGNED_IN),
+    "home": page(Access.PUBLIC),  # the six questions signed out; the user's own home signed in
+    # guide: the front door (public, readable without a group)
+    "guide:index": page(Access.PUBLIC),
+    "guide:concept": page(Access.PUBLIC),
+    "guide:search": page(Access.PUBLIC),
+    "guide:cases": page(Access.PUBLIC),
+    "guide:process": page(Access.PUBLIC),
+    "guide:start": page(Access.PUBLIC),  # suggestions only; creating the group is groups:create (signed in)
+    "guide:decisions": page(Access.PUBLIC),
+    "guide:foundation": page(Access.PUBLIC),
+    "guide:survey_template": page(Access.PUBLIC),
     "login": form(Access.OPEN),
     "favicon": page(Access.OPEN),
     "logout": action(Access.OPEN),
@@ -81,13 +93,13 @@ URL_RULES: dict[str, Rule] = {
     "registry:national_report": page(Access.LEDGER_VIEW),
     "registry:national_guide": page(Access.SIGNED_IN),
     # analysis: カルテ (public statistics for all; ledger figures by ledger_figure_codes) and lifecycle
-    "analysis:national": page(Access.SIGNED_IN),
-    "analysis:map_data": page(Access.SIGNED_IN),
-    "analysis:series_csv": page(Access.SIGNED_IN),
-    "analysis:prefecture": page(Access.SIGNED_IN),
+    "analysis:national": page(Access.PUBLIC),
+    "analysis:map_data": page(Access.PUBLIC),
+    "analysis:series_csv": page(Access.PUBLIC),
+    "analysis:prefecture": page(Access.PUBLIC),
     "analysis:group": page(Access.GROUP_VIEW),
     "analysis:groups": page(Access.SIGNED_IN),
-    "analysis:municipality": page(Access.SIGNED_IN),
+    "analysis:municipality": page(Access.PUBLIC),
     "analysis:publish": action(Access.LEDGER_EDIT),
     "analysis:deterioration_pairs": form(Access.SIGNED_IN),
     "analysis:deterioration": page(Access.LIFECYCLE),
@@ -162,12 +174,14 @@ log = logging.getLogger(__name__)
 ALWAYS = {"HEAD": "GET"}
 
 
-class UrlRuleMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+#: the rules a visitor who is not signed in may use
+ANONYMOUS = {Access.OPEN, Access.PUBLIC}
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+
+class UrlRuleMiddleware(LoginRequiredMiddleware):
+    """The URL table decides, for every request: the method, then whether signing in is needed (a rule
+    of OPEN or PUBLIC lets a visitor in; every other rule sends them to the login page, as Django's
+    LoginRequiredMiddleware does, which this replaces so that the table is the one authority)."""
 
     def process_view(self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any,
                      view_kwargs: Any) -> HttpResponse | None:
@@ -181,4 +195,6 @@ class UrlRuleMiddleware:
         method = ALWAYS.get(request.method or "", request.method or "")
         if method not in rule:
             return HttpResponseNotAllowed(sorted(set(rule) | ({"HEAD"} if "GET" in rule else set())))
-        return None
+        if rule[method] in ANONYMOUS or match.namespace == "admin" or request.user.is_authenticated:
+            return None  # Django's admin site has its own login page
+        return self.handle_no_permission(request, view_func)

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "gunmane.web.groups",
     "gunmane.web.analysis",
     "gunmane.web.surveys",
+    "gunmane.web.guide",
 ]
 
 MIDDLEWARE = [
@@ -130,7 +131,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # the URL table (gunmane.web.access) decides the method and whether a login is needed (it extends
+    # Django's LoginRequiredMiddleware: only OPEN and PUBLIC URLs let a visitor in)
     "gunmane.web.access.UrlRuleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

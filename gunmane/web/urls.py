@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from gunmane.web.registry import views as registry_views
+from gunmane.web.guide.home import home
 
 admin.site.site_header = "gunmane 群マネ 管理"
 admin.site.site_title = "gunmane 管理"
@@ -19,7 +19,7 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
 
 
 urlpatterns = [
-    path("", registry_views.home, name="home"),
+    path("", home, name="home"),
     # browsers ask for /favicon.ico on pages without an icon link (files, error pages): the same icon
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("gunmane.web.analysis.urls")),
     path("groups/", include("gunmane.web.groups.urls")),
     path("surveys/", include("gunmane.web.surveys.urls")),
+    path("guide/", include("gunmane.web.guide.urls")),
 ]

@@ -167,7 +167,7 @@ def expected(access: str, role: str, kwargs: dict[str, str], name: str) -> bool:
     """Whether the role may use the URL under its rule, for these objects (the rule table, restated)."""
     if role == "admin":
         return True
-    if access == Access.OPEN:
+    if access in (Access.OPEN, Access.PUBLIC):
         return True
     if role in ("anonymous", "respondent"):
         return False

@@ -14,8 +14,10 @@ The rule (DESIGN "Who may see what"; the same table is in docs/permissions.md):
   of its own accepts. Until then (and after it declines or leaves) none of its data is used or shown in
   the group, and its staff do not see the group (except the invitation).
 - A group's computations take their members from the group's accepted members, never from a user's file.
-- Anonymous visitors are sent to the login page (LoginRequiredMiddleware); only the survey answer links
-  (a secret token per respondent) and the login page are open.
+- Visitors who are not signed in see the public pages (public statistics, the カルテ of public figures, the
+  guide's pages; ledger figures only where a municipality publishes them) and are sent to the login page
+  everywhere else (gunmane.web.access: the URL table decides); the survey answer links (a secret token per
+  respondent) and the login page are open.
 
 Where each row is decided: the ledger's rows here (the ledger's importer and views ask them, so accounts
 sits below registry and reaches registry's Municipality through Membership's relation instead of importing
