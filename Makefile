@@ -35,14 +35,19 @@ PG_TESTS := tests/web/test_postgres.py tests/web/test_import.py tests/web/test_i
 	tests/web/test_surveys.py tests/web/test_signin_security.py tests/perf tests/cli/test_backup.py \
 	"tests/web/test_authorization.py::test_every_url_for_every_role[admin]"
 
+# Tests run on every core (pytest-xdist): a test file stays on one worker, so a module's demo fixture is built
+# once; each worker has its own data directory and test database. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 ## make test — lint, types, layer contracts; every test on SQLite; the database tests again on PostgreSQL
 ## when GUNMANE_TEST_DATABASE_URL is set
 test: lint typecheck
-	$(BIN)/python -m pytest -m "not postgres"
+	$(PYTEST) -m "not postgres"
 ifdef GUNMANE_TEST_DATABASE_URL
-	GUNMANE_DATABASE_URL="$(GUNMANE_TEST_DATABASE_URL)" $(BIN)/python -m pytest -m "not browser" $(PG_TESTS)
+	GUNMANE_DATABASE_URL="$(GUNMANE_TEST_DATABASE_URL)" $(PYTEST) -m "not browser" $(PG_TESTS)
 else
-	$(BIN)/python -m pytest -m postgres $(PG_TESTS)
+	$(PYTEST) -m postgres $(PG_TESTS)
 endif
 
 ## make test-fast — lint and the engine and io tests (about two minutes; no database server, no browser)

@@ -194,7 +194,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "home"  # the public home page (the six questions), not a bare login form
 
 LANGUAGE_CODE = "en" if _ENGLISH else "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
