@@ -100,6 +100,9 @@ def test_start_suggests_uda_s_neighbours_with_distances() -> None:
     assert sum(" checked" in r.split("</td>", 1)[0] for r in table) == 3
     assert "東吉野村" in table[3] and "村" in table[3] and "人" in table[3]
     assert "ログインして群をつくる" in html and f'value="{UDA}"' in html and "奈良県が支援する" in html
+    # its model region's partners, by name, one link away (御杖村 is 20 km off, beyond the eight nearest)
+    assert "同じ顔ぶれ（曽爾村・御杖村・東吉野村・奈良県）で群をつくる" in html
+    assert f"members={SONI}%2C{MITSUE}%2C{HIGASHIYOSHINO}&amp;prefecture=1" in html
     # a visitor pressing the button goes to the login page and comes back to the prefilled form
     url = reverse("groups:create") + f"?lead={UDA}&members={SAKURAI},{HIGASHIYOSHINO}&prefecture=1"
     response = Client().get(url)

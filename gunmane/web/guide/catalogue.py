@@ -16,6 +16,8 @@ from django import forms
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from gunmane.engine.grouping import (
     REGIONS,
@@ -188,11 +190,25 @@ def start(request: HttpRequest) -> HttpResponse:
         context.update(
             m=m, kind=MunicipalityKind(m.kind).label, rows=rows, own_stats=stats.get(m.lg_code), pref=pref,
             no_office=m.office_lat is None or m.office_lon is None,
-            own_cases=[c for c in catalogue().cases if m.name in c.members and m.prefecture.name in c.prefectures],
-            signed_in=request.user.is_authenticated, may_lead=editable.filter(pk=m.pk).exists(),
+            own_cases=case_partners(m), signed_in=request.user.is_authenticated, may_lead=editable.filter(pk=m.pk).exists(),
             may_create=editable.exclude(kind=MunicipalityKind.PREFECTURE).exists(),
             refdata_source=REFDATA_SOURCE, stats_source=next((s.source for s in stats.values() if s.source), ""))
     return render(request, "guide/start.html", context)
+
+
+def case_partners(m: Municipality) -> list[dict[str, Any]]:
+    """The cases m is a member of, each with its partners in m's prefecture and the group form prefilled with them."""
+    out = []
+    for c in catalogue().cases:
+        if m.name not in c.members or m.prefecture.name not in c.prefectures:
+            continue
+        partners = list(Municipality.objects.filter(prefecture_id=m.prefecture_id, name__in=c.members)
+                        .exclude(kind__in=NOT_MEMBERS).exclude(pk=m.pk))
+        query = {"lead": m.lg_code, "members": ",".join(p.lg_code for p in partners),
+                 "prefecture": "1" if c.prefecture_involved else "0"}
+        out.append({"case": c, "partners": "・".join(p.name for p in partners),
+                    "create_url": reverse("groups:create") + "?" + urlencode(query)})
+    return out
 
 
 def latest_stats(codes: list[str]) -> dict[str, MunicipalYearStats]:
