@@ -48,8 +48,6 @@ NEIGHBOURS, TICKED = 8, 3
 REFDATA_SOURCE = "人口：住民基本台帳に基づく2024年度の人口、庁舎の位置：全国地方公共団体の庁舎所在地（同梱の参照データ）"
 #: municipalities a group can be made of (not the prefecture's own government, not non-government road managers)
 NOT_MEMBERS = (MunicipalityKind.PREFECTURE, MunicipalityKind.OTHER)
-BODY_KIND_JA = {"center": "建設技術センター", "training": "研修・養成", "network": "ネットワーク",
-                "advisor": "国の支援", "equipment": "機材の貸出"}
 MEASURE_EXPLAIN = {
     PeopleMeasure.Kind.TRAINING: "点検・診断・発注の研修を群で計画し、少ない技術職員の知識をそろえる。",
     PeopleMeasure.Kind.SHARED_ENGINEER: "技術職員を共有する・共同で置く（機関等の共同設置など）。",
@@ -267,7 +265,7 @@ def decisions(request: HttpRequest) -> HttpResponse:
 def foundation(request: HttpRequest) -> HttpResponse:
     cat = catalogue()
     return render(request, "guide/foundation.html", {
-        "bodies": cat.support_bodies, "source": cat.sources["support_bodies"], "body_kinds": BODY_KIND_JA,
+        "bodies": cat.support_bodies, "source": cat.sources["support_bodies"],
         "measures": [(label, MEASURE_EXPLAIN[PeopleMeasure.Kind(key)]) for key, label in PeopleMeasure.Kind.choices],
         "templates": survey_templates.templates().values()})
 
