@@ -49,6 +49,35 @@ class GroupCreateForm(forms.Form):
             .exclude(kind__in=[MunicipalityKind.PREFECTURE, "other"])  # "other": non-government road managers
             .order_by("lg_code"))
 
+    def prefill(self, query: Any) -> list[str]:
+        """Fill the blank form from a suggestion (the guide's "start a group": ``?lead=<団体コード>&members=<コード>,
+        <コード>&prefecture=1``; members may also repeat). Only governments this form offers are taken; the
+        others are returned as what to tell the user, by name where the code names a government."""
+        ignored: list[str] = []
+        leads = self.fields["lead"].queryset  # type: ignore[attr-defined]
+        offered = self.fields["members"].queryset  # type: ignore[attr-defined]
+        code = str(query.get("lead", "")).strip()
+        lead = leads.filter(lg_code=code).first() if code else None
+        if code and lead is None:
+            ignored.append(self._named(code, "幹事団体には、編集できる市区町村だけを選べます"))
+        codes = [c.strip() for v in query.getlist("members") for c in str(v).split(",") if c.strip()][:60]
+        members = list(offered.filter(lg_code__in=codes))
+        found = {m.lg_code for m in members}
+        ignored += [self._named(c, "構成団体に選べません（幹事団体と同じ都道府県の市町村だけ）") for c in codes if c not in found]
+        initial: dict[str, Any] = {"members": [m.pk for m in members if lead is None or m.pk != lead.pk],
+                                   "prefecture_supports": query.get("prefecture") == "1"}
+        if lead is not None:
+            initial["lead"] = lead.pk
+            initial["name"] = f"{lead.name}と近隣の群"
+            initial["collaboration_types"] = [CollaborationType.HORIZONTAL.value] if members else []
+        self.initial.update(initial)
+        return ignored
+
+    @staticmethod
+    def _named(code: str, why: str) -> str:
+        m = Municipality.objects.filter(lg_code=code[:6]).first()
+        return f"{m.name if m is not None else '指定された団体'}：{why}"
+
     def clean_name(self) -> str:
         name = str(self.cleaned_data["name"]).strip()
         if Group.objects.filter(name=name).exists():

@@ -89,6 +89,9 @@ def group_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not editable.exclude(kind=MunicipalityKind.PREFECTURE).exists():
         raise PermissionDenied("群をつくれるのは市区町村の編集者です。")
     form = GroupCreateForm(request.POST or None, editable=editable)
+    if request.method == "GET" and request.GET:  # a suggestion from the guide's "start a group"
+        for note in form.prefill(request.GET):
+            messages.warning(request, f"{note}。外して開きました。")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         now = timezone.now()
