@@ -132,6 +132,7 @@ URL_RULES: dict[str, Rule] = {
     "groups:effects_result": page(Access.GROUP_VIEW),
     "groups:effects_edit": form(Access.GROUP_EDIT),
     "groups:effects_lots": page(Access.GROUP_VIEW),
+    "groups:effects_lots_geo": page(Access.GROUP_VIEW),  # the lot map as GeoJSON / KML / PNG
     # surveys (the survey's group decides; respondents answer by their token)
     "surveys:index": page(Access.SIGNED_IN),
     "surveys:group": page(Access.GROUP_VIEW),

@@ -35,9 +35,16 @@ def test_build_scenario_compare_lots_and_excel(page: Page, login: Callable[..., 
     page.goto(f"/groups/{demo.pk}/")
     page.get_by_role("link", name="効果試算", exact=True).click()
     page.locator("#scenarios").get_by_role("link", name="編集").click()
-    expect(page.locator("#scenario-table")).to_be_visible()
-    # a new scenario in the first empty row: 広域＋データ
-    rows = page.locator("#scenario-table tbody tr")
+    expect(page.locator("#scenario-cards")).to_be_visible()
+    # a form a person can fill in: names and options wide enough at 1440 px, no sideways scroll at 390 px
+    page.set_viewport_size({"width": 1440, "height": 900})
+    assert page.locator("#s0-name").bounding_box()["width"] >= 200
+    assert page.locator("#s0-h_mode").bounding_box()["width"] >= 150
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1440, "height": 900})
+    # a new scenario in the first empty card: 広域＋データ
+    rows = page.locator("#scenario-cards .scenario-card")
     empty = rows.nth(rows.count() - 2)
     empty.locator("input[name$='-name']").fill("広域＋データ（試し）")
     empty.get_by_label("広域連携（水平）", exact=False).first.check()
@@ -55,3 +62,14 @@ def test_build_scenario_compare_lots_and_excel(page: Page, login: Callable[..., 
     page.locator("#run-lots").click()
     expect(page.locator("#lots-map circle").first).to_be_attached(timeout=60000)
     expect(page.locator("#lot-compare")).to_contain_text("団体ごとに1ロット")
+    # the lot map: members' areas, labels that do not overlap, a lot's totals on keyboard focus
+    expect(page.locator("#lots-map .area")).to_have_count(4)
+    boxes = page.evaluate("""() => [...document.querySelectorAll('#lots-map .label')].map(t => {
+        const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, t.textContent]; })""")
+    unplaced = " ".join(page.locator("#lots-map-unplaced").all_inner_texts())
+    assert all(name in {b[4] for b in boxes} or name in unplaced for name in ("宇陀市", "曽爾村", "御杖村", "東吉野村"))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    page.locator("#lots-map .lot").first.focus()
+    expect(page.locator("#lots-map-info")).to_contain_text("予定価格（年）")

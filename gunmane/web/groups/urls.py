@@ -29,4 +29,5 @@ urlpatterns = [
     path("<int:pk>/effects/<int:sid>/", views_effects.effects_result, name="effects_result"),
     path("<int:pk>/effects/<int:sid>/edit/", views_effects.effects_edit, name="effects_edit"),
     path("<int:pk>/effects/<int:sid>/lots/", views_effects.effects_lots, name="effects_lots"),
+    path("<int:pk>/effects/<int:sid>/lots/map.<str:fmt>", views_effects.effects_lots_geo, name="effects_lots_geo"),
 ]

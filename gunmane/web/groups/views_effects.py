@@ -6,20 +6,22 @@ The scenario is stored as the TOML text `gunmane effects` reads, so the CLI give
 from __future__ import annotations
 
 import io
+import json
 import math
 import tomllib
 from typing import Any
 
 import tomli_w
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from gunmane.engine.costing import CostingError
 from gunmane.engine.effects import EffectsError
 from gunmane.engine.effects.parameters import STATUS_LABELS
+from gunmane.io.reports import lots_geo
 from gunmane.io.reports.effects_xlsx import effects_xlsx
-from gunmane.io.scenario import ScenarioFileError, engine_scenarios, lots_geojson, read_scenario
+from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
 from gunmane.io.shipped.costing import costing_editions
 from gunmane.io.shipped.parameters import share_rules
 from gunmane.io.shipped.vocab import sectors as vocab_sectors
@@ -218,40 +220,113 @@ def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     except ERRORS as exc:
         ctx["error"] = _error_text(exc)
         return render(request, "groups/effects_lots.html", ctx)
-    if dsg is not None and request.GET.get("format") == "geojson":
-        return JsonResponse(lots_geojson(dsg), json_dumps_params={"ensure_ascii": False})
-    ctx.update({"design": dsg, "map": _lot_map(dsg, ev) if dsg is not None else None,
-                "member_names": {m.lg_code: m.name for m in ev.result.members}})
+    if dsg is not None and request.GET.get("format") == "geojson":  # the address older links use
+        return _geo_file(es, ev, dsg, "geojson")
+    member_names = {m.lg_code: m.name for m in ev.result.members}
+    ctx.update({"design": dsg, "map": _lot_map(dsg, ev, _map_names(dsg, ev)) if dsg is not None else None,
+                "member_names": member_names, "show_synthetic": group_is_synthetic(group)})
     return render(request, "groups/effects_lots.html", ctx)
 
 
-def _lot_map(dsg: Any, ev: Any) -> dict[str, Any]:
-    """An SVG map (equirectangular around the group; no tiles needed): facilities coloured by lot, offices, routes."""
-    if dsg.best is None or not {"lat", "lon", "lot"} <= set(dsg.assignment.columns):
-        return {"points": [], "offices": [], "routes": [], "w": 600, "h": 400}  # no partition: nothing to draw
-    pts = dsg.assignment.dropna(subset=["lat", "lon"])
-    offices = [(m.name, m.office_lat, m.office_lon) for m in ev.group_input.members if m.office_lat and m.office_lon]
-    lats = [*pts["lat"].tolist(), *[o[1] for o in offices]]
-    lons = [*pts["lon"].tolist(), *[o[2] for o in offices]]
-    if not lats:
-        return {"points": [], "offices": [], "routes": [], "w": 600, "h": 400}
-    lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
+# GeoJSON as application/json (what GIS and browsers accept; the site's checks read JSON as data, not prose)
+GEO_FORMATS = {"geojson": ("geojson", "application/json; charset=utf-8"),
+               "kml": ("kml", "application/vnd.google-earth.kml+xml; charset=utf-8"), "png": ("png", "image/png")}
+
+
+def effects_lots_geo(request: HttpRequest, pk: int, sid: int, fmt: str) -> HttpResponse:
+    """The lot design as a file: GeoJSON or KML (facilities by lot, lot and member areas, day tours) or a PNG map."""
+    group, es = _scenario(request, pk, sid)
+    if fmt not in GEO_FORMATS:
+        raise Http404("この形式ではダウンロードできません。")
+    try:
+        ev = effects.evaluate_scenario(es)
+        dsg = effects.design(ev, es)
+    except ERRORS as exc:
+        return HttpResponse(_error_text(exc), status=409, content_type="text/plain; charset=utf-8")
+    return _geo_file(es, ev, dsg, fmt)
+
+
+def _geo_file(es: EffectScenario, ev: Any, dsg: Any, fmt: str) -> HttpResponse:
+    names = _map_names(dsg, ev)
+    ext, content_type = GEO_FORMATS[fmt]
+    title = f"{es.name} ロット設計"
+    synthetic = group_is_synthetic(es.group)
+    if fmt == "geojson":
+        body: bytes | str = json.dumps(lots_geo.lots_geojson(dsg, names, synthetic=synthetic), ensure_ascii=False)
+    elif fmt == "kml":
+        body = lots_geo.lots_kml(dsg, names, title, synthetic=synthetic)
+    else:
+        offices = {m.lg_code: (m.office_lat, m.office_lon) for m in ev.group_input.members
+                   if m.office_lat and m.office_lon}
+        body = lots_geo.lots_png(dsg, names, offices, title, synthetic=synthetic)
+    return attachment(body, f"{title}.{ext}", content_type)
+
+
+def _map_names(dsg: Any, ev: Any) -> lots_geo.LotMapNames:
+    """The ledger's facility names and the members' names for the map files."""
+    ids = [int(r["facility"]) for r in lots_geo.facility_rows(dsg) if r["facility"].isdigit()]
+    facilities = {str(k): v for k, v in Facility.objects.filter(pk__in=ids).values_list("pk", "name")}
+    return lots_geo.LotMapNames(facilities=facilities, members={m.lg_code: m.name for m in ev.result.members})
+
+
+MAP_W, MAP_H, MAP_PAD, LABEL_PX = 720.0, 540.0, 24.0, 13.0
+
+
+def _lot_map(dsg: Any, ev: Any, names: lots_geo.LotMapNames) -> dict[str, Any]:
+    """An SVG map (equirectangular around the group's facilities; no tiles needed): each member's area (the
+    convex hull of its facilities), each lot as a focusable group (its area, day tours, facilities), offices,
+    and labels placed without overlap (the ones that do not fit are listed)."""
+    rows = lots_geo.facility_rows(dsg)
+    if not rows:
+        return {"points": []}  # no partition: nothing to draw
+    lat0, lat1 = min(r["lat"] for r in rows), max(r["lat"] for r in rows)
+    lon0, lon1 = min(r["lon"] for r in rows), max(r["lon"] for r in rows)
+    offices = [(m.lg_code, m.office_lat, m.office_lon) for m in ev.group_input.members if m.office_lat and m.office_lon]
+    inside = [o for o in offices if lat0 - 0.02 <= o[1] <= lat1 + 0.02 and lon0 - 0.02 <= o[2] <= lon1 + 0.02]
+    lat0, lat1 = min([lat0, *[o[1] for o in inside]]), max([lat1, *[o[1] for o in inside]])
+    lon0, lon1 = min([lon0, *[o[2] for o in inside]]), max([lon1, *[o[2] for o in inside]])
     kx = math.cos(math.radians((lat0 + lat1) / 2))
-    w, h, pad = 640.0, 480.0, 20.0
-    sx = (w - 2 * pad) / max((lon1 - lon0) * kx, 1e-6)
-    sy = (h - 2 * pad) / max(lat1 - lat0, 1e-6)
-    s = min(sx, sy)
+    s = min((MAP_W - 2 * MAP_PAD) / max((lon1 - lon0) * kx, 1e-6), (MAP_H - 2 * MAP_PAD) / max(lat1 - lat0, 1e-6))
+    ox = (MAP_W - (lon1 - lon0) * kx * s) / 2  # centre the group in the frame
+    oy = (MAP_H - (lat1 - lat0) * s) / 2
 
-    def xy(lat: float, lon: float) -> tuple[float, float]:
-        return round(pad + (lon - lon0) * kx * s, 1), round(h - pad - (lat - lat0) * s, 1)
+    def xy(lon: float, lat: float) -> tuple[float, float]:
+        return round(ox + (lon - lon0) * kx * s, 1), round(MAP_H - oy - (lat - lat0) * s, 1)
 
-    lots = sorted({int(x) for x in pts["lot"].tolist()})
-    colour = {lot: PALETTE[i % len(PALETTE)] for i, lot in enumerate(lots)}
-    points = [{"xy": xy(r.lat, r.lon), "c": colour.get(int(r.lot), "#999"), "lot": int(r.lot)}
-              for r in pts.itertuples(index=False)]
-    routes = []
-    for rt in dsg.routes:
-        coords = " ".join(f"{x},{y}" for x, y in (xy(lat, lon) for lon, lat in rt["coordinates"]))
-        routes.append({"points": coords, "c": colour.get(int(rt["lot"]), "#999")})
-    return {"points": points, "offices": [{"name": n, "xy": xy(la, lo)} for n, la, lo in offices], "routes": routes,
-            "legend": [(lot, colour[lot]) for lot in lots], "w": int(w), "h": int(h)}
+    def pts(hull: list[tuple[float, float]]) -> str:
+        return " ".join("{},{}".format(*xy(x, y)) for x, y in hull)
+
+    def centre(hull: list[tuple[float, float]]) -> tuple[float, float]:
+        return xy(sum(x for x, _ in hull) / len(hull), sum(y for _, y in hull) / len(hull))
+
+    lots = sorted({r["lot"] for r in rows})
+    colour = {lot: lots_geo.colour_of(i) for i, lot in enumerate(lots)}
+    summary = {x.id: x for x in dsg.best.lots}
+    lot_hulls = lots_geo.lot_areas(rows)
+    groups = []
+    for lot in lots:
+        part = [r for r in rows if r["lot"] == lot]
+        name = lots_geo.lot_name(lot, part[0]["base"], names)
+        sm = summary.get(lot)
+        total = (f"{name}：施設 {sm.facilities:,} 件、団体 {'・'.join(names.member(c) for c in sm.members)}、"
+                 f"予定価格（年）{round(sm.price_yen / SEN):,} 千円、移動 {round(sm.travel_km):,} km、"
+                 f"不調・不落の確率 {sm.failure_probability:.0%}") if sm else name
+        routes = [{"points": " ".join("{},{}".format(*xy(c[0], c[1])) for c in rt["coordinates"]),
+                   "title": f"{rt['day']}日目の巡回（{rt['sites']} 施設、{rt['km']:.1f} km）"}
+                  for rt in dsg.routes if int(rt["lot"]) == lot]
+        groups.append({"lot": lot, "c": colour[lot], "name": name, "summary": total, "routes": routes,
+                       "hull": pts(lot_hulls[lot]) if len(lot_hulls[lot]) >= 3 else "",
+                       "points": [{"xy": xy(r["lon"], r["lat"]), "title": f"{names.facility(r['facility'])}"
+                                   f"（{names.member(r['member'])}）"} for r in part]})
+    member_hulls = [(names.member(code), hull) for code, hull in lots_geo.member_areas(rows).items() if len(hull) >= 3]
+    areas = [{"name": name, "points": pts(hull)} for name, hull in member_hulls]
+    office_xy = [(names.member(code), xy(lon, lat)) for code, lat, lon in inside]
+    office_marks = [{"name": name, "xy": p} for name, p in office_xy]
+    obstacles = [(x - 6, y - 6, x + 6, y + 6) for _, (x, y) in office_xy]
+    items: list[tuple[str, float, float, str]] = [(name, *centre(hull), "area") for name, hull in member_hulls]
+    items += [(f"ロット{lot}", *centre(lot_hulls[lot]), "lot") for lot in lots]
+    labels, skipped = lots_geo.place_labels(items, size=LABEL_PX, width=MAP_W, height=MAP_H, obstacles=obstacles)
+    outside = [names.member(code) for code, *_ in offices if all(code != o[0] for o in inside)]
+    return {"points": rows, "lots": groups, "areas": areas, "offices": office_marks, "labels": labels,
+            "skipped": skipped, "outside": outside, "w": int(MAP_W), "h": int(MAP_H),
+            "legend": [(g["lot"], g["c"], g["name"]) for g in groups]}
