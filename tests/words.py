@@ -125,6 +125,8 @@ def readable_text(content: bytes, content_type: str) -> tuple[str, str]:
         if "xl/workbook.xml" in names:
             return "xlsx", xlsx_text(content)
         return "zip", ""
+    if ct.startswith("image/") or content.startswith(b"\x89PNG"):
+        return "image", ""  # a picture: its words are drawn from the same data the page shows
     if ct == "application/toml":
         return "toml", content.decode("utf-8", "replace")
     if ct == "text/csv":
