@@ -238,6 +238,8 @@ def test_empty_states_say_what_to_do(pages: dict[str, Any]) -> None:
     step = city.context["panels"][0]["next_step"]
     assert step.title == "施設台帳を取り込みましょう" and "/import/" in step.links[0][1]
     assert "まだどの群にも参加していません" in city.text and "/guide/start/?lg=292010" in city.html
+    for name in ("nobody", "admin", "nara-city", "mitsue", "consultant"):
+        assert not _words(pages[name].text), (name, _words(pages[name].text))
 
 
 @pytest.mark.django_db
