@@ -50,17 +50,6 @@ def _latest_fiscal_year() -> int:
             or 2024)
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    own = (permissions.viewable_municipalities(request.user).select_related("prefecture")
-           .annotate(n_facilities=Count("facilities")).order_by("lg_code"))
-    editable = set(permissions.editable_municipalities(request.user).values_list("pk", flat=True))
-    recent = ImportRecord.objects.filter(municipality__in=permissions.viewable_municipalities(request.user))[:5]
-    return render(request, "registry/home.html", {
-        "own": own[:50] if not request.user.is_superuser else own.filter(n_facilities__gt=0)[:50],
-        "editable": editable, "recent": recent,
-    })
-
-
 def municipality_list(request: HttpRequest) -> HttpResponse:
     year = _latest_fiscal_year()
     stats = MunicipalYearStats.objects.filter(municipality=OuterRef("pk"), fiscal_year=year)
