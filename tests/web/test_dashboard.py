@@ -131,7 +131,7 @@ def pages(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[dict
             html = r.content.decode()
             out[name] = Page(html, r.context, html_text(html))
             if name == "uda":
-                out["karte"] = c.get(reverse("analysis:municipality", args=[UDA]) + "?format=json").json()
+                out["karte"] = c.get(reverse("analysis:municipality", args=[UDA]) + "?format=json&type=bridge").json()
         yield out
         transaction.set_rollback(True)
     frames.clear_cache()
@@ -170,7 +170,7 @@ def test_uda_figures_equal_its_karte(pages: dict[str, Any]) -> None:
     # the page shows them with unit and share, each linking to its カルテ row
     for f in (age, backlog, overdue):
         tile = _tile(page.html, f.id)
-        assert f"{f.count:,}施設" in tile.replace(" ", "") and f"{f.share:.1f}%" in tile
+        assert f"{f.count:,}橋" in tile.replace(" ", "") and f"{f.share:.1f}%" in tile
         assert f'href="/karte/municipality/{UDA}/#ind-{f.id}"' in page.html or f"#ind-{f.id}" in page.html
     # the public figure has a peer rank (every municipality has it); 類似団体 N団体中 k位 as the カルテ's percentile
     m = re.search(r"類似団体 (\d+)団体中 (\d+)位", public.peers)

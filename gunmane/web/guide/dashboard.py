@@ -1,6 +1,6 @@
 """The signed-in home: for each government the user works for, its status, groups and one next step.
 
-A municipality sees three figures from its カルテ (the same build_karte call and cache entry as the カルテ
+A municipality sees three bridge figures from its カルテ (the same build_karte call and cache entry as the カルテ
 page, so the numbers are identical): facilities 50+ years old, Ⅲ・Ⅳ without a measure started, overdue
 inspections — each with its 類似団体 position — then the public bridge figure, its groups with their stage
 and next item, invitations waiting for an answer, its recent imports and one suggested next step
@@ -68,10 +68,13 @@ def _share(count: int | None, base: int | None) -> float | None:
 
 # (indicator whose value is ranked, label, unit, base label)
 FIGURES = (
-    ("age_50plus_share", "建設後50年以上の施設", "施設", "建設年度が分かる施設"),
-    ("backlog", "判定区分Ⅲ・Ⅳで措置未着手の施設", "施設", "最新の判定がⅢ・Ⅳの施設"),
-    ("inspection_overdue", "点検期限（5年）を過ぎた施設", "施設", "5年ごとの点検が義務の施設"),
+    ("age_50plus_share", "建設後50年以上の橋梁", "橋", "建設年度が分かる橋梁"),
+    ("backlog", "判定区分Ⅲ・Ⅳで措置未着手の橋梁", "橋", "最新の判定がⅢ・Ⅳの橋梁"),
+    ("inspection_overdue", "点検期限（5年）を過ぎた橋梁", "橋", "台帳の橋梁"),
 )
+#: the headline figures are the bridges' (issue #13 §2: bridges are where every municipality has a 5-year
+#: inspection duty and a national figure to compare with); the カルテ links carry the same filter
+FIGURE_TYPE = "bridge"
 PUBLIC_FIGURE = ("bridges_iii_iv_share", "判定区分Ⅲ・Ⅳの橋梁（公開統計）", "橋", "点検済み橋梁")
 
 
@@ -174,9 +177,10 @@ def _imports(municipalities: list[Municipality]) -> list[ImportRecord]:
 def municipal_panel(request: HttpRequest, membership: Membership, visible: frozenset[str] | None,
                     fy: int) -> dict[str, Any]:
     muni = membership.municipality
-    karte = services.build_karte(services.resolve_scope(muni.lg_code), fiscal_year=fy, visible=visible)
-    table = services.municipal_table(fy, visible=visible)
-    karte_url = reverse("analysis:municipality", args=[muni.lg_code])
+    karte = services.build_karte(services.resolve_scope(muni.lg_code), fiscal_year=fy, visible=visible,
+                                 facility_type=FIGURE_TYPE)
+    table = services.municipal_table(fy, visible=visible, facility_type=FIGURE_TYPE)
+    karte_url = f"{reverse('analysis:municipality', args=[muni.lg_code])}?type={FIGURE_TYPE}"
     figures = municipal_figures(karte, table, karte_url)
     groups = group_rows(list(Group.objects.filter(members__in=GroupMember.objects.accepted().filter(
         municipality=muni)).distinct().order_by("name")), {muni.pk})
@@ -229,7 +233,7 @@ def ranking(table: pd.DataFrame, pref_code: str, memberships: dict[str, list[str
             "inspection_overdue": counts["inspection_overdue"][0], "overdue_base": counts["inspection_overdue"][1],
             "bridges": counts["bridges_iii_iv_share"],
             "bridges_share": None if pd.isna(r["bridges_iii_iv_share"]) else float(r["bridges_iii_iv_share"]),
-            "url": reverse("analysis:municipality", args=[code]),
+            "url": f"{reverse('analysis:municipality', args=[code])}?type={FIGURE_TYPE}",
         }
         (ledger if bool(r["has_ledger"]) else public).append(row)
     ledger.sort(key=_need_key)
@@ -241,7 +245,7 @@ def prefecture_panel(request: HttpRequest, membership: Membership, visible: froz
                      fy: int) -> dict[str, Any]:
     muni = membership.municipality
     pref = muni.prefecture
-    table = services.municipal_table(fy, visible=visible)
+    table = services.municipal_table(fy, visible=visible, facility_type=FIGURE_TYPE)
     visible_groups = {g.pk for g in group_permissions.groups_of(request.user)}
     accepted = (GroupMember.objects.accepted().filter(municipality__prefecture=pref)
                 .select_related("group", "municipality"))
