@@ -75,7 +75,7 @@ def login(page: Page) -> Callable[..., None]:
     """Log in through the real login form (the demo users come from the `users` fixture)."""
 
     def log_in(username: str, password: str = DEMO_PASSWORD) -> None:
-        page.goto("/")  # anonymous → redirected to the login form
+        page.goto("/accounts/login/")  # the home page is the public front door (#13)
         page.get_by_label("ユーザー名").fill(username)
         page.get_by_label("パスワード").fill(password)
         page.get_by_role("button", name="ログイン", exact=True).click()

@@ -1,9 +1,10 @@
 """見える化 pages: national, prefecture, municipality カルテ and group, with downloads.
 
-Public statistics (MLIT's, MIC's) are shown to every signed-in user for every scope. Figures derived
+Public statistics (MLIT's, MIC's) are shown to everyone, signed in or not (Access.PUBLIC), for every scope. Figures derived
 from a municipality's ledger are shown only to those groups.permissions.ledger_figure_codes allows
 (its own staff, its prefecture, its accepted group partners, or everyone if it publishes them); for
-everyone else that municipality counts as having no ledger, in every page, JSON, CSV, map and file.
+everyone else that municipality counts as having no ledger, in every page, JSON, CSV, map and file; a page
+without any visible ledger leaves the ledger indicators out and says why.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
+from gunmane.engine.indicators.definitions import SRC_LEDGER
 from gunmane.io.reports.karte_pdf import karte_pdf
 from gunmane.io.reports.karte_xlsx import karte_xlsx
 from gunmane.io.reports.municipal_table import municipal_table_csv, municipal_table_xlsx
@@ -102,10 +104,13 @@ def _karte_response(request: HttpRequest, karte: Karte, template: str, context: 
     groups: dict[str, list[Any]] = {}
     for value in karte.indicators:
         d = defs.get(value.id)
+        if d is not None and d.needs_ledger and not karte.has_ledger:
+            continue  # no ledger the reader may see: the page says why instead of rows of 「不明」
         groups.setdefault(d.group if d else "reference", []).append((value, d))
     context.update({
         "karte": karte, "indicator_groups": [(GROUP_LABELS[g], groups[g]) for g in GROUP_LABELS if g in groups],
         "series_json": [readable_series(s) for s in karte.series], "show_synthetic": karte.synthetic,
+        "charts": [s for s in karte.series if karte.has_ledger or s.source != SRC_LEDGER],
         "fiscal_year": karte.fiscal_year, "filename": filename,
         "fiscal_years": list(range(frames.latest_fiscal_year(), 2019, -1)), "sectors": vocab.sectors(), "facility_types": vocab.facility_types(), "filters": _filters(request),
     })
@@ -234,6 +239,8 @@ def prefecture(request: HttpRequest, code: str) -> HttpResponse:
     members = table[table["pref_code"] == code].sort_values("population", ascending=False, na_position="last")
     return _karte_response(request, karte, "analysis/prefecture.html", {
         "pref": pref, "members": members.reset_index().to_dict("records"),
+        # the ledger column only where the reader sees some municipality's ledger figures
+        "show_facilities": bool(members["facilities"].notna().any()) if "facilities" in members else False,
         "indicator_choices": _choices(table), "indicator": _indicator_defs()[DEFAULT_MAP_INDICATOR],
         "kind_labels": KIND_JA,
     }, f"{pref.name}_カルテ_{fy}年度")
