@@ -133,6 +133,7 @@ def test_public_karte_shows_public_statistics_and_ledger_figures_only_when_publi
     assert "宇陀市" in pref and "台帳の施設数" not in pref and _walled(pref) == []
     national = client.get("/karte/").content.decode()
     assert 'id="ind-bridges_iii_iv_share"' in national and 'id="ind-age_50plus_share"' not in national
+    assert '<option value="facilities"' not in national  # no map of figures all unknown to a visitor
     assert _walled(national) == []
 
     Municipality.objects.filter(lg_code=UDA).update(publishes_ledger_figures=True)
@@ -141,6 +142,7 @@ def test_public_karte_shows_public_statistics_and_ledger_figures_only_when_publi
     assert 'id="chart-grade_distribution"' in published
     assert client.get(f"/karte/{UDA}/", {"format": "json"}).json()["has_ledger"] is True
     assert "台帳の施設数" in client.get("/karte/pref/29/").content.decode()
+    assert '<option value="facilities"' in client.get("/karte/").content.decode()
 
 
 def test_signed_in_home_is_not_the_public_page(refdata, users) -> None:  # type: ignore[no-untyped-def]

@@ -164,7 +164,9 @@ class _RecordsPage:
 
 
 def _choices(table: pd.DataFrame) -> list[Any]:
-    return [d for d in indicators.INDICATORS if d.id in table.columns]
+    """The indicators a map or a sort can use: those with a value for some municipality the reader sees (a
+    visitor is not offered a map of ledger figures that are all unknown to them)."""
+    return [d for d in indicators.INDICATORS if d.id in table.columns and table[d.id].notna().any()]
 
 
 def _filtered_table(request: HttpRequest, table: pd.DataFrame, indicator: str) -> pd.DataFrame:
