@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Hashable
+from dataclasses import replace
 from typing import Any, TypedDict
 
 import pandas as pd
@@ -92,6 +93,7 @@ def _karte_response(request: HttpRequest, karte: Karte, template: str, context: 
     fmt = request.GET.get("format")
     if fmt == "json":
         return JsonResponse(karte.as_json(), json_dumps_params={"ensure_ascii": False})
+    karte = _without_unseen_ledger(karte)
     if fmt == "pdf":
         buf = io.BytesIO()
         karte_pdf(karte, buf)
@@ -104,17 +106,25 @@ def _karte_response(request: HttpRequest, karte: Karte, template: str, context: 
     groups: dict[str, list[Any]] = {}
     for value in karte.indicators:
         d = defs.get(value.id)
-        if d is not None and d.needs_ledger and not karte.has_ledger:
-            continue  # no ledger the reader may see: the page says why instead of rows of 「不明」
         groups.setdefault(d.group if d else "reference", []).append((value, d))
     context.update({
         "karte": karte, "indicator_groups": [(GROUP_LABELS[g], groups[g]) for g in GROUP_LABELS if g in groups],
         "series_json": [readable_series(s) for s in karte.series], "show_synthetic": karte.synthetic,
-        "charts": [s for s in karte.series if karte.has_ledger or s.source != SRC_LEDGER],
         "fiscal_year": karte.fiscal_year, "filename": filename,
         "fiscal_years": list(range(frames.latest_fiscal_year(), 2019, -1)), "sectors": vocab.sectors(), "facility_types": vocab.facility_types(), "filters": _filters(request),
     })
     return render(request, template, context)
+
+
+def _without_unseen_ledger(karte: Karte) -> Karte:
+    """The カルテ a page, PDF or workbook shows: without any ledger the reader may see, the ledger indicators
+    and charts are left out (the page says why) rather than shown as rows of 「不明」 and empty charts. The
+    JSON keeps them, as null, so that a program reads the same keys for every municipality."""
+    if karte.has_ledger:
+        return karte
+    defs = _indicator_defs()
+    return replace(karte, indicators=[v for v in karte.indicators if not (v.id in defs and defs[v.id].needs_ledger)],
+                   series=[s for s in karte.series if s.source != SRC_LEDGER])
 
 
 GROUP_LABELS = {"stock": "施設の量", "ageing": "高齢化", "condition": "健全性", "backlog": "措置の遅れ（措置未着手）",
