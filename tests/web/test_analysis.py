@@ -21,9 +21,12 @@ pytestmark = pytest.mark.django_db
 client = login_client
 
 
-def test_login_required(refdata) -> None:  # type: ignore[no-untyped-def]
+def test_public_statistics_need_no_login_the_rest_does(refdata) -> None:  # type: ignore[no-untyped-def]
+    # the カルテ of public statistics is public (#13); lifecycle and groups' pages send a visitor to the login
     for url in (reverse("analysis:national"), reverse("analysis:municipality", args=["292125"]),
                 reverse("analysis:map_data"), reverse("analysis:prefecture", args=["29"])):
+        assert Client().get(url).status_code == 200
+    for url in (reverse("analysis:groups"), reverse("analysis:lcc", args=["292125"])):
         assert Client().get(url).status_code == 302
 
 

@@ -1,9 +1,10 @@
 """見える化 pages: national, prefecture, municipality カルテ and group, with downloads.
 
-Public statistics (MLIT's, MIC's) are shown to every signed-in user for every scope. Figures derived
+Public statistics (MLIT's, MIC's) are shown to everyone, signed in or not (Access.PUBLIC), for every scope. Figures derived
 from a municipality's ledger are shown only to those groups.permissions.ledger_figure_codes allows
 (its own staff, its prefecture, its accepted group partners, or everyone if it publishes them); for
-everyone else that municipality counts as having no ledger, in every page, JSON, CSV, map and file.
+everyone else that municipality counts as having no ledger, in every page, JSON, CSV, map and file; a page
+without any visible ledger leaves the ledger indicators out and says why.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Hashable
+from dataclasses import replace
 from typing import Any, TypedDict
 
 import pandas as pd
@@ -22,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
+from gunmane.engine.indicators.definitions import SRC_LEDGER
 from gunmane.io.reports.karte_pdf import karte_pdf
 from gunmane.io.reports.karte_xlsx import karte_xlsx
 from gunmane.io.reports.municipal_table import municipal_table_csv, municipal_table_xlsx
@@ -90,6 +93,7 @@ def _karte_response(request: HttpRequest, karte: Karte, template: str, context: 
     fmt = request.GET.get("format")
     if fmt == "json":
         return JsonResponse(karte.as_json(), json_dumps_params={"ensure_ascii": False})
+    karte = _without_unseen_ledger(karte)
     if fmt == "pdf":
         buf = io.BytesIO()
         karte_pdf(karte, buf)
@@ -110,6 +114,17 @@ def _karte_response(request: HttpRequest, karte: Karte, template: str, context: 
         "fiscal_years": list(range(frames.latest_fiscal_year(), 2019, -1)), "sectors": vocab.sectors(), "facility_types": vocab.facility_types(), "filters": _filters(request),
     })
     return render(request, template, context)
+
+
+def _without_unseen_ledger(karte: Karte) -> Karte:
+    """The カルテ a page, PDF or workbook shows: without any ledger the reader may see, the ledger indicators
+    and charts are left out (the page says why) rather than shown as rows of 「不明」 and empty charts. The
+    JSON keeps them, as null, so that a program reads the same keys for every municipality."""
+    if karte.has_ledger:
+        return karte
+    defs = _indicator_defs()
+    return replace(karte, indicators=[v for v in karte.indicators if not (v.id in defs and defs[v.id].needs_ledger)],
+                   series=[s for s in karte.series if s.source != SRC_LEDGER])
 
 
 GROUP_LABELS = {"stock": "施設の量", "ageing": "高齢化", "condition": "健全性", "backlog": "措置の遅れ（措置未着手）",
@@ -159,7 +174,9 @@ class _RecordsPage:
 
 
 def _choices(table: pd.DataFrame) -> list[Any]:
-    return [d for d in indicators.INDICATORS if d.id in table.columns]
+    """The indicators a map or a sort can use: those with a value for some municipality the reader sees (a
+    visitor is not offered a map of ledger figures that are all unknown to them)."""
+    return [d for d in indicators.INDICATORS if d.id in table.columns and table[d.id].notna().any()]
 
 
 def _filtered_table(request: HttpRequest, table: pd.DataFrame, indicator: str) -> pd.DataFrame:
@@ -234,6 +251,8 @@ def prefecture(request: HttpRequest, code: str) -> HttpResponse:
     members = table[table["pref_code"] == code].sort_values("population", ascending=False, na_position="last")
     return _karte_response(request, karte, "analysis/prefecture.html", {
         "pref": pref, "members": members.reset_index().to_dict("records"),
+        # the ledger column only where the reader sees some municipality's ledger figures
+        "show_facilities": bool(members["facilities"].notna().any()) if "facilities" in members else False,
         "indicator_choices": _choices(table), "indicator": _indicator_defs()[DEFAULT_MAP_INDICATOR],
         "kind_labels": KIND_JA,
     }, f"{pref.name}_カルテ_{fy}年度")
