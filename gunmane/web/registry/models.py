@@ -65,7 +65,7 @@ class Municipality(models.Model):
     publishes_ledger_figures = models.BooleanField(
         "台帳から計算した指標を公開する", default=False,
         help_text="公開すると、施設数・点検期限切れ・措置未着手・健全性の分布などの台帳指標を、"
-                  "群の構成団体以外のログイン利用者もカルテで見られます（施設ごとの台帳は公開されません）。")
+                  "だれでも（ログインしていない訪問者も）カルテで見られます（施設ごとの台帳は公開されません）。")
 
     class Meta:
         ordering = ["lg_code"]
