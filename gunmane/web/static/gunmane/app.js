@@ -103,27 +103,18 @@
     });
   }
 
-  // A table wider than its box scrolls inside it (.table-wrap): make that box reachable by keyboard and name it
-  // after the table (its caption, or the heading of its section), so arrow keys scroll it (WCAG 2.1.1).
-  function tableName(wrap) {
-    var caption = wrap.querySelector("caption");
-    if (caption) return caption.textContent.trim();
-    var section = wrap.closest("section, details, .card");
-    var heading = section && section.querySelector("h2, h3, h4, summary");
-    return (heading ? heading.textContent.trim() + "の" : "") + "表";
-  }
+  // A table wider (or longer) than its box scrolls inside it (.table-wrap): make that box reachable by keyboard, so
+  // arrow keys scroll it (WCAG 2.1.1). It gets no role and name of its own: one shared name would repeat on every
+  // table of a page (several landmarks of one name), and the table's caption and headers already say what it is.
   function markScrollingTables(root) {
     root.querySelectorAll(".table-wrap").forEach(function (wrap) {
       var scrolls = wrap.scrollWidth > wrap.clientWidth + 1 || wrap.scrollHeight > wrap.clientHeight + 1;
       if (scrolls && !wrap.hasAttribute("tabindex")) {
         wrap.setAttribute("tabindex", "0");
-        wrap.setAttribute("role", "region");
-        if (!wrap.hasAttribute("aria-label") && !wrap.hasAttribute("aria-labelledby")) {
-          wrap.setAttribute("aria-label", tableName(wrap) + "（横にスクロールできます）");
-        }
         wrap.setAttribute("data-scrolls", "");
       } else if (!scrolls && wrap.hasAttribute("data-scrolls")) {
-        ["tabindex", "role", "aria-label", "data-scrolls"].forEach(function (a) { wrap.removeAttribute(a); });
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("data-scrolls");
       }
     });
   }
