@@ -81,6 +81,54 @@
     if (event.detail && event.detail.elt && event.detail.elt.querySelectorAll) applySizes(event.detail.elt);
   });
 
+  // The main menu collapses behind its button on narrow screens (app.css, ≤56rem). Without this script the
+  // button stays hidden and the menu's items wrap, so every item is reachable either way.
+  var menuButton = document.querySelector(".site-nav__toggle");
+  var menu = menuButton && document.getElementById(menuButton.getAttribute("aria-controls"));
+  if (menuButton && menu) {
+    var setMenu = function (open) {
+      menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("is-open", open);
+    };
+    document.documentElement.classList.add("js-menu");
+    menuButton.hidden = false;
+    menuButton.addEventListener("click", function () {
+      setMenu(menuButton.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menuButton.getAttribute("aria-expanded") === "true") {
+        setMenu(false);
+        menuButton.focus();
+      }
+    });
+  }
+
+  // A table wider (or longer) than its box scrolls inside it (.table-wrap): make that box reachable by keyboard, so
+  // arrow keys scroll it (WCAG 2.1.1). It gets no role and name of its own: one shared name would repeat on every
+  // table of a page (several landmarks of one name), and the table's caption and headers already say what it is.
+  function markScrollingTables(root) {
+    root.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1 || wrap.scrollHeight > wrap.clientHeight + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("data-scrolls", "");
+      } else if (!scrolls && wrap.hasAttribute("data-scrolls")) {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("data-scrolls");
+      }
+    });
+  }
+  markScrollingTables(document);
+  window.addEventListener("load", function () { markScrollingTables(document); });
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(function () { markScrollingTables(document); }, 150);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt.querySelectorAll) markScrollingTables(event.detail.elt);
+  });
+
   // A form re-rendered with errors after a POST: focus the error summary (DADS guidance).
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector(".form-errors[data-autofocus]");
