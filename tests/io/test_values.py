@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import pickle
 from collections.abc import Callable
 from datetime import date, datetime
@@ -168,7 +169,14 @@ ALL_PARSERS: list[Callable[[Any], Parsed[Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("parser", ALL_PARSERS, ids=lambda p: getattr(p, "__name__", None) or repr(p))
+def _parser_id(p: Any) -> str:
+    """A stable test id (the same in every pytest-xdist worker: no memory addresses)."""
+    if isinstance(p, functools.partial):
+        return p.func.__name__ + "".join(f"-{v}" for k, v in p.keywords.items() if k != "today")
+    return str(p.__name__)
+
+
+@pytest.mark.parametrize("parser", ALL_PARSERS, ids=_parser_id)
 @pytest.mark.parametrize("raw", UNKNOWNS, ids=repr)
 def test_unknown_is_none_everywhere(parser: Callable[[Any], Parsed[Any]], raw: object) -> None:
     assert parser(raw) == Parsed(None)

@@ -47,7 +47,7 @@ def test_no_ledger_leads_to_the_import_and_the_template() -> None:
 
 def test_a_group_leads_to_its_next_item_with_owner_and_due_date() -> None:
     s = next_step(_state(groups=(TASK,), needs=("措置未着手 3施設",)))
-    assert s.title == "南部の群：「群の候補を決めた」"
+    assert s.title == "確認項目「群の候補を決めた」を進めましょう" and "南部の群" in s.reason
     assert "導入検討" in s.reason and "担当：宇陀市" in s.reason and "2027年3月31日" in s.reason
     assert s.links[0][1] == "/groups/1/process/"
 
@@ -188,7 +188,7 @@ def test_uda_sees_its_group_next_item_next_step_and_import(pages: dict[str, Any]
     assert row["item"].title == pages["item"]
     assert "2027年3月31日まで" in page.text and pages["item"] in page.text
     step = panel["next_step"]
-    assert step.title.endswith(f"「{pages['item']}」") and "担当：宇陀市" in step.reason
+    assert step.title == f"確認項目「{pages['item']}」を進めましょう" and "担当：宇陀市" in step.reason
     assert "宇陀市_橋梁台帳.xlsx" in page.text and "/imports/" in page.html
     assert not _words(page.text)
 

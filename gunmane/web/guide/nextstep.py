@@ -90,7 +90,8 @@ def next_step(state: State) -> NextStep:
     open_tasks = [t for t in state.groups if t.item]
     if open_tasks:
         task = open_tasks[0]
-        return NextStep(f"{task.group}：「{task.item}」", _task_reason(task), (("確認項目を開く", task.url),))
+        # checklist items are written as the state reached (「…を決めた」): the step is to get there
+        return NextStep(f"確認項目「{task.item}」を進めましょう", _task_reason(task), (("確認項目を開く", task.url),))
     if not state.groups:
         if state.needs:
             return NextStep("近隣の団体と群をつくりましょう",
