@@ -50,6 +50,16 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
         load_reference_data()
 
 
+def ensure_reference_data() -> None:
+    """Reload the reference data if a transactional test before flushed it (module-scoped fixtures that
+    build one demo world for a whole file run after whatever test the worker ran before them)."""
+    from gunmane.web.registry.models import Municipality
+    from gunmane.web.registry.refdata import load_reference_data
+
+    if not Municipality.objects.exists():
+        load_reference_data()
+
+
 @pytest.fixture
 def refdata(db):  # type: ignore[no-untyped-def]
     """Reference data, reloaded when a transactional test flushed it."""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from gunmane.web.guide.nextstep import GroupTask, Invitation, Links, State, next_step
+from tests.conftest import ensure_reference_data
 from tests.words import html_text, internal_words
 
 UDA, SONI, MITSUE, NARA_CITY = "292125", "293857", "293865", "292010"
@@ -99,6 +100,7 @@ def pages(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[dict
     media = tmp_path_factory.mktemp("dashboard-media")
     with override_settings(MEDIA_ROOT=str(media)), django_db_blocker.unblock(), transaction.atomic():
         frames.clear_cache()
+        ensure_reference_data()
         create_demo_users()
         load_demo_ledger()
         create_demo_group()

@@ -30,6 +30,7 @@ from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 
 from gunmane.web.access import url_rule
+from tests.conftest import ensure_reference_data
 from tests.web.test_authorization import _walk
 from tests.words import Finding, internal_words, readable_text, summarize
 
@@ -308,6 +309,7 @@ def crawl(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Craw
     with override_settings(MEDIA_ROOT=str(media),
                            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]), \
             django_db_blocker.unblock(), transaction.atomic():
+        ensure_reference_data()
         world = _world()
         names = _names_by_code()
         result = Crawl()
