@@ -217,7 +217,7 @@ def read_points(path: Path, *, display_name: str | None = None) -> PointsFile:  
                 lg = take("lg_code", munis.by_code)
             else:
                 pref = values.normalize_text(_cell(row, keys["prefecture"].index)) if "prefecture" in keys else ""
-                lg = take("manager", lambda raw: munis.by_name(raw, pref or ""))
+                lg = take("manager", lambda raw, pref=pref: munis.by_name(raw, pref or ""))
             raw_lat, raw_lon = _cell(row, keys["lat"].index), _cell(row, keys["lon"].index)
             if _blank(raw_lat) and _blank(raw_lon):
                 if fid is not None:
@@ -393,7 +393,7 @@ def districts_xlsx(results: Sequence[Result], points: Sequence[FacilityPoint], n
     wb = Workbook()
 
     def sheet(title: str, first: bool = False) -> Any:
-        ws = wb.active if first else wb.create_sheet(title)
+        ws: Any = wb.active if first else wb.create_sheet(title)
         ws.title = title
         if synthetic:
             ws.append([SYNTHETIC_NOTICE_LCC.replace("試算", "地区割り")])

@@ -108,7 +108,7 @@ def test_sweep_q_from_a_fit_and_xlsx(fake: FakeSolver, points: Path, tmp_path: P
     assert wb.sheetnames == ["概要", "地区", "施設", "前提・出典"]
     facilities = list(wb["施設"].iter_rows(values_only=True))
     assert facilities[0][-3:] == ("地区（D = 15 km）", "地区（D = 20 km）", "地区（D = 25 km）")
-    assert ("B-03", "角田市", "042081") == facilities[3][:3]
+    assert facilities[3][:3] == ("B-03", "角田市", "042081")
 
 
 def test_geojson(fake: FakeSolver, points: Path, capsys: pytest.CaptureFixture[str]) -> None:
