@@ -13,6 +13,7 @@ One module per family of commands, each adding its own parsers:
 | effects | costing, effects, lots |
 | lcc | lcc, plan, deterioration |
 | karte | karte |
+| districts | districts |
 | groups | groups, documents |
 | backup | backup, restore |
 | server | demo, serve, manage |
@@ -26,7 +27,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from gunmane.cli import backup, effects, errors, groups, karte, lcc, ledger, national, server
+from gunmane.cli import backup, districts, effects, errors, groups, karte, lcc, ledger, national, server
 from gunmane.cli.common import t
 
 __all__ = ["build_parser", "main"]
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports = ledger.register(sub)  # init, refdata, import (facilities, inspections, measures, undo)
     national.register(sub, imports)  # import nenpo, import xroad; fetch
     effects.register(sub)  # costing, effects, lots
+    districts.register(sub)  # districts
     lcc.register(sub)  # lcc, plan
     groups.register_documents(sub)  # documents
     backup.register(sub)  # backup, restore
