@@ -77,13 +77,13 @@ def ledger_points(spec: str, facility_type: str) -> tuple[Any, tuple[Any, ...], 
     """The scope's name, its facilities (of the type, or all) with coordinates as FacilityPoints, the ids of
     those without, and whether any is synthetic."""
     setup_django()
-    from gunmane.cli.lcc import _check_facility_type
+    from gunmane.cli.lcc import check_facility_type
     from gunmane.engine.districting.types import FacilityPoint
     from gunmane.io.districting import unique_ids
     from gunmane.web.registry.models import Facility
 
     where = scope(spec)
-    _check_facility_type(facility_type)
+    check_facility_type(facility_type)
     codes = _scope_codes(where)
     qs = Facility.objects.all() if codes is None else Facility.objects.filter(manager__lg_code__in=codes)
     if facility_type != "all":

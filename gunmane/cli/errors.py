@@ -57,7 +57,7 @@ KNOWN_ERRORS = frozenset({
 # Members whose message does not name the file: the message says which files were given.
 WITHOUT_FILE_NAME = frozenset({"gunmane.io.limits.FileRefused", "gunmane.io.values.parsing.InvalidValue"})
 # Arguments of the sub-commands that name files.
-PATH_ARGUMENTS = ("file", "files", "scenario", "pairs", "params", "out")
+PATH_ARGUMENTS = ("file", "files", "scenario", "pairs", "params", "points", "q_from", "out")
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_facility_type(code: str) -> None:
+def check_facility_type(code: str) -> None:
     from gunmane.io.shipped import vocab
 
     types = {x.code: x.name for x in vocab.facility_types()}
@@ -178,7 +178,7 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
             codes = tuple(where.members) or (where.code,)
             ledger = frames.ledger_frames(None if where.kind.value == "national" else codes)
             inspections = ledger.inspections
-            _check_facility_type(args.facility_type)
+            check_facility_type(args.facility_type)
             if args.facility_type != "all":  # the same filter as the 劣化予測 page (bridges by default)
                 fac = ledger.facilities
                 keep = set(fac.loc[fac["facility_type"] == args.facility_type, "facility"])

@@ -8,6 +8,8 @@
     ├── ScenarioFileError    io/scenario.py — a 効果試算 scenario (TOML)
     ├── ParameterFileError   io/shipped/parameters.py — a sourced-parameter table (also a ValueError)
     │   └── LccParamsError   io/shipped/lcc.py — the LCC cost tables
+    ├── PointsFileError      io/districting.py — a points file for `gunmane districts`
+    ├── FitFileError         io/districting.py — a deterioration fit JSON read for its repair probability
     └── TemplateError        io/shipped/surveys.py — a shipped survey template (also a ValueError)
 
 Every member carries ``code`` (stable), ``message_ja`` (what a user reads; complete, so a web view can show
