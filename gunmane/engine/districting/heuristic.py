@@ -9,8 +9,9 @@ dissolution of small districts into others — all bounded by time.
 
 The lower bound (``size_bound``) relaxes the geography to two facts that any districting must respect:
 - a clique of the conflict graph (facilities pairwise farther than D) needs that many districts;
-- a district containing facility i has at most s_i = |{j : d(i, j) ≤ D}| facilities, so no district is larger
-  than S = max_i s_i;
+- a district containing facility i has at most s_i facilities: s_i ≤ |N[i]|, N[i] = {j : d(i, j) ≤ D}, and
+  s_i ≤ max_j |N[i] ∩ N[j]| over the j compatible with i (``district_room``); no district is larger than
+  S = max_i s_i;
 and minimises Σ f(n_k) over sizes n_1…n_K (Σ n_k = N, 1 ≤ n_k ≤ S, K allowed by M and the clique) exactly, by
 dynamic programming over the f table. A second bound charges each facility its share f(n)/n of its district:
 n ≤ s_i, so the share is at least g(s_i) = min_{n ≤ s_i} f(n)/n, and Σ f ≥ Σ_i g(s_i). With per-facility q, f with every q replaced by the smallest is a lower
@@ -95,6 +96,25 @@ def size_bound(table: tuple[float, ...] | np.ndarray, n: int, cap: int, k_min: i
     return best
 
 
+COMMON_NEIGHBOURS_MAX_POINTS = 3000  # above, the n³ product costs more than it is worth; |N[i]| is used alone
+
+
+def district_room(conflict: np.ndarray) -> np.ndarray:
+    """For each facility i, the most facilities a district containing i can have: |N[i]| (the facilities within
+    D of i, itself included), and — a district of two or more holding i and some j lies in N[i] ∩ N[j] —
+    at most max_{j ≠ i compatible} |N[i] ∩ N[j]| (up to COMMON_NEIGHBOURS_MAX_POINTS facilities)."""
+    n = conflict.shape[0]
+    near = ~conflict
+    room = near.sum(axis=1).astype(np.int64)
+    if n <= COMMON_NEIGHBOURS_MAX_POINTS:
+        a = near.astype(np.float32)
+        common = a @ a  # exact: integers below 2^24
+        common[conflict] = 0
+        np.fill_diagonal(common, 0)
+        room = np.minimum(room, np.maximum(1, common.max(axis=1)).astype(np.int64))
+    return room
+
+
 def lower_bound(instance: Instance, conflict: np.ndarray, clique_size: int) -> float:
     """A valid lower bound on the optimum of Σ f (module docstring): sizes only, with the clique and the caps."""
     n = len(instance.points)
@@ -102,7 +122,8 @@ def lower_bound(instance: Instance, conflict: np.ndarray, clique_size: int) -> f
         return 0.0
     qs = point_qs(instance)
     q_min = min(qs)
-    cap = int(n - conflict.sum(axis=1).min())
+    room = district_room(conflict)
+    cap = int(room.max())
     k_min = max(1, clique_size)
     k_max = n
     if instance.regions is not None:
@@ -115,8 +136,7 @@ def lower_bound(instance: Instance, conflict: np.ndarray, clique_size: int) -> f
         return by_size
     # per facility: its district's f(n)/n with n ≤ its neighbourhood s_i, so at least min_{n ≤ s_i} f(n)/n
     per_head = np.minimum.accumulate(table[1:] / np.arange(1, cap + 1))
-    neighbourhood = n - conflict.sum(axis=1)
-    by_facility = math.fsum(per_head[neighbourhood - 1].tolist())
+    by_facility = math.fsum(per_head[room - 1].tolist())
     return max(by_size, by_facility, math.fsum(qs) / instance.bundle_limit)
 
 
