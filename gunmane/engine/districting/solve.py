@@ -1,21 +1,202 @@
 """Baselines, the choice of method and the sweep over D: the public entry points of the districting engine.
 
-Written by the heuristic work of issue #14; this file declares its interface."""
+``solve`` computes the distances, the three baselines, runs the heuristic (a feasible start, a valid lower
+bound, or the explanation of infeasibility) and — for instances small enough — the exact model with the
+heuristic's districts as a hint, and returns the better of the two with the larger of the bounds. ``sweep``
+solves each D in increasing order, starting each from the previous solution (a districting feasible for D is
+feasible for every larger D), so the objective cannot increase with D.
+"""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
-from gunmane.engine.districting.types import Instance, Result
+import numpy as np
+
+from gunmane.engine.districting import exact
+from gunmane.engine.districting.contracts import expected_contracts_pb, individual
+from gunmane.engine.districting.geo import EARTH_RADIUS_KM, distance_matrix
+from gunmane.engine.districting.heuristic import point_qs, solve_heuristic
+from gunmane.engine.districting.types import (
+    Baselines,
+    Infeasibility,
+    Instance,
+    Method,
+    Region,
+    Result,
+    Status,
+)
 
 MethodChoice = Literal["auto", "exact", "heuristic"]
 
+EXACT_MAX_POINTS = 400  # "auto" tries the exact model up to this many facilities
+_HEURISTIC_SHARE = 0.25  # of the time limit, for the heuristic's start when the exact model follows
+
+
+def instance_distances(instance: Instance) -> np.ndarray:
+    lat = np.array([p.lat for p in instance.points], dtype=float)
+    lon = np.array([p.lon for p in instance.points], dtype=float)
+    return distance_matrix(lat, lon)
+
+
+def baselines(instance: Instance, dist: np.ndarray) -> Baselines:
+    """Each municipality alone, everything together (when every pair is within D), every repair alone."""
+    qs = point_qs(instance)
+    by_lg: dict[str, list[float]] = {}
+    for p, q in zip(instance.points, qs, strict=True):
+        by_lg.setdefault(p.lg_code, []).append(q)
+    separate = math.fsum(expected_contracts_pb(v, instance.bundle_limit) for v in by_lg.values())
+    together = len(qs) == 0 or float(dist.max()) <= instance.max_distance_km + 1e-9
+    single = expected_contracts_pb(qs, instance.bundle_limit) if together else None
+    return Baselines(separate=separate, single=single, individual=individual(qs))
+
+
+def regions_of(instance: Instance, dist: np.ndarray, assignment: Sequence[int]) -> tuple[Region, ...]:
+    """The districts of an assignment: ids 1…K by size (largest first), members per municipality."""
+    qs = point_qs(instance)
+    groups: dict[int, list[int]] = {}
+    for i, d in enumerate(assignment):
+        groups.setdefault(int(d), []).append(i)
+    ordered = sorted(groups.values(), key=lambda m: (-len(m), min(m)))
+    out = []
+    for k, mem in enumerate(ordered, start=1):
+        members: dict[str, int] = {}
+        for i in mem:
+            members[instance.points[i].lg_code] = members.get(instance.points[i].lg_code, 0) + 1
+        sub = dist[np.ix_(mem, mem)]
+        out.append(Region(id=k, facility_ids=tuple(instance.points[i].id for i in mem),
+                          members=dict(sorted(members.items())), max_distance_km=float(sub.max()),
+                          expected_contracts=expected_contracts_pb([qs[i] for i in mem], instance.bundle_limit)))
+    return tuple(out)
+
+
+def _assumptions(instance: Instance, method: Method, gap: float | None, status: Status) -> tuple[str, ...]:
+    qs = point_qs(instance)
+    own = sum(p.q is not None for p in instance.points)
+    q_text = f"補修需要確率 q = {instance.q:.4g}（年・施設あたり）"
+    if instance.q_source:
+        q_text += f"、出典: {instance.q_source}"
+    if own:
+        q_text += (f"。{own} 施設は個別の q（{min(qs):.4g}〜{max(qs):.4g}）を使い、"
+                   "地区の期待契約数はポアソン二項分布で計算しています")
+    limit = ("地区数の指定なし" if instance.regions is None and instance.max_regions is None
+             else f"地区数ちょうど {instance.regions}" if instance.regions is not None
+             else f"地区数最大 {instance.max_regions}")
+    how = "厳密解法（CP-SAT、下界の証明つき）" if method == "exact" else "構築＋局所探索のヒューリスティック"
+    gap_text = "最適性を確認済み" if status == "optimal" else (
+        f"下界との差（ギャップ） {gap * 100:.2f} %" if gap is not None else "ギャップなし")
+    return (
+        q_text + "。",
+        f"施設間の距離は地球を半径 {EARTH_RADIUS_KM:,.0f} km の球とした大円距離（ハバーサイン公式）です。",
+        f"1契約でまとめられる補修は最大 L = {instance.bundle_limit} 件、地区の期待契約数は E⌈X/L⌉"
+        "（X は地区内の年間補修件数）です。",
+        f"同じ地区の施設はどの2つも {instance.max_distance_km:g} km 以内（D）、{limit}。",
+        f"解法: {how}。{gap_text}。",
+    )
+
+
+def _objective(instance: Instance, assignment: Sequence[int]) -> float:
+    qs = point_qs(instance)
+    groups: dict[int, list[float]] = {}
+    for q, d in zip(qs, assignment, strict=True):
+        groups.setdefault(int(d), []).append(q)
+    return math.fsum(expected_contracts_pb(v, instance.bundle_limit) for v in groups.values())
+
+
+def _feasible(instance: Instance, dist: np.ndarray, assignment: Sequence[int]) -> bool:
+    a = np.asarray(assignment)
+    k = len(np.unique(a))
+    if instance.regions is not None and k != instance.regions:
+        return False
+    if instance.max_regions is not None and k > instance.max_regions:
+        return False
+    same = a[:, None] == a[None, :]
+    return not bool((same & (dist > instance.max_distance_km + 1e-9)).any())
+
+
+def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method: MethodChoice,
+           start: tuple[int, ...] | None) -> Result:
+    t0 = time.monotonic()
+    base = baselines(instance, dist)
+    n = len(instance.points)
+    use_exact = method == "exact" or (method == "auto" and n <= EXACT_MAX_POINTS)
+    h_time = time_limit_s * (_HEURISTIC_SHARE if use_exact else 1.0)
+    heur = solve_heuristic(instance, dist, time_limit_s=h_time, start=start)
+    common = dict(baselines=base, q=instance.q, bundle_limit=instance.bundle_limit,
+                  max_distance_km=instance.max_distance_km)
+    # proven (a conflict clique larger than M, or M > N: the bound is infinite), or not found and nothing else to try
+    if heur.infeasibility is not None and (math.isinf(heur.bound) or not use_exact):
+        return _infeasible(instance, heur.infeasibility, "heuristic", t0, common)
+    candidates: list[tuple[float, tuple[int, ...], Method]] = []
+    if heur.assignment is not None:
+        candidates.append((_objective(instance, heur.assignment), heur.assignment, "heuristic"))
+    bound = heur.bound
+    proven = False
+    if use_exact:
+        remaining = max(1.0, time_limit_s - (time.monotonic() - t0))
+        try:
+            ex = exact.solve_exact(instance, dist, time_limit_s=remaining, hint=heur.assignment)
+        except NotImplementedError:
+            ex = None
+        if ex is not None:
+            if ex.status == "infeasible":
+                reason = heur.infeasibility or Infeasibility(
+                    reason=f"厳密解法により、距離 {instance.max_distance_km:g} km と地区数の条件を満たす地区割りが"
+                           "存在しないことを確認しました。")
+                return _infeasible(instance, reason, "exact", t0, common)
+            if ex.bound is not None:
+                bound = max(bound, ex.bound)
+            if ex.status in ("optimal", "feasible") and ex.assignment and _feasible(instance, dist, ex.assignment):
+                candidates.append((_objective(instance, ex.assignment), ex.assignment, "exact"))
+                proven = ex.status == "optimal" and not any(p.q is not None for p in instance.points)
+    if start is not None and _feasible(instance, dist, start):
+        candidates.append((_objective(instance, start), tuple(start), "heuristic"))
+    if not candidates:
+        assert heur.infeasibility is not None
+        return _infeasible(instance, heur.infeasibility, "heuristic", t0, common)
+    objective, assignment, used = min(candidates, key=lambda c: c[0])
+    if proven and used == "exact":
+        bound = max(bound, objective) if objective - bound <= 1e-6 * max(1.0, objective) else bound
+    bound = min(bound, objective)
+    gap = 0.0 if objective <= 0 else max(0.0, (objective - bound) / objective)
+    status: Status = "optimal" if gap <= 1e-9 or (proven and used == "exact" and gap <= 1e-6) else "feasible"
+    return Result(status=status, method=used, objective=objective, bound=bound, gap=gap,
+                  regions=regions_of(instance, dist, assignment), seconds=time.monotonic() - t0,
+                  assumptions=_assumptions(instance, used, gap, status), **common)  # type: ignore[arg-type]
+
+
+def _infeasible(instance: Instance, why: Infeasibility, method: Method, t0: float, common: dict[str, object]
+                ) -> Result:
+    return Result(status="infeasible", method=method, objective=None, bound=None, gap=None, regions=(),
+                  seconds=time.monotonic() - t0, infeasibility=why,
+                  assumptions=_assumptions(instance, method, None, "infeasible"), **common)  # type: ignore[arg-type]
+
 
 def solve(instance: Instance, *, time_limit_s: float = 60.0, method: MethodChoice = "auto") -> Result:
-    raise NotImplementedError("districting: issue #14, being written")
+    """The best districting found within the time limit, with its bound, gap, baselines and assumptions."""
+    return _solve(instance, instance_distances(instance), time_limit_s=time_limit_s, method=method, start=None)
 
 
 def sweep(instance: Instance, distances_km: Sequence[float], *, time_limit_s: float = 60.0,
           method: MethodChoice = "auto") -> list[Result]:
-    raise NotImplementedError("districting: issue #14, being written")
+    """``solve`` for each D (``time_limit_s`` each), in the order given; each D starts from the best solution of
+    the largest smaller D already solved, so the objective is non-increasing in D."""
+    dist = instance_distances(instance)
+    out: dict[int, Result] = {}
+    start: tuple[int, ...] | None = None
+    index = {p.id: i for i, p in enumerate(instance.points)}
+    for pos in sorted(range(len(distances_km)), key=lambda i: distances_km[i]):
+        inst = replace(instance, max_distance_km=float(distances_km[pos]))
+        res = _solve(inst, dist, time_limit_s=time_limit_s, method=method, start=start)
+        out[pos] = res
+        if res.regions:
+            labels = [0] * len(instance.points)
+            for r in res.regions:
+                for fid in r.facility_ids:
+                    labels[index[fid]] = r.id - 1
+            start = tuple(labels)
+    return [out[i] for i in range(len(distances_km))]
