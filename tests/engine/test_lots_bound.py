@@ -23,10 +23,10 @@ SONI = (34.51055556, 136.1247222)  # 曽爾村役場
 
 def test_haversine_between_two_offices_against_the_old_flat_distance() -> None:
     d = float(km_between(np.array([UDA[0]]), np.array([UDA[1]]), np.array([SONI[0]]), np.array([SONI[1]]))[0, 0])
-    assert d == pytest.approx(15.899, abs=0.01)  # great circle, R = 6,371 km
-    x, y = project_km(np.array([UDA[0], SONI[0]]), np.array([UDA[1], SONI[1]]), 34.0, 136.0)
-    flat = float(np.hypot(x[0] - x[1], y[0] - y[1]))  # the old plane around a reference far from both
-    assert flat != pytest.approx(d, abs=0.01) and abs(flat - d) < 0.2
+    assert d == pytest.approx(15.894, abs=0.002)  # great circle, R = 6,371 km
+    x, y = project_km(np.array([UDA[0], SONI[0]]), np.array([UDA[1], SONI[1]]), 34.5, 136.0)
+    flat = float(np.hypot(x[0] - x[1], y[0] - y[1]))  # the old plane around the demo group's centre, 111.32 km/°
+    assert flat == pytest.approx(15.916, abs=0.002) and flat - d > 0.015
 
 
 def wide_member() -> GroupInput:
@@ -98,3 +98,21 @@ def test_the_bound_is_below_every_partition_of_a_small_instance() -> None:
     b = lower_bound(float(v.sum()), travel, allowed, pricer.floor(), s.min_lot_yen, s.max_lot_yen, 3)
     assert np.isfinite(best) and 0 < b <= best
     assert b >= 0.8 * best  # not trivial
+
+
+def test_a_far_part_too_small_for_a_lot_is_named_with_its_facilities() -> None:
+    """The east cluster of the wide town (every other bridge, 60 km from the rest; 8.4 million yen a year) alone is
+    below the minimum of 10 million that the west (13.3 million) meets: the reason is the lot size, it names the
+    town and exactly the far facilities, and the lift it suggests works."""
+    g = wide_member()
+    s = LotSettings(min_lot_yen=1e7, max_lot_yen=3e8, max_radius_km=20, time_limit_s=5, seed=1)
+    d = design_lots(g, EDITION, params=PARAMS, settings=s)
+    assert d.best is None and d.status == "INFEASIBLE"
+    (r,) = d.infeasible_reasons
+    assert (r.constraint, r.members, r.setting) == ("min_lot_yen", ("合成広域町",), "min_lot_yen")
+    assert set(r.facilities) == {f"t-{j}" for j in range(1, 60, 2)}
+    assert "庁舎から遠い施設" in r.message_ja and "現地拠点のロット" in r.message_ja
+    assert d.as_json()["infeasible_reasons"][0]["facilities"] == list(r.facilities)
+    lifted = design_lots(g, EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=r.suggested, max_lot_yen=3e8,
+                                                                       max_radius_km=20, time_limit_s=5, seed=1))
+    assert lifted.best is not None and lifted.best.feasible

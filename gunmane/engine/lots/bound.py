@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["LotCostFloor", "lower_bound", "rounding", "trivial_bound"]
+__all__ = ["LotCostFloor", "lower_bound", "rounding", "split_cost", "trivial_bound"]
 
 #: the estimation rules' rates are rounded to 0.01 %, so the overhead is nondecreasing only up to the rounding:
 #: each of the three rates moves by at most 0.005 % of its base (≤ 2 V), plus a yen for each part's rounding.
@@ -64,18 +64,42 @@ class LotCostFloor:
         return best
 
 
+def split_cost(floor: LotCostFloor, total: float, units: int = 2000) -> float:
+    """A lower bound on Σ_l g(V_l) over every split of ``total`` into lots with V_l in [lo, hi] (any number of lots):
+    the cheapest split of the step envelope, by dynamic programming on multiples of δ = total / units.
+
+    Proof: take a split V_1…V_k, each V_l in a grid interval [x_i, x_{i+1}] where g ≥ m_i. Round every V_l/δ down,
+    then round up as many of them as are needed to sum to ``units`` exactly (Σ⌊V_l/δ⌋ ≤ units ≤ Σ⌈V_l/δ⌉); each
+    rounded w_l lies in [⌊x_i/δ⌋, ⌈x_{i+1}/δ⌉], so c(w_l) := min{m_i : w_l in that range} ≤ m_i ≤ g(V_l), and
+    F[units] = min over sums of w's equal to ``units`` of Σ c(w) ≤ Σ g(V_l)."""
+    if total <= 0:
+        return 0.0
+    delta = total / units
+    c = np.full(units + 1, np.inf)
+    lo_w = np.maximum(np.floor(floor.lo / delta).astype(np.int64), 1)
+    hi_w = np.minimum(np.ceil(floor.hi / delta).astype(np.int64), units)
+    for a, b, m in zip(lo_w.tolist(), hi_w.tolist(), floor.m.tolist(), strict=True):
+        if a <= b:
+            c[a:b + 1] = np.minimum(c[a:b + 1], m)
+    f = np.full(units + 1, np.inf)
+    f[0] = 0.0
+    for n in range(1, units + 1):
+        f[n] = float(np.min(c[1:n + 1] + f[n - 1::-1]))
+    return float(f[units]) if np.isfinite(f[units]) else 0.0
+
+
 def lower_bound(v_total: float, travel: np.ndarray, allowed: np.ndarray, floor: LotCostFloor, lo: float, hi: float,
                 max_lots: int) -> float:
     """Proven: every design meeting the conditions costs at least this (¥/yr).
 
     A design puts each cell u in one lot it may join, paying travel t(u, lot) ≥ min over the lots it may join;
     and it has k lots, ⌈T / hi⌉ ≤ k ≤ min(⌊T / lo⌋, number of candidate lots), whose values V_l in [lo, hi] sum to
-    the group's total T (the same in every design), so Σ g(V_l) ≥ :meth:`LotCostFloor.lots_cost`. The two parts
-    add (travel and the lots' own cost are separate terms of the objective)."""
+    the group's total T (the same in every design), so Σ g(V_l) ≥ :meth:`LotCostFloor.lots_cost` and ≥
+    :func:`split_cost`. The two parts add (travel and the lots' own cost are separate terms of the objective)."""
     tr = float(np.where(allowed, travel, np.inf).min(axis=1).sum()) if allowed.size else 0.0
     k_min = max(1, math.ceil(v_total / hi - 1e-9))
     k_max = min(max_lots, math.floor(v_total / lo + 1e-9)) if lo > 0 else max_lots
-    return tr + floor.lots_cost(v_total, k_min, max(k_max, k_min))
+    return tr + max(floor.lots_cost(v_total, k_min, max(k_max, k_min)), split_cost(floor, v_total))
 
 
 def trivial_bound(v_total: float, travel: np.ndarray, allowed: np.ndarray, staff_yen: float, hi: float) -> float:

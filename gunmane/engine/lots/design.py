@@ -2,8 +2,11 @@
 
 Units are the facilities with work in the horizon (annual average of the expected direct cost of their
 inspections, designs and repairs, from :func:`gunmane.engine.effects.derive_work`); nearby facilities of
-the same member are merged into grid cells of ``cell_km`` to keep the model small. Candidate lots sit at
-the members' offices (the contractor's base); a cell may join a lot only if it lies within
+the same member are merged into grid cells of ``cell_km`` to keep the model small, each placed at its facilities'
+mean latitude and longitude. Every distance is great-circle (haversine, R = 6,371 km, the districting engine's
+:func:`gunmane.engine.districting.geo.distance_matrix`). Candidate lots sit at the members' offices (the
+contractor's base) and, where a member is wider than the limits, at field bases that split it
+(:mod:`gunmane.engine.lots.sites`, the feasible start); a cell may join a lot only if it lies within
 ``max_radius_km`` of the lot's base (so a lot's diameter is at most twice the radius).
 
 Minimise, per year:
@@ -14,7 +17,8 @@ Minimise, per year:
   + Σ_cells visits × 2 d(cell, base) × detour × ¥/km
 
 subject to min_lot_yen ≤ V ≤ max_lot_yen for every lot in use. The direct cost itself is the same in
-every partition and is left out of the objective. CP-SAT reports its best bound, so the gap is known;
+every partition and is left out of the objective. The gap is to a proven lower bound
+(:func:`gunmane.engine.lots.bound.lower_bound`, or CP-SAT's best bound when higher);
 the chosen partition is then priced exactly (not the piecewise-linear approximation) and compared with
 one lot per municipality and one lot for the whole group.
 """
@@ -503,8 +507,11 @@ def _diagnose(group: GroupInput, cells: pd.DataFrame, places: dict[str, Place], 
         in_k = comp_of_cell == k
         total = float(v[in_k].sum())
         if total < s.min_lot_yen - 1:
+            split = bool(np.isin(member[~in_k], member[in_k]).any())  # some member has cells in another component
+            at_office = any(places[codes[j]].office for j in np.flatnonzero(comp_of_office == k).tolist())
+            part = "far" if split and not at_office else "rest" if split else ""
             out.append(dataclasses.replace(_too_small(in_k, comp_of_office == k, dist, total, who(in_k),
-                                                      len(np.unique(comp_of_cell)), s), facilities=fids(in_k)))
+                                                      len(np.unique(comp_of_cell)), s, part), facilities=fids(in_k)))
             continue
         n_offices = int(np.sum((comp_of_office == k) & allowed[in_k].any(axis=0)))
         room = n_offices * s.lots_per_base * s.max_lot_yen
@@ -533,8 +540,9 @@ def _diagnose(group: GroupInput, cells: pd.DataFrame, places: dict[str, Place], 
 
 
 def _too_small(cells_in: np.ndarray, offices_in: np.ndarray, dist: np.ndarray, total: float, members: tuple[str, ...],
-               n_components: int, s: LotSettings) -> Infeasibility:
-    """A set of members whose work together is below the minimum lot and cannot share a lot with anyone else."""
+               n_components: int, s: LotSettings, part: str = "") -> Infeasibility:
+    """A set of members whose work together is below the minimum lot and cannot share a lot with anyone else
+    (``part`` "far": only the far facilities of a member split at a field base; "rest": without them)."""
     low = _yen_floor(total)
     if n_components == 1:
         return Infeasibility(
@@ -547,10 +555,14 @@ def _too_small(cells_in: np.ndarray, offices_in: np.ndarray, dist: np.ndarray, t
     # the radius at which every cell of the set reaches another member's office (joins a lot based there)
     d_all = float(dist[np.ix_(cells_in, ~offices_in)].min(axis=1).max())
     who = "・".join(members)
+    if part == "far":
+        who += f"の庁舎から遠い施設（{int(cells_in.sum()):,} 区画、現地拠点のロット）"
+    elif part == "rest":
+        who += "（現地拠点に分けた遠い施設を除く）"
     return Infeasibility(
         "min_lot_yen", members,
         f"{who}の年間の直接費は {total:,.0f} 円で、ロットの下限 {s.min_lot_yen:,.0f} 円に届きません。"
-        f"ほかの団体とは施設と庁舎の間で {d_join:.1f} km 離れていて、拠点から {s.max_radius_km:g} km 以内という条件では"
+        f"ほかの{'施設' if part == 'far' else '団体'}とは施設と拠点の間で {d_join:.1f} km 離れていて、拠点から {s.max_radius_km:g} km 以内という条件では"
         "同じロットに入れられません。",
         "min_lot_yen", low,
         f"シナリオの [lots] の min_lot_yen を {low:,.0f} 以下にするか、max_radius_km を {_km_ceil(d_all):g} 以上に"
