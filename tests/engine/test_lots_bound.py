@@ -116,3 +116,16 @@ def test_a_far_part_too_small_for_a_lot_is_named_with_its_facilities() -> None:
     lifted = design_lots(g, EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=r.suggested, max_lot_yen=3e8,
                                                                        max_radius_km=20, time_limit_s=5, seed=1))
     assert lifted.best is not None and lifted.best.feasible
+
+
+def test_a_member_wider_than_the_diameter_gets_a_second_base() -> None:
+    """One town alone, its two clusters 60 km apart: with a 20 km diameter limit its single office lot cannot hold
+    both (the old design found no partition); the split start puts the east cluster at a field base."""
+    g = wide_member()
+    town = GroupInput(g.members[:1], tuple(f for f in g.facilities if f.lg_code == "990010"), 2026, 5)
+    d = design_lots(town, EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=1e6, max_lot_yen=3e8,
+                                                                      max_radius_km=100, max_diameter_km=20,
+                                                                      time_limit_s=5, seed=1))
+    assert d.best is not None and d.best.feasible and len(d.best.lots) == 2
+    assert sorted(lot.base_office for lot in d.best.lots) == [False, True]
+    assert d.bound_yen is not None and d.bound_yen <= d.best.cost_yen + 1
