@@ -72,15 +72,19 @@ def test_lot_cost_is_the_exact_price_chain(design) -> None:  # type: ignore[no-u
 
 
 def test_infeasible_bounds_are_reported() -> None:
+    """Facilities beyond 1 km of every office no longer end the design (#14): the members are split at field bases,
+    and what is left is the lot size — each reason names the constraint, the members and the facilities."""
     d = design_lots(group(), EDITION, params=PARAMS, settings=LotSettings(min_lot_yen=5e6, max_lot_yen=6e6, max_radius_km=1.0,
                                                            time_limit_s=3))
     assert d.best is None and d.status == "INFEASIBLE"
-    # facilities beyond 1 km of every office: the reason names the members and the radius that reaches them
-    assert {r.constraint for r in d.infeasible_reasons} == {"max_radius_km"}
-    assert [r.members for r in d.infeasible_reasons] == [("合成0",), ("合成1",), ("合成2",), ("合成3",)]
-    r = d.infeasible_reasons[0]
-    assert "どの団体の庁舎（ロットの拠点）からも 1 km より遠く" in r.message_ja and r.suggested is not None and r.suggested > 1
-    assert d.as_json()["infeasible_reasons"][0]["setting"] == "max_radius_km"
+    assert {r.constraint for r in d.infeasible_reasons} <= {"min_lot_yen", "max_lot_yen", "lots_per_base"}
+    assert d.infeasible_reasons and all(r.facilities and r.members for r in d.infeasible_reasons)
+    ids = {f.id for f in group().facilities}
+    for r in d.infeasible_reasons:
+        assert set(r.facilities) <= ids and r.setting == r.constraint or r.setting in ("lots_per_base", "max_lot_yen")
+        assert ("下限" in r.message_ja) or ("上限" in r.message_ja)
+    doc = d.as_json()["infeasible_reasons"][0]
+    assert doc["facilities"] and doc["constraint"] in ("min_lot_yen", "max_lot_yen", "lots_per_base")
     with pytest.raises(InvalidInput):
         LotSettings(min_lot_yen=2e8, max_lot_yen=1e8)
 

@@ -2,8 +2,11 @@
 
 Units are the facilities with work in the horizon (annual average of the expected direct cost of their
 inspections, designs and repairs, from :func:`gunmane.engine.effects.derive_work`); nearby facilities of
-the same member are merged into grid cells of ``cell_km`` to keep the model small. Candidate lots sit at
-the members' offices (the contractor's base); a cell may join a lot only if it lies within
+the same member are merged into grid cells of ``cell_km`` to keep the model small, each placed at its facilities'
+mean latitude and longitude. Every distance is great-circle (haversine, R = 6,371 km, the districting engine's
+:func:`gunmane.engine.districting.geo.distance_matrix`). Candidate lots sit at the members' offices (the
+contractor's base) and, where a member is wider than the limits, at field bases that split it
+(:mod:`gunmane.engine.lots.sites`, the feasible start); a cell may join a lot only if it lies within
 ``max_radius_km`` of the lot's base (so a lot's diameter is at most twice the radius).
 
 Minimise, per year:
@@ -14,13 +17,15 @@ Minimise, per year:
   + Σ_cells visits × 2 d(cell, base) × detour × ¥/km
 
 subject to min_lot_yen ≤ V ≤ max_lot_yen for every lot in use. The direct cost itself is the same in
-every partition and is left out of the objective. CP-SAT reports its best bound, so the gap is known;
+every partition and is left out of the objective. The gap is to a proven lower bound
+(:func:`gunmane.engine.lots.bound.lower_bound`, or CP-SAT's best bound when higher);
 the chosen partition is then priced exactly (not the piecewise-linear approximation) and compared with
 one lot per municipality and one lot for the whole group.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -30,10 +35,13 @@ import numpy as np
 import pandas as pd
 
 from gunmane.engine.costing import CostingEdition, works_price_array
+from gunmane.engine.districting.geo import distance_matrix
 from gunmane.engine.effects.errors import InvalidInput
 from gunmane.engine.effects.inputs import GroupInput
 from gunmane.engine.effects.parameters import ParameterSet
 from gunmane.engine.effects.work import derive_work
+from gunmane.engine.lots.bound import LotCostFloor, lower_bound, trivial_bound
+from gunmane.engine.lots.sites import Place, field_bases, km_between
 
 __all__ = ["Infeasibility", "Lot", "LotDesign", "LotPlan", "LotSettings", "design_lots"]
 
@@ -81,10 +89,16 @@ class Lot:
     travel_km: float
     failure_probability: float
     cost_yen: float  # the objective's part of this lot
-    max_distance_km: float
+    max_distance_km: float  # great-circle km from the base to the farthest cell (its facilities' centroid)
+    base_lat: float | None = None
+    base_lon: float | None = None
+    base_office: bool = True  # False: a field base at far facilities of the member (the member is split)
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "base": self.base, "members": list(self.members), "facilities": self.facilities,
+        return {"id": self.id, "base": self.base, "base_office": self.base_office,
+                "base_lat": None if self.base_lat is None else round(self.base_lat, 6),
+                "base_lon": None if self.base_lon is None else round(self.base_lon, 6),
+                "members": list(self.members), "facilities": self.facilities,
                 "direct_yen": round(self.direct_yen), "price_yen": round(self.price_yen),
                 "overhead_yen": round(self.overhead_yen), "travel_km": round(self.travel_km, 1),
                 "failure_probability": round(self.failure_probability, 4), "cost_yen": round(self.cost_yen),
@@ -117,10 +131,12 @@ class Infeasibility:
     setting: str  # the [lots] key to change
     suggested: float | None  # a value of that key that lifts this obstacle (None: no single value follows)
     suggestion_ja: str
+    facilities: tuple[str, ...] = ()  # ids of the facilities concerned (施設ID)
 
     def as_json(self) -> dict[str, Any]:
         return {"constraint": self.constraint, "members": list(self.members), "message": self.message_ja,
-                "setting": self.setting, "suggested": self.suggested, "suggestion": self.suggestion_ja}
+                "setting": self.setting, "suggested": self.suggested, "suggestion": self.suggestion_ja,
+                "facilities": list(self.facilities)}
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,7 @@ class LotDesign:
     settings: LotSettings = field(default_factory=LotSettings)
     routes: tuple[dict[str, Any], ...] = ()  # inspection day tours per lot: lot, day, km, coordinates [[lon, lat], …]
     infeasible_reasons: tuple[Infeasibility, ...] = ()  # when no partition was found: which condition, which member
+    trivial_bound_yen: float | None = None  # travel at the nearest base + staff time of the fewest lots (for comparison)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +171,7 @@ class LotDesign:
             "routes": [{k: (round(v, 1) if k == "km" else v) for k, v in r.items() if k != "coordinates"}
                        for r in self.routes],
             "infeasible_reasons": [r.as_json() for r in self.infeasible_reasons],
+            "trivial_bound_yen": None if self.trivial_bound_yen is None else round(self.trivial_bound_yen),
         }
 
 
@@ -179,8 +197,17 @@ class _Pricer:
     def lot_cost(self, v: np.ndarray) -> np.ndarray:
         return self.overhead(v) + self.staff_yen + self.fail(v) * self.retender_yen
 
+    def floor(self) -> LotCostFloor:
+        """A step function below :meth:`lot_cost` on [min_lot_yen, max_lot_yen] (for the proven bound)."""
+        return LotCostFloor(self.overhead, self.fail, self.cx, self.staff_yen, self.retender_yen,
+                            self.s.min_lot_yen, self.s.max_lot_yen)
 
-def _units(group: GroupInput, params: ParameterSet, s: LotSettings) -> tuple[pd.DataFrame, dict[str, tuple[float, float]], pd.DataFrame]:
+
+def _units(group: GroupInput, params: ParameterSet, s: LotSettings) -> tuple[pd.DataFrame, dict[str, Place], pd.DataFrame]:
+    """The cells (a member's facilities on a grid of ``cell_km``, placed at their facilities' mean latitude and
+    longitude), the members' offices as bases, and the facilities with their cell. A facility without coordinates
+    stands at its member's office, an office without coordinates at the centre of the group's facilities (as in
+    :func:`gunmane.engine.effects.derive_work`)."""
     work = derive_work(group, params)
     r = work.rows
     r = r[r["fidx"] >= 0]
@@ -194,6 +221,7 @@ def _units(group: GroupInput, params: ParameterSet, s: LotSettings) -> tuple[pd.
                             "v": r["p"] * r["cost"] / years, "visits": visits / years})
     fac = per_fac.groupby("fidx").agg(member=("member", "first"), x=("x", "first"), y=("y", "first"),
                                       v=("v", "sum"), visits=("visits", "sum")).reset_index()
+    places, fac["lat"], fac["lon"], fac["facility"], fac["has_ll"] = _located(group, fac, work.offices)
     sizes = [s.cell_km] if s.cell_km > 0 else [1.0, 2.0, 3.0, 5.0, 8.0, 13.0]
     for size in sizes:
         fac["cell"] = (fac["member"].astype(str) + ":" + np.floor(fac["x"] / size).astype(int).astype(str) + ":"
@@ -201,34 +229,63 @@ def _units(group: GroupInput, params: ParameterSet, s: LotSettings) -> tuple[pd.
         if fac["cell"].nunique() <= s.max_units:
             break
     cell_km = size
-    cells = fac.groupby("cell").agg(member=("member", "first"), x=("x", "mean"), y=("y", "mean"), v=("v", "sum"),
-                                    visits=("visits", "sum"), n=("fidx", "count")).reset_index()
+    cells = fac.groupby("cell").agg(member=("member", "first"), x=("x", "mean"), y=("y", "mean"), lat=("lat", "mean"),
+                                    lon=("lon", "mean"), v=("v", "sum"), visits=("visits", "sum"),
+                                    n=("fidx", "count")).reset_index()
     cells["unit"] = np.arange(len(cells))
     fac = fac.merge(cells[["cell", "unit"]], on="cell")
     cells.attrs["cell_km"] = cell_km
-    return cells, work.offices, fac
+    cells.attrs["facility_ids"] = fac.groupby("unit")["facility"].agg(list).to_dict()
+    return cells, places, fac
 
 
-def _plan(name: str, unit_lot: np.ndarray, bases: list[str], cells: pd.DataFrame, offices: dict[str, tuple[float, float]],
+def _located(group: GroupInput, fac: pd.DataFrame, offices_xy: dict[str, tuple[float, float]]
+             ) -> tuple[dict[str, Place], np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """The offices as bases, and each facility's latitude, longitude and id."""
+    sectors = set(group.sectors)
+    facs = [f for f in group.facilities if not sectors or f.sector in sectors]
+    fi = fac["fidx"].to_numpy()
+    lat = np.array([np.nan if facs[i].lat is None else facs[i].lat for i in fi], dtype=float)
+    lon = np.array([np.nan if facs[i].lon is None else facs[i].lon for i in fi], dtype=float)
+    known = np.isfinite(lat) & np.isfinite(lon)
+    office_ll = [(m.office_lat, m.office_lon) for m in group.members
+                 if m.office_lat is not None and m.office_lon is not None]
+    centre = ((float(lat[known].mean()), float(lon[known].mean())) if known.any() else
+              (float(np.mean([a for a, _ in office_ll])), float(np.mean([b for _, b in office_ll]))) if office_ll
+              else (35.0, 135.0))
+    places = {}
+    for m in group.members:
+        la, lo = (m.office_lat, m.office_lon) if m.office_lat is not None and m.office_lon is not None else centre
+        x, y = offices_xy.get(m.lg_code, (0.0, 0.0))
+        places[m.lg_code] = Place(m.lg_code, float(la), float(lo), x, y)
+    member = fac["member"].astype(str).to_numpy()
+    lat[~known] = [places[c].lat for c in member[~known]]
+    lon[~known] = [places[c].lon for c in member[~known]]
+    return places, lat, lon, [facs[i].id for i in fi], known
+
+
+def _plan(name: str, unit_lot: np.ndarray, bases: list[str], cells: pd.DataFrame, places: dict[str, Place],
           pricer: _Pricer, s: LotSettings, check: bool = True, names: dict[str, str] | None = None) -> LotPlan:
-    """One partition priced exactly; its violations of the [lots] conditions in Japanese, bases named by name."""
+    """One partition priced exactly (great-circle km); its violations of the [lots] conditions in Japanese, bases
+    named by name."""
     lots: list[Lot] = []
     violations: list[str] = []
     names = names or {}
     for lid in np.unique(unit_lot):
         m = unit_lot == lid
-        base = bases[int(lid)]
-        bx, by = offices[base]
-        d = np.hypot(cells["x"].to_numpy()[m] - bx, cells["y"].to_numpy()[m] - by)
+        place = places[bases[int(lid)]]
+        base = place.member
+        d = km_between(cells["lat"].to_numpy()[m], cells["lon"].to_numpy()[m], np.array([place.lat]),
+                       np.array([place.lon]))[:, 0]
         v = float(cells["v"].to_numpy()[m].sum())
         km = float((cells["visits"].to_numpy()[m] * 2 * d * pricer.detour).sum())
         oh = float(pricer.overhead(np.array([v]))[0])
         pf = float(pricer.fail(np.array([v]))[0])
         cost = float(pricer.lot_cost(np.array([v]))[0]) + km * s.travel_yen_per_km
         lots.append(Lot(len(lots) + 1, base, tuple(sorted(set(cells["member"].to_numpy()[m]))), int(cells["n"].to_numpy()[m].sum()),
-                        v, v + oh, oh, km, pf, cost, float(d.max() if d.size else 0.0)))
+                        v, v + oh, oh, km, pf, cost, float(d.max() if d.size else 0.0), place.lat, place.lon, place.office))
         if check:
-            base = names.get(base, base)
+            base = names.get(base, base) + ("" if place.office else "の現地拠点")
             if v < s.min_lot_yen - 1:
                 violations.append(f"ロット{len(lots)}（拠点 {base}）の年間の直接費 {v:,.0f} 円が下限 {s.min_lot_yen:,.0f} 円未満")
             if v > s.max_lot_yen + 1:
@@ -236,8 +293,7 @@ def _plan(name: str, unit_lot: np.ndarray, bases: list[str], cells: pd.DataFrame
             if d.size and d.max() > s.max_radius_km + 1e-6:
                 violations.append(f"ロット{len(lots)}（拠点 {base}）に拠点から {d.max():.1f} km の施設（上限 {s.max_radius_km:g} km）")
             if s.max_diameter_km > 0 and m.sum() > 1:
-                px, py = cells["x"].to_numpy()[m], cells["y"].to_numpy()[m]
-                diam = float(np.hypot(px[:, None] - px[None, :], py[:, None] - py[None, :]).max())
+                diam = float(distance_matrix(cells["lat"].to_numpy()[m], cells["lon"].to_numpy()[m]).max())
                 if diam > s.max_diameter_km + 1e-6:
                     violations.append(f"ロット{len(lots)}（拠点 {base}）の直径 {diam:.1f} km が上限 {s.max_diameter_km:g} km 超")
     return LotPlan(name, tuple(lots), sum(x.cost_yen for x in lots), not violations, tuple(violations))
@@ -249,22 +305,37 @@ def _cost_of(unit_lot: np.ndarray, v: np.ndarray, travel: np.ndarray, L: int, pr
     return float(pricer.lot_cost(vals[used]).sum() + travel[np.arange(len(unit_lot)), unit_lot].sum())
 
 
-def _feasible(unit_lot: np.ndarray, v: np.ndarray, L: int, lo: float, hi: float, far: np.ndarray | None = None) -> bool:
+def _violation(unit_lot: np.ndarray, v: np.ndarray, L: int, lo: float, hi: float, far: np.ndarray | None = None) -> float:
+    """How far a partition is from the conditions (0: it meets them): yen below the minimum and above the maximum
+    over the lots in use, plus the maximum for every pair of cells farther apart than the diameter in one lot."""
     vals = np.bincount(unit_lot, v, L)
     used = np.bincount(unit_lot, minlength=L) > 0
-    if not np.all((vals[used] >= lo - 1) & (vals[used] <= hi + 1)):
-        return False
+    out = float(np.maximum(lo - 1 - vals[used], 0).sum() + np.maximum(vals[used] - hi - 1, 0).sum())
     if far is not None and far.size:
-        return not bool(np.any(unit_lot[far[:, 0]] == unit_lot[far[:, 1]]))
-    return True
+        out += hi * float(np.sum(unit_lot[far[:, 0]] == unit_lot[far[:, 1]]))
+    return out
+
+
+def _feasible(unit_lot: np.ndarray, v: np.ndarray, L: int, lo: float, hi: float, far: np.ndarray | None = None) -> bool:
+    return _violation(unit_lot, v, L, lo, hi, far) <= 0
 
 
 def _local_search(start: np.ndarray, v: np.ndarray, travel: np.ndarray, allowed: np.ndarray, pricer: _Pricer,  # noqa: C901 (complexity ratchet, #17: split before adding to it)
                   lo: float, hi: float, rounds: int = 20, far: np.ndarray | None = None) -> np.ndarray:
-    """Greedy merges of whole lots, then single-cell moves, keeping the value bounds; first-improvement."""
+    """Greedy merges of whole lots, then single-cell moves; first-improvement on (violation, cost): a start that
+    breaks the lot-size or diameter limits is repaired first (the violation never grows), a feasible one stays
+    feasible."""
     L = allowed.shape[1]
     cur = start.copy()
     best = _cost_of(cur, v, travel, L, pricer)
+    bad = _violation(cur, v, L, lo, hi, far)
+
+    def better(cand: np.ndarray) -> tuple[bool, float, float]:
+        w = _violation(cand, v, L, lo, hi, far)
+        if w > bad:
+            return False, w, math.inf
+        c = _cost_of(cand, v, travel, L, pricer)
+        return (w < bad - 0.5 or c < best - 1), w, c
     improved = True
     while improved:
         improved = False
@@ -277,11 +348,9 @@ def _local_search(start: np.ndarray, v: np.ndarray, travel: np.ndarray, allowed:
                     continue
                 cand = cur.copy()
                 cand[m] = b
-                if not _feasible(cand, v, L, lo, hi, far):
-                    continue
-                c = _cost_of(cand, v, travel, L, pricer)
-                if c < best - 1:
-                    cur, best, improved = cand, c, True
+                ok, w, c = better(cand)
+                if ok:
+                    cur, best, bad, improved = cand, c, w, True
                     break
             if improved:
                 break
@@ -293,34 +362,13 @@ def _local_search(start: np.ndarray, v: np.ndarray, travel: np.ndarray, allowed:
                     continue
                 cand = cur.copy()
                 cand[u] = b
-                if not _feasible(cand, v, L, lo, hi, far):
-                    continue
-                c = _cost_of(cand, v, travel, L, pricer)
-                if c < best - 1:
-                    cur, best, moved = cand, c, True
+                ok, w, c = better(cand)
+                if ok:
+                    cur, best, bad, moved = cand, c, w, True
                     break
         if not moved:
             break
     return cur
-
-
-def _analytic_bound(v_total: float, travel: np.ndarray, allowed: np.ndarray, pricer: _Pricer, lo: float, hi: float,
-                    max_lots: int) -> float:
-    """A lower bound that ignores the coupling of sizes and places: each cell at its cheapest allowed base, and
-    the cheapest split of the total value into k lots within [lo, hi] (concave cost → all lots but one at a bound)."""
-    tr = np.where(allowed, travel, np.inf).min(axis=1).sum()
-    best = math.inf
-    for k in range(max(1, math.ceil(v_total / hi)), min(max_lots, int(v_total // lo) if lo > 0 else max_lots) + 1):
-        # concave: an extreme point has every lot at lo or hi except one
-        for n_hi in range(0, k):
-            rest = v_total - n_hi * hi
-            n_lo = k - 1 - n_hi
-            last = rest - n_lo * lo
-            if lo - 1 <= last <= hi + 1:
-                c = n_hi * float(pricer.lot_cost(np.array([hi]))[0]) + n_lo * float(pricer.lot_cost(np.array([lo]))[0]) \
-                    + float(pricer.lot_cost(np.array([last]))[0])
-                best = min(best, c)
-    return float(tr + best) if math.isfinite(best) else float(tr)
 
 
 _K = 1000.0  # money in the CP-SAT model is in ¥1,000 (integers)
@@ -330,7 +378,7 @@ _K = 1000.0  # money in the CP-SAT model is in ¥1,000 (integers)
 class _Reach:
     """The cells against the candidate lots (one row per cell, one column per lot)."""
 
-    dist: np.ndarray  # km from the cell to the lot's base
+    dist: np.ndarray  # great-circle km from the cell (its facilities' centroid) to the lot's base
     allowed: np.ndarray  # bool: the cell lies within max_radius_km of the lot's base
     far: np.ndarray  # pairs of cells farther apart than max_diameter_km: never in one lot
     travel_k: np.ndarray  # the cell's travel cost in the lot, ¥1,000 rounded
@@ -342,28 +390,29 @@ def design_lots(group: GroupInput, edition: CostingEdition, *, params: Parameter
     it with one lot per municipality and one lot for the whole group."""
     s = settings or LotSettings()
     t0 = time.perf_counter()
-    cells, offices, fac = _units(group, params, s)
+    cells, places, fac = _units(group, params, s)
     pricer = _Pricer(edition, params, s, group.horizon_years)
-    bases = _candidate_bases(group, cells, offices, s)
-    per_plan, one_plan = _comparison_plans(group, cells, offices, pricer, s)
-    assumptions = _assumptions(edition, s, cells, len(fac))
+    per_plan, one_plan = _comparison_plans(group, cells, places, pricer, s)
+    bases, start_key = _candidate_bases(group, cells, places, s)
+    assumptions = _assumptions(edition, s, cells, len(fac), places, bases)
 
     def infeasible(status: str, reach: _Reach | None) -> LotDesign:
-        why = _diagnose(group, cells, offices, reach, bases, s, status)
+        why = _diagnose(group, cells, places, reach, bases, s, status)
         return LotDesign(None, per_plan, one_plan, status, None, None, None, time.perf_counter() - t0, len(cells),
                          len(fac), pd.DataFrame(), (*assumptions, *(w.message_ja + w.suggestion_ja for w in why)), s,
                          infeasible_reasons=why)
 
     if not bases:
         return infeasible("INFEASIBLE", None)
-    reach = _reach(cells, offices, bases, pricer, s)
+    reach = _reach(cells, places, bases, pricer, s)
     if not reach.allowed.any(axis=1).all():
         return infeasible("INFEASIBLE", reach)
-    status, objective, found = _solve(cells, bases, reach, pricer, s)
+    status, objective, found = _solve(cells, bases, start_key, reach, pricer, s)
     if found is None:
         return infeasible(status, reach)
     unit_lot, bound = found
-    best = _plan("最適化したロット", unit_lot, bases, cells, offices, pricer, s,
+    trivial = trivial_bound(float(cells["v"].sum()), reach.travel_k * _K, reach.allowed, pricer.staff_yen, s.max_lot_yen)
+    best = _plan("最適化したロット", unit_lot, bases, cells, places, pricer, s,
                  names={m.lg_code: m.name for m in group.members})
     exact = best.cost_yen  # the exact price chain and unrounded distances
     gap = max(0.0, (exact - bound) / exact) if exact > 0 else 0.0
@@ -371,13 +420,14 @@ def design_lots(group: GroupInput, edition: CostingEdition, *, params: Parameter
         status = "OPTIMAL"
     elif gap <= s.target_gap:
         status = "WITHIN_TARGET_GAP"
-    assign = _assignment(group, fac, unit_lot, best)
-    routes = _routes(group, params, assign, offices)
+    assign = _assignment(fac, unit_lot, bases, best)
+    routes = _routes(params, assign, places)
     total = float(cells["v"].sum())
     return LotDesign(best, per_plan, one_plan, status, objective, bound, gap, time.perf_counter() - t0, len(cells),
                      len(fac), assign, (*assumptions, f"群の年間の直接費 {total:,.0f} 円。",
                                         "地図の巡回経路: ロットの拠点から1日の作業時間内に施設を点検して戻る日ごとの経路"
-                                        "（OR-Tools の経路探索とスイープ法の短い方、直線距離 × 迂回率）。"), s, routes)
+                                        "（OR-Tools の経路探索とスイープ法の短い方、直線距離 × 迂回率）。"), s, routes,
+                     trivial_bound_yen=trivial)
 
 
 def _yen_floor(x: float) -> float:
@@ -409,23 +459,26 @@ def _components(allowed: np.ndarray) -> np.ndarray:
     return np.unique(roots, return_inverse=True)[1]
 
 
-def _diagnose(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[float, float]], reach: _Reach | None,
+def _diagnose(group: GroupInput, cells: pd.DataFrame, places: dict[str, Place], reach: _Reach | None,
               bases: list[str], s: LotSettings, status: str) -> tuple[Infeasibility, ...]:
     """Why no partition was found, in Japanese with the numbers: the facilities no office reaches, a cell worth more
     than a whole lot, a set of members whose work is below the minimum and too far from everyone else's to share a
     lot, or more work than the offices within reach can take. Each reason names the [lots] setting that lifts it."""
     names = {m.lg_code: m.name for m in group.members}
-    codes = [m.lg_code for m in group.members if m.lg_code in offices]
-    ox = np.array([offices[c][0] for c in codes])
-    oy = np.array([offices[c][1] for c in codes])
-    cx, cy, v = cells["x"].to_numpy(), cells["y"].to_numpy(), cells["v"].to_numpy()
+    codes = list(dict.fromkeys(bases)) or [m.lg_code for m in group.members if m.lg_code in places]
+    v = cells["v"].to_numpy()
     member = cells["member"].astype(str).to_numpy()
-    dist = np.hypot(cx[:, None] - ox[None, :], cy[:, None] - oy[None, :])
+    dist = km_between(cells["lat"].to_numpy(), cells["lon"].to_numpy(), np.array([places[c].lat for c in codes]),
+                      np.array([places[c].lon for c in codes]))
     allowed = dist <= s.max_radius_km
+    ids_of = cells.attrs.get("facility_ids", {})
     out: list[Infeasibility] = []
 
     def who(mask: np.ndarray) -> tuple[str, ...]:
         return tuple(names.get(c, c) for c in dict.fromkeys(member[mask].tolist()))
+
+    def fids(mask: np.ndarray) -> tuple[str, ...]:
+        return tuple(str(f) for u in np.flatnonzero(mask).tolist() for f in ids_of.get(u, ()))
 
     lost = ~allowed.any(axis=1)
     for c in dict.fromkeys(member[lost].tolist()):
@@ -435,7 +488,8 @@ def _diagnose(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[f
             "max_radius_km", (names.get(c, c),),
             f"{names.get(c, c)}の施設 {int(cells['n'].to_numpy()[m].sum()):,} か所は、どの団体の庁舎（ロットの拠点）からも"
             f" {s.max_radius_km:g} km より遠くにあり、どのロットにも入れられません（最も近い庁舎まで最大 {d:.1f} km）。",
-            "max_radius_km", _km_ceil(d), f"シナリオの [lots] の max_radius_km を {_km_ceil(d):g} 以上にしてください。"))
+            "max_radius_km", _km_ceil(d), f"シナリオの [lots] の max_radius_km を {_km_ceil(d):g} 以上にしてください。",
+            fids(m)))
     if out:
         return tuple(out)
     for u in np.flatnonzero(v > s.max_lot_yen + 1).tolist():
@@ -445,14 +499,19 @@ def _diagnose(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[f
             f"{names.get(c, c)}の {cells.attrs.get('cell_km', 0):g} km 四方の区画一つの年間の直接費 {v[u]:,.0f} 円が、"
             f"ロットの上限 {s.max_lot_yen:,.0f} 円を超えています。",
             "max_lot_yen", float(math.ceil(v[u] / 1e4) * 1e4),
-            f"シナリオの [lots] の max_lot_yen を {math.ceil(v[u] / 1e4) * 1e4:,.0f} 以上にしてください。"))
+            f"シナリオの [lots] の max_lot_yen を {math.ceil(v[u] / 1e4) * 1e4:,.0f} 以上にしてください。",
+            fids(np.arange(len(v)) == u)))
     comp_of_office = _components(allowed)
     comp_of_cell = comp_of_office[np.argmax(allowed, axis=1)]
     for k in np.unique(comp_of_cell).tolist():
         in_k = comp_of_cell == k
         total = float(v[in_k].sum())
         if total < s.min_lot_yen - 1:
-            out.append(_too_small(in_k, comp_of_office == k, dist, total, who(in_k), len(np.unique(comp_of_cell)), s))
+            split = bool(np.isin(member[~in_k], member[in_k]).any())  # some member has cells in another component
+            at_office = any(places[codes[j]].office for j in np.flatnonzero(comp_of_office == k).tolist())
+            part = "far" if split and not at_office else "rest" if split else ""
+            out.append(dataclasses.replace(_too_small(in_k, comp_of_office == k, dist, total, who(in_k),
+                                                      len(np.unique(comp_of_cell)), s, part), facilities=fids(in_k)))
             continue
         n_offices = int(np.sum((comp_of_office == k) & allowed[in_k].any(axis=0)))
         room = n_offices * s.lots_per_base * s.max_lot_yen
@@ -463,7 +522,7 @@ def _diagnose(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[f
                 f"{'・'.join(who(in_k))}の年間の直接費 {total:,.0f} 円を上限 {s.max_lot_yen:,.0f} 円のロットに分けるには"
                 f" {math.ceil(total / s.max_lot_yen)} ロットが要りますが、届く拠点は {n_offices} か所 × {s.lots_per_base} ロットです。",
                 "lots_per_base", float(need),
-                f"シナリオの [lots] の lots_per_base を {need} 以上にするか、max_lot_yen を上げてください。"))
+                f"シナリオの [lots] の lots_per_base を {need} 以上にするか、max_lot_yen を上げてください。", fids(in_k)))
     if out:
         return tuple(out)
     if status == "UNKNOWN":
@@ -481,8 +540,9 @@ def _diagnose(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[f
 
 
 def _too_small(cells_in: np.ndarray, offices_in: np.ndarray, dist: np.ndarray, total: float, members: tuple[str, ...],
-               n_components: int, s: LotSettings) -> Infeasibility:
-    """A set of members whose work together is below the minimum lot and cannot share a lot with anyone else."""
+               n_components: int, s: LotSettings, part: str = "") -> Infeasibility:
+    """A set of members whose work together is below the minimum lot and cannot share a lot with anyone else
+    (``part`` "far": only the far facilities of a member split at a field base; "rest": without them)."""
     low = _yen_floor(total)
     if n_components == 1:
         return Infeasibility(
@@ -495,82 +555,99 @@ def _too_small(cells_in: np.ndarray, offices_in: np.ndarray, dist: np.ndarray, t
     # the radius at which every cell of the set reaches another member's office (joins a lot based there)
     d_all = float(dist[np.ix_(cells_in, ~offices_in)].min(axis=1).max())
     who = "・".join(members)
+    if part == "far":
+        who += f"の庁舎から遠い施設（{int(cells_in.sum()):,} 区画、現地拠点のロット）"
+    elif part == "rest":
+        who += "（現地拠点に分けた遠い施設を除く）"
     return Infeasibility(
         "min_lot_yen", members,
         f"{who}の年間の直接費は {total:,.0f} 円で、ロットの下限 {s.min_lot_yen:,.0f} 円に届きません。"
-        f"ほかの団体とは施設と庁舎の間で {d_join:.1f} km 離れていて、拠点から {s.max_radius_km:g} km 以内という条件では"
+        f"ほかの{'施設' if part == 'far' else '団体'}とは施設と拠点の間で {d_join:.1f} km 離れていて、拠点から {s.max_radius_km:g} km 以内という条件では"
         "同じロットに入れられません。",
         "min_lot_yen", low,
         f"シナリオの [lots] の min_lot_yen を {low:,.0f} 以下にするか、max_radius_km を {_km_ceil(d_all):g} 以上に"
         "してください。")
 
 
-def _candidate_bases(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[float, float]],
-                     s: LotSettings) -> list[str]:
-    """The base of each candidate lot: lots_per_base at every member office with some work within reach."""
+def _candidate_bases(group: GroupInput, cells: pd.DataFrame, places: dict[str, Place],
+                     s: LotSettings) -> tuple[list[str], list[str | None]]:
+    """The base of each candidate lot: lots_per_base at every member office with some work within reach, and at the
+    field bases that split a member wider than the limits (added to ``places``); and each cell's field base key."""
+    far_diameter = s.max_diameter_km if s.max_diameter_km > 0 else 0.0
+    field, start_key = field_bases(cells, places, s.max_radius_km, far_diameter)
+    places.update(field)
+    lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
     bases: list[str] = []
     for c in [m.lg_code for m in group.members]:
-        ox, oy = offices[c]
-        if (np.hypot(cells["x"] - ox, cells["y"] - oy) <= s.max_radius_km).any():
+        d = km_between(lat, lon, np.array([places[c].lat]), np.array([places[c].lon]))
+        if (d <= s.max_radius_km).any():
             bases += [c] * s.lots_per_base
-    return bases
+    for key in field:
+        bases += [key] * s.lots_per_base
+    return bases, start_key
 
 
-def _comparison_plans(group: GroupInput, cells: pd.DataFrame, offices: dict[str, tuple[float, float]],
+def _comparison_plans(group: GroupInput, cells: pd.DataFrame, places: dict[str, Place],
                       pricer: _Pricer, s: LotSettings) -> tuple[LotPlan, LotPlan]:
     """The plans a design is judged against, priced exactly: one lot per municipality (each orders alone) and one
-    lot for the whole group, based at the office nearest to the value-weighted centre of the work."""
+    lot for the whole group, based at the office nearest (great circle) to the value-weighted centre of the work."""
     member_codes = [m.lg_code for m in group.members]
     names = {m.lg_code: m.name for m in group.members}
     with_work = [c for c in member_codes if cells["member"].eq(c).any()]
     idx_of = {c: i * s.lots_per_base for i, c in enumerate(member_codes)}
     all_bases = [c for c in member_codes for _ in range(s.lots_per_base)]
     per_muni = np.array([idx_of[m] for m in cells["member"]])
-    per_plan = _plan("一つの団体に一つのロット（各団体が単独で発注）", per_muni, all_bases, cells, offices, pricer, s,
+    per_plan = _plan("一つの団体に一つのロット（各団体が単独で発注）", per_muni, all_bases, cells, places, pricer, s,
                      names=names)
     w = np.maximum(cells["v"].to_numpy(), 1.0)
-    cx, cy = float(np.average(cells["x"].to_numpy(), weights=w)), float(np.average(cells["y"].to_numpy(), weights=w))
-    hub = min(with_work, key=lambda c: math.hypot(offices[c][0] - cx, offices[c][1] - cy))
-    one_plan = _plan("群で一つのロット", np.full(len(cells), idx_of[hub]), all_bases, cells, offices, pricer, s,
+    clat, clon = float(np.average(cells["lat"].to_numpy(), weights=w)), float(np.average(cells["lon"].to_numpy(), weights=w))
+    to_centre = km_between(np.array([places[c].lat for c in with_work]), np.array([places[c].lon for c in with_work]),
+                           np.array([clat]), np.array([clon]))[:, 0]
+    hub = with_work[int(np.argmin(to_centre))]
+    one_plan = _plan("群で一つのロット", np.full(len(cells), idx_of[hub]), all_bases, cells, places, pricer, s,
                      names=names)
     return per_plan, one_plan
 
 
-def _assumptions(edition: CostingEdition, s: LotSettings, cells: pd.DataFrame, n_facilities: int) -> tuple[str, ...]:
+def _assumptions(edition: CostingEdition, s: LotSettings, cells: pd.DataFrame, n_facilities: int,
+                 places: dict[str, Place], bases: list[str]) -> tuple[str, ...]:
     """The conditions and the objective of the design, in Japanese, for the result."""
     return (
         f"単位: 施設の作業（点検・設計・修繕の期待直接費の年平均）を団体ごとに {cells.attrs['cell_km']:g} km 四方のセルに集約"
         f"（{n_facilities:,} 施設 → {len(cells):,} セル）。",
         f"候補のロットは各団体の庁舎を拠点に {s.lots_per_base} つずつ。拠点から {s.max_radius_km:g} km 以内の施設だけを入れる（直径は最大 {2 * s.max_radius_km:g} km）。"
-        + (f"ロット内のセル間の距離は {s.max_diameter_km:g} km 以下（セルの中心で判定）。" if s.max_diameter_km > 0 else ""),
+        + (f"ロット内のセル間の距離は {s.max_diameter_km:g} km 以下（セルの中心で判定）。" if s.max_diameter_km > 0 else "")
+        + (f"庁舎から届かない施設（または直径の上限を超えて広がる団体）のため、団体を分けて現地拠点を {n_field} か所"
+           "（遠い施設のセルの位置）に置いた。" if (n_field := len({b for b in bases if not places[b].office})) else ""),
+        "距離: 大円距離（haversine、地球半径 6,371 km、群の区割りと同じ式）。セルの位置はその施設の緯度・経度の平均"
+        "（セルの中心ではない）。地図の巡回経路だけは平面上の直線距離 × 迂回率。",
         f"ロットの年間の直接費: {s.min_lot_yen:,.0f} 円以上 {s.max_lot_yen:,.0f} 円以下。工事部分は「{s.work_type}」（積算基準 {edition.id}）で積算。",
         "目的関数（年あたり）: 諸経費（積算基準、区分線形で近似）＋ 職員時間 × 時間単価 ＋ 不調・不落の確率 × 再入札の職員時間 ＋ "
         f"移動距離 × {s.travel_yen_per_km:g} 円/km（仮定値）。直接費はどの分け方でも同じため含めない。",
-        "求めた分け方は区分線形ではなく積算基準の式そのもので再計算して比較する。下界は CP-SAT の下界（区分線形は凹の費用の下にある）と、"
-        "配置と規模の結びつきを外した解析的な下界の大きい方。ギャップ = (費用 − 下界) / 費用。",
+        "求めた分け方は区分線形ではなく積算基準の式そのもので再計算して比較する。下界は、証明できる組合せの下界"
+        "（各セルの移動費は届く拠点のうち最も安いもの以上、ロットの費用は諸経費が規模とともに減らないことによる段階状の下からの近似を"
+        "ラグランジュ緩和で総額に配分したもの以上）と、CP-SAT を使ったときはその下界の大きい方。ギャップ = (費用 − 下界) / 費用。",
     )
 
 
-def _reach(cells: pd.DataFrame, offices: dict[str, tuple[float, float]], bases: list[str], pricer: _Pricer,
+def _reach(cells: pd.DataFrame, places: dict[str, Place], bases: list[str], pricer: _Pricer,
            s: LotSettings) -> _Reach:
-    """Which lots each cell may join (radius and diameter limits) and what its travel costs in each."""
-    base_x = np.array([offices[b][0] for b in bases])
-    base_y = np.array([offices[b][1] for b in bases])
-    dist = np.hypot(cells["x"].to_numpy()[:, None] - base_x[None, :], cells["y"].to_numpy()[:, None] - base_y[None, :])
+    """Which lots each cell may join (radius and diameter limits, great-circle km) and what its travel costs in each."""
+    lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
+    dist = km_between(lat, lon, np.array([places[b].lat for b in bases]), np.array([places[b].lon for b in bases]))
     allowed = dist <= s.max_radius_km
     far = np.zeros((0, 2), dtype=np.int64)
     if s.max_diameter_km > 0:
-        cxy = cells[["x", "y"]].to_numpy()
-        pair = np.hypot(cxy[:, None, 0] - cxy[None, :, 0], cxy[:, None, 1] - cxy[None, :, 1])
-        far = np.argwhere(np.triu(pair > s.max_diameter_km, 1))
+        far = np.argwhere(np.triu(distance_matrix(lat, lon) > s.max_diameter_km, 1))
     travel_k = np.rint(cells["visits"].to_numpy()[:, None] * 2 * dist * pricer.detour * s.travel_yen_per_km / _K).astype(np.int64)
     return _Reach(dist, allowed, far, travel_k)
 
 
-def _solve(cells: pd.DataFrame, bases: list[str], reach: _Reach, pricer: _Pricer,
+def _solve(cells: pd.DataFrame, bases: list[str], start_key: list[str | None], reach: _Reach, pricer: _Pricer,
            s: LotSettings) -> tuple[str, float | None, tuple[np.ndarray, float] | None]:
     """The cheapest partition found: the local-search heuristic alone when it is proven within the target gap of the
-    analytic bound, else the better of CP-SAT (hinted with the heuristic) and the heuristic.
+    proven lower bound (:func:`gunmane.engine.lots.bound.lower_bound`), else the better of CP-SAT (hinted with the
+    heuristic) and the heuristic. The bound returned is the larger of the proven bound and CP-SAT's best bound.
 
     Returns the status, CP-SAT's objective (¥) and, when a partition was found, its cell → lot and the best lower
     bound (¥)."""
@@ -579,10 +656,10 @@ def _solve(cells: pd.DataFrame, bases: list[str], reach: _Reach, pricer: _Pricer
     n_lots = len(bases)
     v_yen = cells["v"].to_numpy()
     travel_yen = reach.travel_k * _K
-    heuristic = _heuristic(cells, bases, reach, pricer, s)
+    heuristic = _heuristic(cells, bases, start_key, reach, pricer, s)
     heuristic_ok = _feasible(heuristic, v_yen, n_lots, s.min_lot_yen, s.max_lot_yen, reach.far)
-    analytic = _analytic_bound(float(v_yen.sum()), travel_yen, reach.allowed, pricer, s.min_lot_yen, s.max_lot_yen,
-                               n_lots)
+    analytic = lower_bound(float(v_yen.sum()), travel_yen, reach.allowed, pricer.floor(), s.min_lot_yen,
+                           s.max_lot_yen, n_lots)
     heuristic_cost = _cost_of(heuristic, v_yen, travel_yen, n_lots, pricer)
     objective = bound = None
     candidates = []
@@ -606,11 +683,14 @@ def _solve(cells: pd.DataFrame, bases: list[str], reach: _Reach, pricer: _Pricer
     return status, objective, (unit_lot, max(bound or 0.0, analytic))
 
 
-def _heuristic(cells: pd.DataFrame, bases: list[str], reach: _Reach, pricer: _Pricer, s: LotSettings) -> np.ndarray:
-    """A good start: each cell at its own member's base (or the nearest allowed one), improved by local search."""
+def _heuristic(cells: pd.DataFrame, bases: list[str], start_key: list[str | None], reach: _Reach, pricer: _Pricer,
+               s: LotSettings) -> np.ndarray:
+    """The feasible start: each cell at its field base when its member is split, else at its own member's office
+    (or the nearest allowed base), so that every lot meets the reach and diameter limits; the lot sizes are then
+    repaired and the cost lowered by local search."""
     n_cells = len(cells)
     first_lot = {b: bases.index(b) for b in set(bases)}
-    start = np.array([first_lot.get(str(cells["member"].iat[u]), -1) for u in range(n_cells)])
+    start = np.array([first_lot.get(start_key[u] or str(cells["member"].iat[u]), -1) for u in range(n_cells)])
     for bad in np.flatnonzero((start < 0) | ~reach.allowed[np.arange(n_cells), np.maximum(start, 0)]).tolist():
         start[bad] = int(np.flatnonzero(reach.allowed[bad])[np.argmin(reach.dist[bad, reach.allowed[bad]])])
     return _local_search(start, cells["v"].to_numpy(), reach.travel_k * _K, reach.allowed, pricer, s.min_lot_yen,
@@ -716,43 +796,36 @@ def _run_cp_sat(model: Any, in_lot: dict[tuple[int, int], Any], hint: np.ndarray
     return solver, solver.solve(model, _StopNearBound())
 
 
-def _assignment(group: GroupInput, fac: pd.DataFrame, unit_lot: np.ndarray, best: LotPlan) -> pd.DataFrame:
-    """Each facility's lot (numbered from 1) and base, with lat/lon for the map."""
+def _assignment(fac: pd.DataFrame, unit_lot: np.ndarray, bases: list[str], best: LotPlan) -> pd.DataFrame:
+    """Each facility's lot (numbered from 1), its base member and the base's key, with lat/lon for the map."""
     lot_ids = {int(lid): i + 1 for i, lid in enumerate(np.unique(unit_lot))}
     fac_lot = fac.assign(lot=[lot_ids[int(unit_lot[u])] for u in fac["unit"]])
-    sectors = set(group.sectors)
-    facs = [f for f in group.facilities if not sectors or f.sector in sectors]
-    fi = fac_lot["fidx"].to_numpy()
-    fac_lot["facility"] = [facs[i].id for i in fi]
-    fac_lot["lat"] = [facs[i].lat for i in fi]
-    fac_lot["lon"] = [facs[i].lon for i in fi]
+    fac_lot["lat"] = fac_lot["lat"].where(fac_lot["has_ll"])
+    fac_lot["lon"] = fac_lot["lon"].where(fac_lot["has_ll"])
     fac_lot["base"] = [best.lots[lot_ids[int(unit_lot[u])] - 1].base for u in fac_lot["unit"]]
-    return fac_lot[["facility", "member", "lat", "lon", "x", "y", "lot", "base"]]
+    fac_lot["base_key"] = [bases[int(unit_lot[u])] for u in fac_lot["unit"]]
+    return fac_lot[["facility", "member", "lat", "lon", "x", "y", "lot", "base", "base_key"]]
 
 
-def _routes(group: GroupInput, params: ParameterSet, assign: pd.DataFrame,
-            offices: dict[str, tuple[float, float]]) -> tuple[dict[str, Any], ...]:
+def _routes(params: ParameterSet, assign: pd.DataFrame, places: dict[str, Place]) -> tuple[dict[str, Any], ...]:
     """Day tours of one inspection round per lot, as lon/lat polylines for the map (facilities with coordinates)."""
     from gunmane.engine.effects.routing import TourSolver
 
     solver = TourSolver(detour=params.f("travel.detour_factor"), speed_kmh=params.f("travel.speed_kmh"),
                         day_hours=params.f("travel.day_hours"), ortools_max_sites=int(params.f("travel.ortools_max_sites")))
-    office_ll = {m.lg_code: (m.office_lon, m.office_lat) for m in group.members}
     out: list[dict[str, Any]] = []
     a = assign[assign["lat"].notna() & assign["lon"].notna()]
     for lot, part in a.groupby("lot"):
-        base = str(part["base"].iloc[0])
-        blon, blat = office_ll.get(base, (None, None))
-        if blon is None or blat is None:
-            continue
+        place = places[str(part["base_key"].iloc[0])]
+        base = place.member
         xy = part[["x", "y"]].to_numpy(dtype=float)
-        res = solver.tours(offices[base], xy, params.f("travel.inspection_site_h"))
+        res = solver.tours((place.x, place.y), xy, params.f("travel.inspection_site_h"))
         lon, lat = part["lon"].to_numpy(dtype=float), part["lat"].to_numpy(dtype=float)
         for day, seq in enumerate(res.routes, start=1):
             pts = np.vstack([[0.0, 0.0], xy[list(seq)], [0.0, 0.0]])
-            pts[0] = pts[-1] = offices[base]
+            pts[0] = pts[-1] = (place.x, place.y)
             km = float(np.hypot(*np.diff(pts, axis=0).T).sum() * solver.detour)
-            coords = [[blon, blat], *[[float(lon[i]), float(lat[i])] for i in seq], [blon, blat]]
+            coords = [[place.lon, place.lat], *[[float(lon[i]), float(lat[i])] for i in seq], [place.lon, place.lat]]
             out.append({"lot": int(str(lot)), "day": day, "base": base, "sites": len(seq), "km": km,
                         "coordinates": coords})
     return tuple(out)
