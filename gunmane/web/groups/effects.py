@@ -308,8 +308,11 @@ def lots_for_documents(dsg: Any) -> list[LotInfo]:
     types = {t.code: t.name for t in vocab.facility_types()}
     ids = [int(x) for x in dsg.assignment["facility"].tolist() if str(x).isdigit()]
     facs = {f.pk: f for f in Facility.objects.filter(pk__in=ids).select_related("manager", "facility_type")}
+    base_names = dict(Municipality.objects.filter(lg_code__in={lot.base for lot in dsg.best.lots})
+                      .values_list("lg_code", "name"))
     out = []
     for lot in dsg.best.lots:
+        base = base_names.get(lot.base, lot.base) + ("" if lot.base_office else "（現地拠点）")
         rows = []
         for fid in dsg.assignment.loc[dsg.assignment["lot"] == lot.id, "facility"].tolist():
             f = facs.get(int(fid)) if str(fid).isdigit() else None
@@ -319,7 +322,7 @@ def lots_for_documents(dsg: Any) -> list[LotInfo]:
                                     name=f.name, facility_type_ja=types.get(f.facility_type.code, f.facility_type.name),
                                     route=f.route, built_year=f.built_year, length_m=f.length_m,
                                     grade=GRADE_JA.get(f.latest_grade or 0, ""), lat=f.lat, lon=f.lon))
-        out.append(LotInfo(lot_id=f"D{lot.id}", name=f"設計ロット{lot.id}（拠点：{lot.base}）", facilities=tuple(rows),
+        out.append(LotInfo(lot_id=f"D{lot.id}", name=f"設計ロット{lot.id}（拠点：{base}）", facilities=tuple(rows),
                            tasks=("定期点検", "補修設計", "補修工事"), estimated_price_yen=lot.price_yen,
                            reporting=("月次の進捗報告", "点検調書・設計成果の納品", "損傷の緊急連絡（発見当日）")))
     return out
