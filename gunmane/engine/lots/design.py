@@ -778,6 +778,9 @@ def _run_cp_sat(model: Any, in_lot: dict[tuple[int, int], Any], hint: np.ndarray
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = s.time_limit_s
     solver.parameters.num_search_workers = s.workers
+    # interleaved workers: the same design on every run and machine (the target-gap stop otherwise depends on
+    # which thread finds a solution first — the snapshot and the page-vs-CLI journey compare exact yen)
+    solver.parameters.interleave_search = True
     solver.parameters.random_seed = s.seed
     if hint is not None:
         for (u, lot), var in in_lot.items():
