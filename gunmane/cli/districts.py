@@ -140,7 +140,11 @@ def cmd_districts(args: argparse.Namespace) -> int:  # noqa: C901 (the options, 
         source = t(f"施設の位置のファイル {args.points}", f"points file {args.points}")
     else:
         scope_name, points, without, synthetic = ledger_points(args.ledger, args.facility_type)
-        kind = t("全種類", "all types") if args.facility_type == "all" else args.facility_type
+        from gunmane.io.shipped import vocab
+
+        type_names = {ft.code: ft.name for ft in vocab.facility_types()}
+        kind = t("全種類", "all types") if args.facility_type == "all" else \
+            t(type_names.get(args.facility_type, args.facility_type), args.facility_type)
         source = t(f"台帳（{scope_name}、{kind}）", f"ledger ({scope_name}, {kind})")
         if not points:
             raise UsageError(t(f"{scope_name}には緯度・経度のある施設がありません（緯度・経度のない施設 {len(without)} 件）。",
