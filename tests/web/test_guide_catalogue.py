@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from gunmane.io.shipped import surveys as survey_templates
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("refdata")]  # a flushed DB gets it back
 
 UDA, SONI, MITSUE, HIGASHIYOSHINO, SAKURAI = "292125", "293857", "293865", "294535", "292061"
 CASES = json.loads(resources.files("gunmane.data").joinpath("groups", "cases.json").read_text("utf-8"))["cases"]
