@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,26 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
     with django_db_blocker.unblock():
         load_reference_data()
+
+
+#: fixtures whose test empties the database afterwards (Django's TransactionTestCase flush)
+_FLUSHING = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a test that flushed the database (live server, transactional), put the reference data back at once,
+    outside any test's transaction: with pytest-xdist the next test of the worker can be any file's, and every
+    test may assume the 1,788 local governments are there (as after django_db_setup)."""
+    yield
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if not (fixtures & _FLUSHING or (marker is not None and marker.kwargs.get("transaction"))):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        ensure_reference_data()
 
 
 def ensure_reference_data() -> None:
