@@ -28,7 +28,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any
 from gunmane.engine.districting.types import FacilityPoint, Result
 from gunmane.io.errors import IoFileError
 from gunmane.io.issues import Issue
+from gunmane.io.ledger.schema import compact_header
 from gunmane.io.ledger.tabular import TableError, open_table
 from gunmane.io.values import parsing as values
 
@@ -71,18 +71,11 @@ STATUS_JA = {"optimal": "最適（証明済み）", "feasible": "実行可能解
 METHOD_JA = {"exact": "厳密解法（CP-SAT）", "heuristic": "発見的解法（局所探索）"}
 
 
-def _norm(text: str) -> str:
-    t = unicodedata.normalize("NFKC", text).strip().lower()
-    for ch in " 　\t_・":
-        t = t.replace(ch, "")
-    return t.replace("（", "(").replace("）", ")")
-
-
-_INDEX = {_norm(alias): key for key, aliases in POINT_HEADERS.items() for alias in aliases}
+_INDEX = {compact_header(alias): key for key, aliases in POINT_HEADERS.items() for alias in aliases}
 
 
 def _match(text: str) -> str | None:
-    return _INDEX.get(_norm(text))
+    return _INDEX.get(compact_header(text))
 
 
 class PointsFileError(IoFileError):

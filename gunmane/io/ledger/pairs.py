@@ -17,7 +17,6 @@ All-or-nothing: any bad cell raises :class:`PairsFileError` listing every proble
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairSet
 from gunmane.engine.deterioration.model import StateSpace
 from gunmane.io.errors import IoFileError
 from gunmane.io.issues import Issue
+from gunmane.io.ledger.schema import compact_header
 from gunmane.io.ledger.tabular import TableError, open_table
 from gunmane.io.values import parsing as values
 
@@ -50,18 +50,11 @@ REQUIRED = ("facility_id", "before", "after", "interval_years")
 MAX_ISSUES = 200
 
 
-def _norm(text: str) -> str:
-    t = unicodedata.normalize("NFKC", text).strip().lower()
-    for ch in " 　\t_・":
-        t = t.replace(ch, "")
-    return t.replace("（", "(").replace("）", ")")
-
-
-_INDEX = {_norm(alias): key for key, aliases in PAIR_HEADERS.items() for alias in aliases}
+_INDEX = {compact_header(alias): key for key, aliases in PAIR_HEADERS.items() for alias in aliases}
 
 
 def _match(text: str) -> str | None:
-    return _INDEX.get(_norm(text))
+    return _INDEX.get(compact_header(text))
 
 
 class PairsFileError(IoFileError):
@@ -136,10 +129,10 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
     if covariates is None:
         cov_cols = extra
     else:
-        by_text = {_norm(c.text): c for c in extra}
+        by_text = {compact_header(c.text): c for c in extra}
         cov_cols = []
         for cname in covariates:
-            col = by_text.get(_norm(cname))
+            col = by_text.get(compact_header(cname))
             if col is None:
                 issues.append(Issue(header_row, cname, "", "missing_covariate_column",
                                     f"共変量の列「{cname}」が見つかりません。",

@@ -169,6 +169,15 @@ def normalize_header(text: str) -> str:
     return re.sub(r"\s+", "", t).replace("㎡", "m2").replace("m²", "m2")
 
 
+def compact_header(text: str) -> str:
+    """Header text for the small tables (inspection pairs, facility points): NFKC, lower case, without spaces,
+    underscores and ・, full-width brackets as ASCII — so 「施設 ID」「施設_ID」「ＦＡＣＩＬＩＴＹ＿ＩＤ」 match."""
+    t = unicodedata.normalize("NFKC", text).strip().lower()
+    for ch in " 　\t_・":
+        t = t.replace(ch, "")
+    return t.replace("（", "(").replace("）", ")")
+
+
 @cache
 def _header_index(kind: LedgerKind) -> tuple[dict[str, str], dict[str, str]]:
     exact: dict[str, str] = {}
