@@ -107,7 +107,7 @@ def with_grade_q(lp: LedgerPoints, rq: RepairQ) -> tuple[tuple[FacilityPoint, ..
     return tuple(out), missing
 
 
-def _per_grade(theta: Sequence[float], trigger: int) -> tuple[float, ...]:
+def _per_grade(theta: Any, trigger: int) -> tuple[float, ...]:
     return tuple(float(x) for x in repair_probability_by_grade(np.asarray(theta, dtype=float), trigger))
 
 

@@ -112,9 +112,9 @@ def parse(data: QueryDict) -> tuple[Params, list[str]]:
     else:
         distances = (_num(data, "d", 20, errors, "最大距離 D", 0.1, 1000),)
     bundle = int(_num(data, "bundle_limit", 5, errors, "1契約でまとめる補修の上限 L", 1, 1000))
-    mode = data.get("regions_mode") if data.get("regions_mode") in ("exact", "max") else "free"
+    mode = str(data.get("regions_mode")) if data.get("regions_mode") in ("exact", "max") else "free"
     regions = int(_num(data, "regions", 1, errors, "地区の数", 1, 1000)) if mode != "free" else None
-    source = data.get("q_source") if data.get("q_source") in ("value", "given", "fit", "file") else "fit"
+    source = str(data.get("q_source")) if data.get("q_source") in ("value", "given", "fit", "file") else "fit"
     q = None
     if source in ("value", "given"):
         q = _num(data, "q", 0.0, errors, "年間補修確率 q", 0.0, 1.0)
@@ -172,7 +172,8 @@ def compute(group: Group, p: Params) -> Run:
         return Run(results, lp, points, rq, missing, source)
 
     key = (group.pk, codes, tuple(sorted(p.query().items())))
-    return frames.cached("districts", frames.fingerprint(), key, build)  # type: ignore[no-any-return]
+    run: Run = frames.cached("districts", frames.fingerprint(), key, build)
+    return run
 
 
 def _type_name(code: str) -> str:
@@ -296,7 +297,7 @@ def district_map(r: Result, points: tuple[Any, ...], names: dict[str, str]) -> d
         cy = sum(pt.lat for pt in pts) / len(pts)
         items.append((f"地区{reg.id}", *xy(cx, cy), "lot"))
     labels, skipped = lots_geo.place_labels(items, size=13.0, width=MAP_W, height=MAP_H)
-    desc = "。".join(g["title"] for g in groups)
+    desc = "。".join(str(g["title"]) for g in groups)
     return {"w": int(MAP_W), "h": int(MAP_H), "groups": groups, "labels": labels, "skipped": skipped,
             "desc": f"{len(groups)} 地区、{len(points):,} 施設。{desc}。"}
 
@@ -308,7 +309,7 @@ SERIES = (("objective", "地区割り", "#0017c1"), ("separate", "各団体が�
 
 def d_curve(results: tuple[Result, ...]) -> dict[str, Any] | None:
     """The D-curve (expected contracts a year against D) with the baselines as lines, as SVG coordinates."""
-    rows = [(r.max_distance_km, {"objective": r.objective, "separate": r.baselines.separate,
+    rows: list[tuple[float, dict[str, float | None]]] = [(r.max_distance_km, {"objective": r.objective, "separate": r.baselines.separate,
                                  "single": r.baselines.single, "individual": r.baselines.individual})
             for r in results]
     values = [v for _, vals in rows for v in vals.values() if v is not None]
@@ -326,7 +327,7 @@ def d_curve(results: tuple[Result, ...]) -> dict[str, Any] | None:
 
     series = []
     for key, label, colour in SERIES:
-        pts = [(x(d), y(vals[key]), d, vals[key]) for d, vals in rows if vals[key] is not None]
+        pts = [(x(d), y(v), d, v) for d, vals in rows if (v := vals[key]) is not None]
         if pts:
             series.append({"label": label, "c": colour, "dash": key != "objective",
                            "points": " ".join(f"{a},{b}" for a, b, _, _ in pts),
