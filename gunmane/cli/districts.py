@@ -2,7 +2,8 @@
 (issue #14; gunmane.engine.districting), from the ledger or a points file, as JSON, GeoJSON or Excel.
 
     gunmane districts (--ledger SCOPE | --points FILE) --max-distance-km D [--regions M | --max-regions M]
-        --bundle-limit L (--q Q | --q-from FIT.json) [--sweep 15:50:5] [--time-limit S] --format json|geojson|xlsx
+        --bundle-limit L (--q Q | --q-from FIT.json [--q-by-grade]) [--sweep 15:50:5] [--time-limit S]
+        --format json|geojson|xlsx
 
 Facilities without 緯度・経度 are counted and reported (stderr and ``without_coordinates`` in the output), never
 silently dropped. Exit codes as every command (gunmane.cli.errors); an infeasible question is an answer
@@ -60,45 +61,32 @@ def _q(args: argparse.Namespace) -> tuple[float, str]:
     return args.q, t(f"年間補修確率 q = {args.q:g}（コマンドで指定）", f"q = {args.q:g} (given)")
 
 
-def _scope_codes(where: Any) -> tuple[str, ...] | None:
-    """The 団体コード whose facilities a scope holds (a prefecture's own facilities too); None = national."""
-    if where.kind.value == "national":
-        return None
-    codes = set(where.members) | ({where.code} if where.kind.value == "municipality" else set())
-    if where.kind.value == "prefecture":
-        from gunmane.web.registry.models import Municipality
-
-        codes |= set(Municipality.objects.filter(prefecture__code=where.code, kind="prefecture")
-                     .values_list("lg_code", flat=True))
-    return tuple(sorted(codes))
-
-
-def ledger_points(spec: str, facility_type: str) -> tuple[Any, tuple[Any, ...], tuple[str, ...], bool]:
-    """The scope's name, its facilities (of the type, or all) with coordinates as FacilityPoints, the ids of
-    those without, and whether any is synthetic."""
+def ledger_points(spec: str, facility_type: str) -> tuple[Any, Any]:
+    """The scope's name and its facilities (of the type, or all) as gunmane.web.groups.districting.LedgerPoints:
+    those with coordinates as FacilityPoints, the ids of those without, grades, whether any is synthetic
+    (the same query the group's 地域分割 page uses)."""
     setup_django()
     from gunmane.cli.lcc import check_facility_type
-    from gunmane.engine.districting.types import FacilityPoint
-    from gunmane.io.districting import unique_ids
-    from gunmane.web.registry.models import Facility
+    from gunmane.web.groups import districting
 
     where = scope(spec)
     check_facility_type(facility_type)
-    codes = _scope_codes(where)
-    qs = Facility.objects.all() if codes is None else Facility.objects.filter(manager__lg_code__in=codes)
-    if facility_type != "all":
-        qs = qs.filter(facility_type__code=facility_type)
-    rows = list(qs.order_by("manager__lg_code", "facility_id")
-                .values_list("manager__lg_code", "facility_id", "lat", "lon", "is_synthetic"))
-    ids = unique_ids([(lg, fid) for lg, fid, *_ in rows])
-    points, without, synthetic = [], [], False
-    for fid, (lg, _f, lat, lon, syn) in zip(ids, rows, strict=True):
-        synthetic = synthetic or bool(syn)
-        if lat is None or lon is None:
-            without.append(fid)
-        else:
-            points.append(FacilityPoint(fid, lg, float(lat), float(lon)))
-    return where.name, tuple(points), tuple(without), synthetic
+    return where.name, districting.ledger_points(districting.scope_codes(where), facility_type)
+
+
+def _grade_q(args: argparse.Namespace, lp: Any) -> tuple[tuple[Any, ...], str]:
+    """--q-by-grade: each facility's q from its current grade, with the hazards of the --q-from file."""
+    from gunmane.web.groups import districting
+
+    try:
+        rq = districting.q_from_fit_text(Path(args.q_from).read_text(encoding="utf-8-sig"), args.q_from)
+        points, missing = districting.with_grade_q(lp, rq)
+    except districting.QSourceError as exc:
+        raise UsageError(t(f"--q-by-grade: {exc}", f"--q-by-grade: {args.q_from} has no usable hazards.")) from exc
+    if missing:
+        err(t(f"健全性の記録がない {missing} 施設は q = {rq.q:.4g} としました。",
+              f"{missing} facilities without a grade use q = {rq.q:.4g}."))
+    return points, districting.grade_q_text(rq, missing, len(points))
 
 
 def cmd_districts(args: argparse.Namespace) -> int:  # noqa: C901 (the options, checked one by one)
@@ -131,6 +119,10 @@ def cmd_districts(args: argparse.Namespace) -> int:  # noqa: C901 (the options, 
         raise UsageError(t("--regions・--max-regions は1以上の整数にしてください。", "--regions/--max-regions must be ≥ 1."))
     if args.time_limit is not None and not args.time_limit > 0:
         raise UsageError(t("--time-limit は0より大きい秒数にしてください。", "--time-limit must be > 0."))
+    if args.q_by_grade and not (args.q_from and args.ledger):
+        raise UsageError(t("--q-by-grade には --ledger と --q-from FIT.json（gunmane deterioration fit の結果）が必要です"
+                           "（健全性は台帳から、健全性ごとの補修確率は推定結果から読みます）。",
+                           "--q-by-grade needs --ledger and --q-from FIT.json."))
     q, q_source = _q(args)
     if args.points:
         if not Path(args.points).is_file():
@@ -139,7 +131,11 @@ def cmd_districts(args: argparse.Namespace) -> int:  # noqa: C901 (the options, 
         points, without, synthetic = pf.points, pf.without_coordinates, False
         source = t(f"施設の位置のファイル {args.points}", f"points file {args.points}")
     else:
-        scope_name, points, without, synthetic = ledger_points(args.ledger, args.facility_type)
+        scope_name, lp = ledger_points(args.ledger, args.facility_type)
+        points, without, synthetic = lp.points, lp.without, lp.synthetic
+        if args.q_by_grade:
+            points, grade_text = _grade_q(args, lp)
+            q_source += "。" + grade_text
         from gunmane.io.shipped import vocab
 
         type_names = {ft.code: ft.name for ft in vocab.facility_types()}
@@ -204,6 +200,9 @@ def register(sub: Any) -> None:
     q.add_argument("--q", type=float, metavar="Q", help=t("施設ごとの年間補修確率（0〜1）", "repair probability a year"))
     q.add_argument("--q-from", metavar="FIT.json", help=t("gunmane deterioration fit --format json の結果から補修確率を読む",
                                                           "read q from the JSON of gunmane deterioration fit"))
+    s.add_argument("--q-by-grade", action="store_true",
+                   help=t("施設ごとの q を台帳の今の健全性から（--q-from の推定結果で、1年以内に補修が必要になる確率。"
+                          "--ledger のとき）", "per-facility q from each facility's current grade (with --ledger, --q-from)"))
     s.add_argument("--sweep", metavar="START:STOP:STEP",
                    help=t("最大距離を変えて比較（km、例 15:50:5）", "a sweep over the distance (km), e.g. 15:50:5"))
     s.add_argument("--time-limit", type=float, metavar="SEC", help=t("距離ごとの計算時間の上限（秒、既定 60）",

@@ -133,6 +133,10 @@ URL_RULES: dict[str, Rule] = {
     "groups:effects_edit": form(Access.GROUP_EDIT),
     "groups:effects_lots": page(Access.GROUP_VIEW),
     "groups:effects_lots_geo": page(Access.GROUP_VIEW),  # the lot map as GeoJSON / KML / PNG
+    "groups:districts": form(Access.GROUP_VIEW),  # 地域分割: POST only computes (an uploaded fit), changes nothing
+    "groups:districts_file": page(Access.GROUP_VIEW),  # the districting as Excel / GeoJSON / JSON
+    "groups:districts_use": action(Access.GROUP_EDIT),  # 「この地区割りをロット設計に使う」
+    "groups:districts_forget": action(Access.GROUP_EDIT),
     # surveys (the survey's group decides; respondents answer by their token)
     "surveys:index": page(Access.SIGNED_IN),
     "surveys:group": page(Access.GROUP_VIEW),

@@ -25,7 +25,8 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 def _pages(world: World) -> dict[str, list[str]]:
     g = world.group_pk
-    group_pages = [f"/groups/{g}/", f"/groups/{g}/documents/", f"/groups/{g}/effects/", f"/karte/group/{g}/",
+    group_pages = [f"/groups/{g}/", f"/groups/{g}/documents/", f"/groups/{g}/effects/", f"/groups/{g}/districts/",
+                   f"/karte/group/{g}/",
                    f"/surveys/group/{g}/", f"/groups/{g}/process/"]
     guide = ["/guide/concept/", "/guide/search/?q=奈良", "/guide/cases/?lg=292125", "/guide/process/",
              "/guide/start/?lg=292125", "/guide/decisions/", "/guide/foundation/",

@@ -41,6 +41,7 @@ __all__ = [
     "forecast_facilities",
     "prob_reach_within",
     "repair_probability",
+    "repair_probability_by_grade",
     "state_distribution_curve",
     "survival_curves",
     "transition_matrix",
@@ -463,6 +464,23 @@ def repair_probability(theta: ArrayLike, trigger: int = REPAIR_TRIGGER) -> tuple
     b[-1] = 1.0
     pi = np.linalg.solve(a, b)
     return float(pi @ exit_), np.asarray(pi, dtype=np.float64)
+
+
+def repair_probability_by_grade(theta: ArrayLike, trigger: int = REPAIR_TRIGGER) -> FloatArray:
+    """q_g: the probability that a facility now in grade g (0-based) needs a repair within the coming year.
+
+    For a grade below the trigger it is the one-year probability of reaching the trigger grade or beyond,
+    q_g = Σ_{j ≥ k} P(1)_gj (the same one-year matrix and trigger as :func:`repair_probability`); a facility
+    already at or beyond the trigger needs its repair now, q_g = 1.  Returns one value per grade (J,).
+    """
+    th = np.asarray(theta, dtype=np.float64)
+    k = int(trigger)
+    if not 1 <= k <= th.size:
+        raise ValueError(f"trigger state {k} must be 1..{th.size}")
+    p = transition_matrix(th, 1.0)
+    out = np.ones(th.size + 1)
+    out[:k] = np.clip(p[:k, k:].sum(axis=1), 0.0, 1.0)
+    return out
 
 
 def state_distribution_curve(theta: ArrayLike, years: ArrayLike, labels: Sequence[str], start: int = 0) -> pd.DataFrame:

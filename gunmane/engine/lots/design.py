@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,7 +204,8 @@ class _Pricer:
                             self.s.min_lot_yen, self.s.max_lot_yen)
 
 
-def _units(group: GroupInput, params: ParameterSet, s: LotSettings) -> tuple[pd.DataFrame, dict[str, Place], pd.DataFrame]:
+def _units(group: GroupInput, params: ParameterSet, s: LotSettings, districts: Mapping[str, int] | None = None
+           ) -> tuple[pd.DataFrame, dict[str, Place], pd.DataFrame]:
     """The cells (a member's facilities on a grid of ``cell_km``, placed at their facilities' mean latitude and
     longitude), the members' offices as bases, and the facilities with their cell. A facility without coordinates
     stands at its member's office, an office without coordinates at the centre of the group's facilities (as in
@@ -222,16 +224,18 @@ def _units(group: GroupInput, params: ParameterSet, s: LotSettings) -> tuple[pd.
     fac = per_fac.groupby("fidx").agg(member=("member", "first"), x=("x", "first"), y=("y", "first"),
                                       v=("v", "sum"), visits=("visits", "sum")).reset_index()
     places, fac["lat"], fac["lon"], fac["facility"], fac["has_ll"] = _located(group, fac, work.offices)
+    fac["district"] = [int(districts.get(str(f), -1)) for f in fac["facility"]] if districts else -1
     sizes = [s.cell_km] if s.cell_km > 0 else [1.0, 2.0, 3.0, 5.0, 8.0, 13.0]
-    for size in sizes:
-        fac["cell"] = (fac["member"].astype(str) + ":" + np.floor(fac["x"] / size).astype(int).astype(str) + ":"
+    for size in sizes:  # a cell never spans two saved districts
+        fac["cell"] = (fac["member"].astype(str) + ":" + fac["district"].astype(str) + ":"
+                       + np.floor(fac["x"] / size).astype(int).astype(str) + ":"
                        + np.floor(fac["y"] / size).astype(int).astype(str))
         if fac["cell"].nunique() <= s.max_units:
             break
     cell_km = size
     cells = fac.groupby("cell").agg(member=("member", "first"), x=("x", "mean"), y=("y", "mean"), lat=("lat", "mean"),
                                     lon=("lon", "mean"), v=("v", "sum"), visits=("visits", "sum"),
-                                    n=("fidx", "count")).reset_index()
+                                    n=("fidx", "count"), district=("district", "first")).reset_index()
     cells["unit"] = np.arange(len(cells))
     fac = fac.merge(cells[["cell", "unit"]], on="cell")
     cells.attrs["cell_km"] = cell_km
@@ -385,16 +389,19 @@ class _Reach:
 
 
 def design_lots(group: GroupInput, edition: CostingEdition, *, params: ParameterSet,
-                settings: LotSettings | None = None) -> LotDesign:
+                settings: LotSettings | None = None, districts: Mapping[str, int] | None = None) -> LotDesign:
     """Partition the group's annual field work into lots at least cost, price the partition exactly and compare
-    it with one lot per municipality and one lot for the whole group."""
+    it with one lot per municipality and one lot for the whole group.
+
+    ``districts`` (facility id → district, e.g. a districting the group saved): no lot crosses a district's
+    boundary — two facilities of different districts are never in one lot (facilities not in the map are free)."""
     s = settings or LotSettings()
     t0 = time.perf_counter()
-    cells, places, fac = _units(group, params, s)
+    cells, places, fac = _units(group, params, s, districts)
     pricer = _Pricer(edition, params, s, group.horizon_years)
     per_plan, one_plan = _comparison_plans(group, cells, places, pricer, s)
     bases, start_key = _candidate_bases(group, cells, places, s)
-    assumptions = _assumptions(edition, s, cells, len(fac), places, bases)
+    assumptions = _assumptions(edition, s, cells, len(fac), places, bases) + _district_assumption(fac)
 
     def infeasible(status: str, reach: _Reach | None) -> LotDesign:
         why = _diagnose(group, cells, places, reach, bases, s, status)
@@ -404,7 +411,15 @@ def design_lots(group: GroupInput, edition: CostingEdition, *, params: Parameter
 
     if not bases:
         return infeasible("INFEASIBLE", None)
-    reach = _reach(cells, places, bases, pricer, s)
+    reach = _with_districts(_reach(cells, places, bases, pricer, s), cells)
+    n_districts = int(cells.loc[cells["district"] >= 0, "district"].nunique())
+    if n_districts > len(bases):
+        why = (Infeasibility("districts", (), f"保存した地区割りは {n_districts} 地区ですが、候補のロットは {len(bases)} つです"
+                             "（ロットは地区の境界をまたげません）。", "lots_per_base", float(math.ceil(n_districts / len(bases))),
+                             "拠点ごとのロット数（lots_per_base）を増やすか、地区の少ない地区割りを保存してください。"),)
+        return LotDesign(None, per_plan, one_plan, "INFEASIBLE", None, None, None, time.perf_counter() - t0, len(cells),
+                         len(fac), pd.DataFrame(), (*assumptions, why[0].message_ja + why[0].suggestion_ja), s,
+                         infeasible_reasons=why)
     if not reach.allowed.any(axis=1).all():
         return infeasible("INFEASIBLE", reach)
     status, objective, found = _solve(cells, bases, start_key, reach, pricer, s)
@@ -693,8 +708,41 @@ def _heuristic(cells: pd.DataFrame, bases: list[str], start_key: list[str | None
     start = np.array([first_lot.get(start_key[u] or str(cells["member"].iat[u]), -1) for u in range(n_cells)])
     for bad in np.flatnonzero((start < 0) | ~reach.allowed[np.arange(n_cells), np.maximum(start, 0)]).tolist():
         start[bad] = int(np.flatnonzero(reach.allowed[bad])[np.argmin(reach.dist[bad, reach.allowed[bad]])])
+    _district_start(start, cells["district"].to_numpy(), reach)
     return _local_search(start, cells["v"].to_numpy(), reach.travel_k * _K, reach.allowed, pricer, s.min_lot_yen,
                          s.max_lot_yen, far=reach.far)
+
+
+def _with_districts(reach: _Reach, cells: pd.DataFrame) -> _Reach:
+    """The reach with every pair of cells of two different saved districts added to the pairs never in one lot."""
+    d = cells["district"].to_numpy()
+    if (d < 0).all():
+        return reach
+    apart = np.argwhere(np.triu((d[:, None] != d[None, :]) & (d[:, None] >= 0) & (d[None, :] >= 0), 1))
+    return dataclasses.replace(reach, far=np.unique(np.vstack([reach.far, apart]).astype(np.int64), axis=0))
+
+
+def _district_start(start: np.ndarray, district: np.ndarray, reach: _Reach) -> None:
+    """A start that keeps the saved districts apart: each district (largest first) in its own lot, the one whose
+    base is nearest (summed over its cells, cells out of reach counted at 10× their distance); in place."""
+    ids = [int(x) for x in pd.Series(district[district >= 0]).value_counts().index]
+    free = list(range(reach.dist.shape[1]))
+    for d in ids:
+        if not free:
+            return
+        cells = np.flatnonzero(district == d)
+        penalty = np.where(reach.allowed[cells][:, free], 1.0, 10.0) * reach.dist[cells][:, free]
+        lot = free.pop(int(np.argmin(penalty.sum(axis=0))))
+        start[cells] = lot
+
+
+def _district_assumption(fac: pd.DataFrame) -> tuple[str, ...]:
+    d = fac["district"].to_numpy()
+    if (d < 0).all():
+        return ()
+    free = int((d < 0).sum())
+    return (f"群が保存した地区割り（{len(set(d[d >= 0].tolist()))} 地区）を使い、ロットは地区の境界をまたがない"
+            "（異なる地区の施設は同じロットに入れない）。" + (f"地区割りにない {free:,} 施設はどのロットにも入れる。" if free else ""),)
 
 
 def _cp_model(cells: pd.DataFrame, bases: list[str], reach: _Reach, pricer: _Pricer,

@@ -26,7 +26,7 @@ from gunmane.io.scenario import (
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.costing import load_costing_edition
 from gunmane.io.shipped.parameters import effects_parameters
-from gunmane.web.groups.models import EffectScenario, Group, MemberRole
+from gunmane.web.groups.models import EffectScenario, Group, MemberRole, SavedDistricting
 from gunmane.web.groups.workspace import ordered_members, settings_of
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind, MunicipalYearStats
@@ -208,8 +208,12 @@ def design(ev: Evaluation, es: EffectScenario, time_limit_s: float | None = None
     settings = lot_settings(ev.scenario_file)
     if time_limit_s is not None:
         settings = replace(settings, time_limit_s=time_limit_s)
-    return frames.cached("lots", frames.fingerprint(), (*_key(es), settings.time_limit_s),
-                         lambda: design_lots(ev.group_input, ev.edition, params=ev.params, settings=settings))
+    saved = SavedDistricting.objects.filter(group=es.group).first()  # 「この地区割りをロット設計に使う」
+    districts = dict(saved.assignment) if saved is not None else None
+    stamp = saved.updated_at.isoformat() if saved is not None else ""
+    return frames.cached("lots", frames.fingerprint(), (*_key(es), settings.time_limit_s, stamp),
+                         lambda: design_lots(ev.group_input, ev.edition, params=ev.params, settings=settings,
+                                             districts=districts))
 
 
 def waterfall(ev: Evaluation, scenario_index: int) -> list[dict[str, Any]]:

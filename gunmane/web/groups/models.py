@@ -347,3 +347,26 @@ def with_cost_share(text: str, settings_row: GroupSettings) -> str:
         return text
     new = settings_row.apply_cost_share(doc)
     return text if new == doc else tomli_w.dumps(new)
+
+
+class SavedDistricting(models.Model):
+    """The districting a group chose on its 地域分割 page (「この地区割りをロット設計に使う」): which district each
+    facility is in, with the parameters and figures it was computed with. The lot design keeps every lot inside
+    one district (gunmane.engine.lots.design_lots ``districts``). One per group; saving again replaces it."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="saved_districting", verbose_name="群")
+    assignment = models.JSONField("施設ごとの地区", default=dict, help_text="施設（台帳の内部番号）→ 地区の番号")
+    parameters = models.JSONField("条件", default=dict, help_text="D（km）、L、地区数、q とその出典、施設の種類")
+    summary = models.TextField("要約", blank=True)
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, verbose_name="保存した人")
+    updated_at = models.DateTimeField("保存日時", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "ロット設計に使う地区割り"
+
+    def __str__(self) -> str:
+        return f"{self.group.name} の地区割り"
+
+    @property
+    def districts(self) -> int:
+        return len(set(self.assignment.values()))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gunmane.web.groups import views, views_effects
+from gunmane.web.groups import views, views_districts, views_effects
 
 app_name = "groups"
 urlpatterns = [
@@ -30,4 +30,8 @@ urlpatterns = [
     path("<int:pk>/effects/<int:sid>/edit/", views_effects.effects_edit, name="effects_edit"),
     path("<int:pk>/effects/<int:sid>/lots/", views_effects.effects_lots, name="effects_lots"),
     path("<int:pk>/effects/<int:sid>/lots/map.<str:fmt>", views_effects.effects_lots_geo, name="effects_lots_geo"),
+    path("<int:pk>/districts/", views_districts.districts, name="districts"),
+    path("<int:pk>/districts/file.<str:fmt>", views_districts.districts_file, name="districts_file"),
+    path("<int:pk>/districts/use/", views_districts.districts_use, name="districts_use"),
+    path("<int:pk>/districts/forget/", views_districts.districts_forget, name="districts_forget"),
 ]

@@ -29,7 +29,7 @@ from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.common.requests import AuthenticatedHttpRequest
 from gunmane.web.groups import effects, permissions, workspace
 from gunmane.web.groups.forms import MAX_SCENARIOS, ScenarioForm, numeric_parameters
-from gunmane.web.groups.models import EffectScenario, Group, MemberRole
+from gunmane.web.groups.models import EffectScenario, Group, MemberRole, SavedDistricting
 from gunmane.web.groups.pages import workspace_context
 from gunmane.web.groups.permissions import viewable_group
 from gunmane.web.registry.models import Facility
@@ -224,6 +224,7 @@ def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         return _geo_file(es, ev, dsg, "geojson")
     member_names = {m.lg_code: m.name for m in ev.result.members}
     ctx.update({"design": dsg, "map": _lot_map(dsg, ev, _map_names(dsg, ev)) if dsg is not None else None,
+                "saved_districting": SavedDistricting.objects.filter(group=group).first(),
                 "member_names": member_names, "show_synthetic": group_is_synthetic(group)})
     return render(request, "groups/effects_lots.html", ctx)
 
