@@ -146,7 +146,8 @@ def lower_bound(instance: Instance, conflict: np.ndarray, clique_size: int) -> f
         k_min, k_max = max(k_min, instance.regions), min(k_max, instance.regions)
     elif instance.max_regions is not None:
         k_max = min(k_max, instance.max_regions)
-    table = np.asarray(f_table(cap, q_min, instance.bundle_limit))
+    # the table up to N + 1 (sliced): the one solve_heuristic reads with a single q, cached across the D of a sweep
+    table = np.asarray(f_table(n + 1, q_min, instance.bundle_limit)[:cap + 1])
     k_top = min(k_max, n, max(k_min, 2 * n // max(1, min(cap, n)) + 1))
     if n == len(instance.points) or k_top * min(cap, n) * n <= SIZE_DP_BUDGET:
         by_size = size_bound(table, n, cap, k_min, k_max)
