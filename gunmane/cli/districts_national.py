@@ -13,7 +13,6 @@ ledger/points usage of `gunmane districts` is unchanged.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from gunmane.cli.common import EXIT_OK, UsageError, err, needs_out, setup_django, t, write_file, write_json
@@ -49,12 +48,14 @@ def gather_inputs(codes: list[str] | None, *, office_only: bool) -> list[Any]:
                 .order_by("manager__lg_code", "facility_id")
                 .values_list("manager__lg_code", "facility_id", "lat", "lon"))
         for lg, fid, lat, lon in rows:
-            ledger.setdefault(lg, []).append((str(fid), float(lat), float(lon), 1))
+            if lat is not None and lon is not None:
+                ledger.setdefault(lg, []).append((str(fid), float(lat), float(lon), 1))
     bridges: dict[str, int] = {}
     for lg, n in (MunicipalYearStats.objects.filter(bridges_inspected__isnull=False)
                   .order_by("municipality__lg_code", "fiscal_year")
                   .values_list("municipality__lg_code", "bridges_inspected")):
-        bridges[lg] = int(n)  # the latest fiscal year wins
+        if n is not None:
+            bridges[lg] = int(n)  # the latest fiscal year wins
     out = []
     for pref in prefs.order_by("code"):
         munis = []

@@ -25,6 +25,7 @@ hull of its facilities with n, members and expected contracts) and as an Excel w
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -469,13 +470,17 @@ def districts_xlsx(results: Sequence[Result], points: Sequence[FacilityPoint], n
 NATIONAL_BASIS_JA = {"ledger": "台帳の施設位置", "office": "役所位置で近似", "none": "橋梁数の資料なし"}
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_national_text() -> str:
+    from importlib import resources
+
+    return resources.files("gunmane.data").joinpath("districting", "national.json").read_text(encoding="utf-8")
+
+
 def shipped_national() -> dict[str, Any]:
     """The precomputed national result shipped with gunmane (gunmane/data/districting/national.json: the office
     approximation from the reference data; its ``provenance`` says the command, date, q, L and time limit)."""
-    from importlib import resources
-
-    return dict(json.loads(resources.files("gunmane.data").joinpath("districting", "national.json")
-                           .read_text(encoding="utf-8")))
+    return dict(json.loads(_shipped_national_text()))
 
 
 def national_xlsx(doc: Mapping[str, Any]) -> bytes:
@@ -525,7 +530,7 @@ def national_xlsx(doc: Mapping[str, Any]) -> bytes:
         ws.append([line])
     prov = doc.get("provenance") or {}
     if prov:
-        ws.append([f"計算: {prov.get('command', '')}（{prov.get('computed_at', '')}）"])
+        ws.append([f"計算日時: {prov.get('computed_at', '')}"])
     ws.append(["出典: 道路メンテナンス年報（橋梁数）、日本の地方自治体一覧オープンデータ localgovjp（役所の位置）。"])
     ws.column_dimensions["A"].width = 100
     neutralise_workbook(wb)

@@ -28,12 +28,12 @@ BASIS_JA = {"ledger": "台帳の施設位置", "office": "役所位置で近似"
 
 #: L: the repairs one contract bundles — the Tohoku University study's setting (quantitative-methods.md, f(N, L))
 DEFAULT_BUNDLE_LIMIT = 5
-BUNDLE_LIMIT_SOURCE = "東北大学の宮城県橋梁の束ね研究の設定 L = 5（docs/domain/quantitative-methods.md の f(N, L)）"
+BUNDLE_LIMIT_SOURCE = "東北大学による宮城県の橋梁の束ね・地区割りの研究の設定"
 #: q: the Miyagi study's renewal figure (quantitative-methods.md B5: q = π·r ≈ 0.0123 = 1/81.1 years), RC bridges
 DEFAULT_Q = 0.0123
-Q_SOURCE = ("東北大学の宮城県RC橋梁の研究のマルコフ劣化モデルによる値 q = 0.0123（年・橋あたりの補修需要確率、"
-            "更新を含む定常状態。docs/domain/quantitative-methods.md B5）。全国の橋に同じ値を当てはめた仮定です。"
-            "自団体の点検結果からの値は gunmane deterioration fit の repair_probability を --q-from で与えてください")
+Q_SOURCE = ("東北大学による宮城県のRC橋梁の研究で、マルコフ劣化モデルから求めた年間の補修需要確率 0.0123"
+            "（補修後に新しい状態へ戻る定常状態での値）を全国の橋に当てはめた仮定値。自団体の点検結果から推定した"
+            "補修確率を与えると、より確かな結果になります")
 DEFAULT_SWEEP = (10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0)
 DEFAULT_TIME_LIMIT_S = 4.0
 
@@ -90,7 +90,7 @@ def client(workers: int | None = None, scheduler: str | None = None) -> Iterator
         with Client(scheduler) as c:
             yield c
         return
-    with LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
+    with LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=":0") as lc, \
             Client(lc) as c:
         yield c
 
@@ -110,7 +110,8 @@ def run(prefectures: Sequence[PrefectureInput], *, sweep: Sequence[float] = DEFA
     workers = len(dask_client.scheduler_info().get("workers", {}))
     doc = assemble([by_code[c] for c in sorted(by_code)], outcomes, sweep=sweep, q=q, bundle_limit=bundle_limit)
     doc.update(seconds=time.monotonic() - t0, workers=workers, time_limit_s=time_limit_s, tasks=len(todo))
-    doc["assumptions"] = assumptions(q_source, bundle_limit, time_limit_s, prefectures)
+    basis = {b: sum(m.basis == b for p in prefectures for m in p.municipalities) for b in ("ledger", "office", "none")}
+    doc["assumptions"] = assumptions(q_source, bundle_limit, time_limit_s, basis)
     return doc
 
 
@@ -172,15 +173,12 @@ def assemble(prefectures: Sequence[PrefectureInput], outcomes: Sequence[dict[str
             "sweep": [_key(d) for d in ds]}
 
 
-def assumptions(q_source: str, bundle_limit: int, time_limit_s: float,
-                prefectures: Sequence[PrefectureInput]) -> list[str]:
-    ms = [m for p in prefectures for m in p.municipalities]
-    office = sum(m.basis == "office" for m in ms)
-    ledger = sum(m.basis == "ledger" for m in ms)
-    none = sum(m.basis == "none" for m in ms)
+def assumptions(q_source: str, bundle_limit: int, time_limit_s: float, basis: dict[str, int]) -> list[str]:
+    """The sentences (Japanese) every national result carries; ``basis``: municipalities per data basis."""
+    ledger, office, none = basis.get("ledger", 0), basis.get("office", 0), basis.get("none", 0)
     return [
         f"補修需要確率: {q_source}。",
-        f"1契約でまとめる補修は最大 L = {bundle_limit} 件（{BUNDLE_LIMIT_SOURCE if bundle_limit == DEFAULT_BUNDLE_LIMIT else '指定値'}）。",
+        f"1契約でまとめる補修は最大 {bundle_limit} 件（{BUNDLE_LIMIT_SOURCE if bundle_limit == DEFAULT_BUNDLE_LIMIT else '指定値'}）。",
         f"施設の位置: 台帳の施設位置を使った市区町村 {ledger}、役所位置で近似した市区町村 {office}"
         f"（道路メンテナンス年報の令和2〜6年度の橋梁数を役所の位置に置いた一地点。その橋はまとめて一つの地区に入ります）、"
         f"橋梁数の資料がない市区町村 {none}（計算に含めません）。",
@@ -188,5 +186,5 @@ def assumptions(q_source: str, bundle_limit: int, time_limit_s: float,
         f"計算は都道府県×距離ごとに最長 {time_limit_s:g} 秒。厳密解法を使えない重み付き地点では構築＋局所探索で解き、"
         "下界とのギャップを示します。小さい距離で見つけた地区割りは大きい距離でも使えるため、各距離では"
         "それ以下の距離で得た最良の地区割りを採ります。",
-        "各市区町村が単独で発注する場合（separate）は距離によらない値です。",
+        "各市区町村が単独で発注する場合の契約数は距離によらない値です。",
     ]

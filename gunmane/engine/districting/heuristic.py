@@ -122,8 +122,9 @@ def district_room(conflict: np.ndarray, weights: np.ndarray | None = None) -> np
     w = np.ones(n, dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
     room = (near.astype(np.int64) @ w).astype(np.int64)
     if n <= COMMON_NEIGHBOURS_MAX_POINTS:
-        a = near.astype(np.float64 if int(w.sum()) >= 2**24 else np.float32)
-        common = (a * w.astype(a.dtype)[None, :]) @ a  # exact: integers below 2^24 (float32) or 2^53
+        a: np.ndarray = near.astype(np.float64 if int(w.sum()) >= 2**24 else np.float32)
+        aw: np.ndarray = a * w.astype(a.dtype)[None, :]
+        common = aw @ a  # exact: integers below 2^24 (float32) or 2^53
         common[conflict] = 0
         np.fill_diagonal(common, 0)
         room = np.minimum(room, np.maximum(1, common.max(axis=1)).astype(np.int64))
