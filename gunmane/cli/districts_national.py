@@ -6,13 +6,15 @@
 
 The points are gathered here from the database — a municipality's bridges with coordinates in the ledger, or
 else its 道路メンテナンス年報 bridge count at its office (flagged 役所位置で近似) — and handed to gunmane.scale as
-plain data. `districts.py` hands ``gunmane districts national …`` to this parser (``attach``), so the
-ledger/points usage of `gunmane districts` is unchanged.
+plain data. `districts.py` hands ``gunmane districts national …`` to this parser (``attach``, with its own
+``parse_sweep`` and q reader), so the ledger/points usage of `gunmane districts` is unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from gunmane.cli.common import EXIT_OK, UsageError, err, needs_out, setup_django, t, write_file, write_json
@@ -71,8 +73,8 @@ def gather_inputs(codes: list[str] | None, *, office_only: bool) -> list[Any]:
     return out
 
 
-def cmd_national(args: argparse.Namespace) -> int:
-    from gunmane.cli.districts import _q, parse_sweep
+def cmd_national(args: argparse.Namespace, *, parse_sweep: Callable[[str], list[float]],
+                 q_of: Callable[[argparse.Namespace], tuple[float, str]]) -> int:
     from gunmane.io.districting import national_xlsx
     from gunmane.scale import national
 
@@ -91,7 +93,7 @@ def cmd_national(args: argparse.Namespace) -> int:
     if args.q is None and not args.q_from:
         q, q_source = national.DEFAULT_Q, national.Q_SOURCE
     else:
-        q, q_source = _q(args)
+        q, q_source = q_of(args)
     inputs = gather_inputs(_prefecture_codes(args.prefectures), office_only=args.office_only)
     n_tasks = len(national.tasks(inputs, sweep))
     where = args.scheduler or t(f"この計算機の {args.workers or 2} プロセス", f"{args.workers or 2} local processes")
@@ -124,7 +126,10 @@ def cmd_national(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(parse_sweep: Callable[[str], list[float]],
+                 q_of: Callable[[argparse.Namespace], tuple[float, str]]) -> argparse.ArgumentParser:
+    """The parser of `gunmane districts national`; ``parse_sweep`` and ``q_of`` are `gunmane districts`' own
+    (handed in by districts.py, so that this module does not import it back)."""
     p = argparse.ArgumentParser(prog="gunmane districts national", description=t(
         "全国：都道府県ごとに、市区町村が単独で発注する場合と最適な地区割りの期待契約数を比べる（Dask で並列計算）",
         "the whole country: separate vs districted expected contracts per prefecture, on Dask"))
@@ -152,13 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "--output", dest="out", metavar="FILE")
     p.add_argument("--save", action="store_true", help=t("結果をデータベースに保存して見える化に表示",
                                                          "save the result for the web page"))
-    p.set_defaults(func=cmd_national)
+    p.set_defaults(func=functools.partial(cmd_national, parse_sweep=parse_sweep, q_of=q_of))
     return p
 
 
-def attach(districts_parser: argparse.ArgumentParser) -> None:
+def attach(districts_parser: argparse.ArgumentParser, parse_sweep: Callable[[str], list[float]],
+           q_of: Callable[[argparse.Namespace], tuple[float, str]]) -> None:
     """Make ``gunmane districts national …`` parse with this module's parser (everything else as before)."""
-    national_parser = build_parser()
+    national_parser = build_parser(parse_sweep, q_of)
     base = type(districts_parser)
 
     class _Districts(base):  # type: ignore[valid-type, misc]
