@@ -4,6 +4,7 @@
     gunmane districts (--ledger SCOPE | --points FILE) --max-distance-km D [--regions M | --max-regions M]
         --bundle-limit L (--q Q | --q-from FIT.json [--q-by-grade]) [--sweep 15:50:5] [--time-limit S]
         --format json|geojson|xlsx
+    gunmane districts national …   (the whole country on Dask: gunmane.cli.districts_national)
 
 Facilities without 緯度・経度 are counted and reported (stderr and ``without_coordinates`` in the output), never
 silently dropped. Exit codes as every command (gunmane.cli.errors); an infeasible question is an answer
@@ -215,3 +216,6 @@ def register(sub: Any) -> None:
     s.add_argument("--format", choices=["json", "geojson", "xlsx"], default="json")
     s.add_argument("--out", "--output", dest="out", metavar="FILE")
     s.set_defaults(func=cmd_districts)
+    from gunmane.cli import districts_national
+
+    districts_national.attach(s, parse_sweep, _q)  # gunmane districts national …

@@ -25,6 +25,7 @@ hull of its facilities with n, members and expected contracts) and as an Excel w
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -462,3 +463,77 @@ def districts_xlsx(results: Sequence[Result], points: Sequence[FacilityPoint], n
     wb.save(buf)
     return buf.getvalue()
 
+
+
+# --- the whole country (issue #14 §4; gunmane.scale.national's document) -------------------------------------
+
+NATIONAL_BASIS_JA = {"ledger": "台帳の施設位置", "office": "役所位置で近似", "none": "橋梁数の資料なし"}
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_national_text() -> str:
+    from importlib import resources
+
+    return resources.files("gunmane.data").joinpath("districting", "national.json").read_text(encoding="utf-8")
+
+
+def shipped_national() -> dict[str, Any]:
+    """The precomputed national result shipped with gunmane (gunmane/data/districting/national.json: the office
+    approximation from the reference data; its ``provenance`` says the command, date, q, L and time limit)."""
+    return dict(json.loads(_shipped_national_text()))
+
+
+def national_xlsx(doc: Mapping[str, Any]) -> bytes:
+    """The national workbook: 「都道府県」 (separate vs districted and reduction per D), 「市区町村」 (alone, the
+    neighbours at each D, the data basis), 「前提・出典」."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    from gunmane.io.safe_cells import neutralise_workbook
+
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F5")
+    sweep = list(doc["sweep"])
+    wb = Workbook()
+    ws: Any = wb.active
+    ws.title = "都道府県"
+
+    def header(ws: Any, cells: Sequence[str]) -> None:
+        ws.append(list(cells))
+        for c in ws[ws.max_row]:
+            c.font, c.fill = bold, fill
+
+    ws.append(["全国の束ね効果：市区町村が単独で発注する場合と最適な地区割りの年間期待契約数"])
+    ws.cell(row=1, column=1).font = Font(bold=True, size=13)
+    ws.append(["年間補修確率 q", doc["q"], "一つの契約にまとめる補修の上限 L", doc["bundle_limit"]])
+    header(ws, ["都道府県コード", "都道府県", "橋梁数", "単独発注（件/年）",
+                *[f"地区割り D = {d} km" for d in sweep], *[f"削減率 D = {d} km" for d in sweep],
+                "台帳の施設位置", "役所位置で近似", "資料なし"])
+    for p in doc["prefectures"]:
+        ws.append([p["code"], p["name"], p["facilities"], p["separate"],
+                   *[p["districted"].get(d) for d in sweep],
+                   *[(p["reduction"][d] / 100 if p["reduction"].get(d) is not None else None) for d in sweep],
+                   p["basis"]["ledger"], p["basis"]["office"], p["basis"]["none"]])
+        for k in range(len(sweep)):
+            ws.cell(row=ws.max_row, column=5 + k).number_format = "0.000"
+            ws.cell(row=ws.max_row, column=5 + len(sweep) + k).number_format = "0.0%"
+    names = {m["lg_code"]: m["name"] for m in doc["municipalities"]}
+    ws = wb.create_sheet("市区町村")
+    header(ws, ["団体コード", "団体名", "都道府県コード", "橋梁数", "位置の根拠", "単独発注（件/年）",
+                *[f"組む相手 D = {d} km" for d in sweep]])
+    for m in doc["municipalities"]:
+        ws.append([m["lg_code"], m["name"], m["prefecture"], m["facilities"],
+                   NATIONAL_BASIS_JA.get(m["basis"], m["basis"]), m["separate"],
+                   *["、".join(names.get(x, x) for x in m["neighbours"].get(d, [])) for d in sweep]])
+    ws = wb.create_sheet("前提・出典")
+    header(ws, ["前提・出典"])
+    for line in doc.get("assumptions", []):
+        ws.append([line])
+    prov = doc.get("provenance") or {}
+    if prov:
+        ws.append([f"計算日時: {prov.get('computed_at', '')}"])
+    ws.append(["出典: 道路メンテナンス年報（橋梁数）、日本の地方自治体一覧オープンデータ localgovjp（役所の位置）。"])
+    ws.column_dimensions["A"].width = 100
+    neutralise_workbook(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -94,6 +94,8 @@ URL_RULES: dict[str, Rule] = {
     "registry:national_guide": page(Access.SIGNED_IN),
     # analysis: カルテ (public statistics for all; ledger figures by ledger_figure_codes) and lifecycle
     "analysis:national": page(Access.PUBLIC),
+    # 全国の束ね効果 (#14 §4): public; visitors see only reference-data (office approximation) runs
+    "analysis:national_districting": page(Access.PUBLIC),
     "analysis:map_data": page(Access.PUBLIC),
     "analysis:series_csv": page(Access.PUBLIC),
     "analysis:prefecture": page(Access.PUBLIC),

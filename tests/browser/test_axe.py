@@ -32,7 +32,7 @@ def _pages(world: World) -> dict[str, list[str]]:
              "/guide/start/?lg=292125", "/guide/decisions/", "/guide/foundation/",
              "/guide/foundation/surveys/contractor/"]
     return {
-        "anonymous": ["/", "/karte/", "/karte/292125/", "/karte/pref/29/", *guide, f"/surveys/r/{world.token}/"],
+        "anonymous": ["/", "/karte/", "/karte/292125/", "/karte/pref/29/", "/karte/districting/", *guide, f"/surveys/r/{world.token}/"],
         "nara": ["/"],
         "uda": ["/", "/karte/", "/karte/292125/", "/groups/", *group_pages, f"/groups/{g}/settings/"],
     }

@@ -16,6 +16,11 @@ and minimises Σ f(n_k) over sizes n_1…n_K (Σ n_k = N, 1 ≤ n_k ≤ S, K all
 dynamic programming over the f table. A second bound charges each facility its share f(n)/n of its district:
 n ≤ s_i, so the share is at least g(s_i) = min_{n ≤ s_i} f(n)/n, and Σ f ≥ Σ_i g(s_i). With per-facility q, f with every q replaced by the smallest is a lower
 bound (E⌈X/L⌉ is increasing in each q), and so is E X / L = Σ q / L; the bound takes the larger.
+
+Weighted points (``FacilityPoint.weight``, w facilities at one position): sizes are Σ w, a move carries a whole
+point (never part of it), neighbourhoods are weighted sums (s_i = Σ_{j ∈ N[i]} w_j), the per-facility bound
+charges w_i·g(s_i), and for weighted instances the size DP — O(K·S·N) in the facilities — is skipped above
+SIZE_DP_BUDGET operations (the per-facility and Σ q / L bounds remain; both valid).
 """
 
 from __future__ import annotations
@@ -45,6 +50,11 @@ def point_qs(instance: Instance) -> list[float]:
     return [instance.q if p.q is None else p.q for p in instance.points]
 
 
+def point_weights(instance: Instance) -> np.ndarray:
+    """Each point's weight (the facilities it stands for), as integers."""
+    return np.array([p.weight for p in instance.points], dtype=np.int64)
+
+
 def conflict_clique(conflict: np.ndarray, *, tries: int = 8, seed: int = 0) -> list[int]:
     """A large set of facilities pairwise in conflict (greedy, from several starts): each needs its own district."""
     n = conflict.shape[0]
@@ -68,6 +78,9 @@ def conflict_clique(conflict: np.ndarray, *, tries: int = 8, seed: int = 0) -> l
         if len(clique) > len(best):
             best = clique
     return sorted(best)
+
+
+SIZE_DP_BUDGET = 3 * 10**8  # array operations the size DP may take (weighted instances of many facilities)
 
 
 def size_bound(table: tuple[float, ...] | np.ndarray, n: int, cap: int, k_min: int, k_max: int) -> float:
@@ -99,16 +112,19 @@ def size_bound(table: tuple[float, ...] | np.ndarray, n: int, cap: int, k_min: i
 COMMON_NEIGHBOURS_MAX_POINTS = 3000  # above, the n³ product costs more than it is worth; |N[i]| is used alone
 
 
-def district_room(conflict: np.ndarray) -> np.ndarray:
+def district_room(conflict: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """For each facility i, the most facilities a district containing i can have: |N[i]| (the facilities within
     D of i, itself included), and — a district of two or more holding i and some j lies in N[i] ∩ N[j] —
-    at most max_{j ≠ i compatible} |N[i] ∩ N[j]| (up to COMMON_NEIGHBOURS_MAX_POINTS facilities)."""
+    at most max_{j ≠ i compatible} |N[i] ∩ N[j]| (up to COMMON_NEIGHBOURS_MAX_POINTS facilities).
+    With ``weights`` the counts are weighted sums (Σ w over the neighbourhood)."""
     n = conflict.shape[0]
     near = ~conflict
-    room = near.sum(axis=1).astype(np.int64)
+    w = np.ones(n, dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
+    room = (near.astype(np.int64) @ w).astype(np.int64)
     if n <= COMMON_NEIGHBOURS_MAX_POINTS:
-        a = near.astype(np.float32)
-        common = a @ a  # exact: integers below 2^24
+        a: np.ndarray = near.astype(np.float64 if int(w.sum()) >= 2**24 else np.float32)
+        aw: np.ndarray = a * w.astype(a.dtype)[None, :]
+        common = aw @ a  # exact: integers below 2^24 (float32) or 2^53
         common[conflict] = 0
         np.fill_diagonal(common, 0)
         room = np.minimum(room, np.maximum(1, common.max(axis=1)).astype(np.int64))
@@ -117,42 +133,49 @@ def district_room(conflict: np.ndarray) -> np.ndarray:
 
 def lower_bound(instance: Instance, conflict: np.ndarray, clique_size: int) -> float:
     """A valid lower bound on the optimum of Σ f (module docstring): sizes only, with the clique and the caps."""
-    n = len(instance.points)
-    if n == 0:
+    if not instance.points:
         return 0.0
+    w = point_weights(instance)
+    n = int(w.sum())
     qs = point_qs(instance)
     q_min = min(qs)
-    room = district_room(conflict)
+    room = district_room(conflict, w)
     cap = int(room.max())
     k_min = max(1, clique_size)
-    k_max = n
+    k_max = len(instance.points)  # a point is never split: at most one district per point
     if instance.regions is not None:
         k_min, k_max = max(k_min, instance.regions), min(k_max, instance.regions)
     elif instance.max_regions is not None:
         k_max = min(k_max, instance.max_regions)
-    table = np.asarray(f_table(cap, q_min, instance.bundle_limit))
-    by_size = size_bound(table, n, cap, k_min, k_max)
+    # the table up to N + 1 (sliced): the one solve_heuristic reads with a single q, cached across the D of a sweep
+    table = np.asarray(f_table(n + 1, q_min, instance.bundle_limit)[:cap + 1])
+    k_top = min(k_max, n, max(k_min, 2 * n // max(1, min(cap, n)) + 1))
+    if n == len(instance.points) or k_top * min(cap, n) * n <= SIZE_DP_BUDGET:
+        by_size = size_bound(table, n, cap, k_min, k_max)
+    else:  # too many facilities for the DP: only its infeasibility test (K ≥ k_min districts of ≤ cap each)
+        by_size = math.inf if k_min > min(k_max, n) or k_max * cap < n else 0.0
     if not math.isfinite(by_size):
         return by_size
     # per facility: its district's f(n)/n with n ≤ its neighbourhood s_i, so at least min_{n ≤ s_i} f(n)/n
     per_head = np.minimum.accumulate(table[1:] / np.arange(1, cap + 1))
-    by_facility = math.fsum(per_head[room - 1].tolist())
-    return max(by_size, by_facility, math.fsum(qs) / instance.bundle_limit)
+    by_facility = math.fsum((per_head[room - 1] * w).tolist())
+    return max(by_size, by_facility, math.fsum((np.asarray(qs) * w).tolist()) / instance.bundle_limit)
 
 
 class _Search:
     """Districts as labels with, for every facility and district, the number of members it conflicts with."""
 
     def __init__(self, conflict: np.ndarray, table: np.ndarray, labels: np.ndarray, *, k_fixed: int | None,
-                 k_cap: int | None, rng: np.random.Generator) -> None:
+                 k_cap: int | None, rng: np.random.Generator, weights: np.ndarray) -> None:
         self.c = conflict
         self.f = table
+        self.w = weights
         self.k_fixed = k_fixed
         self.k_cap = k_cap
         self.rng = rng
         k = int(labels.max()) + 1
         self.labels = labels.astype(np.int64)
-        self.sizes = np.bincount(self.labels, minlength=k).astype(np.int64)
+        self.sizes = np.bincount(self.labels, weights=weights, minlength=k).round().astype(np.int64)
         onehot = np.zeros((len(labels), k), dtype=np.int32)
         onehot[np.arange(len(labels)), self.labels] = 1
         self.cnt = conflict.astype(np.int32) @ onehot  # cnt[p, d]: members of d farther than D from p
@@ -169,8 +192,8 @@ class _Search:
         col = self.c[p]
         self.cnt[col, a] -= 1
         self.cnt[col, b] += 1
-        self.sizes[a] -= 1
-        self.sizes[b] += 1
+        self.sizes[a] -= self.w[p]
+        self.sizes[b] += self.w[p]
         self.labels[p] = b
 
     def can_empty(self) -> bool:
@@ -208,7 +231,8 @@ class _Search:
         improved = False
         for p in self.rng.permutation(len(self.labels)):
             a = int(self.labels[p])
-            if self.sizes[a] == 1 and not self.can_empty():
+            wp = int(self.w[p])
+            if self.sizes[a] == wp and not self.can_empty():
                 continue
             fits = (self.cnt[p] == 0) & (self.sizes > 0)
             fits[a] = False
@@ -216,7 +240,7 @@ class _Search:
             if len(cand) == 0:
                 continue
             sa, sb = self.sizes[a], self.sizes[cand]
-            delta = self.f[sa - 1] - self.f[sa] + self.f[sb + 1] - self.f[sb]
+            delta = self.f[sa - wp] - self.f[sa] + self.f[sb + wp] - self.f[sb]
             i = int(np.argmin(delta - sb * 1e-15))
             if delta[i] < -_EPS:
                 self.move(int(p), int(cand[i]))
@@ -242,7 +266,8 @@ class _Search:
                     ok = False
                     break
                 sb = self.sizes[cand]
-                self.move(int(p), int(cand[int(np.argmin(self.f[sb + 1] - self.f[sb] - sb * 1e-15))]))
+                wp = int(self.w[p])
+                self.move(int(p), int(cand[int(np.argmin(self.f[sb + wp] - self.f[sb] - sb * 1e-15))]))
             if ok and self.objective() < before - _EPS:
                 improved = True
             else:
@@ -280,8 +305,8 @@ def initial_labels(instance: Instance, dist: np.ndarray) -> np.ndarray:
     return labels
 
 
-def ball_labels(dist: np.ndarray, max_distance_km: float, rng: np.random.Generator, *, noise: float = 0.0
-                ) -> np.ndarray:
+def ball_labels(dist: np.ndarray, max_distance_km: float, rng: np.random.Generator, *, noise: float = 0.0,
+                weights: np.ndarray | None = None) -> np.ndarray:
     """Large districts first: the unassigned facilities within D/2 of one facility (pairwise within D by the
     triangle inequality), extended by every further facility that still fits, nearest first; repeated.
 
@@ -289,7 +314,8 @@ def ball_labels(dist: np.ndarray, max_distance_km: float, rng: np.random.Generat
     n = dist.shape[0]
     d_max = max_distance_km + 1e-9
     half = dist <= max_distance_km / 2 + 1e-9
-    ball = half.sum(axis=1).astype(float)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    ball = half.astype(float) @ w
     free = np.ones(n, dtype=bool)
     labels = np.full(n, -1, dtype=np.int64)
     k = 0
@@ -309,7 +335,7 @@ def ball_labels(dist: np.ndarray, max_distance_km: float, rng: np.random.Generat
         labels[chosen] = k
         k += 1
         free[chosen] = False
-        ball -= half[:, chosen].sum(axis=1)
+        ball -= half[:, chosen].astype(float) @ w[chosen]
     return labels
 
 
@@ -318,21 +344,24 @@ def _relabel(labels: np.ndarray) -> tuple[int, ...]:
     return tuple(int(x) for x in inv)
 
 
-def _split_to(labels: np.ndarray, table: np.ndarray, k: int) -> np.ndarray:
-    """Split districts (any subset of a clique is a clique) until there are ``k``, at the least cost each time."""
+def _split_to(labels: np.ndarray, table: np.ndarray, k: int, weights: np.ndarray) -> np.ndarray:
+    """Split districts (any subset of a clique is a clique) until there are ``k``, at the least cost each time:
+    a district's lightest points first (unweighted: its first a members, a = 1, 2, …)."""
     labels = np.array(_relabel(labels), dtype=np.int64)
     nxt = int(labels.max()) + 1
     while nxt < k:
-        sizes = np.bincount(labels)
-        best = (math.inf, -1, 0)
-        for d, n in enumerate(sizes):
-            for a in range(1, int(n) // 2 + 1):
+        best: tuple[float, np.ndarray] = (math.inf, np.array([], dtype=np.int64))
+        for d in range(nxt):
+            members = np.flatnonzero(labels == d)
+            members = members[np.argsort(weights[members], kind="stable")]
+            n = int(weights[members].sum())
+            a = 0
+            for c in range(1, len(members)):
+                a += int(weights[members[c - 1]])
                 cost = table[a] + table[n - a] - table[n]
                 if cost < best[0]:
-                    best = (cost, d, a)
-        _, d, a = best
-        members = np.flatnonzero(labels == d)
-        labels[members[:a]] = nxt
+                    best = (cost, members[:c])
+        labels[best[1]] = nxt
         nxt += 1
     return labels
 
@@ -351,10 +380,10 @@ def infeasible(instance: Instance, clique: list[int], reason: str | None = None)
 
 
 def _descend(conflict: np.ndarray, table: np.ndarray, labels: np.ndarray, instance: Instance,
-             rng: np.random.Generator, deadline: float) -> tuple[float, np.ndarray]:
+             rng: np.random.Generator, deadline: float, weights: np.ndarray) -> tuple[float, np.ndarray]:
     """Merges, moves and dissolutions from ``labels`` until no round improves (or the time is up)."""
     search = _Search(conflict, table, np.array(_relabel(labels)), k_fixed=instance.regions,
-                     k_cap=instance.max_regions, rng=rng)
+                     k_cap=instance.max_regions, rng=rng, weights=weights)
     search.merge_pass()
     best = (search.objective(), search.labels.copy())
     stale = 0
@@ -394,9 +423,12 @@ def solve_heuristic(instance: Instance, dist: np.ndarray, *, time_limit_s: float
                                 Infeasibility(reason=reason, lower_bound_regions=len(clique)))
     bound = lower_bound(instance, conflict, len(clique))
     qs = point_qs(instance)
-    table = np.asarray(f_table(n + 1, math.fsum(qs) / n, instance.bundle_limit))
+    w = point_weights(instance)
+    total = int(w.sum())
+    q_mean = math.fsum((np.asarray(qs) * w).tolist()) / total
+    table = np.asarray(f_table(total + 1, q_mean if len(set(qs)) > 1 else qs[0], instance.bundle_limit))
     rng = np.random.default_rng(seed)
-    starts = [initial_labels(instance, dist), ball_labels(dist, instance.max_distance_km, rng)]
+    starts = [initial_labels(instance, dist), ball_labels(dist, instance.max_distance_km, rng, weights=w)]
     if start is not None and len(start) == n:
         cand = np.asarray(start, dtype=np.int64)
         if all(not conflict[np.ix_(m, m)].any() for m in (np.flatnonzero(cand == d) for d in np.unique(cand))):
@@ -405,9 +437,9 @@ def solve_heuristic(instance: Instance, dist: np.ndarray, *, time_limit_s: float
     best: tuple[float, int, np.ndarray] | None = None
     restart = 0
     while starts or (time.monotonic() < deadline and restart < 30):
-        labels = starts.pop() if starts else ball_labels(dist, instance.max_distance_km, rng, noise=0.2)
+        labels = starts.pop() if starts else ball_labels(dist, instance.max_distance_km, rng, noise=0.2, weights=w)
         restart += 0 if starts else 1
-        obj, labels = _descend(conflict, table, labels, instance, rng, deadline)
+        obj, labels = _descend(conflict, table, labels, instance, rng, deadline, w)
         key = (obj, len(np.unique(labels)))
         if best is None or key < best[:2]:
             best = (obj, key[1], labels)
@@ -417,7 +449,7 @@ def solve_heuristic(instance: Instance, dist: np.ndarray, *, time_limit_s: float
     labels = best[2]
     k = len(np.unique(labels))
     if instance.regions is not None and k < instance.regions:
-        labels = _split_to(labels, table, instance.regions)
+        labels = _split_to(labels, table, instance.regions, w)
         k = instance.regions
     if limit is not None and k > limit:
         kind = "ちょうど" if instance.regions is not None else "最大"
@@ -428,5 +460,5 @@ def solve_heuristic(instance: Instance, dist: np.ndarray, *, time_limit_s: float
             reason=reason, facility_ids=tuple(instance.points[i].id for i in clique),
             lower_bound_regions=len(clique)))
     assignment = _relabel(labels)
-    sizes = np.bincount(np.asarray(assignment))
+    sizes = np.bincount(np.asarray(assignment), weights=w).round().astype(np.int64)
     return HeuristicOutcome(assignment, float(table[sizes].sum()), bound, None)

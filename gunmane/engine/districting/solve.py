@@ -5,6 +5,9 @@ bound, or the explanation of infeasibility) and — for instances small enough �
 heuristic's districts as a hint, and returns the better of the two with the larger of the bounds. ``sweep``
 solves each D in increasing order, starting each from the previous solution (a districting feasible for D is
 feasible for every larger D), so the objective cannot increase with D.
+
+Weighted points (``FacilityPoint.weight``): every count is Σ weight; the exact model reads unit points only, so
+an instance with any weight ≠ 1 is solved by the heuristic (its gap to the lower bound is reported).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from gunmane.engine.districting import exact
-from gunmane.engine.districting.contracts import expected_contracts_pb, individual
+from gunmane.engine.districting.contracts import expected_contracts_weighted, individual
 from gunmane.engine.districting.geo import EARTH_RADIUS_KM, distance_matrix
 from gunmane.engine.districting.heuristic import point_qs, solve_heuristic
 from gunmane.engine.districting.types import (
@@ -46,13 +49,21 @@ def instance_distances(instance: Instance) -> np.ndarray:
 def baselines(instance: Instance, dist: np.ndarray) -> Baselines:
     """Each municipality alone, everything together (when every pair is within D), every repair alone."""
     qs = point_qs(instance)
-    by_lg: dict[str, list[float]] = {}
+    ws = [p.weight for p in instance.points]
+    by_lg: dict[str, tuple[list[float], list[int]]] = {}
     for p, q in zip(instance.points, qs, strict=True):
-        by_lg.setdefault(p.lg_code, []).append(q)
-    separate = math.fsum(expected_contracts_pb(v, instance.bundle_limit) for v in by_lg.values())
+        g = by_lg.setdefault(p.lg_code, ([], []))
+        g[0].append(q)
+        g[1].append(p.weight)
+    separate = math.fsum(expected_contracts_weighted(v, w, instance.bundle_limit) for v, w in by_lg.values())
     together = len(qs) == 0 or float(dist.max()) <= instance.max_distance_km + 1e-9
-    single = expected_contracts_pb(qs, instance.bundle_limit) if together else None
-    return Baselines(separate=separate, single=single, individual=individual(qs))
+    single = expected_contracts_weighted(qs, ws, instance.bundle_limit) if together else None
+    return Baselines(separate=separate, single=single, individual=individual(qs, ws))
+
+
+def is_weighted(instance: Instance) -> bool:
+    """Whether some point stands for more than one facility."""
+    return any(p.weight != 1 for p in instance.points)
 
 
 def regions_of(instance: Instance, dist: np.ndarray, assignment: Sequence[int]) -> tuple[Region, ...]:
@@ -61,16 +72,18 @@ def regions_of(instance: Instance, dist: np.ndarray, assignment: Sequence[int]) 
     groups: dict[int, list[int]] = {}
     for i, d in enumerate(assignment):
         groups.setdefault(int(d), []).append(i)
-    ordered = sorted(groups.values(), key=lambda m: (-len(m), min(m)))
+    pts = instance.points
+    ordered = sorted(groups.values(), key=lambda m: (-sum(pts[i].weight for i in m), min(m)))
     out = []
     for k, mem in enumerate(ordered, start=1):
         members: dict[str, int] = {}
         for i in mem:
-            members[instance.points[i].lg_code] = members.get(instance.points[i].lg_code, 0) + 1
+            members[pts[i].lg_code] = members.get(pts[i].lg_code, 0) + pts[i].weight
         sub = dist[np.ix_(mem, mem)]
-        out.append(Region(id=k, facility_ids=tuple(instance.points[i].id for i in mem),
+        out.append(Region(id=k, facility_ids=tuple(pts[i].id for i in mem),
                           members=dict(sorted(members.items())), max_distance_km=float(sub.max()),
-                          expected_contracts=expected_contracts_pb([qs[i] for i in mem], instance.bundle_limit)))
+                          expected_contracts=expected_contracts_weighted(
+                              [qs[i] for i in mem], [pts[i].weight for i in mem], instance.bundle_limit)))
     return tuple(out)
 
 
@@ -89,8 +102,12 @@ def _assumptions(instance: Instance, method: Method, gap: float | None, status: 
     how = "厳密解法（CP-SAT、下界の証明つき）" if method == "exact" else "構築＋局所探索のヒューリスティック"
     gap_text = "最適性を確認済み" if status == "optimal" else (
         f"下界との差（ギャップ） {gap * 100:.2f} %" if gap is not None else "ギャップなし")
+    weighted = ((f"地点には複数の施設を代表するもの（重み、計 {sum(p.weight for p in instance.points):,} 施設を "
+                 f"{len(instance.points):,} 地点で表す）があります。一つの地点の施設は分けずに同じ地区に入れます。",)
+                if is_weighted(instance) else ())
     return (
         q_text + "。",
+        *weighted,
         f"施設間の距離は地球を半径 {EARTH_RADIUS_KM:,.0f} km の球とした大円距離（ハバーサイン公式）です。",
         f"1契約でまとめられる補修は最大 L = {instance.bundle_limit} 件、地区の期待契約数は E⌈X/L⌉"
         "（X は地区内の年間補修件数）です。",
@@ -101,10 +118,12 @@ def _assumptions(instance: Instance, method: Method, gap: float | None, status: 
 
 def _objective(instance: Instance, assignment: Sequence[int]) -> float:
     qs = point_qs(instance)
-    groups: dict[int, list[float]] = {}
-    for q, d in zip(qs, assignment, strict=True):
-        groups.setdefault(int(d), []).append(q)
-    return math.fsum(expected_contracts_pb(v, instance.bundle_limit) for v in groups.values())
+    groups: dict[int, tuple[list[float], list[int]]] = {}
+    for q, p, d in zip(qs, instance.points, assignment, strict=True):
+        g = groups.setdefault(int(d), ([], []))
+        g[0].append(q)
+        g[1].append(p.weight)
+    return math.fsum(expected_contracts_weighted(v, w, instance.bundle_limit) for v, w in groups.values())
 
 
 def _feasible(instance: Instance, dist: np.ndarray, assignment: Sequence[int]) -> bool:
@@ -123,7 +142,8 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
     t0 = time.monotonic()
     base = baselines(instance, dist)
     n = len(instance.points)
-    use_exact = method == "exact" or (method == "auto" and n <= EXACT_MAX_POINTS)
+    # the exact model counts unit points: weighted instances go to the heuristic (module docstring)
+    use_exact = not is_weighted(instance) and (method == "exact" or (method == "auto" and n <= EXACT_MAX_POINTS))
     h_time = time_limit_s * (_HEURISTIC_SHARE if use_exact else 1.0)
     heur = solve_heuristic(instance, dist, time_limit_s=h_time, start=start)
     common = dict(baselines=base, q=instance.q, bundle_limit=instance.bundle_limit,

@@ -11,13 +11,18 @@ Method = Literal["exact", "heuristic"]
 
 @dataclass(frozen=True)
 class FacilityPoint:
-    """One facility: its id, the managing municipality (団体コード), its position, and optionally its own q."""
+    """One facility: its id, the managing municipality (団体コード), its position, and optionally its own q.
+
+    ``weight`` > 1 stands for that many facilities at one position (e.g. a municipality's bridge count placed at
+    its office, the national approximation): they count ``weight`` times in N, always stay together in one
+    district (a weighted point is never split — a restriction of the approximation), and share the point's q."""
 
     id: str
     lg_code: str
     lat: float
     lon: float
     q: float | None = None  # per-facility repair probability (None: the instance's q)
+    weight: int = 1  # facilities at this point (N of a district = Σ weight)
 
 
 @dataclass(frozen=True)
@@ -40,13 +45,14 @@ class Region:
 
     id: int
     facility_ids: tuple[str, ...]
-    members: dict[str, int]  # lg_code → number of its facilities in the district
+    members: dict[str, int]  # lg_code → number of its facilities in the district (Σ weight)
     max_distance_km: float  # the largest pairwise distance inside (0 for one facility)
     expected_contracts: float  # f(N, L) (Poisson-binomial with per-facility q)
 
     @property
     def n(self) -> int:
-        return len(self.facility_ids)
+        """N: the facilities in the district (Σ weight of its points; the number of points when unweighted)."""
+        return sum(self.members.values())
 
 
 @dataclass(frozen=True)

@@ -30,3 +30,20 @@ class MunicipalUnitPrices(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id}: {self.file_name}（{self.uploaded_at:%Y-%m-%d}）"
+
+
+class NationalDistricting(models.Model):
+    """A saved run of `gunmane districts national --save` (issue #14 §4): the whole document as computed. The
+    newest run computed from the office approximation only (``office_only``) is the one the public page shows;
+    runs that used municipal ledgers are shown to signed-in users only (docs/permissions.md)."""
+
+    result = models.JSONField("計算結果")  # gunmane.scale.national.run's document
+    office_only = models.BooleanField("役所位置の近似のみ", default=True)
+    computed_at = models.DateTimeField("計算日時", default=timezone.now)
+
+    class Meta:
+        ordering = ["-computed_at", "-pk"]
+        verbose_name = verbose_name_plural = "全国の束ね効果の計算結果"
+
+    def __str__(self) -> str:
+        return f"全国の束ね効果（{self.computed_at:%Y-%m-%d %H:%M}）"

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from gunmane.web.analysis import lifecycle_views, unit_prices, views
+from gunmane.web.analysis import districting_views, lifecycle_views, unit_prices, views
 
 app_name = "analysis"
 urlpatterns = [
     path("karte/", views.national, name="national"),
+    path("karte/districting/", districting_views.national_districting, name="national_districting"),
     path("karte/map.json", views.map_data, name="map_data"),
     path("karte/series.csv", views.series_csv, name="series_csv"),
     path("karte/pref/<str:code>/", views.prefecture, name="prefecture"),
