@@ -323,11 +323,18 @@ def _lot_map(dsg: Any, ev: Any, names: lots_geo.LotMapNames) -> dict[str, Any]:
     areas = [{"name": name, "points": pts(hull)} for name, hull in member_hulls]
     office_xy = [(names.member(code), xy(lon, lat)) for code, lat, lon in inside]
     office_marks = [{"name": name, "xy": p} for name, p in office_xy]
-    obstacles = [(x - 6, y - 6, x + 6, y + 6) for _, (x, y) in office_xy]
+    # a field base (a member wider than the lot radius is split; its far part is served from there), a diamond
+    base_xy = [(f"ロット{lot.id}の現地拠点（{names.member(lot.base)}）", xy(lot.base_lon, lot.base_lat))
+               for lot in dsg.best.lots if not lot.base_office and lot.base_lat is not None and lot.base_lon is not None]
+    field_bases = [{"name": name, "xy": (x, y),
+                    "points": f"{x:.1f},{y - 6:.1f} {x + 6:.1f},{y:.1f} {x:.1f},{y + 6:.1f} {x - 6:.1f},{y:.1f}"}
+                   for name, (x, y) in base_xy]
+    obstacles = [(x - 6, y - 6, x + 6, y + 6) for _, (x, y) in office_xy + base_xy]
     items: list[tuple[str, float, float, str]] = [(name, *centre(hull), "area") for name, hull in member_hulls]
     items += [(f"ロット{lot}", *centre(lot_hulls[lot]), "lot") for lot in lots]
     labels, skipped = lots_geo.place_labels(items, size=LABEL_PX, width=MAP_W, height=MAP_H, obstacles=obstacles)
     outside = [names.member(code) for code, *_ in offices if all(code != o[0] for o in inside)]
-    return {"points": rows, "lots": groups, "areas": areas, "offices": office_marks, "labels": labels,
+    return {"points": rows, "lots": groups, "areas": areas, "offices": office_marks, "bases": field_bases,
+            "labels": labels,
             "skipped": skipped, "outside": outside, "w": int(MAP_W), "h": int(MAP_H),
             "legend": [(g["lot"], g["c"], g["name"]) for g in groups]}
