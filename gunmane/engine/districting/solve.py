@@ -20,10 +20,10 @@ from typing import Literal
 
 import numpy as np
 
-from gunmane.engine.districting import exact
-from gunmane.engine.districting.contracts import expected_contracts_weighted, individual
+from gunmane.engine.districting import columns, exact
+from gunmane.engine.districting.contracts import expected_contracts_weighted, f_table, individual
 from gunmane.engine.districting.geo import EARTH_RADIUS_KM, distance_matrix
-from gunmane.engine.districting.heuristic import point_qs, solve_heuristic
+from gunmane.engine.districting.heuristic import point_qs, point_weights, solve_heuristic
 from gunmane.engine.districting.types import (
     Baselines,
     Infeasibility,
@@ -38,6 +38,8 @@ MethodChoice = Literal["auto", "exact", "heuristic"]
 
 EXACT_MAX_POINTS = 400  # "auto" tries the exact model up to this many facilities
 _HEURISTIC_SHARE = 0.25  # of the time limit, for the heuristic's start when the exact model follows
+_COLUMNS_SHARE = 0.4  # of the time after the heuristic, for the pool of districts (``columns``) before the exact model
+_HEURISTIC_ALONE_SHARE = 0.6  # without the exact model: the heuristic's share, the pool has the rest
 
 
 def instance_distances(instance: Instance) -> np.ndarray:
@@ -144,7 +146,8 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
     n = len(instance.points)
     # the exact model counts unit points: weighted instances go to the heuristic (module docstring)
     use_exact = not is_weighted(instance) and (method == "exact" or (method == "auto" and n <= EXACT_MAX_POINTS))
-    h_time = time_limit_s * (_HEURISTIC_SHARE if use_exact else 1.0)
+    pool = n <= columns.MAX_POINTS
+    h_time = time_limit_s * (_HEURISTIC_SHARE if use_exact else _HEURISTIC_ALONE_SHARE if pool else 1.0)
     heur = solve_heuristic(instance, dist, time_limit_s=h_time, start=start)
     common = dict(baselines=base, q=instance.q, bundle_limit=instance.bundle_limit,
                   max_distance_km=instance.max_distance_km)
@@ -154,12 +157,17 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
     candidates: list[tuple[float, tuple[int, ...], Method]] = []
     if heur.assignment is not None:
         candidates.append((_objective(instance, heur.assignment), heur.assignment, "heuristic"))
+        until = t0 + time_limit_s * (_HEURISTIC_SHARE + _COLUMNS_SHARE * (1 - _HEURISTIC_SHARE) if use_exact else 1.0)
+        pooled = _pooled(instance, dist, heur.assignment, deadline=until) if pool else None
+        if pooled is not None and _feasible(instance, dist, pooled):
+            candidates.append((_objective(instance, pooled), pooled, "heuristic"))
     bound = heur.bound
     proven = False
     if use_exact:
         remaining = max(1.0, time_limit_s - (time.monotonic() - t0))
+        hint = min(candidates, key=lambda c: c[0])[1] if candidates else None
         try:
-            ex = exact.solve_exact(instance, dist, time_limit_s=remaining, hint=heur.assignment)
+            ex = exact.solve_exact(instance, dist, time_limit_s=remaining, hint=hint)
         except NotImplementedError:
             ex = None
         if ex is not None:
@@ -187,6 +195,17 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
     return Result(status=status, method=used, objective=objective, bound=bound, gap=gap,
                   regions=regions_of(instance, dist, assignment), seconds=time.monotonic() - t0,
                   assumptions=_assumptions(instance, used, gap, status), **common)  # type: ignore[arg-type]
+
+
+def _pooled(instance: Instance, dist: np.ndarray, start: tuple[int, ...], *, deadline: float
+            ) -> tuple[int, ...] | None:
+    """The column-generation stage (``columns``) from ``start``: one shared q, no exact M."""
+    if instance.regions is not None or any(p.q is not None for p in instance.points):
+        return None
+    weight = point_weights(instance)
+    table = np.asarray(f_table(int(weight.sum()) + 1, instance.q, instance.bundle_limit))
+    return columns.improve(dist, instance.max_distance_km, weight, table, start,
+                           max_regions=instance.max_regions, deadline=deadline)
 
 
 def _infeasible(instance: Instance, why: Infeasibility, method: Method, t0: float, common: dict[str, object]
