@@ -451,7 +451,8 @@ def districts_xlsx(results: Sequence[Result], points: Sequence[FacilityPoint], n
     header(ws, ["前提・出典"])
     lines = dict.fromkeys(a for r in results for a in r.assumptions)
     lines.update(dict.fromkeys([
-        "期待契約数 f(N, L) = E⌈X/L⌉、X は N 施設のうち1年に補修が必要になる数（二項分布、施設ごとの q ではポアソン二項分布）。",
+        "期待契約数は、N 施設のうち1年に補修が必要になる件数（二項分布、施設ごとの q ではポアソン二項分布）を L で割って"
+        "切り上げた数の期待値。",
         "距離は施設間の大円距離（ハバーサイン、地球半径 6,371 km）。同じ地区のどの2施設も D 以内。",
         "方法: 東北大学による宮城県の橋梁の束ね・地区割りの研究（群マネ 定量手法 f(N, L)）。",
     ]))

@@ -111,8 +111,8 @@ def _assumptions(instance: Instance, method: Method, gap: float | None, status: 
         q_text + "。",
         *weighted,
         f"施設間の距離は地球を半径 {EARTH_RADIUS_KM:,.0f} km の球とした大円距離（ハバーサイン公式）です。",
-        f"1契約でまとめられる補修は最大 L = {instance.bundle_limit} 件、地区の期待契約数は E⌈X/L⌉"
-        "（X は地区内の年間補修件数）です。",
+        f"1契約でまとめられる補修は最大 L = {instance.bundle_limit} 件。地区の期待契約数は、地区内で1年に補修が"
+        "必要になる件数を L で割って切り上げた数の期待値です。",
         f"同じ地区の施設はどの2つも {instance.max_distance_km:g} km 以内（D）、{limit}。",
         f"解法: {how}。{gap_text}。",
     )
