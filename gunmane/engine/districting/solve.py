@@ -158,7 +158,8 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
     if heur.assignment is not None:
         candidates.append((_objective(instance, heur.assignment), heur.assignment, "heuristic"))
         until = t0 + time_limit_s * (_HEURISTIC_SHARE + _COLUMNS_SHARE * (1 - _HEURISTIC_SHARE) if use_exact else 1.0)
-        pooled = _pooled(instance, dist, heur.assignment, deadline=until) if pool else None
+        proven_by_bound = heur.objective is not None and heur.objective <= heur.bound + 1e-9
+        pooled = _pooled(instance, dist, heur.assignment, deadline=until) if pool and not proven_by_bound else None
         if pooled is not None and _feasible(instance, dist, pooled):
             candidates.append((_objective(instance, pooled), pooled, "heuristic"))
     bound = heur.bound
