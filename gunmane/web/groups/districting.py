@@ -119,9 +119,9 @@ def q_from_fit_json(doc: Any, name: str) -> RepairQ:
     if isinstance(per_year, bool) or not isinstance(per_year, (int, float)) or not 0 < per_year <= 1 \
             or not math.isfinite(per_year):
         raise QSourceError(f"{name}: 補修確率（repair_probability の per_year、0より大きく1以下）がありません。"
-                           "gunmane deterioration fit --format json の出力を指定してください。")
+                           "劣化予測の推定結果を保存した JSON ファイルを指定してください。")
     trigger_label = str(rp.get("trigger") or "") if isinstance(rp, dict) else ""
-    source = f"劣化予測（gunmane deterioration fit）の結果 {name} の年間補修確率" + (
+    source = f"劣化予測の推定結果 {name} の年間補修確率" + (
         f"（健全性{trigger_label}で補修）" if trigger_label else "")
     hazards = doc.get("hazards")
     states = doc.get("states")
@@ -140,7 +140,7 @@ def q_from_fit_text(text: str, name: str) -> RepairQ:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise QSourceError(f"{name}: JSON として読み取れません（{exc.lineno}行目: {exc.msg}）。"
-                           "gunmane deterioration fit --format json の出力を指定してください。") from exc
+                           "劣化予測の推定結果を保存した JSON ファイルを指定してください。") from exc
     return q_from_fit_json(doc, name)
 
 

@@ -35,7 +35,7 @@ from gunmane.web.registry.models import Municipality
 MAX_TIME_S = 60.0
 MAX_SWEEP = 12  # distances of one sweep on the page (each up to the time limit)
 STATUS_JA = {"optimal": "最適性を確認済み", "feasible": "実行可能解", "infeasible": "実行不能"}
-Q_SOURCES = (("fit", "群の点検記録から推定（劣化予測）"), ("value", "値を入力"), ("file", "推定結果のファイル（gunmane deterioration fit の JSON）"))
+Q_SOURCES = (("fit", "群の点検記録から推定（劣化予測）"), ("value", "値を入力"), ("file", "推定結果のファイル（劣化予測の JSON）"))
 REGION_MODES = (("free", "指定しない"), ("exact", "ちょうど"), ("max", "最大"))
 
 
@@ -193,7 +193,7 @@ def _uploaded(request: HttpRequest, data: QueryDict, errors: list[str]) -> Query
     if data.get("q_source") != "file":
         return data
     if upload is None:
-        errors.append("推定結果のファイル（gunmane deterioration fit --format json の出力）を選んでください。")
+        errors.append("推定結果のファイル（劣化予測の推定結果を保存した JSON）を選んでください。")
         data["q_source"] = "fit"
         return data
     try:
