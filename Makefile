@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fast lint typecheck bench clean
+.PHONY: run test test-suites prerequisites test-fast lint typecheck bench clean
 
 $(BIN)/activate:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { echo "$(PYTHON) -m venv が使えません（Debian では apt-get install python3-venv）" >&2; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml $(BIN)/activate
@@ -40,9 +40,17 @@ PG_TESTS := tests/web/test_postgres.py tests/web/test_import.py tests/web/test_i
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-## make test — lint, types, layer contracts; every test on SQLite; the database tests again on PostgreSQL
-## when GUNMANE_TEST_DATABASE_URL is set
-test: lint typecheck
+## make test — the Debian packages the suite needs (installed when root or sudo allows: scripts/test-prerequisites.sh),
+## lint, types, layer contracts; every test on SQLite; the database tests again on PostgreSQL — on
+## GUNMANE_TEST_DATABASE_URL when set, else on a throwaway cluster on loopback (scripts/with-postgres.sh)
+test: prerequisites lint typecheck
+	scripts/with-postgres.sh $(MAKE) --no-print-directory test-suites
+
+prerequisites:
+	scripts/test-prerequisites.sh
+
+# the two pytest runs (called by `make test` with GUNMANE_TEST_DATABASE_URL set when PostgreSQL is installed)
+test-suites: $(VENV)/.installed-dev
 	$(PYTEST) -m "not postgres"
 ifdef GUNMANE_TEST_DATABASE_URL
 	GUNMANE_DATABASE_URL="$(GUNMANE_TEST_DATABASE_URL)" $(PYTEST) -m "not browser" $(PG_TESTS)
