@@ -20,7 +20,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve with waitress (a production-grade pure-Python WSGI server, works on Windows office PCs too)."""
+    """Serve with waitress (a production-grade pure-Python WSGI server, works on Windows office PCs too); with
+    --production, several processes (gunmane.cli.production)."""
+    if args.production:
+        from gunmane.cli.production import serve as serve_production
+
+        return serve_production(args)
     setup_django()
     from django.core.management import call_command
     from waitress import serve
@@ -65,7 +70,18 @@ def register(sub: Any) -> None:
     s = command(sub, "serve", help=t("Web アプリを起動する", "start the web app"))
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", default="8000")
-    s.add_argument("--threads", type=int, default=8)
+    s.add_argument("--threads", type=int, default=8, help=t("1プロセスあたりのスレッド数", "threads per process"))
+    s.add_argument("--production", action="store_true", help=t(
+        "本番モード：設定を確かめ、静的ファイルを集め、複数プロセスで起動（docs/deployment.md）",
+        "production: check the settings, collect static files, serve with several processes"))
+    s.add_argument("--workers", type=int, default=0, metavar="N", help=t(
+        "本番モードのプロセス数（既定: 2×コア数+1、最大8）", "processes with --production (default 2×cores+1, at most 8)"))
+    s.add_argument("--task-workers", type=int, default=1, metavar="N", help=t(
+        "本番モードで一緒に起動するタスクワーカーの数（0 なら別に gunmane worker を起動）",
+        "task workers started with --production (0: run `gunmane worker` separately)"))
+    s.add_argument("--trusted-proxy", default="", metavar="ADDR", help=t(
+        "X-Forwarded-Proto / -For を信頼するリバースプロキシのアドレス（既定 127.0.0.1）",
+        "address of the reverse proxy whose X-Forwarded-* headers are trusted (default 127.0.0.1)"))
     s.set_defaults(func=cmd_serve)
 
     s = command(sub, "manage", help=t("Django 管理コマンド（createsuperuser など）", "Django management commands"))

@@ -212,7 +212,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Serve static files from the app directories without collectstatic (one-command start).
+if PRODUCTION:  # hashed, compressed copies made by `collectstatic` (gunmane serve --production runs it)
+    STORAGES["staticfiles"] = {"BACKEND": "gunmane.web.common.staticfiles.StaticFilesStorage"}
+# Serve static files from the app directories without collectstatic (one-command start); in production the
+# collected copies in STATIC_ROOT come first.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
