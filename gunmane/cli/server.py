@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -63,6 +64,8 @@ def task_workers(count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
 
     if settings.GUNMANE_TASKS == "immediate":
         count = 0
+    # a service manager stops the server with SIGTERM: leave through `finally`, which stops the workers too
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     procs = [subprocess.Popen([sys.executable, "-m", "gunmane", "worker"], env=os.environ.copy())
              for _ in range(count)]
     if procs:
