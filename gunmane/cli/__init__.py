@@ -16,7 +16,7 @@ One module per family of commands, each adding its own parsers:
 | districts | districts |
 | groups | groups, documents |
 | backup | backup, restore |
-| server | demo, serve, manage |
+| server | demo, serve, worker, manage |
 
 gunmane.cli.common holds what they share (exit codes, UsageError, language, Django, the output),
 gunmane.cli.errors what every error becomes.
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     karte.register(sub)  # karte
     lcc.register_deterioration(sub)  # deterioration
     groups.register_groups(sub)  # groups
-    server.register(sub)  # demo, serve, manage
+    server.register(sub)  # demo, serve, worker, manage
     return p
 
 

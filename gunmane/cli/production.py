@@ -9,13 +9,11 @@ other POSIX systems only; on Windows the same command serves with waitress (thre
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
-import subprocess
-import sys
 from typing import Any
 
 from gunmane.cli.common import EXIT_OK, err, setup_django, t
+from gunmane.cli.server import task_workers
 
 
 def default_workers() -> int:
@@ -33,32 +31,9 @@ def prepare() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def start_task_workers(count: int) -> list[subprocess.Popen[bytes]]:
-    """`gunmane worker` processes, stopped when this process ends (normally or by SIGTERM from systemd)."""
-    workers = [subprocess.Popen([sys.executable, "-m", "gunmane.cli", "worker"]) for _ in range(count)]
-    owner = os.getpid()
-
-    def stop() -> None:
-        if os.getpid() != owner:  # a forked web worker inherits the handler: only the master stops them
-            return
-        for w in workers:
-            if w.poll() is None:
-                w.terminate()
-        for w in workers:
-            try:
-                w.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                w.kill()
-
-    atexit.register(stop)
-    return workers
-
-
 def serve(args: argparse.Namespace) -> int:
     prepare()
     workers = args.workers or default_workers()
-    if args.task_workers:
-        start_task_workers(args.task_workers)
     bind = f"{args.host}:{args.port}"
     try:
         from gunicorn.app.base import BaseApplication
@@ -69,9 +44,10 @@ def serve(args: argparse.Namespace) -> int:
 
         err(t(f"gunicorn が使えないため waitress（1プロセス・{args.threads}スレッド）で {bind} に起動します。",
               f"gunicorn is not available: serving with waitress ({args.threads} threads) on {bind}."))
-        waitress_serve(application, host=args.host, port=int(args.port), threads=args.threads, ident="gunmane",
-                       trusted_proxy=args.trusted_proxy or None,
-                       trusted_proxy_headers="x-forwarded-for x-forwarded-proto" if args.trusted_proxy else None)
+        with task_workers(args.task_workers):
+            waitress_serve(application, host=args.host, port=int(args.port), threads=args.threads, ident="gunmane",
+                           trusted_proxy=args.trusted_proxy or "127.0.0.1",
+                           trusted_proxy_headers="x-forwarded-for x-forwarded-proto")
         return EXIT_OK
 
     options: dict[str, Any] = {
@@ -102,5 +78,6 @@ def serve(args: argparse.Namespace) -> int:
     err(t(f"本番モードで起動します: {bind}（{workers} プロセス × {args.threads} スレッド、"
           f"タスクワーカー {args.task_workers}）", f"Production: {bind} ({workers} processes × {args.threads} threads, "
           f"{args.task_workers} task workers)"))
-    Server().run()  # gunicorn's master handles SIGTERM/SIGINT (graceful stop) and exits through atexit
+    with task_workers(args.task_workers):
+        Server().run()  # the master stops gracefully on SIGTERM and leaves through task_workers' `finally`
     return EXIT_OK

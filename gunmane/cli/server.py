@@ -1,8 +1,15 @@
-"""`gunmane demo load`, `gunmane serve` and `gunmane manage`: the demo data, the web app, Django's commands."""
+"""`gunmane demo load`, `gunmane serve`, `gunmane worker` and `gunmane manage`: the demo data, the web app,
+the task queue's worker (docs/tasks.md), Django's commands."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from gunmane.cli.common import EXIT_OK, command, err, setup_django, t
@@ -49,7 +56,58 @@ def cmd_serve(args: argparse.Namespace) -> int:
         err(f"  {username}（{display}・{role.label}）")
     err(t("終了するには Ctrl+C を押してください。", "Press Ctrl+C to stop."))
     err("=" * 64)
-    serve(application, host=args.host, port=int(args.port), threads=args.threads, ident="gunmane")
+    with task_workers(args.task_workers):
+        serve(application, host=args.host, port=int(args.port), threads=args.threads, ident="gunmane")
+    return EXIT_OK
+
+
+@contextmanager
+def task_workers(count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """`count` `gunmane worker` processes beside the web server, stopped with it (SIGTERM: a running task is
+    finished first; after WORKER_STOP_SECONDS they are killed). None when tasks run inside the request."""
+    from django.conf import settings
+
+    if settings.GUNMANE_TASKS == "immediate":
+        count = 0
+    # a service manager stops the server with SIGTERM: leave through `finally`, which stops the workers too
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    procs = [subprocess.Popen([sys.executable, "-m", "gunmane", "worker"], env=os.environ.copy())
+             for _ in range(count)]
+    if procs:
+        err(t(f"タスクの実行プロセスを {len(procs)} 個起動しました（PDF・Excel・全国の集計表などを作ります）。",
+              f"Started {len(procs)} task worker process(es)."))
+    owner = os.getpid()
+    try:
+        yield procs
+    finally:
+        # gunicorn's web processes are forked inside this block and leave through it too: only the process that
+        # started the workers stops them (a recycled web process must not stop the task workers)
+        for proc in procs if os.getpid() == owner else []:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=WORKER_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+#: how long `gunmane serve` waits for its workers to finish their task when it stops
+WORKER_STOP_SECONDS = 30
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run queued tasks until stopped (SIGINT/SIGTERM: the running task is finished first)."""
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.GUNMANE_TASKS == "immediate":
+        err(t("GUNMANE_TASKS=immediate のため、タスクは依頼した処理の中で実行されます。worker は不要です。",
+              "GUNMANE_TASKS=immediate runs tasks inside the request: no worker is needed."))
+        return EXIT_OK
+    call_command("db_worker", queue_name="*", interval=args.interval, reload=False, startup_delay=False,
+                 batch=args.batch, verbosity=0 if args.quiet else 1)
     return EXIT_OK
 
 
@@ -62,7 +120,7 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add `demo`, `serve` and `manage`."""
+    """Add `demo`, `serve`, `worker` and `manage`."""
     s = command(sub, "demo", help=t("デモ地域（奈良モデル地域、合成施設）とデモ利用者を読み込む", "load the demo region and users"))
     s.add_argument("action", choices=["load"])
     s.set_defaults(func=cmd_demo)
@@ -71,18 +129,28 @@ def register(sub: Any) -> None:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", default="8000")
     s.add_argument("--threads", type=int, default=8, help=t("1プロセスあたりのスレッド数", "threads per process"))
+    s.add_argument("--task-workers", type=int, default=1, metavar="N", help=t(
+        "一緒に起動するタスク実行プロセスの数（0: 起動しない。別に gunmane worker を動かすとき）",
+        "task worker processes to start alongside (0: none, when `gunmane worker` runs separately)"))
     s.add_argument("--production", action="store_true", help=t(
         "本番モード：設定を確かめ、静的ファイルを集め、複数プロセスで起動（docs/deployment.md）",
         "production: check the settings, collect static files, serve with several processes"))
     s.add_argument("--workers", type=int, default=0, metavar="N", help=t(
-        "本番モードのプロセス数（既定: 2×コア数+1、最大8）", "processes with --production (default 2×cores+1, at most 8)"))
-    s.add_argument("--task-workers", type=int, default=1, metavar="N", help=t(
-        "本番モードで一緒に起動するタスクワーカーの数（0 なら別に gunmane worker を起動）",
-        "task workers started with --production (0: run `gunmane worker` separately)"))
+        "本番モードの Web のプロセス数（既定: 2×コア数+1、最大8）",
+        "web processes with --production (default 2×cores+1, at most 8)"))
     s.add_argument("--trusted-proxy", default="", metavar="ADDR", help=t(
         "X-Forwarded-Proto / -For を信頼するリバースプロキシのアドレス（既定 127.0.0.1）",
         "address of the reverse proxy whose X-Forwarded-* headers are trusted (default 127.0.0.1)"))
     s.set_defaults(func=cmd_serve)
+
+    s = command(sub, "worker", help=t("タスクキューの処理（PDF・Excel・全国の集計表など）を実行する",
+                                      "run the task queue's work (PDFs, workbooks, national frames)"))
+    s.add_argument("--interval", type=float, default=0.5,
+                   help=t("キューが空のとき次に確かめるまでの秒数", "seconds between looks at an empty queue"))
+    s.add_argument("--batch", action="store_true",
+                   help=t("待っているタスクをすべて実行したら終了する", "run the waiting tasks, then exit"))
+    s.add_argument("--quiet", action="store_true", help=t("実行の記録を表示しない", "no log lines"))
+    s.set_defaults(func=cmd_worker)
 
     s = command(sub, "manage", help=t("Django 管理コマンド（createsuperuser など）", "Django management commands"))
     s.add_argument("rest", nargs=argparse.REMAINDER)

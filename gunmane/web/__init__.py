@@ -5,6 +5,8 @@ apps; gunmane.engine and gunmane.io sit below all of them):
 
 1. ``common`` and ``maintenance`` — no app's models: download responses and the one template-tag library
    (``{% load gunmane %}``); backup and restore, which go through Django's app registry.
+   ``jobs`` (above them) — long work on the task queue: a job's progress and stored file; the apps above
+   define the tasks (docs/tasks.md).
 2. ``accounts`` — users' memberships and the ledger's permission rules (accounts.permissions). The
    ledger's importer asks these rules, so accounts sits *below* registry and reaches registry's
    Municipality through Membership's foreign key instead of importing it.

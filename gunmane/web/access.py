@@ -161,6 +161,8 @@ URL_RULES: dict[str, Rule] = {
     "surveys:results_export": page(Access.GROUP_VIEW),
     "surveys:respond": form(Access.OPEN),
     "admin:login": form(Access.OPEN),
+    # a job's progress only (random id; the file is served by the page that asked, under its rule)
+    "jobs:status": page(Access.PUBLIC),
 }
 #: every URL of Django's admin site (namespace "admin") is for staff only
 NAMESPACE_RULES: dict[str, Rule] = {"admin": form(Access.ADMIN)}

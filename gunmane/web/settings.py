@@ -114,7 +114,10 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",  # login throttling and lockout (below: AXES_*)
+    "django_tasks",  # long work off the request (below: TASKS; docs/tasks.md)
+    "django_tasks_db",
     "gunmane.web.common",
+    "gunmane.web.jobs",
     "gunmane.web.accounts",
     "gunmane.web.registry",
     "gunmane.web.groups",
@@ -225,6 +228,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Imports run in a background thread so that the page can show progress; tests set this to
 # False to run them inline.
 GUNMANE_IMPORT_IN_BACKGROUND = os.environ.get("GUNMANE_IMPORT_IN_BACKGROUND", "1") == "1"
+
+# -- Task queue (docs/tasks.md) -------------------------------------------------------------------------
+# Long work — the national frames, generated files — runs on django-tasks' database queue: the web request
+# records a job and returns at once; `gunmane worker` (started by `gunmane serve` too) runs it. GUNMANE_TASKS=
+# immediate runs every task inside the request that asks (the tests; a single process without a worker).
+GUNMANE_TASKS = os.environ.get("GUNMANE_TASKS", "database").strip().lower()
+TASKS = {
+    "default": {
+        "BACKEND": ("django_tasks.backends.immediate.ImmediateBackend" if GUNMANE_TASKS == "immediate"
+                    else "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

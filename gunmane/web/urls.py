@@ -30,4 +30,5 @@ urlpatterns = [
     path("groups/", include("gunmane.web.groups.urls")),
     path("surveys/", include("gunmane.web.surveys.urls")),
     path("guide/", include("gunmane.web.guide.urls")),
+    path("", include("gunmane.web.jobs.urls")),
 ]

@@ -9,10 +9,12 @@ without any visible ledger leaves the ledger indicators out and says why.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 from collections.abc import Hashable
 from dataclasses import replace
+from datetime import date
 from typing import Any, TypedDict
 
 import pandas as pd
@@ -20,7 +22,9 @@ from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_tasks import task
 
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
@@ -36,6 +40,8 @@ from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.common.templatetags.gunmane import readable_series
 from gunmane.web.groups import permissions as group_permissions
 from gunmane.web.groups.models import Group
+from gunmane.web.jobs import service as jobs
+from gunmane.web.jobs.models import Job
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Municipality, MunicipalityKind, Prefecture
 
@@ -93,15 +99,10 @@ def _karte_response(request: HttpRequest, karte: Karte, template: str, context: 
     fmt = request.GET.get("format")
     if fmt == "json":
         return JsonResponse(karte.as_json(), json_dumps_params={"ensure_ascii": False})
+    if fmt in KARTE_FILES:
+        return jobs.respond(request, _karte_file_job(request, karte, fmt, filename),
+                            title=f"{filename}.{fmt}", back_url=request.path)
     karte = _without_unseen_ledger(karte)
-    if fmt == "pdf":
-        buf = io.BytesIO()
-        karte_pdf(karte, buf)
-        return _download(buf.getvalue(), f"{filename}.pdf", "application/pdf")
-    if fmt == "xlsx":
-        buf = io.BytesIO()
-        karte_xlsx(karte, buf)
-        return _download(buf.getvalue(), f"{filename}.xlsx", XLSX)
     defs = _indicator_defs()
     groups: dict[str, list[Any]] = {}
     for value in karte.indicators:
@@ -110,7 +111,7 @@ def _karte_response(request: HttpRequest, karte: Karte, template: str, context: 
     context.update({
         "karte": karte, "indicator_groups": [(GROUP_LABELS[g], groups[g]) for g in GROUP_LABELS if g in groups],
         "series_json": [readable_series(s) for s in karte.series], "show_synthetic": karte.synthetic,
-        "fiscal_year": karte.fiscal_year, "filename": filename,
+        "fiscal_year": karte.fiscal_year, "filename": filename, "frames_pending": frames.pending(),
         "fiscal_years": list(range(frames.latest_fiscal_year(), 2019, -1)), "sectors": vocab.sectors(), "facility_types": vocab.facility_types(), "filters": _filters(request),
     })
     return render(request, template, context)
@@ -125,6 +126,49 @@ def _without_unseen_ledger(karte: Karte) -> Karte:
     defs = _indicator_defs()
     return replace(karte, indicators=[v for v in karte.indicators if not (v.id in defs and defs[v.id].needs_ledger)],
                    series=[s for s in karte.series if s.source != SRC_LEDGER])
+
+
+# -- the カルテ as a file, made on the task queue (gunmane.web.jobs) -----------------------------------------
+KARTE_FILES = {"pdf": ("application/pdf", "PDF を描いています。"), "xlsx": (XLSX, "Excel を作っています。")}
+
+
+def _scope_spec(scope: Scope) -> str:
+    """The text services.resolve_scope turns back into the scope (in the worker)."""
+    return f"group:{scope.code}" if scope.kind == ScopeKind.GROUP else scope.code
+
+
+def _karte_file_job(request: HttpRequest, karte: Karte, fmt: str, filename: str) -> Job:
+    """The job that makes this reader's カルテ file: one per scope, year, filters, what the reader may see and
+    data version, so a second request for unchanged data is served the stored file at once."""
+    visible = _visible(request)
+    params = {"scope": _scope_spec(karte.scope), "fiscal_year": karte.fiscal_year, "format": fmt,
+              "as_of": timezone.localdate().isoformat(), **_filters(request),
+              "visible": None if visible is None else sorted(visible)}
+    seen = "all" if visible is None else hashlib.sha256(",".join(sorted(visible)).encode()).hexdigest()[:16]
+    subject = "|".join(str(params[k]) for k in ("scope", "fiscal_year", "format", "as_of", "sector", "facility_type"))
+    return jobs.start(make_karte_file, kind="karte_file", subject=f"{subject}|{seen}",
+                      version=jobs.version_of(frames.fingerprint()), label=f"{karte.scope.name}のカルテ（{fmt.upper()}）",
+                      params=params, user=request.user, filename=f"{filename}.{fmt}",
+                      content_type=KARTE_FILES[fmt][0])
+
+
+@task()
+def make_karte_file(job_id: str) -> None:
+    """A カルテ PDF or workbook (the worker: gunmane worker)."""
+    jobs.run(job_id, _karte_file)
+
+
+def _karte_file(job: Job, progress: jobs.Progress) -> bytes:
+    p = job.params
+    progress(5, "カルテの数字を集めています。")
+    karte = services.build_karte(services.resolve_scope(p["scope"]), fiscal_year=p["fiscal_year"],
+                                 as_of=date.fromisoformat(p["as_of"]), sector=p["sector"],
+                                 facility_type=p["facility_type"],
+                                 visible=None if p["visible"] is None else frozenset(p["visible"]))
+    progress(30, KARTE_FILES[p["format"]][1])
+    buf = io.BytesIO()
+    (karte_pdf if p["format"] == "pdf" else karte_xlsx)(_without_unseen_ledger(karte), buf)
+    return buf.getvalue()
 
 
 GROUP_LABELS = {"stock": "施設の量", "ageing": "高齢化", "condition": "健全性", "backlog": "措置の遅れ（措置未着手）",

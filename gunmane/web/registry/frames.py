@@ -2,23 +2,39 @@
 
 Reading 1,000,000 facilities into pandas takes seconds, so frames and the all-municipality table are
 kept in memory keyed by a data fingerprint (row counts and latest change of every table the
-indicators read); any import, edit or reload changes the fingerprint and the next request recomputes.
+indicators read); any import, edit or reload changes the fingerprint.
+
+The national frames (every facility, the reference statistics, the default all-municipality table) are
+rebuilt on the task queue (rebuild_national_frames, in `gunmane worker`), which stores them under
+DATA_DIR/frames/; until they are ready a process that already holds older national frames keeps serving
+those, and ``pending()`` says so (the カルテ pages show 「新しいデータで計算し直しています」). The fingerprint
+ends with the data version of the national frames being served, so every figure cached from them is
+recomputed when the new ones arrive. A process with no national frames yet (the first start, the CLI)
+builds them itself, as before.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import threading
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
+from django_tasks import task
 
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import LedgerFrames, ReferenceFrames
+from gunmane.web.jobs import service as jobs
+from gunmane.web.jobs.models import Job
 from gunmane.web.registry.models import (
     Facility,
     FacilityType,
@@ -39,13 +55,128 @@ STAT_COLUMNS = ["population", "civil_engineering_expenditure", "total_expenditur
                 "civil_engineers"]
 
 
-def fingerprint() -> tuple[Any, ...]:
+def data_fingerprint() -> tuple[Any, ...]:
     """O(1) summary that changes whenever indicator inputs change: the data version (bumped by imports,
     edits and reloads) and the newest row id of each ledger table (a safety net for any writer that
     forgets to bump)."""
     ids = tuple(model.objects.aggregate(m=Max("id"))["m"] for model in (Facility, Inspection, Measure,
                                                                          MunicipalYearStats))
     return (data_version(), *ids)
+
+
+def fingerprint() -> tuple[Any, ...]:
+    """The cache key of every figure: the data fingerprint, then the data version of the national frames
+    served (the same, or the previous one while the worker rebuilds them)."""
+    current = data_fingerprint()
+    return (*current, _served_generation(current))
+
+
+def pending() -> bool:
+    """Whether the national figures served are older than the data (newer ones are being computed)."""
+    key = fingerprint()
+    return key[-1] != key[:-1]
+
+
+# -- the national frames: built on the task queue, served stale until ready --------------------------------
+_national: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # (data fingerprint, stored national frames)
+_asked: tuple[Any, ...] | None = None  # the fingerprint this process last asked the worker to build
+
+
+def _frames_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "frames"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sharing() -> bool:
+    """Whether national frames are stored for other processes: with a worker (the database queue), not when
+    tasks run inside the request (GUNMANE_TASKS=immediate, the tests), where this process holds them."""
+    return bool(settings.GUNMANE_TASKS != "immediate")
+
+
+def _stored(generation: tuple[Any, ...]) -> Path:
+    return _frames_dir() / f"{hashlib.sha256(repr(generation).encode()).hexdigest()[:24]}.pickle"
+
+
+def _ready(generation: tuple[Any, ...]) -> bool:
+    held = _national
+    return (held is not None and held[0] == generation) or (_sharing() and _stored(generation).exists())
+
+
+def _served_generation(current: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The generation to serve: the current one when this process holds it or it is stored; else, in a
+    process that holds older frames, those — after asking the worker to build the current ones."""
+    global _asked
+    held = _national
+    if held is None or _ready(current):
+        return current  # nothing older to serve (built here if needed), or ready
+    if _asked != current:
+        _asked = current
+        jobs.start(rebuild_national_frames, kind="national_frames", subject="全国", version=jobs.version_of(current),
+                   label="全国の集計表")
+        if _ready(current):  # the immediate backend built them inside start()
+            return current
+    return held[0]
+
+
+def _national_frames(generation: tuple[Any, ...]) -> dict[str, Any]:
+    """The national frames of a generation: held, stored by the worker, or built here (first start, CLI)."""
+    global _national
+    with _lock:
+        held = _national
+    if held is not None and held[0] == generation:
+        return held[1]
+    path = _stored(generation)
+    if _sharing() and path.exists():
+        with path.open("rb") as fh:
+            value = pickle.load(fh)  # written by this program in its own data folder
+    else:
+        value = _build_national(generation)
+    with _lock:
+        _national = (generation, value)
+    return value
+
+
+def _build_national(generation: tuple[Any, ...], progress: jobs.Progress | None = None) -> dict[str, Any]:
+    """Read the national frames and compute the default all-municipality table; store them for other processes."""
+    def step(percent: int, message: str = "") -> None:
+        if progress is not None:
+            progress(percent, message)
+
+    step(5, "公開統計を読み込んでいます。")
+    ref = _reference()
+    step(20, "全国の施設・点検・措置を読み込んでいます。")
+    led = _ledger(None)
+    step(60, "全市区町村の指標を計算しています。")
+    fy, as_of = latest_fiscal_year(), timezone.localdate()
+    table = indicators.municipal_table(ref, led, fiscal_year=fy, as_of=as_of, sector=None, facility_type=None)
+    value = {"reference": ref, "ledger": led, "tables": {(None, None, fy, as_of): table}}
+    if not _sharing():
+        return value
+    step(90, "計算結果を保存しています。")
+    path = _stored(generation)
+    tmp = path.with_suffix(f".{os.getpid()}.part")
+    with tmp.open("wb") as fh:
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    for old in sorted(_frames_dir().glob("*.pickle"), key=lambda p: p.stat().st_mtime)[:-2]:
+        old.unlink(missing_ok=True)  # keep the newest two: the one served and the one just built
+    return value
+
+
+@task()
+def rebuild_national_frames(job_id: str) -> None:
+    """Build the national frames of the data as it is now (the worker: gunmane worker)."""
+
+    def make(job: Job, progress: jobs.Progress) -> None:
+        global _national
+        current = data_fingerprint()
+        if not _ready(current):
+            value = _build_national(current, progress)
+            with _lock:
+                _national = (current, value)
+
+    jobs.run(job_id, make)
 
 
 def cached(kind: str, generation: tuple[Any, ...], key: tuple[Any, ...], build: Any) -> Any:
@@ -66,8 +197,10 @@ def cached(kind: str, generation: tuple[Any, ...], key: tuple[Any, ...], build: 
 
 
 def clear_cache() -> None:
+    global _national, _asked
     with _lock:
         _cache.clear()
+        _national = _asked = None
 
 
 def _reference() -> ReferenceFrames:
@@ -137,13 +270,15 @@ def _ledger(lg_codes: tuple[str, ...] | None) -> LedgerFrames:
 
 def reference_frames(key: tuple[Any, ...] | None = None) -> ReferenceFrames:
     key = key or fingerprint()
-    return cached("reference", key, (), _reference)
+    value: ReferenceFrames = _national_frames(key[-1])["reference"]
+    return value
 
 
 def ledger_frames(lg_codes: tuple[str, ...] | None = None, key: tuple[Any, ...] | None = None) -> LedgerFrames:
-    key = key or fingerprint()
     if lg_codes is None:
-        return cached("ledger", key, (), lambda: _ledger(None))
+        key = key or fingerprint()
+        value: LedgerFrames = _national_frames(key[-1])["ledger"]
+        return value
     return _ledger(tuple(sorted(set(lg_codes))))
 
 
@@ -158,7 +293,10 @@ def municipal_table(fiscal_year: int, as_of: date | None = None, *, sector: str 
     key = fingerprint()
 
     def build() -> pd.DataFrame:
-        return indicators.municipal_table(reference_frames(key), ledger_frames(None, key), fiscal_year=fiscal_year,
+        national = _national_frames(key[-1])
+        if (stored := national["tables"].get((sector, facility_type, fiscal_year, as_of))) is not None:
+            return stored  # computed by the worker with the frames
+        return indicators.municipal_table(national["reference"], national["ledger"], fiscal_year=fiscal_year,
                                           as_of=as_of, sector=sector, facility_type=facility_type)
 
     return cached("table", key, (sector, facility_type, fiscal_year, as_of), build)
