@@ -56,6 +56,11 @@ def action(access: str) -> Rule:
     return {"POST": access}
 
 
+def record(view: str, edit: str) -> Rule:
+    """An API resource: GET to read it, PUT and PATCH to change it, DELETE to delete it."""
+    return {"GET": view, "PUT": edit, "PATCH": edit, "DELETE": edit}
+
+
 URL_RULES: dict[str, Rule] = {
     "home": page(Access.PUBLIC),  # the six questions signed out; the user's own home signed in
     # guide: the front door (public, readable without a group)
@@ -161,6 +166,37 @@ URL_RULES: dict[str, Rule] = {
     "surveys:results_export": page(Access.GROUP_VIEW),
     "surveys:respond": form(Access.OPEN),
     "admin:login": form(Access.OPEN),
+    # the user's own page and API tokens (each user sees and revokes only their own)
+    "account": page(Access.SIGNED_IN),
+    "account_token_create": action(Access.SIGNED_IN),
+    "account_token_revoke": action(Access.SIGNED_IN),
+    # the REST API (gunmane.web.api): the same rules as the pages, checked by api.permissions.UrlRule
+    "api:schema": page(Access.PUBLIC),
+    "api:docs": page(Access.PUBLIC),
+    "api:municipality_list": page(Access.PUBLIC),
+    "api:municipality_detail": page(Access.PUBLIC),
+    "api:statistics": page(Access.PUBLIC),
+    "api:facility_list": form(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:facility_bulk": action(Access.LEDGER_EDIT),
+    "api:facility_detail": record(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:inspection_list": form(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:inspection_bulk": action(Access.LEDGER_EDIT),
+    "api:inspection_detail": record(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:measure_list": form(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:measure_bulk": action(Access.LEDGER_EDIT),
+    "api:measure_detail": record(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:import_create": action(Access.LEDGER_EDIT),
+    "api:import_detail": page(Access.LEDGER_VIEW),
+    "api:karte": page(Access.PUBLIC),  # ledger figures only where ledger_figure_codes allows, as on the pages
+    "api:group_list": page(Access.SIGNED_IN),
+    "api:group_detail": page(Access.GROUP_VIEW),
+    "api:group_karte": page(Access.GROUP_VIEW),
+    "api:group_members": page(Access.GROUP_VIEW),
+    "api:group_invite": action(Access.GROUP_EDIT),
+    "api:invitations": page(Access.SIGNED_IN),
+    "api:scenario_list": form(Access.GROUP_VIEW, Access.GROUP_EDIT),
+    "api:scenario_detail": {"GET": Access.GROUP_VIEW, "DELETE": Access.GROUP_EDIT},
+    "api:scenario_result": page(Access.GROUP_VIEW),
 }
 #: every URL of Django's admin site (namespace "admin") is for staff only
 NAMESPACE_RULES: dict[str, Rule] = {"admin": form(Access.ADMIN)}
@@ -204,4 +240,6 @@ class UrlRuleMiddleware(LoginRequiredMiddleware):
             return HttpResponseNotAllowed(sorted(set(rule) | ({"HEAD"} if "GET" in rule else set())))
         if rule[method] in ANONYMOUS or match.namespace == "admin" or request.user.is_authenticated:
             return None  # Django's admin site has its own login page
+        if match.namespace == "api":
+            return None  # an API token is read by the API itself, which applies this same rule (api.permissions)
         return self.handle_no_permission(request, view_func)
