@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed, JsonResponse
 
 
 class Access:
@@ -197,6 +197,7 @@ URL_RULES: dict[str, Rule] = {
     "api:scenario_list": form(Access.GROUP_VIEW, Access.GROUP_EDIT),
     "api:scenario_detail": {"GET": Access.GROUP_VIEW, "DELETE": Access.GROUP_EDIT},
     "api:scenario_result": page(Access.GROUP_VIEW),
+    "api:not_found": {m: Access.PUBLIC for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},  # a JSON 404
 }
 #: every URL of Django's admin site (namespace "admin") is for staff only
 NAMESPACE_RULES: dict[str, Rule] = {"admin": form(Access.ADMIN)}
@@ -237,7 +238,15 @@ class UrlRuleMiddleware(LoginRequiredMiddleware):
             return HttpResponseForbidden("このページの利用条件が定められていないため、表示できません。".encode())
         method = ALWAYS.get(request.method or "", request.method or "")
         if method not in rule:
-            return HttpResponseNotAllowed(sorted(set(rule) | ({"HEAD"} if "GET" in rule else set())))
+            allowed = sorted(set(rule) | ({"HEAD"} if "GET" in rule else set()))
+            if match.namespace == "api":  # the API answers in JSON (api.errors' shape)
+                response = JsonResponse({"status": "not_allowed", "errors": [{
+                    "field": None, "label": None, "code": "method_not_allowed",
+                    "message": f"この URL は {request.method} では使えません（使える方法: {', '.join(allowed)}）。"}]},
+                    status=405, json_dumps_params={"ensure_ascii": False})
+                response["Allow"] = ", ".join(allowed)
+                return response
+            return HttpResponseNotAllowed(allowed)
         if rule[method] in ANONYMOUS or match.namespace == "admin" or request.user.is_authenticated:
             return None  # Django's admin site has its own login page
         if match.namespace == "api":

@@ -258,13 +258,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "gunmane 群マネ API",
-    "DESCRIPTION": "施設台帳・点検・措置、取り込み、カルテ、群と効果試算を、画面と同じ権限で読み書きする API"
-                   "（説明: docs/api.md）。",
+    "DESCRIPTION": "施設台帳・点検・措置、取り込み、カルテ、群と効果試算を、画面と同じ権限で読み書きする API。"
+                   "API トークンは利用者ページ（/accounts/）で作ります。",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"HealthGradeEnum": "gunmane.web.registry.models.HealthGrade"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "gunmane.web.api.schema.add_error_responses"],
 }
 
 # -- Sign-in: idle timeout and lockout ------------------------------------------------------------

@@ -23,7 +23,7 @@ def token_for(username: str, password: str = "gunmane-demo") -> str:
 
     page = login_client(username, password).post("/accounts/tokens/", {"name": "テスト用"})
     assert page.status_code == 200
-    match = re.search(r'id="token-secret">(gm_[A-Za-z0-9_\-]+)<', page.content.decode())
+    match = re.search(r'id="token-secret">(gm-[0-9a-f]{64})<', page.content.decode())
     assert match, "the new token is shown on the page"
     return match.group(1)
 
@@ -59,7 +59,7 @@ def test_token_ledger_rules_history_and_errors(demo) -> None:  # type: ignore[no
     denied = c.get(f"/api/municipalities/{SONI}/facilities/")
     assert denied.status_code == 403 and "曽爾村の施設台帳を閲覧する権限がありません" in denied.content.decode()
     assert api().get(f"/api/municipalities/{UDA}/facilities/").status_code == 401
-    assert api("gm_wrong").get("/api/groups/").status_code == 401
+    assert api("gm-wrong").get("/api/groups/").status_code == 401
     assert c.post(f"/api/municipalities/{SONI}/facilities/", {}, content_type="application/json").status_code == 403
 
     # create, change, with the web's change history (who and through which path)
@@ -127,6 +127,15 @@ def test_import_groups_and_public_data(demo, tmp_path, capsys) -> None:  # type:
 
     token = token_for("uda")
     c = api(token)
+    # the user's page and the docs page: words a person reads, no internal words (tests/words.py)
+    from tests.words import internal_words, readable_text
+
+    for url in ("/accounts/", "/api/docs/"):
+        response = login_client("uda").get(url)
+        assert response.status_code == 200
+        kind, text = readable_text(response.content, response["Content-Type"])
+        found = [f for f in internal_words(text, {UDA: "宇陀市"}) if f.match != "local_gov_vis"]  # the footer's source
+        assert kind == "html" and not found, (url, found)
     # public reference data without a token
     r = api().get("/api/municipalities/", {"prefecture": "29", "kind": "village"})
     assert r.status_code == 200 and "曽爾村" in [m["name"] for m in body(r)["results"]]

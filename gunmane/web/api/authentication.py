@@ -40,10 +40,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="gunmane"'
 
 
-class ApiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = "gunmane.web.api.authentication.ApiTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer",
-                "description": "利用者ページ（/accounts/）で作った API トークン。`Authorization: Bearer gm_…`"}
+                "description": "利用者ページ（/accounts/）で作った API トークン。`Authorization: Bearer gm-…`"}

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 
 #: what every secret starts with, so that a leaked token is recognisable (secret scanners, logs)
-TOKEN_PREFIX = "gm_"
+TOKEN_PREFIX = "gm-"
 
 
 def token_hash(secret: str) -> str:
@@ -45,6 +45,6 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, user: object, name: str) -> tuple[ApiToken, str]:
         """A new token and its secret (the secret is not stored: show it now or never)."""
-        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        secret = TOKEN_PREFIX + secrets.token_hex(32)  # 256 bits; hex: no character needs quoting anywhere
         token = cls.objects.create(user=user, name=name, prefix=secret[:10], key_hash=token_hash(secret))
         return token, secret

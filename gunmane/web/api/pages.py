@@ -7,13 +7,14 @@ A token's secret is shown once, on the page that answers its creation; only its 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gunmane.web.accounts.models import Membership
 from gunmane.web.api.models import ApiToken
+from gunmane.web.common.requests import AuthenticatedHttpRequest
 from gunmane.web.groups import permissions as group_permissions
 
 NAME_MAX = 100
@@ -21,7 +22,7 @@ NAME_MAX = 100
 TOKENS_MAX = 20
 
 
-def _page(request: HttpRequest, *, secret: str | None = None, created: ApiToken | None = None,
+def _page(request: AuthenticatedHttpRequest, *, secret: str | None = None, created: ApiToken | None = None,
           error: str = "", status: int = 200) -> HttpResponse:
     user = request.user
     return render(request, "api/account.html", {
@@ -33,12 +34,12 @@ def _page(request: HttpRequest, *, secret: str | None = None, created: ApiToken 
     }, status=status)
 
 
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _page(request)
 
 
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     name = request.POST.get("name", "").strip()
     if not name or len(name) > NAME_MAX:
         return _page(request, error=f"トークンの名前を {NAME_MAX} 文字以内で入力してください（例：県の集計システム）。",
@@ -51,7 +52,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user_id=request.user.pk, revoked_at__isnull=True)
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])

@@ -54,7 +54,7 @@ def group_in_path(view: Any) -> Group:
     return group
 
 
-def check(access: str, user: Any, view: Any) -> None:  # noqa: C901 — one branch per rule of the table
+def check(access: str, user: Any, view: Any) -> None:
     """Raise PermissionDenied (403, with the web's message) or Http404 unless ``user`` passes ``access``."""
     from gunmane.web.access import ANONYMOUS, Access
 

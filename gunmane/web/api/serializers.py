@@ -14,8 +14,8 @@ from gunmane.web.registry.models import (
     ImportRecord,
     Inspection,
     Measure,
-    MunicipalYearStats,
     Municipality,
+    MunicipalYearStats,
 )
 
 

@@ -1,6 +1,6 @@
 """The API's URLs (namespace ``api``); each one's rule is in gunmane.web.access.URL_RULES."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
 from gunmane.web.api import docs, views
@@ -39,4 +39,6 @@ urlpatterns = [
     path("groups/<int:group_pk>/scenarios/<int:sid>/", views.ScenarioDetail.as_view(), name="scenario_detail"),
     path("groups/<int:group_pk>/scenarios/<int:sid>/result/", views.ScenarioResult.as_view(),
          name="scenario_result"),
+    # anything else under /api/: a JSON 404 (not the site's HTML page), whatever the method
+    re_path(r"^[\s\S]*$", views.not_found, name="not_found"),
 ]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -38,14 +39,10 @@ from gunmane.web.registry import history
 from gunmane.web.registry.imports import records
 from gunmane.web.registry.imports.bulk import refresh_latest_grades
 from gunmane.web.registry.imports.ledger import LedgerImporter
-from gunmane.web.registry.models import Facility, Inspection, Measure, MunicipalYearStats, Municipality
+from gunmane.web.registry.models import Facility, Inspection, Measure, Municipality, MunicipalYearStats
 
 #: the most items one bulk request may create (all or nothing, in one transaction)
 BULK_LIMIT = 1000
-ERROR_SCHEMA = inline_serializer("ErrorResponse", fields={
-    "status": serializers.CharField(),
-    "errors": serializers.ListField(child=serializers.DictField()),
-})
 ANY_JSON = OpenApiTypes.OBJECT
 
 
@@ -53,6 +50,13 @@ ANY_JSON = OpenApiTypes.OBJECT
 def schema_only(view: Any) -> bool:
     """drf-spectacular builds the schema with views that have no request objects: their model is enough."""
     return bool(getattr(view, "swagger_fake_view", False))
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(request: Request) -> Response:
+    """A URL under /api/ that names no resource (also a path parameter of the wrong form, as -1 for a number)."""
+    raise NotFound("この URL の API はありません（/api/docs/ で一覧を確認してください）。")
 
 
 # --------------------------------------------------------------------------- public reference data
@@ -127,7 +131,7 @@ class FacilityDetail(LedgerMixin, generics.RetrieveUpdateDestroyAPIView[Facility
             "sector", "facility_type", "manager")
 
     def perform_destroy(self, instance: Facility) -> None:
-        history.delete_facility(instance, self.request.user)  # type: ignore[arg-type]
+        history.delete_facility(instance, self.request.user)
 
 
 class ChildMixin(LedgerMixin):
@@ -223,7 +227,7 @@ def _bulk(serializer: type[serializers.Serializer[Any]], what: str) -> type[Bulk
                 f"{what}の一括登録：JSON の配列（最大 {BULK_LIMIT} 件）。すべて正しいときだけ、一つのトランザクションで登録します。"})
     extend_schema(request=serializer(many=True), responses={201: inline_serializer(
         f"{name}BulkResult", fields={"status": serializers.CharField(), "created": serializers.IntegerField(),
-                                     "items": serializer(many=True)}), 400: ERROR_SCHEMA})(view)
+                                     "items": serializer(many=True)})})(view)
     return view
 
 
@@ -240,7 +244,7 @@ class ImportCreate(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=s.ImportCreateSerializer, responses={202: s.ImportRecordSerializer, 400: ERROR_SCHEMA})
+    @extend_schema(request=s.ImportCreateSerializer, responses={202: s.ImportRecordSerializer})
     def post(self, request: Request, lg_code: str) -> Response:
         muni = municipality_in_path(self)
         form = s.ImportCreateSerializer(data=request.data)
@@ -286,7 +290,7 @@ KARTE_DOC = ("カルテ（見える化の指標）：`gunmane karte --format jso
 
 class KarteView(APIView):
     @extend_schema(description=KARTE_DOC, parameters=[OpenApiParameter("fiscal_year", int, required=False)],
-                   responses={200: ANY_JSON, 404: ERROR_SCHEMA})
+                   responses={200: ANY_JSON})
     def get(self, request: Request, scope: str) -> Response:
         """national（全国）・都道府県コード（2桁）・団体コード（6桁）のカルテ。"""
         if scope.startswith("group:"):
@@ -355,7 +359,7 @@ class InvitationList(generics.ListAPIView[Any]):
 class InvitationCreate(APIView):
     """群に団体を招待する（画面と同じく、構成団体の編集者だけ。招待された団体の編集者が承諾すると構成団体になります）。"""
 
-    @extend_schema(request=s.InvitationCreateSerializer, responses={201: s.MemberSerializer, 400: ERROR_SCHEMA})
+    @extend_schema(request=s.InvitationCreateSerializer, responses={201: s.MemberSerializer})
     def post(self, request: Request, group_pk: int) -> Response:
         group = group_in_path(self)
         data = s.InvitationCreateSerializer(data=request.data)
@@ -392,7 +396,7 @@ class ScenarioList(generics.ListAPIView[Any]):
             return EffectScenario.objects.none()
         return group_in_path(self).effect_scenarios.order_by("pk")
 
-    @extend_schema(request=s.ScenarioCreateSerializer, responses={201: s.ScenarioSerializer, 400: ANY_JSON})
+    @extend_schema(request=s.ScenarioCreateSerializer, responses={201: s.ScenarioSerializer})
     def post(self, request: Request, group_pk: int) -> Response:
         """シナリオをつくる：`toml`（gunmane effects が読むシナリオファイルの文字列）か `document`（同じ内容の JSON）。
         どちらもなければ、群の構成団体と分野から代表的なシナリオをつくります（画面の「新しい試算」と同じ）。"""
@@ -429,7 +433,7 @@ class ScenarioDetail(generics.RetrieveDestroyAPIView[Any]):
 
 
 class ScenarioResult(APIView):
-    @extend_schema(responses={200: ANY_JSON, 400: ANY_JSON})
+    @extend_schema(responses={200: ANY_JSON})
     def get(self, request: Request, group_pk: int, sid: int) -> Response:
         """効果試算を実行した結果：`gunmane effects --format json` と同じ JSON（今の台帳と構成団体で計算）。"""
         group = group_in_path(self)
