@@ -187,6 +187,9 @@ URL_RULES: dict[str, Rule] = {
     "api:measure_detail": record(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
     "api:import_create": action(Access.LEDGER_EDIT),
     "api:import_detail": page(Access.LEDGER_VIEW),
+    "api:deterioration": page(Access.LEDGER_VIEW),
+    "api:group_deterioration": page(Access.GROUP_VIEW),
+    "api:group_districting": page(Access.GROUP_VIEW),
     "api:karte": page(Access.PUBLIC),  # ledger figures only where ledger_figure_codes allows, as on the pages
     "api:group_list": page(Access.SIGNED_IN),
     "api:group_detail": page(Access.GROUP_VIEW),

@@ -202,6 +202,13 @@ def test_karte_and_effects_are_the_cli_json(demo, tmp_path, capsys) -> None:  # 
     api_doc = body(result)
     assert api_doc.pop("scenario_file") and cli.pop("scenario_file")
     assert api_doc == cli
+    # deterioration (the page's fit) and the saved districting (none yet: a 404 that says where to choose one)
+    r = uda.get(f"/api/municipalities/{UDA}/deterioration/")
+    assert r.status_code == 200, body(r)
+    assert body(r)["facility_type"] == "bridge" and body(r)["n_pairs"] > 0, sorted(body(r))
+    assert api(token_for("osaka", "pw-osaka-123")).get(f"/api/municipalities/{UDA}/deterioration/").status_code == 403
+    r = uda.get(f"/api/groups/{demo.pk}/districting/")
+    assert r.status_code == 404 and "地域分割" in body(r)["errors"][0]["message"]
     r = uda.post(f"/api/groups/{demo.pk}/scenarios/", {"toml": "name = 1\n[[scenario]]"},
                  content_type="application/json")
     assert r.status_code == 400 and body(r)["status"] == "invalid" and body(r)["error"]["message"]

@@ -17,7 +17,8 @@ from tests.api.test_api import token_for
 
 EXAMPLES = 6
 #: run the engines (seconds each): their JSON is compared with the CLI's in test_api instead
-SLOW = {"/api/groups/{group_pk}/scenarios/{sid}/result/", "/api/groups/{group_pk}/karte/", "/api/karte/{scope}/"}
+SLOW = {"/api/groups/{group_pk}/scenarios/{sid}/result/", "/api/groups/{group_pk}/karte/", "/api/karte/{scope}/",
+        "/api/groups/{group_pk}/deterioration/", "/api/municipalities/{lg_code}/deterioration/"}
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from gunmane.web.groups.models import EffectScenario, Group, GroupMember
+from gunmane.web.groups.models import EffectScenario, Group, GroupMember, SavedDistricting
 from gunmane.web.registry.models import (
     Facility,
     FacilityType,
@@ -218,3 +218,24 @@ class ScenarioCreateSerializer(serializers.Serializer[Any]):
 
 class KarteQuerySerializer(serializers.Serializer[Any]):
     fiscal_year = serializers.IntegerField(required=False, min_value=2020, max_value=2024, label="年度")
+
+
+class FitQuerySerializer(serializers.Serializer[Any]):
+    merge_iv = serializers.BooleanField(required=False, default=False, label="Ⅳ をⅢにまとめる")
+
+
+class DistrictingSerializer(serializers.ModelSerializer[SavedDistricting]):
+    districts = serializers.IntegerField(read_only=True, label="地区の数")
+    assignment = serializers.SerializerMethodField(label="施設ごとの地区（施設ID → 地区の番号）")
+
+    class Meta:
+        model = SavedDistricting
+        fields = ["districts", "parameters", "summary", "updated_at", "assignment"]
+        read_only_fields = fields
+
+    def get_assignment(self, saved: SavedDistricting) -> dict[str, Any]:
+        """The saved assignment is by the ledger's internal number; integrators know the 施設ID (with its manager)."""
+        ids = dict(Facility.objects.filter(pk__in=[int(k) for k in saved.assignment])
+                   .values_list("pk", "manager__lg_code"))
+        names = dict(Facility.objects.filter(pk__in=list(ids)).values_list("pk", "facility_id"))
+        return {f"{ids[int(k)]}/{names[int(k)]}": v for k, v in saved.assignment.items() if int(k) in ids}

@@ -25,6 +25,7 @@ urlpatterns = [
     path(LEDGER + "measures/bulk/", views.MeasureBulk.as_view(), name="measure_bulk"),
     path(LEDGER + "measures/<int:pk>/", views.MeasureDetail.as_view(), name="measure_detail"),
     path(LEDGER + "imports/", views.ImportCreate.as_view(), name="import_create"),
+    path(LEDGER + "deterioration/", views.MunicipalityFit.as_view(), name="deterioration"),
     path("imports/<int:import_pk>/", views.ImportDetail.as_view(), name="import_detail"),
     # カルテ
     path("karte/<str:scope>/", views.KarteView.as_view(), name="karte"),
@@ -35,6 +36,8 @@ urlpatterns = [
     path("groups/<int:group_pk>/members/", views.MemberList.as_view(), name="group_members"),
     path("groups/<int:group_pk>/invitations/", views.InvitationCreate.as_view(), name="group_invite"),
     path("invitations/", views.InvitationList.as_view(), name="invitations"),
+    path("groups/<int:group_pk>/deterioration/", views.GroupFit.as_view(), name="group_deterioration"),
+    path("groups/<int:group_pk>/districting/", views.GroupDistricting.as_view(), name="group_districting"),
     path("groups/<int:group_pk>/scenarios/", views.ScenarioList.as_view(), name="scenario_list"),
     path("groups/<int:group_pk>/scenarios/<int:sid>/", views.ScenarioDetail.as_view(), name="scenario_detail"),
     path("groups/<int:group_pk>/scenarios/<int:sid>/result/", views.ScenarioResult.as_view(),

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from gunmane.engine.costing import CostingError
 from gunmane.engine.effects import EffectsError
 from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
+from gunmane.web.analysis import lifecycle
 from gunmane.web.analysis import services as karte_services
 from gunmane.web.api import serializers as s
 from gunmane.web.api.filters import FacilityFilter, InspectionFilter, MeasureFilter, MunicipalityFilter
@@ -34,7 +35,7 @@ from gunmane.web.api.permissions import group_in_path, municipality_in_path
 from gunmane.web.groups import effects
 from gunmane.web.groups import permissions as group_permissions
 from gunmane.web.groups.forms import MemberInviteForm
-from gunmane.web.groups.models import EffectScenario, GroupMember, MemberStatus
+from gunmane.web.groups.models import EffectScenario, GroupMember, MemberStatus, SavedDistricting
 from gunmane.web.registry import history
 from gunmane.web.registry.imports import records
 from gunmane.web.registry.imports.bulk import refresh_latest_grades
@@ -443,3 +444,52 @@ class ScenarioResult(APIView):
         except (ScenarioFileError, EffectsError, CostingError) as exc:
             return scenario_error(exc)
         return Response({"status": "ok", "scenario_file": f"{es.name}.toml", **evaluation.result.as_json()})
+
+
+# --------------------------------------------------------------------------- deterioration and districts
+
+
+def _fit(scope: Any, request: Request, *, pool: bool) -> Response:
+    """The deterioration page's fit (bridges; the same cached computation): the estimate's JSON, or the CLI's
+    {"status": "invalid", "error": …} when the inspections cannot identify it."""
+    query = s.FitQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    summary = lifecycle.deterioration_summary(lifecycle.scope_ledger(scope), merge_iv=query.validated_data["merge_iv"],
+                                              facility_type="bridge", pool=pool)
+    if summary["fit"] is None:
+        return Response({"status": "invalid", "error": summary["error"].as_json()}, status=status.HTTP_400_BAD_REQUEST)
+    return Response({**summary["fit"].as_json(), "facility_type": "bridge"})  # as `gunmane deterioration fit --ledger`
+
+
+FIT_DOC = ("劣化予測（橋梁の健全性の推移、マルコフ劣化ハザード）の推定結果。画面「劣化予測」と同じ計算で、"
+           "初めての計算は数秒〜数十秒かかります（以後はデータが変わるまで保存した結果）。`merge_iv=true` で Ⅳ をⅢにまとめます。")
+
+
+class MunicipalityFit(APIView):
+    @extend_schema(description=FIT_DOC, parameters=[s.FitQuerySerializer], responses={200: ANY_JSON})
+    def get(self, request: Request, lg_code: str) -> Response:
+        """団体の台帳による劣化予測。"""
+        muni = municipality_in_path(self)
+        try:
+            scope = karte_services.resolve_scope(muni.lg_code)
+        except karte_services.ScopeNotFound as exc:
+            raise NotFound(str(exc)) from None
+        return _fit(scope, request, pool=False)
+
+
+class GroupFit(APIView):
+    @extend_schema(description=FIT_DOC, parameters=[s.FitQuerySerializer], responses={200: ANY_JSON})
+    def get(self, request: Request, group_pk: int) -> Response:
+        """群（参加を承諾した構成団体）の台帳による劣化予測（団体ごとの違いをプールした比較つき）。"""
+        group = group_in_path(self)
+        return _fit(karte_services.resolve_scope(f"group:{group.name}"), request, pool=True)
+
+
+class GroupDistricting(APIView):
+    @extend_schema(responses={200: s.DistrictingSerializer})
+    def get(self, request: Request, group_pk: int) -> Response:
+        """群がロット設計に使うと決めた地区割り（地域分割の画面で保存したもの）：施設ごとの地区と、計算の条件。"""
+        saved = SavedDistricting.objects.filter(group=group_in_path(self)).first()
+        if saved is None:
+            raise NotFound("この群には、ロット設計に使う地区割りがまだ保存されていません（群の「地域分割」で選びます）。")
+        return Response(s.DistrictingSerializer(saved).data)
