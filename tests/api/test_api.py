@@ -212,3 +212,19 @@ def test_karte_and_effects_are_the_cli_json(demo, tmp_path, capsys) -> None:  # 
     r = uda.post(f"/api/groups/{demo.pk}/scenarios/", {"toml": "name = 1\n[[scenario]]"},
                  content_type="application/json")
     assert r.status_code == 400 and body(r)["status"] == "invalid" and body(r)["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_throttled_in_japanese(refdata, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Over the rate (settings' DEFAULT_THROTTLE_RATES, here made small): 429, a Japanese message, when to retry."""
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/minute", "user": "2/minute"})
+    cache.clear()
+    answers = [api().get(f"/api/municipalities/{UDA}/") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    doc = body(answers[2])
+    assert doc["status"] == "throttled" and doc["retry_after_seconds"] > 0
+    assert "秒" in doc["errors"][0]["message"], doc
+    cache.clear()

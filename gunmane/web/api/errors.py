@@ -7,6 +7,7 @@ null), plus ``label`` (the field's Japanese name) and, for bulk requests, ``inde
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -65,6 +66,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("指定したものが見つかりません（番号・コードを確かめてください）。")
+    elif isinstance(exc, exceptions.Throttled):  # DRF's Japanese catalogue leaves the wait in English
+        wait = math.ceil(exc.wait) if exc.wait is not None else None
+        throttled = exceptions.Throttled()
+        throttled.wait = wait  # the Retry-After header
+        throttled.detail = exceptions.ErrorDetail(
+            f"呼び出しが多すぎます。{wait} 秒後にもう一度お試しください。" if wait is not None
+            else "呼び出しが多すぎます。しばらく待ってからもう一度お試しください。", code="throttled")
+        exc = throttled
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

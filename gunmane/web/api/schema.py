@@ -22,6 +22,9 @@ ERROR = {
     },
     "required": ["status"],
 }
+#: the operations' groups on the documentation page (drf-spectacular names them by the first path segment)
+TAGS = {"municipalities": "団体・台帳", "imports": "取り込み", "karte": "カルテ", "groups": "群",
+        "invitations": "招待"}
 CODES = {"400": "入力が正しくありません", "401": "API トークン（またはログイン）が必要です", "403": "権限がありません",
          "404": "見つかりません", "405": "この URL はこの方法では使えません", "429": "呼び出しが多すぎます（少し待ってから）"}
 
@@ -32,6 +35,7 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     for item in result.get("paths", {}).values():
         for operation in item.values():
+            operation["tags"] = [TAGS.get(tag, tag) for tag in operation.get("tags", [])]
             responses = operation.setdefault("responses", {})
             for code, description in CODES.items():
                 if code not in responses or "content" not in responses[code]:
