@@ -18,7 +18,9 @@ apps; gunmane.engine and gunmane.io sit below all of them):
 6. ``demo`` — seeds every app below with the demo region; used by the CLI and the tests only.
    ``guide`` — the front door: home pages and the public guide (reads analysis's figures and surveys'
    templates). Independent of demo.
-7. The site: ``access`` (every URL's rule and the method middleware), ``urls``, ``settings``, ``wsgi``.
+7. ``api`` — the REST API and the user's page with its API tokens; it reads each URL's rule from ``access``
+   (which imports no app, so it sits beside demo and guide) and checks it with the apps' permission modules.
+8. The site: ``access`` (every URL's rule and the method middleware), ``urls``, ``settings``, ``wsgi``.
 
 A lower layer reaches a higher one only through Django's own indirections — a model's reverse relation
 (``group.surveys``), a foreign key named by string — never by importing it.

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed, JsonResponse
 
 
 class Access:
@@ -54,6 +54,11 @@ def form(view: str, edit: str | None = None) -> Rule:
 def action(access: str) -> Rule:
     """A button that changes something: POST only."""
     return {"POST": access}
+
+
+def record(view: str, edit: str) -> Rule:
+    """An API resource: GET to read it, PUT and PATCH to change it, DELETE to delete it."""
+    return {"GET": view, "PUT": edit, "PATCH": edit, "DELETE": edit}
 
 
 URL_RULES: dict[str, Rule] = {
@@ -163,6 +168,41 @@ URL_RULES: dict[str, Rule] = {
     "admin:login": form(Access.OPEN),
     # a job's progress only (random id; the file is served by the page that asked, under its rule)
     "jobs:status": page(Access.PUBLIC),
+    # the user's own page and API tokens (each user sees and revokes only their own)
+    "account": page(Access.SIGNED_IN),
+    "account_token_create": action(Access.SIGNED_IN),
+    "account_token_revoke": action(Access.SIGNED_IN),
+    # the REST API (gunmane.web.api): the same rules as the pages, checked by api.permissions.UrlRule
+    "api:schema": page(Access.PUBLIC),
+    "api:docs": page(Access.PUBLIC),
+    "api:municipality_list": page(Access.PUBLIC),
+    "api:municipality_detail": page(Access.PUBLIC),
+    "api:statistics": page(Access.PUBLIC),
+    "api:facility_list": form(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:facility_bulk": action(Access.LEDGER_EDIT),
+    "api:facility_detail": record(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:inspection_list": form(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:inspection_bulk": action(Access.LEDGER_EDIT),
+    "api:inspection_detail": record(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:measure_list": form(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:measure_bulk": action(Access.LEDGER_EDIT),
+    "api:measure_detail": record(Access.LEDGER_VIEW, Access.LEDGER_EDIT),
+    "api:import_create": action(Access.LEDGER_EDIT),
+    "api:import_detail": page(Access.LEDGER_VIEW),
+    "api:deterioration": page(Access.LEDGER_VIEW),
+    "api:group_deterioration": page(Access.GROUP_VIEW),
+    "api:group_districting": page(Access.GROUP_VIEW),
+    "api:karte": page(Access.PUBLIC),  # ledger figures only where ledger_figure_codes allows, as on the pages
+    "api:group_list": page(Access.SIGNED_IN),
+    "api:group_detail": page(Access.GROUP_VIEW),
+    "api:group_karte": page(Access.GROUP_VIEW),
+    "api:group_members": page(Access.GROUP_VIEW),
+    "api:group_invite": action(Access.GROUP_EDIT),
+    "api:invitations": page(Access.SIGNED_IN),
+    "api:scenario_list": form(Access.GROUP_VIEW, Access.GROUP_EDIT),
+    "api:scenario_detail": {"GET": Access.GROUP_VIEW, "DELETE": Access.GROUP_EDIT},
+    "api:scenario_result": page(Access.GROUP_VIEW),
+    "api:not_found": {m: Access.PUBLIC for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},  # a JSON 404
 }
 #: every URL of Django's admin site (namespace "admin") is for staff only
 NAMESPACE_RULES: dict[str, Rule] = {"admin": form(Access.ADMIN)}
@@ -203,7 +243,17 @@ class UrlRuleMiddleware(LoginRequiredMiddleware):
             return HttpResponseForbidden("このページの利用条件が定められていないため、表示できません。".encode())
         method = ALWAYS.get(request.method or "", request.method or "")
         if method not in rule:
-            return HttpResponseNotAllowed(sorted(set(rule) | ({"HEAD"} if "GET" in rule else set())))
+            allowed = sorted(set(rule) | ({"HEAD"} if "GET" in rule else set()))
+            if match.namespace == "api":  # the API answers in JSON (api.errors' shape)
+                response = JsonResponse({"status": "not_allowed", "errors": [{
+                    "field": None, "label": None, "code": "method_not_allowed",
+                    "message": f"この URL は {request.method} では使えません（使える方法: {', '.join(allowed)}）。"}]},
+                    status=405, json_dumps_params={"ensure_ascii": False})
+                response["Allow"] = ", ".join(allowed)
+                return response
+            return HttpResponseNotAllowed(allowed)
         if rule[method] in ANONYMOUS or match.namespace == "admin" or request.user.is_authenticated:
             return None  # Django's admin site has its own login page
+        if match.namespace == "api":
+            return None  # an API token is read by the API itself, which applies this same rule (api.permissions)
         return self.handle_no_permission(request, view_func)

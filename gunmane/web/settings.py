@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "simple_history",
     "axes",  # login throttling and lockout (below: AXES_*)
     "django_tasks",  # long work off the request (below: TASKS; docs/tasks.md)
@@ -124,6 +126,7 @@ INSTALLED_APPS = [
     "gunmane.web.analysis",
     "gunmane.web.surveys",
     "gunmane.web.guide",
+    "gunmane.web.api",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +248,45 @@ TASKS = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+
+# -- REST API (gunmane.web.api; docs/api.md) --------------------------------------------------------
+# Tokens first (a token request needs no CSRF token), then the browser's session. The permission is the URL
+# table's rule (access.URL_RULES), checked by the web's own permission functions (api.permissions.UrlRule).
+# Throttling counts per process (the default local-memory cache): GUNMANE_API_RATE per user,
+# GUNMANE_API_ANON_RATE per address for visitors without a token.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "gunmane.web.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["gunmane.web.api.permissions.UrlRule"],
+    "DEFAULT_PAGINATION_CLASS": "gunmane.web.api.pagination.Pages",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("GUNMANE_API_ANON_RATE", "300/minute"),
+        "user": os.environ.get("GUNMANE_API_RATE", "3000/minute"),
+    },
+    "EXCEPTION_HANDLER": "gunmane.web.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "gunmane 群マネ API",
+    "DESCRIPTION": "施設台帳・点検・措置、取り込み、カルテ、群と効果試算を、画面と同じ権限で読み書きする API。"
+                   "API トークンは利用者ページ（/accounts/）で作ります。",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"HealthGradeEnum": "gunmane.web.registry.models.HealthGrade"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "gunmane.web.api.schema.add_error_responses"],
+}
 
 # -- Sign-in: idle timeout and lockout ------------------------------------------------------------
 # A session ends after this many minutes without a request (shared office PCs are left signed in):

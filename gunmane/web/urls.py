@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from gunmane.web.api import pages as account_pages
 from gunmane.web.guide.home import home
 
 admin.site.site_header = "gunmane 群マネ 管理"
@@ -24,6 +25,10 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", account_pages.account, name="account"),
+    path("accounts/tokens/", account_pages.token_create, name="account_token_create"),
+    path("accounts/tokens/<int:pk>/revoke/", account_pages.token_revoke, name="account_token_revoke"),
+    path("api/", include("gunmane.web.api.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),  # GUNMANE_ADMIN_PATH, default "admin/"
     path("", include("gunmane.web.registry.urls")),
     path("", include("gunmane.web.analysis.urls")),

@@ -1,6 +1,6 @@
 """The generated authorization test (the NetBox habit): every URL × every role × GET and POST.
 
-It enumerates every URL pattern from the resolver, fills the path with objects that belong to another
+It enumerates every URL pattern from the resolver (the REST API's too: /api/, namespace "api"), fills the path with objects that belong to another
 municipality (曽爾村, an accepted partner of the demo group), the demo group, its survey and an invited,
 not yet accepted municipality (御杖村), and checks each response against the rule that
 gunmane.web.access.URL_RULES declares for that URL. A URL without a rule fails the test.
@@ -75,7 +75,15 @@ def world(demo, users, tmp_path) -> World:  # type: ignore[no-untyped-def]
     from gunmane.web.groups.models import EffectScenario, GroupMember, MemberStatus
     from gunmane.web.groups.views import generate
     from gunmane.web.registry import frames
-    from gunmane.web.registry.models import Facility, ImportKind, ImportRecord, ImportStatus, Municipality
+    from gunmane.web.registry.models import (
+        Facility,
+        ImportKind,
+        ImportRecord,
+        ImportStatus,
+        Inspection,
+        Measure,
+        Municipality,
+    )
     from gunmane.web.surveys import services
     from gunmane.web.surveys.services import RecipientRow
 
@@ -130,6 +138,10 @@ def world(demo, users, tmp_path) -> World:  # type: ignore[no-untyped-def]
                      "rpk": str(recipients[0].pk), "fmt": "xlsx"},
         "surveys:results_export": {"fmt": "csv"},
         "admin:": {"object_id": str(v_fac.pk), "app_label": "registry", "content_type_id": "1"},
+        # the REST API: 曽爾村's ledger, its import, the demo group and its scenario
+        "api:": {"import_pk": str(rec.pk), "group_pk": str(group.pk), "sid": str(es.pk)},
+        "api:inspection_detail": {"pk": str(Inspection.objects.filter(facility__manager=v).first().pk)},
+        "api:measure_detail": {"pk": str(Measure.objects.filter(facility__manager=v).first().pk)},
     }
     return World(group, survey, recipients[0].token, values, by_url)
 
@@ -270,7 +282,7 @@ def test_every_url_for_every_role(world: World, role: str) -> None:  # noqa: C90
                     continue
                 access = rule[method]
                 allowed = expected(access, role, kwargs, name)
-                if not allowed and status not in (302, 403, 404):
+                if not allowed and status not in (302, 401, 403, 404):  # 401: the API's answer without a login
                     failures.append(f"{where} — should be denied under {access}")
                 if not allowed and status == 302:
                     location = response.get("Location", "")
