@@ -191,7 +191,9 @@ def startup(runs: int, baseline: Path | None = None) -> str:
                 for name, ts in (("--help", t_help), ("fit", t_fit))]
     lines += ["", f"目標 ≤ {STARTUP_TARGET_S} s（median）: " + "; ".join(verdicts) + ".",
               "", f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end. Run {date.today().isoformat()}.",
-              "Command: `.venv/bin/python benchmarks/deterioration.py --startup --write`."]
+              "Command: `.venv/bin/python benchmarks/deterioration.py --startup --write"
+              + (f" --baseline {baseline}` ({baseline.name}: `git archive {baseline.name} gunmane | tar -x -C DIR`)."
+                 if baseline is not None else "`.")]
     return "\n".join(lines)
 
 

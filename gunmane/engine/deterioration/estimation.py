@@ -268,7 +268,8 @@ def _maximise(fun: Callable[[FloatArray], tuple[float, FloatArray]], x0: FloatAr
         accepted = False
         while t > 1e-10:
             cand = np.clip(x + t * step, lo, hi)
-            v2, g2 = fun(cand)
+            with np.errstate(over="ignore", invalid="ignore"):  # a trial point too far out is rejected below
+                v2, g2 = fun(cand)
             evals += 1
             if math.isfinite(v2) and (v2 >= value + 1e-4 * t * slope
                                       or (size < 1e-6 and v2 >= value - 1e-12 * abs(value))):
