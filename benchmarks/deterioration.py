@@ -4,6 +4,11 @@
     .venv/bin/python benchmarks/deterioration.py --write    # … and replace the section 「劣化予測（deterioration）」
                                                             #     of docs/benchmarks.md (only that section)
     .venv/bin/python benchmarks/deterioration.py --quick    # 100,000 pairs / facilities, 1 run, 5,000 pairs for msm
+    .venv/bin/python benchmarks/deterioration.py --startup [--write]   # whole processes: gunmane --help,
+                                                            #     gunmane deterioration fit, Rscript msm (section
+                                                            #     「gunmane の起動時間」)
+    git archive COMMIT gunmane | tar -x -C /tmp/before      # … and the same commands of an earlier commit:
+    .venv/bin/python benchmarks/deterioration.py --startup --baseline /tmp/before
 
 Measured in one run (BLAS/OpenMP threads 1):
 
@@ -14,6 +19,11 @@ Measured in one run (BLAS/OpenMP threads 1):
 3. msm: the same 50,000 pairs (no covariates) fitted by R's msm (panel data, progressive Q;
    time inside R, excluding R start-up and reading) and by gunmane — target gunmane ≥ 20× faster with
    hazards within 0.1 % and log-likelihood within 1e-4.  Skipped with a note when Rscript/msm are absent.
+
+--startup instead times whole processes, as a user starts them (issue #15 §6; target ≤ 0.6 s each): `gunmane
+--help`, `gunmane deterioration fit --pairs FILE` on 6,500 simulated pairs, and `Rscript tests/engine/msm_fit.R`
+on the same pairs (R start-up, reading, msm) — each run STARTUP_RUNS times after one warm-up run (which also
+leaves Python's bytecode cache in place, as an installed package has it), median and fastest.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -82,17 +93,21 @@ def machine() -> str:
     return common_machine("numpy", "scipy", "pandas")
 
 
+def write_msm_obs(pairs: pd.DataFrame, path: Path) -> Path:
+    """The pairs as msm's panel observations (subject, years, state: two rows per pair) for tests/engine/msm_fit.R."""
+    pd.DataFrame({
+        "subject": np.repeat(pairs["facility_id"].to_numpy(), 2),
+        "years": np.column_stack([np.zeros(len(pairs)), pairs["interval_years"].to_numpy()]).ravel(),
+        "state": np.column_stack([pairs["before"].to_numpy(), pairs["after"].to_numpy()]).ravel(),
+    }).to_csv(path, index=False)
+    return path
+
+
 def run_msm(pairs: pd.DataFrame, control: str = "") -> dict[str, object] | None:
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        obs = pd.DataFrame({
-            "subject": np.repeat(pairs["facility_id"].to_numpy(), 2),
-            "years": np.column_stack([np.zeros(len(pairs)), pairs["interval_years"].to_numpy()]).ravel(),
-            "state": np.column_stack([pairs["before"].to_numpy(), pairs["after"].to_numpy()]).ravel(),
-        })
-        path = Path(tmp) / "obs.csv"
-        obs.to_csv(path, index=False)
+        path = write_msm_obs(pairs, Path(tmp) / "obs.csv")
         args = ["Rscript", str(MSM_SCRIPT), str(path), "4"] + (["", control] if control else [])
         t0 = time.perf_counter()
         out = subprocess.run(args, capture_output=True, text=True)
@@ -105,12 +120,99 @@ def run_msm(pairs: pd.DataFrame, control: str = "") -> dict[str, object] | None:
     return result
 
 
+STARTUP_SECTION = "## gunmane の起動時間（CLI start-up）"
+STARTUP_PAIRS = 6_500
+STARTUP_RUNS = 9
+STARTUP_TARGET_S = 0.6
+
+
+def process_times(cmd: list[str], runs: int, env: dict[str, str], cwd: Path = ROOT) -> tuple[list[float], list[float], str]:
+    """Wall-clock and CPU (user + system) seconds of ``runs`` whole-process runs of ``cmd`` after one warm-up run,
+    and the warm-up's stdout. The CPU time says what the process itself cost when other work shares the machine."""
+    warm = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+    if warm.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{warm.stderr[-2000:]}")
+    wall, cpu = [], []
+    for _ in range(runs):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, check=True)
+        wall.append(time.perf_counter() - t0)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return wall, cpu, warm.stdout
+
+
+def startup(runs: int, baseline: Path | None = None) -> str:
+    """The section 「gunmane の起動時間」: whole-process wall times of gunmane and of Rscript msm, same pairs."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as installed: .pyc cached
+    env["PYTHONPATH"] = str(ROOT)
+    pairs = simulate(STARTUP_PAIRS, 0, SEED + 3)
+    rows: list[tuple[str, list[float], list[float], str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "pairs.csv"
+        pairs.to_csv(path, index=False)
+        gm = [sys.executable, "-m", "gunmane.cli"]
+        log("gunmane --help …")
+        t_help, c_help, _ = process_times([*gm, "--help"], runs, env)
+        rows.append(("`gunmane --help`", t_help, c_help, ""))
+        log(f"gunmane deterioration fit --pairs ({STARTUP_PAIRS:,} pairs) …")
+        t_fit, c_fit, out = process_times([*gm, "deterioration", "fit", "--pairs", str(path)], runs, env)
+        ours = json.loads(out)
+        rows.append((f"`gunmane deterioration fit --pairs` {STARTUP_PAIRS:,} pairs", t_fit, c_fit,
+                     f"loglik {ours['loglik']:,.3f}"))
+        if baseline is not None:  # an earlier gunmane (its package folder), timed the same way on the same file
+            old_env = dict(env, PYTHONPATH=str(baseline))
+            for label, args in (("--help", ["--help"]), ("deterioration fit --pairs", ["deterioration", "fit", "--pairs", str(path)])):
+                log(f"baseline {label} …")
+                t_old, c_old, _ = process_times([*gm, *args], runs, old_env, cwd=baseline)  # -m puts cwd first
+                rows.append((f"before: `gunmane {label}` ({baseline.name})", t_old, c_old, "the same command, earlier code"))
+        if shutil.which("Rscript") is not None:
+            obs_path = write_msm_obs(pairs, Path(tmp) / "obs.csv")
+            for label, extra in (("reltol 1e-14", []), ("msm default tolerances", ["", "default"])):
+                log(f"Rscript msm ({label}) …")
+                t_r, c_r, r_out = process_times(["Rscript", str(MSM_SCRIPT), str(obs_path), "4", *extra], runs, env)
+                msm = json.loads(r_out)
+                rel = max(abs(float(h) / ours["hazards"][g] - 1) for g, h in zip(LABELS, msm["hazards"], strict=False))
+                rows.append((f"`Rscript msm_fit.R` msm {msm['msm_version']}, same pairs ({label})", t_r, c_r,
+                             f"inside R {float(msm['seconds']):.2f} s; hazards max relative difference {rel:.1e}"))
+    lines = ["What a start costs: the interpreter, numpy and pandas (about half of the fit's time), the pairs reader and "
+             "the fit. Neither Django nor scipy is imported (Newton's method in numpy; tests/cli/test_startup.py "
+             "guards that); `--help` imports only the standard library and gunmane.cli.", "",
+             f"Whole processes, as a user starts them: wall clock from start to exit, {runs} runs after one warm-up "
+             "run (Python's bytecode cache in place, as in an installed package). The pairs: "
+             f"{STARTUP_PAIRS:,} simulated pairs (合成データ, seed {SEED + 3}, no covariates), the same file for "
+             "gunmane and for R's msm (`tests/engine/msm_fit.R`: R start-up, reading the file, the fit).", "",
+             "| command | median (s) | fastest (s) | CPU median (s) | runs | note |",
+             "| --- | ---: | ---: | ---: | ---: | --- |"]
+    lines += [f"| {label} | {statistics.median(ts):.2f} | {min(ts):.2f} | {statistics.median(cs):.2f} | {len(ts)} | {note} |"
+              for label, ts, cs, note in rows]
+    verdicts = [f"{name} {statistics.median(ts):.2f} s — **{'達成' if statistics.median(ts) <= STARTUP_TARGET_S else '未達'}**"
+                for name, ts in (("--help", t_help), ("fit", t_fit))]
+    lines += ["", f"目標 ≤ {STARTUP_TARGET_S} s（median）: " + "; ".join(verdicts) + ".",
+              "", f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end. Run {date.today().isoformat()}.",
+              "Command: `.venv/bin/python benchmarks/deterioration.py --startup --write"
+              + (f" --baseline {baseline}` ({baseline.name}: `git archive {baseline.name} gunmane | tar -x -C DIR`)."
+                 if baseline is not None else "`.")]
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="update the section in docs/benchmarks.md")
     parser.add_argument("--quick", action="store_true", help="small sizes, one run")
+    parser.add_argument("--startup", action="store_true", help="whole-process start-up times (and R msm)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="with --startup: also time an earlier checkout (a folder holding its gunmane package, "
+                             "e.g. git archive COMMIT gunmane | tar -x -C DIR)")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    if args.startup:
+        report = startup(max(args.runs, STARTUP_RUNS), args.baseline)
+        print(f"{STARTUP_SECTION}\n\n{report}")
+        if args.write:
+            common_write_section(STARTUP_SECTION, report)
+        return 0
     n_pairs = 100_000 if args.quick else 1_000_000
     n_fac = 100_000 if args.quick else 1_000_000
     n_msm = 5_000 if args.quick else 50_000

@@ -1,7 +1,7 @@
 """The generated group documents (issue #6 §4): 実施方針, 協定書 and 仕様書 as .docx and PDF, and the
 仕様書's Excel annex — built for the demo group 奈良モデル地域 and opened again to check headings,
-tables and numbers.  PDF checks use poppler-utils (pdftotext, pdffonts, pdfinfo) and are skipped
-when it is missing (outside CI)."""
+tables and numbers.  PDF text, fonts and page size are read with pypdf (tests/pdf_checks.py); only the page
+rendered to PNG needs poppler-utils (pdftoppm) and is skipped when it is missing (outside CI)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ from gunmane.io.documents.spec import (
     spec_docx,
     spec_pdf,
 )
+from tests import pdf_checks
 
 GROUP = "奈良モデル地域（宇陀市・曽爾村・御杖村・東吉野村）"
 KEPT = ("健全性の診断（判定区分の決定）", "通行止め・通行規制の判断")
@@ -198,11 +199,9 @@ def _poppler(tool: str) -> str:
 
 
 def _pdftotext(pdf: bytes, tmp_path: Path, name: str) -> str:
-    path = tmp_path / f"{name}.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run([_poppler("pdftotext"), "-layout", str(path), "-"], check=True, capture_output=True,
-                         text=True).stdout
-    return out
+    """The PDF's text by pypdf (no poppler needed); the file is kept in tmp_path for the checks that render it."""
+    (tmp_path / f"{name}.pdf").write_bytes(pdf)
+    return pdf_checks.text(pdf)
 
 
 def _squash(text: str) -> str:
@@ -314,12 +313,8 @@ def test_policy_pdf_carries_the_same_headings_and_numbers(tmp_path: Path) -> Non
                      "612,400千円", "548,900千円", "−64.0%", "不明", "令和9年度（2027年度）"):
         assert _squash(expected) in flat, expected
     assert "1 / " in text and "ページ" in text
-    info = subprocess.run([_poppler("pdfinfo"), str(tmp_path / "policy.pdf")], check=True, capture_output=True,
-                          text=True).stdout
-    assert "595.276 x 841.89 pts (A4)" in info
-    fonts = subprocess.run([_poppler("pdffonts"), str(tmp_path / "policy.pdf")], check=True, capture_output=True,
-                           text=True).stdout
-    assert "IPAexGothic" in fonts and " yes " in fonts  # embedded (subset)
+    assert set(pdf_checks.page_sizes(pdf)) == {pdf_checks.A4_PT}
+    assert pdf_checks.fonts(pdf).get("IPAexGothic") is True  # embedded (subset)
     # page 1 as PNG (looked at by eye while developing: title block, notice, member table, no tofu)
     subprocess.run([_poppler("pdftoppm"), "-r", "60", "-f", "1", "-l", "1", "-png", "-singlefile",
                     str(tmp_path / "policy.pdf"), str(tmp_path / "page1")], check=True)

@@ -4,8 +4,8 @@ ln L(β) = Σ_k w_k ln π_{i_k j_k}(z_k; θ(x_k)),  θ_i(x) = exp(x·β_i)   (�
 
 The gradient is analytic: with x_m = −θ_m z the points of the divided difference,
 ∂ln π_ij/∂ln θ_m = [m < j] − θ_m z · exp[x_i…x_j, x_m] / exp[x_i…x_j]; the chain rule gives the
-gradient in β.  L-BFGS-B (scipy.optimize) on standardised covariates, then Newton steps with the
-Hessian from central differences of the analytic gradient; the observed information gives standard
+gradient in β.  Newton's method on standardised covariates with the Hessian from central differences of
+the analytic per-pair gradient (see _maximise); the observed information gives standard
 errors and Wald intervals (on the log scale for hazards, so they stay positive).
 """
 
@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import optimize, stats
 
 from gunmane.engine.deterioration.data import PairSet, prepare_pairs
 from gunmane.engine.deterioration.errors import NotIdentifiable
@@ -206,72 +206,94 @@ class _Optimum:
     message: str
 
 
-def _hessian_fd(grad: Callable[[FloatArray], FloatArray], x: FloatArray) -> FloatArray:
-    """Central differences of the analytic gradient, symmetrised."""
-    n = x.size
-    h = np.empty((n, n))
-    for k in range(n):
-        step = 1e-5 * max(1.0, abs(x[k]))
-        xp = x.copy()
-        xm = x.copy()
-        xp[k] += step
-        xm[k] -= step
-        h[:, k] = (grad(xp) - grad(xm)) / (2 * step)
-    return (h + h.T) / 2
+def _z(confidence: float) -> float:
+    """The two-sided normal quantile of a confidence level (1.959963984540054 for 0.95)."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def _newton_step(hess: FloatArray, g: FloatArray) -> FloatArray:
+    """The Newton step of a maximisation, −H⁻¹ g; where −H is not positive definite (far from the maximum, or
+    along a flat direction) its eigenvalues are lifted (Levenberg–Marquardt) so that the step still ascends."""
+    w, v = np.linalg.eigh(-hess)
+    top = max(float(np.max(np.abs(w))), 1e-300)
+    if float(w.min()) <= 1e-12 * top:
+        w = w + (max(-float(w.min()), 0.0) + 1e-3 * top)
+    step: FloatArray = v @ ((v.T @ g) / w)
+    return step
 
 
 def _maximise(fun: Callable[[FloatArray], tuple[float, FloatArray]], x0: FloatArray,
-              bounds: Sequence[tuple[float, float]], scale: float, *, newton_steps: int = 6,
-              hessian: Callable[[FloatArray], FloatArray] | None = None) -> _Optimum:
-    """Maximise fun (value, gradient) by L-BFGS-B on −fun/scale, then Newton polishing with the Hessian
-    (``hessian`` if given, else central differences of the analytic gradient)."""
-    evals = 0
+              bounds: Sequence[tuple[float, float]], hessian: Callable[[FloatArray], FloatArray], *,
+              first_hessian: Callable[[FloatArray], FloatArray] | None = None, max_iter: int = 200) -> _Optimum:
+    """Maximise fun (value, gradient) by Newton's method with the Hessian ``hessian``: a backtracking line
+    search (Armijo) on each step, the step damped where −H is not positive definite, and the iterate kept
+    inside ``bounds`` (a parameter pushing out of its bound is held there; one the data do not pin down runs to
+    its bound, which the caller reports as not identifiable). The Hessian is kept while the steps shrink fast
+    (it costs several gradients); ``first_hessian``, if given, is a cheaper approximation for the first steps
+    (the Hessian of a subsample, scaled). The returned Hessian is the exact one at the maximum.
 
-    def neg(x: FloatArray) -> tuple[float, FloatArray]:
-        nonlocal evals
-        evals += 1
-        v, g = fun(x)
-        if not math.isfinite(v):
-            return 1e300, np.zeros_like(x)
-        return -v / scale, -g / scale
-
-    res = optimize.minimize(neg, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
-    x = np.asarray(res.x, dtype=np.float64)
+    Plain numpy on purpose: the likelihood's analytic Hessian makes Newton converge in a handful of steps, and
+    scipy.optimize's import alone takes longer than fitting thousands of pairs (`gunmane deterioration fit`
+    starts in well under a second; docs/benchmarks.md).
+    """
+    lo = np.array([b[0] for b in bounds], dtype=np.float64)
+    hi = np.array([b[1] for b in bounds], dtype=np.float64)
+    x = np.clip(np.asarray(x0, dtype=np.float64), lo, hi)
     value, g = fun(x)
-
-    def gradient(v: FloatArray) -> FloatArray:
-        nonlocal evals
-        evals += 1
-        return fun(v)[1]
-
-    hess = hessian(x) if hessian is not None else _hessian_fd(gradient, x)
-    converged = bool(res.success)
-    for _ in range(newton_steps):  # Newton with the Hessian kept fixed: we start next to the optimum
-        try:
-            step = np.linalg.solve(hess, -g)
-        except np.linalg.LinAlgError:
+    evals = 1
+    hess = (first_hessian or hessian)(x)
+    hess_at: FloatArray | None = None if first_hessian else x  # where the exact Hessian was taken (None: not yet)
+    converged = False
+    message = "iteration limit reached"
+    it = 0
+    last = math.inf
+    while it < max_iter:
+        it += 1
+        held = ((x <= lo) & (g < 0)) | ((x >= hi) & (g > 0))
+        step = np.zeros_like(x)
+        if (~held).any():
+            step[~held] = _newton_step(hess[np.ix_(~held, ~held)], g[~held])
+        size = float(np.max(np.abs(step))) if step.size else 0.0
+        if not math.isfinite(size):
+            message = "non-finite Newton step"
             break
-        if not np.all(np.isfinite(step)) or float(np.max(np.abs(step))) < 1e-12:
-            converged = converged or bool(np.all(np.isfinite(step)))
+        if size < 1e-10:
+            converged, message = True, "converged: Newton step below 1e-10"
             break
+        if size > 0.25 * last and hess_at is not x:  # the kept Hessian no longer gives fast steps: renew it
+            hess, hess_at = hessian(x), x
+            continue
+        slope = float(g @ step)  # > 0: an ascent direction
         t = 1.0
-        improved = False
-        while t > 1e-4:
-            cand = x + t * step
-            v2, g2 = fun(cand)
+        accepted = False
+        while t > 1e-10:
+            cand = np.clip(x + t * step, lo, hi)
+            with np.errstate(over="ignore", invalid="ignore"):  # a trial point too far out is rejected below
+                v2, g2 = fun(cand)
             evals += 1
-            if math.isfinite(v2) and v2 >= value - 1e-12 * abs(value):
-                improved = True
+            if math.isfinite(v2) and (v2 >= value + 1e-4 * t * slope
+                                      or (size < 1e-6 and v2 >= value - 1e-12 * abs(value))):
+                accepted = True
                 break
             t /= 2
-        if not improved:
+        if not accepted:  # no measurable ascent left: at the maximum to rounding when the step is tiny
+            if hess_at is not x:
+                hess, hess_at = hessian(x), x
+                continue
+            converged = size < 1e-6
+            message = "converged: no further ascent" if converged else "line search failed"
             break
-        x, value, g = cand, v2, g2
-        if float(np.max(np.abs(t * step))) < 1e-10:
-            converged = True
+        moved = float(np.max(np.abs(cand - x)))
+        x, value, g = cand, float(v2), g2
+        last = moved
+        if t < 1.0:
+            hess, hess_at = hessian(x), x
+        if moved < 1e-10:
+            converged, message = True, "converged: step below 1e-10"
             break
-    return _Optimum(x, float(value), hess, converged, int(res.nit), evals, str(res.message))
+    if hess_at is None or float(np.max(np.abs(x - hess_at), initial=0.0)) > 1e-8:  # the information at the maximum
+        hess = hessian(x)
+    return _Optimum(x, float(value), hess, converged, it, evals, message)
 
 
 # --------------------------------------------------------------------------- identifiability
@@ -394,7 +416,7 @@ class FitResult:
         (gradient in ln θ by central differences)."""
         k = min(trigger, len(self.hazards))
         r, pi = repair_probability(self.theta, k)
-        q = stats.norm.ppf(0.5 + self.confidence / 2)
+        q = _z(self.confidence)
         ln_th = np.log(self.theta)
         grad = np.zeros(ln_th.size)
         h = 1e-5
@@ -411,7 +433,7 @@ class FitResult:
 
     def expected_years(self) -> pd.DataFrame:
         """Expected years in each grade and from new to each grade, with delta-method std errors and CIs."""
-        q = stats.norm.ppf(0.5 + self.confidence / 2)
+        q = _z(self.confidence)
         inv = expected_sojourn(self.theta)
         cov = self.log_hazard_cov
         rows = []
@@ -551,7 +573,16 @@ def fit(
     def hess(v: FloatArray) -> FloatArray:
         return _design_hessian(_pair_hessian(x @ v.reshape(n_h, p1).T, data), x)
 
-    opt = _maximise(fun, b0.reshape(-1), bounds, scale=float(data.w.sum()), hessian=hess)
+    hess0 = None
+    if data.before.size > 2 * WARM_START_PAIRS:  # the first steps with the Hessian of a subsample, scaled
+        rows = np.sort(np.random.default_rng(0).choice(data.before.size, WARM_START_PAIRS, replace=False))
+        sub_data = TransitionData.build(data.before[rows], data.after[rows], data.z[rows], data.w[rows], states.n)
+        x_sub, ratio = x[rows], float(data.w.sum() / sub_data.w.sum())
+
+        def hess0(v: FloatArray) -> FloatArray:
+            return ratio * _design_hessian(_pair_hessian(x_sub @ v.reshape(n_h, p1).T, sub_data), x_sub)
+
+    opt = _maximise(fun, b0.reshape(-1), bounds, hess, first_hessian=hess0)
     at_bound = [k for k, (lo, hi) in enumerate(bounds) if min(opt.x[k] - lo, hi - opt.x[k]) < 1e-6]
     info = -opt.hessian
     try:
@@ -583,7 +614,7 @@ def fit(
     lcov = np.asarray(cov_std[np.ix_(idx, idx)], dtype=np.float64)
     theta = np.exp(b_std[:, 0])
     se_log = np.sqrt(np.clip(np.diag(lcov), 0, None))
-    q = float(stats.norm.ppf(0.5 + confidence / 2))
+    q = _z(confidence)
     transitions = np.zeros((states.n, states.n))
     np.add.at(transitions, (data.before, data.after), data.w)
     return FitResult(

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import optimize
 
 from gunmane.engine.deterioration.data import PairSet, prepare_pairs
 from gunmane.engine.deterioration.errors import DeteriorationError
@@ -134,6 +133,8 @@ def _penalised_fit(data: TransitionData, member: IntArray, n_members: int, sigma
         g[n_h:] -= u / sigma**2
         return -pen / data.w.sum(), -g / data.w.sum()
 
+    from scipy import optimize  # here, not at the top: a plain fit needs no scipy (see estimation._maximise)
+
     res = optimize.minimize(neg, x0, jac=True, method="L-BFGS-B",
                             bounds=[(-25.0, 8.0)] * n_h + [(-10.0, 10.0)] * n_members,
                             options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8})
@@ -176,6 +177,8 @@ def fit_pooled(pairs: pd.DataFrame | PairSet, *, member_column: str = "member",
         if n_m < 2:
             sigma_hat = SIGMA_BOUNDS[0]
         else:
+            from scipy import optimize
+
             r = optimize.minimize_scalar(neg_marginal, bounds=tuple(math.log(b) for b in SIGMA_BOUNDS),
                                          method="bounded", options={"xatol": 1e-2})
             sigma_hat = math.exp(float(r.x))

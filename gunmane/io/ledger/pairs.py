@@ -88,18 +88,18 @@ class PairsFile:
     columns: dict[str, str] = field(default_factory=dict)  # key → header as written
 
 
-def _grade(raw: Any, states: StateSpace) -> values.Parsed[int]:
+def _grade(raw: Any, n_recorded: int) -> values.Parsed[int]:
     """A recorded grade 1…n_recorded.  Scales of up to four grades (健全性 I–IV, also merged III+IV or the
     three states I, II, III) read Ⅰ–Ⅳ, I–IV, 1–4 and full-width digits; longer municipal scales integers."""
-    if states.n_recorded > 4:
-        return values.parse_int(raw, minimum=1, maximum=states.n_recorded)
+    if n_recorded > 4:
+        return values.parse_int(raw, minimum=1, maximum=n_recorded)
     parsed = values.parse_grade(raw)
-    if parsed.value is not None and parsed.value > states.n_recorded:
-        shown = "・".join("ⅠⅡⅢⅣ"[: states.n_recorded])
+    if parsed.value is not None and parsed.value > n_recorded:
+        shown = "・".join("ⅠⅡⅢⅣ"[:n_recorded])
         raise values.InvalidValue("grade_out_of_range",
                                   f"健全性 {parsed.value} はこのモデルの区分（{shown}）にありません。"
                                   "Ⅳ を含むファイルなら「Ⅳ をⅢにまとめる」を使ってください。",
-                                  f"grade {parsed.value} is outside 1..{states.n_recorded}")
+                                  f"grade {parsed.value} is outside 1..{n_recorded}")
     return parsed
 
 
@@ -148,6 +148,10 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
     def cell(row: Sequence[Any], index: int) -> Any:
         return row[index] if index < len(row) else None
 
+    n_recorded = states.n_recorded  # once, not per cell (a 6,500-pair file is 13,000 grades)
+    grade_expected = (f"健全性 {'・'.join('ⅠⅡⅢⅣ'[:n_recorded])}（I〜IV、1〜4 の形も可）" if n_recorded <= 4
+                      else f"1〜{n_recorded}の整数")
+
     try:
         for number, row in table.rows():
             ok = True
@@ -166,9 +170,8 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
                         continue
                     parsed: values.Parsed[Any]
                     if key in ("before", "after"):
-                        parsed = _grade(raw, states)
-                        expected = (f"健全性 {'・'.join('ⅠⅡⅢⅣ'[: states.n_recorded])}（I〜IV、1〜4 の形も可）"
-                                    if states.n_recorded <= 4 else f"1〜{states.n_recorded}の整数")
+                        parsed = _grade(raw, n_recorded)
+                        expected = grade_expected
                     else:
                         parsed = values.parse_number(raw, minimum=0, unit_hint="年")
                         expected = "0以上の年数（小数可）"
