@@ -27,9 +27,21 @@ from gunmane.web.registry.models import MunicipalityKind
 # --------------------------------------------------------------------------- settings and checklist
 
 
-@transaction.atomic
 def settings_of(group: Group) -> GroupSettings:
-    """The group's settings, created with the checklist of the guide on first use."""
+    """The group's settings, created with the checklist of the guide on first use.
+
+    Every workspace page asks for them: when all is there (the usual case) this only reads — three queries, no
+    transaction, no write — so that a page view never takes a write lock (load test: the group overview was the
+    slowest simple page under 20 users, PostgreSQL, docs/benchmarks.md 負荷試験)."""
+    s = GroupSettings.objects.filter(group=group).first()
+    if (s is not None and group.checklist.exists()
+            and not group.accepted_members().filter(duties__isnull=True).exists()):
+        return s
+    return _create_settings(group)
+
+
+@transaction.atomic
+def _create_settings(group: Group) -> GroupSettings:
     s, created = GroupSettings.objects.get_or_create(group=group)
     if created or not group.checklist.exists():
         seed_checklist(group)

@@ -49,6 +49,8 @@ from gunmane.web.registry.models import (
 _lock = threading.Lock()
 _cache: dict[tuple[str, tuple[Any, ...]], tuple[tuple[Any, ...], Any]] = {}
 MAX_ENTRIES = 256
+#: the builds under way: (kind, key, generation) → set when done (see cached)
+_in_flight: dict[tuple[tuple[str, tuple[Any, ...]], tuple[Any, ...]], threading.Event] = {}
 
 STAT_COLUMNS = ["population", "civil_engineering_expenditure", "total_expenditure", "road_length_m", "park_area_m2",
                 "bridges_inspected", "bridges_need_repair", "fiscal_capability_index", "elderly_ratio",
@@ -180,19 +182,35 @@ def rebuild_national_frames(job_id: str) -> None:
 
 
 def cached(kind: str, generation: tuple[Any, ...], key: tuple[Any, ...], build: Any) -> Any:
-    """The value of (kind, key) for this data generation, built once; older generations are dropped."""
-    with _lock:
-        entry = _cache.get((kind, key))
-        if entry is not None and entry[0] == generation:
-            return entry[1]
-    value = build()
-    with _lock:
-        for stale in [k for k, (gen, _) in _cache.items() if gen != generation]:
-            del _cache[stale]
-        # keys can come from user input (budgets, parameters): keep the newest MAX_ENTRIES only
-        while len(_cache) >= MAX_ENTRIES:
-            del _cache[next(iter(_cache))]
-        _cache[(kind, key)] = (generation, value)
+    """The value of (kind, key) for this data generation, built once; older generations are dropped.
+
+    Built once also when many requests ask at the same moment (right after an import or an edit changes the
+    generation): the first builds, the others wait for it instead of each building the same table — eight
+    threads building at once took a server from 0.4 to 1.9 GB and its p95 past 100 s in the load test."""
+    name = (kind, key)
+    while True:
+        with _lock:
+            entry = _cache.get(name)
+            if entry is not None and entry[0] == generation:
+                return entry[1]
+            flight = _in_flight.get((name, generation))
+            if flight is None:
+                flight = _in_flight[(name, generation)] = threading.Event()
+                break
+        flight.wait()  # then look again: normally the value is there; if its build failed, build it here
+    try:
+        value = build()
+        with _lock:
+            for stale in [k for k, (gen, _) in _cache.items() if gen != generation]:
+                del _cache[stale]
+            # keys can come from user input (budgets, parameters): keep the newest MAX_ENTRIES only
+            while len(_cache) >= MAX_ENTRIES:
+                del _cache[next(iter(_cache))]
+            _cache[name] = (generation, value)
+    finally:
+        with _lock:
+            del _in_flight[(name, generation)]
+        flight.set()
     return value
 
 
