@@ -16,6 +16,8 @@ from gunmane.web.analysis import lifecycle_views
 from gunmane.web.jobs import service
 from gunmane.web.jobs.models import Job, JobStatus
 from gunmane.web.registry.models import bump_data_version
+from gunmane.web.demo import DEMO_GROUP
+from gunmane.web.groups.models import Group
 from tests.conftest import login_client
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +73,26 @@ def test_lcc_page_and_a_failure_that_says_why(demo, settings) -> None:  # type: 
     lifecycle_views.compute_lifecycle.call(str(job.pk))
     page = uda.get(url)
     assert page.status_code == 200 and page.context["result"].params.discount_rate.value == 0.02
+
+
+def test_a_groups_fit_is_computed_by_the_worker_with_progress(demo, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TASKS = DUMMY
+    uda = login_client("uda")
+    url = reverse("analysis:deterioration", args=[f"group-{Group.objects.get(name=DEMO_GROUP).pk}"]) + "?merge_iv=1"
+    waiting = uda.get(url)
+    assert waiting.status_code == 202 and "の劣化予測を計算しています" in waiting.content.decode()
+    job = Job.objects.get(kind="deterioration_fit")
+    assert job.params == {"scope": f"group:{DEMO_GROUP}", "merge_iv": True, "pool": True}
+    seen: list[tuple[int, str]] = []
+    real = service.report
+    with patch.object(service, "report", side_effect=lambda pk, percent, message="": (
+            seen.append((percent, message)), real(pk, percent, message))):
+        lifecycle_views.compute_fit.call(str(job.pk))
+    # every stage of the pooled fit and the cross-validation, fold by fold, in order
+    assert [p for p, _ in seen] == sorted(p for p, _ in seen) and len(seen) >= 8
+    assert any("交差検証 5/5" in m for _, m in seen)
+    done = uda.get(url)
+    assert done.status_code == 200 and "推定したハザード" in done.content.decode()
+    assert done.context["comparison"] is not None
+    with patch.object(lifecycle_views, "_compute_fit", side_effect=AssertionError("computed again")):
+        assert uda.get(url + "&format=json").json()["states"]

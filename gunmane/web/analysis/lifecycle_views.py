@@ -106,24 +106,37 @@ def _r(x: float, digits: int = 4) -> float | None:
 # --------------------------------------------------------------------------- deterioration
 
 
+@task()
+def compute_fit(job_id: str) -> None:
+    """A scope's deterioration fit, with the pooled comparison for a group (the worker: gunmane worker)."""
+    jobs.run_value(job_id, _compute_fit)
+
+
+def _compute_fit(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    p = job.params
+    progress(2, "施設台帳と点検の記録を読んでいます。")
+    sl = lifecycle.scope_ledger(services.resolve_scope(p["scope"]))
+    return lifecycle.deterioration_summary(
+        sl, merge_iv=p["merge_iv"], facility_type="bridge", pool=p["pool"],
+        progress=lambda step, steps, stage: progress(5 + 90 * step // max(steps, 1), f"{stage}（{step}/{steps}）。"))
+
+
 def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
     scope, spec = _scope(request, spec)
     merge_iv = request.GET.get("merge_iv") == "1"
     pool = scope.kind == ScopeKind.GROUP
     sl = lifecycle.scope_ledger(scope)
     wants_json = request.GET.get("format") == "json"
-    job = None if wants_json else lifecycle.deterioration_in_background(sl, merge_iv=merge_iv, facility_type="bridge",
-                                                                         pool=pool)
-    if request.GET.get("progress") == "1":
-        return JsonResponse(job.as_json() if job is not None else {"done": True},
-                            json_dumps_params={"ensure_ascii": False})
+    # the fit (a group's first view took 20 s at scale) is computed by the worker, once per data version
+    job = jobs.start_value(compute_fit, kind="deterioration_fit", subject=f"{scope_spec(scope)}|{merge_iv}|bridge|{pool}",
+                           version=jobs.version_of(frames.fingerprint()), label=f"{scope.name}の劣化予測",
+                           params={"scope": scope_spec(scope), "merge_iv": merge_iv, "pool": pool},
+                           user=request.user)
+    summary = jobs.value(job)
+    if summary is None:
+        return jobs.respond(request, job, title=f"{scope.name}の橋梁の劣化予測", back_url=request.path)
     ctx = _base_context(scope, spec, _synthetic(sl), "deterioration")
     ctx["merge_iv"] = merge_iv
-    if job is not None:  # the first view of this fit: computing in the background, the page shows how far
-        ctx["progress"] = job
-        ctx["progress_url"] = "?" + ("merge_iv=1&" if merge_iv else "") + "progress=1"
-        return render(request, "analysis/deterioration.html", ctx)
-    summary = lifecycle.deterioration_summary(sl, merge_iv=merge_iv, facility_type="bridge", pool=pool)
     ctx.update({"pairs": summary["pairs"], "error": summary["error"],
                 "excluded": [(k, v) for k, v in summary["pairs"].excluded.items() if v]})
     result = summary["fit"]
