@@ -88,36 +88,6 @@ def test_deterioration_page_for_the_group(demo) -> None:  # type: ignore[no-unty
     assert merged.json()["states"] == ["I", "II", "III+IV"]
 
 
-def test_first_view_of_a_fit_computes_in_the_background_with_progress(demo, settings) -> None:  # type: ignore[no-untyped-def]
-    import time
-
-    from gunmane.web.analysis import lifecycle
-    from gunmane.web.registry import frames
-
-    settings.GUNMANE_IMPORT_IN_BACKGROUND = True
-    frames.clear_cache()
-    lifecycle.forget_fits()
-    c = client("uda")
-    url = reverse("analysis:deterioration", args=[group_spec()]) + "?merge_iv=1"
-    t0 = time.perf_counter()
-    first = c.get(url)
-    assert time.perf_counter() - t0 < 3.0
-    page = first.content.decode()
-    assert 'id="fit-progress"' in page and "<progress" in page and "推定を計算しています" in page
-    deadline = time.monotonic() + 120
-    states = []
-    while time.monotonic() < deadline:
-        p = c.get(url + "&progress=1").json()
-        states.append(p)
-        if p["done"]:
-            break
-        assert p["error"] is None and 0 <= p["step"] <= p["steps"] == 8 and p["stage"]
-        time.sleep(0.2)
-    assert states[-1] == {"done": True}
-    done = c.get(url)
-    assert "推定したハザード" in done.content.decode() and done.context["comparison"] is not None
-
-
 def test_deterioration_page_explains_when_nothing_can_be_fitted(demo) -> None:  # type: ignore[no-untyped-def]
     response = client("nara").get(reverse("analysis:deterioration", args=["292010"]))  # 奈良市: no ledger yet
     assert response.status_code == 200

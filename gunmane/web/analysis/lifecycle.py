@@ -8,16 +8,13 @@ attributes) and caches results by the data fingerprint and the parameters.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone
 
 from gunmane.engine.calendar import fiscal_year
@@ -39,9 +36,7 @@ from gunmane.web.analysis import unit_prices
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality
 
-__all__ = ["FitProgress", "ScopeLedger", "deterioration_in_background", "deterioration_summary", "facility_frame",
-           "forget_fits",
-           "hazard_choice", "lcc_for_scope", "plan_for_scope", "scope_ledger", "start_fiscal_year"]
+__all__ = ["ScopeLedger", "deterioration_summary", "facility_frame", "forget_fits", "hazard_choice", "lcc_for_scope", "plan_for_scope", "scope_ledger", "start_fiscal_year"]
 
 #: attribute keys (as imported from a ledger's free columns) read for the plan's priority weight
 IMPORTANCE_KEYS = ("route_importance", "路線の重要度", "重要度")
@@ -152,72 +147,12 @@ def forget_fits() -> None:
     """Drop the finished fits kept for the page (with :func:`gunmane.web.registry.frames.clear_cache`)."""
     with _jobs_lock:
         _ready.clear()
-        _jobs.clear()
-
-
-@dataclass
-class FitProgress:
-    """A fit computing in a background thread of this process: where it is, for the page's progress bar."""
-
-    step: int = 0
-    steps: int = 1
-    stage: str = "計算を始めています"
-    started: float = field(default_factory=time.monotonic)
-    error: str | None = None
-
-    @property
-    def seconds(self) -> float:
-        return round(time.monotonic() - self.started, 1)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"done": False, "step": self.step, "steps": self.steps, "stage": self.stage, "seconds": self.seconds,
-                "error": self.error}
 
 
 _jobs_lock = threading.Lock()
-_jobs: dict[tuple[Any, ...], FitProgress] = {}
 _ready: dict[tuple[Any, ...], dict[str, Any]] = {}
-#: finished fits kept so that "ready" is known without computing (a few scopes × merge or not)
+#: finished fits kept so that a second view is served at once (a few scopes × merge or not)
 MAX_READY_FITS = 32
-
-
-def deterioration_in_background(sl: ScopeLedger, *, merge_iv: bool, facility_type: str | None = "bridge",
-                                pool: bool = False) -> FitProgress | None:
-    """None when the fit is ready (then :func:`deterioration_summary` returns at once); otherwise the progress of
-    the fit computing in a thread of this process, started on the first call (a group's first view took
-    seconds to tens of seconds with nothing on the screen).  Inline when background work is switched off
-    (``GUNMANE_IMPORT_IN_BACKGROUND=0``, as in the tests)."""
-    ident = (sl.key, (sl.scope, merge_iv, facility_type, pool))
-    with _jobs_lock:
-        if ident in _ready:
-            return None
-        job = _jobs.get(ident)
-        if job is not None:
-            return job
-        if not settings.GUNMANE_IMPORT_IN_BACKGROUND:
-            job = None
-        else:
-            job = _jobs[ident] = FitProgress()
-    if job is None:
-        deterioration_summary(sl, merge_iv=merge_iv, facility_type=facility_type, pool=pool)
-        return None
-    running = job
-
-    def report(step: int, steps: int, stage: str) -> None:
-        running.step, running.steps, running.stage = step, steps, stage
-
-    def target() -> None:
-        try:
-            deterioration_summary(sl, merge_iv=merge_iv, facility_type=facility_type, pool=pool, progress=report)
-            with _jobs_lock:
-                _jobs.pop(ident, None)
-        except Exception:  # kept (with the message) so the page says so instead of starting it again and again
-            running.error = "計算できませんでした。データを更新してから、もう一度開いてください。"
-        finally:
-            close_old_connections()
-
-    threading.Thread(target=target, name="deterioration-fit", daemon=True).start()
-    return job
 
 
 def _attribute(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:

@@ -8,6 +8,7 @@ staff; the national scope the administrators only.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tempfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django_tasks import task
 
 from gunmane.engine.deterioration import DeteriorationError, FitResult, StateSpace, fit, reach_curve_band
 from gunmane.engine.indicator_types import Scope, ScopeKind
@@ -28,9 +30,14 @@ from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
 from gunmane.io.values.amounts import parse_yen
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import lifecycle, services
+from gunmane.web.analysis.unit_prices import lcc_defaults_for_scope
+from gunmane.web.analysis.views import scope_spec
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.groups import permissions as group_permissions
 from gunmane.web.groups.models import Group
+from gunmane.web.jobs import service as jobs
+from gunmane.web.jobs.models import Job
+from gunmane.web.registry import frames
 from gunmane.web.registry.models import Municipality, MunicipalityKind
 
 GRADES_JA = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "III+IV": "Ⅲ・Ⅳ"}
@@ -99,24 +106,37 @@ def _r(x: float, digits: int = 4) -> float | None:
 # --------------------------------------------------------------------------- deterioration
 
 
+@task()
+def compute_fit(job_id: str) -> None:
+    """A scope's deterioration fit, with the pooled comparison for a group (the worker: gunmane worker)."""
+    jobs.run_value(job_id, _compute_fit)
+
+
+def _compute_fit(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    p = job.params
+    progress(2, "施設台帳と点検の記録を読んでいます。")
+    sl = lifecycle.scope_ledger(services.resolve_scope(p["scope"]))
+    return lifecycle.deterioration_summary(
+        sl, merge_iv=p["merge_iv"], facility_type="bridge", pool=p["pool"],
+        progress=lambda step, steps, stage: progress(5 + 90 * step // max(steps, 1), f"{stage}（{step}/{steps}）。"))
+
+
 def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
     scope, spec = _scope(request, spec)
     merge_iv = request.GET.get("merge_iv") == "1"
     pool = scope.kind == ScopeKind.GROUP
     sl = lifecycle.scope_ledger(scope)
     wants_json = request.GET.get("format") == "json"
-    job = None if wants_json else lifecycle.deterioration_in_background(sl, merge_iv=merge_iv, facility_type="bridge",
-                                                                         pool=pool)
-    if request.GET.get("progress") == "1":
-        return JsonResponse(job.as_json() if job is not None else {"done": True},
-                            json_dumps_params={"ensure_ascii": False})
+    # the fit (a group's first view took 20 s at scale) is computed by the worker, once per data version
+    job = jobs.start_value(compute_fit, kind="deterioration_fit", subject=f"{scope_spec(scope)}|{merge_iv}|bridge|{pool}",
+                           version=jobs.version_of(frames.fingerprint()), label=f"{scope.name}の劣化予測",
+                           params={"scope": scope_spec(scope), "merge_iv": merge_iv, "pool": pool},
+                           user=request.user)
+    summary = jobs.value(job)
+    if summary is None:
+        return jobs.respond(request, job, title=f"{scope.name}の橋梁の劣化予測", back_url=request.path)
     ctx = _base_context(scope, spec, _synthetic(sl), "deterioration")
     ctx["merge_iv"] = merge_iv
-    if job is not None:  # the first view of this fit: computing in the background, the page shows how far
-        ctx["progress"] = job
-        ctx["progress_url"] = "?" + ("merge_iv=1&" if merge_iv else "") + "progress=1"
-        return render(request, "analysis/deterioration.html", ctx)
-    summary = lifecycle.deterioration_summary(sl, merge_iv=merge_iv, facility_type="bridge", pool=pool)
     ctx.update({"pairs": summary["pairs"], "error": summary["error"],
                 "excluded": [(k, v) for k, v in summary["pairs"].excluded.items() if v]})
     result = summary["fit"]
@@ -282,8 +302,8 @@ def deterioration_pairs(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- LCC
 
 
-def _defaults_from_request(request: HttpRequest) -> tuple[LccDefaults, dict[str, str]]:
-    d = load_lcc_parameters()
+def _defaults_from_request(request: HttpRequest) -> tuple[LccDefaults, dict[str, float | None], dict[str, str]]:
+    """The LCC defaults with the reader's discount rate and horizon, those overrides, and the input errors."""
     errors: dict[str, str] = {}
     rate, e1 = _float(request, "discount_rate", 0.0, 0.2)
     horizon, e2 = _float(request, "horizon", 10, 150)
@@ -291,7 +311,52 @@ def _defaults_from_request(request: HttpRequest) -> tuple[LccDefaults, dict[str,
         errors["discount_rate"] = e1
     if e2:
         errors["horizon"] = e2
-    return d.with_overrides(discount_rate=rate, horizon_years=None if horizon is None else float(int(horizon))), errors
+    overrides = {"discount_rate": rate, "horizon_years": None if horizon is None else float(int(horizon))}
+    return load_lcc_parameters().with_overrides(**overrides), overrides, errors
+
+
+# -- LCC and plans computed on the task queue (gunmane.web.jobs, docs/tasks.md) ------------------------------
+LIFECYCLE_JOBS = {"lcc": "LCC比較", "plan": "対策計画"}
+
+
+def _on_queue(request: HttpRequest, kind: str, scope: Scope, inputs: dict[str, Any]) -> Any:
+    """The (result, hazard choice) — or the LccError — of this LCC or plan for the current data, computed by the
+    worker once per inputs and data version; an HttpResponse (the progress page) while it is not ready.
+
+    The key holds the tables the computation reads besides the ledger (the shipped parameters with the
+    municipality's own unit prices, the fiscal year it starts from), so a new unit price table is a new job."""
+    d = lcc_defaults_for_scope(scope, load_lcc_parameters().with_overrides(**inputs.get("overrides", {})))
+    params = {"kind": kind, "scope": scope_spec(scope), **inputs}
+    tables = repr((d.params, d.plan, d.hazards, lifecycle.start_fiscal_year()))
+    digest = hashlib.sha256(f"{sorted(params.items())!r}|{tables}".encode()).hexdigest()[:24]
+    title = f"{scope.name}の{LIFECYCLE_JOBS[kind]}"
+    job = jobs.start_value(compute_lifecycle, kind=kind, subject=f"{params['scope']}|{digest}",
+                           version=jobs.version_of(frames.fingerprint()), label=title, params=params,
+                           user=request.user)
+    got = jobs.value(job)
+    if got is None:
+        return jobs.respond(request, job, title=title, back_url=request.path)
+    return got
+
+
+@task()
+def compute_lifecycle(job_id: str) -> None:
+    """An LCC comparison or a repair plan for one scope (the worker: gunmane worker)."""
+    jobs.run_value(job_id, _compute_lifecycle)
+
+
+def _compute_lifecycle(job: Job, progress: jobs.Progress) -> Any:
+    p = job.params
+    progress(5, "施設台帳と点検の記録を読んでいます。")
+    scope = services.resolve_scope(p["scope"])
+    progress(20, "劣化の進み方から費用を計算しています。" if p["kind"] == "lcc" else "予算の中で対策の順番を決めています。")
+    try:
+        if p["kind"] == "lcc":
+            return lifecycle.lcc_for_scope(scope, overrides=p["overrides"])
+        return lifecycle.plan_for_scope(scope, budget_yen=p["budget"], years=p["years"], mode=p["mode"],
+                                        strategy=p["strategy"])
+    except LccError as exc:  # the page explains it (too few inspections, …): a result, not a failure
+        return exc
 
 
 def _unit_prices_url(spec: str) -> str | None:
@@ -306,16 +371,18 @@ def _unit_prices_url(spec: str) -> str | None:
 
 def lcc(request: HttpRequest, spec: str) -> HttpResponse:
     scope, spec = _scope(request, spec)
-    d, errors = _defaults_from_request(request)
+    d, overrides, errors = _defaults_from_request(request)
+    got = _on_queue(request, "lcc", scope, {"overrides": overrides})
+    if isinstance(got, HttpResponse):
+        return got
     sl = lifecycle.scope_ledger(scope)
     ctx = _base_context(scope, spec, _synthetic(sl), "lcc")
     ctx.update({"errors": errors, "params": d.params, "discount_rate": d.params.discount_rate.value,
                 "horizon": int(d.params.horizon_years.value), "unit_prices_url": _unit_prices_url(spec)})
-    try:
-        result, choice = lifecycle.lcc_for_scope(scope, defaults=d)
-    except LccError as exc:
-        ctx["error"] = exc
+    if isinstance(got, LccError):
+        ctx["error"] = got
         return render(request, "analysis/lcc.html", ctx)
+    result, choice = got
     ctx["params"] = result.params  # the table in use: the municipality's own unit prices when it registered them
     fmt = request.GET.get("format")
     if fmt == "xlsx":
@@ -385,11 +452,13 @@ def plan(request: HttpRequest, spec: str) -> HttpResponse:
     if not ready:
         return render(request, "analysis/plan.html", ctx)
     assert years is not None
-    try:
-        result, choice = lifecycle.plan_for_scope(scope, budget_yen=budget, years=years, mode=mode, strategy=strategy)
-    except LccError as exc:
-        ctx["error"] = exc
+    got = _on_queue(request, "plan", scope, {"budget": budget, "years": years, "mode": mode, "strategy": strategy})
+    if isinstance(got, HttpResponse):
+        return got
+    if isinstance(got, LccError):
+        ctx["error"] = got
         return render(request, "analysis/plan.html", ctx)
+    result, choice = got
     fmt = request.GET.get("format")
     if fmt == "xlsx":
         return attachment(plan_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_対策計画.xlsx", XLSX)

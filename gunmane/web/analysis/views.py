@@ -132,7 +132,7 @@ def _without_unseen_ledger(karte: Karte) -> Karte:
 KARTE_FILES = {"pdf": ("application/pdf", "PDF を描いています。"), "xlsx": (XLSX, "Excel を作っています。")}
 
 
-def _scope_spec(scope: Scope) -> str:
+def scope_spec(scope: Scope) -> str:
     """The text services.resolve_scope turns back into the scope (in the worker)."""
     return f"group:{scope.code}" if scope.kind == ScopeKind.GROUP else scope.code
 
@@ -141,7 +141,7 @@ def _karte_file_job(request: HttpRequest, karte: Karte, fmt: str, filename: str)
     """The job that makes this reader's カルテ file: one per scope, year, filters, what the reader may see and
     data version, so a second request for unchanged data is served the stored file at once."""
     visible = _visible(request)
-    params = {"scope": _scope_spec(karte.scope), "fiscal_year": karte.fiscal_year, "format": fmt,
+    params = {"scope": scope_spec(karte.scope), "fiscal_year": karte.fiscal_year, "format": fmt,
               "as_of": timezone.localdate().isoformat(), **_filters(request),
               "visible": None if visible is None else sorted(visible)}
     seen = "all" if visible is None else hashlib.sha256(",".join(sorted(visible)).encode()).hexdigest()[:16]

@@ -52,5 +52,10 @@ class Job(models.Model):
         return f"{self.label or self.kind}（{self.get_status_display()}）"
 
     @property
+    def shows_page(self) -> bool:
+        """The job computes a value a page shows (service.VALUE), not a file to download."""
+        return self.content_type == "application/x-gunmane-value"
+
+    @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)

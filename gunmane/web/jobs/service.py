@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +34,12 @@ log = logging.getLogger(__name__)
 LOST_AFTER = timedelta(minutes=30)
 #: (percent 0–100, message in Japanese)
 Progress = Callable[[int, str], None]
+#: the content type of a job whose result is a computed value for a page (not a file to download)
+VALUE = "application/x-gunmane-value"
+#: computed values kept in this process after the first read of their file (newest last)
+MAX_VALUES = 16
+_values: OrderedDict[str, Any] = OrderedDict()
+_values_lock = threading.Lock()
 
 
 def jobs_dir() -> Path:
@@ -132,10 +141,46 @@ def run(job_id: Any, make: Callable[[Job, Progress], bytes | None]) -> None:
                                          result_path=job.result_path, finished_at=timezone.now())
 
 
+def start_value(task: Any, *, kind: str, subject: str, version: str, label: str = "",
+                params: dict[str, Any] | None = None, user: Any = None) -> Job:
+    """Like :func:`start`, for work whose result is a value a page shows (a plan, a fit): the task calls
+    :func:`run_value`, and the page reads the value with :func:`value` once the job is done."""
+    return start(task, kind=kind, subject=subject, version=version, label=label, params=params, user=user,
+                 filename="value.pickle", content_type=VALUE)
+
+
+def run_value(job_id: Any, compute: Callable[[Job, Progress], Any]) -> None:
+    """The body of a value job's task: ``compute`` returns the value, stored (pickled) as the job's file."""
+    run(job_id, lambda job, progress: pickle.dumps(compute(job, progress), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def value(job: Job) -> Any | None:
+    """The value a finished value job computed, or None while it is not ready (queued, running, failed).
+
+    The file was written by this program's own worker under DATA_DIR/jobs (never uploaded), so unpickling it
+    is as safe as reading the database. Read once per process: a second request is served from memory."""
+    if job.status != JobStatus.DONE or job.content_type != VALUE:
+        return None
+    key = str(job.pk)
+    with _values_lock:
+        if key in _values:
+            _values.move_to_end(key)
+            return _values[key]
+    path = result_file(job)
+    if path is None:
+        return None
+    loaded = pickle.loads(path.read_bytes())  # our worker's own file: see the docstring
+    with _values_lock:
+        _values[key] = loaded
+        while len(_values) > MAX_VALUES:
+            _values.popitem(last=False)
+    return loaded
+
+
 def respond(request: HttpRequest, job: Job, *, title: str, back_url: str = "") -> HttpResponse:
     """The job's file when it is ready; otherwise a page with its progress, which the browser polls and then
     reloads (the same address then serves the file, under the rule of the page that asked)."""
-    if job.status == JobStatus.DONE and (path := result_file(job)) is not None:
+    if job.status == JobStatus.DONE and job.content_type != VALUE and (path := result_file(job)) is not None:
         return attachment(path.read_bytes(), job.filename, job.content_type)
     return render(request, "jobs/progress.html", {"job": job, "title": title, "back_url": back_url},
                   status=500 if job.status == JobStatus.FAILED else 202)

@@ -45,27 +45,7 @@
     });
   }
 
-  /* a fit computing in the background (first view of a group's fit): poll its progress, show the result when done */
-  function poll() {
-    var box = document.getElementById("fit-progress");
-    if (!box || !window.fetch) return;
-    var bar = document.getElementById("fit-progress-bar"), text = document.getElementById("fit-progress-text");
-    function tick() {
-      fetch(box.getAttribute("data-progress-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { return r.json(); })
-        .then(function (p) {
-          if (p.done) { window.location.reload(); return; }
-          bar.max = p.steps; bar.value = p.step;
-          text.textContent = p.stage + "（" + p.step + "/" + p.steps + "、" + Math.round(p.seconds) + " 秒経過）";
-          if (p.error) { text.textContent = p.error; return; }
-          window.setTimeout(tick, 1000);
-        })
-        .catch(function () { window.setTimeout(tick, 3000); });
-    }
-    window.setTimeout(tick, 1000);
-  }
-
-  function start() { draw(); poll(); }
+  function start() { draw(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
