@@ -62,7 +62,7 @@ def test_progress_page_then_file(refdata, settings) -> None:  # type: ignore[no-
     assert c.get(PDF_URL).status_code == 202 and Job.objects.filter(kind="karte_file").count() == 1  # asking again does not queue twice
     state = c.get(status_url + "?format=json").json()
     assert state == {"status": "queued", "status_label": "順番待ち", "progress": 0, "message": "", "finished": False,
-                     "ready": False}
+                     "ready": False, "status_url": f"{status_url}?format=json"}
     views.make_karte_file.call(str(job.pk))  # what the worker does
     state = c.get(status_url + "?format=json").json()
     assert state["ready"] and state["progress"] == 100

@@ -36,6 +36,11 @@ def test_plan_page_waits_for_the_worker_then_shows_the_plan(demo, settings) -> N
     assert "宇陀市の対策計画" in page and "を計算しています" in page and "gunmane/jobs.js" in page
     assert f'data-job-status="{reverse("jobs:status", args=[job.pk])}?format=json"' in page
     assert uda.get(PLAN).status_code == 202 and Job.objects.filter(kind="plan").count() == 1  # not queued twice
+    # a program asking for JSON gets the job's state as JSON, not the progress page
+    asked = uda.get(PLAN + "&format=json")
+    assert asked.status_code == 202 and asked["Content-Type"] == "application/json"
+    assert asked.json()["status"] == JobStatus.QUEUED and asked.json()["ready"] is False
+    assert uda.get(asked.json()["status_url"]).json()["progress"] == 0
     assert login_client("soni").get(PLAN).status_code == 403  # the permission comes first: no job for a stranger
 
     lifecycle_views.compute_lifecycle.call(str(job.pk))  # what the worker does

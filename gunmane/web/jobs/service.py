@@ -21,8 +21,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from gunmane.web.common.downloads import attachment
@@ -177,10 +178,22 @@ def value(job: Job) -> Any | None:
     return loaded
 
 
+def state(job: Job) -> dict[str, Any]:
+    """What a poller needs to know of a job (the status page's JSON, and a `?format=json` request's answer while
+    the job runs)."""
+    return {"status": job.status, "status_label": job.get_status_display(), "progress": job.progress,
+            "message": job.message, "finished": job.finished, "ready": job.status == JobStatus.DONE,
+            "status_url": reverse("jobs:status", args=[job.pk]) + "?format=json"}
+
+
 def respond(request: HttpRequest, job: Job, *, title: str, back_url: str = "") -> HttpResponse:
     """The job's file when it is ready; otherwise a page with its progress, which the browser polls and then
-    reloads (the same address then serves the file, under the rule of the page that asked)."""
+    reloads (the same address then serves the file, under the rule of the page that asked). A program that asked
+    for JSON gets the job's state as JSON (HTTP 202 while it runs) and asks the same address again later."""
     if job.status == JobStatus.DONE and job.content_type != VALUE and (path := result_file(job)) is not None:
         return attachment(path.read_bytes(), job.filename, job.content_type)
+    code = 500 if job.status == JobStatus.FAILED else 202
+    if request.GET.get("format") == "json":
+        return JsonResponse(state(job), status=code, json_dumps_params={"ensure_ascii": False})
     return render(request, "jobs/progress.html", {"job": job, "title": title, "back_url": back_url},
                   status=500 if job.status == JobStatus.FAILED else 202)

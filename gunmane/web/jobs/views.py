@@ -9,14 +9,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
-from gunmane.web.jobs.models import Job, JobStatus
+from gunmane.web.jobs.models import Job
+from gunmane.web.jobs.service import state
 
 
 def status(request: HttpRequest, pk: str) -> HttpResponse:
     job = get_object_or_404(Job, pk=pk)
     if request.GET.get("format") == "json":
-        return JsonResponse({"status": job.status, "status_label": job.get_status_display(),
-                             "progress": job.progress, "message": job.message, "finished": job.finished,
-                             "ready": job.status == JobStatus.DONE},
-                            json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(state(job), json_dumps_params={"ensure_ascii": False})
     return render(request, "jobs/_panel.html", {"job": job})
