@@ -51,6 +51,10 @@ ONCE = ("analysis:deterioration", "analysis:lcc", "analysis:plan", "groups:effec
 #: URLs not checked, each with its reason
 SKIP_NAMES = {
     "logout",  # ends the role's session
+    # the OpenAPI schema is the API's contract for programs: its field names are the JSON keys (snake_case, as the
+    # CLI's JSON) and its descriptions name the CLI commands whose JSON the API shares; people read it through the
+    # documentation page /api/docs/, which the crawl checks
+    "api:schema",
 }
 SKIP_NAMESPACES = ("admin:",)  # Django's admin site: the administrator's tool, Django's own words and field names
 
