@@ -11,14 +11,15 @@ One command, in child processes (this driver never imports Django or Locust):
 1. the dataset (benchmarks/load_data.py): 100,000 synthetic facilities (合成データ) and 200,000 inspections over
    the 40 governments of Nara, the demo users and the demo group with its 効果試算 — in the database of
    --database-url, which is dropped and created again (PostgreSQL), or in SQLite in --data-dir without it;
-   --reuse keeps a database built before with the same sizes;
+   --reuse starts again from the database built before with the same sizes (kept as a template), so a run
+   that imported rows does not change the next run's data;
 2. `gunmane serve` (waitress, --threads, default 8) on 127.0.0.1:--port, GUNMANE_DEBUG=0;
 3. a warm-up as the administrator: every download of the mix once (the first generation, reported apart),
    and each page once;
 4. Locust headless (benchmarks/locustfile.py): --users signed-in users, --spawn-rate per second, for --minutes,
    over the mix of 台帳一覧・施設詳細・カルテ・群の概要・効果試算の結果 (HTML) and カルテ PDF/Excel・効果試算
    Excel・台帳 Excel (downloads); with --with-import, `gunmane import facilities` of a 100,000-row file
-   (benchmarks/ledger_files.py) starts 20 s in, in another process, as an office's upload would;
+   (benchmarks/ledger_files.py, for 奈良市) starts 20 s in, in another process, as an office's upload would;
 5. the server's resident memory (RSS, /proc via psutil) and the load average every 5 s.
 
 It reports p50/p95/max per kind (HTML pages, downloads, sign-in) and per page, the errors, and the memory over
@@ -33,6 +34,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +56,7 @@ HOST = "127.0.0.1"
 GOALS = {"HTML": 300.0, "download": 2000.0}  # p95 in milliseconds (#15 §5); with an import: 1,000 ms for both
 IMPORT_GOAL_MS = 1000.0
 IMPORT_ROWS = 100_000
+IMPORT_INTO = "292010"  # 奈良市: read by the administrator's users only, outside the group (its 効果試算 stays the same)
 IMPORT_DELAY_S = 20.0
 SAMPLE_S = 5.0
 
@@ -93,16 +96,41 @@ class Run:
 
 
 # --- the database ---------------------------------------------------------------------------------------
-def recreate_postgres(url: str) -> None:
-    """Drop and create the database named in `url` (through the server's `postgres` database)."""
+def _postgres_admin(url: str) -> tuple[str, str]:
+    """(the server's `postgres` database URL, the database name) of a PostgreSQL URL."""
+    netloc, _, tail = url.split("://", 1)[1].partition("/")
+    return f"postgresql://{netloc}/postgres", tail.partition("?")[0]
+
+
+def recreate_postgres(url: str, template: str | None = None) -> None:
+    """Drop and create the database named in `url`, empty or as a copy of `template`."""
     import psycopg
 
-    scheme, rest = url.split("://", 1)
-    netloc, _, tail = rest.partition("/")
-    name = tail.partition("?")[0]
-    with psycopg.connect(f"postgresql://{netloc}/postgres", autocommit=True) as conn:
+    admin, name = _postgres_admin(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+
+
+def keep_built(url: str | None, data_dir: Path) -> None:
+    """Keep the freshly built dataset (a PostgreSQL template database, or a copy of the SQLite file), so that
+    every later --reuse run starts from the same data even after a run that imported rows."""
+    if url and url.startswith("postgres"):
+        import psycopg
+
+        admin, name = _postgres_admin(url)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}_built" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}_built" TEMPLATE "{name}"')
+    else:
+        shutil.copyfile(data_dir / "gunmane.sqlite3", data_dir / "gunmane.built.sqlite3")
+
+
+def restore_built(url: str | None, data_dir: Path) -> None:
+    if url and url.startswith("postgres"):
+        recreate_postgres(url, template=f"{_postgres_admin(url)[1]}_built")
+    else:
+        shutil.copyfile(data_dir / "gunmane.built.sqlite3", data_dir / "gunmane.sqlite3")
 
 
 def environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
@@ -119,7 +147,8 @@ def build(sc: Scenario, data_dir: Path, database_url: str | None, env: dict[str,
     if reuse and config.exists():
         info: dict[str, Any] = json.loads(config.read_text(encoding="utf-8"))
         if (info["facilities"], info["inspections"]) == (sc.facilities, sc.inspections):
-            log(f"reusing the database built before ({info['facilities']:,} facilities)")
+            log(f"reusing the database built before ({info['facilities']:,} facilities), as it was built")
+            restore_built(database_url, data_dir)
             return info
     if database_url and database_url.startswith("postgres"):
         recreate_postgres(database_url)
@@ -129,6 +158,7 @@ def build(sc: Scenario, data_dir: Path, database_url: str | None, env: dict[str,
     subprocess.run([PYTHON, str(ROOT / "benchmarks" / "load_data.py"), "--facilities", str(sc.facilities),
                     "--inspections", str(sc.inspections), "--out", str(config)], env=env, check=True, timeout=1800)
     log(f"dataset built in {time.perf_counter() - t0:.0f} s")
+    keep_built(database_url, data_dir)
     return dict(json.loads(config.read_text(encoding="utf-8")))
 
 
@@ -220,7 +250,7 @@ def warm_up(url: str, info: dict[str, Any]) -> list[dict[str, Any]]:
 
 # --- the import during the load -------------------------------------------------------------------------
 class ImportDuring(threading.Thread):
-    """`gunmane import facilities FILE --municipality 292125` in another process, IMPORT_DELAY_S after the start."""
+    """`gunmane import facilities FILE --municipality 292010` in another process, IMPORT_DELAY_S after the start."""
 
     def __init__(self, env: dict[str, str], path: Path, deadline_s: float, logfile: Path) -> None:
         super().__init__(daemon=True)
@@ -235,7 +265,7 @@ class ImportDuring(threading.Thread):
         start = time.monotonic()
         with self.logfile.open("w", encoding="utf-8") as out:
             proc = subprocess.Popen([PYTHON, "-m", "gunmane.cli", "import", "facilities", str(self.path),
-                                     "--municipality", "292125"], env=self.env, stdout=out, stderr=subprocess.STDOUT)
+                                     "--municipality", IMPORT_INTO], env=self.env, stdout=out, stderr=subprocess.STDOUT)
             try:
                 code = proc.wait(timeout=max(self.deadline_s - IMPORT_DELAY_S, 10))
             except subprocess.TimeoutExpired:
@@ -249,6 +279,20 @@ class ImportDuring(threading.Thread):
 
     def stop(self) -> None:
         self._halt.set()
+
+
+def write_import_file(path: Path) -> None:
+    """The import benchmark's messy facilities file (benchmarks/ledger_files.py), its 団体コード made 奈良市's."""
+    from benchmarks.ledger_files import write_facilities
+
+    raw = path.with_suffix(".raw.csv")
+    write_facilities(raw, IMPORT_ROWS, seed=15)
+    with raw.open(encoding="utf-8", newline="") as src, path.open("w", encoding="utf-8", newline="") as dst:
+        rows, out = csv.reader(src), csv.writer(dst)
+        out.writerow(next(rows))
+        for row in rows:
+            out.writerow([IMPORT_INTO, *row[1:]])
+    raw.unlink()
 
 
 # --- Locust and the figures ------------------------------------------------------------------------------
@@ -298,9 +342,8 @@ def run(sc: Scenario, args: argparse.Namespace) -> Run:
     out.mkdir(parents=True)
     import_file = data_dir / "import_facilities.csv"
     if sc.with_import and not import_file.exists():
-        from benchmarks.ledger_files import write_facilities
 
-        write_facilities(import_file, IMPORT_ROWS, seed=15)
+        write_import_file(import_file)
     result = Run(scenario=vars(sc) | {"key": sc.key}, database=info.get("database", "?"),
                  machine=machine_line(), started=time.strftime("%Y-%m-%d %H:%M"))
     server = Server(env, args.port, args.threads, out / "serve.log")
@@ -450,13 +493,32 @@ python benchmarks/load.py --quick        # 5,000 施設・SQLite・5人・1分�
 """
 
 
+RESULTS_START = "<!-- load results: written by benchmarks/load.py -->"
+RESULTS_END = "<!-- load results end -->"
+
+
 def render(results: list[Run]) -> str:
-    parts = [INTRO, "### 結果", ""]
+    parts = []
     machines = sorted({r.machine for r in results})
     parts += [f"計測したマシン：{m}（他の作業と共有の仮想マシン）" for m in machines] + [""]
     for r in sorted(results, key=lambda r: (r.scenario["facilities"], r.scenario["with_import"], r.scenario["users"])):
         parts.append(render_run(r))
     return "\n".join(parts)
+
+
+def write_docs(results: list[Run]) -> None:
+    """The results between the markers of the section; the text around them (the method, what the figures
+    mean) is kept as written. Without the section, the whole section is written with the method."""
+    from benchmarks.common import DOCS
+
+    block = f"{RESULTS_START}\n\n{render(results).rstrip()}\n\n{RESULTS_END}"
+    text = DOCS.read_text(encoding="utf-8")
+    if RESULTS_START in text and RESULTS_END in text:
+        head, rest = text.split(RESULTS_START, 1)
+        DOCS.write_text(head + block + rest.split(RESULTS_END, 1)[1], encoding="utf-8")
+        log(f"wrote the results of 「{SECTION[3:]}」")
+    else:
+        write_section(SECTION, f"{INTRO}\n### 結果\n\n{block}\n")
 
 
 def load_results(data_dir: Path) -> list[Run]:
@@ -495,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     r = run(sc, args)
     print(render_run(r))
     if args.write:
-        write_section(SECTION, render(load_results(args.data_dir.resolve())))
+        write_docs(load_results(args.data_dir.resolve()))
     return 1 if failed(r) else 0
 
 
