@@ -93,6 +93,7 @@ class Run:
     memory: list[tuple[float, float, float]] = field(default_factory=list)  # (seconds, RSS MB, load average)
     import_run: dict[str, Any] = field(default_factory=dict)
     locust_exit: int = 0
+    load_start_s: float = 0.0  # when Locust started, on the memory samples' clock (after the warm-up)
 
 
 # --- the database ---------------------------------------------------------------------------------------
@@ -342,7 +343,6 @@ def run(sc: Scenario, args: argparse.Namespace) -> Run:
     out.mkdir(parents=True)
     import_file = data_dir / "import_facilities.csv"
     if sc.with_import and not import_file.exists():
-
         write_import_file(import_file)
     result = Run(scenario=vars(sc) | {"key": sc.key}, database=info.get("database", "?"),
                  machine=machine_line(), started=time.strftime("%Y-%m-%d %H:%M"))
@@ -357,6 +357,7 @@ def run(sc: Scenario, args: argparse.Namespace) -> Run:
             log("warm-up: each download once (its first generation), each page once")
             result.warmup = warm_up(server.url, info)
         log(f"Locust: {sc.users} users for {sc.seconds} s")
+        result.load_start_s = round(time.monotonic() - sampler.t0, 1)
         if sc.with_import:
             importer = ImportDuring(env, import_file, sc.seconds, out / "import.log")
             importer.start()
@@ -389,11 +390,11 @@ def run(sc: Scenario, args: argparse.Namespace) -> Run:
 
 
 def machine_line() -> str:
-    """common.machine's line, with Locust's version read from its metadata: importing Locust would patch this
-    process with gevent."""
+    """common.machine's line, with Locust's and waitress's versions read from their metadata (importing Locust
+    would patch this process with gevent; waitress has no __version__)."""
     from importlib.metadata import version
 
-    return machine("django", "waitress", "psycopg") + f", locust {version('locust')}"
+    return machine("django", "psycopg") + f", waitress {version('waitress')}, locust {version('locust')}"
 
 
 # --- the report -----------------------------------------------------------------------------------------
@@ -405,12 +406,14 @@ def failed(r: Run) -> int:
 def memory_line(r: Run) -> str:
     if not r.memory:
         return "（記録なし）"
-    rss = [m[1] for m in r.memory]
+    during = [m for m in r.memory if m[0] >= r.load_start_s] or r.memory
+    rss = [m[1] for m in during]
     n = len(rss)
-    quarter = rss[n // 4] if n >= 4 else rss[0]
-    loads = [m[2] for m in r.memory]
-    return (f"開始 {rss[0]:.0f} MB → 1/4 経過 {quarter:.0f} MB → 最大 {max(rss):.0f} MB → 終了 {rss[-1]:.0f} MB"
-            f"（{n} 回、{SAMPLE_S:.0f} 秒ごと）；ロードアベレージ（1分）平均 {statistics.mean(loads):.1f}・最大 {max(loads):.1f}")
+    points = "・".join(f"{rss[min(n - 1, n * i // 4)]:.0f}" for i in range(1, 4))
+    loads = [m[2] for m in during]
+    return (f"起動直後 {r.memory[0][1]:.0f} MB、負荷の開始 {rss[0]:.0f} MB → 1/4・1/2・3/4 経過 {points} MB → "
+            f"終了 {rss[-1]:.0f} MB、最大 {max(rss):.0f} MB（{SAMPLE_S:.0f} 秒ごと）；"
+            f"ロードアベレージ（1分）平均 {statistics.mean(loads):.1f}・最大 {max(loads):.1f}")
 
 
 def table(rows: list[dict[str, Any]], label: str) -> list[str]:
