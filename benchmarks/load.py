@@ -444,7 +444,8 @@ def render_run(r: Run) -> str:
              + f"（{sc['facilities']:,} 施設・{sc['inspections']:,} 点検、{r.database}、{r.started}）")
     lines = [title, ""]
     lines += table(r.kinds, "種類")
-    lines += ["", "ページ・ダウンロードごと：", ""]
+    total = sum(k["count"] for k in r.kinds)
+    lines += ["", f"合計 {total:,} 件、毎秒 {total / sc['seconds']:.1f} 件（サーバーが処理できた量）。ページ・ダウンロードごと：", ""]
     lines += table(r.names, "ページ")
     if r.import_run:
         ir = r.import_run
@@ -457,7 +458,8 @@ def render_run(r: Run) -> str:
         warm.setdefault(w["name"], []).append(w["ms"])
     lines += ["", "初回生成（負荷の前に管理者が一度ずつ）：" + "、".join(
         f"{n} {min(v):,}–{max(v):,} ms（{len(v)} 件）" for n, v in warm.items()), "",
-        f"サーバーの常駐メモリ（RSS）：{memory_line(r)}", ""]
+        f"サーバーの常駐メモリ（RSS）：{memory_line(r)}", "",
+        "RSS の推移（1分ごと、起動からの秒：MB）：" + "、".join(f"{t:.0f} 秒 {mb:.0f}" for t, mb, _ in r.memory[::12]), ""]
     lines += verdict(r)
     if r.errors or r.exceptions:
         lines += ["", "エラーの内容：", ""] + [f"- {e}" for e in (r.errors + r.exceptions)[:10]]
@@ -493,6 +495,11 @@ python benchmarks/load.py --quick        # 5,000 施設・SQLite・5人・1分�
 - 負荷の前に管理者がダウンロードを一度ずつ開き（初回生成、別に記録）、その後の時間を p95 に数えます。
   ログイン（パスワードの検証）は HTML とは別に数えます。
 - 時間はクライアント側（Locust）で測った応答時間。Locust もサーバーも PostgreSQL も同じマシンで動きます。
+- `--with-import`：負荷の開始20秒後に、取込ベンチマークの生成器（`benchmarks/ledger_files.py`）の10万行の施設台帳を
+  奈良市（群の外）へ `gunmane import facilities` で取り込みます（別プロセス）。`--reuse` の実行は毎回、作ったときの
+  データ（PostgreSQL のテンプレートとして保存）から始まるので、取り込んだ行は次の実行に残りません。
+- CI：`tests/perf/test_load_smoke.py` が同じ仕組みを小さく（2,000 施設・6人・20秒、各人がまず全ページ・全ダウンロードを
+  一度ずつ開く）動かし、エラーが1件でもあれば失敗します（PostgreSQL で走るときはそのサーバーの使い捨てのデータベースで）。
 """
 
 

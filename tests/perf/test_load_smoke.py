@@ -39,12 +39,12 @@ def database_url() -> Iterator[str | None]:
         return
     import psycopg
 
-    scheme, rest = url.split("://", 1)
-    netloc = rest.partition("/")[0]
+    netloc = url.split("://", 1)[1].partition("/")[0]
     name = f"gunmane_load_smoke_{os.getpid()}"
     yield f"postgresql://{netloc}/{name}"
     with psycopg.connect(f"postgresql://{netloc}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for database in (name, f"{name}_built"):  # the run and the copy load.py keeps for --reuse
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def test_a_few_users_over_the_whole_mix_get_no_error(tmp_path: Path, database_url: str | None) -> None:
