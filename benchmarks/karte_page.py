@@ -142,6 +142,7 @@ def load_nation(ledger: LedgerFrames) -> dict[str, int]:
         "facility_id": [f"SYN{i:07d}" for i in fac["facility"].tolist()],
         "national_id": "",
         "name": [f"合成施設{i:07d}" for i in fac["facility"].tolist()],
+        "name_kana": "",
         "sector_id": sector.reindex(fac["sector"].to_numpy()).to_numpy(dtype="int64").tolist(),
         "facility_type_id": ftype.reindex(fac["facility_type"].to_numpy()).to_numpy(dtype="int64").tolist(),
         "built_year": _column(fac["built_year"].to_numpy()),
@@ -164,6 +165,7 @@ def load_nation(ledger: LedgerFrames) -> dict[str, int]:
         "grade": ins["grade"].to_numpy().tolist(),
         "grade_raw": "", "inspector": "",
         "kind": np.array(INSPECTION_KINDS, dtype=object)[nth].tolist(),
+        "source": "", "source_file": "",
     }
     measure_columns = {
         "facility_id": mea["facility_id"].tolist(),
