@@ -13,11 +13,11 @@ import pytest
 from django.urls import reverse
 
 from gunmane.web.analysis import lifecycle_views
+from gunmane.web.demo import DEMO_GROUP
+from gunmane.web.groups.models import Group
 from gunmane.web.jobs import service
 from gunmane.web.jobs.models import Job, JobStatus
 from gunmane.web.registry.models import bump_data_version
-from gunmane.web.demo import DEMO_GROUP
-from gunmane.web.groups.models import Group
 from tests.conftest import login_client
 
 pytestmark = pytest.mark.django_db
