@@ -69,11 +69,13 @@ class Scenario:
     facilities: int
     inspections: int
     with_import: bool
+    processes: int = 1  # web processes: 1 = `gunmane serve` (waitress), more = gunicorn (production layout)
 
     @property
     def key(self) -> str:
         plus = "+import" if self.with_import else ""
-        return f"{self.facilities}f-{self.users}u-{self.seconds}s{plus}"
+        procs = f"-{self.processes}p" if self.processes > 1 else ""
+        return f"{self.facilities}f-{self.users}u-{self.seconds}s{plus}{procs}"
 
 
 @dataclass
@@ -165,11 +167,25 @@ def build(sc: Scenario, data_dir: Path, database_url: str | None, env: dict[str,
 
 # --- the server -----------------------------------------------------------------------------------------
 class Server:
-    def __init__(self, env: dict[str, str], port: int, threads: int, logfile: Path) -> None:
+    """`gunmane serve` (waitress, one process, its task worker), or with processes > 1 the production layout
+    of `gunmane serve --production` — gunicorn with that many processes and a `gunmane worker` — started
+    directly, because production mode itself insists on HTTPS and secure cookies, which a loopback load test
+    over plain HTTP cannot give."""
+
+    def __init__(self, env: dict[str, str], port: int, threads: int, logfile: Path, processes: int = 1) -> None:
         self.url = f"http://{HOST}:{port}"
         self._log = logfile.open("w", encoding="utf-8")
-        self.proc = subprocess.Popen([PYTHON, "-m", "gunmane.cli", "serve", "--host", HOST, "--port", str(port),
-                                      "--threads", str(threads)], env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.worker: subprocess.Popen[bytes] | None = None
+        if processes > 1:
+            command = [PYTHON, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(processes),
+                       "--worker-class", "gthread", "--threads", str(threads), "--timeout", "120",
+                       "gunmane.web.wsgi:application"]
+            self.worker = subprocess.Popen([PYTHON, "-m", "gunmane.cli", "worker", "--quiet"], env=env,
+                                           stdout=self._log, stderr=subprocess.STDOUT)
+        else:
+            command = [PYTHON, "-m", "gunmane.cli", "serve", "--host", HOST, "--port", str(port),
+                       "--threads", str(threads)]
+        self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         import requests
@@ -187,13 +203,14 @@ class Server:
         raise TimeoutError("gunmane serve did not answer")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        for proc in (self.proc, self.worker):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=40)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
         self._log.close()
 
 
@@ -211,8 +228,9 @@ class MemorySampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            try:
-                rss = self.process.memory_info().rss / 2**20
+            try:  # the server with its children (gunicorn's processes, waitress's task worker)
+                family = [self.process, *self.process.children(recursive=True)]
+                rss = sum(p.memory_info().rss for p in family) / 2**20
             except Exception:  # the server ended  # noqa: BLE001
                 return
             self.samples.append((round(time.monotonic() - self.t0, 1), round(rss, 1), os.getloadavg()[0]))
@@ -346,7 +364,7 @@ def run(sc: Scenario, args: argparse.Namespace) -> Run:
         write_import_file(import_file)
     result = Run(scenario=vars(sc) | {"key": sc.key}, database=info.get("database", "?"),
                  machine=machine_line(), started=time.strftime("%Y-%m-%d %H:%M"))
-    server = Server(env, args.port, args.threads, out / "serve.log")
+    server = Server(env, args.port, args.threads, out / "serve.log", args.processes)
     sampler: MemorySampler | None = None
     importer: ImportDuring | None = None
     try:
@@ -437,11 +455,18 @@ def verdict(r: Run) -> list[str]:
     return out
 
 
+def server_label(sc: dict[str, Any]) -> str:
+    processes = int(sc.get("processes", 1))
+    if processes > 1:
+        return f"gunicorn {processes} プロセス＋タスクワーカー 1"
+    return "waitress 1 プロセス＋タスクワーカー 1"
+
+
 def render_run(r: Run) -> str:
     sc = r.scenario
     mins = sc["seconds"] / 60
     title = (f"#### {sc['users']} 人・{mins:g} 分" + ("・取り込みと同時" if sc["with_import"] else "")
-             + f"（{sc['facilities']:,} 施設・{sc['inspections']:,} 点検、{r.database}、{r.started}）")
+             + f"（{sc['facilities']:,} 施設・{sc['inspections']:,} 点検、{r.database}、{server_label(sc)}、{r.started}）")
     lines = [title, ""]
     lines += table(r.kinds, "種類")
     total = sum(k["count"] for k in r.kinds)
@@ -511,7 +536,8 @@ def render(results: list[Run]) -> str:
     parts = []
     machines = sorted({r.machine for r in results})
     parts += [f"計測したマシン：{m}（他の作業と共有の仮想マシン）" for m in machines] + [""]
-    for r in sorted(results, key=lambda r: (r.scenario["facilities"], r.scenario["with_import"], r.scenario["users"])):
+    for r in sorted(results, key=lambda r: (r.scenario["facilities"], r.scenario.get("processes", 1),
+                                             r.scenario["with_import"], r.scenario["users"])):
         parts.append(render_run(r))
     return "\n".join(parts)
 
@@ -554,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true", help="keep the database built before with the same sizes")
     p.add_argument("--port", type=int, default=8790)
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--processes", type=int, default=1,
+                   help="web processes: > 1 serves with gunicorn as `gunmane serve --production` does")
     p.add_argument("--no-warm-up", dest="warm_up", action="store_false",
                    help="no first generation before the load (the smoke test: first generations count too)")
     p.add_argument("--tour", action="store_true", help="each user first opens every page and download once")
@@ -563,7 +591,8 @@ def main(argv: list[str] | None = None) -> int:
         args.users, args.minutes, args.facilities, args.write = 5, 1, 5_000, False
     seconds = args.seconds or round(args.minutes * 60)
     sc = Scenario(users=args.users, seconds=seconds, spawn_rate=args.spawn_rate, facilities=args.facilities,
-                  inspections=args.inspections or 2 * args.facilities, with_import=args.with_import)
+                  inspections=args.inspections or 2 * args.facilities, with_import=args.with_import,
+                  processes=args.processes)
     r = run(sc, args)
     print(render_run(r))
     if args.write:

@@ -18,10 +18,12 @@ user first opens every page and download once (load.py --tour, the smoke test).
 from __future__ import annotations
 
 import csv
+import html
 import itertools
 import json
 import os
 import random
+import re
 import time
 from typing import Any
 
@@ -35,7 +37,9 @@ ACCOUNTS = [("uda", ["292125"]), ("soni", ["293857"]), ("mitsue", ["293865"]), (
 #: request name → kind (HTML pages or downloads): load.py reports p50/p95/max per kind and per name
 KINDS = {"ログイン": "sign-in", "台帳一覧": "HTML", "施設詳細": "HTML", "カルテ": "HTML", "群の概要": "HTML",
          "効果試算の結果": "HTML", "カルテ PDF": "download", "カルテ Excel": "download",
-         "効果試算 Excel": "download", "台帳 Excel": "download"}
+         "効果試算 Excel": "download", "台帳 Excel": "download", "作成待ち": "queued"}
+#: a download made on the task queue: the 202 progress page and the polls of the job's state until it is ready
+WAITING = "作成待ち"
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _accounts = itertools.cycle(ACCOUNTS)
@@ -87,6 +91,31 @@ class Official(HttpUser):
                 r.failure(f"「{marker}」がありません")
 
     def _download(self, url: str, name: str, content_type: str) -> None:
+        """The file; when the server answers 202 (made on the task queue: its progress page), wait as the page's
+        script does — poll the job's state — and then fetch it. The waiting is recorded as 作成待ち, apart from
+        the download itself."""
+        with self.client.get(url, name=name, catch_response=True) as r:
+            if r.status_code == 202:
+                r.request_meta["name"] = WAITING
+                state_url = re.search(r'data-job-status="([^"]+)"', r.text)
+                if state_url is None:
+                    r.failure("進み具合のページに状態の URL がありません")
+                    return
+                r.success()
+        if r.status_code == 202:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                time.sleep(0.5)
+                with self.client.get(html.unescape(state_url.group(1)), name=WAITING, catch_response=True) as s:
+                    state = s.json() if s.status_code == 200 else {}
+                    if state.get("status") == "failed":
+                        s.failure(f"作成に失敗しました: {state.get('message')}")
+                        return
+                if state.get("ready"):
+                    return self._download(url, name, content_type)
+            self.environment.events.request.fire(request_type="GET", name=name, response_time=120_000,
+                                                 response_length=0, exception=TimeoutError("120 秒でできません"))
+            return None
         with self.client.get(url, name=name, catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"HTTP {r.status_code}")

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from gunmane.cli.common import EXIT_OK, err, setup_django, t
-from gunmane.cli.server import task_workers
+from gunmane.cli.workers import task_workers
 
 
 def default_workers() -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import tempfile
 import threading
 from datetime import date
 from pathlib import Path
@@ -82,6 +83,7 @@ def pending() -> bool:
 # -- the national frames: built on the task queue, served stale until ready --------------------------------
 _national: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # (data fingerprint, stored national frames)
 _asked: tuple[Any, ...] | None = None  # the fingerprint this process last asked the worker to build
+_national_lock = threading.Lock()  # held while this process reads or builds the national frames
 
 
 def _frames_dir() -> Path:
@@ -128,14 +130,20 @@ def _national_frames(generation: tuple[Any, ...]) -> dict[str, Any]:
         held = _national
     if held is not None and held[0] == generation:
         return held[1]
-    path = _stored(generation)
-    if _sharing() and path.exists():
-        with path.open("rb") as fh:
-            value = pickle.load(fh)  # written by this program in its own data folder
-    else:
-        value = _build_national(generation)
-    with _lock:
-        _national = (generation, value)
+    # one thread reads or builds them; the others of this process wait for it (eight threads building the
+    # national frames at once, right after a start, multiplied the memory and the wait)
+    with _national_lock:
+        held = _national
+        if held is not None and held[0] == generation:
+            return held[1]
+        path = _stored(generation)
+        if _sharing() and path.exists():
+            with path.open("rb") as fh:
+                value = pickle.load(fh)  # written by this program in its own data folder
+        else:
+            value = _build_national(generation)
+        with _lock:
+            _national = (generation, value)
     return value
 
 
@@ -157,10 +165,11 @@ def _build_national(generation: tuple[Any, ...], progress: jobs.Progress | None 
         return value
     step(90, "計算結果を保存しています。")
     path = _stored(generation)
-    tmp = path.with_suffix(f".{os.getpid()}.part")
-    with tmp.open("wb") as fh:
+    # a name of its own (other processes may write the same generation at the same moment), then renamed:
+    # no process ever reads a half-written file
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}.", suffix=".part", delete=False) as fh:
         pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    os.replace(fh.name, path)
     for old in sorted(_frames_dir().glob("*.pickle"), key=lambda p: p.stat().st_mtime)[:-2]:
         old.unlink(missing_ok=True)  # keep the newest two: the one served and the one just built
     return value
