@@ -16,8 +16,8 @@ import tomli_w
 from django.test import Client
 from django.urls import reverse
 
-from gunmane.web.groups import effects, views_effects
-from gunmane.web.groups.models import EffectScenario
+from gunmane.web.groups import effects, views, views_districts, views_effects
+from gunmane.web.groups.models import EffectScenario, GeneratedDocument, SavedDistricting
 from gunmane.web.jobs import service
 from gunmane.web.jobs.models import Job, JobStatus
 from gunmane.web.registry import views as registry_views
@@ -108,3 +108,52 @@ def test_ledger_export_is_made_once_per_data_version(demo, settings) -> None:  #
     bump_data_version()
     assert uda.get(url).status_code == 202  # new data: made again, the old file removed
     assert not Job.objects.filter(pk=job.pk).exists() and service.result_file(job) is None
+
+
+def test_a_districting_run_and_its_files_come_from_the_worker(demo, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TASKS = DUMMY
+    query = "mode=single&d=100&bundle_limit=5&q_source=value&q=0.05&time_limit=3"
+    url = reverse("groups:districts", args=[demo.pk])
+    uda = login_client("uda")
+    assert uda.get(url).status_code == 200  # the form alone computes nothing
+    waiting = uda.get(f"{url}?run=1&{query}")
+    assert waiting.status_code == 202 and "の地域分割を計算しています" in waiting.content.decode()
+    posted = uda.post(url, {**dict(x.split("=") for x in query.split("&")), "run": "1"})
+    assert posted.status_code == 302 and "run=1" in posted["Location"]  # a POST goes on as the run's address
+    geo = reverse("groups:districts_file", args=[demo.pk, "geojson"]) + "?" + query
+    assert uda.get(geo).status_code == 202
+    job = Job.objects.get(kind="districts")
+    assert job.params["group"] == demo.pk and job.params["query"]["d"] == "100"
+    views_districts.compute_districts.call(str(job.pk))
+    with patch.object(views_districts.solving, "solve", side_effect=AssertionError("solved again")):
+        shown = uda.get(f"{url}?run=1&{query}")
+        assert shown.status_code == 200 and shown.context["result"].regions
+        assert uda.get(geo).json()["type"] == "FeatureCollection"
+        used = uda.post(reverse("groups:districts_use", args=[demo.pk]), {**dict(x.split("=") for x in query.split("&"))})
+        assert used.status_code == 302 and SavedDistricting.objects.filter(group=demo).exists()
+    assert Job.objects.filter(kind="districts").count() == 1
+
+
+def test_a_group_document_is_made_by_the_worker(demo, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TASKS = DUMMY
+    url = reverse("groups:documents", args=[demo.pk])
+    uda = login_client("uda")
+    asked = uda.post(url, {"kind": "policy", "file_format": "docx"})
+    job = Job.objects.get(kind="group_document")
+    assert asked.status_code == 302 and asked["Location"] == f"{url}?job={job.pk}"
+    assert not GeneratedDocument.objects.filter(group=demo).exists()  # nothing made in the request
+    page = uda.get(asked["Location"]).content.decode()
+    assert 'id="document-job"' in page and "実施方針（Word）を作成しています" in page and "gunmane/jobs.js" in page
+    views.make_document.call(str(job.pk))
+    doc = GeneratedDocument.objects.get(group=demo)
+    assert (doc.kind, doc.file_format, doc.version) == ("policy", "docx", 1) and doc.inputs["author_ja"]
+    done = uda.get(asked["Location"]).content.decode()
+    assert 'id="document-job"' not in done and reverse("groups:document", args=[demo.pk, doc.pk]) in done
+    # a document that contradicts itself: the worker's refusal is shown in Japanese, as it is
+    uda.post(url, {"kind": "agreement", "file_format": "pdf"})
+    job = Job.objects.get(kind="group_document", subject__contains="agreement")
+    with patch.object(views, "generate", side_effect=views.DocumentCheckError("協定書", ["負担割合の合計が100%になりません。"])), \
+            pytest.raises(service.Refused):
+        views.make_document.call(str(job.pk))
+    shown = uda.get(f"{url}?job={job.pk}").content.decode()
+    assert "作成できませんでした" in shown and "負担割合の合計が100%になりません。" in shown
