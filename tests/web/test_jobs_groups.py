@@ -37,7 +37,7 @@ def test_effects_result_waits_for_the_worker_then_shows_the_stored_result(demo, 
     assert waiting.status_code == 202
     job = Job.objects.get(kind="effects")
     assert job.status == JobStatus.QUEUED and job.shows_page and job.params == {"scenario": es.pk, "sensitivity": False}
-    assert f"{es.name}の効果試算を計算しています" in waiting.content.decode()
+    assert f"効果試算「{es.name}」を計算しています" in waiting.content.decode()
     assert uda.get(url + "?format=toml").status_code == 200  # the stored text needs no computation
     assert Client().get(url).status_code == 302  # permission first
     assert Job.objects.filter(kind="effects").count() == 1

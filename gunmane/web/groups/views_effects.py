@@ -175,7 +175,7 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     job = _effects_job(request, es, want_sens)
     done = jobs.value(job)
     if done is None:
-        return jobs.respond(request, job, title=f"{es.name}の効果試算", back_url=reverse("groups:effects", args=[group.pk]))
+        return jobs.respond(request, job, title=f"効果試算「{es.name}」", back_url=reverse("groups:effects", args=[group.pk]))
     ctx = workspace_context(request, group, "effects", es=es)
     if "error" in done:
         ctx["error"] = done["error"]
@@ -245,7 +245,7 @@ def group_is_synthetic(group: Group) -> bool:
 def _effects_job(request: HttpRequest, es: EffectScenario, sensitivity: bool = False) -> Job:
     """The evaluation's job: one per scenario (with or without the sensitivity), its text and the data version."""
     return jobs.start_value(compute_effects, kind="effects", subject=f"{es.pk}|{'sensitivity' if sensitivity else ''}",
-                            version=_version(es), label=f"{es.name}の効果試算",
+                            version=_version(es), label=f"効果試算「{es.name}」",
                             params={"scenario": es.pk, "sensitivity": sensitivity}, user=request.user)
 
 
@@ -275,7 +275,7 @@ def _lots_job(request: HttpRequest, es: EffectScenario) -> Job:
     saved = SavedDistricting.objects.filter(group=es.group).first()
     stamp = saved.updated_at.isoformat() if saved is not None else ""
     return jobs.start_value(compute_lots, kind="lots", subject=str(es.pk), version=_version(es, stamp),
-                            label=f"{es.name}のロット設計",
+                            label=f"効果試算「{es.name}」のロット設計",
                             params={"scenario": es.pk}, user=request.user)
 
 
@@ -288,7 +288,7 @@ def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     job = _lots_job(request, es) if run else _effects_job(request, es)
     done = jobs.value(job)
     if done is None:
-        title = f"{es.name}のロット設計" if run else f"{es.name}の効果試算"
+        title = f"効果試算「{es.name}」のロット設計" if run else f"効果試算「{es.name}」"
         return jobs.respond(request, job, title=title, back_url=reverse("groups:effects_result", args=[group.pk, es.pk]))
     if "error" in done:
         ctx["error"] = done["error"]
@@ -317,7 +317,7 @@ def effects_lots_geo(request: HttpRequest, pk: int, sid: int, fmt: str) -> HttpR
     job = _lots_job(request, es)
     done = jobs.value(job)
     if done is None:
-        return jobs.respond(request, job, title=f"{es.name}のロット設計",
+        return jobs.respond(request, job, title=f"効果試算「{es.name}」のロット設計",
                             back_url=reverse("groups:effects_lots", args=[group.pk, es.pk]))
     if "error" in done:
         return HttpResponse(done["error"], status=409, content_type="text/plain; charset=utf-8")
