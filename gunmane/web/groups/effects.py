@@ -32,7 +32,7 @@ from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind, MunicipalYearStats
 
 __all__ = ["LEVERS", "Evaluation", "check_members", "cost_share_of", "default_scenario_toml", "design", "effect_summary",
-           "evaluate_scenario", "group_for_scenario", "load_group", "lots_for_documents", "reference", "summary_of",
+           "evaluate_scenario", "group_for_scenario", "content_hash", "load_group", "lots_for_documents", "reference", "summary_of",
            "waterfall"]
 
 #: the levers of the scenario file, each explained in one sentence (shown in the editor)
@@ -183,6 +183,13 @@ def _key(es: EffectScenario) -> tuple[Any, ...]:
     return (es.pk, hashlib.sha256(es.toml.encode("utf-8")).hexdigest(), tuple(es.group.member_codes()))
 
 
+def content_hash(es: EffectScenario, *extra: Any) -> str:
+    """A short digest of what a result of the stored scenario depends on besides the data: its cache key (text,
+    accepted members) and ``extra`` — part of a task-queue job's version, so an edit is new work and the job of
+    the old text is forgotten."""
+    return hashlib.sha256(repr((*_key(es), *extra)).encode("utf-8")).hexdigest()[:24]
+
+
 def evaluate_scenario(es: EffectScenario) -> Evaluation:
     """Evaluate the stored scenario text against today's ledger (cached until the data or the text changes).
 
@@ -216,11 +223,15 @@ def design(ev: Evaluation, es: EffectScenario, time_limit_s: float | None = None
                                              districts=districts))
 
 
-def waterfall(ev: Evaluation, scenario_index: int) -> list[dict[str, Any]]:
+def waterfall(ev: Evaluation, scenario_index: int, es: EffectScenario | None = None) -> list[dict[str, Any]]:
     """Savings of one scenario split by lever: the levers added one at a time in the scenario's order.
 
     Each step is evaluated with the same engine (baseline → +lever 1 → +lever 2 …), so the steps add up
-    to the scenario's total; the order matters when levers interact, and it is shown."""
+    to the scenario's total; the order matters when levers interact, and it is shown. With the stored scenario
+    the steps are cached like its evaluation (1.6 s at 100,000 facilities, once per data version and text)."""
+    if es is not None:
+        return frames.cached("waterfall", frames.fingerprint(), (*_key(es), scenario_index),
+                             lambda: waterfall(ev, scenario_index))
     scenario = ev.scenarios[scenario_index]
     levers = list(scenario.levers)
     steps = [replace(scenario, name=f"step{i}", levers=tuple(levers[: i + 1])) for i in range(len(levers))]

@@ -7,6 +7,7 @@ group; editors of a member edit its shared settings and checklist; each member e
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
+from django_tasks import task
 
 from gunmane.io.documents.checker import DocumentCheckError
 from gunmane.io.documents.figures import document_figures
@@ -65,6 +67,8 @@ from gunmane.web.groups.models import (
 )
 from gunmane.web.groups.pages import workspace_context
 from gunmane.web.groups.permissions import viewable_group
+from gunmane.web.jobs import service as jobs
+from gunmane.web.jobs.models import Job, JobStatus
 from gunmane.web.registry.models import Municipality, MunicipalityKind
 
 CONTENT_TYPES = {"docx": DOCX, "pdf": "application/pdf"}
@@ -394,19 +398,55 @@ def documents(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         permissions.require_edit_group(request.user, group)
         if form.is_valid():
-            try:
-                doc = generate(group, form.cleaned_data["kind"], form.cleaned_data["file_format"],
-                               form.cleaned_data.get("lot") or "", user=request.user)
-            except DocumentCheckError as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, f"{doc.get_kind_display()}（第{doc.version}版、{doc.file_format}）をつくりました。")
+            kind, fmt, lot = form.cleaned_data["kind"], form.cleaned_data["file_format"], form.cleaned_data.get("lot") or ""
+            # made by the worker (Word/PDF of a large group takes seconds); each request is its own work — the
+            # group's settings, duties and scenario are part of the document, and generate() keeps one file per content
+            job = jobs.start(make_document, kind="group_document", subject=f"{group.pk}|{kind}|{fmt}|{lot}",
+                             version=uuid.uuid4().hex, label=f"{dict(DocumentKind.choices)[kind]}（{FORMAT_JA[fmt]}）",
+                             params={"group": group.pk, "kind": kind, "file_format": fmt, "lot": lot,
+                                     "author": author_label(request.user, group)}, user=request.user)
+            if job.status == JobStatus.DONE:  # made already (the tests run the queue in the request)
+                doc = GeneratedDocument.objects.filter(group=group, kind=kind, lot=lot, file_format=fmt).first()
+                if doc is not None:
+                    messages.success(request, f"{doc.get_kind_display()}（第{doc.version}版、{doc.file_format}）をつくりました。")
                 return redirect("groups:documents", pk=group.pk)
+            if job.status == JobStatus.FAILED:
+                messages.error(request, job.message)
+                return redirect("groups:documents", pk=group.pk)
+            return redirect(reverse("groups:documents", args=[group.pk]) + f"?job={job.pk}")
     docs = list(group.documents.select_related("created_by"))
     authors = {d.pk: str(d.inputs.get("author_ja") or "") for d in docs}
     return render(request, "groups/documents.html", workspace_context(
         request, group, "documents", form=form, docs=docs, authors=authors, inp=inp, lots=inp.lots,
-        figures=document_figures(inp)))
+        figures=document_figures(inp), job=_document_job(group, request.GET.get("job", ""))))
+
+
+FORMAT_JA = {"docx": "Word", "pdf": "PDF"}
+
+
+def _document_job(group: Group, job_id: str) -> Job | None:
+    """The document this page asked the worker for, while it is being made (or why it could not be)."""
+    try:
+        job = Job.objects.filter(pk=uuid.UUID(job_id), kind="group_document", subject__startswith=f"{group.pk}|").first()
+    except ValueError:
+        return None
+    return job if job is not None and job.status != JobStatus.DONE else None
+
+
+@task()
+def make_document(job_id: str) -> None:
+    """A group document as Word or PDF, kept as a GeneratedDocument (the worker: gunmane worker)."""
+    jobs.run(job_id, _make_document)
+
+
+def _make_document(job: Job, progress: jobs.Progress) -> None:
+    p = job.params
+    group = Group.objects.get(pk=p["group"])
+    progress(10, "群のデータと効果試算を読み、文書をつくっています。")
+    try:
+        generate(group, p["kind"], p["file_format"], p["lot"], user=job.user, author=p["author"])
+    except DocumentCheckError as exc:
+        raise jobs.Refused(str(exc)) from exc
 
 
 def generate(group: Group, kind: str, file_format: str, lot: str = "", *, user: Any = None,

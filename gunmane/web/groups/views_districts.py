@@ -7,6 +7,7 @@ carried on as its q values), so a result, its downloads and its saving are the s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django_tasks import task
 
 from gunmane.engine.districting import solve as solving
 from gunmane.engine.districting.types import Instance, Result
@@ -29,6 +31,8 @@ from gunmane.web.groups import districting, permissions
 from gunmane.web.groups.models import Group, SavedDistricting
 from gunmane.web.groups.pages import workspace_context
 from gunmane.web.groups.permissions import viewable_group
+from gunmane.web.jobs import service as jobs
+from gunmane.web.jobs.models import Job
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Municipality
 
@@ -176,6 +180,38 @@ def compute(group: Group, p: Params) -> Run:
     return run
 
 
+@task()
+def compute_districts(job_id: str) -> None:
+    """A districting run of a group (solved within its time limit, each D of a sweep; the worker: gunmane worker)."""
+    jobs.run_value(job_id, _compute_districts)
+
+
+def _compute_districts(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    group = Group.objects.get(pk=job.params["group"])
+    query = QueryDict(mutable=True)
+    query.update(job.params["query"])
+    params, _ = parse(query)
+    progress(5, f"地区割りを計算しています（{len(params.distances)} 通りの距離、それぞれ最長 {params.time_limit:g} 秒）。")
+    try:
+        return {"run": compute(group, params)}
+    except (districting.QSourceError, ValueError) as exc:
+        return {"error": str(exc)}
+
+
+def _job(request: HttpRequest, group: Group, p: Params) -> Job:
+    """The run's job: per group, accepted members, parameters and data version."""
+    query = p.query()
+    digest = hashlib.sha256(repr((tuple(group.member_codes()), sorted(query.items()))).encode("utf-8")).hexdigest()
+    return jobs.start_value(compute_districts, kind="districts", subject=f"{group.pk}|{digest[:32]}",
+                            version=jobs.version_of(frames.fingerprint()), label=f"{group.name}の地域分割",
+                            params={"group": group.pk, "query": query}, user=request.user)
+
+
+def _run_address(group: Group, p: Params, show: Any = None) -> str:
+    extra = {"show": str(show)} if show not in (None, "") else {}
+    return reverse("groups:districts", args=[group.pk]) + "?" + urlencode({**p.query(), "run": "1", **extra})
+
+
 def _type_name(code: str) -> str:
     if code == "all":
         return "施設"
@@ -220,12 +256,17 @@ def districts(request: HttpRequest, pk: int) -> HttpResponse:
                             region_modes=REGION_MODES, facility_types=vocab.facility_types(),
                             saved=SavedDistricting.objects.filter(group=group).first(), max_time=int(MAX_TIME_S))
     if run_it:
-        try:
-            run = compute(group, params)
-        except (districting.QSourceError, ValueError) as exc:
-            ctx["errors"] = [*errors, str(exc)]
+        job = _job(request, group, params)
+        done = jobs.value(job)
+        if done is None:
+            if request.method == "POST":  # the progress page reloads its address: a GET that carries the question
+                return redirect(_run_address(group, params, data.get("show")))
+            return jobs.respond(request, job, title=f"{group.name}の地域分割",
+                                back_url=reverse("groups:districts", args=[group.pk]))
+        if "error" in done:
+            ctx["errors"] = [*errors, done["error"]]
             return render(request, "groups/districts.html", ctx)
-        ctx.update(_result_context(group, params, run, request.GET.get("show") or data.get("show")))
+        ctx.update(_result_context(group, params, done["run"], request.GET.get("show") or data.get("show")))
     return render(request, "groups/districts.html", ctx)
 
 
@@ -355,10 +396,13 @@ def districts_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     params, errors = parse(request.GET)
     if errors:
         return HttpResponse("\n".join(errors), status=400, content_type="text/plain; charset=utf-8")
-    try:
-        run = compute(group, params)
-    except (districting.QSourceError, ValueError) as exc:
-        return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+    job = _job(request, group, params)
+    done = jobs.value(job)
+    if done is None:
+        return jobs.respond(request, job, title=f"{group.name}の地域分割", back_url=_run_address(group, params))
+    if "error" in done:
+        return HttpResponse(done["error"], status=409, content_type="text/plain; charset=utf-8")
+    run = done["run"]
     names = _names(sorted({pt.lg_code for pt in run.points}))
     title = f"{group.name} 地域分割"
     source = f"台帳（群「{group.name}」の構成団体、{_type_name(params.facility_type)}）"
@@ -385,11 +429,14 @@ def districts_use(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         for e in errors:
             messages.error(request, e)
         return redirect(back)
-    try:
-        run = compute(group, params)
-    except (districting.QSourceError, ValueError) as exc:
-        messages.error(request, str(exc))
+    done = jobs.value(_job(request, group, params))
+    if done is None:  # not computed yet (or the data changed since): the run's page shows its progress
+        messages.info(request, "地区割りを計算し直しています。できあがってから、もう一度「ロット設計に使う」を押してください。")
+        return redirect(_run_address(group, params, request.POST.get("show")))
+    if "error" in done:
+        messages.error(request, done["error"])
         return redirect(back)
+    run = done["run"]
     i = _shown(run, request.POST.get("show"))
     r = run.results[i]
     if not r.regions:

@@ -43,6 +43,11 @@ _values: OrderedDict[str, Any] = OrderedDict()
 _values_lock = threading.Lock()
 
 
+class Refused(Exception):
+    """The work cannot be done for a reason the user can fix (a document contradicting itself …): its message,
+    in Japanese, is the job's message as it is."""
+
+
 def jobs_dir() -> Path:
     path = Path(settings.DATA_DIR) / "jobs"
     path.mkdir(parents=True, exist_ok=True)
@@ -132,6 +137,10 @@ def run(job_id: Any, make: Callable[[Job, Progress], bytes | None]) -> None:
             tmp.write_bytes(content)
             os.replace(tmp, jobs_dir() / name)  # never a half-written file under the served name
             job.result_path = name
+    except Refused as exc:
+        log.info("job %s (%s) refused: %s", job.pk, job.kind, exc)
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, finished_at=timezone.now(), message=str(exc)[:500])
+        raise
     except Exception as exc:
         log.exception("job %s (%s) failed", job.pk, job.kind)
         Job.objects.filter(pk=job.pk).update(
