@@ -69,9 +69,13 @@ def test_national_sweep_on_a_dask_scheduler_equals_local_cluster(refdata, tmp_pa
     assert a["workers"] == 2 and b["workers"] == 2 and a["tasks"] == 4
     assert remote_seconds < 40
     assert [p["code"] for p in a["prefectures"]] == ["31", "32"]
+    # the same results on the scheduler as locally — when both proved their optimum; a search stopped by its time
+    # limit (a busy machine) may stop at another partition
+    proved = all(t["status"] == "optimal" for x in (a, b) for p in x["prefectures"] for t in p["tasks"].values())
     for pa, pb in zip(a["prefectures"], b["prefectures"], strict=True):
         assert pa["separate"] == pytest.approx(pb["separate"])
-        assert pa["districted"] == pytest.approx(pb["districted"])
+        if proved:
+            assert pa["districted"] == pytest.approx(pb["districted"])
         assert pa["basis"] == {"ledger": 0, "office": pa["municipalities"] - pa["basis"]["none"],
                                "none": pa["basis"]["none"]}
         # districts never cost more than ordering alone, and a larger D never costs more
@@ -80,7 +84,8 @@ def test_national_sweep_on_a_dask_scheduler_equals_local_cluster(refdata, tmp_pa
         for task in pa["tasks"].values():
             assert task["status"] in ("optimal", "feasible") and task["gap"] is not None
     assert {m["prefecture"] for m in a["municipalities"]} == {"31", "32"}
-    assert a["municipalities"] == b["municipalities"]
+    if proved:
+        assert a["municipalities"] == b["municipalities"]
     # the neighbours are symmetric: if x is grouped with y at D, y is grouped with x
     nb = {m["lg_code"]: m["neighbours"] for m in a["municipalities"]}
     for lg, by_d in nb.items():
