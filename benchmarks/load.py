@@ -152,6 +152,9 @@ def build(sc: Scenario, data_dir: Path, database_url: str | None, env: dict[str,
         if (info["facilities"], info["inspections"]) == (sc.facilities, sc.inspections):
             log(f"reusing the database built before ({info['facilities']:,} facilities), as it was built")
             restore_built(database_url, data_dir)
+            # the code may have gained migrations since the dataset was built (the server refuses an old schema)
+            subprocess.run([PYTHON, "-m", "gunmane.cli", "manage", "migrate", "--noinput", "-v", "0"], env=env,
+                           check=True, timeout=600)
             return info
     if database_url and database_url.startswith("postgres"):
         recreate_postgres(database_url)

@@ -82,47 +82,65 @@ class Official(HttpUser):
 
     # -- checks ---------------------------------------------------------------------------------------
     def _page(self, url: str, name: str, marker: str) -> None:
-        with self.client.get(url, name=name, catch_response=True) as r:
+        def check(r: Any) -> str | None:
             if r.status_code != 200:
-                r.failure(f"HTTP {r.status_code}")
-            elif "/accounts/login/" in r.url:
-                r.failure("ログイン画面に戻されました")
-            elif marker not in r.text:
-                r.failure(f"「{marker}」がありません")
+                return f"HTTP {r.status_code}"
+            if "/accounts/login/" in r.url:
+                return "ログイン画面に戻されました"
+            return None if marker in r.text else f"「{marker}」がありません"
+
+        self._get(url, name, check)
 
     def _download(self, url: str, name: str, content_type: str) -> None:
-        """The file; when the server answers 202 (made on the task queue: its progress page), wait as the page's
-        script does — poll the job's state — and then fetch it. The waiting is recorded as 作成待ち, apart from
-        the download itself."""
-        with self.client.get(url, name=name, catch_response=True) as r:
-            if r.status_code == 202:
-                r.request_meta["name"] = WAITING
-                state_url = re.search(r'data-job-status="([^"]+)"', r.text)
-                if state_url is None:
-                    r.failure("進み具合のページに状態の URL がありません")
-                    return
-                r.success()
-        if r.status_code == 202:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                time.sleep(0.5)
-                with self.client.get(html.unescape(state_url.group(1)), name=WAITING, catch_response=True) as s:
-                    state = s.json() if s.status_code == 200 else {}
-                    if state.get("status") == "failed":
-                        s.failure(f"作成に失敗しました: {state.get('message')}")
-                        return
-                if state.get("ready"):
-                    return self._download(url, name, content_type)
-            self.environment.events.request.fire(request_type="GET", name=name, response_time=120_000,
-                                                 response_length=0, exception=TimeoutError("120 秒でできません"))
-            return None
-        with self.client.get(url, name=name, catch_response=True) as r:
+        def check(r: Any) -> str | None:
             if r.status_code != 200:
-                r.failure(f"HTTP {r.status_code}")
-            elif not r.headers.get("Content-Type", "").startswith(content_type):
-                r.failure(f"種類が違います: {r.headers.get('Content-Type')}")
-            elif "attachment" not in r.headers.get("Content-Disposition", "") or len(r.content) < 100:
-                r.failure("ファイルになっていません")
+                return f"HTTP {r.status_code}"
+            if not r.headers.get("Content-Type", "").startswith(content_type):
+                return f"種類が違います: {r.headers.get('Content-Type')}"
+            if "attachment" not in r.headers.get("Content-Disposition", "") or len(r.content) < 100:
+                return "ファイルになっていません"
+            return None
+
+        self._get(url, name, check)
+
+    def _get(self, url: str, name: str, check: Any, attempts: int = 3) -> None:
+        """GET url and check the answer; when the server answers 202 (the work is on the task queue: its progress
+        page), wait as the page's script does — poll the job's state — then ask again. The progress page and the
+        polls are recorded as 作成待ち, apart from the page or file itself."""
+        with self.client.get(url, name=name, catch_response=True) as r:
+            if r.status_code != 202:
+                if problem := check(r):
+                    r.failure(problem)
+                return
+            r.request_meta["name"] = WAITING
+            found = re.search(r'data-job-status="([^"]+)"', r.text)
+            if found is None:
+                r.failure("進み具合のページに状態の URL がありません")
+                return
+            r.success()
+        if attempts == 0:
+            self._fail(name, "作り直しが続き、できあがりません")
+        elif self._wait(html.unescape(found.group(1)), name):
+            self._get(url, name, check, attempts - 1)
+
+    def _wait(self, state_url: str, name: str, seconds: float = 120) -> bool:
+        """Poll a job's state until it is ready (True) or failed or too slow (False, recorded as a failure)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            with self.client.get(state_url, name=WAITING, catch_response=True) as s:
+                state = s.json() if s.status_code == 200 else {}
+            if state.get("status") == "failed":
+                self._fail(name, f"作成に失敗しました: {state.get('message')}")
+                return False
+            if state.get("ready"):
+                return True
+        self._fail(name, f"{seconds:g} 秒でできません")
+        return False
+
+    def _fail(self, name: str, message: str) -> None:
+        self.environment.events.request.fire(request_type="GET", name=name, response_time=0, response_length=0,
+                                             exception=RuntimeError(message), context={}, response=None, url=name)
 
     # -- the mix --------------------------------------------------------------------------------------
     @task(6)
