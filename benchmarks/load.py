@@ -182,6 +182,7 @@ class Server:
         if processes > 1:
             command = [PYTHON, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(processes),
                        "--worker-class", "gthread", "--threads", str(threads), "--timeout", "120",
+                       "--keep-alive", "5",
                        "gunmane.web.wsgi:application"]
             self.worker = subprocess.Popen([PYTHON, "-m", "gunmane.cli", "worker", "--quiet"], env=env,
                                            stdout=self._log, stderr=subprocess.STDOUT)
@@ -459,7 +460,9 @@ def verdict(r: Run) -> list[str]:
 
 
 def server_label(sc: dict[str, Any]) -> str:
-    processes = int(sc.get("processes", 1))
+    if "processes" not in sc:  # kept results of the first runs, before the task queue and --processes
+        return "waitress 1 プロセス、タスクキュー導入前のコード"
+    processes = int(sc["processes"])
     if processes > 1:
         return f"gunicorn {processes} プロセス＋タスクワーカー 1"
     return "waitress 1 プロセス＋タスクワーカー 1"

@@ -32,7 +32,12 @@
 
   function poll() {
     fetch(statusUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (response) { return response.json(); })
+      .then(function (response) {
+        // the job is gone: the data changed meanwhile and newer work replaced it; the page's own address asks for
+        // that (and shows its progress, or the result)
+        if (response.status === 404) { window.location.assign(resultUrl); throw new Error("superseded"); }
+        return response.json();
+      })
       .then(function (state) {
         show(state);
         if (state.finished) {
@@ -41,7 +46,7 @@
           window.setTimeout(poll, 1000);
         }
       })
-      .catch(function () { window.setTimeout(poll, 3000); });
+      .catch(function (error) { if (!error || error.message !== "superseded") { window.setTimeout(poll, 3000); } });
   }
   window.setTimeout(poll, 1000);
 })();
