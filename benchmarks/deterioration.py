@@ -176,9 +176,9 @@ def startup(runs: int, baseline: Path | None = None) -> str:
                 rel = max(abs(float(h) / ours["hazards"][g] - 1) for g, h in zip(LABELS, msm["hazards"], strict=False))
                 rows.append((f"`Rscript msm_fit.R` msm {msm['msm_version']}, same pairs ({label})", t_r, c_r,
                              f"inside R {float(msm['seconds']):.2f} s; hazards max relative difference {rel:.1e}"))
-    lines = ["What a start costs: the interpreter, numpy and pandas (about half of the fit's time), the pairs reader and "
-             "the fit. Neither Django nor scipy is imported (Newton's method in numpy; tests/cli/test_startup.py "
-             "guards that); `--help` imports only the standard library and gunmane.cli.", "",
+    lines = ["What a start costs: the interpreter, numpy, the pairs reader and the fit. Neither pandas (the file is "
+             "read into numpy columns), Django nor scipy is imported (Newton's method in numpy; "
+             "tests/cli/test_startup.py guards that); `--help` imports only the standard library and gunmane.cli.", "",
              f"Whole processes, as a user starts them: wall clock from start to exit, {runs} runs after one warm-up "
              "run (Python's bytecode cache in place, as in an installed package). The pairs: "
              f"{STARTUP_PAIRS:,} simulated pairs (合成データ, seed {SEED + 3}, no covariates), the same file for "

@@ -45,8 +45,8 @@ def test_help_imports_only_the_standard_library_and_the_cli(tmp_path: Path) -> N
 
 
 def test_fit_from_a_pairs_file_needs_neither_scipy_nor_django(tmp_path: Path) -> None:
-    """The fit: numpy and pandas, the pairs reader and the model — no scipy (Newton's method in numpy, the
-    normal quantile from the standard library), no Django (a pairs file is not the database)."""
+    """The fit: numpy, the pairs reader and the model — no pandas (numpy columns), no scipy (Newton's method in
+    numpy, the normal quantile from the standard library), no Django (a pairs file is not the database)."""
     rng = np.random.default_rng(15)
     before = rng.choice([1, 2, 3], 400, p=[0.5, 0.35, 0.15])
     years = np.round(rng.uniform(1, 10, 400), 2)
@@ -60,15 +60,17 @@ def test_fit_from_a_pairs_file_needs_neither_scipy_nor_django(tmp_path: Path) ->
     assert out["n_pairs"] == 400 and set(out["hazards"]) == {"I", "II", "III"}
     assert all(lo < out["hazards"][g] < hi for g, (lo, hi) in
                ((g, out["confidence_intervals"][g]) for g in ("I", "II", "III")))
-    assert {"numpy", "pandas", "gunmane.engine.deterioration.estimation", "gunmane.io.ledger.pairs"} <= modules
-    heavy = {"scipy", "django", "gunmane.web", "openpyxl", "reportlab", "matplotlib"}
+    assert {"numpy", "gunmane.engine.deterioration.estimation", "gunmane.io.ledger.pairs"} <= modules
+    # pandas costs a third of a second: the pairs file is read into numpy columns (PairColumns) and fitted as such
+    heavy = {"pandas", "scipy", "django", "gunmane.web", "openpyxl", "reportlab", "matplotlib"}
     assert not heavy & tops(modules), sorted(heavy & tops(modules))
 
 
 def test_the_deterioration_engine_imports_no_scipy() -> None:
-    """Pooling (--pool-by) still uses scipy.optimize, imported where it is called; importing the engine does not."""
+    """Pooling (--pool-by) still uses scipy.optimize, imported where it is called; importing the engine does not,
+    nor pandas (imported by the functions that make frames)."""
     code = ("import sys, gunmane.engine.deterioration as d; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'django')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'django', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
     assert out.strip() == "[]", out

@@ -27,6 +27,7 @@ from gunmane.engine.deterioration import (
     prob_reach_within,
     transition_matrix,
 )
+from gunmane.engine.deterioration.data import PAIR_COLUMNS, PairColumns, PairSet, prepare_pairs
 from gunmane.engine.deterioration.estimation import TransitionData, loglik_logtheta
 from gunmane.io.ledger.pairs import PairsFileError, read_pairs
 
@@ -260,6 +261,29 @@ def test_improved_pairs_are_counted_not_silently_dropped() -> None:
     r = fit(pd.concat([frame, extra], ignore_index=True))
     assert r.excluded["improved"] == 2 and r.excluded["zero_interval"] == 1
     assert r.n_pairs == 1000
+
+
+def test_numpy_columns_fit_exactly_as_the_frame() -> None:
+    """A pairs file is read into PairColumns (numpy, no pandas: #15 §6); its fit must be the frame's, to the bit —
+    with covariates, a member column, improved / zero-interval pairs and a missing covariate counted the same."""
+    rng = np.random.default_rng(11)
+    frame = simulate_pairs(np.array([0.2, 0.1, 0.3]), 3000, rng, beta=np.array([[0.3], [0.1], [-0.2]]), n_cov=1)
+    frame["member"] = np.where(np.arange(len(frame)) % 3 == 0, "292010", "293857")
+    frame.loc[5, "x0"] = np.nan
+    frame.loc[7, ["before", "after"]] = [3, 1]
+    frame.loc[9, "interval_years"] = 0.0
+    columns = PairColumns({c: frame[c].to_numpy() for c in frame.columns})
+    for cov in ((), ("x0",)):
+        a, b = fit(frame, covariates=cov).as_json(), fit(columns, covariates=cov).as_json()
+        assert a == b
+        assert b["excluded"]["improved"] == 1 and b["excluded"]["zero_interval"] == 1
+    assert fit(columns, covariates=("x0",)).excluded["missing_covariate"] == 1
+    kept, _ = prepare_pairs(PairSet(columns, {}), StateSpace.grades(), member_column="member")
+    assert list(kept.columns) == ["facility_id", "before", "after", "interval_years", "member"]
+    assert len(kept) == 2998 and kept["before"].dtype == np.int64
+    bad = PairColumns({**{c: frame[c].to_numpy() for c in PAIR_COLUMNS}, "before": np.array(["Ⅴ", *[1] * 2999], dtype=object)})
+    with pytest.raises(InvalidPairs, match="1件目のペアの前回の健全性「Ⅴ」は1〜4の整数ではありません"):
+        fit(bad)
 
 
 # --------------------------------------------------------------------------- pairs from histories

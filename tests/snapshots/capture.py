@@ -19,6 +19,17 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The day the expected files were captured. Figures depend on the day (ages, discounting from the 基準日): every
+#: run — the demo load and each command — runs on this day's clock (time-machine), so the snapshots hold tomorrow.
+CAPTURED_ON = "2026-12-07T12:00:00+09:00"
+# `python -m gunmane ARGS` on the day above: the clock moves from there (tick), as in a real run.
+_ON_THE_DAY = ("import sys, time_machine; time_machine.travel(sys.argv.pop(1), tick=True).start(); "
+               "from gunmane.cli import main; sys.exit(main())")
+
+
+def gunmane_command(args: list[str]) -> list[str]:
+    """The command line of ``gunmane ARGS`` run on CAPTURED_ON."""
+    return [sys.executable, "-c", _ON_THE_DAY, CAPTURED_ON, *args]
 GROUP = "奈良モデル地域（宇陀市・曽爾村・御杖村・東吉野村）"
 SCENARIO = str(ROOT / "examples" / "scenarios" / "nara-model.toml")
 
@@ -60,7 +71,7 @@ def run_cli(args: list[str], data_dir: Path) -> Any:
     # always the embedded SQLite database of ``data_dir``, also when the suite runs against PostgreSQL
     env = {k: v for k, v in os.environ.items() if k != "GUNMANE_DATABASE_URL"}
     env |= {"GUNMANE_DATA_DIR": str(data_dir), "PYTHONHASHSEED": "0"}
-    done = subprocess.run([sys.executable, "-m", "gunmane", *args], env=env, capture_output=True, text=True,
+    done = subprocess.run(gunmane_command(args), env=env, capture_output=True, text=True,
                           cwd=ROOT, timeout=600)
     if done.returncode != 0:
         raise AssertionError(f"gunmane {' '.join(args)} → {done.returncode}\n{done.stderr[-3000:]}")

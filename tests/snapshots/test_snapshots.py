@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.snapshots.capture import CLI_RUNS, ROOT, capture_parameters, run_cli
+from tests.snapshots.capture import CLI_RUNS, ROOT, capture_parameters, gunmane_command, run_cli
 
 EXPECTED = Path(__file__).with_name("expected")
 UPDATE = os.environ.get("GUNMANE_UPDATE_SNAPSHOTS") == "1"
@@ -39,7 +38,7 @@ def test_shipped_parameters_unchanged() -> None:
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("snapshot-demo")
     env = {k: v for k, v in os.environ.items() if k != "GUNMANE_DATABASE_URL"} | {"GUNMANE_DATA_DIR": str(data)}
-    done = subprocess.run([sys.executable, "-m", "gunmane", "demo", "load"], env=env, cwd=ROOT,
+    done = subprocess.run(gunmane_command(["demo", "load"]), env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     return data

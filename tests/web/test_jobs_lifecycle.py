@@ -12,11 +12,12 @@ from unittest.mock import patch
 import pytest
 from django.urls import reverse
 
-from gunmane.web.analysis import lifecycle_views
+from gunmane.web.analysis import lifecycle, lifecycle_views
 from gunmane.web.demo import DEMO_GROUP
 from gunmane.web.groups.models import Group
 from gunmane.web.jobs import service
 from gunmane.web.jobs.models import Job, JobStatus
+from gunmane.web.registry import frames
 from gunmane.web.registry.models import bump_data_version
 from tests.conftest import login_client
 
@@ -82,6 +83,10 @@ def test_lcc_page_and_a_failure_that_says_why(demo, settings) -> None:  # type: 
 
 def test_a_groups_fit_is_computed_by_the_worker_with_progress(demo, settings) -> None:  # type: ignore[no-untyped-def]
     settings.TASKS = DUMMY
+    # A fit an earlier test computed in this process would be served at once, without its stages: start afresh.
+    frames.clear_cache()
+    with lifecycle._jobs_lock:
+        lifecycle._ready.clear()
     uda = login_client("uda")
     url = reverse("analysis:deterioration", args=[f"group-{Group.objects.get(name=DEMO_GROUP).pk}"]) + "?merge_iv=1"
     waiting = uda.get(url)

@@ -9,24 +9,30 @@ never silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+from numpy.typing import ArrayLike, NDArray
 
 from gunmane.engine.deterioration.errors import InvalidPairs
 from gunmane.engine.deterioration.model import StateSpace
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: a fit from a pairs file does without it (#15 §6)
+    import pandas as pd
 
 __all__ = [
     "COUNTED_MEASURE_STATUSES",
     "EXCLUSION_REASONS",
     "PAIR_COLUMNS",
     "InspectionPair",
+    "PairColumns",
     "PairSet",
     "pairs_frame",
     "pairs_from_histories",
+    "prepare_columns",
     "prepare_pairs",
 ]
 
@@ -64,6 +70,8 @@ class InspectionPair:
 
 def pairs_frame(pairs: Iterable[InspectionPair]) -> pd.DataFrame:
     """InspectionPair rows → the pairs DataFrame (facility_id, before, after, interval_years, [member], covariates…)."""
+    import pandas as pd
+
     rows: list[dict[str, Any]] = []
     for p in pairs:
         row: dict[str, Any] = {"facility_id": p.facility_id, "before": p.before, "after": p.after,
@@ -76,106 +84,186 @@ def pairs_frame(pairs: Iterable[InspectionPair]) -> pd.DataFrame:
     return frame
 
 
+class PairColumns:
+    """Pairs as numpy columns, one array per column and all of one length — a small table without pandas.
+
+    What a pairs file is read into and what the fit works on, so that `gunmane deterioration fit --pairs FILE`
+    starts without importing pandas (a third of a second, half of the whole command; issue #15 §6). Indexing by a
+    column name gives its array; ``to_frame()`` gives the pandas DataFrame for callers that want one.
+    """
+
+    def __init__(self, columns: Mapping[str, ArrayLike]) -> None:
+        self._data: dict[str, NDArray[Any]] = {str(k): np.asarray(v) for k, v in columns.items()}
+        lengths = {len(v) for v in self._data.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+        self.n_rows = lengths.pop() if lengths else 0
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._data)
+
+    def __getitem__(self, name: str) -> NDArray[Any]:
+        return self._data[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+    def __len__(self) -> int:  # rows, as a DataFrame's len()
+        return self.n_rows
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self._data, columns=self.columns or list(PAIR_COLUMNS))
+
+
 @dataclass(frozen=True)
 class PairSet:
     """Pairs ready for estimation, with what was left out and why.
 
-    frame: facility_id (str), before, after (recorded grades, int), interval_years (float),
-        optional member (str) and covariate columns (float).
+    table: facility_id (str), before, after (recorded grades, int), interval_years (float),
+        optional member (str) and covariate columns (float) — a DataFrame, or PairColumns from a pairs file.
     excluded: count per reason (keys of EXCLUSION_REASONS; always all present).
     """
 
-    frame: pd.DataFrame
+    table: pd.DataFrame | PairColumns
     excluded: Mapping[str, int]
     covariates: tuple[str, ...] = ()
     source: str = ""
     notes: tuple[str, ...] = ()
 
     @property
+    def frame(self) -> pd.DataFrame:
+        """The pairs as a DataFrame (made on demand when they were read as columns)."""
+        return self.table.to_frame() if isinstance(self.table, PairColumns) else self.table
+
+    @property
     def n_pairs(self) -> int:
-        return len(self.frame)
+        return len(self.table)
 
 
 def _empty_excluded() -> dict[str, int]:
     return dict.fromkeys(EXCLUSION_REASONS, 0)
 
 
-def prepare_pairs(
-    pairs: pd.DataFrame | PairSet,
+def _array(table: pd.DataFrame | PairColumns, name: str) -> NDArray[Any]:
+    col = table[name]
+    return col.to_numpy() if hasattr(col, "to_numpy") else np.asarray(col)
+
+
+def _floats(table: pd.DataFrame | PairColumns, name: str) -> NDArray[np.float64]:
+    """A column as floats, NaN where a value is not a number (what pandas' to_numeric(errors="coerce") gives)."""
+    col = table[name]
+    if hasattr(col, "to_numpy"):
+        try:
+            return np.asarray(col.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+        except (TypeError, ValueError):
+            pass
+    arr = _array(table, name)
+    if arr.dtype.kind in "biuf":
+        return arr.astype(float)
+    out = np.full(len(arr), np.nan)
+    for k, v in enumerate(arr.tolist()):
+        with contextlib.suppress(TypeError, ValueError):
+            out[k] = float(v)
+    return out
+
+
+def prepare_columns(
+    pairs: pd.DataFrame | PairSet | PairColumns,
     states: StateSpace,
     covariates: Sequence[str] = (),
     *,
     member_column: str | None = None,
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Validate a pairs frame and drop (counting) improved pairs and pairs with a missing covariate.
+) -> tuple[PairColumns, dict[str, int]]:
+    """Validate pairs and drop (counting) improved pairs and pairs with a missing covariate — in numpy.
 
     Raises InvalidPairs for values that are not data but errors (grade out of range, negative
-    interval, missing column).  Returns the kept pairs (index reset) and the merged exclusion counts.
+    interval, missing column).  Returns the kept pairs and the merged exclusion counts.
     """
     excluded = _empty_excluded()
+    table: pd.DataFrame | PairColumns
     if isinstance(pairs, PairSet):
         for k, v in pairs.excluded.items():
             excluded[k] = excluded.get(k, 0) + int(v)
-        frame = pairs.frame
+        table = pairs.table
     else:
-        frame = pairs
+        table = pairs
     needed = list(PAIR_COLUMNS) + list(covariates) + ([member_column] if member_column else [])
-    missing = [c for c in needed if c not in frame.columns]
+    missing = [c for c in needed if c not in table.columns]
     if missing:
         raise InvalidPairs(
             "missing_column",
             f"点検ペアに列がありません: {', '.join(missing)}（必要な列: 施設ID・前回の健全性・今回の健全性・経過年数"
             + ("・共変量" if covariates else "") + "）。",
             f"Pairs lack column(s): {', '.join(missing)}.", column=missing[0])
-    before = pd.to_numeric(frame["before"], errors="coerce")
-    after = pd.to_numeric(frame["after"], errors="coerce")
-    z = pd.to_numeric(frame["interval_years"], errors="coerce")
+    before = _floats(table, "before")
+    after = _floats(table, "after")
+    z = _floats(table, "interval_years")
     top = states.n_recorded
     for name, col in (("before", before), ("after", after)):
-        bad = col.isna() | (col < 1) | (col > top) | (col != col.round())
+        with np.errstate(invalid="ignore"):
+            bad = np.isnan(col) | (col < 1) | (col > top) | (col != np.round(col))
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
+            row = int(np.flatnonzero(bad)[0])
+            raw = _array(table, name)[row]
             raise InvalidPairs(
                 "grade_out_of_range",
-                f"{row + 1}件目のペアの{'前回' if name == 'before' else '今回'}の健全性「{frame[name].iloc[row]}」は"
+                f"{row + 1}件目のペアの{'前回' if name == 'before' else '今回'}の健全性「{raw}」は"
                 f"1〜{top}の整数ではありません（健全性 {'・'.join(states.labels)}"
                 f"{'（Ⅳ はⅢに統合）' if states.merge_iv else ''}）。",
-                f"Pair {row + 1}: {name} grade {frame[name].iloc[row]!r} is not an integer 1..{top}.", column=name)
-    bad_z = z.isna() | (z < 0) | ~np.isfinite(z.to_numpy(dtype=float, na_value=np.nan))
+                f"Pair {row + 1}: {name} grade {raw!r} is not an integer 1..{top}.", column=name)
+    with np.errstate(invalid="ignore"):
+        bad_z = ~np.isfinite(z) | (z < 0)
     if bad_z.any():
-        row = int(np.flatnonzero(bad_z.to_numpy())[0])
+        row = int(np.flatnonzero(bad_z)[0])
+        raw = _array(table, "interval_years")[row]
         raise InvalidPairs(
             "bad_interval",
-            f"{row + 1}件目のペアの経過年数「{frame['interval_years'].iloc[row]}」は0以上の数ではありません。",
-            f"Pair {row + 1}: interval_years {frame['interval_years'].iloc[row]!r} is not a number ≥ 0.",
+            f"{row + 1}件目のペアの経過年数「{raw}」は0以上の数ではありません。",
+            f"Pair {row + 1}: interval_years {raw!r} is not a number ≥ 0.",
             column="interval_years")
-    keep = np.ones(len(frame), dtype=bool)
-    zero = (z <= 0).to_numpy()
+    keep = np.ones(len(table), dtype=bool)
+    zero = z <= 0
     excluded["zero_interval"] += int(zero.sum())
     keep &= ~zero
-    improved = (after < before).to_numpy() & keep
+    improved = (after < before) & keep
     excluded["improved"] += int(improved.sum())
     keep &= ~improved
-    cov = frame[list(covariates)].apply(pd.to_numeric, errors="coerce") if covariates else None
-    if cov is not None:
-        miss = cov.isna().any(axis=1).to_numpy() & keep
+    cov = {c: _floats(table, c) for c in covariates}
+    if cov:
+        miss = np.column_stack([np.isnan(v) for v in cov.values()]).any(axis=1) & keep
         excluded["missing_covariate"] += int(miss.sum())
         keep &= ~miss
-    out = pd.DataFrame({
-        "facility_id": frame["facility_id"].astype(str).to_numpy()[keep],
-        "before": before.to_numpy()[keep].astype(np.int64),
-        "after": after.to_numpy()[keep].astype(np.int64),
-        "interval_years": z.to_numpy(dtype=float)[keep],
-    })
+    out: dict[str, ArrayLike] = {
+        "facility_id": _array(table, "facility_id").astype(str).astype(object)[keep],
+        "before": before[keep].astype(np.int64),
+        "after": after[keep].astype(np.int64),
+        "interval_years": z[keep],
+    }
     if member_column:
-        out["member"] = frame[member_column].astype(str).to_numpy()[keep]
-    if cov is not None:
-        for c in covariates:
-            out[c] = cov[c].to_numpy(dtype=float)[keep]
-    return out, excluded
+        out["member"] = _array(table, member_column).astype(str).astype(object)[keep]
+    for c, values in cov.items():
+        out[c] = values[keep]
+    return PairColumns(out), excluded
+
+
+def prepare_pairs(
+    pairs: pd.DataFrame | PairSet | PairColumns,
+    states: StateSpace,
+    covariates: Sequence[str] = (),
+    *,
+    member_column: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``prepare_columns`` with the kept pairs as a DataFrame (index 0…n−1)."""
+    columns, excluded = prepare_columns(pairs, states, covariates, member_column=member_column)
+    return columns.to_frame(), excluded
 
 
 def _fy_start(fy: pd.Series) -> pd.Series:
+    import pandas as pd
+
     return pd.to_datetime(fy.astype("Int64").astype(str) + "-04-01", errors="coerce")
 
 
@@ -202,6 +290,8 @@ def pairs_from_histories(
     year of either inspection counts as between (conservative); when the grade improved; when the
     two inspections are on the same day.  Inspections without a grade or a date are counted and skipped.
     """
+    import pandas as pd
+
     excluded = _empty_excluded()
     ins = inspections[["facility", "inspected_on", "grade"]].copy()
     ins["inspected_on"] = pd.to_datetime(ins["inspected_on"], errors="coerce")

@@ -15,13 +15,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
-from gunmane.engine.deterioration.data import PairSet, prepare_pairs
+from gunmane.engine.deterioration.data import PairColumns, PairSet, prepare_columns
 from gunmane.engine.deterioration.errors import NotIdentifiable
 from gunmane.engine.deterioration.model import (
     REPAIR_TRIGGER,
@@ -34,6 +33,9 @@ from gunmane.engine.deterioration.model import (
     repair_probability,
     transition_matrix,
 )
+
+if TYPE_CHECKING:  # pandas only where a frame is made or given (a pairs-file fit does without it, #15 §6)
+    import pandas as pd
 
 __all__ = ["FitResult", "fit", "loglik_pairs"]
 
@@ -402,8 +404,10 @@ class FitResult:
 
     def hazards_for(self, covariates: pd.DataFrame | FloatArray) -> FloatArray:
         """θ (N, J−1) for covariate rows (a frame with the covariate columns, or an (N, p) array)."""
-        x = covariates[list(self.covariates)].to_numpy(dtype=float) if isinstance(covariates, pd.DataFrame) \
-            else np.asarray(covariates, dtype=np.float64).reshape(-1, len(self.covariates))
+        if hasattr(covariates, "columns"):  # a frame (not isinstance pd.DataFrame: that would import pandas)
+            x = cast("pd.DataFrame", covariates)[list(self.covariates)].to_numpy(dtype=float)
+        else:
+            x = np.asarray(covariates, dtype=np.float64).reshape(-1, len(self.covariates))
         design = np.column_stack([np.ones(x.shape[0]), x])
         return np.asarray(np.exp(design @ self.coef.T), dtype=np.float64)
 
@@ -433,6 +437,8 @@ class FitResult:
 
     def expected_years(self) -> pd.DataFrame:
         """Expected years in each grade and from new to each grade, with delta-method std errors and CIs."""
+        import pandas as pd
+
         q = _z(self.confidence)
         inv = expected_sojourn(self.theta)
         cov = self.log_hazard_cov
@@ -499,28 +505,36 @@ class _Design:
     facility_ids: NDArray[Any] = field(repr=False)
 
 
-def _design(frame: pd.DataFrame, states: StateSpace, covariates: Sequence[str]) -> _Design:
-    before = states.to_state(frame["before"].to_numpy()) - 1
-    after = states.to_state(frame["after"].to_numpy()) - 1
-    z = frame["interval_years"].to_numpy(dtype=float)
-    cov = frame[list(covariates)].to_numpy(dtype=float) if covariates else np.zeros((len(frame), 0))
+def _first_seen_groups(before: IntArray, after: IntArray, z: FloatArray) -> tuple[IntArray, IntArray, FloatArray,
+                                                                                    FloatArray]:
+    """Distinct (before, after, z) with their counts, in order of first appearance (as pandas' groupby(sort=False),
+    so that sums run in the same order as before this was numpy)."""
+    key = np.column_stack([before.astype(float), after.astype(float), z])
+    _, first, inverse, counts = np.unique(key, axis=0, return_index=True, return_inverse=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    rows = first[order]
+    return before[rows].astype(np.int64), after[rows].astype(np.int64), z[rows].astype(float), \
+        counts[order].astype(float)
+
+
+def _design(frame: PairColumns, states: StateSpace, covariates: Sequence[str]) -> _Design:
+    before = states.to_state(frame["before"]) - 1
+    after = states.to_state(frame["after"]) - 1
+    z = np.asarray(frame["interval_years"], dtype=float)
+    cov = np.column_stack([np.asarray(frame[c], dtype=float) for c in covariates]) if covariates \
+        else np.zeros((len(frame), 0))
     check_identifiable(before, after, states, cov if covariates else None, covariates)
     mean = cov.mean(axis=0) if covariates else np.zeros(0)
     sd = cov.std(axis=0) if covariates else np.zeros(0)
     w = np.ones(len(frame))
     if not covariates:  # identical (before, after, z) share one term
-        key = pd.DataFrame({"b": before, "a": after, "z": z})
-        agg = key.groupby(["b", "a", "z"], sort=False).size().reset_index(name="n")
-        before = agg["b"].to_numpy(dtype=np.int64)
-        after = agg["a"].to_numpy(dtype=np.int64)
-        z = agg["z"].to_numpy(dtype=float)
-        w = agg["n"].to_numpy(dtype=float)
+        before, after, z, w = _first_seen_groups(np.asarray(before), np.asarray(after), z)
         cov = np.zeros((len(before), 0))
     xs = (cov - mean) / sd if covariates else cov
     perm = TransitionData.order(before.astype(np.int64), after.astype(np.int64), states.n)
     x = np.ascontiguousarray(np.column_stack([np.ones(len(before)), xs])[perm])
     data = TransitionData.build(before[perm].astype(np.int64), after[perm].astype(np.int64), z[perm], w[perm], states.n)
-    return _Design(data, x, mean, sd, states, frame["facility_id"].to_numpy())
+    return _Design(data, x, mean, sd, states, frame["facility_id"])
 
 
 def start_values(data: TransitionData, n_h: int) -> FloatArray:
@@ -535,7 +549,7 @@ def start_values(data: TransitionData, n_h: int) -> FloatArray:
 
 
 def fit(
-    pairs: pd.DataFrame | PairSet,
+    pairs: pd.DataFrame | PairSet | PairColumns,
     *,
     states: StateSpace | None = None,
     covariates: Sequence[str] = (),
@@ -549,7 +563,7 @@ def fit(
     """
     states = states or StateSpace.grades()
     covariates = tuple(covariates)
-    frame, excluded = prepare_pairs(pairs, states, covariates)
+    frame, excluded = prepare_columns(pairs, states, covariates)
     design = _design(frame, states, covariates)
     data, x = design.data, design.x
     n_h, p1 = states.n - 1, x.shape[1]
@@ -562,7 +576,7 @@ def fit(
     b0 = np.zeros((n_h, p1))
     b0[:, 0] = start_values(data, n_h)
     if len(frame) > 2 * WARM_START_PAIRS:  # warm start from a fit on a random subsample (deterministic)
-        sub = frame.sample(WARM_START_PAIRS, random_state=0)
+        sub = frame.to_frame().sample(WARM_START_PAIRS, random_state=0)
         try:
             warm = fit(sub, states=states, covariates=covariates)
             b0 = np.column_stack([np.log(warm.theta), warm.coef[:, 1:] * design.sd[None, :]]) if covariates \
@@ -632,7 +646,7 @@ def fit(
         loglik=opt.value,
         n_parameters=n_h * p1,
         n_pairs=len(frame),
-        n_facilities=int(pd.Series(design.facility_ids).nunique()),
+        n_facilities=int(np.unique(design.facility_ids.astype(str)).size),
         excluded=excluded,
         transitions=transitions,
         converged=opt.converged,

@@ -22,11 +22,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:  # imported where a frame is made: a pairs-file fit does without pandas (#15 §6)
+    import pandas as pd
 
 __all__ = [
     "GRADE_LABELS",
@@ -487,6 +489,8 @@ def state_distribution_curve(theta: ArrayLike, years: ArrayLike, labels: Sequenc
     """P(grade j at year t | grade ``start`` (0-based) at 0): one row per t, one column per grade."""
     t = np.asarray(years, dtype=np.float64)
     p = transition_matrix(theta, t)[:, start, :]
+    import pandas as pd
+
     return pd.DataFrame(p, index=pd.Index(t, name="year"), columns=list(labels))
 
 
@@ -498,6 +502,8 @@ def survival_curves(theta: ArrayLike, years: ArrayLike, labels: Sequence[str], s
     t = np.asarray(years, dtype=np.float64)
     th = np.asarray(theta, dtype=np.float64)
     cols = {labels[j]: 1.0 - prob_reach_within(th, np.full(t.shape, start), t, j) for j in range(start + 1, len(labels))}
+    import pandas as pd
+
     return pd.DataFrame(cols, index=pd.Index(t, name="year"))
 
 
@@ -545,6 +551,8 @@ def forecast_counts(theta: ArrayLike, initial: ArrayLike, years: int, labels: Se
     for y in range(1, years + 1):
         d = np.einsum("ci,cij->cj", d, p1)
         out[y] = d.sum(axis=0)
+    import pandas as pd
+
     return pd.DataFrame(out, index=pd.Index(np.arange(years + 1), name="year"), columns=list(labels))
 
 
@@ -579,6 +587,8 @@ def forecast_facilities(theta: ArrayLike, states: ArrayLike, years: int, labels:
                 d[j] += tmp
         out[y, :n_h] = [x.sum() for x in d]
     out[:, n_h] = total - out[:, :n_h].sum(axis=1)  # the absorbing grade: everyone else
+    import pandas as pd
+
     return pd.DataFrame(out, index=pd.Index(np.arange(years + 1), name="year"), columns=list(labels))
 
 

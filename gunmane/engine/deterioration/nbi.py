@@ -14,11 +14,14 @@ feed both gunmane and R's msm in the cross-check, so both see exactly the same d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairSet
+
+if TYPE_CHECKING:  # imported in the functions that make frames (#15 §6: a pairs-file fit does without pandas)
+    import pandas as pd
 
 __all__ = ["NBI_GRADE_MAP", "NbiPanel", "nbi_grade", "nbi_panel"]
 
@@ -28,6 +31,8 @@ NBI_GRADE_MAP = {9: 1, 8: 1, 7: 1, 6: 2, 5: 2, 4: 3, 3: 4, 2: 4, 1: 4, 0: 4}
 
 def nbi_grade(rating: pd.Series) -> pd.Series:
     """NBI 0–9 ratings (str or int; 'N' or blank → NaN) → grades 1–4 (float, NaN when not rated)."""
+    import pandas as pd
+
     raw = pd.to_numeric(rating, errors="coerce")
     return raw.map(NBI_GRADE_MAP).astype(float)
 
@@ -46,6 +51,8 @@ class NbiPanel:
 def nbi_panel(panel: pd.DataFrame, component: str = "deck") -> NbiPanel:
     """Segments and pairs of one NBI component (deck / superstructure / substructure) from the long panel
     (structure_number, year, <component>, <component>_intervention)."""
+    import pandas as pd
+
     flag_col = f"{component}_intervention"
     df = panel[["structure_number", "year", component]
                + ([flag_col] if flag_col in panel.columns else [])

@@ -18,10 +18,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from gunmane.engine.deterioration.data import PairSet, prepare_pairs
@@ -35,6 +34,9 @@ from gunmane.engine.deterioration.estimation import (
     start_values,
 )
 from gunmane.engine.deterioration.model import StateSpace
+
+if TYPE_CHECKING:  # imported in the functions that make frames (#15 §6: a pairs-file fit does without pandas)
+    import pandas as pd
 
 __all__ = ["MemberEffect", "PooledFit", "PoolingComparison", "compare_pooling", "fit_pooled"]
 
@@ -101,6 +103,8 @@ class PooledFit:
 
 def _prepare(pairs: pd.DataFrame | PairSet, states: StateSpace, member_column: str
              ) -> tuple[pd.DataFrame, dict[str, int], TransitionData, IntArray, list[str]]:
+    import pandas as pd
+
     frame, excluded = prepare_pairs(pairs, states, member_column=member_column)
     before = states.to_state(frame["before"].to_numpy()) - 1
     after = states.to_state(frame["after"].to_numpy()) - 1

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
-from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairSet
+from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairColumns, PairSet
 from gunmane.engine.deterioration.model import StateSpace
 from gunmane.io.errors import IoFileError
 from gunmane.io.issues import Issue
@@ -149,6 +149,9 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
         return row[index] if index < len(row) else None
 
     n_recorded = states.n_recorded  # once, not per cell (a 6,500-pair file is 13,000 grades)
+    # A file writes few distinct grades and intervals: each distinct cell is parsed once (parsing is pure).
+    grades: dict[Any, values.Parsed[Any]] = {}
+    years: dict[Any, values.Parsed[Any]] = {}
     grade_expected = (f"健全性 {'・'.join('ⅠⅡⅢⅣ'[:n_recorded])}（I〜IV、1〜4 の形も可）" if n_recorded <= 4
                       else f"1〜{n_recorded}の整数")
 
@@ -170,10 +173,11 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
                         continue
                     parsed: values.Parsed[Any]
                     if key in ("before", "after"):
-                        parsed = _grade(raw, n_recorded)
+                        parsed = grades.get(raw) or grades.setdefault(raw, _grade(raw, n_recorded))
                         expected = grade_expected
                     else:
-                        parsed = values.parse_number(raw, minimum=0, unit_hint="年")
+                        parsed = years.get(raw) or years.setdefault(raw, values.parse_number(raw, minimum=0,
+                                                                                             unit_hint="年"))
                         expected = "0以上の年数（小数可）"
                     if parsed.value is None:
                         raise values.InvalidValue("required", f"{LABELS_JA[key]}が空欄です。{expected}を入れてください。",
@@ -206,13 +210,19 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
         raise PairsFileError([Issue(exc.row or 0, "", name, exc.code, exc.message_ja, exc.message_en)], name) from exc
     if issues:
         raise PairsFileError(issues, name)
-    frame = pd.DataFrame(records)
-    for cname, col_values in cov_values.items():
-        frame[cname] = pd.Series(col_values, dtype=float)
-    if frame.empty:
+    if not records["facility_id"]:
         raise PairsFileError([Issue(0, "", name, "no_rows", "点検ペアの行が1行もありません。", "No pair rows.")], name)
-    frame["before"] = frame["before"].astype("int64")
-    frame["after"] = frame["after"].astype("int64")
-    frame["interval_years"] = frame["interval_years"].astype(float)
+    # numpy columns, not a DataFrame: the fit needs no pandas, and the command starts faster without it (#15 §6)
+    columns: dict[str, Any] = {
+        "facility_id": np.array(records["facility_id"], dtype=object),
+        "before": np.array(records["before"], dtype=np.int64),
+        "after": np.array(records["after"], dtype=np.int64),
+        "interval_years": np.array(records["interval_years"], dtype=float),
+    }
+    if "member" in records:
+        columns["member"] = np.array(records["member"], dtype=object)
+    for cname, col_values in cov_values.items():
+        columns[cname] = np.array([np.nan if v is None else v for v in col_values], dtype=float)
+    frame = PairColumns(columns)
     pairs = PairSet(frame, dict.fromkeys(EXCLUSION_REASONS, 0), tuple(cov_values), source=f"pairs file {name}")
     return PairsFile(pairs, warnings, {k: c.text for k, c in keys.items()})
