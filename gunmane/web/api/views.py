@@ -39,7 +39,6 @@ from gunmane.web.groups.models import EffectScenario, GroupMember, MemberStatus,
 from gunmane.web.registry import history
 from gunmane.web.registry.imports import records
 from gunmane.web.registry.imports.bulk import refresh_latest_grades
-from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import Facility, Inspection, Measure, Municipality, MunicipalYearStats
 
 #: the most items one bulk request may create (all or nothing, in one transaction)
@@ -255,7 +254,7 @@ class ImportCreate(APIView):
         record = records.create_record(data["kind"], [(upload.name, upload)], municipality=muni, user=request.user,
                                        dry_run=data["dry_run"], skip_invalid=data["skip_invalid"],
                                        clear_blanks=data["clear_blanks"])
-        records.start_in_background(record.pk, LedgerImporter.for_record)
+        records.start(record)  # on the task queue, like the web's upload
         record.refresh_from_db()
         return Response(s.ImportRecordSerializer(record).data, status=status.HTTP_202_ACCEPTED)
 
