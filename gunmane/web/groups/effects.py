@@ -356,6 +356,14 @@ def error_text(exc: Exception) -> str:
     return str(getattr(exc, "message_ja", None) or exc)
 
 
+def _refused(exc: Exception) -> dict[str, Any]:
+    """A job's value when the scenario cannot be computed: the reason for the page (`error`) and the CLI's error
+    JSON (`error_json`: code, message, key) for the API."""
+    as_json = getattr(exc, "as_json", None)
+    return {"error": error_text(exc),
+            "error_json": as_json() if callable(as_json) else {"code": "invalid", "message": error_text(exc), "key": None}}
+
+
 @task()
 def compute_effects(job_id: str) -> None:
     """A scenario's evaluation, the waterfall of each of its scenarios (and the sensitivity when asked): the
@@ -377,7 +385,7 @@ def _compute_effects(job: Job, progress: jobs.Progress) -> dict[str, Any]:
             progress(85, "係数を動かしたときの感度を計算しています。")
             sens = sensitivity_of(ev, es)
     except ERRORS as exc:
-        return {"error": error_text(exc)}
+        return _refused(exc)
     return {"ev": ev, "waterfalls": steps, "sens": sens}
 
 
@@ -417,7 +425,7 @@ def _compute_lots(job: Job, progress: jobs.Progress) -> dict[str, Any]:
         progress(20, "ロットを設計しています（シナリオの計算時間の上限まで）。")
         return {"ev": ev, "design": design(ev, es)}
     except ERRORS as exc:
-        return {"error": error_text(exc)}
+        return _refused(exc)
 
 
 def lots_job(es: EffectScenario, user: Any) -> Job:
