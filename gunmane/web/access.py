@@ -202,6 +202,7 @@ URL_RULES: dict[str, Rule] = {
     "api:scenario_list": form(Access.GROUP_VIEW, Access.GROUP_EDIT),
     "api:scenario_detail": {"GET": Access.GROUP_VIEW, "DELETE": Access.GROUP_EDIT},
     "api:scenario_result": page(Access.GROUP_VIEW),
+    "api:scenario_lots": page(Access.GROUP_VIEW),
     "api:not_found": {m: Access.PUBLIC for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},  # a JSON 404
 }
 #: every URL of Django's admin site (namespace "admin") is for staff only

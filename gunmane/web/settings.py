@@ -228,9 +228,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Imports run in a background thread so that the page can show progress; tests set this to
-# False to run them inline.
-GUNMANE_IMPORT_IN_BACKGROUND = os.environ.get("GUNMANE_IMPORT_IN_BACKGROUND", "1") == "1"
+# Imports run on the task queue below like the rest of the long work (registry.imports.records.start).
 
 # -- Task queue (docs/tasks.md) -------------------------------------------------------------------------
 # Long work — the national frames, generated files — runs on django-tasks' database queue: the web request

@@ -32,6 +32,17 @@ def api(token: str | None = None) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {token}") if token else Client()
 
 
+def scenario_cli_json(command: str, es: Any, group: str, tmp_path: Any, capsys: Any) -> Any:
+    """What `gunmane <command> SCENARIO.toml --group GROUP` writes for a stored scenario's text."""
+    from gunmane.cli import main
+
+    path = tmp_path / "scenario.toml"
+    path.write_text(es.toml, encoding="utf-8")
+    capsys.readouterr()
+    assert main([command, str(path), "--group", group]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
 def body(response: Any) -> Any:
     return json.loads(response.content)
 
@@ -194,11 +205,7 @@ def test_karte_and_effects_are_the_cli_json(demo, tmp_path, capsys) -> None:  # 
     es = EffectScenario.objects.get(pk=body(r)["id"])
     result = uda.get(f"/api/groups/{demo.pk}/scenarios/{es.pk}/result/")
     assert result.status_code == 200
-    path = tmp_path / "scenario.toml"
-    path.write_text(es.toml, encoding="utf-8")
-    capsys.readouterr()
-    assert main(["effects", str(path), "--group", demo.name]) == 0
-    cli = json.loads(capsys.readouterr().out)
+    cli = scenario_cli_json("effects", es, demo.name, tmp_path, capsys)
     api_doc = body(result)
     assert api_doc.pop("scenario_file") and cli.pop("scenario_file")
     assert api_doc == cli
@@ -228,3 +235,42 @@ def test_throttled_in_japanese(refdata, monkeypatch) -> None:  # type: ignore[no
     assert doc["status"] == "throttled" and doc["retry_after_seconds"] > 0
     assert "秒" in doc["errors"][0]["message"], doc
     cache.clear()
+
+
+@pytest.mark.django_db
+def test_lots_answer_202_then_the_cli_json(demo, tmp_path, capsys, settings) -> None:  # type: ignore[no-untyped-def]
+    """The lot design through the API: the job the lots page runs (202 and its state until the worker is done),
+    then the JSON `gunmane lots` writes for the same scenario."""
+    import tomllib
+
+    import tomli_w
+
+    from gunmane.web.groups import effects
+    from gunmane.web.groups.models import EffectScenario
+    from gunmane.web.jobs.models import Job
+
+    uda = api(token_for("uda"))
+    r = uda.post(f"/api/groups/{demo.pk}/scenarios/", {}, content_type="application/json")
+    es = EffectScenario.objects.get(pk=body(r)["id"])
+    doc = tomllib.loads(es.toml)
+    # one search worker that stops at its first solution: the same design in both runs, however busy the machine
+    doc.setdefault("lots", {}).update(time_limit_s=30, workers=1, seed=0, target_gap=1.0)
+    es.toml = tomli_w.dumps(doc)
+    es.save()
+    url = f"/api/groups/{demo.pk}/scenarios/{es.pk}/lots/"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # the test is the worker
+    waiting = uda.get(url)
+    assert waiting.status_code == 202, waiting.content
+    state = body(waiting)
+    assert (state["status"], state["ready"], state["progress"]) == ("queued", False, 0)
+    assert body(api().get(state["status_url"]))["status"] == "queued"  # the state is readable without a token
+    assert uda.get(url).status_code == 202 and Job.objects.filter(kind="lots").count() == 1
+    assert api(token_for("osaka", "pw-osaka-123")).get(url).status_code == 403
+    effects.compute_lots.call(str(Job.objects.get(kind="lots").pk))
+    done = uda.get(url)
+    assert done.status_code == 200, done.content
+    cli = scenario_cli_json("lots", es, demo.name, tmp_path, capsys)
+    api_doc = body(done)
+    assert api_doc.pop("seconds") >= 0 and cli.pop("seconds") >= 0  # the solver's own time
+    assert api_doc["best"]["lots"] and api_doc["status_ja"]
+    assert api_doc == cli

@@ -66,6 +66,33 @@ def test_effects_result_waits_for_the_worker_then_shows_the_stored_result(demo, 
     assert not Job.objects.filter(pk=job.pk).exists() and Job.objects.filter(kind="effects").count() == 2
 
 
+def test_saving_a_scenario_answers_at_once_and_the_overview_shows_the_same_job(demo, settings) -> None:  # type: ignore[no-untyped-def]
+    """The save checks the text only; the evaluation is the worker's, and the group overview's summary reads the
+    very job the result page shows (「計算中」 with its progress until then)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.TASKS = DUMMY
+    es = EffectScenario.objects.get(group=demo)
+    uda = login_client("uda")
+    result_url = reverse("groups:effects_result", args=[demo.pk, es.pk])
+    overview_url = reverse("groups:overview", args=[demo.pk])
+    with patch.object(effects, "evaluate", side_effect=AssertionError("computed in the request")):
+        saved = uda.post(reverse("groups:effects_edit", args=[demo.pk, es.pk]),
+                         {"toml_file": SimpleUploadedFile("s.toml", es.toml.encode())})
+        assert saved.status_code == 302 and saved["Location"] == result_url
+        waiting = uda.get(overview_url).content.decode()
+        assert uda.get(result_url).status_code == 202
+    job = Job.objects.get(kind="effects")  # one job for both pages
+    assert "計算中" in waiting and f'data-job-status="{reverse("jobs:status", args=[job.pk])}?format=json"' in waiting
+    assert "gunmane/jobs.js" in waiting and "順番を待っています" in waiting
+    views_effects.compute_effects.call(str(job.pk))
+    with patch.object(effects, "evaluate", side_effect=AssertionError("computed again")):
+        shown = uda.get(overview_url).content.decode()
+    summary = effects.summary_of(service.value(Job.objects.get(pk=job.pk))["ev"].result, es.chosen_index)
+    assert summary.scenario_name in shown and "計算中" not in shown and "gunmane/jobs.js" not in shown
+    assert f"職員時間 {summary.baseline_staff_hours:,.0f} → {summary.scenario_staff_hours:,.0f} 時間" in shown
+
+
 def test_lot_design_and_its_map_files_come_from_the_worker(demo, settings) -> None:  # type: ignore[no-untyped-def]
     settings.TASKS = DUMMY
     es = EffectScenario.objects.get(group=demo)

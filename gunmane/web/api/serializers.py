@@ -216,6 +216,18 @@ class ScenarioCreateSerializer(serializers.Serializer[Any]):
                                             label="文書に使うシナリオ（番号）")
 
 
+class JobStateSerializer(serializers.Serializer[Any]):
+    """The state of work on the task queue (HTTP 202 until it is ready; gunmane.web.jobs.service.state)."""
+
+    status = serializers.ChoiceField(choices=["queued", "running", "done", "failed"], label="状態")
+    status_label = serializers.CharField(label="状態（日本語）")
+    progress = serializers.IntegerField(min_value=0, max_value=100, label="進み具合（%）")
+    message = serializers.CharField(allow_blank=True, label="状況")
+    finished = serializers.BooleanField(label="終わったか")
+    ready = serializers.BooleanField(label="結果ができたか")
+    status_url = serializers.CharField(label="進み具合を読むアドレス")
+
+
 class KarteQuerySerializer(serializers.Serializer[Any]):
     fiscal_year = serializers.IntegerField(required=False, min_value=2020, max_value=2024, label="年度")
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("groups/<int:group_pk>/scenarios/<int:sid>/", views.ScenarioDetail.as_view(), name="scenario_detail"),
     path("groups/<int:group_pk>/scenarios/<int:sid>/result/", views.ScenarioResult.as_view(),
          name="scenario_result"),
+    path("groups/<int:group_pk>/scenarios/<int:sid>/lots/", views.ScenarioLots.as_view(), name="scenario_lots"),
     # anything else under /api/: a JSON 404 (not the site's HTML page), whatever the method
     re_path(r"^[\s\S]*$", views.not_found, name="not_found"),
 ]

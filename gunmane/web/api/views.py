@@ -7,6 +7,7 @@ with the web's own permission functions; list views page (api.pagination) and fi
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 import tomli_w
@@ -36,10 +37,11 @@ from gunmane.web.groups import effects
 from gunmane.web.groups import permissions as group_permissions
 from gunmane.web.groups.forms import MemberInviteForm
 from gunmane.web.groups.models import EffectScenario, GroupMember, MemberStatus, SavedDistricting
+from gunmane.web.jobs import service as jobs
+from gunmane.web.jobs.models import Job
 from gunmane.web.registry import history
 from gunmane.web.registry.imports import records
 from gunmane.web.registry.imports.bulk import refresh_latest_grades
-from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import Facility, Inspection, Measure, Municipality, MunicipalYearStats
 
 #: the most items one bulk request may create (all or nothing, in one transaction)
@@ -255,7 +257,7 @@ class ImportCreate(APIView):
         record = records.create_record(data["kind"], [(upload.name, upload)], municipality=muni, user=request.user,
                                        dry_run=data["dry_run"], skip_invalid=data["skip_invalid"],
                                        clear_blanks=data["clear_blanks"])
-        records.start_in_background(record.pk, LedgerImporter.for_record)
+        records.start(record)  # on the task queue, like the web's upload
         record.refresh_from_db()
         return Response(s.ImportRecordSerializer(record).data, status=status.HTTP_202_ACCEPTED)
 
@@ -433,17 +435,42 @@ class ScenarioDetail(generics.RetrieveDestroyAPIView[Any]):
         return group_in_path(self).effect_scenarios.all()
 
 
+def _job_answer(job: Job, answer: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
+    """A value job's answer (docs/tasks.md): while it runs, 202 with its state — ask the same address again, or poll
+    `status_url` — then `answer(value)`, or the CLI's {"status": "invalid", "error": …} (400) when the scenario
+    cannot be computed. A failed job is started again by the next request."""
+    done = jobs.value(job)
+    if done is None:
+        return Response(jobs.state(job), status=status.HTTP_202_ACCEPTED)
+    if "error" in done:
+        return Response({"status": "invalid", "error": done.get("error_json") or {
+            "code": "invalid", "message": done["error"], "key": None}}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(answer(done))
+
+
+JOB_DOC = ("計算はタスクキューで行います（docs/tasks.md）。できるまでは HTTP 202 と進み具合（`status`・`progress`・"
+           "`message`・`status_url`）を返すので、同じアドレスをもう一度（または `status_url` を）しばらくしてから"
+           "読んでください。できたら 200 で結果を返し、データとシナリオが変わらないうちは保存した結果をすぐに返します。")
+
+
 class ScenarioResult(APIView):
-    @extend_schema(responses={200: ANY_JSON})
+    @extend_schema(description=JOB_DOC, responses={200: ANY_JSON, 202: s.JobStateSerializer, 400: ANY_JSON})
     def get(self, request: Request, group_pk: int, sid: int) -> Response:
         """効果試算を実行した結果：`gunmane effects --format json` と同じ JSON（今の台帳と構成団体で計算）。"""
         group = group_in_path(self)
         es = get_object_or_404(EffectScenario, pk=sid, group=group)
-        try:
-            evaluation = effects.evaluate_scenario(es)
-        except (ScenarioFileError, EffectsError, CostingError) as exc:
-            return scenario_error(exc)
-        return Response({"status": "ok", "scenario_file": f"{es.name}.toml", **evaluation.result.as_json()})
+        return _job_answer(effects.effects_job(es, request.user), lambda done: {
+            "status": "ok", "scenario_file": f"{es.name}.toml", **done["ev"].result.as_json()})
+
+
+class ScenarioLots(APIView):
+    @extend_schema(description=JOB_DOC, responses={200: ANY_JSON, 202: s.JobStateSerializer, 400: ANY_JSON})
+    def get(self, request: Request, group_pk: int, sid: int) -> Response:
+        """ロット設計（CP-SAT、シナリオの [lots] の条件と計算時間の上限）：`gunmane lots --format json` と同じ JSON。
+        画面のロット設計と同じ計算で、群が「ロット設計に使う」と保存した地区割りがあればそれを使います。"""
+        group = group_in_path(self)
+        es = get_object_or_404(EffectScenario, pk=sid, group=group)
+        return _job_answer(effects.lots_job(es, request.user), lambda done: {"status": "ok", **done["design"].as_json()})
 
 
 # --------------------------------------------------------------------------- deterioration and districts

@@ -10,9 +10,11 @@ from datetime import date
 from typing import Any
 
 import tomli_w
+from django_tasks import task
 
 from gunmane.engine.calendar import fiscal_year
-from gunmane.engine.effects import ParameterSet, evaluate, sensitivity
+from gunmane.engine.costing import CostingError
+from gunmane.engine.effects import EffectsError, ParameterSet, evaluate, sensitivity
 from gunmane.engine.lots import design_lots
 from gunmane.io.documents.inputs import CostShare, EffectSummary, FacilityRow, LotInfo, MemberEffect
 from gunmane.io.scenario import (
@@ -28,10 +30,13 @@ from gunmane.io.shipped.costing import load_costing_edition
 from gunmane.io.shipped.parameters import effects_parameters
 from gunmane.web.groups.models import EffectScenario, Group, MemberRole, SavedDistricting
 from gunmane.web.groups.workspace import ordered_members, settings_of
+from gunmane.web.jobs import service as jobs
+from gunmane.web.jobs.models import Job
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind, MunicipalYearStats
 
-__all__ = ["LEVERS", "Evaluation", "check_members", "cost_share_of", "default_scenario_toml", "design", "effect_summary",
+__all__ = ["ERRORS", "LEVERS", "Evaluation", "check_members", "compute_effects", "compute_lots", "effects_job",
+           "error_text", "lots_job", "stored_summary", "cost_share_of", "default_scenario_toml", "design", "effect_summary",
            "evaluate_scenario", "group_for_scenario", "content_hash", "load_group", "lots_for_documents", "reference", "summary_of",
            "waterfall"]
 
@@ -341,3 +346,91 @@ def lots_for_documents(dsg: Any) -> list[LotInfo]:
                            tasks=("定期点検", "補修設計", "補修工事"), estimated_price_yen=lot.price_yen,
                            reporting=("月次の進捗報告", "点検調書・設計成果の納品", "損傷の緊急連絡（発見当日）")))
     return out
+
+
+# -- on the task queue (docs/tasks.md): the evaluation and the lot design, once per scenario text and data version --
+ERRORS = (ScenarioFileError, EffectsError, CostingError)
+
+
+def error_text(exc: Exception) -> str:
+    return str(getattr(exc, "message_ja", None) or exc)
+
+
+def _refused(exc: Exception) -> dict[str, Any]:
+    """A job's value when the scenario cannot be computed: the reason for the page (`error`) and the CLI's error
+    JSON (`error_json`: code, message, key) for the API."""
+    as_json = getattr(exc, "as_json", None)
+    return {"error": error_text(exc),
+            "error_json": as_json() if callable(as_json) else {"code": "invalid", "message": error_text(exc), "key": None}}
+
+
+@task()
+def compute_effects(job_id: str) -> None:
+    """A scenario's evaluation, the waterfall of each of its scenarios (and the sensitivity when asked): the
+    effects page, its Excel and the group overview's summary show them (the worker: gunmane worker)."""
+    jobs.run_value(job_id, _compute_effects)
+
+
+def _compute_effects(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    es = EffectScenario.objects.select_related("group").get(pk=job.params["scenario"])
+    progress(5, "群の施設台帳を読み、基準とシナリオを試算しています。")
+    try:
+        ev = evaluate_scenario(es)
+        steps = []
+        for i, sc in enumerate(ev.result.scenarios):
+            progress(40 + 40 * i // max(len(ev.result.scenarios), 1), f"「{sc.name}」の節減を手段ごとに分けています。")
+            steps.append(waterfall(ev, i, es))
+        sens = None
+        if job.params.get("sensitivity") and ev.result.scenarios:
+            progress(85, "係数を動かしたときの感度を計算しています。")
+            sens = sensitivity_of(ev, es)
+    except ERRORS as exc:
+        return _refused(exc)
+    return {"ev": ev, "waterfalls": steps, "sens": sens}
+
+
+def job_version(es: EffectScenario, *extra: Any) -> str:
+    """The data version of a scenario's jobs: the national frames' fingerprint and the scenario's content."""
+    return f"{jobs.version_of(frames.fingerprint())}|{content_hash(es, *extra)}"
+
+
+def effects_job(es: EffectScenario, user: Any, sensitivity: bool = False) -> Job:
+    """The evaluation's job: one per scenario (with or without the sensitivity), its text and the data version."""
+    return jobs.start_value(compute_effects, kind="effects", subject=f"{es.pk}|{'sensitivity' if sensitivity else ''}",
+                            version=job_version(es), label=f"効果試算「{es.name}」",
+                            params={"scenario": es.pk, "sensitivity": sensitivity}, user=user)
+
+
+def stored_summary(es: EffectScenario, user: Any) -> tuple[EffectSummary | None, Job]:
+    """The chosen scenario's summary from the evaluation job (started if need be), and that job: the summary is
+    None while the job runs, and when the scenario cannot be evaluated (the job's value says why)."""
+    job = effects_job(es, user)
+    done = jobs.value(job)
+    if done is None or "error" in done or not done["ev"].result.scenarios:
+        return None, job
+    return summary_of(done["ev"].result, es.chosen_index), job
+
+
+@task()
+def compute_lots(job_id: str) -> None:
+    """A scenario's lot design (CP-SAT within the scenario's time limit, ~20 s; the worker: gunmane worker)."""
+    jobs.run_value(job_id, _compute_lots)
+
+
+def _compute_lots(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    es = EffectScenario.objects.select_related("group").get(pk=job.params["scenario"])
+    progress(5, "群の施設台帳を読み、効果試算を用意しています。")
+    try:
+        ev = evaluate_scenario(es)
+        progress(20, "ロットを設計しています（シナリオの計算時間の上限まで）。")
+        return {"ev": ev, "design": design(ev, es)}
+    except ERRORS as exc:
+        return _refused(exc)
+
+
+def lots_job(es: EffectScenario, user: Any) -> Job:
+    """The lot design's job: per scenario text, accepted members, the saved districting it uses and data version."""
+    saved = SavedDistricting.objects.filter(group=es.group).first()
+    stamp = saved.updated_at.isoformat() if saved is not None else ""
+    return jobs.start_value(compute_lots, kind="lots", subject=str(es.pk), version=job_version(es, stamp),
+                            label=f"効果試算「{es.name}」のロット設計", params={"scenario": es.pk}, user=user)

@@ -40,7 +40,7 @@ from gunmane.web.groups.documents import (
     jsonable,
     render_document,
 )
-from gunmane.web.groups.effects import effect_summary
+from gunmane.web.groups.effects import stored_summary
 from gunmane.web.groups.forms import (
     ChecklistItemForm,
     DocumentForm,
@@ -233,7 +233,9 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
     docs = group.documents.order_by("-created_at")[:5]
     surveys = _surveys(group)
     scenario = workspace.latest_scenario(group)
-    summary = effect_summary(scenario) if scenario is not None else None
+    # the summary comes from the evaluation job the 効果試算 page shows (computed by the worker, once per data
+    # version): 「計算中」 with the job's progress until it is ready
+    summary, effect_job = stored_summary(scenario, request.user) if scenario is not None else (None, None)
     others = list(group.members.exclude(status=MemberStatus.ACCEPTED).select_related("municipality", "invited_by"))
     can_invite = permissions.can_invite(request.user, group)
     return render(request, "groups/overview.html", workspace_context(
@@ -242,7 +244,7 @@ def overview(request: HttpRequest, pk: int) -> HttpResponse:
         leavable={m.pk for m in members if permissions.can_answer_invitation(request.user, m)},
         warnings=help_["warnings"], top_mechanism=help_["suggestions"][0] if help_["suggestions"] else None,
         top_case=help_["cases"][0] if help_["cases"] else None, documents=docs, surveys=surveys,
-        scenario=scenario, effect=summary,
+        scenario=scenario, effect=summary, effect_job=effect_job,
         editable_members={m.pk for m in members if permissions.can_edit_member(request.user, m)},
         sectors=dict((s.code, s.name) for s in vocab.sectors()), catalogue=catalogue()))
 

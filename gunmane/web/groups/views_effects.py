@@ -16,9 +16,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django_tasks import task
 
-from gunmane.engine.costing import CostingError
 from gunmane.engine.effects import EffectsError
 from gunmane.engine.effects.parameters import STATUS_LABELS
 from gunmane.io.reports import lots_geo
@@ -36,7 +34,6 @@ from gunmane.web.groups.pages import workspace_context
 from gunmane.web.groups.permissions import viewable_group
 from gunmane.web.jobs import service as jobs
 from gunmane.web.jobs.models import Job
-from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility
 
 PALETTE = ["#0017c1", "#d15b00", "#1a7f37", "#8b0000", "#6a1b9a", "#00838f", "#5d4037", "#c2185b", "#455a64"]
@@ -54,7 +51,8 @@ def _in_unit(key: str, value: Any) -> Any:
     if key.endswith("_yen") and value is not None:
         return round(float(value) / SEN)
     return value
-ERRORS = (ScenarioFileError, EffectsError, CostingError)
+ERRORS = effects.ERRORS
+compute_effects, compute_lots = effects.compute_effects, effects.compute_lots  # the tasks (older queued rows name them here)
 
 
 def _scenario(request: HttpRequest, pk: int, sid: int) -> tuple[Group, EffectScenario]:
@@ -62,8 +60,7 @@ def _scenario(request: HttpRequest, pk: int, sid: int) -> tuple[Group, EffectSce
     return group, get_object_or_404(EffectScenario, pk=sid, group=group)
 
 
-def _error_text(exc: Exception) -> str:
-    return str(getattr(exc, "message_ja", None) or exc)
+_error_text = effects.error_text
 
 
 def effects_list(request: HttpRequest, pk: int) -> HttpResponse:
@@ -138,31 +135,6 @@ def _share_rule_name(key: str) -> str:
 _KEY_PARAMS = {"staff.hourly_cost_yen", "hazard.II", "hazard.III", "lead.days_baseline", "lead.days_process",
                "unit.repair.bridge.base_yen", "unit.inspection.bridge.base_yen", "routine.road_yen_per_km",
                "cap.inspection_sites", "cap.works_sites", "staff.joint_stage_factor", "fte.hours_per_year"}
-
-
-@task()
-def compute_effects(job_id: str) -> None:
-    """A scenario's evaluation, the waterfall of each of its scenarios (and the sensitivity when asked): the
-    effects page and its Excel show them (the worker: gunmane worker)."""
-    jobs.run_value(job_id, _compute_effects)
-
-
-def _compute_effects(job: Job, progress: jobs.Progress) -> dict[str, Any]:
-    es = EffectScenario.objects.select_related("group").get(pk=job.params["scenario"])
-    progress(5, "群の施設台帳を読み、基準とシナリオを試算しています。")
-    try:
-        ev = effects.evaluate_scenario(es)
-        steps = []
-        for i, sc in enumerate(ev.result.scenarios):
-            progress(40 + 40 * i // max(len(ev.result.scenarios), 1), f"「{sc.name}」の節減を手段ごとに分けています。")
-            steps.append(effects.waterfall(ev, i, es))
-        sens = None
-        if job.params.get("sensitivity") and ev.result.scenarios:
-            progress(85, "係数を動かしたときの感度を計算しています。")
-            sens = effects.sensitivity_of(ev, es)
-    except ERRORS as exc:
-        return {"error": _error_text(exc)}
-    return {"ev": ev, "waterfalls": steps, "sens": sens}
 
 
 def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
@@ -243,40 +215,11 @@ def group_is_synthetic(group: Group) -> bool:
 
 
 def _effects_job(request: HttpRequest, es: EffectScenario, sensitivity: bool = False) -> Job:
-    """The evaluation's job: one per scenario (with or without the sensitivity), its text and the data version."""
-    return jobs.start_value(compute_effects, kind="effects", subject=f"{es.pk}|{'sensitivity' if sensitivity else ''}",
-                            version=_version(es), label=f"効果試算「{es.name}」",
-                            params={"scenario": es.pk, "sensitivity": sensitivity}, user=request.user)
-
-
-def _version(es: EffectScenario, *extra: Any) -> str:
-    return f"{jobs.version_of(frames.fingerprint())}|{effects.content_hash(es, *extra)}"
-
-
-@task()
-def compute_lots(job_id: str) -> None:
-    """A scenario's lot design (CP-SAT within the scenario's time limit, ~20 s; the worker: gunmane worker)."""
-    jobs.run_value(job_id, _compute_lots)
-
-
-def _compute_lots(job: Job, progress: jobs.Progress) -> dict[str, Any]:
-    es = EffectScenario.objects.select_related("group").get(pk=job.params["scenario"])
-    progress(5, "群の施設台帳を読み、効果試算を用意しています。")
-    try:
-        ev = effects.evaluate_scenario(es)
-        progress(20, "ロットを設計しています（シナリオの計算時間の上限まで）。")
-        return {"ev": ev, "design": effects.design(ev, es)}
-    except ERRORS as exc:
-        return {"error": _error_text(exc)}
+    return effects.effects_job(es, request.user, sensitivity)
 
 
 def _lots_job(request: HttpRequest, es: EffectScenario) -> Job:
-    """The lot design's job: per scenario text, accepted members, the saved districting it uses and data version."""
-    saved = SavedDistricting.objects.filter(group=es.group).first()
-    stamp = saved.updated_at.isoformat() if saved is not None else ""
-    return jobs.start_value(compute_lots, kind="lots", subject=str(es.pk), version=_version(es, stamp),
-                            label=f"効果試算「{es.name}」のロット設計",
-                            params={"scenario": es.pk}, user=request.user)
+    return effects.lots_job(es, request.user)
 
 
 def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:

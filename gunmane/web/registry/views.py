@@ -7,7 +7,6 @@ whether this user may see or change this municipality's ledger.
 from __future__ import annotations
 
 import io
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,6 @@ from gunmane.web.registry import exporting, frames, history
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
 from gunmane.web.registry.forms import CivilEngineersForm, ImportForm
 from gunmane.web.registry.imports import records
-from gunmane.web.registry.imports.ledger import LedgerImporter
 from gunmane.web.registry.models import (
     Facility,
     HealthGrade,
@@ -192,14 +190,11 @@ def import_create(request: AuthenticatedHttpRequest, lg_code: str) -> HttpRespon
     permissions.require_edit(request.user, muni)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid() and form.cleaned_data["kind"] in ("nenpo", "xroad"):
-        from gunmane.web.registry.imports.national import NationalImporter
-
         upload = form.cleaned_data["file"]
         record = records.create_record(form.cleaned_data["kind"], [(upload.name, upload)], municipality=muni,
                                        user=request.user, dry_run=form.cleaned_data["dry_run"],
                                        skip_invalid=form.cleaned_data["skip_invalid"])
-        records.start_in_background(record.pk, partial(NationalImporter.for_record,
-                                                       fiscal_year=form.cleaned_data.get("fiscal_year")))
+        records.start(record, fiscal_year=form.cleaned_data.get("fiscal_year"))
         return redirect("registry:import_detail", pk=record.pk)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -208,7 +203,7 @@ def import_create(request: AuthenticatedHttpRequest, lg_code: str) -> HttpRespon
                                        dry_run=form.cleaned_data["dry_run"],
                                        skip_invalid=form.cleaned_data["skip_invalid"],
                                        clear_blanks=form.cleaned_data["clear_blanks"])
-        records.start_in_background(record.pk, LedgerImporter.for_record)
+        records.start(record)
         return redirect("registry:import_detail", pk=record.pk)
     return render(request, "registry/import_form.html", {"muni": muni, "form": form})
 
@@ -299,7 +294,7 @@ def import_rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not record.file or not Path(record.file.path).exists():
         messages.error(request, "元ファイルが見つからないため、もう一度取り込めません。ファイルを選び直してください。")
         return redirect("registry:import_detail", pk=record.pk)
-    again = records.rerun(record, request.user, LedgerImporter.for_record)
+    again = records.rerun(record, request.user)
     return redirect("registry:import_detail", pk=again.pk)
 
 

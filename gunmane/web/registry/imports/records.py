@@ -1,13 +1,19 @@
 """The life of an ImportRecord, the same for every import (ledger files, 年報 lists, xROAD files).
 
 * create_record — keep the uploaded file(s) (several as one zip) with a pending record;
-* run — run an importer for a record in this thread: mark the record running in this process (claim),
-  beat while it runs where the database allows, mark it failed if the importer raises (a crash, Ctrl+C),
-  store the result (save_report);
-* run_pending / start_in_background — the same for a pending record by id, its importer built from the
-  record (`Build`), here or in a thread of this process; rerun — a new record of a kept file, started so;
-* report_progress / progress_reporter / live_progress — the rows done of an import running in this process;
-* mark_interrupted_imports — mark failed the imports whose process stopped (`gunmane serve`, the import pages).
+* start — put the import of a pending record on the task queue (docs/tasks.md): a job of kind "import" whose
+  task, `run_import`, rebuilds the importer from the record's kind and options (`build_importer`) in the worker.
+  A restart or recycling of a web process does not touch it, and every web process reads its state from the
+  database; rerun — a new record of a kept file, started so;
+* run — run an importer for a record in this process: mark the record running here (claim), beat while it
+  runs where the database allows, mark it failed if the importer raises (a crash, Ctrl+C), store the result
+  (save_report); run_pending — the same for a pending record by id (the task's body, and `gunmane import`);
+* report_progress / progress_reporter / live_progress — the rows done of a running import: in memory in the
+  process that runs it, and in a small file under DATA_DIR/imports/progress that every process on the host
+  reads (the import's transaction keeps its own database writes invisible; SQLite takes no second writer);
+* mark_interrupted_imports — mark failed the imports whose process stopped (`gunmane serve`, the import pages):
+  a running record whose worker process is gone (or, on another host, silent too long), a pending record whose
+  job is no longer waiting in the queue.
 
 An importer is anything with run() → a result; a result has `status` (ok | invalid | dry_run) and
 record_fields(), what the ImportRecord keeps of it. The importer keeps its import all-or-nothing (one
@@ -33,9 +39,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import OperationalError, close_old_connections, connection
+from django.db import OperationalError, connection
 from django.utils import timezone
+from django_tasks import task
 
+from gunmane.web.jobs import service as jobs
+from gunmane.web.jobs.models import Job, JobStatus
 from gunmane.web.registry.models import ImportKind, ImportRecord, ImportStatus, Municipality
 
 Progress = Callable[[int, int], None]  # (rows processed, rows expected)
@@ -69,11 +78,17 @@ INTERRUPTED_MESSAGE = "取り込みを実行していたプロセスが停止し
 STORED_NAME_BYTES = 120
 ORIGINAL_NAME_CHARS = 255
 
-# Imports of this process, guarded by _lock: those started and not finished (record ids; alive, whatever their
-# heartbeat says), and the progress of those running.
+# How often a running import writes its progress file (report_progress).
+PROGRESS_FILE_SECONDS = 1.0
+# The Job.kind of an import on the task queue (gunmane.web.jobs); its subject is the record's id.
+JOB_KIND = "import"
+
+# Imports running in this process, guarded by _lock: those claimed and not finished (record ids; alive,
+# whatever their heartbeat says), their progress, and when their progress file was last written.
 _lock = threading.Lock()
 _running: set[int] = set()
 _progress: dict[int, tuple[int, int]] = {}
+_written: dict[int, float] = {}
 
 
 # -- the kept file ---------------------------------------------------------------------------------------
@@ -132,10 +147,26 @@ def create_record(kind: str, files: Sequence[tuple[str, Path | File | bytes]], *
 
 
 # -- progress --------------------------------------------------------------------------------------------
+def _progress_path(record_id: int) -> Path:
+    return Path(settings.DATA_DIR) / "imports" / "progress" / f"{int(record_id)}.txt"
+
+
 def report_progress(record_id: int, done: int, total: int) -> None:
-    """Say how far the import of this record, running in this process, has got."""
+    """Say how far the import of this record, running in this process, has got: in memory, and at most every
+    PROGRESS_FILE_SECONDS in its progress file for the other processes (the web pages)."""
+    now = time.monotonic()
     with _lock:
         _progress[record_id] = (done, total)
+        due = now - _written.get(record_id, -PROGRESS_FILE_SECONDS) >= PROGRESS_FILE_SECONDS or done >= total
+        if due:
+            _written[record_id] = now
+    if due:
+        with suppress(OSError):  # progress is a courtesy: the import goes on without it
+            path = _progress_path(record_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            tmp.write_text(f"{int(done)} {int(total)}")
+            os.replace(tmp, path)  # a reader never sees half a line
 
 
 def progress_reporter(record_id: int) -> Progress:
@@ -144,17 +175,31 @@ def progress_reporter(record_id: int) -> Progress:
 
 
 def live_progress(record_id: int) -> tuple[int, int] | None:
-    """(rows processed, rows expected) of an import running in this process, if any.
+    """(rows processed, rows expected) of a running import, if any: from memory in the process that runs it,
+    from its progress file in any other process of the host.
 
-    Progress lives in memory: the import holds its write transaction open until the end (all-or-nothing),
-    so a row written for progress inside it would be invisible and rolled back (see _Heartbeat).
+    Progress does not go through the database: the import holds its write transaction open until the end
+    (all-or-nothing), so a row written for progress inside it would be invisible and rolled back (see _Heartbeat).
     """
     with _lock:
-        return _progress.get(record_id)
+        if record_id in _progress:
+            return _progress[record_id]
+    try:
+        done, total = _progress_path(record_id).read_text().split()
+        return int(done), int(total)
+    except (OSError, ValueError):
+        return None
+
+
+def _forget_progress(record_id: int) -> None:
+    with _lock:
+        _progress.pop(record_id, None)
+        _written.pop(record_id, None)
+    _progress_path(record_id).unlink(missing_ok=True)
 
 
 def running_here(record_id: int) -> bool:
-    """Whether this process has started the import of this record and not finished it."""
+    """Whether this process runs the import of this record (claimed and not finished)."""
     with _lock:
         return record_id in _running or record_id in _progress
 
@@ -177,7 +222,7 @@ def release(record_id: int) -> None:
     """This process no longer runs the import of this record (finished, failed or never started)."""
     with _lock:
         _running.discard(record_id)
-        _progress.pop(record_id, None)
+    _forget_progress(record_id)
 
 
 def beat(record_id: int) -> None:
@@ -275,34 +320,52 @@ def run_pending(record_id: int, build: Build[R]) -> R:
     return run(record, importer)
 
 
-def start_in_background(record_id: int, build: Build[Any]) -> None:
-    """Run a pending ImportRecord in a thread of this process (or inline when configured, as in tests)."""
-    if not settings.GUNMANE_IMPORT_IN_BACKGROUND:
-        run_pending(record_id, build)
-        return
-    with _lock:
-        _running.add(record_id)  # pending in this process: not interrupted, though not claimed yet
+# -- on the task queue -------------------------------------------------------------------------------
+def build_importer(record: ImportRecord, progress: Progress, options: dict[str, Any] | None = None) -> Importer[Any]:
+    """The importer of a pending record, rebuilt from what the database keeps: its kind, its kept file, its
+    options (the record's flags, and `options` — the 年度 of a national list — kept with its job)."""
+    if record.kind in (ImportKind.NENPO, ImportKind.XROAD):
+        from gunmane.web.registry.imports.national import NationalImporter
 
-    def target() -> None:
-        try:
-            run_pending(record_id, build)
-        except Exception:  # already recorded on the ImportRecord
-            pass
-        finally:
-            release(record_id)
-            close_old_connections()
+        return NationalImporter.for_record(record, progress, fiscal_year=(options or {}).get("fiscal_year"))
+    from gunmane.web.registry.imports.ledger import LedgerImporter
 
-    threading.Thread(target=target, name=f"import-{record_id}", daemon=True).start()
+    return LedgerImporter.for_record(record, progress)
 
 
-def rerun(record: ImportRecord, user: User | None, build: Build[Any]) -> ImportRecord:
+def _import_job(job: Job, progress: Any) -> None:
+    run_pending(int(job.params["record"]), partial(build_importer, options=job.params.get("options") or {}))
+
+
+@task()
+def run_import(job_id: str) -> None:
+    """The task of an import: run the pending record of the job (its state and report are on the record)."""
+    jobs.run(job_id, _import_job)
+
+
+def import_job(record_id: int) -> Job | None:
+    """The job that runs (ran) the import of this record on the queue, if it was started so."""
+    return Job.objects.filter(kind=JOB_KIND, subject=str(record_id)).first()
+
+
+def start(record: ImportRecord, **options: Any) -> Job:
+    """Put the import of a pending record on the task queue (GUNMANE_TASKS=immediate: run it here and now).
+
+    `options` are what the record does not keep (the 年度 of a national list); JSON values."""
+    return jobs.start(run_import, kind=JOB_KIND, subject=str(record.pk), version="1",
+                      label=f"取り込み：{record.original_name}"[:255], user=record.user,
+                      params={"record": record.pk, "options": options})
+
+
+def rerun(record: ImportRecord, user: User | None) -> ImportRecord:
     """A new import of the kept file of `record`, with the same options (「もう一度取り込む」), started."""
     again = ImportRecord(kind=record.kind, municipality=record.municipality, user=user or record.user,
                          original_name=record.original_name, dry_run=record.dry_run,
                          skip_invalid=record.skip_invalid, clear_blanks=record.clear_blanks, rerun_of=record)
     again.file.name = record.file.name  # the same kept file: imports never change it
     again.save()
-    start_in_background(again.pk, build)
+    previous = import_job(record.pk)
+    start(again, **((previous.params.get("options") or {}) if previous is not None else {}))
     return again
 
 
@@ -358,15 +421,32 @@ def stale_seconds() -> int:
     return int(value) if value else STALE_SECONDS_DEFAULT
 
 
+def _waiting_in_queue(record: ImportRecord, now: datetime) -> bool | None:
+    """Whether a pending record is still waiting for a worker: its job queued (however long the queue), or just
+    picked up (the worker is opening the file). None for a record started without the queue (a command line)."""
+    job = import_job(record.pk)
+    if job is None:
+        return None
+    if job.status == JobStatus.QUEUED:
+        return True
+    if job.status == JobStatus.RUNNING:
+        return (now - (job.started_at or job.created_at)).total_seconds() <= stale_seconds()
+    return False  # the job ended and the record never ran
+
+
 def is_interrupted(record: ImportRecord, now: datetime | None = None) -> bool:
-    """A pending or running import whose process is gone (or, if that cannot be told, silent too long)."""
+    """A pending import no longer waiting for a worker, or a running one whose process is gone (or, if that
+    cannot be told, silent too long)."""
     if record.is_finished:
         return False
+    now = now or timezone.now()
+    if record.status == ImportStatus.PENDING and (waiting := _waiting_in_queue(record, now)) is not None:
+        return not waiting
     alive = _worker_alive(record)
     if alive is not None:
         return not alive
     last = record.heartbeat_at or record.created_at
-    return ((now or timezone.now()) - last).total_seconds() > stale_seconds()
+    return (now - last).total_seconds() > stale_seconds()
 
 
 def mark_interrupted_imports(records: Iterable[ImportRecord] | None = None) -> list[int]:
@@ -388,6 +468,10 @@ def mark_interrupted_imports(records: Iterable[ImportRecord] | None = None) -> l
             if ImportRecord.objects.filter(pk=r.pk, status=r.status, heartbeat_at=r.heartbeat_at).update(
                     status=ImportStatus.FAILED, message=INTERRUPTED_MESSAGE, finished_at=now):
                 marked.append(r.pk)
+                _forget_progress(r.pk)
+        Job.objects.filter(kind=JOB_KIND, subject__in=[str(pk) for pk in marked],
+                           status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+            status=JobStatus.FAILED, message=INTERRUPTED_MESSAGE, finished_at=now)
     return marked
 
 
