@@ -29,6 +29,7 @@ FloatArray = NDArray[np.float64]
 # Why a record was left out; every key is always present in ``excluded``.
 EXCLUSION_REASONS: dict[str, str] = {
     "missing_install_year": "設置年度が空欄または「不明」の施設（供用年数が分からない）",
+    "missing_renewal_year": "更新・撤去したが年度が「不明」の施設（供用年数が分からない）",
     "installed_after_observation": "設置年度が観測終了年度より後の施設",
     "renewal_before_install": "更新・撤去年度が設置年度より前の施設（記録の誤り）",
     "renewed_in_install_year": "設置した年度に更新・撤去された施設（供用年数0年）",
@@ -59,10 +60,12 @@ class ServiceLives:
     observed_until: FloatArray
     observed_from: FloatArray
     source: str = ""
+    renewal_unknown: NDArray[np.bool_] | None = None  # renewed or removed, but the year is 「不明」
 
     def __post_init__(self) -> None:
         n = len(self.asset_id)
-        for name in ("install_year", "renewal_year", "observed_until", "observed_from"):
+        names = ("install_year", "renewal_year", "observed_until", "observed_from")
+        for name in names + (("renewal_unknown",) if self.renewal_unknown is not None else ()):
             if len(getattr(self, name)) != n:
                 raise InvalidLives("length_mismatch", f"施設IDと{_JA[name]}の件数が違います。",
                                    f"{name} does not have one value per asset.", column=name)
@@ -85,22 +88,25 @@ class ServiceLives:
     def from_arrays(cls, install_year: Sequence[float] | FloatArray, renewal_year: Sequence[float] | FloatArray,
                     observed_until: float | Sequence[float] | FloatArray, *,
                     observed_from: float | Sequence[float] | FloatArray | None = None,
-                    asset_id: Sequence[str] | None = None, source: str = "") -> ServiceLives:
-        """Arrays (NaN = unknown / in service); scalars of observed_until / observed_from apply to every asset."""
+                    asset_id: Sequence[str] | None = None, renewal_unknown: Sequence[bool] | None = None,
+                    source: str = "") -> ServiceLives:
+        """Arrays (NaN = unknown / in service); scalars of observed_until / observed_from apply to every asset;
+        ``renewal_unknown`` marks the assets renewed in a year nobody recorded (left out, counted)."""
         inst = np.asarray(install_year, dtype=np.float64)
         n = inst.size
         ids = np.asarray(asset_id if asset_id is not None else [str(i + 1) for i in range(n)], dtype=object)
         until = np.broadcast_to(np.asarray(observed_until, dtype=np.float64), (n,)).copy()
         since = np.full(n, np.nan) if observed_from is None else \
             np.broadcast_to(np.asarray(observed_from, dtype=np.float64), (n,)).copy()
-        return cls(ids, inst, np.asarray(renewal_year, dtype=np.float64), until, since, source)
+        unknown = None if renewal_unknown is None else np.asarray(renewal_unknown, dtype=bool)
+        return cls(ids, inst, np.asarray(renewal_year, dtype=np.float64), until, since, source, unknown)
 
     def __len__(self) -> int:
         return len(self.asset_id)
 
 
 _JA = {"install_year": "設置年度", "renewal_year": "更新年度", "observed_until": "観測終了年度",
-       "observed_from": "記録開始年度"}
+       "observed_from": "記録開始年度", "renewal_unknown": "更新年度「不明」の印"}
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,8 @@ def service_lives(data: ServiceLives) -> Lives:
 
     with np.errstate(invalid="ignore"):
         drop("missing_install_year", np.isnan(inst))
+        if data.renewal_unknown is not None:
+            drop("missing_renewal_year", data.renewal_unknown)
         drop("installed_after_observation", inst > until)
         drop("renewal_before_install", ren < inst)
         drop("renewed_in_install_year", ren == inst)
