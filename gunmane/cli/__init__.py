@@ -28,7 +28,19 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from gunmane.cli import backup, districts, effects, errors, groups, karte, lcc, ledger, national, server, survival
+from gunmane.cli import (
+    backup,
+    districts,
+    effects,
+    errors,
+    groups,
+    karte,
+    lcc,
+    ledger,
+    national,
+    server,
+    survival,
+)
 from gunmane.cli.common import t
 
 __all__ = ["build_parser", "main"]

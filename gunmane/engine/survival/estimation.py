@@ -344,7 +344,7 @@ def fit(data: ServiceLives | Lives, *, confidence: float = 0.95) -> FitResult:
                               "The information matrix is singular.")
     q = _z(confidence)
     return FitResult(
-        shape=math.exp(alpha), scale=math.exp(beta), log_cov=np.linalg.inv(info), confidence=confidence,
+        shape=math.exp(alpha), scale=math.exp(beta), log_cov=np.asarray(np.linalg.inv(info), dtype=np.float64), confidence=confidence,
         loglik=_loglik(alpha, beta, d), exponential=_exponential(lives, q),
         n_assets=lives.n, n_renewals=lives.n_events, n_censored=lives.n - lives.n_events,
         n_truncated=lives.n_truncated, excluded=excluded, converged=converged, iterations=iterations,
