@@ -8,9 +8,9 @@ from typing import Any
 
 from gunmane.cli.common import EXIT_INVALID, EXIT_OK, command, lang, t, write_json
 
-# Years of renewals forecast for the assets in service: the 30 years of a 経営戦略 / アセットマネジメント
-# investment plan (水道事業の経営戦略 guidance of 総務省 asks for a plan of at least 10 years; 30–40 years is the
-# span of 厚生労働省's アセットマネジメント 簡易支援ツール). Override with --horizon.
+# Years of renewals forecast for the assets in service: the long view of a water utility's renewal needs (厚生労働省
+# 「水道事業におけるアセットマネジメント（資産管理）に関する手引き」2009 looks 30–40 years ahead; 総務省's 経営戦略
+# asks for at least 10). Override with --horizon.
 DEFAULT_HORIZON = 30
 
 
@@ -24,6 +24,9 @@ def register(sub: Any) -> None:
     s.add_argument("--observed-until", type=int, metavar="YEAR",
                    help=t("観測終了年度（ファイルに列がない行の既定。省略時は今年度）",
                           "last fiscal year of the records (default: this fiscal year)"))
+    s.add_argument("--records-since", type=int, metavar="YEAR",
+                   help=t("記録開始年度（設置より後に記録が始まった場合。ファイルに列がない行の既定）",
+                          "first fiscal year of the records, when they begin after installation (left truncation)"))
     s.add_argument("--horizon", type=int, default=DEFAULT_HORIZON, metavar="YEARS",
                    help=t(f"更新件数を予測する年数（既定 {DEFAULT_HORIZON}）", "years of renewals forecast"))
     s.add_argument("--format", choices=["json"], default="json")
@@ -37,7 +40,8 @@ def cmd_survival(args: argparse.Namespace) -> int:
     from gunmane.io.survival import AssetsFileError, read_assets
 
     try:
-        assets = read_assets(Path(args.file), observed_until=args.observed_until)
+        assets = read_assets(Path(args.file), observed_until=args.observed_until,
+                             records_since=args.records_since)
         result = fit(assets.lives)
     except AssetsFileError as exc:
         write_json({"status": "invalid", "errors": [i.as_dict(lang()) for i in exc.issues]})
@@ -47,6 +51,7 @@ def cmd_survival(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     out = result.as_json()
     out["observed_until"] = assets.observed_until
+    out["records_since"] = args.records_since
     out["warnings"] = [i.as_dict(lang()) for i in assets.warnings]
     out["forecast"] = _forecast(result, assets.observed_until, max(1, args.horizon))
     write_json(out)

@@ -100,12 +100,14 @@ def _header_issues(keys: dict[str, Any], header_row: int) -> list[Issue]:
     return issues
 
 
-def read_assets(path: Path, *, observed_until: int | None = None, today: date | None = None,
-                display_name: str | None = None) -> AssetsFile:
+def read_assets(path: Path, *, observed_until: int | None = None, records_since: int | None = None,
+                today: date | None = None, display_name: str | None = None) -> AssetsFile:
     """Read an assets CSV/XLSX into ServiceLives (nothing excluded yet: the engine counts what it leaves out).
 
     ``observed_until``: the end of observation for rows without a 観測終了年度 (default: the fiscal year of
-    ``today``, which is the date the years are checked against — no year may lie in the future).
+    ``today``, which is the date the years are checked against — no year may lie in the future);
+    ``records_since``: the first year of the records for rows without a 記録開始年度 (default: none, every life
+    observed since its installation).
     """
     today = today or date.today()
     default_until = observed_until if observed_until is not None else fiscal_year(today)
@@ -146,8 +148,11 @@ def read_assets(path: Path, *, observed_until: int | None = None, today: date | 
     end = np.fmin(renewal, removal)  # the earlier of the two; NaN only when both are blank
     until = np.array(years["observed_until"], dtype=np.float64)
     until[np.isnan(until)] = default_until
+    since = np.array(years["observed_from"], dtype=np.float64)
+    if records_since is not None:
+        since[np.isnan(since)] = records_since
     lives = ServiceLives(np.array(ids, dtype=object), np.array(years["install_year"], dtype=np.float64), end, until,
-                         np.array(years["observed_from"], dtype=np.float64), f"assets file {name}",
+                         since, f"assets file {name}",
                          np.array(unknown_renewal, dtype=bool) & np.isnan(end))
     return AssetsFile(lives, default_until, warnings, {k: c.text for k, c in keys.items()})
 

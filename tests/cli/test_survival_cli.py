@@ -74,3 +74,18 @@ def test_fit_needs_neither_scipy_nor_django(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["n_assets"] == 201
     assert not {"scipy", "django", "gunmane.web"} & tops(modules), sorted({"scipy", "django"} & tops(modules))
+
+
+def test_the_documented_example(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/deterioration.md §12 quotes this run on the shipped 合成データ (true k = 3, λ = 55, ledger begun
+    FY1995): the figures there are these."""
+    path = Path(__file__).resolve().parents[2] / "examples/survival/水道管路_合成データ.csv"
+    argv = ["survival", "fit", "--assets", str(path), "--observed-until", "2024", "--horizon", "10"]
+    code, out = run(capsys, [*argv, "--records-since", "1995"])
+    assert code == 0 and (out["n_assets"], out["n_renewals"], out["n_censored"], out["n_truncated"]) == (756, 229, 527, 466)
+    assert out["excluded"]["missing_install_year"] == 8 and out["excluded"]["no_exposure"] == 2
+    assert (round(out["shape"], 2), round(out["scale_years"], 1), round(out["median_life_years"], 1)) == (3.35, 54.5, 48.9)
+    assert [round(v, 2) for v in out["confidence_intervals"]["shape"]] == [3.0, 3.74]
+    assert round(out["exponential"]["aic"] - out["aic"]) == 270 and round(out["forecast"]["renewals"][0], 1) == 11.0
+    code, naive = run(capsys, argv)  # the same file read as if the records went back to installation
+    assert round(naive["shape"], 2) == 3.80 and naive["confidence_intervals"]["shape"][0] > 3.0
