@@ -7,6 +7,7 @@
 #   fonts-noto-cjk    Japanese glyphs in the browser's screenshots (the PDFs embed the shipped IPAex font)
 #   poppler-utils     pdffonts/pdfinfo/pdftotext: the PDF checks read fonts and text as a reader's viewer does
 #   r-base-core r-cran-msm   the deterioration cross-check against R's msm
+#   r-cran-survival   the service-life (Weibull) cross-check against R's survival::survreg
 #   python3-venv      only when Debian's python3 lacks ensurepip (make creates .venv with it)
 #   make              (already there when this runs from make; listed for .ci/run on a bare image)
 #
@@ -15,7 +16,7 @@
 # suite fails them, so a green CI never hides a missing install.
 set -euo pipefail
 
-PACKAGES=(postgresql chromium fonts-noto-cjk poppler-utils r-base-core r-cran-msm make)
+PACKAGES=(postgresql chromium fonts-noto-cjk poppler-utils r-base-core r-cran-msm r-cran-survival make)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -12,6 +12,7 @@ One module per family of commands, each adding its own parsers:
 | national | import nenpo, import xroad, fetch xroad |
 | effects | costing, effects, lots |
 | lcc | lcc, plan, deterioration |
+| survival | survival |
 | karte | karte |
 | districts | districts |
 | groups | groups, documents |
@@ -27,7 +28,19 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from gunmane.cli import backup, districts, effects, errors, groups, karte, lcc, ledger, national, server
+from gunmane.cli import (
+    backup,
+    districts,
+    effects,
+    errors,
+    groups,
+    karte,
+    lcc,
+    ledger,
+    national,
+    server,
+    survival,
+)
 from gunmane.cli.common import t
 
 __all__ = ["build_parser", "main"]
@@ -48,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.register_export(sub)  # export, template
     karte.register(sub)  # karte
     lcc.register_deterioration(sub)  # deterioration
+    survival.register(sub)  # survival
     groups.register_groups(sub)  # groups
     server.register(sub)  # demo, serve, worker, manage
     return p
