@@ -114,6 +114,10 @@ class Scale:
         if self.trigger is not None and not 1 <= self.trigger <= len(self.grades):
             raise ValueError(f"{self.id}: the repair trigger must be one of the grades")
 
+    def __hash__(self) -> int:
+        # Readers memoise on (text, scale): hash the id, not every grade (equality still compares all fields).
+        return hash(self.id)
+
     @property
     def graded(self) -> bool:
         return bool(self.grades)

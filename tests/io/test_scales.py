@@ -54,6 +54,9 @@ def test_the_issues_examples_import_as_themselves() -> None:
     assert read_scale_value("ＭＣＩ＝７", pave).value.measured == 7.0  # type: ignore[union-attr]
     # An integer that is a 診断区分 is the 区分, not an MCI; 「Ⅲ-1」「Ⅲ-2」 are Ⅲ.
     assert read_scale_value("2", pave).value.measured is None  # type: ignore[union-attr]
+    assert read_scale_value("2.0", pave).value == read_scale_value(2.0, pave, as_measured=True).value
+    assert read_scale_value("2.0", pave).value.measured == 2.0  # type: ignore[union-attr]
+    assert pave.label(parse_scale_grade(2.0, pave).value or 0) == "Ⅱ"  # Excel's 2.0 in a 区分 column
     assert parse_scale_grade("Ⅲ-1", pave).value == parse_scale_grade("III－2", pave).value == 3
     # The same letter means opposite things on different scales: the facility type decides.
     assert _read("A", "park-AD") == 1 and _read("A", "sabo-CBA") == 3 and _read("A", "coast-DA") == 4

@@ -225,8 +225,9 @@ def _token_value(sc: Scale, tok: str) -> str | None:
     return str(int(x)) if x.is_integer() else None
 
 
-def _measured(sc: Scale, t: str, shown: str) -> ScaleReading | _Err | None:
-    """「MCI 3.5」「3.5」「7」 on a scale with a measured value; None when the text is a grade instead."""
+def _measured(sc: Scale, t: str, shown: str, as_measured: bool) -> ScaleReading | _Err | None:
+    """「MCI 3.5」「3.5」「2.0」「7」 on a scale with a measured value; None when the text is a grade instead
+    (a bare integer that is one of the grades, unless the column is known to hold the measured value)."""
     m = sc.measured
     if m is None:
         return None
@@ -238,7 +239,7 @@ def _measured(sc: Scale, t: str, shown: str) -> ScaleReading | _Err | None:
     if word is not None and word != name:
         return None
     explicit = word is not None
-    grade_like = num.is_integer() and str(int(num)) in _token_grades(sc)
+    grade_like = not as_measured and "." not in mm.group(2) and str(int(num)) in _token_grades(sc)
     if not explicit and grade_like:
         return None  # 「2」 is 診断区分Ⅱ, not MCI 2
     if not m.min <= num <= m.max:
@@ -248,7 +249,7 @@ def _measured(sc: Scale, t: str, shown: str) -> ScaleReading | _Err | None:
     return ScaleReading(grade_of_measured(sc, num), num)
 
 
-def _grade_core(sc: Scale, s: str, shown: str) -> ScaleReading | _Err | None:
+def _grade_core(sc: Scale, s: str, shown: str, as_measured: bool = False) -> ScaleReading | _Err | None:
     """``s`` is the normalised cell text, ``shown`` the text as typed (quoted in messages)."""
     if _is_unknown_text(s):
         return None
@@ -259,7 +260,7 @@ def _grade_core(sc: Scale, s: str, shown: str) -> ScaleReading | _Err | None:
     t = s.casefold()
     if sc.subgrade_suffix:
         t = _SUBGRADE_RE.sub(r"\1", t)
-    r = _measured(sc, t, shown)
+    r = _measured(sc, t, shown, as_measured)
     if r is not None:
         return r
     tokens = _token_grades(sc)
@@ -288,8 +289,8 @@ def _grade_core(sc: Scale, s: str, shown: str) -> ScaleReading | _Err | None:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _from_str(raw: str, sc: Scale) -> Parsed[ScaleReading] | _Err:
-    r = _grade_core(sc, _normalize_str(raw), raw.strip())
+def _from_str(raw: str, sc: Scale, as_measured: bool = False) -> Parsed[ScaleReading] | _Err:
+    r = _grade_core(sc, _normalize_str(raw), raw.strip(), as_measured)
     if isinstance(r, _Err):
         return r
     if r is not None and r.measured is not None and sc.measured is not None:
@@ -302,18 +303,29 @@ def _from_str(raw: str, sc: Scale) -> Parsed[ScaleReading] | _Err:
     return Parsed(r)
 
 
-def read_scale_value(raw: object, scale: Scale) -> Parsed[ScaleReading]:
-    """The grade (and measured value, for 舗装 MCI) a cell gives on ``scale``.  ``Parsed(None)`` for unknown."""
-    r = _from_str(raw if type(raw) is str else normalize_text(raw), scale)
+def read_scale_value(raw: object, scale: Scale, *, as_measured: bool = False) -> Parsed[ScaleReading]:
+    """The grade (and measured value, for 舗装 MCI) a cell gives on ``scale``.  ``Parsed(None)`` for unknown.
+
+    In a mixed column a bare 「2」 is 診断区分Ⅱ and 「2.0」 is MCI 2.0; Excel stores 2.0 as the number 2, so a
+    column known to hold MCI (its header says MCI) must be read with ``as_measured=True``."""
+    r = _from_str(raw if type(raw) is str else normalize_text(raw), scale, as_measured)
     if isinstance(r, _Err):
         raise r.exc()
     return r
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _grade_from_str(raw: str, sc: Scale) -> Parsed[int] | _Err:
+    r = _from_str(raw, sc)
+    if isinstance(r, _Err) or r.value is None:
+        return r  # type: ignore[return-value]  # an error, or Parsed(None) which is a Parsed[int] too
+    return Parsed(r.value.grade, r.warning_code, r.warning_ja, r.warning_en)
+
+
 def parse_scale_grade(raw: object, scale: Scale) -> Parsed[int]:
     """The grade's index (1 = best) on ``scale``, as :func:`~gunmane.io.values.parsing.parse_grade` returns
     the 健全性.  Errors: ``not_a_grade``, ``grade_out_of_range``, ``measured_out_of_range``, ``not_graded``."""
-    r = read_scale_value(raw, scale)
-    if r.value is None:
-        return Parsed(None, r.warning_code, r.warning_ja, r.warning_en)
-    return Parsed(r.value.grade, r.warning_code, r.warning_ja, r.warning_en)
+    r = _grade_from_str(raw if type(raw) is str else normalize_text(raw), scale)
+    if isinstance(r, _Err):
+        raise r.exc()
+    return r
