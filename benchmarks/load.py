@@ -14,7 +14,7 @@ One command, in child processes (this driver never imports Django or Locust):
    --reuse starts again from the database built before with the same sizes (kept as a template), so a run
    that imported rows does not change the next run's data;
 2. `gunmane serve` (waitress, --threads, default 8) on 127.0.0.1:--port, GUNMANE_DEBUG=0;
-3. a warm-up as the administrator: every download of the mix once (the first generation, reported apart),
+3. a warm-up as each account of the mix: every download it asks for once (the first generation, reported apart),
    and each page once;
 4. Locust headless (benchmarks/locustfile.py): --users signed-in users, --spawn-rate per second, for --minutes,
    over the mix of 台帳一覧・施設詳細・カルテ・群の概要・効果試算の結果 (HTML) and カルテ PDF/Excel・効果試算
@@ -70,11 +70,13 @@ class Scenario:
     inspections: int
     with_import: bool
     processes: int = 1  # web processes: 1 = `gunmane serve` (waitress), more = gunicorn (production layout)
+    task_workers: int = 1  # task queue workers (docs/deployment.md: 2 or more for a whole prefecture)
 
     @property
     def key(self) -> str:
         plus = "+import" if self.with_import else ""
         procs = f"-{self.processes}p" if self.processes > 1 else ""
+        procs += f"-{self.task_workers}w" if self.task_workers != 1 else ""
         return f"{self.facilities}f-{self.users}u-{self.seconds}s{plus}{procs}"
 
 
@@ -175,20 +177,21 @@ class Server:
     directly, because production mode itself insists on HTTPS and secure cookies, which a loopback load test
     over plain HTTP cannot give."""
 
-    def __init__(self, env: dict[str, str], port: int, threads: int, logfile: Path, processes: int = 1) -> None:
+    def __init__(self, env: dict[str, str], port: int, threads: int, logfile: Path, processes: int = 1,
+                 task_workers: int = 1) -> None:
         self.url = f"http://{HOST}:{port}"
         self._log = logfile.open("w", encoding="utf-8")
-        self.worker: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
         if processes > 1:
             command = [PYTHON, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(processes),
                        "--worker-class", "gthread", "--threads", str(threads), "--timeout", "120",
                        "--keep-alive", "5",
                        "gunmane.web.wsgi:application"]
-            self.worker = subprocess.Popen([PYTHON, "-m", "gunmane.cli", "worker", "--quiet"], env=env,
-                                           stdout=self._log, stderr=subprocess.STDOUT)
+            self.workers = [subprocess.Popen([PYTHON, "-m", "gunmane.cli", "worker", "--quiet"], env=env,
+                                             stdout=self._log, stderr=subprocess.STDOUT) for _ in range(task_workers)]
         else:
             command = [PYTHON, "-m", "gunmane.cli", "serve", "--host", HOST, "--port", str(port),
-                       "--threads", str(threads)]
+                       "--threads", str(threads), "--task-workers", str(task_workers)]
         self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 180.0) -> None:
@@ -207,7 +210,7 @@ class Server:
         raise TimeoutError("gunmane serve did not answer")
 
     def stop(self) -> None:
-        for proc in (self.proc, self.worker):
+        for proc in (self.proc, *self.workers):
             if proc is not None and proc.poll() is None:
                 proc.terminate()
                 try:
@@ -246,29 +249,60 @@ class MemorySampler(threading.Thread):
 
 
 def warm_up(url: str, info: dict[str, Any]) -> list[dict[str, Any]]:
-    """As the administrator: every download of the mix once (its first generation), then each page once."""
+    """As each account of the mix in turn: every download it asks for once (its first generation — a カルテ file is
+    made for what its reader may see, so each account's is its own), then each page once (#15 §5: download
+    times count after the first generation). A download answered 202 is waited for as the page's script does."""
     import requests
 
-    s = requests.Session()
-    s.get(f"{url}/accounts/login/", timeout=60)
-    r = s.post(f"{url}/accounts/login/", timeout=120, data={"username": "admin", "password": "gunmane-demo",
-                                                            "csrfmiddlewaretoken": s.cookies.get("csrftoken", "")})
-    if "/accounts/login/" in r.url:
-        raise RuntimeError("warm-up: the administrator could not sign in")
+    from benchmarks.load_accounts import PASSWORD, accounts, karte_codes
+
     group, scenario = info["group"], info["scenario"]
-    members = info["group_members"]
-    urls = [(f"/karte/{c}/?format=pdf", "カルテ PDF") for c in members]
-    urls += [(f"/karte/{c}/?format=xlsx", "カルテ Excel") for c in members]
-    urls += [(f"/groups/{group}/effects/{scenario}/?format=xlsx", "効果試算 Excel")]
-    urls += [(f"/municipalities/{c}/export/facilities.xlsx", "台帳 Excel") for c in info["governments"]]
-    urls += [(f"/karte/{c}/", "カルテ") for c in members]
-    urls += [(f"/groups/{group}/", "群の概要"), (f"/groups/{group}/effects/{scenario}/", "効果試算の結果")]
     out: list[dict[str, Any]] = []
-    for path, name in urls:
-        t0 = time.perf_counter()
-        r = s.get(f"{url}{path}", timeout=300)
-        out.append({"name": name, "url": path, "ms": round((time.perf_counter() - t0) * 1000), "status": r.status_code})
+    for account, codes in accounts(info["governments"]):
+        s = requests.Session()
+        s.get(f"{url}/accounts/login/", timeout=60)
+        r = s.post(f"{url}/accounts/login/", timeout=120, data={"username": account, "password": PASSWORD,
+                                                                "csrfmiddlewaretoken": s.cookies.get("csrftoken", "")})
+        if "/accounts/login/" in r.url:
+            raise RuntimeError(f"warm-up: {account} could not sign in")
+        kartes = karte_codes(account, codes, info["group_members"])
+        urls = [(f"/karte/{c}/?format=pdf", "カルテ PDF") for c in kartes]
+        urls += [(f"/karte/{c}/?format=xlsx", "カルテ Excel") for c in kartes]
+        urls += [(f"/groups/{group}/effects/{scenario}/?format=xlsx", "効果試算 Excel")]
+        urls += [(f"/municipalities/{c}/export/facilities.xlsx", "台帳 Excel") for c in codes]
+        urls += [(f"/karte/{c}/", "カルテ") for c in kartes]
+        urls += [(f"/groups/{group}/", "群の概要"), (f"/groups/{group}/effects/{scenario}/", "効果試算の結果")]
+        for path, name in urls:
+            t0 = time.perf_counter()
+            r = _get_made(s, f"{url}{path}")
+            out.append({"name": name, "url": path, "ms": round((time.perf_counter() - t0) * 1000),
+                        "status": r.status_code, "account": account})
     return out
+
+
+def _get_made(s: Any, url: str, seconds: float = 600) -> Any:
+    """GET url; while the answer is the task queue's progress page (202), poll the job's state as the page's script
+    does (ready, failed, or 404 when newer data replaced it), then ask again."""
+    import html
+    import re
+
+    base = url.split("/", 3)
+    origin = "/".join(base[:3])
+    deadline = time.monotonic() + seconds
+    while True:
+        r = s.get(url, timeout=300)
+        found = re.search(r'data-job-status="([^"]+)"', r.text) if r.status_code == 202 else None
+        if found is None or time.monotonic() > deadline:
+            return r
+        status_url = origin + html.unescape(found.group(1))
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            state = s.get(status_url, timeout=60)
+            if state.status_code != 200:
+                break
+            body = state.json()
+            if body.get("ready") or body.get("status") == "failed":
+                break
 
 
 # --- the import during the load -------------------------------------------------------------------------
@@ -368,7 +402,7 @@ def run(sc: Scenario, args: argparse.Namespace) -> Run:
         write_import_file(import_file)
     result = Run(scenario=vars(sc) | {"key": sc.key}, database=info.get("database", "?"),
                  machine=machine_line(), started=time.strftime("%Y-%m-%d %H:%M"))
-    server = Server(env, args.port, args.threads, out / "serve.log", args.processes)
+    server = Server(env, args.port, args.threads, out / "serve.log", args.processes, args.task_workers)
     sampler: MemorySampler | None = None
     importer: ImportDuring | None = None
     try:
@@ -462,9 +496,9 @@ def verdict(r: Run) -> list[str]:
 def server_label(sc: dict[str, Any]) -> str:
     if "processes" not in sc:  # kept results of the first runs, before the task queue and --processes
         return "waitress 1 プロセス、タスクキュー導入前のコード"
-    processes = int(sc["processes"])
+    processes, workers = int(sc["processes"]), int(sc.get("task_workers", 1))
     if processes > 1:
-        return f"gunicorn {processes} プロセス＋タスクワーカー 1"
+        return f"gunicorn {processes} プロセス＋タスクワーカー {workers}"
     return "waitress 1 プロセス＋タスクワーカー 1"
 
 
@@ -484,10 +518,11 @@ def render_run(r: Run) -> str:
         lines += ["", f"取り込み（`gunmane import facilities`、{ir['rows']:,} 行、別プロセス）：開始 {ir['start_s']} 秒、"
                   f"所要 {ir['seconds']} 秒、{state}。取り込み中のリクエスト：", ""]
         lines += table(r.during_import, "種類")
-    warm = {}
+    warm: dict[str, list[int]] = {}
     for w in r.warmup:
         warm.setdefault(w["name"], []).append(w["ms"])
-    lines += ["", "初回生成（負荷の前に管理者が一度ずつ）：" + "、".join(
+    who = "各アカウントが" if any("account" in w for w in r.warmup) else "管理者が"
+    lines += ["", f"初回生成（負荷の前に{who}一度ずつ）：" + "、".join(
         f"{n} {min(v):,}–{max(v):,} ms（{len(v)} 件）" for n, v in warm.items()), "",
         f"サーバーの常駐メモリ（RSS）：{memory_line(r)}", "",
         "RSS の推移（1分ごと、起動からの秒：MB）：" + "、".join(f"{t:.0f} 秒 {mb:.0f}" for t, mb, _ in r.memory[::12]), ""]
@@ -523,7 +558,7 @@ python benchmarks/load.py --quick        # 5,000 施設・SQLite・5人・1分�
   奈良県の閲覧者、管理者を順に）し、1〜3秒おきに 台帳一覧 6・施設詳細 6・カルテ 4・群の概要 3・効果試算の結果 3・
   カルテ PDF 1・カルテ Excel 1・効果試算 Excel 1・台帳 Excel 1 の重みで開きます。200 以外、ログイン画面への戻り、
   ページの見出しがない、ダウンロードが添付ファイルでない、をエラーとします。
-- 負荷の前に管理者がダウンロードを一度ずつ開き（初回生成、別に記録）、その後の時間を p95 に数えます。
+- 負荷の前に各アカウントが自分のダウンロードを一度ずつ開き（初回生成、別に記録。カルテのファイルは見る人に見える台帳ごとに作るため）、その後の時間を p95 に数えます。
   ログイン（パスワードの検証）は HTML とは別に数えます。
 - 時間はクライアント側（Locust）で測った応答時間。Locust もサーバーも PostgreSQL も同じマシンで動きます。
 - `--with-import`：負荷の開始20秒後に、取込ベンチマークの生成器（`benchmarks/ledger_files.py`）の10万行の施設台帳を
@@ -588,6 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--processes", type=int, default=1,
                    help="web processes: > 1 serves with gunicorn as `gunmane serve --production` does")
+    p.add_argument("--task-workers", type=int, default=1, help="task queue workers (gunmane worker processes)")
     p.add_argument("--no-warm-up", dest="warm_up", action="store_false",
                    help="no first generation before the load (the smoke test: first generations count too)")
     p.add_argument("--tour", action="store_true", help="each user first opens every page and download once")
@@ -598,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = args.seconds or round(args.minutes * 60)
     sc = Scenario(users=args.users, seconds=seconds, spawn_rate=args.spawn_rate, facilities=args.facilities,
                   inspections=args.inspections or 2 * args.facilities, with_import=args.with_import,
-                  processes=args.processes)
+                  processes=args.processes, task_workers=args.task_workers)
     r = run(sc, args)
     print(render_run(r))
     if args.write:

@@ -29,11 +29,11 @@ from typing import Any
 
 from locust import HttpUser, between, events, task
 
+from benchmarks.load_accounts import PASSWORD, accounts, karte_codes
+
 CONFIG: dict[str, Any] = json.loads(open(os.environ["LOAD_CONFIG"], encoding="utf-8").read())  # noqa: SIM115
-PASSWORD = "gunmane-demo"
 #: (account, the governments whose ledger it reads); the administrator reads all 40
-ACCOUNTS = [("uda", ["292125"]), ("soni", ["293857"]), ("mitsue", ["293865"]), ("higashiyoshino", ["294535"]),
-            ("nara", ["290009"]), ("admin", list(CONFIG["governments"]))]
+ACCOUNTS = accounts(CONFIG["governments"])
 #: request name → kind (HTML pages or downloads): load.py reports p50/p95/max per kind and per name
 KINDS = {"ログイン": "sign-in", "台帳一覧": "HTML", "施設詳細": "HTML", "カルテ": "HTML", "群の概要": "HTML",
          "効果試算の結果": "HTML", "カルテ PDF": "download", "カルテ Excel": "download",
@@ -68,7 +68,7 @@ class Official(HttpUser):
         self.account, self.codes = next(_accounts)
         self.group_pk = CONFIG["group"]
         self.scenario_pk = CONFIG["scenario"]
-        self.karte_codes = self.codes if self.account != "admin" else list(CONFIG["group_members"])
+        self.karte_codes = karte_codes(self.account, self.codes, CONFIG["group_members"])
         self.client.get("/accounts/login/", name="ログイン")
         token = self.client.cookies.get("csrftoken", "")
         with self.client.post("/accounts/login/", name="ログイン", catch_response=True,
