@@ -55,7 +55,46 @@ def lot_name(lot: int, base: str, names: LotMapNames) -> str:
 
 
 def colour_of(index: int) -> str:
-    return PALETTE[index % len(PALETTE)]
+    return PALETTE[index % len(PALETTE)] if index < len(PALETTE) else _extra_colour(index - len(PALETTE))
+
+
+def _extra_colour(k: int) -> str:
+    """Colours beyond the palette: hues a golden angle apart, dark enough for white labels and a light background."""
+    import colorsys
+
+    r, g, b = colorsys.hls_to_rgb((0.61803398875 * (k + 1)) % 1.0, 0.36, 0.75)
+    return "#{:02x}{:02x}{:02x}".format(*(round(v * 255) for v in (r, g, b)))
+
+
+def distinct_colours(groups: Mapping[Any, Sequence[Point]], *, margin: float = 0.06) -> dict[Any, str]:
+    """A colour for each group of points such that neighbouring groups never share one.
+
+    Neighbours: bounding boxes that overlap once each is widened by ``margin`` of the whole extent. Greedy
+    colouring, most neighbours first (Welsh–Powell): each group takes the first palette colour no neighbour has,
+    and only a group with nine coloured neighbours goes beyond the palette. Colouring by index alone repeated the
+    palette every nine districts, so two adjacent districts could look like one (#14).
+    """
+    boxes = {k: (min(x for x, _ in pts), min(y for _, y in pts), max(x for x, _ in pts), max(y for _, y in pts))
+             for k, pts in groups.items() if pts}
+    if not boxes:
+        return {}
+    span = max(max(b[2] for b in boxes.values()) - min(b[0] for b in boxes.values()),
+               max(b[3] for b in boxes.values()) - min(b[1] for b in boxes.values()), 1e-9)
+    pad = margin * span
+    keys = list(boxes)
+    near: dict[Any, set[Any]] = {k: set() for k in keys}
+    for i, a in enumerate(keys):
+        ax0, ay0, ax1, ay1 = boxes[a]
+        for b in keys[i + 1:]:
+            bx0, by0, bx1, by1 = boxes[b]
+            if ax0 - pad <= bx1 and bx0 - pad <= ax1 and ay0 - pad <= by1 and by0 - pad <= ay1:
+                near[a].add(b)
+                near[b].add(a)
+    chosen: dict[Any, int] = {}
+    for k in sorted(keys, key=lambda k: (-len(near[k]), keys.index(k))):
+        taken = {chosen[n] for n in near[k] if n in chosen}
+        chosen[k] = next(c for c in range(len(keys) + 1) if c not in taken)
+    return {k: colour_of(chosen[k]) if k in chosen else PALETTE[0] for k in groups}
 
 
 # -- geometry ----------------------------------------------------------------------------------------------

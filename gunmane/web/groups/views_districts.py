@@ -292,7 +292,8 @@ def _result_context(group: Group, p: Params, run: Run, show: Any) -> dict[str, A
                ("各団体が単独で発注", base.separate, _pct(r.objective, base.separate)),
                ("全体で1地区", base.single, _pct(r.objective, base.single)),
                ("1件ずつ発注（L = 1）", base.individual, _pct(r.objective, base.individual))]
-    regions = [{"r": reg, "colour": lots_geo.colour_of(reg.id - 1),
+    colours = district_colours(r, run.points)
+    regions = [{"r": reg, "colour": colours[reg.id],
                 "members": [(names.get(c, "不明な団体"), n) for c, n in reg.members.items()]} for reg in r.regions]
     sweep_rows = [{"i": k, "d": res.max_distance_km, "status": STATUS_JA[res.status], "objective": res.objective,
                    "gap": f"{res.gap * 100:.2f} %" if res.status == "feasible" and res.gap is not None else "", "regions": len(res.regions), "separate": res.baselines.separate,
@@ -305,6 +306,13 @@ def _result_context(group: Group, p: Params, run: Run, show: Any) -> dict[str, A
 
 
 MAP_W, MAP_H, MAP_PAD = 720.0, 540.0, 24.0
+
+
+def district_colours(r: Result, points: tuple[Any, ...]) -> dict[int, str]:
+    """District id → colour, neighbouring districts never alike (the map and the table use the same)."""
+    by_id = {pt.id: pt for pt in points}
+    return lots_geo.distinct_colours({reg.id: [(by_id[f].lon, by_id[f].lat) for f in reg.facility_ids if f in by_id]
+                                      for reg in r.regions})
 
 
 def district_map(r: Result, points: tuple[Any, ...], names: dict[str, str]) -> dict[str, Any] | None:
@@ -324,8 +332,9 @@ def district_map(r: Result, points: tuple[Any, ...], names: dict[str, str]) -> d
         return round(ox + (lo - lon0) * kx * s, 1), round(MAP_H - oy - (la - lat0) * s, 1)
 
     groups, items = [], []
+    colours = district_colours(r, points)
     for reg in r.regions:
-        colour = lots_geo.colour_of(reg.id - 1)
+        colour = colours[reg.id]
         pts = [by_id[f] for f in reg.facility_ids if f in by_id]
         hull = lots_geo.convex_hull([(pt.lon, pt.lat) for pt in pts])
         members = "・".join(f"{names.get(c, '不明な団体')} {n}" for c, n in reg.members.items())
