@@ -153,6 +153,45 @@ def check_facility_type(code: str) -> None:
                            f"unknown --facility-type {code!r}"))
 
 
+def _fit_scale(args: argparse.Namespace) -> Any:
+    """The scale the fit is on: --scale (an id of gunmane/data/scales, or mci-5), else the --facility-type's own
+    scale when fitting from the ledger (a grade is the index on its type's scale); None = the --states given."""
+    from gunmane.io.ledger.pairs import MCI_FIVE
+    from gunmane.io.values.scales import scale, scale_for_facility_type, scales
+
+    if args.scale:
+        if args.scale == MCI_FIVE:
+            return MCI_FIVE
+        try:
+            chosen = scale(args.scale)
+        except KeyError:
+            known = "、".join(f"{s.id}（{s.name}）" for s in scales().values() if s.graded)
+            raise UsageError(t(f"--scale「{args.scale}」はありません。指定できるのは {known}、または {MCI_FIVE}"
+                               "（MCI の5状態）です。", f"unknown --scale {args.scale!r}")) from None
+        if not chosen.graded:
+            raise UsageError(t(f"--scale {args.scale}（{chosen.name}）には判定区分がありません。経過年数で見る施設は "
+                               "gunmane survival fit で推定してください。", f"scale {args.scale} has no grades"))
+        return chosen
+    if args.ledger and args.facility_type != "all":
+        check_facility_type(args.facility_type)
+        own = scale_for_facility_type(args.facility_type)
+        if not own.graded:
+            raise UsageError(t(f"{args.facility_type} の尺度（{own.name}）には判定区分がありません。"
+                               "gunmane survival fit で推定してください。", "the facility type has no grades"))
+        return None if own.id == "I-IV" else own
+    return None
+
+
+def _scale_json(scale: Any) -> dict[str, Any]:
+    from gunmane.engine.deterioration import MCI_FIVE_BINS
+
+    if isinstance(scale, str):
+        return {"id": scale, "name": "MCI の5状態（直轄国道の舗装の劣化ハザードの研究の区分）",
+                "grades": [label for label, _ in MCI_FIVE_BINS]}
+    return {"id": scale.id, "name": scale.name, "grades": [g.label for g in scale.grades],
+            "trigger": scale.label(scale.trigger) if scale.trigger else None}
+
+
 def cmd_deterioration(args: argparse.Namespace) -> int:
     """Fit the Markov hazard model from a pairs file or from the ledger's inspection histories."""
     from gunmane.engine.deterioration import (
@@ -168,9 +207,13 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
     labels = tuple(x.strip() for x in args.states.split(",") if x.strip())
     states = StateSpace.grades(merge_iv=True) if args.merge_iv else StateSpace(labels)
     covariates = tuple(c.strip() for c in (args.covariates or "").split(",") if c.strip())
+    scale = _fit_scale(args)
+    if scale is not None and not args.merge_iv:
+        states = StateSpace.mci_five() if isinstance(scale, str) else StateSpace.from_scale(scale)
     try:
         if args.pairs:
-            pairs = read_pairs(Path(args.pairs), states=states, covariates=covariates or None).pairs
+            pairs = read_pairs(Path(args.pairs), states=states, covariates=covariates or None,
+                               scale=scale if args.scale else None).pairs
         else:
             where = _scope(args.ledger)
             from gunmane.web.registry import frames
@@ -190,6 +233,8 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
         out = result.as_json()
         if not args.pairs:
             out["facility_type"] = args.facility_type
+        if scale is not None and (args.scale or getattr(scale, "id", "") != "I-IV"):
+            out["scale"] = _scale_json(scale)
         if args.pool_by:
             out["pooling"] = {"pooled": fit_pooled(pairs, states=states).as_json(),
                               "comparison": compare_pooling(pairs, member_column="member", states=states).as_json()}
@@ -241,6 +286,10 @@ def register_deterioration(sub: Any) -> None:
     src.add_argument("--pairs", metavar="FILE", help=t("点検ペアの CSV から", "from a CSV of inspection pairs"))
     s.add_argument("--states", default="I,II,III,IV")
     s.add_argument("--merge-iv", action="store_true", help=t("Ⅳ をⅢにまとめる", "merge IV into III"))
+    s.add_argument("--scale", metavar="ID",
+                   help=t("点検ペアの区分の尺度（park-AD、sewer-urg、pave-3 など。mci-5＝MCI の値を5状態に）。"
+                          "台帳からは --facility-type の尺度を使います",
+                          "the inspection scale the grades are written on (or mci-5 for MCI values)"))
     s.add_argument("--facility-type", default="bridge", metavar="CODE",
                    help=t("台帳から推定する施設の種類（既定 bridge＝橋梁、画面の劣化予測と同じ。all＝すべての種類）",
                           "facility type fitted from the ledger (default bridge, as on the page; all = every type)"))
