@@ -89,12 +89,78 @@ def _write(args: argparse.Namespace, payload: bytes | dict[str, Any]) -> None:
         write_json(payload, args.out)
 
 
+def _sector_types(args: argparse.Namespace, d: Any) -> list[str]:
+    """--facility-type: "road" (the road structures' table, the default), one sector type, or all of them."""
+    code = args.facility_type
+    if code in (None, "road"):
+        return ["road"]
+    if code == "all":
+        return ["road", *d.sector_types]
+    check_facility_type(code)
+    if code in d.params.facility_types:
+        return ["road"]
+    if code not in d.sector_types:
+        from gunmane.io.shipped import vocab
+
+        names = {x.code: x.name for x in vocab.facility_types()}
+        have = "、".join(f"{c}（{names.get(c, c)}）" for c in (*d.params.facility_types, *d.sector_types))
+        raise UsageError(t(f"--facility-type {code}（{names.get(code, code)}）の対策費用の表がありません。"
+                           f"費用の表があるのは {have} です。", f"no cost table for {code}"))
+    return [code]
+
+
+def _run_json(code: str, run: Any, choice: Any) -> dict[str, Any]:
+    """What each run was computed with: the type, its scale, the hazards and their source."""
+    from gunmane.io.shipped import vocab
+
+    names = {x.code: x.name for x in vocab.facility_types()}
+    if code == "road":
+        return {"facility_types": list(run), "names": [names.get(c, c) for c in run], "scale": "I-IV",
+                "hazard_path": choice.path, "hazard_source": choice.model.source, "hazard_notes": list(choice.reasons)}
+    return {"facility_types": [code], "names": [names.get(code, code)], "scale": run.scale.id,
+            "scale_name": run.scale.name, "grades": [g.label for g in run.scale.grades],
+            "trigger": run.scale.label(run.scale.trigger) if run.scale.trigger else None,
+            "hazard_path": choice.path, "hazard_source": choice.model.source, "hazard_notes": list(choice.reasons)}
+
+
+def _cmd_lcc_sectors(args: argparse.Namespace, where: Any, d: Any) -> int:
+    """`gunmane lcc --facility-type X|all`: one strategy comparison per facility type, each on its own scale."""
+    from gunmane.engine.lcc import LccError
+    from gunmane.web.analysis import lifecycle
+
+    if args.format == "xlsx":
+        raise UsageError(t("--facility-type を指定したときは JSON で出力します（--format json）。",
+                           "--facility-type writes JSON only"))
+    runs, skipped = [], []
+    for code in _sector_types(args, d):
+        try:
+            if code == "road":
+                result, choice = lifecycle.lcc_for_scope(where, defaults=d, monte_carlo=not args.no_monte_carlo)
+                head = _run_json(code, d.params.facility_types, choice)
+            else:
+                result, run = lifecycle.sector_lcc_for_scope(where, code, defaults=d,
+                                                             monte_carlo=not args.no_monte_carlo)
+                head = _run_json(code, run, run.choice)
+        except LccError as exc:
+            if args.facility_type != "all":
+                write_json({"status": "invalid", "error": exc.as_json(lang())})
+                return EXIT_INVALID
+            skipped.append({"facility_type": code, "error": exc.as_json(lang())})
+            continue
+        runs.append({**head, **result.as_json()})
+    _write(args, {"scope": where.name, "synthetic": _synthetic(where), "facility_type": args.facility_type,
+                  "runs": runs, "skipped": skipped})
+    return EXIT_OK
+
+
 def cmd_lcc(args: argparse.Namespace) -> int:
     """Compare preventive, early corrective and reactive maintenance in yen for the scope's facilities."""
     from gunmane.engine.lcc import LccError
 
     where = _scope(args.scope)
     d = _defaults(args)
+    if args.facility_type is not None:
+        return _cmd_lcc_sectors(args, where, d)
     from gunmane.io.reports.lcc_xlsx import lcc_xlsx
     from gunmane.web.analysis import lifecycle
 
@@ -260,6 +326,10 @@ def register(sub: Any) -> None:
     s.add_argument("--discount-rate", type=float, metavar="R", help=t("割引率（例 0.04）", "discount rate"))
     s.add_argument("--horizon", type=int, metavar="YEARS", help=t("計算期間（年、50〜100 が目安）", "horizon in years"))
     s.add_argument("--no-monte-carlo", action="store_true", help=t("幅（5〜95%%）の計算を省く", "skip the Monte Carlo band"))
+    s.add_argument("--facility-type", metavar="CODE",
+                   help=t("施設の種類（pavement＝舗装、sewer_pipe＝管渠、play_equipment＝遊具 など。各分野の尺度で計算。"
+                          "all＝費用の表があるすべての種類。省略時は橋梁など道路構造物）",
+                          "facility type (each on its own scale); all = every type with a cost table"))
     s.set_defaults(func=cmd_lcc)
 
     s = command(sub, "plan", help=t("予算制約のもとでの対策計画（10年）", "budget-constrained repair plan"))

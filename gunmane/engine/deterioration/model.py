@@ -62,7 +62,7 @@ GRADE_LABELS = ("I", "II", "III", "IV")
 #: the scale whose state space is the default I–IV (its labels stay "I" … "IV" in every JSON)
 ROAD_SCALE_ID = "I-IV"
 #: MCI → the five states of the national-road pavement study (state label, lowest MCI of the state).  The
-#: study (津田・貝戸 et al., Poisson hidden Markov, J-STAGE 68(2) 62–79) bins MCI into 5 states; its exact
+#: study (Kobayashi–Kaito group, Poisson hidden Markov, 土木学会論文集F4 68(2) 62–79) bins MCI into 5 states; its exact
 #: bin edges were not seen in a source this session — these 2-point bins are gunmane's assumption.
 MCI_FIVE_BINS = (("MCI 8以上", 8.0), ("MCI 6〜8", 6.0), ("MCI 4〜6", 4.0), ("MCI 2〜4", 2.0), ("MCI 2未満", 0.0))
 
