@@ -190,6 +190,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     budget = _yen(args.budget) if args.budget is not None else None
     where = _scope(args.scope)
     d = _defaults(args)
+    if args.facility_type is not None:
+        return _cmd_plan_sectors(args, where, d, budget)
     from gunmane.io.reports.lcc_xlsx import plan_xlsx
     from gunmane.web.analysis import lifecycle
 
@@ -206,6 +208,50 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         _write(args, {"scope": where.name, "synthetic": synthetic, "budget_yen_per_year": budget,
                       "hazard_path": choice.path, **result.as_json()})
+    return EXIT_OK
+
+
+def _plan_types(args: argparse.Namespace, d: Any) -> tuple[str, ...]:
+    """--facility-type for a plan: all, or a comma-separated list (road = the road structures' table)."""
+    if args.facility_type == "all":
+        return (*d.params.facility_types, *d.sector_types, *(r.facility_type for r in d.sectors.renewals))
+    codes: list[str] = []
+    for code in (c.strip() for c in args.facility_type.split(",") if c.strip()):
+        if code == "road":
+            codes.extend(d.params.facility_types)
+            continue
+        check_facility_type(code)
+        if code not in (*d.params.facility_types, *d.sector_types) and d.sectors.renewal(code) is None:
+            raise UsageError(t(f"--facility-type {code} の対策費用の表がありません。", f"no cost table for {code}"))
+        codes.append(code)
+    return tuple(dict.fromkeys(codes))
+
+
+def _cmd_plan_sectors(args: argparse.Namespace, where: Any, d: Any, budget: float | None) -> int:
+    """`gunmane plan --facility-type a,b|all`: one plan for several sectors under one budget."""
+    from gunmane.engine.lcc import LccError
+    from gunmane.web.analysis import lifecycle
+
+    if args.format == "xlsx":
+        raise UsageError(t("--facility-type を指定したときは JSON で出力します（--format json）。",
+                           "--facility-type writes JSON only"))
+    types = _plan_types(args, d)
+    try:
+        with _native_stdout_to_stderr():
+            result, lines = lifecycle.mixed_plan_for_scope(where, types, budget_yen=budget, years=args.years,
+                                                           mode=args.mode, strategy=args.strategy, defaults=d)
+    except LccError as exc:
+        write_json({"status": "invalid", "error": exc.as_json(lang())})
+        return EXIT_INVALID
+    out = result.as_json()
+    spent = {int(r["fiscal_year"]): float(r["plan"]) for r in out["budget_curve"]}
+    renewal = [line.as_json() for line in lines]
+    need = {fy: sum(y["cost_yen"] for line in renewal for y in line["per_year"] if y["fiscal_year"] == fy)
+            for fy in spent}
+    _write(args, {"scope": where.name, "synthetic": _synthetic(where), "facility_types": list(types),
+                  "budget_yen_per_year": budget, **out, "renewal_lines": renewal,
+                  "total_by_year": [{"fiscal_year": fy, "plan_yen": spent[fy], "renewal_yen": need[fy],
+                                     "total_yen": spent[fy] + need[fy]} for fy in sorted(spent)]})
     return EXIT_OK
 
 
@@ -343,6 +389,10 @@ def register(sub: Any) -> None:
     s.add_argument("--format", choices=["json", "xlsx"], default="json")
     s.add_argument("--out", metavar="FILE")
     s.add_argument("--params", metavar="DIR")
+    s.add_argument("--facility-type", metavar="CODE[,CODE]",
+                   help=t("計画する施設の種類（road＝道路構造物、pavement、sewer_pipe、play_equipment、water_pipe など、"
+                          "カンマ区切りで複数、all＝すべて）。複数の分野を1つの予算で計画します",
+                          "facility types planned together under one budget (comma-separated, or all)"))
     s.set_defaults(func=cmd_plan)
 
 

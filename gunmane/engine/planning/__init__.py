@@ -8,5 +8,7 @@ from gunmane.engine.planning.plan import (
     budget_plan,
     mixed_plan,
 )
+from gunmane.engine.planning.renewal import RenewalLine, renewal_line
 
-__all__ = ["PLAN_COLUMNS", "PlanGroup", "PlanParameters", "PlanResult", "budget_plan", "mixed_plan"]
+__all__ = ["PLAN_COLUMNS", "PlanGroup", "PlanParameters", "PlanResult", "RenewalLine", "budget_plan", "mixed_plan",
+           "renewal_line"]

@@ -266,10 +266,12 @@ def _block(g: PlanGroup, pp: PlanParameters, years: int, road: bool, strategy: S
     else:
         due = g.trigger - 1                                                   # 0-based state of the trigger grade
         iii_mass = dist[:, :, due:n_states - 1].sum(axis=2) if due < n_states - 1 else 0.0
-        iv = observed == n_states - 1
+        band = np.asarray([g.bands[int(o)] for o in observed], dtype=float)
+        # first year only for a grade beyond the trigger (band 4, 緊急に措置); a scale whose trigger is its worst
+        # grade (舗装 Ⅲ 修繕段階) has no such grade: its worst grade is a goal within the deadline
+        iv = band >= 4
         iii = (observed >= due) & ~iv
         must = observed >= due
-        band = np.asarray([g.bands[int(o)] for o in observed], dtype=float)
         rank = (band, band)
         worst_label, trigger_label = labels[-1], labels[due]
     risk_year = w[:, None] * (dist[:, :, n_states - 1] * pp.risk_iv_yen_per_year.value
@@ -405,7 +407,8 @@ def _plan(groups: list[PlanGroup], plan_params: PlanParameters, *, start_year: i
         notes = params.notes
     else:
         rules = (
-            "各分野の尺度で最も悪い区分と判定された施設は、計画の初年度に対策する（予算が足りないときも先送りせず、不足額を示す）。",
+            "各分野の尺度で対策の目安より悪い区分（共通の緊急度区分 4 に当たる区分：道路Ⅳ、下水道 緊急度Ⅰ、公園 D など）と判定された"
+            "施設は、計画の初年度に対策する（予算が足りないときも先送りせず、不足額を示す）。",
             f"各分野の対策の目安の区分（要領が修繕・更新を求める区分）と判定された施設は {deadline}年以内"
             f"（{start_year + deadline - 1}年度まで）に対策する目標とし、間に合わない施設と不足額を年度ごとに示す。",
             "分野を並べた「悪い順」の比較は共通の緊急度区分（分野横断の比較用）で順位をつける。")

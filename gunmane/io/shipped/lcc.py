@@ -24,7 +24,7 @@ from gunmane.io.shipped.parameters import (
 )
 from gunmane.io.shipped.vocab import facility_types
 
-__all__ = ["EDITION", "LccDefaults", "LccParamsError", "SectorDefaults", "SectorType", "load_lcc_parameters"]
+__all__ = ["EDITION", "LccDefaults", "LccParamsError", "SectorDefaults", "SectorRenewal", "SectorType", "load_lcc_parameters"]
 
 EDITION = "gunmane-lcc-2026.1"
 ACTION_COLUMNS = ("facility_type", "grade", "action", "per_m2_yen", "fixed_yen", "restores_to", "source", "assumption")
@@ -48,12 +48,26 @@ class SectorType:
 
 
 @dataclass(frozen=True)
+class SectorRenewal:
+    """A type without grades (水道管路): the default Weibull service life and the renewal cost per m."""
+
+    facility_type: str
+    shape: Parameter
+    scale_years: Parameter
+    unit_cost: Parameter
+
+
+@dataclass(frozen=True)
 class SectorDefaults:
     """Cost tables of the sectors besides road structures (舗装、管渠、遊具 …) and default hazards per scale."""
 
     actions: tuple[ActionCost, ...] = ()
     types: tuple[SectorType, ...] = ()
     hazards: tuple[tuple[str, tuple[Parameter, ...]], ...] = ()   # (scale id, θ per grade good → bad)
+    renewals: tuple[SectorRenewal, ...] = ()
+
+    def renewal(self, code: str) -> SectorRenewal | None:
+        return next((r for r in self.renewals if r.facility_type == code), None)
 
     def hazards_of(self, scale_id: str) -> tuple[Parameter, ...]:
         return dict(self.hazards).get(scale_id, ())
@@ -235,4 +249,21 @@ def _sectors(directory: Path | None) -> SectorDefaults:
             (grade, Parameter(f"theta_{r['scale']}_{grade}", theta, "1/年", f"劣化ハザード（{r['scale']} の区分 {grade} から）",
                               r["source"], r["status"])))
     hazards = tuple((sid, tuple(p for _, p in sorted(items, key=lambda x: x[0]))) for sid, items in by_scale.items())
-    return SectorDefaults(actions=tuple(actions), types=tuple(types), hazards=hazards)
+    label, rows = _sector_rows(directory, "sector_survival.csv", ("facility_type", "shape", "scale_years", "source",
+                                                                  "status"))
+    renewals = []
+    for row, r in rows:
+        cost = next((a for a in actions if a.facility_type == r["facility_type"]), None)
+        if cost is None:
+            raise LccParamsError(f"{label} {row}行目: {r['facility_type']} の更新単価が sector_actions.csv にありません。",
+                                 file=label, row=row, column="facility_type")
+        name = _type_name(r["facility_type"])
+        renewals.append(SectorRenewal(
+            r["facility_type"],
+            Parameter("weibull_shape", _number(label, row, "shape", r["shape"], minimum=0.1), "",
+                      f"供用年数のワイブル分布の形状（{name}）", r["source"], r["status"]),
+            Parameter("weibull_scale_years", _number(label, row, "scale_years", r["scale_years"], minimum=1), "年",
+                      f"供用年数のワイブル分布の尺度（{name}）", r["source"], r["status"]),
+            Parameter("renewal_yen_per_m", cost.per_m2_yen, "円/m", f"更新単価（{name}、1m あたり）", cost.source,
+                      "assumption" if cost.assumption else "published")))
+    return SectorDefaults(actions=tuple(actions), types=tuple(types), hazards=hazards, renewals=tuple(renewals))

@@ -30,7 +30,7 @@ from gunmane.engine.deterioration import (
 from gunmane.engine.indicator_types import LedgerFrames, Scope, ScopeKind
 from gunmane.engine.lcc import STRATEGIES, LccParameters, LccResult, life_cycle_cost, strategies_for
 from gunmane.engine.lcc.hazards import HazardChoice, complete_hazards, scale_hazards
-from gunmane.engine.planning import PlanResult, budget_plan
+from gunmane.engine.planning import PlanGroup, PlanResult, RenewalLine, budget_plan, mixed_plan, renewal_line
 from gunmane.engine.scales import Scale
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
 from gunmane.io.values.scales import scale_for_facility_type
@@ -38,7 +38,7 @@ from gunmane.web.analysis import unit_prices
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality
 
-__all__ = ["ScopeLedger", "SectorRun", "deterioration_summary", "sector_lcc_for_scope", "sector_run", "facility_frame", "forget_fits", "hazard_choice", "lcc_for_scope", "plan_for_scope", "scope_ledger", "start_fiscal_year"]
+__all__ = ["ScopeLedger", "SectorRun", "deterioration_summary", "mixed_plan_for_scope", "sector_lcc_for_scope", "sector_run", "facility_frame", "forget_fits", "hazard_choice", "lcc_for_scope", "plan_for_scope", "scope_ledger", "start_fiscal_year"]
 
 #: attribute keys (as imported from a ledger's free columns) read for the plan's priority weight
 IMPORTANCE_KEYS = ("route_importance", "路線の重要度", "重要度")
@@ -304,3 +304,61 @@ def sector_lcc_for_scope(scope: Scope, facility_type: str, *, defaults: LccDefau
     result = frames.cached("sector_lcc", sl.key, (scope, facility_type, run.params, run.choice.model, start,
                                                   monte_carlo), build)
     return result, run
+
+
+def _water_line(sl: ScopeLedger, code: str, d: LccDefaults, start: int, years: int) -> RenewalLine | None:
+    """The renewal line of a type without grades (水道管路) from the shipped Weibull life, or None without assets."""
+    from gunmane.engine.survival import WeibullModel
+
+    r = d.sectors.renewal(code)
+    if r is None:
+        return None
+    fac = sl.ledger.facilities
+    rows = fac[fac["facility_type"] == code]
+    if rows.empty:
+        return None
+    frame = pd.DataFrame({"age": (start - rows["built_year"]).to_numpy(), "length_m": rows["length_m"].to_numpy()})
+    model = WeibullModel(float(r.shape.value), float(r.scale_years.value))
+    return renewal_line(frame, model, r.unit_cost, start_year=start, years=years, facility_type=code,
+                        model_source=f"ワイブル分布 形状 {r.shape.value:g}・尺度 {r.scale_years.value:g}年（{r.shape.source}）")
+
+
+def mixed_plan_for_scope(scope: Scope, facility_types: tuple[str, ...], *, budget_yen: float | None, years: int = 10,
+                         mode: str = "budget", strategy: str = "early_corrective",
+                         defaults: LccDefaults | None = None) -> tuple[PlanResult, tuple[RenewalLine, ...]]:
+    """One plan for several sectors under one budget: road structures, 舗装, 管渠, 遊具 … each on its own scale;
+    types without grades (水道管路) as a renewal line the budget pays first (the optimisation gets what is left)."""
+    base = defaults or _defaults(None)
+    d = unit_prices.lcc_defaults_for_scope(scope, base)
+    sl = scope_ledger(scope)
+    start = start_fiscal_year()
+    groups: list[PlanGroup] = []
+    lines: list[RenewalLine] = []
+    road_types = tuple(t for t in facility_types if t in d.params.facility_types)
+    if road_types:
+        choice = hazard_choice(sl, d)
+        frame = facility_frame(sl)
+        groups.append(PlanGroup(frame, choice.model, d.params, trigger=3, bands=(1, 2, 3, 4), scale_id="I-IV",
+                                scale_name="健全性 Ⅰ〜Ⅳ（道路構造物）"))
+    for code in facility_types:
+        if code in road_types:
+            continue
+        if d.sectors.renewal(code) is not None:
+            line = _water_line(sl, code, d, start, years)
+            if line is not None:
+                lines.append(line)
+            continue
+        run = sector_run(sl, code, d)
+        if run.facilities.empty:
+            continue
+        assert run.scale.trigger is not None
+        groups.append(PlanGroup(run.facilities, run.choice.model, run.params, trigger=run.scale.trigger,
+                                bands=tuple(g.band for g in run.scale.grades), scale_id=run.scale.id,
+                                scale_name=run.scale.name))
+    caps: float | list[float] | None = budget_yen
+    if budget_yen is not None and lines:
+        need = sum(line.table["cost_yen"].to_numpy() for line in lines)
+        caps = [max(0.0, float(budget_yen) - float(x)) for x in need]
+    result = mixed_plan(groups, d.plan, start_year=start, years=years, budget_yen=caps, mode=mode,
+                        strategy_key=strategy)
+    return result, tuple(lines)
