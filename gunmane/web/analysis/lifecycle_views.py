@@ -350,13 +350,61 @@ def _compute_lifecycle(job: Job, progress: jobs.Progress) -> Any:
     progress(5, "施設台帳と点検の記録を読んでいます。")
     scope = services.resolve_scope(p["scope"])
     progress(20, "劣化の進み方から費用を計算しています。" if p["kind"] == "lcc" else "予算の中で対策の順番を決めています。")
+    sector = p.get("facility_type") or ""
     try:
         if p["kind"] == "lcc":
+            if sector:
+                result, run = lifecycle.sector_lcc_for_scope(scope, sector, overrides=p["overrides"])
+                return result, run.choice
             return lifecycle.lcc_for_scope(scope, overrides=p["overrides"])
+        if sector:
+            d = load_lcc_parameters()
+            types = sector_plan_types(d, sector)
+            return lifecycle.mixed_plan_for_scope(scope, types, budget_yen=p["budget"], years=p["years"],
+                                                  mode=p["mode"], strategy=p["strategy"])
         return lifecycle.plan_for_scope(scope, budget_yen=p["budget"], years=p["years"], mode=p["mode"],
                                         strategy=p["strategy"])
     except LccError as exc:  # the page explains it (too few inspections, …): a result, not a failure
         return exc
+
+
+def sector_choices(d: LccDefaults, *, plan: bool) -> list[tuple[str, str]]:
+    """(value, name) of the facility-type choice: road structures (the default), each sector with a cost table,
+    and for plans every sector together (水道管路 as its renewal line)."""
+    from gunmane.io.shipped.vocab import facility_types
+
+    names = {t.code: t.name for t in facility_types()}
+    road = "・".join(names.get(c, c) for c in d.params.facility_types)
+    out = [("", f"{road}（道路構造物）")] + [(c, names.get(c, c)) for c in d.sector_types]
+    if plan:
+        out += [(r.facility_type, f"{names.get(r.facility_type, r.facility_type)}（更新の必要額）")
+                for r in d.sectors.renewals]
+        out.append(("all", "すべての分野（1つの予算で）"))
+    return out
+
+
+def sector_plan_types(d: LccDefaults, choice: str) -> tuple[str, ...]:
+    """The facility types of a plan for the page's choice (all = every table, else road structures + that sector)."""
+    if choice == "all":
+        return (*d.params.facility_types, *d.sector_types, *(r.facility_type for r in d.sectors.renewals))
+    return (choice,)
+
+
+def _sector_choice(request: HttpRequest, d: LccDefaults, *, plan: bool) -> str:
+    value = request.GET.get("facility_type", "")
+    return value if value in {v for v, _ in sector_choices(d, plan=plan)} else ""
+
+
+def _sector_actions(params: Any, labels: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The action table of a sector in its scale's labels (the road page keeps its 健全性 columns)."""
+    from gunmane.io.shipped.vocab import facility_types
+
+    names = {t.code: t.name for t in facility_types()}
+    units = {"m2": "㎡", "m": "m", "基": "基"}
+    return [{"type": names.get(a.facility_type, a.facility_type), "grade": labels[a.grade - 1], "action": a.action_ja,
+             "per_unit": a.per_m2_yen, "unit": units.get(a.unit, a.unit), "fixed": a.fixed_yen,
+             "restores": labels[a.restores_to - 1], "assumption": a.assumption, "source": a.source}
+            for a in params.actions]
 
 
 def _unit_prices_url(spec: str) -> str | None:
@@ -372,13 +420,23 @@ def _unit_prices_url(spec: str) -> str | None:
 def lcc(request: HttpRequest, spec: str) -> HttpResponse:
     scope, spec = _scope(request, spec)
     d, overrides, errors = _defaults_from_request(request)
-    got = _on_queue(request, "lcc", scope, {"overrides": overrides})
+    sector = _sector_choice(request, d, plan=False)
+    got = _on_queue(request, "lcc", scope, {"overrides": overrides, **({"facility_type": sector} if sector else {})})
     if isinstance(got, HttpResponse):
         return got
     sl = lifecycle.scope_ledger(scope)
     ctx = _base_context(scope, spec, _synthetic(sl), "lcc")
-    ctx.update({"errors": errors, "params": d.params, "discount_rate": d.params.discount_rate.value,
+    ctx.update({"errors": errors, "params": d.params if not sector else d.for_type(sector),
+                "discount_rate": d.params.discount_rate.value, "sector": sector,
+                "sector_choices": sector_choices(d, plan=False), "sector_name": dict(sector_choices(d, plan=False))[sector],
                 "horizon": int(d.params.horizon_years.value), "unit_prices_url": _unit_prices_url(spec)})
+    if sector:
+        from gunmane.io.values.scales import scale_for_facility_type
+
+        sc = scale_for_facility_type(sector)
+        labels_sc = tuple(g.label for g in sc.grades)
+        ctx.update({"scale": sc, "sector_actions": _sector_actions(ctx["params"], labels_sc),
+                    "due_label": labels_sc[(sc.trigger or 1) - 1]})
     if isinstance(got, LccError):
         ctx["error"] = got
         return render(request, "analysis/lcc.html", ctx)
@@ -388,8 +446,9 @@ def lcc(request: HttpRequest, spec: str) -> HttpResponse:
     if fmt == "xlsx":
         return attachment(lcc_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_LCC比較.xlsx", XLSX)
     if fmt == "json":
-        return JsonResponse({"scope": scope.name, "hazard_path": choice.path, **result.as_json()},
-                            json_dumps_params={"ensure_ascii": False})
+        return JsonResponse({"scope": scope.name, "hazard_path": choice.path,
+                             **({"facility_type": sector, "hazard_source": choice.model.source} if sector else {}),
+                             **result.as_json()}, json_dumps_params={"ensure_ascii": False})
     years = [str(result.start_year + int(t)) for t in result.strategies[0].annual.index]
     cumulative: dict[str, Any] = {"id": "cumulative", "type": "line", "labels": years, "y_title": "累計費用（億円）",
                   "x_title": "年度", "datasets": [
@@ -407,8 +466,10 @@ def lcc(request: HttpRequest, spec: str) -> HttpResponse:
         annual["datasets"].append({"label": s.strategy.name_ja, "data": [_r(v / 1e8, 3) for v in s.annual["total"]],
                                    "color": PALETTE[i]})
     labels = list(result.model.states.labels)
-    grades = {"id": "grades", "type": "line", "labels": years, "y_title": "Ⅲ・Ⅳ の施設数（期待値）", "x_title": "年度",
-              "datasets": [{"label": s.strategy.name_ja, "data": [_r(v, 2) for v in s.occupancy[labels[2:]].sum(axis=1)],
+    due = (ctx["scale"].trigger or 3) - 1 if sector else 2
+    due_title = f"{labels[due]}以上の施設数（期待値）" if sector else "Ⅲ・Ⅳ の施設数（期待値）"
+    grades = {"id": "grades", "type": "line", "labels": years, "y_title": due_title, "x_title": "年度",
+              "datasets": [{"label": s.strategy.name_ja, "data": [_r(v, 2) for v in s.occupancy[labels[due:]].sum(axis=1)],
                             "color": PALETTE[i]} for i, s in enumerate(result.strategies)]}
     table_years = list(range(0, len(years), 10))
     ctx.update({"result": result, "choice": choice, "charts": [cumulative, annual, grades],
@@ -446,20 +507,34 @@ def plan(request: HttpRequest, spec: str) -> HttpResponse:
             errors["budget"] = str(exc)
     elif mode == "budget" and "budget" in request.GET:
         errors["budget"] = "年間の予算を入力してください。"
+    d = load_lcc_parameters()
+    sector = _sector_choice(request, d, plan=True)
     ctx.update({"mode": mode, "strategy": strategy, "years": years_raw, "budget_raw": budget_raw, "errors": errors,
-                "strategies": STRATEGIES, "method_ja": METHOD_JA})
+                "strategies": STRATEGIES, "method_ja": METHOD_JA, "sector": sector,
+                "sector_choices": sector_choices(d, plan=True)})
     ready = not errors and years is not None and (mode == "level" or budget is not None)
     if not ready:
         return render(request, "analysis/plan.html", ctx)
     assert years is not None
-    got = _on_queue(request, "plan", scope, {"budget": budget, "years": years, "mode": mode, "strategy": strategy})
+    got = _on_queue(request, "plan", scope, {"budget": budget, "years": years, "mode": mode, "strategy": strategy,
+                                             **({"facility_type": sector} if sector else {})})
     if isinstance(got, HttpResponse):
         return got
     if isinstance(got, LccError):
         ctx["error"] = got
         return render(request, "analysis/plan.html", ctx)
     result, choice = got
+    renewal_lines: tuple[Any, ...] = ()
+    if sector:  # a plan of sectors: the second item holds the renewal lines of the types without grades
+        renewal_lines, choice = choice, None
+        ctx["renewal_lines"] = [{"name": dict(sector_choices(d, plan=True)).get(line.facility_type,
+                                                                                 line.facility_type),
+                                 "line": line, "rows": line.table.to_dict("records")} for line in renewal_lines]
     fmt = request.GET.get("format")
+    if fmt == "json" and sector:
+        return JsonResponse({"scope": scope.name, "budget_yen_per_year": budget, **result.as_json(),
+                             "renewal_lines": [line.as_json() for line in renewal_lines]},
+                            json_dumps_params={"ensure_ascii": False})
     if fmt == "xlsx":
         return attachment(plan_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_対策計画.xlsx", XLSX)
     if fmt == "json":
