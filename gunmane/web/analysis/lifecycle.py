@@ -103,7 +103,10 @@ def deterioration_summary(sl: ScopeLedger, *, merge_iv: bool, facility_type: str
     steps = 3 + folds if pool else 2
 
     def build() -> dict[str, Any]:
-        states = StateSpace.grades(merge_iv=merge_iv)
+        # the type's own scale (a grade is the index on it); the road scale keeps I–IV and the merge of IV into III
+        own = scale_for_facility_type(facility_type) if facility_type else None
+        states = (StateSpace.grades(merge_iv=merge_iv) if own is None or own.id == "I-IV"
+                  else StateSpace.from_scale(own))
         types = (facility_type,) if facility_type else None
         report(0, steps, "点検ペアを作っています")
         pairs = _pairs(sl, types, member=pool)
