@@ -46,7 +46,7 @@ def test_deterioration_page_for_a_sector(demo) -> None:  # type: ignore[no-untyp
     assert "遊具の劣化予測" in html and 'value="play_equipment" selected' in html
     assert 'name="merge_iv"' not in html and "?merge_iv=1" not in html   # only on the road scale
     assert "健全度 A〜D（公園施設）" in html
-    fit = page.context["fit"] if "fit" in page.context else None
+    fit = page.context.get("fit")
     if fit is not None:                                      # the demo's 遊具 histories may not identify every grade
         assert fit.states.labels == ("A", "B", "C", "D")
     else:
