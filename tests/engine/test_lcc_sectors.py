@@ -118,3 +118,22 @@ def test_a_plan_of_several_sectors_keeps_one_budget(defaults: LccDefaults) -> No
     # the worst-first comparison under the same budget does not beat the optimisation
     totals = plan.totals
     assert totals.loc["plan", "objective_yen"] <= totals.loc["worst_first", "objective_yen"] * (1 + 0.011)
+
+
+def test_water_mains_renewal_line_equals_the_hand_computation(defaults: LccDefaults) -> None:
+    """Expected metres renewed in the first year = Σ length × P(renewed within a year | in service at its age)."""
+    from gunmane.engine.planning import renewal_line
+    from gunmane.engine.survival import WeibullModel
+
+    r = defaults.sectors.renewal("water_pipe")
+    assert r is not None and r.unit_cost.value == 97000 and r.unit_cost.status == "published"
+    model = WeibullModel(float(r.shape.value), float(r.scale_years.value))
+    pipes = pd.DataFrame({"age": [30.0, 55.0, np.nan], "length_m": [400.0, 250.0, 100.0]})
+    line = renewal_line(pipes, model, r.unit_cost, start_year=2026, years=5, facility_type="water_pipe",
+                        model_source="test")
+    ages = np.array([30.0, 55.0, 42.5])                     # the unknown age takes the median of the known ones
+    s = lambda t: np.exp(-(t / model.scale) ** model.shape)  # noqa: E731
+    hand = float(np.sum(np.array([400.0, 250.0, 100.0]) * (1 - s(ages + 1) / s(ages))))
+    assert line.table["metres"].iloc[0] == pytest.approx(hand, rel=1e-9)
+    assert line.table["cost_yen"].iloc[0] == pytest.approx(hand * 97000, rel=1e-9)
+    assert line.ages_unknown == 1 and line.as_json()["per_year"][0]["fiscal_year"] == 2026

@@ -395,6 +395,7 @@ def _plan(groups: list[PlanGroup], plan_params: PlanParameters, *, start_year: i
         budget_yen=float(caps[0]) if caps is not None else None,
         shortfall_yen=max(0.0, iv_cost - float(caps[0])) if caps is not None else 0.0)
     goal = _iii_goal(c, iii, x, cost[:, :years], caps, budget["plan"].to_numpy(), start_year, deadline)
+    rules: tuple[str, ...]
     if road:
         rules = (
             "健全性Ⅳ（緊急措置段階）と判定された施設は、どの方法でも計画の初年度に対策する（予算が足りないときも先送りせず、"
@@ -511,12 +512,12 @@ def _unconstrained(gain: FloatArray) -> np.ndarray:
 
 
 def _worst_first(c: pd.DataFrame, w: FloatArray, cost: FloatArray, caps: FloatArray | None,
-                 iv: np.ndarray, rank: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+                 iv: np.ndarray, keys: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """The usual rule: worst grade first, then priority weight, then age; fill each year's budget in that order.
     Facilities judged Ⅳ go into the first year whatever the budget, as in the plan.  ``rank``: the grade keys
     (model state and recorded grade; across sectors the common urgency band)."""
     k, years = cost.shape
-    primary, secondary = rank
+    primary, secondary = keys
     order = np.lexsort((-c["age"].fillna(0).to_numpy(), -w, -np.nan_to_num(secondary.astype(float)), -primary))
     pick = np.full(k, -1)
     pick[iv] = 0

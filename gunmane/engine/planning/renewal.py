@@ -40,8 +40,9 @@ class RenewalLine:
                 "model": {"distribution": "weibull", "shape": self.model.shape, "scale_years": self.model.scale,
                           "source": self.model_source},
                 "unit_cost": self.unit_cost.as_json_brief(),
-                "per_year": [{"fiscal_year": int(r.fiscal_year), "metres": float(r.metres), "cost_yen": float(r.cost_yen)}
-                             for r in self.table.itertuples()]}
+                "per_year": [{"fiscal_year": int(fy), "metres": float(m), "cost_yen": float(c)}
+                             for fy, m, c in zip(self.table["fiscal_year"].to_numpy(), self.table["metres"].to_numpy(),
+                                                 self.table["cost_yen"].to_numpy(), strict=True)]}
 
 
 def renewal_line(facilities: pd.DataFrame, model: WeibullModel, unit_cost: Parameter, *, start_year: int, years: int,

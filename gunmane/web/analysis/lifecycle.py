@@ -360,7 +360,7 @@ def mixed_plan_for_scope(scope: Scope, facility_types: tuple[str, ...], *, budge
                                 scale_name=run.scale.name))
     caps: float | list[float] | None = budget_yen
     if budget_yen is not None and lines:
-        need = sum(line.table["cost_yen"].to_numpy() for line in lines)
+        need = np.sum([line.table["cost_yen"].to_numpy(dtype=float) for line in lines], axis=0)
         caps = [max(0.0, float(budget_yen) - float(x)) for x in need]
     result = mixed_plan(groups, d.plan, start_year=start, years=years, budget_yen=caps, mode=mode,
                         strategy_key=strategy)
