@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gunmane.engine.lcc import ActionCost, LccParameters
 from gunmane.engine.lcc.hazards import HazardDefaults
-from gunmane.engine.parameters import Parameter
+from gunmane.engine.parameters import STATUSES, Parameter
 from gunmane.engine.planning import PlanParameters
 from gunmane.io.shipped.parameters import (
     ParameterFileError,
@@ -106,8 +106,8 @@ class LccDefaults:
         if t is None or not actions:
             raise LccParamsError(f"施設種別 {code} の対策費用がありません（gunmane/data/lcc/sector_actions.csv）。")
         notes = tuple(f"{_type_name(code)}「{a.action_ja}」の費用は仮定値です。" for a in actions if a.assumption)
-        notes += tuple(f"{_type_name(code)}の点検（{t.inspection_cost_yen.source}）。" for _ in (0,)
-                       if t.inspection_cost_yen.assumption)
+        notes += tuple(f"{_type_name(code)}の{p.label_ja.split('（')[0]}は仮定値です（{p.source}）。"
+                       for p in (t.inspection_interval_years, t.inspection_cost_yen) if p.assumption)
         return replace(self.params, actions=actions, inspection_interval_years=t.inspection_interval_years,
                        inspection_cost_yen=t.inspection_cost_yen, notes=notes)
 
@@ -188,7 +188,8 @@ def load_lcc_parameters(directory: Path | None = None) -> LccDefaults:
 
 SECTOR_ACTION_COLUMNS = ("facility_type", "grade", "action", "per_unit_yen", "fixed_yen", "restores_to", "unit",
                          "source", "assumption")
-SECTOR_TYPE_COLUMNS = ("facility_type", "inspection_interval_years", "inspection_cost_yen", "source", "assumption")
+SECTOR_TYPE_COLUMNS = ("facility_type", "inspection_interval_years", "interval_source", "interval_status",
+                       "inspection_cost_yen", "cost_source", "cost_status")
 SECTOR_HAZARD_COLUMNS = ("scale", "grade", "theta", "source", "status")
 UNITS = {"m2": "㎡", "m": "m", "基": "基"}
 
@@ -225,16 +226,19 @@ def _sectors(directory: Path | None) -> SectorDefaults:
     label, rows = _sector_rows(directory, "sector_types.csv", SECTOR_TYPE_COLUMNS)
     types = []
     for row, r in rows:
-        status = "assumption" if r["assumption"] in ("1", "true", "TRUE", "yes") else "published"
         name = _type_name(r["facility_type"])
+        for col in ("interval_status", "cost_status"):
+            if r[col] not in STATUSES:
+                raise LccParamsError(f"{label} {row}行目「{col}」: 「{r[col]}」は {'・'.join(STATUSES)} のいずれかです。",
+                                     file=label, row=row, column=col)
         types.append(SectorType(
             r["facility_type"],
             Parameter("inspection_interval_years", _number(label, row, "inspection_interval_years",
                                                            r["inspection_interval_years"], minimum=1),
-                      "年", f"定期点検の間隔（{name}）", r["source"], status),
+                      "年", f"定期点検の間隔（{name}）", r["interval_source"], r["interval_status"]),
             Parameter("inspection_cost_yen", _number(label, row, "inspection_cost_yen", r["inspection_cost_yen"],
                                                      minimum=0),
-                      "円", f"定期点検1回の費用（{name}1施設）", r["source"], status)))
+                      "円", f"定期点検1回の費用（{name}1施設）", r["cost_source"], r["cost_status"])))
     label, rows = _sector_rows(directory, "sector_hazards.csv", SECTOR_HAZARD_COLUMNS)
     by_scale: dict[str, list[tuple[int, Parameter]]] = {}
     for row, r in rows:
