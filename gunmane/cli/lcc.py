@@ -89,12 +89,78 @@ def _write(args: argparse.Namespace, payload: bytes | dict[str, Any]) -> None:
         write_json(payload, args.out)
 
 
+def _sector_types(args: argparse.Namespace, d: Any) -> list[str]:
+    """--facility-type: "road" (the road structures' table, the default), one sector type, or all of them."""
+    code = args.facility_type
+    if code in (None, "road"):
+        return ["road"]
+    if code == "all":
+        return ["road", *d.sector_types]
+    check_facility_type(code)
+    if code in d.params.facility_types:
+        return ["road"]
+    if code not in d.sector_types:
+        from gunmane.io.shipped import vocab
+
+        names = {x.code: x.name for x in vocab.facility_types()}
+        have = "、".join(f"{c}（{names.get(c, c)}）" for c in (*d.params.facility_types, *d.sector_types))
+        raise UsageError(t(f"--facility-type {code}（{names.get(code, code)}）の対策費用の表がありません。"
+                           f"費用の表があるのは {have} です。", f"no cost table for {code}"))
+    return [code]
+
+
+def _run_json(code: str, run: Any, choice: Any) -> dict[str, Any]:
+    """What each run was computed with: the type, its scale, the hazards and their source."""
+    from gunmane.io.shipped import vocab
+
+    names = {x.code: x.name for x in vocab.facility_types()}
+    if code == "road":
+        return {"facility_types": list(run), "names": [names.get(c, c) for c in run], "scale": "I-IV",
+                "hazard_path": choice.path, "hazard_source": choice.model.source, "hazard_notes": list(choice.reasons)}
+    return {"facility_types": [code], "names": [names.get(code, code)], "scale": run.scale.id,
+            "scale_name": run.scale.name, "grades": [g.label for g in run.scale.grades],
+            "trigger": run.scale.label(run.scale.trigger) if run.scale.trigger else None,
+            "hazard_path": choice.path, "hazard_source": choice.model.source, "hazard_notes": list(choice.reasons)}
+
+
+def _cmd_lcc_sectors(args: argparse.Namespace, where: Any, d: Any) -> int:
+    """`gunmane lcc --facility-type X|all`: one strategy comparison per facility type, each on its own scale."""
+    from gunmane.engine.lcc import LccError
+    from gunmane.web.analysis import lifecycle
+
+    if args.format == "xlsx":
+        raise UsageError(t("--facility-type を指定したときは JSON で出力します（--format json）。",
+                           "--facility-type writes JSON only"))
+    runs, skipped = [], []
+    for code in _sector_types(args, d):
+        try:
+            if code == "road":
+                result, choice = lifecycle.lcc_for_scope(where, defaults=d, monte_carlo=not args.no_monte_carlo)
+                head = _run_json(code, d.params.facility_types, choice)
+            else:
+                result, run = lifecycle.sector_lcc_for_scope(where, code, defaults=d,
+                                                             monte_carlo=not args.no_monte_carlo)
+                head = _run_json(code, run, run.choice)
+        except LccError as exc:
+            if args.facility_type != "all":
+                write_json({"status": "invalid", "error": exc.as_json(lang())})
+                return EXIT_INVALID
+            skipped.append({"facility_type": code, "error": exc.as_json(lang())})
+            continue
+        runs.append({**head, **result.as_json()})
+    _write(args, {"scope": where.name, "synthetic": _synthetic(where), "facility_type": args.facility_type,
+                  "runs": runs, "skipped": skipped})
+    return EXIT_OK
+
+
 def cmd_lcc(args: argparse.Namespace) -> int:
     """Compare preventive, early corrective and reactive maintenance in yen for the scope's facilities."""
     from gunmane.engine.lcc import LccError
 
     where = _scope(args.scope)
     d = _defaults(args)
+    if args.facility_type is not None:
+        return _cmd_lcc_sectors(args, where, d)
     from gunmane.io.reports.lcc_xlsx import lcc_xlsx
     from gunmane.web.analysis import lifecycle
 
@@ -124,6 +190,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     budget = _yen(args.budget) if args.budget is not None else None
     where = _scope(args.scope)
     d = _defaults(args)
+    if args.facility_type is not None:
+        return _cmd_plan_sectors(args, where, d, budget)
     from gunmane.io.reports.lcc_xlsx import plan_xlsx
     from gunmane.web.analysis import lifecycle
 
@@ -143,6 +211,50 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _plan_types(args: argparse.Namespace, d: Any) -> tuple[str, ...]:
+    """--facility-type for a plan: all, or a comma-separated list (road = the road structures' table)."""
+    if args.facility_type == "all":
+        return (*d.params.facility_types, *d.sector_types, *(r.facility_type for r in d.sectors.renewals))
+    codes: list[str] = []
+    for code in (c.strip() for c in args.facility_type.split(",") if c.strip()):
+        if code == "road":
+            codes.extend(d.params.facility_types)
+            continue
+        check_facility_type(code)
+        if code not in (*d.params.facility_types, *d.sector_types) and d.sectors.renewal(code) is None:
+            raise UsageError(t(f"--facility-type {code} の対策費用の表がありません。", f"no cost table for {code}"))
+        codes.append(code)
+    return tuple(dict.fromkeys(codes))
+
+
+def _cmd_plan_sectors(args: argparse.Namespace, where: Any, d: Any, budget: float | None) -> int:
+    """`gunmane plan --facility-type a,b|all`: one plan for several sectors under one budget."""
+    from gunmane.engine.lcc import LccError
+    from gunmane.web.analysis import lifecycle
+
+    if args.format == "xlsx":
+        raise UsageError(t("--facility-type を指定したときは JSON で出力します（--format json）。",
+                           "--facility-type writes JSON only"))
+    types = _plan_types(args, d)
+    try:
+        with _native_stdout_to_stderr():
+            result, lines = lifecycle.mixed_plan_for_scope(where, types, budget_yen=budget, years=args.years,
+                                                           mode=args.mode, strategy=args.strategy, defaults=d)
+    except LccError as exc:
+        write_json({"status": "invalid", "error": exc.as_json(lang())})
+        return EXIT_INVALID
+    out = result.as_json()
+    spent = {int(r["fiscal_year"]): float(r["plan"]) for r in out["budget_curve"]}
+    renewal = [line.as_json() for line in lines]
+    need = {fy: sum(y["cost_yen"] for line in renewal for y in line["per_year"] if y["fiscal_year"] == fy)
+            for fy in spent}
+    _write(args, {"scope": where.name, "synthetic": _synthetic(where), "facility_types": list(types),
+                  "budget_yen_per_year": budget, **out, "renewal_lines": renewal,
+                  "total_by_year": [{"fiscal_year": fy, "plan_yen": spent[fy], "renewal_yen": need[fy],
+                                     "total_yen": spent[fy] + need[fy]} for fy in sorted(spent)]})
+    return EXIT_OK
+
+
 def check_facility_type(code: str) -> None:
     from gunmane.io.shipped import vocab
 
@@ -151,6 +263,45 @@ def check_facility_type(code: str) -> None:
         listed = "、".join(f"{c}（{n}）" for c, n in types.items())
         raise UsageError(t(f"--facility-type「{code}」はありません。指定できるのは all または {listed} です。",
                            f"unknown --facility-type {code!r}"))
+
+
+def _fit_scale(args: argparse.Namespace) -> Any:
+    """The scale the fit is on: --scale (an id of gunmane/data/scales, or mci-5), else the --facility-type's own
+    scale when fitting from the ledger (a grade is the index on its type's scale); None = the --states given."""
+    from gunmane.io.ledger.pairs import MCI_FIVE
+    from gunmane.io.values.scales import scale, scale_for_facility_type, scales
+
+    if args.scale:
+        if args.scale == MCI_FIVE:
+            return MCI_FIVE
+        try:
+            chosen = scale(args.scale)
+        except KeyError:
+            known = "、".join(f"{s.id}（{s.name}）" for s in scales().values() if s.graded)
+            raise UsageError(t(f"--scale「{args.scale}」はありません。指定できるのは {known}、または {MCI_FIVE}"
+                               "（MCI の5状態）です。", f"unknown --scale {args.scale!r}")) from None
+        if not chosen.graded:
+            raise UsageError(t(f"--scale {args.scale}（{chosen.name}）には判定区分がありません。経過年数で見る施設は "
+                               "gunmane survival fit で推定してください。", f"scale {args.scale} has no grades"))
+        return chosen
+    if args.ledger and args.facility_type != "all":
+        check_facility_type(args.facility_type)
+        own = scale_for_facility_type(args.facility_type)
+        if not own.graded:
+            raise UsageError(t(f"{args.facility_type} の尺度（{own.name}）には判定区分がありません。"
+                               "gunmane survival fit で推定してください。", "the facility type has no grades"))
+        return None if own.id == "I-IV" else own
+    return None
+
+
+def _scale_json(scale: Any) -> dict[str, Any]:
+    from gunmane.engine.deterioration import MCI_FIVE_BINS
+
+    if isinstance(scale, str):
+        return {"id": scale, "name": "MCI の5状態（直轄国道の舗装の劣化ハザードの研究の区分）",
+                "grades": [label for label, _ in MCI_FIVE_BINS]}
+    return {"id": scale.id, "name": scale.name, "grades": [g.label for g in scale.grades],
+            "trigger": scale.label(scale.trigger) if scale.trigger else None}
 
 
 def cmd_deterioration(args: argparse.Namespace) -> int:
@@ -168,9 +319,13 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
     labels = tuple(x.strip() for x in args.states.split(",") if x.strip())
     states = StateSpace.grades(merge_iv=True) if args.merge_iv else StateSpace(labels)
     covariates = tuple(c.strip() for c in (args.covariates or "").split(",") if c.strip())
+    scale = _fit_scale(args)
+    if scale is not None and not args.merge_iv:
+        states = StateSpace.mci_five() if isinstance(scale, str) else StateSpace.from_scale(scale)
     try:
         if args.pairs:
-            pairs = read_pairs(Path(args.pairs), states=states, covariates=covariates or None).pairs
+            pairs = read_pairs(Path(args.pairs), states=states, covariates=covariates or None,
+                               scale=scale if args.scale else None).pairs
         else:
             where = _scope(args.ledger)
             from gunmane.web.registry import frames
@@ -190,6 +345,8 @@ def cmd_deterioration(args: argparse.Namespace) -> int:
         out = result.as_json()
         if not args.pairs:
             out["facility_type"] = args.facility_type
+        if scale is not None and (args.scale or getattr(scale, "id", "") != "I-IV"):
+            out["scale"] = _scale_json(scale)
         if args.pool_by:
             out["pooling"] = {"pooled": fit_pooled(pairs, states=states).as_json(),
                               "comparison": compare_pooling(pairs, member_column="member", states=states).as_json()}
@@ -215,6 +372,10 @@ def register(sub: Any) -> None:
     s.add_argument("--discount-rate", type=float, metavar="R", help=t("割引率（例 0.04）", "discount rate"))
     s.add_argument("--horizon", type=int, metavar="YEARS", help=t("計算期間（年、50〜100 が目安）", "horizon in years"))
     s.add_argument("--no-monte-carlo", action="store_true", help=t("幅（5〜95%%）の計算を省く", "skip the Monte Carlo band"))
+    s.add_argument("--facility-type", metavar="CODE",
+                   help=t("施設の種類（pavement＝舗装、sewer_pipe＝管渠、play_equipment＝遊具 など。各分野の尺度で計算。"
+                          "all＝費用の表があるすべての種類。省略時は橋梁など道路構造物）",
+                          "facility type (each on its own scale); all = every type with a cost table"))
     s.set_defaults(func=cmd_lcc)
 
     s = command(sub, "plan", help=t("予算制約のもとでの対策計画（10年）", "budget-constrained repair plan"))
@@ -228,6 +389,10 @@ def register(sub: Any) -> None:
     s.add_argument("--format", choices=["json", "xlsx"], default="json")
     s.add_argument("--out", metavar="FILE")
     s.add_argument("--params", metavar="DIR")
+    s.add_argument("--facility-type", metavar="CODE[,CODE]",
+                   help=t("計画する施設の種類（road＝道路構造物、pavement、sewer_pipe、play_equipment、water_pipe など、"
+                          "カンマ区切りで複数、all＝すべて）。複数の分野を1つの予算で計画します",
+                          "facility types planned together under one budget (comma-separated, or all)"))
     s.set_defaults(func=cmd_plan)
 
 
@@ -241,6 +406,10 @@ def register_deterioration(sub: Any) -> None:
     src.add_argument("--pairs", metavar="FILE", help=t("点検ペアの CSV から", "from a CSV of inspection pairs"))
     s.add_argument("--states", default="I,II,III,IV")
     s.add_argument("--merge-iv", action="store_true", help=t("Ⅳ をⅢにまとめる", "merge IV into III"))
+    s.add_argument("--scale", metavar="ID",
+                   help=t("点検ペアの区分の尺度（park-AD、sewer-urg、pave-3 など。mci-5＝MCI の値を5状態に）。"
+                          "台帳からは --facility-type の尺度を使います",
+                          "the inspection scale the grades are written on (or mci-5 for MCI values)"))
     s.add_argument("--facility-type", default="bridge", metavar="CODE",
                    help=t("台帳から推定する施設の種類（既定 bridge＝橋梁、画面の劣化予測と同じ。all＝すべての種類）",
                           "facility type fitted from the ledger (default bridge, as on the page; all = every type)"))

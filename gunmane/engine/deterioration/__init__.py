@@ -21,6 +21,8 @@ from gunmane.engine.deterioration.errors import DeteriorationError, InvalidPairs
 from gunmane.engine.deterioration.estimation import FitResult, fit, loglik_pairs
 from gunmane.engine.deterioration.model import (
     GRADE_LABELS,
+    MCI_FIVE_BINS,
+    ROAD_SCALE_ID,
     MarkovHazardModel,
     StateSpace,
     dd_exp,
@@ -29,6 +31,7 @@ from gunmane.engine.deterioration.model import (
     forecast_counts,
     forecast_facilities,
     generator,
+    mci_five_state,
     prob_reach_within,
     repair_probability,
     repair_probability_by_grade,
@@ -58,6 +61,9 @@ __all__ = [
     "nbi_panel",
     "EXCLUSION_REASONS",
     "GRADE_LABELS",
+    "MCI_FIVE_BINS",
+    "ROAD_SCALE_ID",
+    "mci_five_state",
     "PAIR_COLUMNS",
     "DeteriorationError",
     "FitResult",

@@ -30,8 +30,13 @@ from numpy.typing import ArrayLike, NDArray
 if TYPE_CHECKING:  # imported where a frame is made: a pairs-file fit does without pandas (#15 §6)
     import pandas as pd
 
+    from gunmane.engine.scales import Scale
+
 __all__ = [
     "GRADE_LABELS",
+    "MCI_FIVE_BINS",
+    "ROAD_SCALE_ID",
+    "mci_five_state",
     "MarkovHazardModel",
     "StateSpace",
     "dd_exp",
@@ -54,6 +59,12 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 GRADE_LABELS = ("I", "II", "III", "IV")
+#: the scale whose state space is the default I–IV (its labels stay "I" … "IV" in every JSON)
+ROAD_SCALE_ID = "I-IV"
+#: MCI → the five states of the national-road pavement study (state label, lowest MCI of the state).  The
+#: study (Kobayashi–Kaito group, Poisson hidden Markov, 土木学会論文集F4 68(2) 62–79) bins MCI into 5 states; its exact
+#: bin edges were not seen in a source this session — these 2-point bins are gunmane's assumption.
+MCI_FIVE_BINS = (("MCI 8以上", 8.0), ("MCI 6〜8", 6.0), ("MCI 4〜6", 4.0), ("MCI 2〜4", 2.0), ("MCI 2未満", 0.0))
 
 # Closed form accepted when Σ|terms| / |result| ≤ this (relative error ≲ COND_MAX·ε ≈ 5e-13).
 COND_MAX = 4096.0
@@ -115,6 +126,22 @@ class StateSpace:
         """States "1" … "n" (e.g. a 5- or 7-grade municipal scale)."""
         return cls(tuple(str(i) for i in range(1, n + 1)))
 
+    @classmethod
+    def from_scale(cls, scale: Scale) -> StateSpace:
+        """The grades of an inspection scale, good → bad, labelled as the manual writes them (公園施設 A–D,
+        下水道 緊急度 …); state i is the scale's grade index i.  The road scale gives exactly :meth:`grades`."""
+        if len(scale.grades) < 2:
+            raise ValueError(f"{scale.id}: a scale without grades (judged by age) has no Markov states; "
+                             "use the survival model")
+        if scale.id == ROAD_SCALE_ID:
+            return cls.grades()
+        return cls(tuple(g.label for g in scale.grades))
+
+    @classmethod
+    def mci_five(cls) -> StateSpace:
+        """The five MCI states of the published national-road pavement study (:data:`MCI_FIVE_BINS`)."""
+        return cls(tuple(label for label, _ in MCI_FIVE_BINS))
+
     @property
     def n(self) -> int:
         return len(self.labels)
@@ -131,6 +158,13 @@ class StateSpace:
 
     def as_json(self) -> list[str]:
         return list(self.labels)
+
+
+def mci_five_state(mci: float) -> int:
+    """The state (1 = best … 5) of an MCI value 0–10 on :data:`MCI_FIVE_BINS`; ValueError outside 0–10."""
+    if not 0.0 <= mci <= 10.0:
+        raise ValueError(f"MCI must be within 0..10, got {mci!r}")
+    return next(i for i, (_, lower) in enumerate(MCI_FIVE_BINS, start=1) if mci >= lower)
 
 
 # --------------------------------------------------------------------------- divided differences

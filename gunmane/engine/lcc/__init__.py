@@ -15,6 +15,7 @@ from gunmane.engine.lcc.params import (
     LccParameters,
     Parameter,
     Strategy,
+    strategies_for,
 )
 from gunmane.engine.lcc.simulate import LccResult, StrategyResult, discount_factors, life_cycle_cost
 
@@ -33,4 +34,5 @@ __all__ = [
     "discount_factors",
     "life_cycle_cost",
     "prepare_assets",
+    "strategies_for",
 ]

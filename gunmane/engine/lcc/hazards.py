@@ -30,7 +30,7 @@ from gunmane.engine.deterioration import (
 )
 from gunmane.engine.parameters import Parameter
 
-__all__ = ["MIN_TRANSITIONS", "HazardChoice", "HazardDefaults", "complete_hazards"]
+__all__ = ["MIN_TRANSITIONS", "HazardChoice", "HazardDefaults", "complete_hazards", "scale_hazards"]
 
 #: fewest observed transitions out of a grade for its hazard to be taken from the data (assumption)
 MIN_TRANSITIONS = 20
@@ -111,3 +111,40 @@ def complete_hazards(pairs: PairSet | pd.DataFrame | None, defaults: HazardDefau
         assumptions=("劣化は1段階ずつ進み、各健全性での滞在時間は指数分布（一定のハザード）に従う（多段階指数ハザードモデル）。",
                      "この団体・群の点検履歴からは推定できないため、公表された推定値を使っています：" + " ".join(reasons)))
     return HazardChoice(model, "published_plus_default", None, tuple(reasons))
+
+
+def scale_hazards(pairs: PairSet | pd.DataFrame | None, states: StateSpace, defaults: tuple[Parameter, ...], *,
+                  scope_label: str = "", min_transitions: int = MIN_TRANSITIONS) -> HazardChoice:
+    """The hazard model on a sector's own scale (``states`` from the scale, good → bad).
+
+    The fit on the scope's inspection pairs when at least ``min_transitions`` pairs left every grade but the
+    worst; otherwise the shipped defaults of the scale (one θ per grade, each with its source: a published
+    estimate, one derived from it, or an assumption the user should set)."""
+    if len(defaults) != states.n - 1:
+        raise DeteriorationError("no_defaults", f"区分 {'・'.join(states.labels)} の劣化ハザードの既定値がありません"
+                                 f"（{states.n - 1} 個必要、{len(defaults)} 個）。", "no default hazards for this scale")
+    where = f"（{scope_label}）" if scope_label else ""
+    reasons: list[str] = []
+    if pairs is not None:
+        try:
+            result = fit(pairs, states=states)
+            out_of = [int(result.transitions[i, i + 1:].sum()) for i in range(states.n - 1)]
+            worst = int(np.argmin(out_of))
+            if out_of[worst] >= min_transitions:
+                model = MarkovHazardModel(states, result.hazards,
+                                          source=f"点検履歴からの最尤推定{where}：{result.n_pairs:,} ペア",
+                                          assumptions=result.assumptions)
+                return HazardChoice(model, "fit_full", result, ())
+            reasons.append(f"区分 {states.labels[worst]} から先へ進んだペアが {out_of[worst]} 件しかありません"
+                           f"（{min_transitions} 件未満）。")
+        except DeteriorationError as exc:
+            reasons.append(f"点検履歴から推定できません：{exc.message_ja}")
+    else:
+        reasons.append("点検履歴がありません。")
+    parts = "、".join(f"{states.labels[i]}→{states.labels[i + 1]} {p.value:g}/年" for i, p in enumerate(defaults))
+    sources = " ".join(dict.fromkeys(f"{p.source}" for p in defaults))
+    model = MarkovHazardModel(
+        states, tuple(p.value for p in defaults), source=f"既定値 {parts}（{sources}）",
+        assumptions=("劣化は1段階ずつ進み、各区分での滞在時間は指数分布（一定のハザード）に従う（多段階指数ハザードモデル）。",
+                     "この団体・群の点検履歴からは推定できないため、既定値を使っています：" + " ".join(reasons)))
+    return HazardChoice(model, "defaults", None, tuple(reasons))

@@ -21,6 +21,7 @@ __all__ = [
     "LccParameters",
     "Parameter",
     "Strategy",
+    "strategies_for",
 ]
 
 ASSUMPTION_JA = ASSUMPTION
@@ -42,14 +43,20 @@ class ActionCost:
     restores_to: int
     source: str
     assumption: bool = False
+    #: what ``per_m2_yen`` is per: "m2" (deck or pavement area), "m" (pipe length) or "基" (one unit); the
+    #: facility frame's ``area_m2`` column then holds that quantity
+    unit: str = "m2"
 
     def cost(self, area_m2: float) -> float:
         return self.fixed_yen + self.per_m2_yen * area_m2
 
     def as_json(self) -> dict[str, Any]:
-        return {"facility_type": self.facility_type, "grade": self.grade, "action": self.action_ja,
-                "per_m2_yen": self.per_m2_yen, "fixed_yen": self.fixed_yen, "restores_to": self.restores_to,
-                "source": self.source, "assumption": self.assumption}
+        out = {"facility_type": self.facility_type, "grade": self.grade, "action": self.action_ja,
+               "per_m2_yen": self.per_m2_yen, "fixed_yen": self.fixed_yen, "restores_to": self.restores_to,
+               "source": self.source, "assumption": self.assumption}
+        if self.unit != "m2":
+            out["unit"] = self.unit
+        return out
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,27 @@ class Strategy:
 
     def as_json(self) -> dict[str, Any]:
         return {"key": self.key, "name": self.name_ja, "trigger": self.trigger, "description": self.description_ja}
+
+
+def strategies_for(labels: tuple[str, ...], trigger: int) -> tuple[Strategy, ...]:
+    """The three strategies on a sector's scale (``labels`` good → bad, ``trigger`` the index at which its manual
+    calls for repair): preventive acts one grade before the trigger, early corrective at the trigger, reactive
+    only at the worst grade.  On the road scale (trigger Ⅲ of Ⅰ–Ⅳ) this is :data:`STRATEGIES`; a strategy
+    that would act on the same grades as an earlier one is left out (舗装: the trigger Ⅲ is the worst)."""
+    n = len(labels)
+    if labels == ("I", "II", "III", "IV") and trigger == 3:
+        return STRATEGIES
+    pre, early = max(2, trigger - 1), trigger
+    out = [Strategy("preventive", "予防保全", pre, f"点検で {labels[pre - 1]} 以上と判定された施設に対策する。"),
+           Strategy("early_corrective", "早期の事後保全", early,
+                    f"点検で {labels[early - 1]}（要領が修繕・更新を求める区分）以上と判定された施設に対策する。"),
+           Strategy("reactive", "事後保全（対症療法）", n,
+                    f"点検で最も悪い区分 {labels[n - 1]} と判定されてから更新などを行う。")]
+    kept: list[Strategy] = []
+    for s in out:
+        if all(k.trigger != s.trigger for k in kept):
+            kept.append(s)
+    return tuple(kept)
 
 
 STRATEGIES: tuple[Strategy, ...] = (

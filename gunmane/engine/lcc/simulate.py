@@ -199,14 +199,26 @@ def life_cycle_cost(facilities: pd.DataFrame, model: MarkovHazardModel, params: 
     for strategy in strategies:
         res, runs = _strategy(strategy, assets, tables, p1, interval, horizon, disc, params, model, monte_carlo)
         results.append(res)
+    labels = model.states.labels
+    if labels[0] in ("I", "Ⅰ") and labels[-1] in ("IV", "III+IV"):  # the road scale: its words as they were
+        rules = (
+            f"点検は {interval} 年ごと（未点検・期限超過の施設は初年度に点検）。点検で判定された健全性に応じて対策し、"
+            "対策後は表の「回復する健全性」になる。Ⅳ はどの戦略でも判定され次第対策する。",
+            "前回点検で既に対策の対象と判定されている施設（未措置の積み残し）は、Ⅳ は初年度、その他は次回点検までの各年に"
+            "均等に（悪い健全性・長く待っている順に）対策する。",
+            "今日の健全性は前回点検の健全性から経過年数分の劣化を見込んだ確率分布とする（未点検は建設年度から）。")
+    else:
+        worst = labels[-1]
+        rules = (
+            f"点検は {interval} 年ごと（未点検・期限超過の施設は初年度に点検）。点検で判定された区分に応じて対策し、"
+            f"対策後は表の「対策後」の区分になる。最も悪い区分 {worst} はどの戦略でも判定され次第対策する。",
+            f"前回点検で既に対策の対象と判定されている施設（未措置の積み残し）は、{worst} は初年度、その他は次回点検までの"
+            "各年に均等に（悪い区分・長く待っている順に）対策する。",
+            "今日の区分は前回点検の区分から経過年数分の劣化を見込んだ確率分布とする（未点検は建設年度から）。")
     assumptions = (
         *model.assumptions,
         f"劣化ハザード：{model.source}",
-        f"点検は {interval} 年ごと（未点検・期限超過の施設は初年度に点検）。点検で判定された健全性に応じて対策し、"
-        "対策後は表の「回復する健全性」になる。Ⅳ はどの戦略でも判定され次第対策する。",
-        "前回点検で既に対策の対象と判定されている施設（未措置の積み残し）は、Ⅳ は初年度、その他は次回点検までの各年に"
-        "均等に（悪い健全性・長く待っている順に）対策する。",
-        "今日の健全性は前回点検の健全性から経過年数分の劣化を見込んだ確率分布とする（未点検は建設年度から）。",
+        *rules,
         f"費用は現在価格（物価変動なし）。割引率 {rate:.1%}（{params.discount_rate.source}）。",
         *params.notes,
     )

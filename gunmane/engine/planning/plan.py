@@ -50,7 +50,8 @@ from gunmane.engine.lcc.params import STRATEGIES, LccParameters, Strategy
 from gunmane.engine.lcc.simulate import discount_factors
 from gunmane.engine.parameters import Parameter
 
-__all__ = ["PLAN_COLUMNS", "IiiGoal", "IvFirstYear", "PlanParameters", "PlanResult", "budget_plan"]
+__all__ = ["PLAN_COLUMNS", "IiiGoal", "IvFirstYear", "PlanGroup", "PlanParameters", "PlanResult", "budget_plan",
+           "mixed_plan"]
 
 FloatArray = np.ndarray
 
@@ -142,6 +143,7 @@ class PlanResult:
     iv_first_year: IvFirstYear
     iii_goal: IiiGoal
     assumptions: tuple[str, ...] = field(default=())
+    groups: tuple[PlanGroup, ...] = field(default=())    # a mixed plan's sectors (empty for the road plan)
 
     @property
     def iv_first_year_shortfall_yen(self) -> float:
@@ -174,7 +176,11 @@ class PlanResult:
             "iv_first_year": self.iv_first_year.as_json(),
             "iii_goal": self.iii_goal.as_json(),
             "assumptions": list(self.assumptions),
-        }
+        } | ({"groups": [{"facility_types": list(g.params.facility_types), "scale": g.scale_id,
+                          "scale_name": g.scale_name, "model": g.model.as_json(),
+                          "parameters": [p.as_json_brief() for p in g.params.scalar_parameters()],
+                          "actions": [a.as_json() for a in g.params.actions]} for g in self.groups]}
+             if self.groups else {})
 
 
 def _weights(df: pd.DataFrame, pp: PlanParameters) -> FloatArray:
@@ -185,20 +191,51 @@ def _weights(df: pd.DataFrame, pp: PlanParameters) -> FloatArray:
                                     + pp.weight_per_age_year_over_50.value * np.maximum(age - 50.0, 0.0)))
 
 
-def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccParameters, plan_params: PlanParameters,
-                *, start_year: int, years: int = 10, budget_yen: float | list[float] | None = None,
-                mode: str = "budget", strategy: Strategy = STRATEGIES[1]) -> PlanResult:
-    """A plan over ``years`` fiscal years from ``start_year`` under an annual budget (or levelled)."""
-    if mode not in ("budget", "level"):
-        raise LccError("bad_mode", f"計画の方式「{mode}」は budget（予算上限）か level（平準化）です。", "mode must be budget or level")
-    if not 1 <= years <= 30:
-        raise LccError("bad_years", f"計画期間 {years} 年は 1〜30 年で指定してください。", "years must be 1..30")
-    caps = _caps(budget_yen, years) if mode == "budget" else None
+@dataclass(frozen=True)
+class PlanGroup:
+    """Facilities of one sector for a mixed plan: their model on the sector's scale, parameters and trigger.
+
+    ``trigger`` is the scale's index at which its manual calls for repair (Ⅲ of Ⅰ–Ⅳ, C of A–D, 緊急度Ⅱ …);
+    ``bands`` the common urgency band (1–4) of each grade, used only to rank sectors side by side in the
+    worst-first comparison."""
+
+    facilities: pd.DataFrame
+    model: MarkovHazardModel
+    params: LccParameters
+    trigger: int
+    bands: tuple[int, ...]
+    scale_id: str = ""
+    scale_name: str = ""
+
+
+@dataclass
+class _Block:
+    """The candidates of one group with everything the optimisation needs, in the group's own scale."""
+
+    c: pd.DataFrame
+    cost: FloatArray          # (k, Y+1) expected cost if treated in plan year t (Y = after the plan)
+    risk_year: FloatArray     # (k, Y+1) weighted expected risk of a year untreated
+    worst_p: FloatArray       # (k, Y+1) probability of the worst grade
+    w: FloatArray
+    iv: np.ndarray            # judged at the worst grade: first plan year
+    iii: np.ndarray           # judged at the trigger (not the worst): within the deadline (goal)
+    must: np.ndarray          # levelling: within the deadline
+    rank: tuple[np.ndarray, np.ndarray]  # worst-first order keys (primary, secondary), larger = worse
+    grade_labels: list[str]
+    measures: list[str]
+    worst_labels: list[str]
+    trigger_labels: list[str]
+    excluded: dict[str, int]
+
+
+def _block(g: PlanGroup, pp: PlanParameters, years: int, road: bool, strategy: Strategy) -> _Block | None:
+    """Candidates of one group (those judged at the strategy's trigger or worse) and their cost and risk by year."""
+    model, params = g.model, g.params
     n_states = model.states.n
-    assets = prepare_assets(facilities, model, facility_types=params.facility_types,
+    assets = prepare_assets(g.facilities, model, facility_types=params.facility_types,
                             inspection_interval=int(params.inspection_interval_years.value))
     df = assets.frame
-    extra = facilities.drop_duplicates("facility").set_index("facility")
+    extra = g.facilities.drop_duplicates("facility").set_index("facility")
     for col in PLAN_COLUMNS:
         df[col] = df["facility"].map(extra[col]) if col in extra.columns else np.nan
     trigger = min(strategy.trigger, n_states) - 1
@@ -206,27 +243,119 @@ def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccP
     excluded = dict(assets.excluded)
     excluded["below_trigger"] = int(len(df) - cand.size)
     if cand.size == 0:
-        raise LccError("no_candidates", f"対策の対象（健全性{['Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'][trigger]}以上と判定）の施設がありません。",
-                       "no facility at or above the trigger grade")
-    if cand.size > MAX_CANDIDATES:
-        raise LccError("too_many", f"対象施設が {cand.size:,} 件あり、一度に計画できる上限 {MAX_CANDIDATES:,} 件を超えます。"
-                       "団体または群ごとに計画してください。", "too many candidates")
+        return _Block(df.iloc[:0], np.zeros((0, years + 1)), np.zeros((0, years + 1)), np.zeros((0, years + 1)),
+                      np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, bool),
+                      (np.zeros(0), np.zeros(0)), [], [], [], [], excluded)
     c = df.iloc[cand].reset_index(drop=True)
     p0 = assets.initial[cand]
     cost_by_state = _cost_by_state(c, params, n_states)                       # (k, J)
     pt = transition_matrix(model.theta, np.arange(years + 1, dtype=float))    # (Y+1, J, J)
     dist = np.einsum("kj,tjs->kts", p0, pt)                                   # (k, Y+1, J)
     cost = np.einsum("kts,ks->kt", dist, cost_by_state)                       # expected cost if acted in year t
-    w = _weights(c, plan_params)
-    risk_year = w[:, None] * (dist[:, :, n_states - 1] * plan_params.risk_iv_yen_per_year.value
-                              + (dist[:, :, n_states - 2] * plan_params.risk_iii_yen_per_year.value
-                                 if n_states >= 3 else 0.0))
+    w = _weights(c, pp)
+    recorded = pd.to_numeric(c["grade"], errors="coerce").to_numpy()
+    observed = c["observed"].to_numpy()
+    labels = model.states.labels
+    if road:
+        iii_mass = dist[:, :, n_states - 2] if n_states >= 3 else 0.0
+        iv = recorded >= GRADE_IV
+        iii = recorded == GRADE_III
+        must = observed >= min(trigger, n_states - 2) if n_states >= 3 else observed >= trigger
+        rank = (observed, recorded)
+        worst_label, trigger_label = "Ⅳ", "Ⅲ"
+    else:
+        due = g.trigger - 1                                                   # 0-based state of the trigger grade
+        iii_mass = dist[:, :, due:n_states - 1].sum(axis=2) if due < n_states - 1 else 0.0
+        band = np.asarray([g.bands[int(o)] for o in observed], dtype=float)
+        # first year only for a grade beyond the trigger (band 4, 緊急に措置); a scale whose trigger is its worst
+        # grade (舗装 Ⅲ 修繕段階) has no such grade: its worst grade is a goal within the deadline
+        iv = band >= 4
+        iii = (observed >= due) & ~iv
+        must = observed >= due
+        rank = (band, band)
+        worst_label, trigger_label = labels[-1], labels[due]
+    risk_year = w[:, None] * (dist[:, :, n_states - 1] * pp.risk_iv_yen_per_year.value
+                              + iii_mass * pp.risk_iii_yen_per_year.value)
+    measures = []
+    for ft, grade in zip(c["facility_type"], observed + 1, strict=True):
+        table = params.action_table(ft)
+        key = min((k for k in table if k >= grade), default=max(table))
+        measures.append(table[key].action_ja)
+    k = len(c)
+    return _Block(c, cost, risk_year, dist[:, :, n_states - 1], w, iv, iii, must, rank,
+                  [labels[int(s)] for s in observed], measures, [worst_label] * k, [trigger_label] * k, excluded)
+
+
+def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccParameters, plan_params: PlanParameters,
+                *, start_year: int, years: int = 10, budget_yen: float | list[float] | None = None,
+                mode: str = "budget", strategy: Strategy = STRATEGIES[1]) -> PlanResult:
+    """A plan over ``years`` fiscal years from ``start_year`` under an annual budget (or levelled)."""
+    road = PlanGroup(facilities, model, params, trigger=3, bands=(1, 2, 3, 4), scale_id="I-IV")
+    return _plan([road], plan_params, start_year=start_year, years=years, budget_yen=budget_yen, mode=mode,
+                 strategy=strategy, road=True)
+
+
+def mixed_plan(groups: list[PlanGroup], plan_params: PlanParameters, *, start_year: int, years: int = 10,
+               budget_yen: float | list[float] | None = None, mode: str = "budget",
+               strategy_key: str = "early_corrective") -> PlanResult:
+    """One plan for facilities of several sectors under one budget, each judged on its own scale.
+
+    Every group's candidates (judged at its strategy's trigger grade or worse: ``strategy_key`` is taken on
+    each scale by :func:`~gunmane.engine.lcc.params.strategies_for`) enter the same 0/1 program; the worst
+    grade of every scale goes in the first year, the trigger grade within the deadline as a goal."""
+    from gunmane.engine.lcc.params import strategies_for
+
+    if not groups:
+        raise LccError("no_facilities", "計画する施設の種類がありません。", "no facility groups")
+    pairs = []
+    for g in groups:
+        options = strategies_for(g.model.states.labels, g.trigger)
+        pairs.append((g, next((s for s in options if s.key == strategy_key), options[-1])))
+    return _plan([g for g, _ in pairs], plan_params, start_year=start_year, years=years, budget_yen=budget_yen,
+                 mode=mode, strategy=pairs[0][1], road=False, strategies=[s for _, s in pairs])
+
+
+def _plan(groups: list[PlanGroup], plan_params: PlanParameters, *, start_year: int, years: int,
+          budget_yen: float | list[float] | None, mode: str, strategy: Strategy, road: bool,
+          strategies: list[Strategy] | None = None) -> PlanResult:
+    if mode not in ("budget", "level"):
+        raise LccError("bad_mode", f"計画の方式「{mode}」は budget（予算上限）か level（平準化）です。", "mode must be budget or level")
+    if not 1 <= years <= 30:
+        raise LccError("bad_years", f"計画期間 {years} 年は 1〜30 年で指定してください。", "years must be 1..30")
+    caps = _caps(budget_yen, years) if mode == "budget" else None
+    blocks = [_block(g, plan_params, years, road, s) for g, s in zip(groups, strategies or [strategy] * len(groups),
+                                                                     strict=True)]
+    found = [b for b in blocks if b is not None and len(b.c)]
+    excluded: dict[str, int] = {}
+    for b in blocks:
+        if b is not None:
+            for key, v in b.excluded.items():
+                excluded[key] = excluded.get(key, 0) + v
+    model, params = groups[0].model, groups[0].params
+    n_states = model.states.n
+    trigger = min(strategy.trigger, n_states) - 1
+    if not found:
+        what = f"健全性{['Ⅰ', 'Ⅱ', 'Ⅲ', 'Ⅳ'][trigger]}以上" if road else "各分野の対策の目安の区分以上"
+        raise LccError("no_candidates", f"対策の対象（{what}と判定）の施設がありません。",
+                       "no facility at or above the trigger grade")
+    c = pd.concat([b.c for b in found], ignore_index=True) if len(found) > 1 else found[0].c
+    if len(c) > MAX_CANDIDATES:
+        raise LccError("too_many", f"対象施設が {len(c):,} 件あり、一度に計画できる上限 {MAX_CANDIDATES:,} 件を超えます。"
+                       "団体または群ごとに計画してください。", "too many candidates")
+
+    def cat(attr: str) -> Any:
+        parts = [getattr(b, attr) for b in found]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    cost, risk_year, worst_p, w = cat("cost"), cat("risk_year"), cat("worst_p"), cat("w")
+    iv, iii, must = cat("iv"), cat("iii"), cat("must")
+    rank = (np.concatenate([b.rank[0] for b in found]), np.concatenate([b.rank[1] for b in found]))
+    info = {k: [x for b in found for x in getattr(b, k)] for k in ("grade_labels", "measures", "worst_labels",
+                                                                  "trigger_labels")}
     disc = discount_factors(params.discount_rate.value, years + 1)
     # risk carried before treatment in year y: Σ_{t<y} d_t risk_t ; never: all plan years
     carried = np.concatenate([np.zeros((len(c), 1)), np.cumsum(risk_year[:, :years] * disc[:years], axis=1)], axis=1)
     value = cost * disc[None, :] + carried                                    # (k, Y+1): y = Y means "after the plan"
-    recorded = pd.to_numeric(c["grade"], errors="coerce").to_numpy()
-    iv = recorded >= GRADE_IV                                                 # must be treated in the first year
     deadline = max(1, min(int(plan_params.deadline_years.value), years))
     iv_cost = float(cost[iv, 0].sum())
     caps_used: FloatArray | None = caps
@@ -236,23 +365,23 @@ def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccP
         caps_used[0] = max(caps[0], iv_cost * (1 + 1e-9) + 1e-6)
     gain = value[:, :years] - value[:, [years]]                               # negative = better than never
     t0 = time.perf_counter()
-    x, solver = _solve(value, cost[:, :years], caps_used, mode, c, trigger, n_states, deadline, plan_params, iv)
+    x, solver = _solve(value, cost[:, :years], caps_used, mode, must, deadline, plan_params, iv)
     solver["seconds"] = round(time.perf_counter() - t0, 3)
     unconstrained = _unconstrained(gain)
     unconstrained[iv] = 0
-    chosen = {"plan": x, "unconstrained": unconstrained, "worst_first": _worst_first(c, w, cost[:, :years], caps, iv)}
-    table = _table(c, x, cost, params, start_year, w, model, deadline)
+    chosen = {"plan": x, "unconstrained": unconstrained,
+              "worst_first": _worst_first(c, w, cost[:, :years], caps, iv, rank)}
+    table = _table(c, x, cost, start_year, w, deadline, info, iv, iii)
     budget = pd.DataFrame({"cap": caps if caps is not None else np.full(years, np.nan)},
                           index=pd.Index(start_year + np.arange(years), name="fiscal_year"))
     totals = []
-    iii = recorded == GRADE_III
     for name, pick in chosen.items():
         spend = np.array([cost[pick == y, y].sum() for y in range(years)])
         budget[name] = spend
         treated = pick >= 0
         y_idx = np.where(treated, pick, years)
         rows = np.arange(len(c))
-        iv_years = np.array([dist[i, :y_idx[i], n_states - 1].sum() for i in rows])
+        iv_years = np.array([worst_p[i, :y_idx[i]].sum() for i in rows])
         totals.append({"method": name, "cost_yen": float(spend.sum()),
                        "discounted_cost_yen": float((cost[rows, y_idx] * disc[y_idx])[treated].sum()),
                        "risk_yen": float(carried[rows, y_idx].sum()),
@@ -266,25 +395,46 @@ def budget_plan(facilities: pd.DataFrame, model: MarkovHazardModel, params: LccP
         budget_yen=float(caps[0]) if caps is not None else None,
         shortfall_yen=max(0.0, iv_cost - float(caps[0])) if caps is not None else 0.0)
     goal = _iii_goal(c, iii, x, cost[:, :years], caps, budget["plan"].to_numpy(), start_year, deadline)
+    rules: tuple[str, ...]
+    if road:
+        rules = (
+            "健全性Ⅳ（緊急措置段階）と判定された施設は、どの方法でも計画の初年度に対策する（予算が足りないときも先送りせず、"
+            "不足額を示す）。",
+            f"健全性Ⅲ（早期措置段階）は次回点検まで（{deadline}年以内、{start_year + deadline - 1}年度まで）に対策する目標とし、"
+            "間に合わない施設と不足額を年度ごとに示す。")
+        risk_text = (f"未対策の施設は毎年 重み ×（P(Ⅳ)×{plan_params.risk_iv_yen_per_year.value:,.0f} 円 ＋ P(Ⅲ)×"
+                     f"{plan_params.risk_iii_yen_per_year.value:,.0f} 円）のリスクを負う（{plan_params.risk_iv_yen_per_year.source}）。")
+        hazard_text: tuple[str, ...] = (f"劣化ハザード：{model.source}",)
+        notes = params.notes
+    else:
+        rules = (
+            "各分野の尺度で対策の目安より悪い区分（共通の緊急度区分 4 に当たる区分：道路Ⅳ、下水道 緊急度Ⅰ、公園 D など）と判定された"
+            "施設は、計画の初年度に対策する（予算が足りないときも先送りせず、不足額を示す）。",
+            f"各分野の対策の目安の区分（要領が修繕・更新を求める区分）と判定された施設は {deadline}年以内"
+            f"（{start_year + deadline - 1}年度まで）に対策する目標とし、間に合わない施設と不足額を年度ごとに示す。",
+            "分野を並べた「悪い順」の比較は共通の緊急度区分（分野横断の比較用）で順位をつける。")
+        risk_text = (f"未対策の施設は毎年 重み ×（P(最も悪い区分)×{plan_params.risk_iv_yen_per_year.value:,.0f} 円 ＋ "
+                     f"P(対策の目安の区分〜その次に悪い区分)×{plan_params.risk_iii_yen_per_year.value:,.0f} 円）のリスクを負う"
+                     f"（{plan_params.risk_iv_yen_per_year.source}）。")
+        hazard_text = tuple(f"劣化ハザード（{g.scale_name or g.scale_id}）：{g.model.source}" for g in groups)
+        notes = tuple(n for g in groups for n in g.params.notes)
     assumptions = (
-        f"劣化ハザード：{model.source}",
+        *hazard_text,
+        "施設 f を y 年度に対策する費用は、前回点検の区分から y 年度までの劣化を見込んだ期待値（区分ごとの対策費の確率加重）。"
+        if not road else
         "施設 f を y 年度に対策する費用は、前回点検の健全性から y 年度までの劣化を見込んだ期待値（健全性ごとの対策費の確率加重）。",
-        f"未対策の施設は毎年 重み ×（P(Ⅳ)×{plan_params.risk_iv_yen_per_year.value:,.0f} 円 ＋ P(Ⅲ)×"
-        f"{plan_params.risk_iii_yen_per_year.value:,.0f} 円）のリスクを負う（{plan_params.risk_iv_yen_per_year.source}）。",
+        risk_text,
         "重み ＝ 路線の重要度 ×（1 ＋ 迂回距離(km)×" f"{plan_params.weight_per_detour_km.value:g} ＋ 50年を超える経過年数×"
         f"{plan_params.weight_per_age_year_over_50.value:g}）。",
         "計画期間内に対策しない施設は、期間の翌年度に対策する費用と期間中のリスクを負うとして比較する。",
-        "健全性Ⅳ（緊急措置段階）と判定された施設は、どの方法でも計画の初年度に対策する（予算が足りないときも先送りせず、"
-        "不足額を示す）。",
-        f"健全性Ⅲ（早期措置段階）は次回点検まで（{deadline}年以内、{start_year + deadline - 1}年度まで）に対策する目標とし、"
-        "間に合わない施設と不足額を年度ごとに示す。",
+        *rules,
         f"割引率 {params.discount_rate.value:.1%}（{params.discount_rate.source}）。予算は割り引かない名目額で比較。",
-        *params.notes,
+        *notes,
     )
     return PlanResult(table=table, budget=budget, totals=pd.DataFrame(totals).set_index("method"), mode=mode,
                       strategy=strategy, start_year=start_year, years=years, solver=solver, model=model, params=params,
                       plan_params=plan_params, excluded=excluded, iv_first_year=iv_first, iii_goal=goal,
-                      assumptions=assumptions)
+                      assumptions=assumptions, groups=() if road else tuple(groups))
 
 
 def _caps(budget_yen: float | list[float] | None, years: int) -> FloatArray:
@@ -310,8 +460,8 @@ def _cost_by_state(c: pd.DataFrame, params: LccParameters, n_states: int) -> Flo
     return out
 
 
-def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: str, c: pd.DataFrame, trigger: int,
-           n_states: int, deadline: int, pp: PlanParameters, iv: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: str, must: np.ndarray,
+           deadline: int, pp: PlanParameters, iv: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
     """x_fy for y = 0 … Y−1 and y = Y ("not in the plan"), one per facility; the objective is the whole
     discounted cost + risk, so HiGHS' relative gap is a share of what is minimised.  x_f0 = 1 for Ⅳ."""
     k, cols = value.shape
@@ -329,8 +479,6 @@ def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: s
         constraints = [LinearConstraint(one_each, 1, 1), LinearConstraint(spend, -np.inf, caps)]
     else:
         # levelling: one extra continuous variable P (the peak); IV and III (the must-do grades) within the deadline
-        observed = c["observed"].to_numpy()
-        must = observed >= min(trigger, n_states - 2) if n_states >= 3 else observed >= trigger
         d = deadline
         due_idx = (np.arange(k)[:, None] * cols + np.arange(d)[None, :]).ravel()
         due = sparse.csr_matrix((np.ones(k * d), (np.repeat(np.arange(k), d), due_idx)), shape=(k, nx))
@@ -364,12 +512,13 @@ def _unconstrained(gain: FloatArray) -> np.ndarray:
 
 
 def _worst_first(c: pd.DataFrame, w: FloatArray, cost: FloatArray, caps: FloatArray | None,
-                 iv: np.ndarray) -> np.ndarray:
+                 iv: np.ndarray, keys: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """The usual rule: worst grade first, then priority weight, then age; fill each year's budget in that order.
-    Facilities judged Ⅳ go into the first year whatever the budget, as in the plan."""
+    Facilities judged Ⅳ go into the first year whatever the budget, as in the plan.  ``rank``: the grade keys
+    (model state and recorded grade; across sectors the common urgency band)."""
     k, years = cost.shape
-    recorded = pd.to_numeric(c["grade"], errors="coerce").fillna(0).to_numpy()
-    order = np.lexsort((-c["age"].fillna(0).to_numpy(), -w, -recorded, -c["observed"].to_numpy()))
+    primary, secondary = keys
+    order = np.lexsort((-c["age"].fillna(0).to_numpy(), -w, -np.nan_to_num(secondary.astype(float)), -primary))
     pick = np.full(k, -1)
     pick[iv] = 0
     rest = [i for i in order if not iv[i]]
@@ -423,21 +572,14 @@ def _iii_goal(c: pd.DataFrame, iii: np.ndarray, pick: np.ndarray, cost: FloatArr
                    late=tuple(_facility_rows(c, late, cost[:, min(deadline, years) - 1])), per_year=tuple(per_year))
 
 
-def _table(c: pd.DataFrame, pick: np.ndarray, cost: FloatArray, params: LccParameters,
-           start_year: int, w: FloatArray, model: MarkovHazardModel, deadline: int) -> pd.DataFrame:
-    labels = model.states.labels
-    measures = []
-    for _, row in c.iterrows():
-        table = params.action_table(row["facility_type"])
-        grade = int(row["observed"]) + 1
-        key = min((g for g in table if g >= grade), default=max(table))
-        measures.append(table[key].action_ja)
+def _table(c: pd.DataFrame, pick: np.ndarray, cost: FloatArray, start_year: int, w: FloatArray, deadline: int,
+           info: dict[str, list[str]], iv: np.ndarray, iii: np.ndarray) -> pd.DataFrame:
     treated = pick >= 0
-    recorded = pd.to_numeric(c["grade"], errors="coerce").to_numpy()
     goal_year = start_year + deadline - 1
-    notes = ["Ⅳ：初年度に必ず対策" if g >= GRADE_IV
-             else (f"Ⅲ：目標（{goal_year}年度まで）に間に合わない" if g == GRADE_III and not (0 <= p < deadline) else "")
-             for g, p in zip(recorded, pick, strict=True)]
+    notes = [f"{worst}：初年度に必ず対策" if is_iv
+             else (f"{trig}：目標（{goal_year}年度まで）に間に合わない" if is_iii and not (0 <= p < deadline) else "")
+             for is_iv, is_iii, p, worst, trig in zip(iv, iii, pick, info["worst_labels"], info["trigger_labels"],
+                                                       strict=True)]
     codes = c["lg_code"].astype(str).to_numpy()
     named = c["municipality"].astype(object).to_numpy() if "municipality" in c else np.full(len(c), None)
     municipality = np.array([str(n) if isinstance(n, str) and n else code for n, code in zip(named, codes, strict=True)],
@@ -448,8 +590,8 @@ def _table(c: pd.DataFrame, pick: np.ndarray, cost: FloatArray, params: LccParam
         "municipality": municipality,
         "name": c["name"].fillna("").astype(str).to_numpy() if "name" in c else "",
         "facility_type": c["facility_type"].to_numpy(),
-        "grade": [labels[int(s)] for s in c["observed"]],
-        "measure": measures,
+        "grade": info["grade_labels"],
+        "measure": info["measures"],
         "fiscal_year": np.where(treated, start_year + pick, np.nan),
         "cost_yen": np.where(treated, cost[np.arange(len(c)), np.maximum(pick, 0)], np.nan),
         "cost_now_yen": cost[:, 0],

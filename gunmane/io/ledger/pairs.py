@@ -5,7 +5,7 @@ Columns (Japanese or English headers; order free; CSV in UTF-8/CP932 or XLSX):
 | key | 見出し（例） | 内容 |
 | --- | --- | --- |
 | facility_id | 施設ID・施設番号 | the facility (several pairs per facility allowed) |
-| before | 前回の健全性・前回健全性 | grade at the earlier inspection: Ⅰ–Ⅳ / I–IV / 1–4 |
+| before | 前回の健全性・前回の健全度・前回の判定 | grade at the earlier inspection: Ⅰ–Ⅳ / I–IV / 1–4, or as written on ``scale`` |
 | after | 今回の健全性・今回健全性 | grade at the later inspection |
 | interval_years | 経過年数・点検間隔（年） | years between the two inspections (decimals allowed) |
 | member | 団体コード・構成員 | optional: the group member, for pooled fits |
@@ -25,20 +25,24 @@ from typing import Any
 import numpy as np
 
 from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairColumns, PairSet
-from gunmane.engine.deterioration.model import StateSpace
+from gunmane.engine.deterioration.model import MCI_FIVE_BINS, StateSpace, mci_five_state
+from gunmane.engine.scales import Scale
 from gunmane.io.errors import IoFileError
 from gunmane.io.issues import Issue
 from gunmane.io.ledger.schema import compact_header
 from gunmane.io.ledger.tabular import TableError, open_table
 from gunmane.io.values import parsing as values
 
-__all__ = ["PAIR_HEADERS", "PairsFile", "PairsFileError", "read_pairs"]
+__all__ = ["MCI_FIVE", "PAIR_HEADERS", "PairsFile", "PairsFileError", "read_pairs"]
+
+#: ``scale=MCI_FIVE``: grades written as MCI 0–10, read onto the five states of the national-road pavement study
+MCI_FIVE = "mci-5"
 
 PAIR_HEADERS: dict[str, tuple[str, ...]] = {
     "facility_id": ("施設ID", "施設番号", "施設コード", "橋梁ID", "橋梁番号", "管理番号", "facility_id", "facility"),
-    "before": ("前回の健全性", "前回健全性", "前回の判定区分", "前回判定区分", "前回判定", "前回", "健全性(前回)",
+    "before": ("前回の健全性", "前回健全性", "前回の判定区分", "前回判定区分", "前回判定", "前回の判定", "前回の健全度", "前回健全度", "前回の緊急度", "前回の区分", "前回", "健全性(前回)",
                "before", "grade_before"),
-    "after": ("今回の健全性", "今回健全性", "今回の判定区分", "今回判定区分", "今回判定", "今回", "健全性(今回)",
+    "after": ("今回の健全性", "今回健全性", "今回の判定区分", "今回判定区分", "今回判定", "今回の判定", "今回の健全度", "今回健全度", "今回の緊急度", "今回の区分", "今回", "健全性(今回)",
               "after", "grade_after"),
     "interval_years": ("経過年数", "経過年数(年)", "点検間隔", "点検間隔(年)", "間隔(年)", "間隔年数", "interval_years",
                        "interval", "years"),
@@ -103,12 +107,37 @@ def _grade(raw: Any, n_recorded: int) -> values.Parsed[int]:
     return parsed
 
 
+def _scale_grade(raw: Any, scale: Scale | str) -> values.Parsed[int]:
+    """A grade written on ``scale`` (as the manual writes it: 「C」「緊急度Ⅱ」「MCI 3.5」) → its index, 1 = best;
+    ``MCI_FIVE``: an MCI value → its state on the five MCI states of the pavement study."""
+    if scale == MCI_FIVE:
+        mci = values.parse_number(str(raw).upper().replace("MCI", "").replace("=", "") if raw is not None else raw,
+                                  minimum=0, maximum=10)
+        return values.Parsed(None if mci.value is None else mci_five_state(mci.value), mci.warning_code,
+                             mci.warning_ja, mci.warning_en)
+    from gunmane.io.values.scales import parse_scale_grade
+
+    assert isinstance(scale, Scale)
+    return parse_scale_grade(raw, scale)
+
+
+def _expected(scale: Scale | str | None, n_recorded: int) -> str:
+    if scale == MCI_FIVE:
+        return "MCI（0〜10）。状態は " + "・".join(label for label, _ in MCI_FIVE_BINS)
+    if isinstance(scale, Scale):
+        return f"{scale.name}の区分（{scale.accepted}）"
+    return (f"健全性 {'・'.join('ⅠⅡⅢⅣ'[:n_recorded])}（I〜IV、1〜4 の形も可）" if n_recorded <= 4
+            else f"1〜{n_recorded}の整数")
+
+
 def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequence[str] | None = None,  # noqa: C901 (complexity ratchet, #17: split before adding to it)
-               display_name: str | None = None) -> PairsFile:
+               display_name: str | None = None, scale: Scale | str | None = None) -> PairsFile:
     """Read a pairs CSV/XLSX into a PairSet (grades as 1-based ints; nothing excluded yet).
 
     ``covariates``: None = every column that is not one of the known ones is a numeric covariate;
     a sequence = exactly those columns (each must exist), other columns are ignored.
+    ``scale``: the grades are written on this inspection scale (read with ``parse_scale_grade``; the
+    states should then be ``StateSpace.from_scale(scale)``), or ``MCI_FIVE`` for MCI values.
     """
     states = states or StateSpace.grades()
     name = display_name or path.name
@@ -152,8 +181,7 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
     # A file writes few distinct grades and intervals: each distinct cell is parsed once (parsing is pure).
     grades: dict[Any, values.Parsed[Any]] = {}
     years: dict[Any, values.Parsed[Any]] = {}
-    grade_expected = (f"健全性 {'・'.join('ⅠⅡⅢⅣ'[:n_recorded])}（I〜IV、1〜4 の形も可）" if n_recorded <= 4
-                      else f"1〜{n_recorded}の整数")
+    grade_expected = _expected(scale, n_recorded)
 
     try:
         for number, row in table.rows():
@@ -173,7 +201,8 @@ def read_pairs(path: Path, *, states: StateSpace | None = None, covariates: Sequ
                         continue
                     parsed: values.Parsed[Any]
                     if key in ("before", "after"):
-                        parsed = grades.get(raw) or grades.setdefault(raw, _grade(raw, n_recorded))
+                        parsed = grades.get(raw) or grades.setdefault(
+                            raw, _grade(raw, n_recorded) if scale is None else _scale_grade(raw, scale))
                         expected = grade_expected
                     else:
                         parsed = years.get(raw) or years.setdefault(raw, values.parse_number(raw, minimum=0,

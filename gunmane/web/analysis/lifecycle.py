@@ -28,15 +28,17 @@ from gunmane.engine.deterioration import (
     pairs_from_histories,
 )
 from gunmane.engine.indicator_types import LedgerFrames, Scope, ScopeKind
-from gunmane.engine.lcc import STRATEGIES, LccResult, life_cycle_cost
-from gunmane.engine.lcc.hazards import HazardChoice, complete_hazards
-from gunmane.engine.planning import PlanResult, budget_plan
+from gunmane.engine.lcc import STRATEGIES, LccParameters, LccResult, life_cycle_cost, strategies_for
+from gunmane.engine.lcc.hazards import HazardChoice, complete_hazards, scale_hazards
+from gunmane.engine.planning import PlanGroup, PlanResult, RenewalLine, budget_plan, mixed_plan, renewal_line
+from gunmane.engine.scales import Scale
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
+from gunmane.io.values.scales import scale_for_facility_type
 from gunmane.web.analysis import unit_prices
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality
 
-__all__ = ["ScopeLedger", "deterioration_summary", "facility_frame", "forget_fits", "hazard_choice", "lcc_for_scope", "plan_for_scope", "scope_ledger", "start_fiscal_year"]
+__all__ = ["ScopeLedger", "SectorRun", "deterioration_summary", "mixed_plan_for_scope", "sector_lcc_for_scope", "sector_run", "facility_frame", "forget_fits", "hazard_choice", "lcc_for_scope", "plan_for_scope", "scope_ledger", "start_fiscal_year"]
 
 #: attribute keys (as imported from a ledger's free columns) read for the plan's priority weight
 IMPORTANCE_KEYS = ("route_importance", "路線の重要度", "重要度")
@@ -101,7 +103,10 @@ def deterioration_summary(sl: ScopeLedger, *, merge_iv: bool, facility_type: str
     steps = 3 + folds if pool else 2
 
     def build() -> dict[str, Any]:
-        states = StateSpace.grades(merge_iv=merge_iv)
+        # the type's own scale (a grade is the index on it); the road scale keeps I–IV and the merge of IV into III
+        own = scale_for_facility_type(facility_type) if facility_type else None
+        states = (StateSpace.grades(merge_iv=merge_iv) if own is None or own.id == "I-IV"
+                  else StateSpace.from_scale(own))
         types = (facility_type,) if facility_type else None
         report(0, steps, "点検ペアを作っています")
         pairs = _pairs(sl, types, member=pool)
@@ -245,3 +250,118 @@ def plan_for_scope(scope: Scope, *, budget_yen: float | None, years: int = 10, m
     result = frames.cached("plan", sl.key, (scope, d.params, d.plan, choice.model, start, budget_yen, years, mode,
                                             strategy), build)
     return result, choice
+
+
+@dataclass(frozen=True)
+class SectorRun:
+    """One sector's facility type ready for the LCC and plan engines: its scale, parameters, hazards and facilities."""
+
+    facility_type: str
+    scale: Scale
+    params: LccParameters
+    choice: HazardChoice
+    facilities: pd.DataFrame
+
+
+def sector_frame(sl: ScopeLedger, facility_type: str, unit: str) -> pd.DataFrame:
+    """The facility frame of one type, ``area_m2`` holding the quantity its costs are per: m² (deck, pavement),
+    m (pipe length, the ledger's 延長) or 1 per unit (遊具 1基)."""
+    frame = facility_frame(sl)
+    frame = frame[frame["facility_type"] == facility_type].reset_index(drop=True)
+    if unit == "m":
+        length = sl.ledger.facilities.set_index("facility")["length_m"]
+        frame["area_m2"] = frame["facility"].map(length).to_numpy(dtype=float)
+    elif unit == "基":
+        frame["area_m2"] = 1.0
+    return frame
+
+
+def sector_run(sl: ScopeLedger, facility_type: str, d: LccDefaults) -> SectorRun:
+    """Scale, parameters, hazards (the scope's fit on the type's own scale, else the shipped defaults) and facilities."""
+    scale = scale_for_facility_type(facility_type)
+    params = d.for_type(facility_type)
+    states = StateSpace.from_scale(scale)
+    defaults = d.sectors.hazards_of(scale.id)
+    choice = frames.cached("sector_hazards", sl.key, (sl.scope, facility_type, defaults),
+                           lambda: scale_hazards(_pairs(sl, (facility_type,)), states, defaults,
+                                                 scope_label=sl.scope.name))
+    unit = params.actions[0].unit if params.actions else "m2"
+    return SectorRun(facility_type, scale, params, choice, sector_frame(sl, facility_type, unit))
+
+
+def sector_lcc_for_scope(scope: Scope, facility_type: str, *, defaults: LccDefaults | None = None,
+                         overrides: dict[str, float | None] | None = None,
+                         monte_carlo: bool = True) -> tuple[LccResult, SectorRun]:
+    """The strategy comparison of one sector's facility type on its own scale (舗装 Ⅰ〜Ⅲ, 管渠 緊急度, 遊具 A〜D …)."""
+    d = defaults or _defaults(overrides)
+    sl = scope_ledger(scope)
+    run = sector_run(sl, facility_type, d)
+    start = start_fiscal_year()
+    assert run.scale.trigger is not None
+    strategies = strategies_for(run.choice.model.states.labels, run.scale.trigger)
+
+    def build() -> LccResult:
+        return life_cycle_cost(run.facilities, run.choice.model, run.params, start_year=start, strategies=strategies,
+                               monte_carlo=monte_carlo)
+
+    result = frames.cached("sector_lcc", sl.key, (scope, facility_type, run.params, run.choice.model, start,
+                                                  monte_carlo), build)
+    return result, run
+
+
+def _water_line(sl: ScopeLedger, code: str, d: LccDefaults, start: int, years: int) -> RenewalLine | None:
+    """The renewal line of a type without grades (水道管路) from the shipped Weibull life, or None without assets."""
+    from gunmane.engine.survival import WeibullModel
+
+    r = d.sectors.renewal(code)
+    if r is None:
+        return None
+    fac = sl.ledger.facilities
+    rows = fac[fac["facility_type"] == code]
+    if rows.empty:
+        return None
+    frame = pd.DataFrame({"age": (start - rows["built_year"]).to_numpy(), "length_m": rows["length_m"].to_numpy()})
+    model = WeibullModel(float(r.shape.value), float(r.scale_years.value))
+    return renewal_line(frame, model, r.unit_cost, start_year=start, years=years, facility_type=code,
+                        model_source=f"ワイブル分布 形状 {r.shape.value:g}・尺度 {r.scale_years.value:g}年（{r.shape.source}）")
+
+
+def mixed_plan_for_scope(scope: Scope, facility_types: tuple[str, ...], *, budget_yen: float | None, years: int = 10,
+                         mode: str = "budget", strategy: str = "early_corrective",
+                         defaults: LccDefaults | None = None) -> tuple[PlanResult, tuple[RenewalLine, ...]]:
+    """One plan for several sectors under one budget: road structures, 舗装, 管渠, 遊具 … each on its own scale;
+    types without grades (水道管路) as a renewal line the budget pays first (the optimisation gets what is left)."""
+    base = defaults or _defaults(None)
+    d = unit_prices.lcc_defaults_for_scope(scope, base)
+    sl = scope_ledger(scope)
+    start = start_fiscal_year()
+    groups: list[PlanGroup] = []
+    lines: list[RenewalLine] = []
+    road_types = tuple(t for t in facility_types if t in d.params.facility_types)
+    if road_types:
+        choice = hazard_choice(sl, d)
+        frame = facility_frame(sl)
+        groups.append(PlanGroup(frame, choice.model, d.params, trigger=3, bands=(1, 2, 3, 4), scale_id="I-IV",
+                                scale_name="健全性 Ⅰ〜Ⅳ（道路構造物）"))
+    for code in facility_types:
+        if code in road_types:
+            continue
+        if d.sectors.renewal(code) is not None:
+            line = _water_line(sl, code, d, start, years)
+            if line is not None:
+                lines.append(line)
+            continue
+        run = sector_run(sl, code, d)
+        if run.facilities.empty:
+            continue
+        assert run.scale.trigger is not None
+        groups.append(PlanGroup(run.facilities, run.choice.model, run.params, trigger=run.scale.trigger,
+                                bands=tuple(g.band for g in run.scale.grades), scale_id=run.scale.id,
+                                scale_name=run.scale.name))
+    caps: float | list[float] | None = budget_yen
+    if budget_yen is not None and lines:
+        need = np.sum([line.table["cost_yen"].to_numpy(dtype=float) for line in lines], axis=0)
+        caps = [max(0.0, float(budget_yen) - float(x)) for x in need]
+    result = mixed_plan(groups, d.plan, start_year=start, years=years, budget_yen=caps, mode=mode,
+                        strategy_key=strategy)
+    return result, tuple(lines)

@@ -28,6 +28,7 @@ from gunmane.io.ledger.pairs import PairsFileError, read_pairs
 from gunmane.io.reports.lcc_xlsx import METHOD_JA, lcc_xlsx, plan_xlsx
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
 from gunmane.io.values.amounts import parse_yen
+from gunmane.io.values.scales import scale_for_facility_type
 from gunmane.web.accounts import permissions
 from gunmane.web.analysis import lifecycle, services
 from gunmane.web.analysis.unit_prices import lcc_defaults_for_scope
@@ -117,26 +118,34 @@ def _compute_fit(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     progress(2, "施設台帳と点検の記録を読んでいます。")
     sl = lifecycle.scope_ledger(services.resolve_scope(p["scope"]))
     return lifecycle.deterioration_summary(
-        sl, merge_iv=p["merge_iv"], facility_type="bridge", pool=p["pool"],
+        sl, merge_iv=p["merge_iv"], facility_type=p.get("facility_type", "bridge"), pool=p["pool"],
         progress=lambda step, steps, stage: progress(5 + 90 * step // max(steps, 1), f"{stage}（{step}/{steps}）。"))
 
 
 def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
     scope, spec = _scope(request, spec)
-    merge_iv = request.GET.get("merge_iv") == "1"
+    choices = fit_choices()
+    ft = request.GET.get("facility_type", "bridge")
+    ft = ft if ft in dict(choices) else "bridge"
+    own = scale_for_facility_type(ft)
+    road = own.id == "I-IV"
+    merge_iv = road and request.GET.get("merge_iv") == "1"
     pool = scope.kind == ScopeKind.GROUP
     sl = lifecycle.scope_ledger(scope)
     wants_json = request.GET.get("format") == "json"
     # the fit (a group's first view took 20 s at scale) is computed by the worker, once per data version
-    job = jobs.start_value(compute_fit, kind="deterioration_fit", subject=f"{scope_spec(scope)}|{merge_iv}|bridge|{pool}",
+    job = jobs.start_value(compute_fit, kind="deterioration_fit", subject=f"{scope_spec(scope)}|{merge_iv}|{ft}|{pool}",
                            version=jobs.version_of(frames.fingerprint()), label=f"{scope.name}の劣化予測",
-                           params={"scope": scope_spec(scope), "merge_iv": merge_iv, "pool": pool},
+                           params={"scope": scope_spec(scope), "merge_iv": merge_iv, "pool": pool,
+                                   **({} if ft == "bridge" else {"facility_type": ft})},
                            user=request.user)
     summary = jobs.value(job)
+    type_name = dict(choices)[ft]
     if summary is None:
-        return jobs.respond(request, job, title=f"{scope.name}の橋梁の劣化予測", back_url=request.path)
+        return jobs.respond(request, job, title=f"{scope.name}の{type_name}の劣化予測", back_url=request.path)
     ctx = _base_context(scope, spec, _synthetic(sl), "deterioration")
-    ctx["merge_iv"] = merge_iv
+    ctx.update({"merge_iv": merge_iv, "fit_choices": choices, "facility_type": ft, "type_name": type_name,
+                "road_scale": road, "scale": own, "unit_word": "橋" if ft == "bridge" else "施設"})
     ctx.update({"pairs": summary["pairs"], "error": summary["error"],
                 "excluded": [(k, v) for k, v in summary["pairs"].excluded.items() if v]})
     result = summary["fit"]
@@ -146,7 +155,8 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
                                 json_dumps_params={"ensure_ascii": False})
         return JsonResponse(result.as_json(), json_dumps_params={"ensure_ascii": False})
     charts: list[dict[str, Any]] = []
-    ctx["remedies"] = _remedies(request, scope, spec, merge_iv, pooled=summary.get("pooled") is not None)
+    ctx["remedies"] = _remedies(request, scope, spec, merge_iv, pooled=summary.get("pooled") is not None,
+                                facility_type=ft)
     if result is not None:
         labels = list(result.states.labels)
         fit_ctx = fit_context(result)
@@ -154,18 +164,19 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
         ctx.update(fit_ctx)
         # where the scope's bridges are heading (no repairs), from today's distribution
         fac = lifecycle.facility_frame(sl)
-        bridges = fac[fac["facility_type"] == "bridge"]
+        bridges = fac[fac["facility_type"] == ft]
         forecast = None
         if len(bridges):
-            assets = prepare_assets(bridges, result.model, facility_types=("bridge",), inspection_interval=5)
+            assets = prepare_assets(bridges, result.model, facility_types=(ft,), inspection_interval=5)
             counts = result.model.forecast(assets.initial.sum(axis=0), 30)
             forecast = counts
             charts.append({"id": "forecast", "type": "bar", "stacked": True,
                            "labels": [str(lifecycle.start_fiscal_year() + int(t)) for t in counts.index],
                            "datasets": [{"label": GRADES_JA.get(lab, lab), "data": [_r(v, 1) for v in counts[lab]],
                                          "color": COLORS[min(i, 3)]} for i, lab in enumerate(labels)],
-                           "y_title": "橋梁数（期待値）", "x_title": "年度"})
-        repair = result.repair_probability()
+                           "y_title": f"{type_name}の数（期待値）" if ft != "bridge" else "橋梁数（期待値）",
+                           "x_title": "年度"})
+        repair = result.repair_probability() if road else result.repair_probability((own.trigger or 3) - 1)
         ctx["repair"] = {**repair, "bridges": len(bridges), "per_year_count": repair["per_year"] * len(bridges),
                          "trigger_ja": GRADES_JA.get(repair["trigger"], repair["trigger"]),
                          "pct": f"{repair['per_year']:.2%}", "ci_pct": [f"{v:.2%}" for v in repair["ci"]]}
@@ -198,6 +209,18 @@ def _caution(ratio: float, moved: float, grade: str) -> str | None:
     if moved < FEW_TRANSITIONS:
         parts.append(f"健全性{grade}から先へ進んだ点検ペアが {moved:,.0f} 組しかない（{FEW_TRANSITIONS} 組未満）")
     return "この値はそのまま使わないでください：" + "、".join(parts) + "。" if parts else None
+
+
+def fit_choices() -> list[tuple[str, str]]:
+    """Facility types the deterioration page fits: 橋梁 (the default) and each type with a graded scale of its own
+    (舗装 Ⅰ〜Ⅲ, 管渠 緊急度, 遊具 A〜D …); a type judged by age (水道管路) has no Markov states."""
+    from gunmane.io.shipped.vocab import facility_types
+
+    out = [("bridge", "橋梁")]
+    for t in facility_types():
+        if t.code != "bridge" and scale_for_facility_type(t.code).graded and scale_for_facility_type(t.code).id != "I-IV":
+            out.append((t.code, t.name))
+    return out
 
 
 def fit_context(result: FitResult) -> dict[str, Any]:
@@ -240,11 +263,13 @@ def fit_context(result: FitResult) -> dict[str, Any]:
             "labels_ja": [GRADES_JA.get(lab, lab) for lab in labels], "one_year": result.one_year_matrix().tolist()}
 
 
-def _remedies(request: HttpRequest, scope: Scope, spec: str, merge_iv: bool, *, pooled: bool) -> list[tuple[str, str]]:
-    """What the user can do about an uncertain fit, as working links: merge Ⅳ into Ⅲ, the group's pooled fit,
-    more years of inspection records (the import page of each member the user may edit)."""
+def _remedies(request: HttpRequest, scope: Scope, spec: str, merge_iv: bool, *, pooled: bool,
+              facility_type: str = "bridge") -> list[tuple[str, str]]:
+    """What the user can do about an uncertain fit, as working links: merge Ⅳ into Ⅲ (road scale), the group's
+    pooled fit, more years of inspection records (the import page of each member the user may edit)."""
     out: list[tuple[str, str]] = []
-    if not merge_iv:
+    same_type = "" if facility_type == "bridge" else f"?facility_type={facility_type}"
+    if not merge_iv and facility_type == "bridge":
         out.append(("Ⅳ をⅢにまとめて推定する（Ⅲ から先の記録が少ないとき）", "?merge_iv=1"))
     if scope.kind == ScopeKind.GROUP and pooled:
         out.append(("構成団体の点検ペアを群でまとめた推定を見る", "#members"))
@@ -252,7 +277,7 @@ def _remedies(request: HttpRequest, scope: Scope, spec: str, merge_iv: bool, *, 
         for group in Group.objects.filter(members__municipality__lg_code=scope.code).distinct().order_by("name"):
             if group_permissions.can_view_group(request.user, group) and scope.code in group.member_codes():
                 out.append((f"群「{group.name}」で構成団体の点検ペアをまとめて推定する",
-                            reverse("analysis:deterioration", args=[f"group-{group.pk}"])))
+                            reverse("analysis:deterioration", args=[f"group-{group.pk}"]) + same_type))
     codes = [scope.code] if scope.kind == ScopeKind.MUNICIPALITY else list(scope.members)
     for muni in Municipality.objects.filter(lg_code__in=codes).order_by("lg_code"):
         if permissions.can_edit_ledger(request.user, muni):
@@ -350,13 +375,61 @@ def _compute_lifecycle(job: Job, progress: jobs.Progress) -> Any:
     progress(5, "施設台帳と点検の記録を読んでいます。")
     scope = services.resolve_scope(p["scope"])
     progress(20, "劣化の進み方から費用を計算しています。" if p["kind"] == "lcc" else "予算の中で対策の順番を決めています。")
+    sector = p.get("facility_type") or ""
     try:
         if p["kind"] == "lcc":
+            if sector:
+                result, run = lifecycle.sector_lcc_for_scope(scope, sector, overrides=p["overrides"])
+                return result, run.choice
             return lifecycle.lcc_for_scope(scope, overrides=p["overrides"])
+        if sector:
+            d = load_lcc_parameters()
+            types = sector_plan_types(d, sector)
+            return lifecycle.mixed_plan_for_scope(scope, types, budget_yen=p["budget"], years=p["years"],
+                                                  mode=p["mode"], strategy=p["strategy"])
         return lifecycle.plan_for_scope(scope, budget_yen=p["budget"], years=p["years"], mode=p["mode"],
                                         strategy=p["strategy"])
     except LccError as exc:  # the page explains it (too few inspections, …): a result, not a failure
         return exc
+
+
+def sector_choices(d: LccDefaults, *, plan: bool) -> list[tuple[str, str]]:
+    """(value, name) of the facility-type choice: road structures (the default), each sector with a cost table,
+    and for plans every sector together (水道管路 as its renewal line)."""
+    from gunmane.io.shipped.vocab import facility_types
+
+    names = {t.code: t.name for t in facility_types()}
+    road = "・".join(names.get(c, c) for c in d.params.facility_types)
+    out = [("", f"{road}（道路構造物）")] + [(c, names.get(c, c)) for c in d.sector_types]
+    if plan:
+        out += [(r.facility_type, f"{names.get(r.facility_type, r.facility_type)}（更新の必要額）")
+                for r in d.sectors.renewals]
+        out.append(("all", "すべての分野（1つの予算で）"))
+    return out
+
+
+def sector_plan_types(d: LccDefaults, choice: str) -> tuple[str, ...]:
+    """The facility types of a plan for the page's choice (all = every table, else road structures + that sector)."""
+    if choice == "all":
+        return (*d.params.facility_types, *d.sector_types, *(r.facility_type for r in d.sectors.renewals))
+    return (choice,)
+
+
+def _sector_choice(request: HttpRequest, d: LccDefaults, *, plan: bool) -> str:
+    value = request.GET.get("facility_type", "")
+    return value if value in {v for v, _ in sector_choices(d, plan=plan)} else ""
+
+
+def _sector_actions(params: Any, labels: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The action table of a sector in its scale's labels (the road page keeps its 健全性 columns)."""
+    from gunmane.io.shipped.vocab import facility_types
+
+    names = {t.code: t.name for t in facility_types()}
+    units = {"m2": "㎡", "m": "m", "基": "基"}
+    return [{"type": names.get(a.facility_type, a.facility_type), "grade": labels[a.grade - 1], "action": a.action_ja,
+             "per_unit": a.per_m2_yen, "unit": units.get(a.unit, a.unit), "fixed": a.fixed_yen,
+             "restores": labels[a.restores_to - 1], "assumption": a.assumption, "source": a.source}
+            for a in params.actions]
 
 
 def _unit_prices_url(spec: str) -> str | None:
@@ -372,13 +445,21 @@ def _unit_prices_url(spec: str) -> str | None:
 def lcc(request: HttpRequest, spec: str) -> HttpResponse:
     scope, spec = _scope(request, spec)
     d, overrides, errors = _defaults_from_request(request)
-    got = _on_queue(request, "lcc", scope, {"overrides": overrides})
+    sector = _sector_choice(request, d, plan=False)
+    got = _on_queue(request, "lcc", scope, {"overrides": overrides, **({"facility_type": sector} if sector else {})})
     if isinstance(got, HttpResponse):
         return got
     sl = lifecycle.scope_ledger(scope)
     ctx = _base_context(scope, spec, _synthetic(sl), "lcc")
-    ctx.update({"errors": errors, "params": d.params, "discount_rate": d.params.discount_rate.value,
+    ctx.update({"errors": errors, "params": d.params if not sector else d.for_type(sector),
+                "discount_rate": d.params.discount_rate.value, "sector": sector,
+                "sector_choices": sector_choices(d, plan=False), "sector_name": dict(sector_choices(d, plan=False))[sector],
                 "horizon": int(d.params.horizon_years.value), "unit_prices_url": _unit_prices_url(spec)})
+    if sector:
+        sc = scale_for_facility_type(sector)
+        labels_sc = tuple(g.label for g in sc.grades)
+        ctx.update({"scale": sc, "sector_actions": _sector_actions(ctx["params"], labels_sc),
+                    "due_label": labels_sc[(sc.trigger or 1) - 1]})
     if isinstance(got, LccError):
         ctx["error"] = got
         return render(request, "analysis/lcc.html", ctx)
@@ -388,8 +469,9 @@ def lcc(request: HttpRequest, spec: str) -> HttpResponse:
     if fmt == "xlsx":
         return attachment(lcc_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_LCC比較.xlsx", XLSX)
     if fmt == "json":
-        return JsonResponse({"scope": scope.name, "hazard_path": choice.path, **result.as_json()},
-                            json_dumps_params={"ensure_ascii": False})
+        return JsonResponse({"scope": scope.name, "hazard_path": choice.path,
+                             **({"facility_type": sector, "hazard_source": choice.model.source} if sector else {}),
+                             **result.as_json()}, json_dumps_params={"ensure_ascii": False})
     years = [str(result.start_year + int(t)) for t in result.strategies[0].annual.index]
     cumulative: dict[str, Any] = {"id": "cumulative", "type": "line", "labels": years, "y_title": "累計費用（億円）",
                   "x_title": "年度", "datasets": [
@@ -407,8 +489,10 @@ def lcc(request: HttpRequest, spec: str) -> HttpResponse:
         annual["datasets"].append({"label": s.strategy.name_ja, "data": [_r(v / 1e8, 3) for v in s.annual["total"]],
                                    "color": PALETTE[i]})
     labels = list(result.model.states.labels)
-    grades = {"id": "grades", "type": "line", "labels": years, "y_title": "Ⅲ・Ⅳ の施設数（期待値）", "x_title": "年度",
-              "datasets": [{"label": s.strategy.name_ja, "data": [_r(v, 2) for v in s.occupancy[labels[2:]].sum(axis=1)],
+    due = (ctx["scale"].trigger or 3) - 1 if sector else 2
+    due_title = f"{labels[due]}以上の施設数（期待値）" if sector else "Ⅲ・Ⅳ の施設数（期待値）"
+    grades = {"id": "grades", "type": "line", "labels": years, "y_title": due_title, "x_title": "年度",
+              "datasets": [{"label": s.strategy.name_ja, "data": [_r(v, 2) for v in s.occupancy[labels[due:]].sum(axis=1)],
                             "color": PALETTE[i]} for i, s in enumerate(result.strategies)]}
     table_years = list(range(0, len(years), 10))
     ctx.update({"result": result, "choice": choice, "charts": [cumulative, annual, grades],
@@ -446,20 +530,34 @@ def plan(request: HttpRequest, spec: str) -> HttpResponse:
             errors["budget"] = str(exc)
     elif mode == "budget" and "budget" in request.GET:
         errors["budget"] = "年間の予算を入力してください。"
+    d = load_lcc_parameters()
+    sector = _sector_choice(request, d, plan=True)
     ctx.update({"mode": mode, "strategy": strategy, "years": years_raw, "budget_raw": budget_raw, "errors": errors,
-                "strategies": STRATEGIES, "method_ja": METHOD_JA})
+                "strategies": STRATEGIES, "method_ja": METHOD_JA, "sector": sector,
+                "sector_choices": sector_choices(d, plan=True)})
     ready = not errors and years is not None and (mode == "level" or budget is not None)
     if not ready:
         return render(request, "analysis/plan.html", ctx)
     assert years is not None
-    got = _on_queue(request, "plan", scope, {"budget": budget, "years": years, "mode": mode, "strategy": strategy})
+    got = _on_queue(request, "plan", scope, {"budget": budget, "years": years, "mode": mode, "strategy": strategy,
+                                             **({"facility_type": sector} if sector else {})})
     if isinstance(got, HttpResponse):
         return got
     if isinstance(got, LccError):
         ctx["error"] = got
         return render(request, "analysis/plan.html", ctx)
     result, choice = got
+    renewal_lines: tuple[Any, ...] = ()
+    if sector:  # a plan of sectors: the second item holds the renewal lines of the types without grades
+        renewal_lines, choice = choice, None
+        ctx["renewal_lines"] = [{"name": dict(sector_choices(d, plan=True)).get(line.facility_type,
+                                                                                 line.facility_type),
+                                 "line": line, "rows": line.table.to_dict("records")} for line in renewal_lines]
     fmt = request.GET.get("format")
+    if fmt == "json" and sector:
+        return JsonResponse({"scope": scope.name, "budget_yen_per_year": budget, **result.as_json(),
+                             "renewal_lines": [line.as_json() for line in renewal_lines]},
+                            json_dumps_params={"ensure_ascii": False})
     if fmt == "xlsx":
         return attachment(plan_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_対策計画.xlsx", XLSX)
     if fmt == "json":
