@@ -204,7 +204,7 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
                 continue
             members_rows.append({"name": m.name, "b": b, "s": s})
     ctx.update({"shown_name": r.scenarios[show].name if r.scenarios else "", "ev": ev, "result": r, "runs": runs, "table": table, "charts": charts, "steps": steps,
-                "show": show, "sens": sens, "members_rows": members_rows,
+                "show": show, "sens": sens, "members_rows": members_rows, "sector_rows": effects.sector_rows(r, show),
                 "levers": [(s.name, s.levers) for s in r.scenarios],
                 "show_synthetic": group_is_synthetic(group)})
     return render(request, "groups/effects_result.html", ctx)
