@@ -39,7 +39,7 @@ from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind
 __all__ = ["ERRORS", "LEVERS", "Evaluation", "check_members", "compute_effects", "compute_lots", "effects_job",
            "error_text", "lots_job", "stored_summary", "cost_share_of", "default_scenario_toml", "design", "effect_summary",
            "evaluate_scenario", "group_for_scenario", "content_hash", "load_group", "lots_for_documents", "reference",
-           "multisector_scenario_toml", "sector_rows", "summary_of",
+           "lot_sector_texts", "multisector_scenario_toml", "sector_rows", "summary_of",
            "waterfall"]
 
 #: the levers of the scenario file, each explained in one sentence (shown in the editor)
@@ -316,6 +316,17 @@ def sector_rows(r: Any, scenario_index: int) -> list[dict[str, Any]]:
     rows.append({"name": "合計（群全体）", "total": True, "b": r.baseline.totals, "s": sc.totals,
                  "work_types": "", "priced_by": ""})
     return rows
+
+
+def lot_sector_texts(dsg: Any) -> dict[str, str]:
+    """Lot id → its facilities per sector in words (「道路 705・公園 36」), for a 多分野 design; {} otherwise."""
+    if dsg is None or dsg.best is None or not any(lot.sectors for lot in dsg.best.lots):
+        return {}
+    names = {x.code: x.name for x in vocab.sectors()}
+    order = {x.code: x.order for x in vocab.sectors()}
+    return {str(lot.id): "・".join(f"{names.get(k, k)} {int(v['facilities']):,}"
+                                  for k, v in sorted(lot.sectors.items(), key=lambda kv: order.get(kv[0], 99)))
+            for lot in dsg.best.lots}
 
 
 def effect_summary(es: EffectScenario) -> EffectSummary | None:

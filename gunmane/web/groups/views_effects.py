@@ -241,6 +241,7 @@ def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         return _geo_file(es, ev, dsg, "geojson")
     member_names = {m.lg_code: m.name for m in ev.result.members}
     ctx.update({"design": dsg, "map": _lot_map(dsg, ev, _map_names(dsg, ev)) if dsg is not None else None,
+                "lot_sectors": effects.lot_sector_texts(dsg),
                 "saved_districting": SavedDistricting.objects.filter(group=group).first(),
                 "member_names": member_names, "show_synthetic": group_is_synthetic(group)})
     return render(request, "groups/effects_lots.html", ctx)
