@@ -188,7 +188,7 @@ MULTISECTOR_SCENARIOS: tuple[dict[str, Any], ...] = (
      "description": "4団体・4分野の同じ作業・年度を代表団体が一つの契約で発注（分野ごとの積算）",
      "levers": [{"kind": "horizontal", "mode": "one_contract"}, {"kind": "multi_sector", "pricing": "by_work_type"}]},
     {"name": "広域＋多分野＋性能規定（包括的民間委託）",
-     "description": "三条市・大館市の包括的民間委託の形: 日常維持を要求水準による総価の契約に、点検・修繕も同じ受注者へ",
+     "description": "三条市の包括的維持管理業務委託の形: 日常維持を要求水準による総価の契約に、点検・修繕も同じ受注者へ",
      "levers": [{"kind": "horizontal", "mode": "one_contract"}, {"kind": "multi_sector", "pricing": "by_work_type"},
                 {"kind": "performance_spec"}, {"kind": "years", "years": 5}]},
 )
