@@ -392,7 +392,7 @@ class _Context:
                 # a dominant group's price sits on its dominant row only (so each group is counted once)
                 is_dominant = by_type["ctype"].to_numpy()[m] == work_type
                 by_type.loc[m, "price"] = np.where(own | is_dominant, price, 0.0)
-            price_works = np.bincount(by_type["gid"].to_numpy(), by_type["price"].to_numpy(), n_groups)
+            price_works = np.bincount(by_type["gid"].to_numpy(), by_type["price"].to_numpy(), n_groups).astype(float)
             # each works row's part: within what one rate prices (the group, or the group's work type)
             gid_w, type_w = group[works_rows], ctype[works_rows]
             own_w = by_work_type[works_rows]

@@ -251,7 +251,7 @@ def _units(group: GroupInput, params: ParameterSet, s: LotSettings, districts: M
     cells.attrs["facility_ids"] = fac.groupby("unit")["facility"].agg(list).to_dict()
     if group.by_sector:  # each cell's facilities per sector, for the lots' lines per sector (多分野)
         facs = [f for f in group.facilities if not group.sectors or f.sector in set(group.sectors)]
-        fac["sector"] = [facs[int(i)].sector for i in fac["fidx"]]
+        fac["sector"] = [facs[int(i)].sector for i in fac["fidx"].to_numpy()]
         cells.attrs["sectors"] = {int(u): {str(sec): (list(part["facility"]), float(part["v"].sum()))
                                            for sec, part in g.groupby("sector")}
                                   for u, g in fac.groupby("unit")}

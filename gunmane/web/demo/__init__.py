@@ -157,11 +157,11 @@ def seed_demo_workspace(group: Group) -> None:
     if not EffectScenario.objects.filter(group=group, name=MULTISECTOR_DEMO).exists():
         # the second scenario: 多分野 (road, park, river, sewer under one comprehensive contract; synthetic facilities).
         # Dated before the first so the documents keep using the 広域 scenario until someone saves this one.
-        first = EffectScenario.objects.filter(group=group).order_by("pk").first()
+        main = EffectScenario.objects.filter(group=group).order_by("pk").first()
         ms = EffectScenario.objects.create(group=group, name=MULTISECTOR_DEMO, toml=multisector_scenario_toml(group),
                                            chosen_index=3)
-        if first is not None:
-            EffectScenario.objects.filter(pk=ms.pk).update(updated_at=first.updated_at - timedelta(seconds=1))
+        if main is not None:
+            EffectScenario.objects.filter(pk=ms.pk).update(updated_at=main.updated_at - timedelta(seconds=1))
     first = ChecklistItem.objects.filter(group=group, stage="introduction").order_by("order")
     for item, url in zip(first[:2], (f"/karte/group/{group.pk}/", ""), strict=False):
         item.status = ItemStatus.DONE
