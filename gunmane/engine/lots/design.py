@@ -252,9 +252,13 @@ def _units(group: GroupInput, params: ParameterSet, s: LotSettings, districts: M
     if group.by_sector:  # each cell's facilities per sector, for the lots' lines per sector (多分野)
         facs = [f for f in group.facilities if not group.sectors or f.sector in set(group.sectors)]
         fac["sector"] = [facs[int(i)].sector for i in fac["fidx"].to_numpy()]
-        cells.attrs["sectors"] = {int(u): {str(sec): (list(part["facility"]), float(part["v"].sum()))
-                                           for sec, part in g.groupby("sector")}
-                                  for u, g in fac.groupby("unit")}
+        per_cell: dict[int, dict[str, tuple[list[str], float]]] = {}
+        for u, sec, fid, v in zip(fac["unit"].to_numpy().tolist(), fac["sector"], fac["facility"],
+                                  fac["v"].to_numpy().tolist(), strict=True):
+            ids, total = per_cell.setdefault(int(u), {}).get(str(sec), ([], 0.0))
+            ids.append(fid)
+            per_cell[int(u)][str(sec)] = (ids, total + float(v))
+        cells.attrs["sectors"] = per_cell
     return cells, places, fac
 
 
