@@ -18,8 +18,10 @@ import pandas as pd
 from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.effects import EffectsError, Facility, GroupInput, Lever, LeverKind, Member, Scenario
 from gunmane.engine.lots import LotDesign, LotSettings
+from gunmane.engine.scales import to_band
 from gunmane.io.errors import IoFileError
 from gunmane.io.shipped.parameters import ShareRule, share_rules
+from gunmane.io.values.scales import scale_for_facility_type
 
 __all__ = [
     "SHARE_RULES",
@@ -87,13 +89,14 @@ class ScenarioFile:
     ledger: str = "database"  # "database" | "none"
     description: str = ""
     lots: dict[str, Any] = field(default_factory=dict)  # LotSettings fields for `gunmane lots`
+    by_sector: bool = False  # report each scenario's lines per sector (分野ごとの内訳)
 
 
 _TOP_KEYS = {"name", "description", "members", "lead", "start_fiscal_year", "horizon_years", "sectors", "cost_share",
-             "costing_edition", "parameters", "ledger", "scenario", "scenarios", "lots"}
+             "costing_edition", "parameters", "ledger", "scenario", "scenarios", "lots", "by_sector"}
 _MEMBER_KEYS = {"name", "kind", "office_lat", "office_lon", "road_length_km", "park_area_m2", "routine_tasks",
                 "routine_direct_yen", "population", "share", "supporting"}
-_LEVER_KEYS = {"kind", "mode", "years", "members", "sectors"}
+_LEVER_KEYS = {"kind", "mode", "years", "members", "sectors", "pricing"}
 
 
 def share_rule(key: str) -> ShareRule:
@@ -270,12 +273,15 @@ def _scenario(p: str, data: dict[str, Any]) -> ScenarioFile:  # noqa: C901 (comp
         raise _fail(p, "parameters.share.equal_part", f"（均等割の割合）は 0〜1 の数値です（値: {equal_part!r}）。",
                     "must be a number 0–1.")
     params.setdefault("share.rule", share)
+    by_sector = data.get("by_sector", False)
+    if not isinstance(by_sector, bool):
+        raise _fail(p, "by_sector", f"は true（分野ごとの内訳を出す）か false です（値: {by_sector!r}）。", "must be a boolean.")
     return ScenarioFile(
         path=p, name=str(data.get("name") or Path(p).stem), members=tuple(members), scenarios=tuple(scenarios),
         lead=lead, start_fiscal_year=start, horizon_years=horizon,
         sectors=tuple(str(s) for s in data.get("sectors") or ()), cost_share=share,
         costing_edition=data.get("costing_edition"), parameters=params, ledger=ledger,
-        description=str(data.get("description", "")), lots=lots)
+        description=str(data.get("description", "")), lots=lots, by_sector=by_sector)
 
 
 def lot_settings(sf: ScenarioFile) -> LotSettings:
@@ -326,7 +332,8 @@ def engine_scenarios(sf: ScenarioFile) -> tuple[Scenario, ...]:
             try:
                 levers.append(Lever(kind=LeverKind(lv["kind"]), mode=str(lv.get("mode", "one_contract")),
                                     years=int(lv.get("years", 0)), members=tuple(str(m) for m in lv.get("members", ())),
-                                    sectors=tuple(str(s) for s in lv.get("sectors", ()))))
+                                    sectors=tuple(str(s) for s in lv.get("sectors", ())),
+                                    pricing=str(lv.get("pricing", "dominant"))))
             except EffectsError as exc:
                 raise ScenarioFileError(exc.code, f"{sf.path}: シナリオ「{sc.name}」: {exc.message_ja}",
                                         f"{sf.path}: scenario '{sc.name}': {exc.message_en}", key=exc.field) from exc
@@ -389,7 +396,7 @@ def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], faciliti
             if str(row.lg_code) in supporting:
                 continue
             lat, lon = coords.get(row.facility, (None, None))
-            g = _opt(row.latest_grade)
+            g = _band(str(row.facility_type), _opt(row.latest_grade))
             facs.append(Facility(
                 id=str(row.facility), lg_code=str(row.lg_code), sector=str(row.sector), facility_type=str(row.facility_type),
                 length_m=_opt(row.length_m), area_m2=_opt(getattr(row, "area_m2", None)), lat=_opt(lat), lon=_opt(lon),
@@ -397,7 +404,25 @@ def build_group(sf: ScenarioFile, reference: dict[str, dict[str, Any]], faciliti
                 is_synthetic=bool(getattr(row, "is_synthetic", False))))
     start = sf.start_fiscal_year or start_fiscal_year or 2026
     return GroupInput(members=tuple(members), facilities=tuple(facs), start_fiscal_year=start,
-                      horizon_years=sf.horizon_years, lead=sf.lead, sectors=sf.sectors, name=sf.name)
+                      horizon_years=sf.horizon_years, lead=sf.lead, sectors=sf.sectors, name=sf.name,
+                      by_sector=sf.by_sector)
+
+
+def _band(facility_type: str, grade: float | None) -> float | None:
+    """The effects engine derives repairs on the common urgency band (共通の緊急度区分, Ⅲ・Ⅳ = 措置が必要):
+    a grade on the facility type's own scale (1 = best) becomes its band, so a park C, a river d or a sewer
+    緊急度Ⅱ starts a repair as a bridge's Ⅲ does. Road structures: band == grade. A grade the scale does not have
+    (a ledger still on Ⅰ–Ⅳ) is kept as written."""
+    if grade is None:
+        return None
+    try:
+        sc = scale_for_facility_type(facility_type)
+    except (KeyError, ValueError):
+        return grade
+    index = int(grade)
+    if not sc.graded or not 1 <= index <= len(sc.grades):
+        return grade
+    return float(to_band(sc, index))
 
 
 def set_cost_share(doc: dict[str, Any], rule: str, *, equal_part: float | None = None,

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo(demo):  # type: ignore[no-untyped-def]
     """The shared demo group with its effect scenario."""
-    return demo, EffectScenario.objects.get(group=demo)
+    return demo, EffectScenario.objects.filter(group=demo).order_by("pk").first()
 
 
 client = login_client
@@ -116,8 +116,9 @@ def test_editor_builds_a_valid_scenario_and_reports_errors(demo) -> None:  # typ
 def test_new_scenario_from_the_group_and_lots(demo) -> None:  # type: ignore[no-untyped-def]
     group, es = demo
     c = client()
+    before = set(EffectScenario.objects.filter(group=group).values_list("pk", flat=True))
     response = c.post(reverse("groups:effects_new", args=[group.pk]))
-    new = EffectScenario.objects.exclude(pk=es.pk).get(group=group)
+    new = EffectScenario.objects.filter(group=group).exclude(pk__in=before).get()
     assert response["Location"] == reverse("groups:effects_edit", args=[group.pk, new.pk])
     doc = tomllib.loads(new.toml)
     assert set(doc["members"]) == {"292125", "293857", "293865", "294535", "290009"}

@@ -23,6 +23,7 @@ from gunmane.engine.effects.inputs import GroupInput, Member, Scenario
 from gunmane.engine.effects.levers import LeverOutcome, ScenarioState, apply_levers, baseline_keys
 from gunmane.engine.effects.parameters import ParameterSet
 from gunmane.engine.effects.routing import TourSolver
+from gunmane.engine.effects.sectors import SectorLine, sector_lines
 from gunmane.engine.effects.work import WorkSet, derive_work
 
 __all__ = ["METRICS", "SHARE_RULES", "SHARE_RULE_NAMES", "EffectsResult", "Metrics", "ScenarioResult", "evaluate"]
@@ -79,12 +80,16 @@ class ScenarioResult:
     members: Mapping[str, Metrics]
     contracts: pd.DataFrame  # one row per contract group (ordering key)
     contracts_by_kind: Mapping[str, float]
+    sectors: Mapping[str, SectorLine] = field(default_factory=dict)  # only when the group asks (by_sector)
 
     def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "levers": [x.as_json() for x in self.levers],
-                "totals": self.totals.as_json(),
-                "contracts_by_kind": {k: round(v, 3) for k, v in self.contracts_by_kind.items()},
-                "members": {c: m.as_json() for c, m in self.members.items()}}
+        out = {"name": self.name, "description": self.description, "levers": [x.as_json() for x in self.levers],
+               "totals": self.totals.as_json(),
+               "contracts_by_kind": {k: round(v, 3) for k, v in self.contracts_by_kind.items()},
+               "members": {c: m.as_json() for c, m in self.members.items()}}
+        if self.sectors:
+            out["sectors"] = {k: v.as_json() for k, v in self.sectors.items()}
+        return out
 
 
 @dataclass(frozen=True)
@@ -275,7 +280,7 @@ class _Context:
         groups = self._contract_groups(rows)
         n_contracts = self._count_contracts(groups)
         groups["contracts"] = n_contracts
-        self._price(groups, rows, n_contracts)
+        row_price, priced_by = self._price(groups, rows, n_contracts)
         groups["failed_tenders"] = self._failed_tenders(groups, n_contracts)
         staff_kind = self._staff_kind(groups)
         hours = self._staff_hours(groups, n_contracts, staff_kind, state)
@@ -295,8 +300,10 @@ class _Context:
         for s in STAGES[:-1]:
             groups[f"h_{s}"] = hours[s]
         by_kind = groups.groupby("kkey")["contracts"].sum().to_dict()
+        sectors = (sector_lines(rows, groups, hours, row_price, priced_by, totals.staff_hours)
+                   if self.group.by_sector else {})
         return ScenarioResult(name, description, outcomes, totals, members, groups,
-                              {str(a): float(b) for a, b in by_kind.items()})
+                              {str(a): float(b) for a, b in by_kind.items()}, sectors)
 
     def _contract_groups(self, rows: _Rows) -> pd.DataFrame:
         """One row per contract group: its keys, years spanned, expected value, sites and random demand."""
@@ -347,27 +354,61 @@ class _Context:
                 n_contracts[i] = math.ceil(certain_sites[i] / cap - 1e-9)
         return n_contracts
 
-    def _price(self, groups: pd.DataFrame, rows: _Rows, n_contracts: np.ndarray) -> None:
+    def _price(self, groups: pd.DataFrame, rows: _Rows, n_contracts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Add the orderer's estimated price and overhead per group: services by their rates, works by the rules
-        of the group's dominant work type (主たる工種) on equal contracts."""
+        of the group's dominant work type (主たる工種) on equal contracts — or, in a 多分野 bundle priced by work
+        type (``bywt``), each work type's part by its own rates at the bundle's scale.
+
+        Returns each row's part of its group's price (services exactly, works in proportion to the row's expected
+        value within what one rate prices) and the work type (or service) that priced it."""
         group, n_groups, priced_as_works = rows.group, rows.n_groups, rows.priced_as_works
+        ctype = rows.items["ctype"].to_numpy()
         service_rate = rows.items["ctype"].map(self.svc_mult).fillna(1.0).to_numpy(dtype=float)
-        groups["price_service"] = np.bincount(group, rows.expected_value * service_rate * ~priced_as_works, n_groups)
-        works_values = pd.DataFrame({"gid": group[priced_as_works],
-                                     "ctype": rows.items["ctype"].to_numpy()[priced_as_works],
-                                     "v": rows.expected_value[priced_as_works]})
+        row_price = rows.expected_value * service_rate * ~priced_as_works
+        priced_by = ctype.astype(object).copy()
+        groups["price_service"] = np.bincount(group, row_price, n_groups)
+        by_work_type = rows.items["bywt"].to_numpy().astype(bool) if "bywt" in rows.items else np.zeros(len(group), bool)
+        works_rows = np.flatnonzero(priced_as_works)
+        works_values = pd.DataFrame({"gid": group[works_rows], "ctype": ctype[works_rows],
+                                     "v": rows.expected_value[works_rows], "bywt": by_work_type[works_rows]})
         price_works = np.zeros(n_groups)
         if len(works_values):
-            by_type = works_values.groupby(["gid", "ctype"], sort=False)["v"].sum().reset_index()
+            by_type = works_values.groupby(["gid", "ctype"], sort=False).agg(v=("v", "sum"), bywt=("bywt", "first"))
+            by_type = by_type.reset_index()
             dominant = by_type.loc[by_type.groupby("gid")["v"].idxmax()]
-            dominant_gid = dominant["gid"].to_numpy()
-            for work_type in dominant["ctype"].unique():
-                of_type = dominant_gid[dominant["ctype"].to_numpy() == work_type]
-                contracts = np.maximum(n_contracts[of_type], 1e-9)
-                per_contract = groups["value_works"].to_numpy()[of_type] / contracts
-                price_works[of_type] = works_price_array(self.edition, str(work_type), per_contract)["price_yen"] * contracts
+            # the rate each (group, work type) is priced by: its own (bywt) or its group's dominant type
+            dominant_of = dict(zip(dominant["gid"].to_numpy(), dominant["ctype"].to_numpy(), strict=True))
+            by_type["rate_type"] = np.where(by_type["bywt"].to_numpy(), by_type["ctype"].to_numpy(),
+                                            [dominant_of[g] for g in by_type["gid"].to_numpy()])
+            by_type["price"] = 0.0
+            for work_type in by_type["rate_type"].unique():
+                m = (by_type["rate_type"] == work_type).to_numpy()
+                gids = by_type["gid"].to_numpy()[m]
+                contracts = np.maximum(n_contracts[gids], 1e-9)
+                # dominant pricing prices the whole works value of the group; by type only its own part
+                own = by_type["bywt"].to_numpy()[m]
+                value = np.where(own, by_type["v"].to_numpy()[m], groups["value_works"].to_numpy()[gids])
+                price = works_price_array(self.edition, str(work_type), value / contracts)["price_yen"] * contracts
+                # a dominant group's price sits on its dominant row only (so each group is counted once)
+                is_dominant = by_type["ctype"].to_numpy()[m] == work_type
+                by_type.loc[m, "price"] = np.where(own | is_dominant, price, 0.0)
+            price_works = np.bincount(by_type["gid"].to_numpy(), by_type["price"].to_numpy(), n_groups).astype(float)
+            # each works row's part: within what one rate prices (the group, or the group's work type)
+            gid_w, type_w = group[works_rows], ctype[works_rows]
+            own_w = by_work_type[works_rows]
+            key = np.where(own_w, pd.Series(gid_w).astype(str) + "|" + pd.Series(type_w).astype(str),
+                           pd.Series(gid_w).astype(str))
+            value_w = rows.expected_value[works_rows]
+            key_total = pd.Series(value_w).groupby(key).transform("sum").to_numpy()
+            type_price = dict(zip(by_type["gid"].astype(str) + "|" + by_type["ctype"].astype(str), by_type["price"],
+                                  strict=True))
+            key_price = np.array([type_price[k] if o else price_works[g] for k, o, g in zip(key, own_w, gid_w, strict=True)])
+            row_price[works_rows] = np.where(key_total > 0, key_price * value_w / np.maximum(key_total, 1e-300),
+                                             key_price / pd.Series(value_w).groupby(key).transform("count").to_numpy())
+            priced_by[works_rows] = np.where(own_w, type_w, [dominant_of[g] for g in gid_w])
         groups["price"] = groups["price_service"] + price_works
         groups["overhead"] = groups["price"] - groups["value"]
+        return row_price, priced_by
 
     def _failed_tenders(self, groups: pd.DataFrame, n_contracts: np.ndarray) -> np.ndarray:
         """Expected failed tenders (不調・不落) per group from the failure curve of the value per contract."""

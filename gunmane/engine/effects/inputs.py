@@ -84,24 +84,32 @@ LEVER_LABELS = {
     LeverKind.PERFORMANCE_SPEC: "性能規定",
 }
 HORIZONTAL_MODES = ("one_contract", "separate_contracts")
+MULTI_SECTOR_PRICING = ("dominant", "by_work_type")
 
 
 @dataclass(frozen=True)
 class Lever:
     """One lever: ``mode`` for 広域 ("one_contract" or "separate_contracts"), ``years`` for 契約年数,
-    ``members`` to restrict 広域 to some members (default all), ``sectors`` to restrict 多分野."""
+    ``members`` to restrict 広域 to some members (default all), ``sectors`` to restrict 多分野; ``pricing`` for
+    多分野: "dominant" (the contract's works priced by the rates of its largest work type, 主たる工種) or
+    "by_work_type" (each work type's part priced by its own rates at the bundle's scale, 分野ごとの積算)."""
 
     kind: LeverKind
     mode: str = "one_contract"
     years: int = 0
     members: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()
+    pricing: str = "dominant"
 
     def __post_init__(self) -> None:
         if self.kind in (LeverKind.HORIZONTAL, LeverKind.VERTICAL) and self.mode not in HORIZONTAL_MODES:
             raise InvalidInput("invalid_lever_mode", f"{LEVER_LABELS[self.kind]} の mode は one_contract（一つの契約）か "
                                f"separate_contracts（共同発注・契約は団体ごと）です（値: {self.mode}）。",
                                f"mode must be one of {HORIZONTAL_MODES} (got {self.mode}).", field="mode")
+        if self.kind == LeverKind.MULTI_SECTOR and self.pricing not in MULTI_SECTOR_PRICING:
+            raise InvalidInput("invalid_lever_pricing", "多分野連携の pricing は dominant（主たる工種の率で積算）か "
+                               f"by_work_type（工種区分ごとにその率で積算）です（値: {self.pricing}）。",
+                               f"pricing must be one of {MULTI_SECTOR_PRICING} (got {self.pricing}).", field="pricing")
         if self.kind == LeverKind.YEARS and self.years < 1:
             raise InvalidInput("invalid_lever_years", "契約年数を束ねる: years に 2 以上の年数を指定してください。",
                                "years lever: give years ≥ 2.", field="years")
@@ -134,6 +142,7 @@ class GroupInput:
     lead: str | None = None
     sectors: tuple[str, ...] = ()  # restrict to these sectors (empty = all in the ledger)
     name: str = ""
+    by_sector: bool = False  # report each scenario's lines per sector (分野ごとの内訳)
 
     def __post_init__(self) -> None:
         if not self.members:

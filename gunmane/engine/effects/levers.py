@@ -69,6 +69,7 @@ def baseline_keys(rows: pd.DataFrame) -> pd.DataFrame:
     k["ykey"] = k["year"]
     k["joint"] = ""
     k["perf"] = False
+    k["bywt"] = False
     return k
 
 
@@ -138,9 +139,14 @@ def apply_levers(k: pd.DataFrame, group: GroupInput, levers: tuple[Lever, ...]) 
                 out.append(_no(lever, f"束ねる分野が1つしかありません（対象の分野: {_ja(present) or 'なし'}）。",
                                "only one sector"))
                 continue
-            k.loc[k["skey"].isin(merge), "skey"] = "+".join(merge)
-            out.append(_ok(lever, f"{_ja(merge)} を同じ契約にまとめました（工事は金額の大きい工種区分で積算）。",
-                           "applied"))
+            merged = k["skey"].isin(merge)
+            k.loc[merged, "skey"] = "+".join(merge)
+            if lever.pricing == "by_work_type":
+                k.loc[merged, "bywt"] = True
+                how = "工事は工種区分ごとにその諸経費率で積算し合算"
+            else:
+                how = "工事は金額の大きい工種区分で積算"
+            out.append(_ok(lever, f"{_ja(merge)} を同じ契約にまとめました（{how}）。", "applied"))
         elif kind == LeverKind.YEARS:
             if lever.years < 2 or group.horizon_years < 2:
                 out.append(_no(lever, "2年以上の契約期間と2年度以上の試算期間が必要です。", "needs ≥ 2 years"))

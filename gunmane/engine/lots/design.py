@@ -94,8 +94,17 @@ class Lot:
     base_lat: float | None = None
     base_lon: float | None = None
     base_office: bool = True  # False: a field base at far facilities of the member (the member is split)
+    # per sector (only when the group asks for its lines per sector, 多分野): facilities, direct cost, their ids
+    sectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
+        out = self._json()
+        if self.sectors:
+            out["sectors"] = {k: {"facilities": int(v["facilities"]), "direct_yen": round(float(v["direct_yen"])),
+                                  "facility_ids": list(v["facility_ids"])} for k, v in self.sectors.items()}
+        return out
+
+    def _json(self) -> dict[str, Any]:
         return {"id": self.id, "base": self.base, "base_office": self.base_office,
                 "base_lat": None if self.base_lat is None else round(self.base_lat, 6),
                 "base_lon": None if self.base_lon is None else round(self.base_lon, 6),
@@ -240,7 +249,32 @@ def _units(group: GroupInput, params: ParameterSet, s: LotSettings, districts: M
     fac = fac.merge(cells[["cell", "unit"]], on="cell")
     cells.attrs["cell_km"] = cell_km
     cells.attrs["facility_ids"] = fac.groupby("unit")["facility"].agg(list).to_dict()
+    if group.by_sector:  # each cell's facilities per sector, for the lots' lines per sector (多分野)
+        facs = [f for f in group.facilities if not group.sectors or f.sector in set(group.sectors)]
+        fac["sector"] = [facs[int(i)].sector for i in fac["fidx"].to_numpy()]
+        per_cell: dict[int, dict[str, tuple[list[str], float]]] = {}
+        for u, sec, fid, v in zip(fac["unit"].to_numpy().tolist(), fac["sector"], fac["facility"],
+                                  fac["v"].to_numpy().tolist(), strict=True):
+            ids, total = per_cell.setdefault(int(u), {}).get(str(sec), ([], 0.0))
+            ids.append(fid)
+            per_cell[int(u)][str(sec)] = (ids, total + float(v))
+        cells.attrs["sectors"] = per_cell
     return cells, places, fac
+
+
+def _lot_sectors(cells: pd.DataFrame, m: np.ndarray) -> dict[str, dict[str, Any]]:
+    """The facilities (count, ids) and annual direct cost of each sector in the lot made of the cells ``m``."""
+    per_cell = cells.attrs.get("sectors")
+    if not per_cell:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for u in cells["unit"].to_numpy()[m]:
+        for sec, (ids, v) in per_cell.get(int(u), {}).items():
+            line = out.setdefault(sec, {"facilities": 0, "direct_yen": 0.0, "facility_ids": []})
+            line["facilities"] += len(ids)
+            line["direct_yen"] += v
+            line["facility_ids"].extend(ids)
+    return dict(sorted(out.items()))
 
 
 def _located(group: GroupInput, fac: pd.DataFrame, offices_xy: dict[str, tuple[float, float]]
@@ -287,7 +321,8 @@ def _plan(name: str, unit_lot: np.ndarray, bases: list[str], cells: pd.DataFrame
         pf = float(pricer.fail(np.array([v]))[0])
         cost = float(pricer.lot_cost(np.array([v]))[0]) + km * s.travel_yen_per_km
         lots.append(Lot(len(lots) + 1, base, tuple(sorted(set(cells["member"].to_numpy()[m]))), int(cells["n"].to_numpy()[m].sum()),
-                        v, v + oh, oh, km, pf, cost, float(d.max() if d.size else 0.0), place.lat, place.lon, place.office))
+                        v, v + oh, oh, km, pf, cost, float(d.max() if d.size else 0.0), place.lat, place.lon, place.office,
+                        _lot_sectors(cells, m)))
         if check:
             base = names.get(base, base) + ("" if place.office else "の現地拠点")
             if v < s.min_lot_yen - 1:

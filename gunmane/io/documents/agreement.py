@@ -24,6 +24,7 @@ from gunmane.io.documents.common import (
     lead_member,
     meta_lines,
     parties,
+    sector_lines,
     signatory_title,
     unique_judgements,
 )
@@ -96,8 +97,14 @@ def _scope_table(inp: DocumentInput) -> list[Block]:
                   "、".join(f"{t} {c:,}" for t, c in types[m.lg_code].most_common()))
                  for m in inp.members if by_member[m.lg_code])
     total = ("合計", f"{sum(by_member.values()):,}", "")
-    return [Table(("団体", "対象施設数", "施設の種類"), (*rows, total), widths=(1.5, 1, 3), align="lrl",
-                  caption="別表第1　対象施設の概要", total_rows=1)]
+    out: list[Block] = [Table(("団体", "対象施設数", "施設の種類"), (*rows, total), widths=(1.5, 1, 3), align="lrl",
+                              caption="別表第1　対象施設の概要", total_rows=1)]
+    unique = {(f.lg_code, f.facility_id): f for lot in inp.lots for f in lot.facilities}
+    per_sector = sector_lines(tuple(unique.values()))
+    if per_sector:  # a 多分野 group: each sector's facilities and the members that manage (and pay for) them
+        out.append(Table(("分野", "対象施設数（団体ごと）", "施設の種類"), per_sector, widths=(1, 3, 2.5), align="lll",
+                         caption="別表第1の2　分野ごとの対象施設"))
+    return out
 
 
 def _mechanism_article(inp: DocumentInput, a: _Articles, who: str) -> None:

@@ -3,16 +3,17 @@ the 本来管理者 rule of the guide's 心得, and the cost-share table."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from gunmane.io.documents.blocks import Block, Note, Para, Table
 from gunmane.io.documents.figures import is_observer, is_supporting, share_rows
 from gunmane.io.documents.formatting import date_label, fmt_int
-from gunmane.io.documents.inputs import DocumentInput, MemberInfo
+from gunmane.io.documents.inputs import DocumentInput, FacilityRow, MemberInfo
 
 __all__ = ["ACCOUNTABILITY", "DEFAULT_KEPT_JUDGEMENTS", "PARTY_LABELS", "SHARE_TABLE_HEADER", "SYNTHETIC_NOTICE", "cost_share_blocks",
            "head_blocks", "is_observer", "is_supporting", "judgement_conflicts", "judgement_topic", "kept_judgements",
-           "lead_member", "meta_lines", "owns_facilities", "parties", "signatory_title", "unique_judgements"]
+           "lead_member", "meta_lines", "owns_facilities", "parties", "sector_lines", "signatory_title", "unique_judgements"]
 
 SYNTHETIC_NOTICE = ("【合成データ】この文書には架空の施設・数値（デモ用の合成データ）が含まれます。"
                     "実在の施設・点検結果ではありません。")
@@ -140,3 +141,21 @@ def cost_share_blocks(inp: DocumentInput, caption: str = "") -> list[Block]:
                        "団体ごとの契約はその団体に、共同の契約はこの規則で各団体に分けた額です。"
                        "負担割合は予定価格の合計に対する各団体の負担額の割合です。", small=True))
     return blocks
+
+
+def sector_lines(facilities: tuple[FacilityRow, ...]) -> tuple[tuple[str, str, str], ...]:
+    """Per sector (in order of first appearance): its facility count and each member's count, and the types —
+    empty unless the facilities span two or more sectors (a 多分野 lot)."""
+    by_sector: dict[str, list[FacilityRow]] = {}
+    for f in facilities:
+        by_sector.setdefault(f.sector_ja, []).append(f)
+    if len(by_sector) < 2:
+        return ()
+    out = []
+    for sector, rows in by_sector.items():
+        members = Counter(f.manager_name for f in rows)
+        types = Counter(f.facility_type_ja for f in rows)
+        out.append((sector or "分野の記録なし",
+                    f"{len(rows):,}施設（" + "、".join(f"{n}（{c:,}施設）" for n, c in members.items()) + "）",
+                    "、".join(f"{t} {c:,}" for t, c in types.most_common())))
+    return tuple(out)

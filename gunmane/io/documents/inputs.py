@@ -134,9 +134,10 @@ class FacilityRow:
     route: str = ""
     built_year: int | None = None
     length_m: float | None = None
-    grade: str = ""        # Ⅰ–Ⅳ or "" (未点検)
+    grade: str = ""        # the grade on the facility type's own scale (Ⅰ–Ⅳ, A–D, a–d, 緊急度Ⅱ …) or "" (未点検)
     lat: float | None = None
     lon: float | None = None
+    sector_ja: str = ""    # 分野 (道路・公園・河川・下水道 …): a 多分野 lot names its facilities per sector
 
 
 @dataclass(frozen=True)

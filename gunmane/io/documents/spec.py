@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from gunmane.io.documents.blocks import Block, Bullets, Doc, Heading, Para, Table, number_tables
 from gunmane.io.documents.checker import check_document
-from gunmane.io.documents.common import SYNTHETIC_NOTICE, head_blocks, lead_member, meta_lines
+from gunmane.io.documents.common import SYNTHETIC_NOTICE, head_blocks, lead_member, meta_lines, sector_lines
 from gunmane.io.documents.formatting import fmt_length, fmt_yen
 from gunmane.io.documents.inputs import DocumentInput, FacilityRow, LotInfo
 from gunmane.io.documents.render_docx import render_docx
@@ -82,7 +82,9 @@ def spec_doc(inp: DocumentInput, lot_id: str) -> Doc:
             ("ロット", lot.lot_id),
             ("発注者", orderer),
             ("対象施設", f"{len(lot.facilities):,}施設（{_managers(lot)}）"),
-            ("健全性の内訳", "、".join(f"{g} {n:,}" for g, n in sorted(grades.items())) or "—"),
+            *((f"対象施設（{sector}）", f"{count}　{types}") for sector, count, types in sector_lines(lot.facilities)),
+            ("点検の区分の内訳（各分野の尺度）" if sector_lines(lot.facilities) else "健全性の内訳",
+             "、".join(f"{g} {n:,}" for g, n in sorted(grades.items())) or "—"),
             ("業務内容", tasks),
             ("履行期間", f"契約締結の日から{lot.term_years}年間"),
         ), widths=(1, 4), caption="業務の概要"),

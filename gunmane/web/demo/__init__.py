@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -23,7 +24,7 @@ from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.shipped import refdata
 from gunmane.web.accounts.models import Membership, Role
 from gunmane.web.groups import workspace
-from gunmane.web.groups.effects import default_scenario_toml
+from gunmane.web.groups.effects import default_scenario_toml, multisector_scenario_toml
 from gunmane.web.groups.models import (
     ChecklistItem,
     CollaborationType,
@@ -104,6 +105,7 @@ def create_demo_users(log: Log | None = None) -> list[tuple[str, str]]:
 
 
 DEMO_GROUP = "奈良モデル地域（宇陀市・曽爾村・御杖村・東吉野村）"
+MULTISECTOR_DEMO = "多分野（道路・公園・河川・下水道）の包括的な契約"
 
 
 @transaction.atomic
@@ -152,6 +154,14 @@ def seed_demo_workspace(group: Group) -> None:
         # the scenario in the documents: 広域＋プロセス (the model region's CM-type joint contract)
         EffectScenario.objects.create(group=group, name=f"{group.name} 効果試算", toml=default_scenario_toml(group),
                                       chosen_index=2)
+    if not EffectScenario.objects.filter(group=group, name=MULTISECTOR_DEMO).exists():
+        # the second scenario: 多分野 (road, park, river, sewer under one comprehensive contract; synthetic facilities).
+        # Dated before the first so the documents keep using the 広域 scenario until someone saves this one.
+        main = EffectScenario.objects.filter(group=group).order_by("pk").first()
+        ms = EffectScenario.objects.create(group=group, name=MULTISECTOR_DEMO, toml=multisector_scenario_toml(group),
+                                           chosen_index=3)
+        if main is not None:
+            EffectScenario.objects.filter(pk=ms.pk).update(updated_at=main.updated_at - timedelta(seconds=1))
     first = ChecklistItem.objects.filter(group=group, stage="introduction").order_by("order")
     for item, url in zip(first[:2], (f"/karte/group/{group.pk}/", ""), strict=False):
         item.status = ItemStatus.DONE

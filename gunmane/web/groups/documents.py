@@ -12,8 +12,10 @@ from django.utils import timezone
 from gunmane.engine.calendar import fiscal_year
 from gunmane.io.documents.figures import build_schedule
 from gunmane.io.documents.inputs import DocumentInput, FacilityRow, LotInfo, MechanismInfo, MemberInfo
+from gunmane.io.scenario import ScenarioFileError, read_scenario
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
+from gunmane.io.values.scales import scale_for_facility_type
 from gunmane.web.groups.effects import GRADE_JA, cost_share_of, evaluate_scenario, summary_of
 from gunmane.web.groups.models import GeneratedDocument, Group, MemberRole
 from gunmane.web.groups.workspace import latest_scenario, ordered_members, settings_of
@@ -94,6 +96,50 @@ def default_lots(group: Group, codes: list[str], first_year: int) -> list[LotInf
     return lots
 
 
+def _grade_label(facility_type: str, grade: int | None) -> str:
+    """A facility's latest grade on its own type's scale (Ⅲ, C, d, 緊急度Ⅱ …); "" when never graded."""
+    if not grade:
+        return ""
+    try:
+        sc = scale_for_facility_type(facility_type)
+        return sc.label(int(grade))
+    except (KeyError, ValueError):
+        return GRADE_JA.get(grade, "")
+
+
+def multisector_lots(es: Any, codes: list[str], years: int) -> list[LotInfo]:
+    """The 多分野 lot of a scenario that asks for lines per sector (``by_sector``) over two or more sectors: every
+    facility of those sectors of the paying members, each with its sector, its member and its grade on its own
+    scale, as one comprehensive contract (包括的な維持管理). [] for any other scenario."""
+    if es is None:
+        return []
+    try:
+        sf = read_scenario(f"{es.name}.toml", text=es.toml)
+    except ScenarioFileError:
+        return []
+    if not sf.by_sector or len(sf.sectors) < 2:
+        return []
+    sectors = {x.code: x.name for x in vocab.sectors()}
+    types = {t.code: t.name for t in vocab.facility_types()}
+    qs = (Facility.objects.filter(manager__lg_code__in=codes, sector__code__in=sf.sectors)
+          .select_related("manager", "facility_type", "sector").order_by("sector__order", "manager__lg_code", "facility_id"))
+    rows = tuple(FacilityRow(
+        lg_code=f.manager.lg_code, manager_name=f.manager.name, facility_id=f.facility_id, name=f.name,
+        facility_type_ja=types.get(f.facility_type.code, f.facility_type.name), route=f.route, built_year=f.built_year,
+        length_m=f.length_m, grade=_grade_label(f.facility_type.code, f.latest_grade), lat=f.lat, lon=f.lon,
+        sector_ja=sectors.get(f.sector.code, f.sector.code)) for f in qs)
+    if not rows:
+        return []
+    named = "・".join(sectors.get(c, c) for c in sf.sectors)
+    return [LotInfo(lot_id="M1", name=f"{named}の包括的な維持管理", facilities=rows,
+                    tasks=("各分野の点検要領にもとづく定期点検（道路橋・舗装・公園施設・樋門・管渠）", "点検結果の報告と診断の補助資料の作成",
+                           "日常の巡回・清掃・除草・小規模な補修", "Ⅲ・Ⅳ（各分野の措置が必要な区分）の施設の補修設計"),
+                    service_levels=(("日常維持", "各分野の管理水準（通行・利用に支障となる損傷を発見から定めた期間内に処置）"),),
+                    per_task_cap_yen=500_000,
+                    reporting=("月次の業務報告（分野ごと・団体ごと）", "施設ごとの点検調書（電子データ）", "損傷の緊急連絡（発見当日）"),
+                    term_years=years)]
+
+
 def author_label(user: Any, group: Group | None = None) -> str:
     """作成者 as the documents print it: the person's name and organisation (「山田 太郎（宇陀市）」), never the login
     name; the organisation is the user's government that is a member of the group (else its first one)."""
@@ -148,6 +194,7 @@ def document_input(group: Group, *, version: int = 1, prepared_on: date | None =
     else:
         start, years = s.start_fiscal_year or fiscal_year(day) + 1, s.term_years
     names = {i.lg_code: i.name for i in infos}
+    payers = [c for c in paying if c not in s.supporting_codes()]
     synthetic = Facility.objects.filter(manager__lg_code__in=codes, is_synthetic=True).exists()
     return DocumentInput(
         group_name=group.name, prepared_on=day, members=tuple(infos),
@@ -160,7 +207,7 @@ def document_input(group: Group, *, version: int = 1, prepared_on: date | None =
         bundles=tuple((k, v) for k, v in (("自治体の束", s.bundle_owners), ("技術者の束", s.bundle_people),
                                           ("事業者の束", s.bundle_contractors)) if v),
         levers=tuple(levers.get(k, k) for k in s.levers), effects=effects,
-        lots=tuple(default_lots(group, [c for c in paying if c not in s.supporting_codes()], start)),
+        lots=(*default_lots(group, payers, start), *multisector_lots(es, payers, years)),
         effects_note=failure, synthetic=synthetic, version=version, author_ja=author)
 
 

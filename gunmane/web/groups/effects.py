@@ -15,6 +15,7 @@ from django_tasks import task
 from gunmane.engine.calendar import fiscal_year
 from gunmane.engine.costing import CostingError
 from gunmane.engine.effects import EffectsError, ParameterSet, evaluate, sensitivity
+from gunmane.engine.effects.sectors import SHARED
 from gunmane.engine.lots import design_lots
 from gunmane.io.documents.inputs import CostShare, EffectSummary, FacilityRow, LotInfo, MemberEffect
 from gunmane.io.scenario import (
@@ -37,7 +38,8 @@ from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind
 
 __all__ = ["ERRORS", "LEVERS", "Evaluation", "check_members", "compute_effects", "compute_lots", "effects_job",
            "error_text", "lots_job", "stored_summary", "cost_share_of", "default_scenario_toml", "design", "effect_summary",
-           "evaluate_scenario", "group_for_scenario", "content_hash", "load_group", "lots_for_documents", "reference", "summary_of",
+           "evaluate_scenario", "group_for_scenario", "content_hash", "load_group", "lots_for_documents", "reference",
+           "lot_sector_texts", "multisector_scenario_toml", "sector_rows", "summary_of",
            "waterfall"]
 
 #: the levers of the scenario file, each explained in one sentence (shown in the editor)
@@ -172,6 +174,46 @@ def default_scenario_toml(group: Group) -> str:
     return tomli_w.dumps(s.apply_cost_share(doc))  # the group's cost-share rule, agreed shares, supporting members
 
 
+#: the 多分野 scenarios of a group (road, park, river, sewer under one comprehensive contract); the demo group
+#: loads them as its second scenario, the same as examples/scenarios/nara-multisector.toml
+MULTISECTOR_SECTORS = ("road", "park", "river", "sewer")
+MULTISECTOR_SCENARIOS: tuple[dict[str, Any], ...] = (
+    {"name": "多分野（分野ごとの積算）",
+     "description": "団体ごとに、4分野の同じ作業・年度を一つの契約に。工事は工種区分（橋梁保全・舗装・河川維持・下水道）ごとにその諸経費率で積算",
+     "levers": [{"kind": "multi_sector", "pricing": "by_work_type"}]},
+    {"name": "多分野（主たる工種で積算）",
+     "description": "同じ束ね方で、工事を契約の主たる工種（金額の最も大きい工種区分）の諸経費率で積算",
+     "levers": [{"kind": "multi_sector"}]},
+    {"name": "広域＋多分野（包括的な一つの契約）",
+     "description": "4団体・4分野の同じ作業・年度を代表団体が一つの契約で発注（分野ごとの積算）",
+     "levers": [{"kind": "horizontal", "mode": "one_contract"}, {"kind": "multi_sector", "pricing": "by_work_type"}]},
+    {"name": "広域＋多分野＋性能規定（包括的民間委託）",
+     "description": "三条市の包括的維持管理業務委託の形: 日常維持を要求水準による総価の契約に、点検・修繕も同じ受注者へ",
+     "levers": [{"kind": "horizontal", "mode": "one_contract"}, {"kind": "multi_sector", "pricing": "by_work_type"},
+                {"kind": "performance_spec"}, {"kind": "years", "years": 5}]},
+)
+
+
+def multisector_scenario_toml(group: Group) -> str:
+    """The group's 多分野 scenario file: road (bridges, pavement), park (play equipment), river (sluices) and sewer
+    (pipes) of every member bundled, with the lines per sector (``by_sector``) and the group's cost share."""
+    members = [m for m in ordered_members(group) if m.role != MemberRole.OBSERVER]
+    lead = next((m for m in members if m.role == MemberRole.LEAD), members[0] if members else None)
+    doc: dict[str, Any] = {
+        "name": group.name,
+        "description": "道路（橋梁・舗装）・公園（遊具）・河川（樋門・樋管）・下水道（管渠）を、構成団体で一つの包括的な契約に"
+                       "束ねた場合の効果",
+        "horizon_years": 5, "costing_edition": "FY2022", "sectors": list(MULTISECTOR_SECTORS), "by_sector": True,
+        "members": {m.municipality.lg_code: {} for m in members}, "parameters": {"staff.hourly_cost_yen": 5000},
+        "scenario": [dict(sc) for sc in MULTISECTOR_SCENARIOS],
+        "lots": {"min_lot_yen": 5_000_000, "max_lot_yen": 300_000_000, "max_radius_km": 30,
+                 "work_type": "橋梁保全工事", "time_limit_s": 20},
+    }
+    if lead is not None:
+        doc["lead"] = lead.municipality.lg_code
+    return tomli_w.dumps(settings_of(group).apply_cost_share(doc))
+
+
 @dataclass(frozen=True)
 class Evaluation:
     scenario_file: Any
@@ -253,6 +295,38 @@ def waterfall(ev: Evaluation, scenario_index: int, es: EffectScenario | None = N
         out.append({"lever": LEVER_NAMES.get(lever.kind.value, lever.kind.value), "saving_yen": prev - now})
         prev = now
     return out
+
+
+def sector_rows(r: Any, scenario_index: int) -> list[dict[str, Any]]:
+    """The per-sector lines of one scenario beside the baseline's (a 多分野 scenario file with ``by_sector``),
+    each sector by its name, then the staff-hours no sector carries and the group's total; [] without lines."""
+    if not r.scenarios or not r.baseline.sectors:
+        return []
+    sc = r.scenarios[scenario_index]
+    rows = []
+    for code, b in r.baseline.sectors.items():
+        s = sc.sectors.get(code)
+        if s is None:
+            continue
+        shared = code == SHARED
+        rows.append({"name": "分野に分けない職員時間" if shared else vocab.sector(code).name,
+                     "shared": shared, "b": b, "s": s,
+                     "work_types": "・".join(b.work_types), "priced_by": "・".join(s.priced_by)})
+    rows.sort(key=lambda row: (row["shared"], -row["b"].direct_cost_yen))
+    rows.append({"name": "合計（群全体）", "total": True, "b": r.baseline.totals, "s": sc.totals,
+                 "work_types": "", "priced_by": ""})
+    return rows
+
+
+def lot_sector_texts(dsg: Any) -> dict[str, str]:
+    """Lot id → its facilities per sector in words (「道路 705・公園 36」), for a 多分野 design; {} otherwise."""
+    if dsg is None or dsg.best is None or not any(lot.sectors for lot in dsg.best.lots):
+        return {}
+    names = {x.code: x.name for x in vocab.sectors()}
+    order = {x.code: x.order for x in vocab.sectors()}
+    return {str(lot.id): "・".join(f"{names.get(k, k)} {int(v['facilities']):,}"
+                                  for k, v in sorted(lot.sectors.items(), key=lambda kv: order.get(kv[0], 99)))
+            for lot in dsg.best.lots}
 
 
 def effect_summary(es: EffectScenario) -> EffectSummary | None:

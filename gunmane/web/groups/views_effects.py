@@ -204,7 +204,7 @@ def effects_result(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
                 continue
             members_rows.append({"name": m.name, "b": b, "s": s})
     ctx.update({"shown_name": r.scenarios[show].name if r.scenarios else "", "ev": ev, "result": r, "runs": runs, "table": table, "charts": charts, "steps": steps,
-                "show": show, "sens": sens, "members_rows": members_rows,
+                "show": show, "sens": sens, "members_rows": members_rows, "sector_rows": effects.sector_rows(r, show),
                 "levers": [(s.name, s.levers) for s in r.scenarios],
                 "show_synthetic": group_is_synthetic(group)})
     return render(request, "groups/effects_result.html", ctx)
@@ -241,6 +241,7 @@ def effects_lots(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         return _geo_file(es, ev, dsg, "geojson")
     member_names = {m.lg_code: m.name for m in ev.result.members}
     ctx.update({"design": dsg, "map": _lot_map(dsg, ev, _map_names(dsg, ev)) if dsg is not None else None,
+                "lot_sectors": effects.lot_sector_texts(dsg),
                 "saved_districting": SavedDistricting.objects.filter(group=group).first(),
                 "member_names": member_names, "show_synthetic": group_is_synthetic(group)})
     return render(request, "groups/effects_lots.html", ctx)
