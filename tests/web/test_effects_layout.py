@@ -63,7 +63,8 @@ def test_lot_map_files_and_page(demo) -> None:  # type: ignore[no-untyped-def]
     assert len(folders) == len(set(lot_of.values()))
     names = [f.findtext(f"{KML}name") for f in folders]
     assert all(n.startswith("ロット") and "拠点：" in n for n in names), names
-    assert "ロット1（拠点：宇陀市）" in names or "ロット1（拠点：御杖村）" in names
+    # which member is lot 1's base depends on how far CP-SAT gets in its 5 s (a busy machine stops it earlier)
+    assert any(f"ロット1（拠点：{m}）" in names for m in ("宇陀市", "曽爾村", "御杖村", "東吉野村")), names
     points = 0
     for folder in folders:
         lot = int(folder.findtext(f"{KML}name")[3:].split("（")[0])
