@@ -274,3 +274,29 @@ def test_lots_answer_202_then_the_cli_json(demo, tmp_path, capsys, settings) -> 
     assert api_doc.pop("seconds") >= 0 and cli.pop("seconds") >= 0  # the solver's own time
     assert api_doc["best"]["lots"] and api_doc["status_ja"]
     assert api_doc == cli
+
+
+@pytest.mark.django_db
+def test_deterioration_answers_202_while_the_worker_fits(demo, settings) -> None:  # type: ignore[no-untyped-def]
+    """The fit is the 劣化予測 page's job on the task queue (a group's first fit took 20 s at scale): no API request
+    computes it; the answer is 202 with the job's state, then the page's estimate."""
+    from gunmane.web.analysis import lifecycle, lifecycle_views
+    from gunmane.web.jobs.models import Job
+    from gunmane.web.registry import frames
+
+    frames.clear_cache()
+    with lifecycle._jobs_lock:
+        lifecycle._ready.clear()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # the test is the worker
+    uda = api(token_for("uda"))
+    url = f"/api/groups/{demo.pk}/deterioration/"
+    waiting = uda.get(url)
+    assert waiting.status_code == 202, waiting.content
+    assert body(waiting)["status"] == "queued" and body(waiting)["status_url"]
+    job = Job.objects.get(kind="deterioration_fit")
+    lifecycle_views.compute_fit.call(str(job.pk))
+    done = uda.get(url)
+    assert done.status_code == 200, done.content
+    assert body(done)["facility_type"] == "bridge" and body(done)["n_pairs"] > 0
+    page = login_client("uda").get(f"/deterioration/group-{demo.pk}/")  # the page reads the same job
+    assert page.status_code == 200 and Job.objects.filter(kind="deterioration_fit").count() == 1

@@ -122,6 +122,17 @@ def _compute_fit(job: Job, progress: jobs.Progress) -> dict[str, Any]:
         progress=lambda step, steps, stage: progress(5 + 90 * step // max(steps, 1), f"{stage}（{step}/{steps}）。"))
 
 
+def fit_job(scope: Scope, *, merge_iv: bool, facility_type: str, pool: bool, user: Any) -> Job:
+    """The worker's job of a scope's fit (a group's first fit took 20 s at scale), once per data version: the page,
+    its JSON and the API (/api/…/deterioration/) read the same job."""
+    return jobs.start_value(compute_fit, kind="deterioration_fit",
+                            subject=f"{scope_spec(scope)}|{merge_iv}|{facility_type}|{pool}",
+                            version=jobs.version_of(frames.fingerprint()), label=f"{scope.name}の劣化予測",
+                            params={"scope": scope_spec(scope), "merge_iv": merge_iv, "pool": pool,
+                                    **({} if facility_type == "bridge" else {"facility_type": facility_type})},
+                            user=user)
+
+
 def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
     scope, spec = _scope(request, spec)
     choices = fit_choices()
@@ -133,12 +144,7 @@ def deterioration(request: HttpRequest, spec: str) -> HttpResponse:
     pool = scope.kind == ScopeKind.GROUP
     sl = lifecycle.scope_ledger(scope)
     wants_json = request.GET.get("format") == "json"
-    # the fit (a group's first view took 20 s at scale) is computed by the worker, once per data version
-    job = jobs.start_value(compute_fit, kind="deterioration_fit", subject=f"{scope_spec(scope)}|{merge_iv}|{ft}|{pool}",
-                           version=jobs.version_of(frames.fingerprint()), label=f"{scope.name}の劣化予測",
-                           params={"scope": scope_spec(scope), "merge_iv": merge_iv, "pool": pool,
-                                   **({} if ft == "bridge" else {"facility_type": ft})},
-                           user=request.user)
+    job = fit_job(scope, merge_iv=merge_iv, facility_type=ft, pool=pool, user=request.user)
     summary = jobs.value(job)
     type_name = dict(choices)[ft]
     if summary is None:

@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 from gunmane.engine.costing import CostingError
 from gunmane.engine.effects import EffectsError
 from gunmane.io.scenario import ScenarioFileError, engine_scenarios, read_scenario
-from gunmane.web.analysis import lifecycle
+from gunmane.web.analysis import lifecycle_views
 from gunmane.web.analysis import services as karte_services
 from gunmane.web.api import serializers as s
 from gunmane.web.api.filters import FacilityFilter, InspectionFilter, MeasureFilter, MunicipalityFilter
@@ -477,19 +477,22 @@ class ScenarioLots(APIView):
 
 
 def _fit(scope: Any, request: Request, *, pool: bool) -> Response:
-    """The deterioration page's fit (bridges; the same cached computation): the estimate's JSON, or the CLI's
-    {"status": "invalid", "error": …} when the inspections cannot identify it."""
+    """The deterioration page's fit (bridges), from the same job on the task queue: 202 with the job's state while
+    the worker computes it, then the estimate's JSON, or the CLI's {"status": "invalid", "error": …}."""
     query = s.FitQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    summary = lifecycle.deterioration_summary(lifecycle.scope_ledger(scope), merge_iv=query.validated_data["merge_iv"],
-                                              facility_type="bridge", pool=pool)
+    job = lifecycle_views.fit_job(scope, merge_iv=query.validated_data["merge_iv"], facility_type="bridge", pool=pool,
+                                  user=request.user)
+    summary = jobs.value(job)
+    if summary is None:
+        return Response(jobs.state(job), status=status.HTTP_202_ACCEPTED)
     if summary["fit"] is None:
         return Response({"status": "invalid", "error": summary["error"].as_json()}, status=status.HTTP_400_BAD_REQUEST)
     return Response({**summary["fit"].as_json(), "facility_type": "bridge"})  # as `gunmane deterioration fit --ledger`
 
 
-FIT_DOC = ("劣化予測（橋梁の健全性の推移、マルコフ劣化ハザード）の推定結果。画面「劣化予測」と同じ計算で、"
-           "初めての計算は数秒〜数十秒かかります（以後はデータが変わるまで保存した結果）。`merge_iv=true` で Ⅳ をⅢにまとめます。")
+FIT_DOC = ("劣化予測（橋梁の健全性の推移、マルコフ劣化ハザード）の推定結果。画面「劣化予測」と同じ計算（同じタスクキューの"
+           "仕事）です。" + JOB_DOC + "`merge_iv=true` で Ⅳ をⅢにまとめます。")
 
 
 class MunicipalityFit(APIView):
