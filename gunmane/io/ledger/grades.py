@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from gunmane.engine.scale_labels import grade_long, grade_short
 from gunmane.engine.scales import Scale, to_band
 from gunmane.io.values.scales import BAND_LABEL, bands, scale, scale_for_facility_type, scales
 
@@ -34,32 +35,6 @@ def scale_by_id(scale_id: str | None) -> Scale:
         return scale(scale_id or ROAD_SCALE)
     except KeyError:
         return scale(ROAD_SCALE)
-
-
-def grade_short(sc: Scale, index: int | None) -> str:
-    """「Ⅲ」「健全度C」「緊急度Ⅱ」「評価d」: the label of the manual, with the scale's word where the label is
-    a bare letter or digit (「C」 alone would read as a road 健全性 to most people)."""
-    if index is None:
-        return ""
-    try:
-        label = sc.label(int(index))
-    except ValueError:
-        return str(index)
-    if label.isascii():
-        return f"{sc.name.split()[0]}{label}"
-    return label
-
-
-def grade_long(sc: Scale, index: int | None) -> str:
-    """The short label and the grade's name: 「Ⅲ 早期措置段階」「健全度C 全体的に劣化」."""
-    if index is None:
-        return ""
-    short = grade_short(sc, index)
-    try:
-        name = sc.grade(int(index)).name
-    except ValueError:
-        return short
-    return short if name == short else f"{short} {name}"
 
 
 def band_of(sc: Scale, index: int | None) -> int | None:
