@@ -264,7 +264,6 @@ class Facility(models.Model):
             models.Index(fields=["manager", "sector"]),
             models.Index(fields=["manager", "facility_type"]),
             models.Index(fields=["manager", "latest_grade"]),
-            models.Index(fields=["manager", "latest_band"]),
             models.Index(fields=["manager", "built_year"]),
             models.Index(fields=["manager", "name"]),
         ]

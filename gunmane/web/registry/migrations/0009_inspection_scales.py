@@ -92,9 +92,5 @@ class Migration(migrations.Migration):
             name='grade_raw',
             field=models.CharField(blank=True, max_length=40, verbose_name='判定区分（入力値）'),
         ),
-        migrations.AddIndex(
-            model_name='facility',
-            index=models.Index(fields=['manager', 'latest_band'], name='registry_fa_manager_a5b66f_idx'),
-        ),
         migrations.RunPython(fill_scales_and_bands, migrations.RunPython.noop),
     ]
