@@ -119,7 +119,7 @@ class _ChildSerializer(serializers.ModelSerializer[Any]):
         return attrs
 
 
-class GradeField(serializers.Field):  # type: ignore[type-arg]
+class GradeField(serializers.Field):
     """A grade as written on the facility type's scale (「C」「緊急度Ⅱ」「Ⅲ」「MCI 3.5」, or a road 健全性 as 1–4);
     read on the scale in InspectionSerializer.validate, shown as its index on the scale (1 = best)."""
 
