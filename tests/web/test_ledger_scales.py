@@ -85,7 +85,7 @@ def test_web_import_reads_each_sector_on_its_scale_and_the_pages_show_it(tmp_pat
     assert sewer.get_grade_display() == "緊急度Ⅱ 中度"
     from gunmane.web.registry.exporting import inspection_records
     exported = {r["facility_id"]: to_json_record(LedgerKind.INSPECTIONS, r)["grade"] for r in inspection_records(uda)}
-    assert exported == {"P-001": "C", "S-001": "緊急度Ⅱ", "V-001": "Ⅱ", "B-001": "III"}
+    assert exported == {"P-001": "C", "S-001": "II", "V-001": "II", "B-001": "III"}
 
 
 def test_a_bad_park_grade_is_refused_in_japanese_and_nothing_is_written(tmp_path: Path, refdata) -> None:  # type: ignore[no-untyped-def]

@@ -54,9 +54,10 @@ def _written_grade(rec: dict[str, Any], value: Any, *, json: bool = False) -> st
         return grade_label(int(value)) if json else ROMAN[int(value)]
     sc = scale_by_id(sid)
     try:
-        return sc.label(int(value))
+        g = sc.grade(int(value))
     except ValueError:
         return str(value)
+    return g.token or g.label if json else g.label  # JSON: the ASCII token ("II" = 緊急度Ⅱ on a sewer pipe)
 
 
 def write_json(kind: LedgerKind, records: Iterable[dict[str, Any]], out: IO[str]) -> int:
