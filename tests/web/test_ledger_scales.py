@@ -126,15 +126,15 @@ def test_cli_import_reads_scales_and_the_pages_show_them(tmp_path: Path, users, 
     response = c.get(reverse("analysis:municipality", args=[UDA]))
     karte = response.context["karte"]
     series = {s.id: s for s in karte.series}
-    park = series["grades_park-AD"]
+    park = series["grades-park-AD"]
     assert park.categories == ["健全度A", "健全度B", "健全度C", "健全度D", "未点検"]
     assert park.values["施設数"] == [0.0, 0.0, 1.0, 0.0, 0.0]
     assert "措置の目安（健全度C以上）の施設は 1 件" in park.note
-    sewer = series["grades_sewer-urg"]
+    sewer = series["grades-sewer-urg"]
     assert sewer.categories == ["劣化なし", "緊急度Ⅲ", "緊急度Ⅱ", "緊急度Ⅰ", "未点検"]
     assert sewer.values["施設数"] == [0.0, 0.0, 1.0, 0.0, 0.0]
-    assert series["grades_pave-3"].values["施設数"] == [0.0, 1.0, 0.0, 0.0]
-    assert series["grades_I-IV"].values["施設数"] == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert series["grades-pave-3"].values["施設数"] == [0.0, 1.0, 0.0, 0.0]
+    assert series["grades-I-IV"].values["施設数"] == [0.0, 0.0, 1.0, 0.0, 0.0]
     band = series["grade_distribution"]
     assert BAND_LABEL in band.label_ja and band.values["施設数"] == [0.0, 1.0, 3.0, 0.0, 0.0]
     assert BAND_LABEL in karte.indicator("grade_iii_iv_share").label_ja

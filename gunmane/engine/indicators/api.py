@@ -276,7 +276,8 @@ def karte(scope: Scope, ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_ye
                          "（参照データの都道府県の行は市区町村分を含むため、参照データの合計には加えません）。")
     return Karte(scope=scope, fiscal_year=fiscal_year, as_of=as_of, indicators=indicators, series=series,
                  peer_group=peer, synthetic=bool(state.synthetic.any()), has_ledger=len(state) > 0,
-                 assumptions=assumptions(scope, as_of, synthetic=bool(state.synthetic.any())), notes=notes)
+                 assumptions=assumptions(scope, as_of, synthetic=bool(state.synthetic.any())) + (
+                     [_BAND_ASSUMPTION] if mixed else []), notes=notes)
 
 
 def assumptions(scope: Scope, as_of: date, *, synthetic: bool = False) -> list[str]:
@@ -332,6 +333,10 @@ _BAND_INDICATORS = {
     "grade_iii_iv_share": f"措置が必要な施設の割合（{BAND_LABEL}の3・4）",
 }
 BAND_BINS = [f"{b} {BAND_NAMES[b]}" for b in (1, 2, 3, 4)] + ["未点検"]
+_BAND_ASSUMPTION = (
+    f"点検の判定区分は分野ごとの要領の尺度です（道路構造物の健全性Ⅰ〜Ⅳ、舗装の診断区分、公園施設の健全度A〜D、下水道の緊急度 …）。"
+    f"分野をまたぐ集計（判定の分布、措置が必要な施設の割合、措置未着手）は{BAND_LABEL}で数えます。区分3・4は各尺度の"
+    f"措置の目安以上で、道路構造物では健全性Ⅲ・Ⅳと同じです。各分野の尺度での分布は分野ごとの表にあります。")
 
 
 def _mixes_scales(state: FacilityState, scales: Mapping[str, Scale] | None) -> bool:
@@ -368,7 +373,7 @@ def _scale_series(state: FacilityState, scales: Mapping[str, Scale]) -> list[Ser
             trigger = (f"措置の目安（{grade_short(sc, sc.trigger)}以上）の施設は {due:,} 件です"
                        f"（{sc.source.title}）。")
         out.append(Series(
-            f"grades_{sid}", f"{sc.subject}の分布（{names}、最新の判定）", "施設",
+            f"grades-{sid}", f"{sc.subject}の分布（{names}、最新の判定）", "施設",
             [grade_short(sc, g.index) for g in sc.grades] + ["未点検"], {"施設数": _counts_list(counts)},
             SRC_LEDGER, x_label=sc.subject,
             note=f"{names}の点検を、{sc.name}のまま数えています。{trigger}"))
