@@ -59,7 +59,13 @@ def test_json_export_shape(demo: Municipality, tmp_path: Path) -> None:
     assert list(first)[:6] == ["lg_code", "facility_id", "name", "sector", "facility_type", "built_year"]
     assert first["lg_code"] == "292125" and first["is_synthetic"] is True
     inspections = json.loads(export_to(tmp_path, LedgerKind.INSPECTIONS, demo, "json").read_text(encoding="utf-8"))
-    assert {i["grade"] for i in inspections} <= {"I", "II", "III", "IV"}
+    # each grade on its facility type's scale: road structures I–IV, parks A–D, river structures a–d,
+    # sewer pipes I–III or 劣化なし (issue #16)
+    by_prefix = {"PL": {"A", "B", "C", "D"}, "GT": {"a", "b", "c", "d"}, "SW": {"劣化なし", "I", "II", "III"},
+                 "PV": {"I", "II", "III"}}
+    for i in inspections:
+        assert i["grade"] in by_prefix.get(i["facility_id"][:2], {"I", "II", "III", "IV"}), i
+    assert {i["grade"] for i in inspections if i["facility_id"].startswith("PL")} == {"A", "B", "C", "D"}
     assert all(len(i["inspected_on"]) == 10 and i["inspected_on"][4] == "-" for i in inspections)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -34,6 +35,8 @@ from gunmane.engine.indicators.frames import whole_years_between
 from gunmane.engine.indicators.ledger import FacilityState, facility_state, ledger_counts, ledger_values
 from gunmane.engine.indicators.reference import aggregate, components, fy_trend
 from gunmane.engine.peers import MUNICIPAL_KINDS, municipal_codes, peer_groups, peer_keys
+from gunmane.engine.scale_labels import BAND_LABEL, BAND_NAMES, grade_short
+from gunmane.engine.scales import Scale
 
 Filter = str | Collection[str] | None
 IDS: tuple[str, ...] = tuple(d.id for d in INDICATORS)
@@ -212,12 +215,15 @@ def _label(d_id: str, label: str, scope: Scope) -> str:
 
 def karte(scope: Scope, ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_year: int, as_of: date,
           table: pd.DataFrame | None = None, sector: Filter = None, facility_type: Filter = None,
-          visible: frozenset[str] | None = None) -> Karte:
+          visible: frozenset[str] | None = None, scales: Mapping[str, Scale] | None = None) -> Karte:
     """カルテ of any scope: every indicator (with n, source, definition) and the series behind the charts.
 
     For a municipality the peer and national percentiles come from `table` (municipal_table with the same
     fiscal_year, as_of and filters; computed here when None). ``visible``: the municipalities whose ledger
     figures the reader may see (None = all); the others' facilities count nowhere in this カルテ.
+    ``scales``: each facility type's inspection scale (by type code); with it every scale in the scope gets its
+    own table (its grades as the manual names them, and the facilities at or beyond its repair trigger), and
+    when the scope mixes scales the cross-sector figures say they are on the common band.
     """
     owners = _scope_owners(scope, ref)
     if visible is not None:
@@ -252,10 +258,16 @@ def karte(scope: Scope, ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_ye
             national_percentile=None if row is None else _opt(row[f"{d.id}__national_pct"]),
             definition_ja=d.definition_ja))
 
-    series = _ledger_series(state) + [_fy_trend_series(ref, scope)]
+    mixed = _mixes_scales(state, scales)
+    if mixed:
+        indicators = [replace(i, label_ja=_BAND_INDICATORS[i.id]) if i.id in _BAND_INDICATORS else i
+                      for i in indicators]
+    series = _ledger_series(state, mixed) + [_fy_trend_series(ref, scope)]
     if scope.kind == ScopeKind.MUNICIPALITY:
         series.append(_peer_series(indicators))
     series.append(_sector_stock(state))
+    if scales is not None:
+        series.extend(_scale_series(state, scales))
     notes = list(state.notes)
     if scope.kind == ScopeKind.GROUP:
         prefs = [c for c in scope.members if ref.municipalities.at[c, "kind"] == "prefecture"]
@@ -264,7 +276,8 @@ def karte(scope: Scope, ref: ReferenceFrames, ledger: LedgerFrames, *, fiscal_ye
                          "（参照データの都道府県の行は市区町村分を含むため、参照データの合計には加えません）。")
     return Karte(scope=scope, fiscal_year=fiscal_year, as_of=as_of, indicators=indicators, series=series,
                  peer_group=peer, synthetic=bool(state.synthetic.any()), has_ledger=len(state) > 0,
-                 assumptions=assumptions(scope, as_of, synthetic=bool(state.synthetic.any())), notes=notes)
+                 assumptions=assumptions(scope, as_of, synthetic=bool(state.synthetic.any())) + (
+                     [_BAND_ASSUMPTION] if mixed else []), notes=notes)
 
 
 def assumptions(scope: Scope, as_of: date, *, synthetic: bool = False) -> list[str]:
@@ -315,7 +328,59 @@ def _counts_list(x: np.ndarray) -> list[float | None]:
     return [float(v) for v in x]
 
 
-def _ledger_series(state: FacilityState) -> list[Series]:
+# Across sectors the ledger indicators count on the common band (band ≥ 3: each scale's repair trigger reached).
+_BAND_INDICATORS = {
+    "grade_iii_iv_share": f"措置が必要な施設の割合（{BAND_LABEL}の3・4）",
+}
+BAND_BINS = [f"{b} {BAND_NAMES[b]}" for b in (1, 2, 3, 4)] + ["未点検"]
+_BAND_ASSUMPTION = (
+    f"点検の判定区分は分野ごとの要領の尺度です（道路構造物の健全性Ⅰ〜Ⅳ、舗装の診断区分、公園施設の健全度A〜D、下水道の緊急度 …）。"
+    f"分野をまたぐ集計（判定の分布、措置が必要な施設の割合、措置未着手）は{BAND_LABEL}で数えます。区分3・4は各尺度の"
+    f"措置の目安以上で、道路構造物では健全性Ⅲ・Ⅳと同じです。各分野の尺度での分布は分野ごとの表にあります。")
+
+
+def _mixes_scales(state: FacilityState, scales: Mapping[str, Scale] | None) -> bool:
+    """Whether the scope's facilities are graded on more than one scale (then grades are compared by band)."""
+    if scales is None or not len(state):
+        return False
+    ids = {scales[t].id for t in set(state.facility_type.tolist()) if t in scales}
+    return len(ids) > 1
+
+
+def _scale_series(state: FacilityState, scales: Mapping[str, Scale]) -> list[Series]:
+    """One table per inspection scale in the scope: the latest grade of each facility as its manual names it
+    (健全性 Ⅰ〜Ⅳ for road structures, 健全度 A〜D for parks …), and how many are at or beyond the scale's repair
+    trigger."""
+    if not len(state):
+        return []
+    types = state.facility_type
+    by_scale: dict[str, list[str]] = {}
+    for t in sorted(set(types.tolist()), key=lambda t: (list(FACILITY_TYPE_NAMES).index(t)
+                                                       if t in FACILITY_TYPE_NAMES else 99, str(t))):
+        if t in scales and scales[t].graded:
+            by_scale.setdefault(scales[t].id, []).append(t)
+    out: list[Series] = []
+    for sid, codes in by_scale.items():
+        sc = scales[codes[0]]
+        mask = np.isin(types, codes)
+        own = state.scale_grade[mask]
+        n = len(sc.grades)
+        counts = np.append(np.bincount(own[(own >= 1) & (own <= n)] - 1, minlength=n)[:n], int((own == 0).sum()))
+        names = "・".join(FACILITY_TYPE_NAMES.get(c, c) for c in codes)
+        trigger = ""
+        if sc.trigger is not None:
+            due = int(((own >= sc.trigger) & (own <= n)).sum())
+            trigger = (f"措置の目安（{grade_short(sc, sc.trigger)}以上）の施設は {due:,} 件です"
+                       f"（{sc.source.title}）。")
+        out.append(Series(
+            f"grades-{sid}", f"{sc.subject}の分布（{names}、最新の判定）", "施設",
+            [grade_short(sc, g.index) for g in sc.grades] + ["未点検"], {"施設数": _counts_list(counts)},
+            SRC_LEDGER, x_label=sc.subject,
+            note=f"{names}の点検を、{sc.name}のまま数えています。{trigger}"))
+    return out
+
+
+def _ledger_series(state: FacilityState, mixed: bool = False) -> list[Series]:
     note = "" if len(state) else "施設台帳が読み込まれていません。"
     by = state.built_year
     known = ~np.isnan(by)
@@ -346,7 +411,11 @@ def _ledger_series(state: FacilityState) -> list[Series]:
                {f"建設後{AGE_THRESHOLD}年以上の割合": share}, SRC_LEDGER, x_label="年度",
                note=note or f"建設年度が分かる施設 {n_known:,} 件について、現在の施設がそのまま残ると仮定した推移です。"),
         Series("grade_distribution", "健全性の分布（最新の判定）", "施設", GRADE_BINS,
-               {"施設数": _counts_list(grade_counts)}, SRC_LEDGER, x_label="健全性", note=note),
+               {"施設数": _counts_list(grade_counts)}, SRC_LEDGER, x_label="健全性", note=note) if not mixed else
+        Series("grade_distribution", f"最新の判定の分布（{BAND_LABEL}）", "施設", BAND_BINS,
+               {"施設数": _counts_list(grade_counts)}, SRC_LEDGER, x_label=BAND_LABEL,
+               note=note or "分野ごとの尺度（健全性Ⅰ〜Ⅳ、健全度A〜D、緊急度 …）を、措置の目安で揃えた4段階で数えています。"
+                            "各分野の尺度での分布は分野ごとの表を見てください。"),
         Series("backlog_ageing", "措置未着手の施設の判定後年数", "施設", BACKLOG_BINS,
                {"施設数": _counts_list(backlog_counts)}, SRC_LEDGER, x_label="判定からの経過年数",
                note=note or "判定日は、現在のⅢ・Ⅳが続いている最初の点検の日です。"),

@@ -40,6 +40,7 @@ def empty_ledger() -> LedgerFrames:
         "length_m": pd.Series(dtype="float64"),
         "area_m2": pd.Series(dtype="float64"),
         "latest_grade": pd.Series(dtype="float64"),
+        "latest_band": pd.Series(dtype="float64"),
         "latest_inspected_on": pd.Series(dtype="datetime64[ns]"),
         "is_synthetic": pd.Series(dtype=bool),
     })
@@ -47,6 +48,7 @@ def empty_ledger() -> LedgerFrames:
         "facility": pd.Series(dtype="int64"),
         "inspected_on": pd.Series(dtype="datetime64[ns]"),
         "grade": pd.Series(dtype="int64"),
+        "band": pd.Series(dtype="float64"),
     })
     measures = pd.DataFrame({
         "facility": pd.Series(dtype="int64"),

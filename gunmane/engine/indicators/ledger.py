@@ -61,13 +61,17 @@ class FacilityState:
     built_year: np.ndarray  # float, NaN unknown
     length_m: np.ndarray
     area_m2: np.ndarray
-    grade: np.ndarray  # int 0 = never inspected by as_of, else latest grade 1–4
+    # int 0 = never inspected by as_of, else the latest judgment's common band 1–4 (共通の緊急度区分; on road
+    # structures the 健全性 Ⅰ〜Ⅳ itself; the grade where the ledger has no band): what sectors are compared on
+    grade: np.ndarray
     last_day: np.ndarray  # float days since 1970 of the latest inspection (NaN unknown)
     judged_day: np.ndarray  # first inspection of the current Ⅲ/Ⅳ run (NaN when not Ⅲ/Ⅳ or unknown)
     started: np.ndarray  # bool: a measure was started (設計中/工事中/完了) in or after the judgment's FY
     cohort5: np.ndarray  # bool: judged Ⅲ/Ⅳ on some inspection at least 5 years before as_of
     synthetic: np.ndarray  # bool
     five_year: np.ndarray  # bool: the facility type has a statutory 5-year inspection cycle
+    # int 0 = never inspected, else the latest grade on the facility type's own scale (1 = best)
+    scale_grade: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="int64"))
     notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -76,7 +80,7 @@ class FacilityState:
     def subset(self, mask: np.ndarray) -> FacilityState:
         arrays = {k: getattr(self, k)[mask] for k in (
             "owner", "sector", "facility_type", "built_year", "length_m", "area_m2", "grade", "last_day",
-            "judged_day", "started", "cohort5", "synthetic", "five_year")}
+            "judged_day", "started", "cohort5", "synthetic", "five_year", "scale_grade")}
         return FacilityState(self.as_of, self.fy_now, notes=list(self.notes), **arrays)
 
     # --- derived per-facility flags ---
@@ -126,6 +130,7 @@ def facility_state(ledger: LedgerFrames, lg_codes: pd.Index, as_of: date, *,
         length_m=_float_column(sub, "length_m"),
         area_m2=_float_column(sub, "area_m2"),
         grade=judged.grade,
+        scale_grade=judged.own,
         last_day=judged.last_day,
         judged_day=judged.judged_day,
         started=started,
@@ -164,11 +169,12 @@ class _Judgments:
     judged_day: np.ndarray  # first inspection of the current Ⅲ/Ⅳ run (NaN when not Ⅲ/Ⅳ or unknown)
     cohort5: np.ndarray  # judged Ⅲ/Ⅳ on some inspection at least 5 years before as_of
     inspected: np.ndarray  # has inspection rows in the ledger (else the facility row's latest grade is used)
+    own: np.ndarray  # int 0 = never inspected, else the latest grade on the facility type's own scale
 
     @classmethod
     def none(cls, k: int) -> _Judgments:
         return cls(np.zeros(k, dtype="int64"), np.full(k, np.nan), np.full(k, np.nan), np.zeros(k, dtype=bool),
-                   np.zeros(k, dtype=bool))
+                   np.zeros(k, dtype=bool), np.zeros(k, dtype="int64"))
 
 
 def _owner_positions(fac: pd.DataFrame, lg_codes: pd.Index, notes: list[str]) -> np.ndarray:
@@ -218,7 +224,12 @@ def _judgments_from_inspections(ins: pd.DataFrame, kept: _Kept, as_of: date, as_
         return judged
     pos = kept.positions(ins["facility"], "点検", notes)
     day = to_days(ins["inspected_on"])
-    gr = pd.to_numeric(ins["grade"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    own = pd.to_numeric(ins["grade"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    # judgments are made on the common band (band ≥ 3: the scale's repair trigger reached); a ledger without
+    # bands (a file of road structures) is judged on its grades, which are their bands
+    band = (pd.to_numeric(ins["band"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            if "band" in ins else own)
+    gr = np.where(np.isnan(band), own, band)
     after = day > as_of_day
     if after.any():
         notes.append(f"基準日（{as_of.isoformat()}）より後の点検 {int(after.sum()):,} 件は集計に含めていません。")
@@ -227,20 +238,24 @@ def _judgments_from_inspections(ins: pd.DataFrame, kept: _Kept, as_of: date, as_
     if bad_grade.any():
         notes.append(f"健全性がⅠ〜Ⅳでない点検 {int(bad_grade.sum()):,} 件は集計に含めていません。")
     if ok.any():
-        _scan_histories(judged, pos[ok], day[ok].astype("int64"), gr[ok].astype("int64"), cutoff)
+        _scan_histories(judged, pos[ok], day[ok].astype("int64"), gr[ok].astype("int64"), cutoff,
+                        np.nan_to_num(own[ok]).astype("int64"))
     return judged
 
 
-def _scan_histories(judged: _Judgments, facility: np.ndarray, day: np.ndarray, grade: np.ndarray, cutoff: int) -> None:
-    """Fill the judgments from valid inspection rows (facility position, day, grade) with one sort and one scan."""
+def _scan_histories(judged: _Judgments, facility: np.ndarray, day: np.ndarray, grade: np.ndarray, cutoff: int,
+                    own: np.ndarray | None = None) -> None:
+    """Fill the judgments from valid inspection rows (facility position, day, band, grade on the own scale)
+    with one sort and one scan."""
+    own = grade if own is None else own
     # one sort by (facility, date, grade): the last row of a facility is its latest judgment, and on
     # the same day the worse grade sorts last (two inspections on one day → the worse grade counts)
     dmin = int(day.min())
     span = int(day.max()) - dmin + 1
-    key = (facility * span + (day - dmin)) * 8 + grade
+    key = ((facility * span + (day - dmin)) * 8 + grade) * 8 + np.clip(own, 0, 7)
     if len(key) > 1 and not (key[1:] >= key[:-1]).all():
         order = np.argsort(key, kind="stable")
-        facility, day, grade = facility[order], day[order], grade[order]
+        facility, day, grade, own = facility[order], day[order], grade[order], own[order]
     m = len(facility)
     idx = np.arange(m)
     new_group = np.empty(m, dtype=bool)
@@ -250,6 +265,7 @@ def _scan_histories(judged: _Judgments, facility: np.ndarray, day: np.ndarray, g
     last[:-1] = new_group[1:]
     last[-1] = True
     judged.grade[facility[last]] = grade[last]
+    judged.own[facility[last]] = own[last]
     judged.last_day[facility[last]] = day[last]
     # judgment = first inspection after the last one graded Ⅰ/Ⅱ (the start of the current Ⅲ/Ⅳ run)
     last_ok = np.maximum.accumulate(np.where(grade < 3, idx, -1))
@@ -265,12 +281,15 @@ def _scan_histories(judged: _Judgments, facility: np.ndarray, day: np.ndarray, g
 
 def _fall_back_on_ledger_grades(judged: _Judgments, sub: pd.DataFrame, as_of_day: int, cutoff: int) -> None:
     """Facilities without inspection rows: take the ledger's denormalised latest grade and date."""
-    fb_grade = _float_column(sub, "latest_grade")
+    fb_own = _float_column(sub, "latest_grade")
+    fb_band = _float_column(sub, "latest_band") if "latest_band" in sub else fb_own
+    fb_grade = np.where(np.isnan(fb_band), fb_own, fb_band)
     fb_day = to_days(sub["latest_inspected_on"]) if "latest_inspected_on" in sub else np.full(len(judged.grade), np.nan)
     with np.errstate(invalid="ignore"):
         use = ~judged.inspected & (fb_grade >= 1) & (fb_grade <= 4) & (np.isnan(fb_day) | (fb_day <= as_of_day))
     if use.any():
         judged.grade[use] = fb_grade[use].astype("int64")
+        judged.own[use] = np.nan_to_num(fb_own[use]).astype("int64")
         judged.last_day[use] = fb_day[use]
         worse = use & (fb_grade >= 3)
         judged.judged_day[worse] = fb_day[worse]

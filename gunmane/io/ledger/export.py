@@ -1,7 +1,9 @@
 """Write ledger records back out as CSV, XLSX or JSON — in a shape that imports back unchanged.
 
 CSV and XLSX use the canonical Japanese headers of gunmane.io.ledger.schema (so the file is also a
-filled-in template); JSON uses the canonical English keys with ISO dates and grades "I"–"IV".
+filled-in template); JSON uses the canonical English keys with ISO dates and grades "I"–"IV". A grade is
+written on its facility type's scale (a record's ``scale``: 「C」 on a park, 「緊急度Ⅱ」 on a sewer pipe), as
+the importer reads it back.
 Synthetic records are labelled: the 合成データ column says はい, and XLSX exports carry a notice row
 above the header when any record is synthetic. Every text cell of CSV and XLSX goes through
 gunmane.io.safe_cells (a name such as ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``); the importer
@@ -16,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import IO, Any
 
+from gunmane.io.ledger.grades import ROAD_SCALE, scale_by_id
 from gunmane.io.ledger.schema import COLUMNS, LedgerKind
 from gunmane.io.safe_cells import safe_cell, safe_csv_writer, safe_row
 from gunmane.io.values.parsing import grade_label
@@ -33,14 +36,28 @@ def to_json_record(kind: LedgerKind, rec: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in export_keys(kind):
         value = rec.get(key)
-        if key == "grade" and value is not None:
-            value = grade_label(int(value))
+        if key == "grade" and value is not None and not isinstance(value, str):  # (text: already as written)
+            value = _written_grade(rec, value, json=True)
         elif isinstance(value, date):
             value = value.isoformat()
         out[key] = value
     if kind == LedgerKind.FACILITIES:
         out["attributes"] = rec.get("attributes") or {}
     return out
+
+
+def _written_grade(rec: dict[str, Any], value: Any, *, json: bool = False) -> str:
+    """A stored grade (its index) as the record's scale writes it: 「Ⅲ」 (JSON "III") on road structures,
+    「C」 on a park, 「緊急度Ⅱ」 on a sewer pipe, 「a」 on a river structure."""
+    sid = rec.get("scale") or ROAD_SCALE
+    if sid == ROAD_SCALE:
+        return grade_label(int(value)) if json else ROMAN[int(value)]
+    sc = scale_by_id(sid)
+    try:
+        g = sc.grade(int(value))
+    except ValueError:
+        return str(value)
+    return g.token or g.label if json else g.label  # JSON: the ASCII token ("II" = 緊急度Ⅱ on a sewer pipe)
 
 
 def write_json(kind: LedgerKind, records: Iterable[dict[str, Any]], out: IO[str]) -> int:
@@ -60,6 +77,8 @@ def _cell(key: str, value: Any) -> Any:
         return "不明" if key == "built_year" else ""
     if key == "grade":
         return ROMAN[int(value)]
+    if key == "measured_value":
+        return value
     if key == "is_synthetic":
         return "はい" if value else ""
     if isinstance(value, date):
@@ -76,7 +95,8 @@ def _table(kind: LedgerKind, records: Iterable[dict[str, Any]], attribute_names:
 
     def rows() -> Iterable[list[Any]]:
         for rec in records:
-            row = [_cell(c.key, rec.get(c.key)) for c in cols]
+            row = [_written_grade(rec, rec[c.key]) if c.key == "grade" and rec.get(c.key) is not None
+                   else _cell(c.key, rec.get(c.key)) for c in cols]
             attrs = rec.get("attributes") or {}
             row += [attrs.get(name, "") for name in attribute_names]
             yield row

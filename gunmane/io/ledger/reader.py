@@ -18,7 +18,9 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+from gunmane.engine.scales import Scale
 from gunmane.io.issues import Issue
+from gunmane.io.ledger.grades import scale_of_type
 from gunmane.io.ledger.schema import (
     COLUMNS,
     NATURAL_KEYS,
@@ -32,6 +34,7 @@ from gunmane.io.ledger.schema import (
 from gunmane.io.ledger.tabular import Table, TableError, open_table
 from gunmane.io.shipped import vocab
 from gunmane.io.values import parsing as values
+from gunmane.io.values.scales import read_scale_value
 
 # Rows read and checked together: large enough that each column's distinct values repeat within a chunk,
 # small enough that a chunk's cells and records stay a few MB.
@@ -47,6 +50,8 @@ _MEMO_LIMITS = {"text": 0}
 
 # A column of the file: its schema entry, its index in the row, and its cell parser.
 _ColumnParser = tuple[Column, int, Callable[[Any], "values.Parsed[Any]"]]
+# The facility type (code) of an inspection row's facility, from its 団体コード and 施設ID; None if unknown.
+FacilityTypes = Callable[[str | None, str | None], str | None]
 
 
 @dataclass(slots=True)
@@ -111,8 +116,13 @@ class LedgerReader:
     """Open a ledger file, map its columns, and yield one validated RowResult per data row."""
 
     def __init__(self, path: Path, kind: LedgerKind, *, lg_code: str | None = None, today: date | None = None,
-                 display_name: str | None = None) -> None:
+                 display_name: str | None = None, facility_types: FacilityTypes | None = None) -> None:
+        """`facility_types` tells each inspection row's facility type, whose scale its grade is read on
+        (健全度 C on a park, 緊急度Ⅱ on a sewer pipe); without it, or for a facility it does not know, grades
+        are read on the road structures' 健全性 Ⅰ〜Ⅳ."""
         self.path = path
+        self.facility_types = facility_types
+        self._grade_memo: dict[tuple[Any, ...], _GradeOutcome] = {}
         self.kind = kind
         self.display_name = display_name or path.name
         self.default_lg_code = lg_code
@@ -259,6 +269,8 @@ class LedgerReader:
         misshapen = self._misshapen_rows(chunk) if text_only else set()
         irregular |= misshapen  # _read_row refuses them
         self._note_headerless(column_of, misshapen)
+        if self.kind == LedgerKind.INSPECTIONS and columns:
+            self._grades_of_columns(batch, irregular)
         for i in sorted(irregular):
             result = batch.results[i] = self._read_row(*chunk[i], parsers)
             if attributes is not None:
@@ -394,8 +406,73 @@ class LedgerReader:
             record[col.key] = parsed.value
             if col.parser in RAW_KEPT and raw is not None:
                 record[col.key + "_raw"] = values.normalize_text(raw)
+        if self.kind == LedgerKind.INSPECTIONS:
+            self._grade_of_record(result)
         self._complete(result)
         return result
+
+    # -- grades on each facility type's scale ------------------------------------------------------
+    def _scale_of(self, lg_code: Any, facility_id: Any) -> Scale:
+        code = self.facility_types(lg_code, facility_id) if self.facility_types is not None else None
+        return scale_of_type(code)
+
+    def _grade_outcome(self, grade_cell: Any, measured_cell: Any, sc: Scale) -> _GradeOutcome:
+        """The grade (index on `sc`), measured value and raw text of a row's 健全性 and MCI cells, with the
+        row's issues: (column key, shown value, code, ja, en, is_error). Memoised: ledgers repeat spellings."""
+        key = (grade_cell if type(grade_cell) is str else (type(grade_cell), grade_cell),
+               measured_cell if type(measured_cell) is str else (type(measured_cell), measured_cell), sc.id)
+        out = self._grade_memo.get(key)
+        if out is None:
+            out = self._grade_memo[key] = _read_grade(grade_cell, measured_cell, sc)
+        return out
+
+    def _issues(self, number: int, out: _GradeOutcome) -> tuple[list[Issue], list[Issue]]:
+        errors: list[Issue] = []
+        warnings: list[Issue] = []
+        for key, shown, code, ja, en, is_error in out.issues:
+            issue = Issue(number, self.column_header.get(key, "健全性"), shown, code, ja, en)
+            (errors if is_error else warnings).append(issue)
+        return errors, warnings
+
+    def _grade_of_record(self, result: RowResult) -> None:
+        """Read a row's grade on its facility's scale (the cell was kept as written by its parser)."""
+        record = result.record
+        if any(e.column in (self.column_header.get("grade"), self.column_header.get("measured_value"))
+               for e in result.errors):
+            record["grade"] = None
+            return
+        sc = self._scale_of(record.get("lg_code") or self.default_lg_code, record.get("facility_id"))
+        out = self._grade_outcome(record.get("grade"), record.get("measured_value"), sc)
+        record["grade"], record["measured_value"] = out.grade, out.measured
+        if out.raw is not None:
+            record["grade_raw"] = out.raw
+        errors, warnings = self._issues(result.row, out)
+        result.errors.extend(errors)
+        result.warnings.extend(warnings)
+
+    def _grades_of_columns(self, batch: RowBatch, irregular: set[int]) -> None:
+        """The same as _grade_of_record for the rows kept as columns; a row with something to report is
+        marked irregular (read again cell by cell)."""
+        keys = batch.keys
+        grades = batch.columns[keys.index("grade")]
+        measured = batch.columns[keys.index("measured_value")]
+        raws = batch.columns[keys.index("grade_raw")]
+        fids = batch.columns[keys.index("facility_id")]
+        lgs = batch.columns[keys.index("lg_code")]
+        new_grades, new_measured, new_raws = list(grades), list(measured), list(raws)
+        for i in range(len(batch)):
+            if i in irregular:
+                continue
+            out = self._grade_outcome(grades[i], measured[i], self._scale_of(lgs[i], fids[i]))
+            if out.issues:
+                irregular.add(i)
+                continue
+            new_grades[i], new_measured[i] = out.grade, out.measured
+            if out.raw is not None:
+                new_raws[i] = out.raw
+        batch.columns[keys.index("grade")] = new_grades
+        batch.columns[keys.index("measured_value")] = new_measured
+        batch.columns[keys.index("grade_raw")] = new_raws
 
     def _key_label(self) -> str:
         if self.kind == LedgerKind.FACILITIES:
@@ -438,8 +515,10 @@ class LedgerReader:
             record.setdefault("is_synthetic", False)
             if record["is_synthetic"] is None:
                 record["is_synthetic"] = False
-        elif self.kind == LedgerKind.INSPECTIONS and record.get("kind") is None:
-            record["kind"] = "定期点検"
+        elif self.kind == LedgerKind.INSPECTIONS:
+            if record.get("kind") is None:
+                record["kind"] = "定期点検"
+            record.setdefault("measured_value", None)
         elif self.kind == LedgerKind.MEASURES:
             # A blank 状態 stays None: a new measure is 未着手, a stored one keeps its state (registry importer).
             record.setdefault("status", None)
@@ -460,8 +539,8 @@ class LedgerReader:
             return lambda raw: values.parse_year(raw, today=horizon)
         if col.parser == "date":
             return lambda raw: values.parse_date(raw, today=today)
-        if col.parser == "grade":
-            return values.parse_grade
+        if col.parser in ("grade", "measured"):  # read on the row's scale once the row is known (_grade_of_record)
+            return _kept_cell
         if col.parser == "number":
             factor = self.scale.get(col.key, 1.0)
             if factor == 1.0:
@@ -579,6 +658,7 @@ class _Layout:
             add("is_synthetic", False)
         elif kind == LedgerKind.INSPECTIONS:
             add("kind", "定期点検")
+            add("measured_value", None)
         elif kind == LedgerKind.MEASURES:
             add("status", None)
         extras = reader.extra_columns if kind == LedgerKind.FACILITIES else []
@@ -829,3 +909,65 @@ def _facility_type(raw: Any) -> values.Parsed[str]:
                                   f"施設種別が登録されていません。{names} などを入力してください。",
                                   "Unknown facility type.")
     return values.Parsed(code)
+
+
+def _kept_cell(raw: Any) -> values.Parsed[Any]:
+    """A grade or MCI cell as written (blank: None): it is read once the row's facility type is known."""
+    if raw is None or values.is_unknown(raw):
+        return values.Parsed(None)
+    return values.Parsed(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class _GradeOutcome:
+    grade: int | None
+    measured: float | None
+    raw: str | None  # the grade_raw to keep when it is not the 健全性 cell's text (a grade read from MCI)
+    issues: tuple[tuple[str, str, str, str, str, bool], ...] = ()
+
+
+def _read_grade(grade_cell: Any, measured_cell: Any, sc: Scale) -> _GradeOutcome:
+    """The 健全性 cell read on `sc` (「C」 on 公園施設, 「緊急度Ⅱ」 on 管渠, 「MCI 3.5」 on 舗装), and the MCI cell
+    as a measured value (as_measured: 「2」 there is MCI 2, not 診断区分Ⅱ). The 健全性 cell's grade wins; a
+    blank one takes the MCI's grade (with the reading's warning)."""
+    issues: list[tuple[str, str, str, str, str, bool]] = []
+    grade = measured = None
+    grade_warning = None
+    if grade_cell is not None:
+        try:
+            p = read_scale_value(grade_cell, sc)
+        except values.InvalidValue as exc:
+            issues.append(("grade", _shown(grade_cell), exc.code,
+                           f"{exc.message_ja}（この施設の施設種別は{sc.name}で点検します）", exc.message_en, True))
+        else:
+            if p.value is not None:
+                grade, measured = p.value.grade, p.value.measured
+                if p.warning_code:
+                    grade_warning = ("grade", _shown(grade_cell), p.warning_code, p.warning_ja or "",
+                                     p.warning_en or "", False)
+    m_grade = None
+    if measured_cell is not None:
+        if sc.measured is None:
+            issues.append(("measured_value", _shown(measured_cell), "no_measured_value",
+                           f"この施設の{sc.name}には MCI のような測定値がありません（舗装の列です）。",
+                           f"Scale {sc.id} has no measured value.", True))
+        else:
+            try:
+                q = read_scale_value(measured_cell, sc, as_measured=True)
+            except values.InvalidValue as exc:
+                issues.append(("measured_value", _shown(measured_cell), exc.code, exc.message_ja, exc.message_en, True))
+            else:
+                if q.value is not None:
+                    m_grade, measured = q.value.grade, q.value.measured
+                    if grade is None and grade_cell is None and q.warning_code:
+                        issues.append(("measured_value", _shown(measured_cell), q.warning_code, q.warning_ja or "",
+                                       q.warning_en or "", False))
+    if grade_warning is not None and m_grade is None:
+        issues.append(grade_warning)
+    raw = None
+    if grade is None and grade_cell is None and m_grade is not None and measured is not None:
+        grade = m_grade
+        raw = f"{sc.measured.name if sc.measured else 'MCI'} {measured:g}"
+    if any(i[5] for i in issues):
+        grade = measured = None
+    return _GradeOutcome(grade, measured, raw, tuple(issues))

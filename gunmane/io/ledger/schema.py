@@ -27,7 +27,7 @@ LEDGER_KIND_JA = {LedgerKind.FACILITIES: "施設", LedgerKind.INSPECTIONS: "点�
 class Column:
     key: str
     header: str
-    parser: str  # lg_code | id | text | year | date | grade | number | choice | bool | sector | facility_type
+    parser: str  # lg_code | id | text | year | date | grade | measured | number | choice | bool | sector | facility_type
     aliases: tuple[str, ...] = ()
     required: bool = False
     rule_ja: str = ""
@@ -121,8 +121,15 @@ INSPECTION_COLUMNS: tuple[Column, ...] = (
     Column("inspected_on", "点検年月日", "date", ("点検日", "点検実施日", "点検年月日(西暦)", "点検実施年月日", "inspected_on"),
            required=True,
            rule_ja="2023/7/12、2023-07-12、R5.7.12、令和5年7月12日 など。", example="2023/7/12"),
-    Column("grade", "健全性", "grade", ("判定区分", "健全度", "判定", "健全性の診断", "健全性区分", "診断結果", "grade"),
-           required=True, rule_ja="Ⅰ〜Ⅳ（I〜IV、1〜4 でも可）。", example="Ⅲ"),
+    Column("grade", "健全性", "grade", ("判定区分", "健全度", "判定", "健全性の診断", "健全性区分", "診断結果", "診断区分",
+                                     "緊急度", "評価", "grade"),
+           required=True,
+           rule_ja="施設種別の尺度で書きます：道路構造物は Ⅰ〜Ⅳ、舗装は診断区分 Ⅰ〜Ⅲ（MCI 3.5 のような値も可）、"
+                   "遊具・公園施設は健全度 A〜D、管渠は緊急度Ⅰ〜Ⅲ、樋門・堤防は a〜d など。"
+                   "「MCI」の列があれば空欄でも構いません。",
+           example="Ⅲ"),
+    Column("measured_value", "MCI", "measured", ("維持管理指数", "mci(維持管理指数)", "measured_value"),
+           rule_ja="舗装の MCI（維持管理指数、0〜10）。診断区分の欄が空欄なら MCI から診断区分を決めます。", example=""),
     Column("inspector", "点検者", "text", ("点検実施者", "点検業者", "受注者", "点検会社", "inspector"),
            rule_ja="点検した者（会社名・職員直営 など）。", example="職員直営"),
     Column("kind", "点検種別", "choice", ("点検区分", "点検の種類", "種別", "kind"), choices=INSPECTION_KINDS,

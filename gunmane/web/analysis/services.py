@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from gunmane.engine import indicators
 from gunmane.engine.indicator_types import Karte, Scope, ScopeKind
+from gunmane.io.ledger.grades import scale_of_type
 from gunmane.io.values.parsing import InvalidValue, parse_lg_code
 from gunmane.web.groups.models import Group
 from gunmane.web.registry import frames
@@ -99,5 +100,7 @@ def _build(scope: Scope, fiscal_year: int, as_of: date, key: tuple[object, ...],
         ledger = frames.ledger_frames(tuple(codes), key)
     table = (frames.municipal_table(fiscal_year, as_of, sector=sector, facility_type=facility_type)
              if scope.kind == ScopeKind.MUNICIPALITY else None)
+    types = set(ledger.facilities["facility_type"].dropna().astype(str)) if len(ledger.facilities) else set()
     return indicators.karte(scope, ref, ledger, fiscal_year=fiscal_year, as_of=as_of, table=table, sector=sector,
-                            facility_type=facility_type, visible=visible)
+                            facility_type=facility_type, visible=visible,
+                            scales={t: scale_of_type(t) for t in types})

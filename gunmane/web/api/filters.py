@@ -7,7 +7,6 @@ import django_filters
 from gunmane.web.registry.filtersets import FacilityFilterSet, MunicipalityFilterSet
 from gunmane.web.registry.models import (
     FacilityType,
-    HealthGrade,
     Inspection,
     Measure,
     MeasureKind,
@@ -38,13 +37,14 @@ class MunicipalityFilter(MunicipalityFilterSet):
 
 class InspectionFilter(django_filters.FilterSet):
     facility = django_filters.CharFilter(field_name="facility__facility_id", label="施設ID")
-    grade = django_filters.ChoiceFilter(choices=HealthGrade.choices, label="健全性")
+    grade = django_filters.NumberFilter(label="判定区分（施設種別の尺度の番号、1 が最良）")
+    band = django_filters.NumberFilter(label="共通の緊急度区分（分野横断の比較用）")
     inspected_from = django_filters.DateFilter(field_name="inspected_on", lookup_expr="gte", label="点検年月日（から）")
     inspected_to = django_filters.DateFilter(field_name="inspected_on", lookup_expr="lte", label="点検年月日（まで）")
 
     class Meta:
         model = Inspection
-        fields = ["facility", "grade", "inspected_from", "inspected_to"]
+        fields = ["facility", "grade", "band", "inspected_from", "inspected_to"]
 
 
 class MeasureFilter(django_filters.FilterSet):

@@ -6,6 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from gunmane.io.ledger.grades import band_of
+from gunmane.io.values.parsing import InvalidValue, normalize_text
+from gunmane.io.values.scales import read_scale_value
 from gunmane.web.groups.models import EffectScenario, Group, GroupMember, SavedDistricting
 from gunmane.web.registry.models import (
     Facility,
@@ -47,14 +50,17 @@ class FacilitySerializer(serializers.ModelSerializer[Facility]):
                                                  label="施設種別")
     sector = serializers.SlugRelatedField(slug_field="code", read_only=True, label="分野")
     manager = serializers.CharField(source="manager.lg_code", read_only=True, label="本来管理者（団体コード）")
+    latest_grade_label = serializers.CharField(source="get_latest_grade_display", read_only=True,
+                                               label="最新の判定区分（施設種別の尺度での表示）")
 
     class Meta:
         model = Facility
         fields = ["facility_id", "manager", "name", "name_kana", "sector", "facility_type", "national_id",
                   "built_year", "length_m", "width_m", "area_m2", "lat", "lon", "route", "address", "structure",
-                  "note", "attributes", "is_synthetic", "latest_grade", "latest_inspected_on", "created_at",
-                  "updated_at"]
-        read_only_fields = ["is_synthetic", "latest_grade", "latest_inspected_on", "created_at", "updated_at"]
+                  "note", "attributes", "is_synthetic", "latest_grade", "latest_grade_label", "latest_band",
+                  "latest_inspected_on", "created_at", "updated_at"]
+        read_only_fields = ["is_synthetic", "latest_grade", "latest_band", "latest_inspected_on", "created_at",
+                            "updated_at"]
         extra_kwargs = {"built_year": {"min_value": 1800, "max_value": 2100},
                         "lat": {"min_value": -90, "max_value": 90}, "lon": {"min_value": -180, "max_value": 180},
                         "length_m": {"min_value": 0}, "width_m": {"min_value": 0}, "area_m2": {"min_value": 0}}
@@ -113,16 +119,63 @@ class _ChildSerializer(serializers.ModelSerializer[Any]):
         return attrs
 
 
+class GradeField(serializers.Field):
+    """A grade as written on the facility type's scale (「C」「緊急度Ⅱ」「Ⅲ」「MCI 3.5」, or a road 健全性 as 1–4);
+    read on the scale in InspectionSerializer.validate, shown as its index on the scale (1 = best)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data is None or isinstance(data, bool) or not isinstance(data, (str, int, float)):
+            raise serializers.ValidationError("判定区分を文字か数で指定してください。")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class InspectionSerializer(_ChildSerializer):
     natural_key = ("inspected_on", "kind")
     duplicate_message = "{facility}の{inspected_on}の{kind}はすでに登録されています。"
+    grade = GradeField(label="判定区分（施設種別の尺度の番号。1 が最良。登録は尺度の書き方で：Ⅲ、C、緊急度Ⅱ など）")
+    grade_label = serializers.CharField(source="get_grade_display", read_only=True, label="判定区分（尺度での表示）")
+    band = serializers.IntegerField(read_only=True, allow_null=True, label="共通の緊急度区分（分野横断の比較用）")
+    measured_value = serializers.FloatField(required=False, allow_null=True, label="測定値（舗装の MCI）")
 
     class Meta:
         model = Inspection
-        fields = ["id", "facility", "inspected_on", "grade", "grade_raw", "inspector", "kind", "source",
-                  "source_fiscal_year", "source_file", "source_row"]
+        fields = ["id", "facility", "inspected_on", "grade", "grade_label", "grade_raw", "band", "measured_value",
+                  "inspector", "kind", "source", "source_fiscal_year", "source_file", "source_row"]
         read_only_fields = ["source", "source_fiscal_year", "source_file", "source_row"]
         validators: list[Any] = []
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The grade read on the facility type's scale (as the ledger import reads it), its band and MCI."""
+        attrs = super().validate(attrs)
+        facility = attrs.get("facility") or (self.instance.facility if self.instance is not None else None)
+        if facility is None or ("grade" not in attrs and "measured_value" not in attrs and "facility" not in attrs):
+            return attrs
+        sc = facility.facility_type.scale
+        raw = attrs.get("grade", self.instance.grade_raw or self.instance.grade if self.instance else None)
+        try:
+            reading = read_scale_value(raw, sc).value if raw is not None else None
+            measured = attrs.get("measured_value")
+            if measured is not None:
+                if sc.measured is None:
+                    raise serializers.ValidationError({"measured_value": f"{sc.name}には MCI のような測定値がありません。"})
+                m = read_scale_value(measured, sc, as_measured=True).value
+                if reading is None and m is not None:
+                    reading = m
+                measured = m.measured if m is not None else None
+        except InvalidValue as exc:
+            raise serializers.ValidationError({"grade": f"{exc.message_ja}（{facility.facility_type.name}は{sc.name}）"}
+                                              ) from None
+        if reading is None:
+            raise serializers.ValidationError({"grade": f"判定区分を入力してください（{sc.subject}は {sc.accepted}）。"})
+        attrs["grade"] = reading.grade
+        attrs["measured_value"] = measured if measured is not None else reading.measured
+        if raw is not None and "grade_raw" not in attrs:
+            attrs["grade_raw"] = normalize_text(raw)[:40]
+        attrs["band"] = band_of(sc, reading.grade)
+        return attrs
 
 
 class MeasureSerializer(_ChildSerializer):

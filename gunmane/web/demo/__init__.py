@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import zlib
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -20,8 +21,9 @@ from django.db import transaction
 
 from gunmane.engine import demo_region as demo
 from gunmane.io.ledger.export import to_json_record
+from gunmane.io.ledger.grades import ROAD_SCALE, scale_of_type
 from gunmane.io.ledger.schema import LedgerKind
-from gunmane.io.shipped import refdata
+from gunmane.io.shipped import refdata, vocab
 from gunmane.web.accounts.models import Membership, Role
 from gunmane.web.groups import workspace
 from gunmane.web.groups.effects import default_scenario_toml, multisector_scenario_toml
@@ -59,7 +61,8 @@ def load_demo_ledger(log: Log | None = None, seed: int = 20251001) -> dict[str, 
     ledger = demo.generate_demo_ledger(specs, seed=seed)
     reports: dict[str, ImportReport] = {}
     with tempfile.TemporaryDirectory() as tmp, transaction.atomic():
-        for kind, rows in ((LedgerKind.FACILITIES, ledger.facilities), (LedgerKind.INSPECTIONS, ledger.inspections),
+        for kind, rows in ((LedgerKind.FACILITIES, ledger.facilities),
+                           (LedgerKind.INSPECTIONS, written_inspections(ledger.facilities, ledger.inspections)),
                            (LedgerKind.MEASURES, ledger.measures)):
             path = Path(tmp) / f"demo_{kind.value}.json"
             path.write_text(json.dumps([to_json_record(kind, r) for r in rows], ensure_ascii=False),
@@ -72,6 +75,50 @@ def load_demo_ledger(log: Log | None = None, seed: int = 20251001) -> dict[str, 
                 log(f"デモ地域の{_ja(kind)}（合成データ）：{report.rows} 行（新規 {report.created}、更新 {report.updated}、"
                     f"変更なし {report.unchanged}）")
     return reports
+
+
+# How inspection reports spell a grade, per scale (the index's label is put in for {}): the demo writes them
+# as departments do, so that the import reads each sector's own spellings (issue #16 §2).
+_SPELLINGS = {
+    "park-AD": ("健全度{}", "{}", "{}判定"),
+    "river-ad": ("{}",),
+    "sewer-urg": ("{}",),
+    "pave-3": ("{}", "診断区分{}"),
+}
+
+
+def _mci(grade: int, h: int) -> float:
+    """An MCI (0–10, one decimal) that the default bins read as this 診断区分 (Ⅰ ≥ 5, Ⅱ 3–5, Ⅲ < 3)."""
+    low, span = {1: (5.0, 45), 2: (3.0, 19), 3: (1.0, 19)}[grade]
+    return round(low + (h % (span + 1)) / 10.0, 1)
+
+
+def written_inspections(facilities: list[dict[str, object]], inspections: list[dict[str, object]]
+                        ) -> list[dict[str, object]]:
+    """The demo's inspections as their reports write them: each grade (an index on its facility type's scale,
+    as demo_region draws it) spelled on that scale — 遊具 「健全度C」「B」, 樋門 「c」, 管渠 「緊急度Ⅱ」, 舗装
+    「Ⅱ」 — and a third of the pavement sections by MCI (「MCI 3.4」), another third with an MCI column beside
+    the 診断区分. Deterministic (a hash of the facility ID and date), so every figure stays the same."""
+    type_of = {(f["lg_code"], f["facility_id"]): vocab.facility_type_code(str(f["facility_type"]))
+               for f in facilities}
+    out: list[dict[str, object]] = []
+    for r in inspections:
+        sc = scale_of_type(type_of.get((r["lg_code"], r["facility_id"])))
+        if sc.id == ROAD_SCALE or sc.id not in _SPELLINGS:
+            out.append(r)
+            continue
+        g = int(str(r["grade"]))
+        h = zlib.crc32(f"{r['facility_id']}{r['inspected_on']}".encode())
+        row = dict(r)
+        if sc.id == "pave-3" and h % 3 == 0:
+            row["grade"] = f"MCI {_mci(g, h // 3)}"
+        else:
+            forms = _SPELLINGS[sc.id]
+            row["grade"] = forms[h % len(forms)].format(sc.label(g))
+            if sc.id == "pave-3" and h % 3 == 1:
+                row["measured_value"] = _mci(g, h // 3)
+        out.append(row)
+    return out
 
 
 def _ja(kind: LedgerKind) -> str:

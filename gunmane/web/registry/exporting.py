@@ -26,11 +26,12 @@ def facility_records(municipality: Municipality) -> Iterator[dict[str, Any]]:
 def inspection_records(municipality: Municipality) -> Iterator[dict[str, Any]]:
     qs = (Inspection.objects.filter(facility__manager=municipality)
           .order_by("facility__facility_id", "inspected_on", "kind")
-          .values_list("facility__facility_id", "inspected_on", "grade", "inspector", "kind"))
+          .values_list("facility__facility_id", "inspected_on", "grade", "measured_value", "inspector", "kind",
+                       "facility__facility_type__health_scale"))
     lg = municipality.lg_code
-    for fid, day, grade, inspector, kind in qs.iterator(chunk_size=5000):
-        yield {"lg_code": lg, "facility_id": fid, "inspected_on": day, "grade": grade, "inspector": inspector,
-               "kind": kind}
+    for fid, day, grade, measured, inspector, kind, scale in qs.iterator(chunk_size=5000):
+        yield {"lg_code": lg, "facility_id": fid, "inspected_on": day, "grade": grade, "measured_value": measured,
+               "inspector": inspector, "kind": kind, "scale": scale}
 
 
 def measure_records(municipality: Municipality) -> Iterator[dict[str, Any]]:

@@ -6,10 +6,10 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from gunmane.io.values.scales import BAND_LABEL, bands
 from gunmane.web.registry.models import (
     Facility,
     FacilityType,
-    HealthGrade,
     Municipality,
     MunicipalityKind,
     Prefecture,
@@ -22,7 +22,9 @@ AGE_BANDS = [
     ("50-", "50年以上"),
     ("unknown", "建設年度不明"),
 ]
-GRADE_CHOICES = [(str(g.value), g.label) for g in HealthGrade] + [("none", "未点検")]
+# Facilities of every sector are filtered and sorted by the common band of their latest grade (on road
+# structures the band is the 健全性 itself); each grade is shown on its own scale in the list.
+GRADE_CHOICES = [(str(b.band), f"{b.band} {b.name}") for b in bands()] + [("none", "未点検")]
 
 
 class FacilityFilterSet(django_filters.FilterSet):
@@ -30,14 +32,14 @@ class FacilityFilterSet(django_filters.FilterSet):
     sector = django_filters.ModelChoiceFilter(queryset=Sector.objects.all(), label="分野", empty_label="すべて")
     facility_type = django_filters.ModelChoiceFilter(queryset=FacilityType.objects.all(), label="施設種別",
                                                      empty_label="すべて")
-    grade = django_filters.ChoiceFilter(choices=GRADE_CHOICES, method="filter_grade", label="最新の健全性",
+    grade = django_filters.ChoiceFilter(choices=GRADE_CHOICES, method="filter_grade", label=f"最新の判定（{BAND_LABEL}）",
                                         empty_label="すべて")
     age = django_filters.ChoiceFilter(choices=AGE_BANDS, method="filter_age", label="経過年数", empty_label="すべて")
     sort = django_filters.OrderingFilter(
         fields=(("facility_id", "facility_id"), ("name", "name"), ("built_year", "built_year"),
-                ("latest_grade", "latest_grade"), ("latest_inspected_on", "latest_inspected_on"),
+                ("latest_band", "latest_grade"), ("latest_inspected_on", "latest_inspected_on"),
                 ("length_m", "length_m")),
-        field_labels={"facility_id": "施設ID", "name": "施設名", "built_year": "建設年度", "latest_grade": "健全性",
+        field_labels={"facility_id": "施設ID", "name": "施設名", "built_year": "建設年度", "latest_band": "判定",
                       "latest_inspected_on": "最新点検日", "length_m": "延長"},
         label="並べ替え",
         empty_label="指定なし",
@@ -56,7 +58,7 @@ class FacilityFilterSet(django_filters.FilterSet):
     def filter_grade(self, qs: QuerySet[Facility], name: str, value: str) -> QuerySet[Facility]:
         if value == "none":
             return qs.filter(latest_grade__isnull=True)
-        return qs.filter(latest_grade=int(value))
+        return qs.filter(latest_band=int(value))
 
     def filter_age(self, qs: QuerySet[Facility], name: str, value: str) -> QuerySet[Facility]:
         year = timezone.localdate().year

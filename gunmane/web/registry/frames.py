@@ -273,23 +273,25 @@ def _ledger(lg_codes: tuple[str, ...] | None) -> LedgerFrames:
         params = ids
     fac = _fetch(
         f"SELECT f.id, f.manager_id, f.sector_id, f.facility_type_id, f.built_year, f.length_m, f.area_m2, "
-        f"f.latest_grade, CAST(f.latest_inspected_on AS TEXT), f.is_synthetic FROM {f} f{where}",
+        f"f.latest_grade, f.latest_band, CAST(f.latest_inspected_on AS TEXT), f.is_synthetic FROM {f} f{where}",
         params,
         ["facility", "lg_code", "sector", "facility_type", "built_year", "length_m", "area_m2", "latest_grade",
-         "latest_inspected_on", "is_synthetic"],
+         "latest_band", "latest_inspected_on", "is_synthetic"],
     )
     fac["lg_code"] = fac["lg_code"].map(managers)
     fac["sector"] = fac["sector"].map(sectors)
     fac["facility_type"] = fac["facility_type"].map(types)
-    for col in ("built_year", "length_m", "area_m2", "latest_grade"):
+    for col in ("built_year", "length_m", "area_m2", "latest_grade", "latest_band"):
         fac[col] = pd.to_numeric(fac[col], errors="coerce").astype(float)
     fac["latest_inspected_on"] = pd.to_datetime(fac["latest_inspected_on"], errors="coerce", format="ISO8601")
     fac["is_synthetic"] = fac["is_synthetic"].astype(bool)
     join = f" JOIN {f} f ON f.id = x.facility_id{where}" if where else ""
-    ins = _fetch(f"SELECT x.facility_id, CAST(x.inspected_on AS TEXT), x.grade FROM {Inspection._meta.db_table} x"
-                 f"{join}", params, ["facility", "inspected_on", "grade"])
+    # grade: on the facility type's own scale; band: the common band the indicators compare sectors on
+    ins = _fetch(f"SELECT x.facility_id, CAST(x.inspected_on AS TEXT), x.grade, x.band "
+                 f"FROM {Inspection._meta.db_table} x{join}", params, ["facility", "inspected_on", "grade", "band"])
     ins["inspected_on"] = pd.to_datetime(ins["inspected_on"], errors="coerce", format="ISO8601")
     ins["grade"] = ins["grade"].astype(np.int64) if len(ins) else ins["grade"]
+    ins["band"] = pd.to_numeric(ins["band"], errors="coerce").astype(float)
     mea = _fetch(f"SELECT x.facility_id, x.fiscal_year, x.kind, x.status FROM {Measure._meta.db_table} x{join}",
                  params, ["facility", "fiscal_year", "kind", "status"])
     return LedgerFrames(facilities=fac, inspections=ins, measures=mea)

@@ -24,6 +24,7 @@ from django.db import connection, models, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
+from gunmane.io.ledger.grades import grade_long, scale_by_id
 from gunmane.web.registry.imports import bulk
 from gunmane.web.registry.models import (
     REASON_DELETE,
@@ -32,7 +33,6 @@ from gunmane.web.registry.models import (
     REASON_UNDO,
     Facility,
     FacilityType,
-    HealthGrade,
     ImportRecord,
     ImportStatus,
     Inspection,
@@ -94,28 +94,31 @@ class _Names:
         self.sectors = dict(Sector.objects.values_list("id", "name"))
         self.types = dict(FacilityType.objects.values_list("id", "name"))
         self.facilities: dict[int, str] = {}
+        self.scales: dict[int, str] = {}  # facility pk → its type's scale id (an inspection's grade is on it)
 
     def load_facilities(self, pks: Iterable[int]) -> None:
         wanted = set(pks) - self.facilities.keys()
         if not wanted:
             return
-        for pk, fid, name in Facility.objects.filter(pk__in=wanted).values_list("id", "facility_id", "name"):
+        for pk, fid, name, sid in Facility.objects.filter(pk__in=wanted).values_list(
+                "id", "facility_id", "name", "facility_type__health_scale"):
             self.facilities[pk] = f"{name}（{fid}）"
+            self.scales[pk] = sid
         gone = wanted - self.facilities.keys()
         if gone:  # deleted since: the name it had
             for pk, fid, name in (HistoricalFacility.objects.filter(id__in=gone).order_by("id", "-history_id")
                                   .values_list("id", "facility_id", "name")):
                 self.facilities.setdefault(pk, f"{name}（{fid}）")
 
-    def value(self, name: str, value: Any) -> str:
+    def value(self, name: str, value: Any, facility_pk: int | None = None) -> str:
         if value is None or value == "" or value == {}:
             return "（空欄）"
         if name == "sector_id":
             return self.sectors.get(value, str(value))
         if name == "facility_type_id":
             return self.types.get(value, str(value))
-        if name == "grade" and value in HealthGrade.values:
-            return str(HealthGrade(value).label)
+        if name == "grade" and isinstance(value, int):  # on the facility type's scale: 「健全度C 全体的に劣化」
+            return grade_long(scale_by_id(self.scales.get(facility_pk or 0)), value)
         if isinstance(value, bool):
             return "はい" if value else "いいえ"
         if isinstance(value, float):
@@ -125,7 +128,8 @@ class _Names:
         return str(value)
 
 
-def _field_changes(model: type[models.Model], changes: dict[str, Any], names: _Names) -> list[FieldChange]:
+def _field_changes(model: type[models.Model], changes: dict[str, Any], names: _Names,
+                   facility_pk: int | None = None) -> list[FieldChange]:
     out: list[FieldChange] = []
     for name, (before, after) in changes.items():
         label = str(bulk.concrete_field(model, name).verbose_name)
@@ -135,7 +139,7 @@ def _field_changes(model: type[models.Model], changes: dict[str, Any], names: _N
                     out.append(FieldChange(f"{label}「{key}」", names.value("", before.get(key)),
                                            names.value("", after.get(key))))
             continue
-        out.append(FieldChange(label, names.value(name, before), names.value(name, after)))
+        out.append(FieldChange(label, names.value(name, before, facility_pk), names.value(name, after, facility_pk)))
     return out
 
 
@@ -186,7 +190,8 @@ def describe(model: type[models.Model], rows: Sequence[Any], names: _Names | Non
             when=row.history_date, who=_who(row), action=TYPE_LABEL.get(row.history_type, row.history_type),
             what=MODEL_LABEL[model], target=_target(model, row, names), source=_source(row),
             import_record_id=row.import_record_id,
-            fields=_field_changes(model, changes, names) if row.history_type == "~" and changes else [],
+            fields=_field_changes(model, changes, names, None if model is Facility else row.facility_id)
+            if row.history_type == "~" and changes else [],
             history_id=row.history_id))
     return entries
 
@@ -195,6 +200,7 @@ def facility_history(facility: Facility, limit: int = 100) -> list[ChangeEntry]:
     """The changes of a facility and of its inspections and measures, newest first."""
     names = _Names()
     names.facilities[facility.pk] = f"{facility.name}（{facility.facility_id}）"
+    names.scales[facility.pk] = facility.facility_type.health_scale
     entries: list[ChangeEntry] = []
     for model, rows in (
             (Facility, HistoricalFacility.objects.filter(id=facility.pk)),

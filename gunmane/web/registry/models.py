@@ -8,11 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.signals import pre_save
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+
+from gunmane.engine.scales import Scale
+from gunmane.io.ledger.grades import band_of, grade_long, scale_by_id, scale_choices
 
 
 class MunicipalityKind(models.TextChoices):
@@ -115,8 +119,10 @@ class MunicipalYearStats(models.Model):
 
 
 class HealthScale(models.TextChoices):
-    ROAD_I_IV = "I-IV", "健全性 I〜IV（道路構造物）"
-    NONE = "none", "なし"
+    """The road scale's id, kept for code that names it; every shipped scale is a valid health_scale
+    (gunmane/data/scales, see FacilityType.health_scale)."""
+
+    ROAD_I_IV = "I-IV", "健全性 Ⅰ〜Ⅳ（道路構造物）"
 
 
 class Sector(models.Model):
@@ -143,7 +149,8 @@ class FacilityType(models.Model):
                                verbose_name="分野")
     name = models.CharField("施設種別", max_length=30, unique=True)
     name_en = models.CharField("英語名", max_length=60)
-    health_scale = models.CharField("健全性の尺度", max_length=10, choices=HealthScale.choices,
+    # The id of the inspection scale (gunmane/data/scales): 健全性 Ⅰ〜Ⅳ, 健全度 A〜D, 緊急度 …
+    health_scale = models.CharField("点検の尺度", max_length=10, choices=scale_choices,
                                     default=HealthScale.ROAD_I_IV)
     inspection_cycle_years = models.PositiveSmallIntegerField("定期点検の周期（年）", null=True, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -154,6 +161,10 @@ class FacilityType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def scale(self) -> Scale:
+        return scale_by_id(self.health_scale)
 
 
 class HealthGrade(models.IntegerChoices):
@@ -233,15 +244,16 @@ class Facility(models.Model):
     is_synthetic = models.BooleanField("合成データ", default=False)
     # Denormalised from Inspection so that the ledger can filter and sort by grade at 100,000
     # facilities without a correlated subquery; kept up to date by the inspection importer.
-    latest_grade = models.PositiveSmallIntegerField("最新の健全性", choices=HealthGrade.choices,
-                                                    null=True, blank=True)
+    # latest_grade is on the facility type's scale; latest_band is its common band (cross-sector views).
+    latest_grade = models.PositiveSmallIntegerField("最新の判定区分", null=True, blank=True)
+    latest_band = models.PositiveSmallIntegerField("最新の共通の緊急度区分", null=True, blank=True)
     latest_inspected_on = models.DateField("最新の点検日", null=True, blank=True)
     created_at = models.DateTimeField("登録日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
     # The latest grade follows the inspections (their own history); updated_at is the history's date.
     history = LedgerHistory(bases=[ChangeRecordBase], verbose_name="施設の変更履歴",
                                 verbose_name_plural="施設の変更履歴",
-                                excluded_fields=["latest_grade", "latest_inspected_on", "updated_at"],
+                                excluded_fields=["latest_grade", "latest_band", "latest_inspected_on", "updated_at"],
                                 no_db_index=["sector", "facility_type", "national_id"])
 
     class Meta:
@@ -260,6 +272,13 @@ class Facility(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.facility_id}）"
 
+    @property
+    def scale(self) -> Scale:
+        return self.facility_type.scale
+
+    def get_latest_grade_display(self) -> str:
+        return grade_long(self.scale, self.latest_grade)
+
 
 class InspectionKind(models.TextChoices):
     PERIODIC = "定期点検", "定期点検"
@@ -269,13 +288,20 @@ class InspectionKind(models.TextChoices):
 
 
 class Inspection(models.Model):
-    """点検: a dated judgment of a facility's health grade. Natural key: facility, date, kind."""
+    """点検: a dated judgment of a facility's health grade. Natural key: facility, date, kind.
+
+    ``grade`` is the 1-based index on the facility type's own scale (1 = best; on road structures the 健全性
+    Ⅰ〜Ⅳ), ``grade_raw`` the text as written, ``band`` the common urgency band derived from them (stored for
+    cross-sector queries; None where the scale has no grades), ``measured_value`` a measured value the grade
+    came with (舗装 MCI)."""
 
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="inspections",
                                  verbose_name="施設")
     inspected_on = models.DateField("点検年月日")
-    grade = models.PositiveSmallIntegerField("健全性", choices=HealthGrade.choices)
-    grade_raw = models.CharField("健全性（入力値）", max_length=40, blank=True)
+    grade = models.PositiveSmallIntegerField("判定区分")
+    grade_raw = models.CharField("判定区分（入力値）", max_length=40, blank=True)
+    band = models.PositiveSmallIntegerField("共通の緊急度区分", null=True, blank=True)
+    measured_value = models.FloatField("測定値（MCI など）", null=True, blank=True)
     inspector = models.CharField("点検者", max_length=200, blank=True)
     kind = models.CharField("点検種別", max_length=20, default=InspectionKind.PERIODIC)
     # Provenance of an inspection read from national data (道路メンテナンス年報 list or xROAD): which
@@ -297,6 +323,28 @@ class Inspection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility} {self.inspected_on} {self.get_grade_display()}"
+
+    @property
+    def scale(self) -> Scale:
+        return self.facility.facility_type.scale
+
+    def get_grade_display(self) -> str:
+        """The grade on its scale: 「Ⅲ 早期措置段階」「健全度C 全体的に劣化」「緊急度Ⅱ 中度」."""
+        return grade_long(self.scale, self.grade)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.facility_id is None or self.grade is None:
+            return
+        sc = self.scale
+        if not 1 <= self.grade <= len(sc.grades):
+            raise ValidationError({"grade": f"{sc.subject}は {sc.accepted} で、{len(sc.grades)} 区分です"
+                                            f"（{self.grade} はありません）。"})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.facility_id is not None and self.grade is not None:
+            self.band = band_of(self.scale, self.grade)
+        super().save(*args, **kwargs)
 
 
 class MeasureKind(models.TextChoices):

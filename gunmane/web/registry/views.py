@@ -25,6 +25,7 @@ from gunmane.io.ledger import export as ledger_export
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.ledger.template import template_xlsx
 from gunmane.io.reports.issues_xlsx import issues_xlsx
+from gunmane.io.values.scales import BAND_LABEL, bands
 from gunmane.web.accounts import permissions
 from gunmane.web.common.downloads import XLSX, attachment
 from gunmane.web.common.requests import AuthenticatedHttpRequest
@@ -36,7 +37,6 @@ from gunmane.web.registry.forms import CivilEngineersForm, ImportForm
 from gunmane.web.registry.imports import records
 from gunmane.web.registry.models import (
     Facility,
-    HealthGrade,
     ImportRecord,
     ImportStatus,
     Municipality,
@@ -81,12 +81,14 @@ def municipality_detail(request: HttpRequest, lg_code: str) -> HttpResponse:
         facilities = Facility.objects.filter(manager=muni)
         context["n_facilities"] = facilities.count()
         context["by_type"] = (facilities.values("sector__name", "facility_type__name")
-                              .annotate(n=Count("id"), n_iii_iv=Count("id", filter=Q(latest_grade__gte=3)),
+                              .annotate(n=Count("id"), n_iii_iv=Count("id", filter=Q(latest_band__gte=3)),
                                         n_unknown_year=Count("id", filter=Q(built_year__isnull=True)))
                               .order_by("sector__order", "facility_type__order"))
-        grades = dict(facilities.values_list("latest_grade").annotate(n=Count("id")))
-        context["grades"] = [(g.value, g.label, grades.get(g.value, 0)) for g in HealthGrade]
-        context["never_inspected"] = grades.get(None, 0)
+        # Across sectors: the common band of each facility's latest grade (each sector's scale on the カルテ).
+        grades = dict(facilities.values_list("latest_band").annotate(n=Count("id")))
+        context["grades"] = [(b.band, b.name, grades.get(b.band, 0)) for b in bands()]
+        context["band_label"] = BAND_LABEL
+        context["never_inspected"] = facilities.filter(latest_grade__isnull=True).count()
         context["show_synthetic"] = facilities.filter(is_synthetic=True).exists()
         context["imports"] = muni.imports.all()[:5]
     return render(request, "registry/municipality_detail.html", context)

@@ -15,15 +15,15 @@ from django.utils.html import format_html
 from gunmane.engine.deterioration import EXCLUSION_REASONS
 from gunmane.engine.indicator_types import IndicatorDef, IndicatorValue, Karte, Series
 from gunmane.engine.indicators.definitions import INDICATOR_BY_ID
+from gunmane.engine.scales import Scale
 from gunmane.io.documents.formatting import fmt_sen
+from gunmane.io.ledger.grades import band_of, grade_long, grade_short, scale_by_id
 from gunmane.io.reports.lcc_xlsx import GRADE_LABELS_JA, type_name
 
 register = template.Library()
 
 # --------------------------------------------------------------------------- numbers, grades, sortable headers
 
-GRADE_ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
-GRADE_TEXT = {1: "健全", 2: "予防保全段階", 3: "早期措置段階", 4: "緊急措置段階"}
 
 
 @register.filter
@@ -43,11 +43,25 @@ def per(numerator: Any, denominator: Any) -> str:
 
 
 @register.simple_tag
-def grade_badge(grade: int | None, short: bool = False) -> str:
+def grade_badge(grade: int | None, short: bool = False, scale: Scale | str | None = None) -> str:
+    """A grade as a badge, on its scale (a Scale or its id; the road 健全性 Ⅰ〜Ⅳ when none): 「Ⅲ 早期措置段階」,
+    「健全度C 全体的に劣化」, 「緊急度Ⅱ 中度」. Its colour is the grade's common band, so that the colours mean
+    the same urgency across sectors."""
     if grade is None:
         return format_html('<span class="muted">{}</span>', "未点検")
-    label = GRADE_ROMAN[grade] if short else f"{GRADE_ROMAN[grade]} {GRADE_TEXT[grade]}"
-    return format_html('<span class="grade grade--{}" title="{}">{}</span>', grade, GRADE_TEXT[grade], label)
+    sc = scale if isinstance(scale, Scale) else scale_by_id(scale)
+    band = band_of(sc, grade)
+    if band is None:
+        return format_html("{}", grade)
+    label = grade_short(sc, grade) if short else grade_long(sc, grade)
+    return format_html('<span class="grade grade--{}" title="{}">{}</span>', band, sc.grade(int(grade)).name, label)
+
+
+@register.filter
+def grade_on(grade: int | None, scale: Scale | str | None) -> str:
+    """A grade as text on its scale: 「Ⅲ」「健全度C」「緊急度Ⅱ」 (blank when unknown)."""
+    sc = scale if isinstance(scale, Scale) else scale_by_id(scale)
+    return grade_short(sc, grade)
 
 
 @register.filter

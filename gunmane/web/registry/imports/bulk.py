@@ -316,7 +316,7 @@ def _ranges(values: Iterable[int]) -> Iterator[tuple[int, int]]:
 
 
 def refresh_latest_grades(facility_pks: Iterable[int]) -> None:
-    """Facility.latest_grade/latest_inspected_on of these facilities from their inspections.
+    """Facility.latest_grade/latest_band/latest_inspected_on of these facilities from their inspections.
 
     Two inspections on the same latest day: the worse grade counts (the conservative reading). One UPDATE
     per batch with a row-value subquery (SQLite ≥ 3.15, PostgreSQL) that the (facility, inspected_on, kind)
@@ -328,11 +328,11 @@ def refresh_latest_grades(facility_pks: Iterable[int]) -> None:
     qn = connection.ops.quote_name
     facility, inspection = Facility._meta, Inspection._meta
     f_id, i_facility = qn(facility.pk.column), qn(inspection.get_field("facility").column)
-    latest = (f"SELECT {qn('grade')}, {qn('inspected_on')} FROM {qn(inspection.db_table)} AS i "
+    latest = (f"SELECT {qn('grade')}, {qn('band')}, {qn('inspected_on')} FROM {qn(inspection.db_table)} AS i "
               f"WHERE i.{i_facility} = {qn(facility.db_table)}.{f_id} "
               f"ORDER BY {qn('inspected_on')} DESC, {qn('grade')} DESC LIMIT 1")
     with connection.cursor() as cursor:
         for batch in batches(pks):
             where, params = in_sql(f_id, batch)
-            cursor.execute(f"UPDATE {qn(facility.db_table)} SET ({qn('latest_grade')}, "
+            cursor.execute(f"UPDATE {qn(facility.db_table)} SET ({qn('latest_grade')}, {qn('latest_band')}, "
                            f"{qn('latest_inspected_on')}) = ({latest}) WHERE {where}", params)

@@ -35,6 +35,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from gunmane.io.issues import Issue
+from gunmane.io.ledger.grades import band_of, scale_of_type
 from gunmane.io.ledger.reader import LedgerReader, RowBatch, RowResult
 from gunmane.io.ledger.schema import LedgerKind
 from gunmane.io.ledger.tabular import TableError
@@ -139,7 +140,7 @@ _FACILITY_COLUMN_FIELDS = {
     "is_synthetic": ("is_synthetic",)}
 # Inspection and measure values besides the natural key (facility, date or fiscal year, kind); the raw text
 # of a grade follows the grade.
-CHILD_ROW = {LedgerKind.INSPECTIONS: ("grade", "grade_raw", "inspector"),
+CHILD_ROW = {LedgerKind.INSPECTIONS: ("grade", "grade_raw", "band", "measured_value", "inspector"),
              LedgerKind.MEASURES: ("status", "cost_thousand_yen", "note")}
 _CHILD_KEY = {LedgerKind.INSPECTIONS: ("facility_id", "inspected_on", "kind"),
               LedgerKind.MEASURES: ("facility_id", "fiscal_year", "kind")}
@@ -179,8 +180,8 @@ class LedgerImporter:
         self._munis: dict[str, Municipality] = {}
         self._allowed: set[str] | None = None
         self._touched_facilities: set[int] = set()
-        # Latest (inspected_on, grade) of facilities whose every inspection is written by this import.
-        self._latest_new: dict[int, tuple[date, int]] = {}
+        # Latest (inspected_on, grade, band) of facilities whose every inspection is written by this import.
+        self._latest_new: dict[int, tuple[date, int, int | None]] = {}
         self._pending: dict[TableWriter, tuple[dict[str, Any], list[list[Sequence[Any]]]]] = {}
         self._pending_rows = 0
         self._all_pks: dict[int, dict[str, int] | None] = {}
@@ -208,7 +209,8 @@ class LedgerImporter:
     # -- public ----------------------------------------------------------------------------------
     def run(self) -> ImportReport:
         reader = LedgerReader(self.path, self.kind, lg_code=self.municipality.lg_code if self.municipality else None,
-                              today=self.today, display_name=self.display_name)
+                              today=self.today, display_name=self.display_name,
+                              facility_types=self._facility_type if self.kind == LedgerKind.INSPECTIONS else None)
         self.report.encoding = reader.encoding
         self._headers = reader.column_header
         if reader.file_issues:
@@ -269,7 +271,7 @@ class LedgerImporter:
             self._plan_merge(FACILITY_ROW)
             return
         row = CHILD_ROW[self.kind]
-        present = {"grade", "grade_raw"} if self.kind == LedgerKind.INSPECTIONS else set()
+        present = {"grade", "grade_raw", "band", "measured_value"} if self.kind == LedgerKind.INSPECTIONS else set()
         present.update(f for f in row if f in columns)
         self._present = tuple(f for f in row if f in present)
         model = Inspection if self.kind == LedgerKind.INSPECTIONS else Measure
@@ -346,6 +348,16 @@ class LedgerImporter:
         self._sectors = dict(Sector.objects.values_list("code", "id"))
         self._types = dict(FacilityType.objects.values_list("code", "id"))
         self._had_rows: dict[int, bool] = {}
+        self._type_of: dict[str | None, dict[str, str]] = {}
+
+    def _facility_type(self, lg_code: str | None, facility_id: str | None) -> str | None:
+        """The facility type (code) of a facility in the ledger, for reading its inspections' grades on the
+        type's scale; None for a facility not in it (then an unknown-facility error)."""
+        if lg_code not in self._type_of:
+            self._type_of[lg_code] = dict(
+                Facility.objects.filter(manager__lg_code=lg_code).order_by()
+                .values_list("facility_id", "facility_type__code").iterator(chunk_size=10_000)) if lg_code else {}
+        return self._type_of[lg_code].get(facility_id or "")
 
     def _had_rows_before(self, manager_id: int) -> bool:
         """Whether this manager had rows of the kind being imported when the import began.
@@ -591,8 +603,10 @@ class LedgerImporter:
                 self._reject(result)
         # The natural key, then CHILD_ROW.
         if inspections:
-            columns: list[Sequence[Any]] = [pks, column("inspected_on"), column("kind"), column("grade"),
-                                            blank("grade_raw"), blank("inspector")]
+            grades, types = column("grade"), map(self._facility_type, column("lg_code"), facility_ids)
+            bands = [band_of(scale_of_type(t), g) for t, g in zip(types, grades, strict=True)]
+            columns: list[Sequence[Any]] = [pks, column("inspected_on"), column("kind"), grades,
+                                            blank("grade_raw"), bands, column("measured_value"), blank("inspector")]
         else:
             columns = [pks, column("fiscal_year"), column("kind"), column("status"), column("cost_thousand_yen"),
                        blank("note")]
@@ -632,7 +646,7 @@ class LedgerImporter:
         for j in changed:
             pk = facility_pks[j]
             if first_import[managers[j]]:
-                mark = (days[j], columns[3][j])  # (inspected_on, grade)
+                mark = (days[j], columns[3][j], columns[5][j])  # (inspected_on, grade, band)
                 seen = latest_new.get(pk)
                 if seen is None or mark > seen:
                     latest_new[pk] = mark
@@ -706,8 +720,9 @@ class LedgerImporter:
         """
         if self._latest_new:
             latest = self._latest_new
-            _FACILITY_LATEST.update([[grade for _, grade in latest.values()], [day for day, _ in latest.values()],
-                                     list(latest)])
+            _FACILITY_LATEST.update([[grade for _, grade, _ in latest.values()],
+                                     [band for _, _, band in latest.values()],
+                                     [day for day, _, _ in latest.values()], list(latest)])
         refresh_latest_grades(self._touched_facilities)
 
 
@@ -768,7 +783,7 @@ class _Accepted:
 
 _FACILITY_NEW = ("id", "manager_id", "facility_id", *FACILITY_ROW)
 _FACILITY_INSERT = TableWriter(Facility, _FACILITY_NEW)
-_FACILITY_LATEST = TableWriter(Facility, ("latest_grade", "latest_inspected_on"), update=True)
+_FACILITY_LATEST = TableWriter(Facility, ("latest_grade", "latest_band", "latest_inspected_on"), update=True)
 _INSPECTION_NEW = ("id", *_CHILD_KEY[LedgerKind.INSPECTIONS], *CHILD_ROW[LedgerKind.INSPECTIONS])
 _INSPECTION_INSERT = TableWriter(Inspection, _INSPECTION_NEW)
 _MEASURE_NEW = ("id", *_CHILD_KEY[LedgerKind.MEASURES], *CHILD_ROW[LedgerKind.MEASURES])

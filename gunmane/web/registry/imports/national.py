@@ -75,15 +75,16 @@ MAX_LISTED = 5000  # items per list in the report (counts stay exact)
 
 _FAC_FIELDS = ("manager_id", "facility_id", "name", "name_kana", "sector_id", "facility_type_id", "built_year",
                "built_year_raw", "length_m", "width_m", "lat", "lon", "route", "national_id", "attributes",
-               "is_synthetic", "latest_grade", "latest_inspected_on")
+               "is_synthetic", "latest_grade", "latest_band", "latest_inspected_on")
 _FAC_INSERT = TableWriter(Facility, _FAC_FIELDS)
 _UPD_FIELDS = ("name_kana", "built_year", "built_year_raw", "length_m", "width_m", "lat", "lon", "route",
                "national_id", "attributes")
 _FAC_UPDATE = TableWriter(Facility, _UPD_FIELDS, update=True)
-_INS_FIELDS = ("facility_id", "inspected_on", "kind", "grade", "grade_raw", "source", "source_fiscal_year",
+# National data grades road structures (健全性 Ⅰ〜Ⅳ), whose common band is the grade itself.
+_INS_FIELDS = ("facility_id", "inspected_on", "kind", "grade", "band", "grade_raw", "source", "source_fiscal_year",
                "source_file", "source_row")
 _INS_INSERT = TableWriter(Inspection, _INS_FIELDS)
-_INS_UPDATE = TableWriter(Inspection, ("grade", "grade_raw"), update=True)
+_INS_UPDATE = TableWriter(Inspection, ("grade", "band", "grade_raw"), update=True)
 
 
 @dataclass(frozen=True)
@@ -703,7 +704,7 @@ class NationalImporter:
             row = (f.manager_id, f.facility_id, v.get("name", "")[:200], v.get("name_kana", "")[:200], self._sector,
                    self._bridge, v.get("built_year"), v.get("built_year_raw", "")[:40], v.get("length_m"),
                    v.get("width_m"), v.get("lat"), v.get("lon"), v.get("route", "")[:200], v.get("national_id", "")[:40],
-                   v.get("attributes") or {}, bool(v.get("is_synthetic")), latest[1], latest[0])
+                   v.get("attributes") or {}, bool(v.get("is_synthetic")), latest[1], latest[1], latest[0])
             for c, x in zip(cols, row, strict=True):
                 c.append(x)
         for start in range(0, len(new), 20_000):
@@ -722,14 +723,15 @@ class NationalImporter:
         icols: list[list[Any]] = [[] for _ in _INS_FIELDS]
         for f in self._all:
             for y, grade, raw, source, file, line in f.inspections:
-                for c, x in zip(icols, (f.pk, inspection_day(y), PERIODIC, grade, raw[:40], source, y, file[:255],
+                for c, x in zip(icols, (f.pk, inspection_day(y), PERIODIC, grade, grade, raw[:40], source, y, file[:255],
                                         line), strict=True):
                     c.append(x)
         for start in range(0, len(icols[0]), 20_000):
             _INS_INSERT.insert([c[start:start + 20_000] for c in icols], inspector="")
         updates = [u for f in self._all for u in f.grade_updates]
         if updates:
-            _INS_UPDATE.update([[u[1] for u in updates], [u[2] for u in updates], [u[0] for u in updates]])
+            _INS_UPDATE.update([[u[1] for u in updates], [u[1] for u in updates], [u[2] for u in updates],
+                                [u[0] for u in updates]])
         touched = sorted({f.pk for f in self._all if f.pk is not None})
         refresh_latest_grades(f.pk for f in self._all
                               if f.pk is not None and id(f) not in created and (f.inspections or f.grade_updates))
