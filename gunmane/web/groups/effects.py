@@ -18,6 +18,7 @@ from gunmane.engine.effects import EffectsError, ParameterSet, evaluate, sensiti
 from gunmane.engine.effects.sectors import SHARED
 from gunmane.engine.lots import design_lots
 from gunmane.io.documents.inputs import CostShare, EffectSummary, FacilityRow, LotInfo, MemberEffect
+from gunmane.io.ledger.grades import grade_short, scale_of_type
 from gunmane.io.scenario import (
     ScenarioFileError,
     build_group,
@@ -415,7 +416,8 @@ def lots_for_documents(dsg: Any) -> list[LotInfo]:
             rows.append(FacilityRow(lg_code=f.manager.lg_code, manager_name=f.manager.name, facility_id=f.facility_id,
                                     name=f.name, facility_type_ja=types.get(f.facility_type.code, f.facility_type.name),
                                     route=f.route, built_year=f.built_year, length_m=f.length_m,
-                                    grade=GRADE_JA.get(f.latest_grade or 0, ""), lat=f.lat, lon=f.lon))
+                                    grade=grade_short(scale_of_type(f.facility_type.code), f.latest_grade)
+                                    if f.latest_grade else "", lat=f.lat, lon=f.lon))  # on its own scale
         out.append(LotInfo(lot_id=f"D{lot.id}", name=f"設計ロット{lot.id}（拠点：{base}）", facilities=tuple(rows),
                            tasks=("定期点検", "補修設計", "補修工事"), estimated_price_yen=lot.price_yen,
                            reporting=("月次の進捗報告", "点検調書・設計成果の納品", "損傷の緊急連絡（発見当日）")))
