@@ -3,7 +3,8 @@
 Facilities: 和暦 years (昭和45年, S50, H3, Ｓ４８), 不明 and blanks, full-width digits, thousands
 separators, 度分秒 coordinates, an extra column (管理区分) that becomes a free attribute. Inspections:
 two per facility (the statutory 5-year cycles), dates as 2019/7/12, 2019-07-12, R5.7.12, 令和5年7月12日,
-20190712 or full width, grades Ⅰ–Ⅳ also written III, 3, Ⅲ（早期措置段階）.
+20190712 or full width, grades Ⅰ–Ⅳ also written III, 3, Ⅲ（早期措置段階）; 遊具 on 健全度 A–D and 管渠 on
+緊急度 (their own scales).
 
 Every value is accepted by gunmane (a few carry warnings, e.g. 約12 → approximate): the benchmark
 measures the import of a file that goes in, not the rejection of one that does not.
@@ -131,6 +132,12 @@ def _date_text(rng: random.Random, d: date) -> str:
 
 _GRADE_TEXT = {1: ["Ⅰ", "Ⅰ", "Ⅰ", "I", "1"], 2: ["Ⅱ", "Ⅱ", "Ⅱ", "II", "2", "Ⅱ（予防保全段階）"],
                3: ["Ⅲ", "Ⅲ", "III", "3", "Ⅲ（早期措置段階）", "判定区分Ⅲ"], 4: ["Ⅳ", "IV", "4"]}
+# Each sector writes grades on its own scale (docs/scales.md): 遊具 健全度 A–D, 管渠 緊急度 (Ⅰ is the worst).
+# grade = the index on the scale, 1 = best, as for road structures.
+_SCALE_TEXT = {
+    "PE": {1: ["A", "Ａ", "健全度A"], 2: ["B", "ｂ", "健全度B"], 3: ["C", "健全度C", "C判定"], 4: ["D", "Ｄ"]},
+    "SP": {1: ["劣化なし"], 2: ["緊急度Ⅲ", "Ⅲ", "軽度"], 3: ["緊急度Ⅱ", "Ⅱ", "中度"], 4: ["緊急度Ⅰ", "Ⅰ", "重度"]},
+}
 
 
 def write_inspections(path: Path, facility_ids: list[str], per_facility: int, seed: int) -> int:
@@ -149,7 +156,7 @@ def write_inspections(path: Path, facility_ids: list[str], per_facility: int, se
                     "29212" if rng.random() < 0.6 else "292125",
                     fid,
                     _date_text(rng, day),
-                    rng.choice(_GRADE_TEXT[grade]),
+                    rng.choice(_SCALE_TEXT.get(fid[:2], _GRADE_TEXT)[grade]),
                     rng.choice(_INSPECTORS),
                     rng.choice(["定期点検", "定期点検", "定期点検", "定期", ""]),
                 ])

@@ -34,7 +34,13 @@ def test_build_scenario_compare_lots_and_excel(page: Page, login: Callable[..., 
     login("uda")
     page.goto(f"/groups/{demo.pk}/")
     page.get_by_role("link", name="効果試算", exact=True).click()
-    page.locator("#scenarios").get_by_role("link", name="編集").click()
+    # the 広域 scenario (the demo group also has a 多分野 one): its 編集 link
+    from django.urls import reverse
+
+    from gunmane.web.groups.models import EffectScenario
+
+    first = EffectScenario.objects.filter(group=demo).order_by("pk").first()
+    page.locator(f"#scenarios a[href='{reverse('groups:effects_edit', args=[demo.pk, first.pk])}']").click()
     expect(page.locator("#scenario-cards")).to_be_visible()
     # a form a person can fill in: names and options wide enough at 1440 px, no sideways scroll at 390 px
     page.set_viewport_size({"width": 1440, "height": 900})

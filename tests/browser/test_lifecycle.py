@@ -74,7 +74,9 @@ def test_no_script_errors_on_the_plan_pages_and_cautions_beside_the_group_fit(  
     login("uda")
     spec = f"group-{Group.objects.get(name=DEMO_GROUP).pk}"
     for url in ("/plan/292125/", f"/plan/{spec}/", "/plan/292125/?budget=1億&mode=budget"):
-        page.goto(url)
+        # the tests run tasks inside the request: the budget plan's MILP (HiGHS, up to its 30 s limit) is computed
+        # while the page loads, where a worker would compute it in production
+        page.goto(url, timeout=90_000)
         page.wait_for_load_state("load")
     _chart_drawn(page, "budget")
     expect(page.locator("#iv-first")).to_contain_text("初年度")

@@ -56,7 +56,9 @@ def run(kind: str, path: Path, muni: Municipality | None, **kw: Any) -> ledger_i
 def latest_in_file(path: Path) -> dict[str, tuple[date, int]]:
     """(inspected_on, grade) of each facility's latest inspection, the worse grade on the same day."""
     latest: dict[str, tuple[date, int]] = {}
-    for result in LedgerReader(path, LedgerKind.INSPECTIONS, lg_code="292125", today=TODAY):
+    types = dict(Facility.objects.values_list("facility_id", "facility_type__code"))  # each grade on its type's scale
+    for result in LedgerReader(path, LedgerKind.INSPECTIONS, lg_code="292125", today=TODAY,
+                               facility_types=lambda _code, fid: types.get(fid)):
         rec = result.record
         mark = (rec["inspected_on"], rec["grade"])
         latest[rec["facility_id"]] = max(latest.get(rec["facility_id"], mark), mark)
@@ -101,12 +103,17 @@ def test_first_import_then_reimport_then_changes(uda: Municipality, ledger: tupl
     again = [run("facilities", facilities, uda), run("inspections", inspections, uda)]
     assert [(r.created, r.updated, r.unchanged) for r in again] == [(0, 0, ROWS), (0, 0, 2 * ROWS)]
 
-    # Worse grades on some inspections (their existing rows are updated) and a renamed facility.
+    # Worse grades on some inspections (their existing rows are updated) and a renamed facility: the worst grade of
+    # each facility's own scale (遊具 D, 管渠 緊急度Ⅰ, road structures Ⅳ — index 4 on all three)
+    worst = {"PE": "D", "SP": "緊急度Ⅰ"}
+
     def worse(i: int, row: list[str]) -> list[str]:
-        return row[:3] + ["Ⅳ"] + row[4:] if i % 7 == 0 else row
+        return row[:3] + [worst.get(row[1][:2], "Ⅳ")] + row[4:] if i % 7 == 0 else row
 
     changed = rewrite(inspections, tmp_path / "changed.csv", worse)
-    originals = list(LedgerReader(inspections, LedgerKind.INSPECTIONS, lg_code="292125", today=TODAY))
+    types = dict(Facility.objects.values_list("facility_id", "facility_type__code"))
+    originals = list(LedgerReader(inspections, LedgerKind.INSPECTIONS, lg_code="292125", today=TODAY,
+                                  facility_types=lambda _code, fid: types.get(fid)))
     report = run("inspections", changed, uda)
     worsened = sum(1 for i, r in enumerate(originals) if i % 7 == 0 and r.record["grade"] != 4)
     assert (report.created, report.updated, report.unchanged) == (0, worsened, 2 * ROWS - worsened)

@@ -518,7 +518,7 @@ class LedgerReader:
         elif self.kind == LedgerKind.INSPECTIONS:
             if record.get("kind") is None:
                 record["kind"] = "定期点検"
-            record.setdefault("measured_value", None)
+            record["measured_value"] = record.pop("measured_value", None)  # last, as the chunked reader adds it
         elif self.kind == LedgerKind.MEASURES:
             # A blank 状態 stays None: a new measure is 未着手, a stored one keeps its state (registry importer).
             record.setdefault("status", None)

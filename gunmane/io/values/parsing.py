@@ -88,7 +88,7 @@ class Parsed(Generic[T]):
     warning_en: str | None = None
 
 
-class _Err(NamedTuple):
+class ParseError(NamedTuple):
     """An error description; cached instead of exception objects (re-raising a shared
     exception instance would keep growing its traceback)."""
 
@@ -100,22 +100,24 @@ class _Err(NamedTuple):
         return InvalidValue(self.code, self.ja, self.en)
 
 
-class _Warn(NamedTuple):
+
+class ParseWarning(NamedTuple):
     code: str
     ja: str
     en: str
 
 
-def _merge_warn(first: _Warn | None, second: _Warn | None) -> _Warn | None:
+
+def _merge_warn(first: ParseWarning | None, second: ParseWarning | None) -> ParseWarning | None:
     """Parsed carries one warning; keep the more important code and both messages."""
     if first is None:
         return second
     if second is None:
         return first
-    return _Warn(first.code, f"{first.ja} {second.ja}", f"{first.en} {second.en}")
+    return ParseWarning(first.code, f"{first.ja} {second.ja}", f"{first.en} {second.en}")
 
 
-def _parsed(value: T | None, warn: _Warn | None = None) -> Parsed[T]:
+def _parsed(value: T | None, warn: ParseWarning | None = None) -> Parsed[T]:
     if warn is None:
         return Parsed(value)
     return Parsed(value, warn.code, warn.ja, warn.en)
@@ -222,8 +224,8 @@ def _strip_approx(s: str) -> tuple[str, bool]:
     return t, t != s
 
 
-def _approx_warn(shown: str) -> _Warn:
-    return _Warn(
+def _approx_warn(shown: str) -> ParseWarning:
+    return ParseWarning(
         "approximate",
         f"概数（「約」など）として {shown} を取り込みました",
         f"Approximate value; imported as {shown}.",
@@ -328,11 +330,11 @@ def to_wareki(d: date, *, style: str = "kanji") -> str:
     raise ValueError(f"unknown style {style!r}; use 'kanji' or 'short'")
 
 
-def _era_year(alias: str, num: str) -> tuple[_Era, int] | _Err:
+def _era_year(alias: str, num: str) -> tuple[_Era, int] | ParseError:
     era = _ERA_BY_ALIAS[alias.casefold()]
     n = 1 if num == "元" else int(num)
     if n == 0:
-        return _Err(
+        return ParseError(
             "era_year_zero",
             f"{era.name}0年はありません。和暦の年は1年（元年）から始まります",
             f"There is no year 0 of {era.name}; era years start at 1 (元年).",
@@ -350,15 +352,15 @@ _ERA_YEAR_RE = re.compile(rf"({_ERA_ALT})\s*\.?\s*(元|\d{{1,2}})\s*(?:年度|�
 # 「昭和45年（1970年）」: both spellings given; accepted when they agree.
 _PAIR_RE = re.compile(r"(.+?)\s*\((.+)\)")
 
-_YearCore = tuple[int, _Warn | None, date | None]  # year, warning, source date (date_as_year)
+_YearCore = tuple[int, ParseWarning | None, date | None]  # year, warning, source date (date_as_year)
 
 
-def _not_a_year() -> _Err:
-    return _Err("not_a_year", _YEAR_EXPECTED_JA, _YEAR_EXPECTED_EN)
+def _not_a_year() -> ParseError:
+    return ParseError("not_a_year", _YEAR_EXPECTED_JA, _YEAR_EXPECTED_EN)
 
 
-def _year_too_old() -> _Err:
-    return _Err(
+def _year_too_old() -> ParseError:
+    return ParseError(
         "year_too_old",
         "1868年（明治元年）以降の年度を入力してください",
         "Enter a year from 1868 (明治元年) onwards.",
@@ -369,15 +371,15 @@ def _fiscal_year(d: date) -> int:
     return fiscal_year(d)
 
 
-def _date_as_year_warn(fy: int) -> _Warn:
-    return _Warn(
+def _date_as_year_warn(fy: int) -> ParseWarning:
+    return ParseWarning(
         "date_as_year",
         f"年度の欄に日付が入力されていたため、{fy}年度（4月始まり）として扱いました",
         f"A date was given where a year was expected; treated as fiscal year {fy} (April start).",
     )
 
 
-def _year_core(s: str) -> _YearCore | _Err:
+def _year_core(s: str) -> _YearCore | ParseError:
     m = _WESTERN_YEAR_RE.fullmatch(s)
     if m:
         y = int(m[1])
@@ -385,7 +387,7 @@ def _year_core(s: str) -> _YearCore | _Err:
     m = _ERA_YEAR_RE.fullmatch(s)
     if m:
         r = _era_year(m[1], m[2])
-        if isinstance(r, _Err):
+        if isinstance(r, ParseError):
             return r
         era, n = r
         y = era.start.year + n - 1
@@ -394,7 +396,7 @@ def _year_core(s: str) -> _YearCore | _Err:
             given, actual = _era_year_text(era, n), _wareki_of_year(y)
             return (
                 y,
-                _Warn(
+                ParseWarning(
                     "era_year_overflow",
                     f"{given}は{actual}（{y}年）として扱いました",
                     f"{given} is past the end of {era.name}; treated as {actual} ({y}).",
@@ -403,7 +405,7 @@ def _year_core(s: str) -> _YearCore | _Err:
             )
         return y, None, None
     d = _date_core(s)
-    if isinstance(d, _Err):
+    if isinstance(d, ParseError):
         if d.code == "not_a_date":
             return _not_a_year()
         return _year_too_old() if d.code == "date_too_old" else d
@@ -414,7 +416,7 @@ def _year_core(s: str) -> _YearCore | _Err:
     return fy, _merge_warn(dwarn, _date_as_year_warn(fy)), day
 
 
-def _year_from_text(s: str) -> _YearCore | _Err | None:
+def _year_from_text(s: str) -> _YearCore | ParseError | None:
     if _is_unknown_text(s):
         return None
     s, approx = _strip_approx(s.casefold())
@@ -422,10 +424,10 @@ def _year_from_text(s: str) -> _YearCore | _Err | None:
     pair = _PAIR_RE.fullmatch(s)
     if pair:
         a, b = _year_core(pair[1]), _year_core(pair[2])
-        if isinstance(a, _Err) or isinstance(b, _Err):
-            result: _YearCore | _Err = _not_a_year()
+        if isinstance(a, ParseError) or isinstance(b, ParseError):
+            result: _YearCore | ParseError = _not_a_year()
         elif a[0] != b[0]:
-            return _Err(
+            return ParseError(
                 "not_a_year",
                 f"括弧の内外で年度が一致しません（{a[0]}年と{b[0]}年）。" + _YEAR_EXPECTED_JA,
                 f"The two spellings of the year disagree ({a[0]} vs {b[0]}). " + _YEAR_EXPECTED_EN,
@@ -434,7 +436,7 @@ def _year_from_text(s: str) -> _YearCore | _Err | None:
             result = (a[0], _merge_warn(a[1], b[1]), a[2] or b[2])
     else:
         result = _year_core(s)
-    if approx and not isinstance(result, _Err):
+    if approx and not isinstance(result, ParseError):
         result = (result[0], _merge_warn(result[1], _approx_warn(f"{result[0]}年")), result[2])
     return result
 
@@ -445,22 +447,22 @@ _YearHit = tuple[Parsed[int], date | None]  # parsed, source date (checked again
 _NO_YEAR: _YearHit = (Parsed(None), None)
 
 
-def _year_hit(r: _YearCore | _Err | None) -> _YearHit | _Err:
+def _year_hit(r: _YearCore | ParseError | None) -> _YearHit | ParseError:
     if r is None:
         return _NO_YEAR
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         return r
     y, warn, source = r
     return _parsed(y, warn), source
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _year_from_str(raw: str) -> _YearHit | _Err:
+def _year_from_str(raw: str) -> _YearHit | ParseError:
     return _year_hit(_year_from_text(_normalize_str(raw)))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _year_from_date(d: date) -> _YearHit | _Err:
+def _year_from_date(d: date) -> _YearHit | ParseError:
     fy = _fiscal_year(d)
     if fy < _MIN_YEAR:
         return _year_too_old()
@@ -481,7 +483,7 @@ def parse_year(raw: object, *, today: date) -> Parsed[int]:
         r = _year_from_date(raw.date() if isinstance(raw, datetime) else raw)
     else:
         r = _year_from_str(normalize_text(raw))
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         raise r.exc()
     parsed, source = r
     y = parsed.value
@@ -510,26 +512,26 @@ _ERA_DATE_RE = re.compile(
 _EXCEL_EPOCH = date(1899, 12, 30)  # 1900 date system, including Excel's phantom 1900-02-29
 _EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
 
-_DateCore = tuple[date, _Warn | None]
+_DateCore = tuple[date, ParseWarning | None]
 
 
-def _date_too_old() -> _Err:
-    return _Err(
+def _date_too_old() -> ParseError:
+    return ParseError(
         "date_too_old",
         "1868年（明治元年）以降の日付を入力してください",
         "Enter a date from 1868 (明治元年) onwards.",
     )
 
 
-def _invalid_date(shown: str) -> _Err:
-    return _Err(
+def _invalid_date(shown: str) -> ParseError:
+    return ParseError(
         "invalid_date",
         f"{shown}は存在しない日付です。実在する年月日を入力してください",
         f"{shown} does not exist; enter a real calendar date.",
     )
 
 
-def _western_date(y: int, mo: int, d: int) -> _DateCore | _Err:
+def _western_date(y: int, mo: int, d: int) -> _DateCore | ParseError:
     if y < _MIN_YEAR:
         return _date_too_old()
     try:
@@ -538,7 +540,7 @@ def _western_date(y: int, mo: int, d: int) -> _DateCore | _Err:
         return _invalid_date(f"{y}年{mo}月{d}日")
 
 
-def _date_core(s: str) -> _DateCore | _Err:
+def _date_core(s: str) -> _DateCore | ParseError:
     """``s`` normalised, casefolded, kanji digits converted; no unknown handling."""
     m = _YMD_SEP_RE.fullmatch(s)
     if m:
@@ -548,9 +550,9 @@ def _date_core(s: str) -> _DateCore | _Err:
         return _western_date(int(m[1]), int(m[2]), int(m[3]))
     m = _ERA_DATE_RE.fullmatch(s)
     if not m:
-        return _Err("not_a_date", _DATE_EXPECTED_JA, _DATE_EXPECTED_EN)
+        return ParseError("not_a_date", _DATE_EXPECTED_JA, _DATE_EXPECTED_EN)
     r = _era_year(m[1], m[2])
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         return r
     era, n = r
     mo, dd = int(m[3]), int(m[4])
@@ -560,7 +562,7 @@ def _date_core(s: str) -> _DateCore | _Err:
     except ValueError:
         return _invalid_date(given)
     if d < era.start:
-        return _Err(
+        return ParseError(
             "date_before_era",
             f"{given}は{era.name}の始まり（{era.start.year}年{era.start.month}月{era.start.day}日）より前です。"
             "元号を確認してください",
@@ -568,7 +570,7 @@ def _date_core(s: str) -> _DateCore | _Err:
         )
     if era.end is not None and d > era.end:
         actual = to_wareki(d)
-        return d, _Warn(
+        return d, ParseWarning(
             "era_year_overflow",
             f"{given}は{actual}（{d.year}年{d.month}月{d.day}日）として扱いました",
             f"{given} is past the end of {era.name}; treated as {actual} ({d.isoformat()}).",
@@ -579,16 +581,16 @@ def _date_core(s: str) -> _DateCore | _Err:
 _NO_DATE: Parsed[date] = Parsed(None)
 
 
-def _date_hit(r: _DateCore | _Err | None) -> Parsed[date] | _Err:
+def _date_hit(r: _DateCore | ParseError | None) -> Parsed[date] | ParseError:
     if r is None:
         return _NO_DATE
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         return r
     return _parsed(r[0], r[1])
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _date_from_str(raw: str) -> Parsed[date] | _Err:
+def _date_from_str(raw: str) -> Parsed[date] | ParseError:
     s = _normalize_str(raw)
     if _is_unknown_text(s):
         return _NO_DATE
@@ -596,20 +598,20 @@ def _date_from_str(raw: str) -> Parsed[date] | _Err:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _date_from_date(d: date) -> Parsed[date] | _Err:
+def _date_from_date(d: date) -> Parsed[date] | ParseError:
     return _date_too_old() if d.year < _MIN_YEAR else Parsed(d)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _date_from_number(x: float) -> Parsed[date] | _Err:
+def _date_from_number(x: float) -> Parsed[date] | ParseError:
     """Excel serial (1900 system).  8-digit integers are read as YYYYMMDD instead."""
     if math.isfinite(x) and x.is_integer() and 10_000_000 <= x <= 99_999_999:
         return _date_hit(_date_core(str(int(x))))
     if not (math.isfinite(x) and 1 <= x <= _EXCEL_MAX_SERIAL):
-        return _Err("not_a_date", _DATE_EXPECTED_JA, _DATE_EXPECTED_EN)
+        return ParseError("not_a_date", _DATE_EXPECTED_JA, _DATE_EXPECTED_EN)
     if _MIN_YEAR <= x <= 2200 and x.is_integer():
         # Serial 1970 is 1905-05-23: far likelier a bare year typed into a date column.
-        return _Err(
+        return ParseError(
             "not_a_date",
             f"{int(x)}は年だけのように見えます。" + _DATE_EXPECTED_JA,
             f"{int(x)} looks like a bare year. " + _DATE_EXPECTED_EN,
@@ -637,7 +639,7 @@ def parse_date(raw: object, *, today: date) -> Parsed[date]:
         r = _date_from_number(x)
     else:
         r = _date_from_str(normalize_text(raw))
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         raise r.exc()
     d = r.value
     if d is not None and d > today:
@@ -661,7 +663,7 @@ _GRADE_WORDS = (("緊急措置", 4), ("早期措置", 3), ("予防保全", 2), (
 _GRADE_LABELS = ("I", "II", "III", "IV")
 
 
-def _grade_core(s: str) -> int | _Err | None:
+def _grade_core(s: str) -> int | ParseError | None:
     if _is_unknown_text(s):
         return None
     t = s.casefold()
@@ -669,12 +671,12 @@ def _grade_core(s: str) -> int | _Err | None:
     for tok in _GRADE_TOKEN_RE.findall(t):
         if tok[0].isalpha():
             if tok not in _ROMAN:
-                return _Err("not_a_grade", _GRADE_EXPECTED_JA, _GRADE_EXPECTED_EN)
+                return ParseError("not_a_grade", _GRADE_EXPECTED_JA, _GRADE_EXPECTED_EN)
             found.add(_ROMAN[tok])
         else:
             x = float(tok)
             if not x.is_integer():
-                return _Err("not_a_grade", _GRADE_EXPECTED_JA, _GRADE_EXPECTED_EN)
+                return ParseError("not_a_grade", _GRADE_EXPECTED_JA, _GRADE_EXPECTED_EN)
             found.add(int(x))
     t = t.replace("健全性", "")
     for word, g in _GRADE_WORDS:
@@ -682,30 +684,30 @@ def _grade_core(s: str) -> int | _Err | None:
             found.add(g)
             break
     if not found:
-        return _Err("not_a_grade", _GRADE_EXPECTED_JA, _GRADE_EXPECTED_EN)
+        return ParseError("not_a_grade", _GRADE_EXPECTED_JA, _GRADE_EXPECTED_EN)
     if len(found) > 1:
-        return _Err(
+        return ParseError(
             "not_a_grade",
             "健全性が複数書かれているか、区分と説明が一致しません。" + _GRADE_EXPECTED_JA,
             "Several different grades are given. " + _GRADE_EXPECTED_EN,
         )
     g = found.pop()
     if not 1 <= g <= 4:
-        return _Err("grade_out_of_range", _GRADE_EXPECTED_JA, _GRADE_EXPECTED_EN)
+        return ParseError("grade_out_of_range", _GRADE_EXPECTED_JA, _GRADE_EXPECTED_EN)
     return g
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _grade_from_str(raw: str) -> Parsed[int] | _Err:
+def _grade_from_str(raw: str) -> Parsed[int] | ParseError:
     r = _grade_core(_normalize_str(raw))
-    return r if isinstance(r, _Err) else Parsed(r)
+    return r if isinstance(r, ParseError) else Parsed(r)
 
 
 def parse_grade(raw: object) -> Parsed[int]:
     """健全性 (判定区分) 1–4 from ``Ⅲ``, ``III``, ``3``, ``判定区分Ⅲ``, ``Ⅲ（早期措置段階）``,
     ``早期措置段階`` …  Errors: ``grade_out_of_range`` (0, 5, Ⅴ), ``not_a_grade``."""
     r = _grade_from_str(raw if type(raw) is str else normalize_text(raw))
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         raise r.exc()
     return r
 
@@ -781,20 +783,20 @@ def _fmt_num(x: float | Decimal) -> str:
     return repr(x)
 
 
-def _not_a_number(unit_hint: str) -> _Err:
+def _not_a_number(unit_hint: str) -> ParseError:
     unit_ja = f"（単位 {unit_hint}）" if unit_hint else ""
     unit_en = f" (in {unit_hint})" if unit_hint else ""
-    return _Err(
+    return ParseError(
         "not_a_number",
         f"数値{unit_ja}で入力してください（例: 12.5、1,234、12.5m）",
         f"Enter a number{unit_en}, e.g. 12.5, 1,234 or 12.5m.",
     )
 
 
-_NumberCore = tuple[Decimal, _Warn | None]
+_NumberCore = tuple[Decimal, ParseWarning | None]
 
 
-def _number_from_str(raw: str, unit_hint: str) -> _NumberCore | _Err | None:
+def _number_from_str(raw: str, unit_hint: str) -> _NumberCore | ParseError | None:
     s = _normalize_str(raw)
     if _is_unknown_text(s):
         return None
@@ -809,7 +811,7 @@ def _number_from_str(raw: str, unit_hint: str) -> _NumberCore | _Err | None:
         value = -value
     unit = _canon_unit(m["unit"]) if m["unit"] else ("円" if m["pre"] else "")
     hint = _canon_unit(unit_hint) if unit_hint else ""
-    warn: _Warn | None = None
+    warn: ParseWarning | None = None
     if unit and unit != hint:
         have, want = _UNITS.get(unit), _UNITS.get(hint)
         if not hint:
@@ -817,13 +819,13 @@ def _number_from_str(raw: str, unit_hint: str) -> _NumberCore | _Err | None:
                 return _not_a_number(unit_hint)
         elif have is not None and want is not None and have[0] == want[0]:
             value = value * have[1] / want[1]
-            warn = _Warn(
+            warn = ParseWarning(
                 "unit_converted",
                 f"{m['num']}{unit} を {_fmt_num(value)}{unit_hint} に換算しました",
                 f"Converted {m['num']}{unit} to {_fmt_num(value)}{unit_hint}.",
             )
         else:
-            return _Err(
+            return ParseError(
                 "unit_mismatch",
                 f"この欄の単位は {unit_hint} です。{unit} の値は入力できません。{unit_hint} の数値で入力してください",
                 f"This column is in {unit_hint}; a value in {unit} cannot be used. Enter a number in {unit_hint}.",
@@ -833,7 +835,7 @@ def _number_from_str(raw: str, unit_hint: str) -> _NumberCore | _Err | None:
     return value, warn
 
 
-def _number_from_value(x: int | float | Decimal, unit_hint: str) -> _NumberCore | _Err:
+def _number_from_value(x: int | float | Decimal, unit_hint: str) -> _NumberCore | ParseError:
     if isinstance(x, int):
         return Decimal(x), None
     if isinstance(x, float):
@@ -857,7 +859,7 @@ def _number_key(raw: object) -> str | int | float | Decimal:
     return normalize_text(raw)
 
 
-def _number_core(key: str | int | float | Decimal, unit_hint: str) -> _NumberCore | _Err | None:
+def _number_core(key: str | int | float | Decimal, unit_hint: str) -> _NumberCore | ParseError | None:
     if isinstance(key, str):
         return _number_from_str(key, unit_hint)
     return _number_from_value(key, unit_hint)
@@ -868,26 +870,26 @@ _NO_INT: Parsed[int] = Parsed(None)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _float_from(key: str | int | float | Decimal, unit_hint: str) -> Parsed[float] | _Err:
+def _float_from(key: str | int | float | Decimal, unit_hint: str) -> Parsed[float] | ParseError:
     r = _number_core(key, unit_hint)
     if r is None:
         return _NO_FLOAT
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         return r
     value = float(r[0])
     return _parsed(value, r[1]) if math.isfinite(value) else _not_a_number(unit_hint)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _int_from(key: str | int | float | Decimal) -> Parsed[int] | _Err:
+def _int_from(key: str | int | float | Decimal) -> Parsed[int] | ParseError:
     r = _number_core(key, "")
     if r is None:
         return _NO_INT
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         return r
     dec, warn = r
     if dec != dec.to_integral_value():
-        return _Err("not_an_integer", "整数で入力してください（例: 3）", "Enter a whole number, e.g. 3.")
+        return ParseError("not_an_integer", "整数で入力してください（例: 3）", "Enter a whole number, e.g. 3.")
     return _parsed(int(dec), warn)
 
 
@@ -918,7 +920,7 @@ def parse_number(
     Errors: ``not_a_number``, ``below_minimum``, ``above_maximum``, ``unit_mismatch``.
     """
     r = _float_from(_number_key(raw), unit_hint)
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         raise r.exc()
     if r.value is not None:
         _check_bounds(r.value, minimum, maximum, unit_hint)
@@ -929,7 +931,7 @@ def parse_int(raw: object, *, minimum: int | None = None, maximum: int | None = 
     """An integer (counts, 径間数 …): same forms as :func:`parse_number`, plus ``3.0`` → 3.
     Errors: ``not_a_number``, ``not_an_integer`` (3.5), ``below_minimum``, ``above_maximum``."""
     r = _int_from(_number_key(raw))
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         raise r.exc()
     if r.value is not None:
         _check_bounds(r.value, minimum, maximum, "")
@@ -957,17 +959,17 @@ _COORD_RE = re.compile(
 )
 
 
-def _coord_expected(axis: str) -> _Err:
+def _coord_expected(axis: str) -> ParseError:
     ja = _AXIS_JA[axis]
     ex = "34.5277、34°31′40″、34度31分40秒" if axis == "lat" else "135.9271、135°55′37″、135度55分37秒"
-    return _Err(
+    return ParseError(
         "not_a_coordinate",
         f"{ja}は10進数の度または度分秒（例: {ex}）で入力してください",
         f"Enter the {_AXIS_EN[axis].lower()} in decimal degrees or degrees-minutes-seconds (e.g. {ex}).",
     )
 
 
-def _coord_core(s: str, axis: str) -> float | _Err | None:
+def _coord_core(s: str, axis: str) -> float | ParseError | None:
     if _is_unknown_text(s):
         return None
     m = _COORD_RE.fullmatch(s.casefold())
@@ -978,7 +980,7 @@ def _coord_core(s: str, axis: str) -> float | _Err | None:
     if hemi:
         hemi_axis, hemi_sign = _HEMI[hemi]
         if hemi_axis != axis:
-            return _Err(
+            return ParseError(
                 "not_a_coordinate",
                 f"{_AXIS_JA[axis]}の欄に{_AXIS_JA[hemi_axis]}（{hemi}）が入力されています。列を確認してください",
                 f"A {_AXIS_EN[hemi_axis].lower()} ({hemi}) was given in the {_AXIS_EN[axis].lower()} column.",
@@ -997,14 +999,14 @@ def _coord_core(s: str, axis: str) -> float | _Err | None:
 _NO_COORD: Parsed[float] = Parsed(None)
 
 
-def _coord_hit(r: float | _Err | None, axis: str) -> Parsed[float] | _Err:
+def _coord_hit(r: float | ParseError | None, axis: str) -> Parsed[float] | ParseError:
     if r is None:
         return _NO_COORD
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         return r
     lo, hi = COORD_BOUNDS[axis]
     if not lo <= r <= hi:
-        return _Err(
+        return ParseError(
             "outside_japan",
             f"{_AXIS_JA[axis]}は日本国内の範囲（{lo:g}〜{hi:g}度）で入力してください",
             f"{_AXIS_EN[axis]} must be within Japan ({lo:g}–{hi:g} degrees).",
@@ -1013,12 +1015,12 @@ def _coord_hit(r: float | _Err | None, axis: str) -> Parsed[float] | _Err:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _coord_from_str(raw: str, axis: str) -> Parsed[float] | _Err:
+def _coord_from_str(raw: str, axis: str) -> Parsed[float] | ParseError:
     return _coord_hit(_coord_core(_normalize_str(raw.translate(_COORD_PRE)), axis), axis)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _coord_from_number(x: float, axis: str) -> Parsed[float] | _Err:
+def _coord_from_number(x: float, axis: str) -> Parsed[float] | ParseError:
     return _coord_hit(x, axis)
 
 
@@ -1039,7 +1041,7 @@ def parse_coordinate(raw: object, axis: Literal["lat", "lon"]) -> Parsed[float]:
         r = _coord_from_number(x, axis)
     else:
         r = _coord_from_str(normalize_text(raw), axis)
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         raise r.exc()
     return r
 
@@ -1053,7 +1055,7 @@ _LG_EXPECTED_EN = (
     "Enter the local government code as 5 digits (e.g. 29212) or 6 digits with check digit (e.g. 292125)."
 )
 _LG_STR_RE = re.compile(r"([0-9]{4,6})(?:\.0+)?")
-_LgCore = str | tuple[str, _Warn] | _Err
+_LgCore = str | tuple[str, ParseWarning] | ParseError
 
 
 def check_digit(code5: str) -> str:
@@ -1068,7 +1070,7 @@ def _lg_core(digits: str, *, from_number: bool) -> _LgCore:
     if len(digits) == 6:
         expected = digits[:5] + check_digit(digits[:5])
         if expected != digits:
-            return _Err(
+            return ParseError(
                 "lg_code_check_digit",
                 f"地方公共団体コード {digits} の検査数字（6桁目）が合いません。"
                 f"5桁なら {digits[:5]}、6桁なら {expected} のはずです",
@@ -1081,19 +1083,19 @@ def _lg_core(digits: str, *, from_number: bool) -> _LgCore:
         code5 = "0" + digits
         if from_number:  # Excel dropped the leading zero of 01100 (北海道・青森・岩手・宮城 …)
             return code5 + check_digit(code5)
-        return code5 + check_digit(code5), _Warn(
+        return code5 + check_digit(code5), ParseWarning(
             "lg_code_zero_padded",
             f"4桁の {digits} は先頭の0が落ちたものとみなし {code5} として扱いました",
             f"4-digit {digits} taken as {code5} (leading zero restored).",
         )
-    return _Err("not_an_lg_code", _LG_EXPECTED_JA, _LG_EXPECTED_EN)
+    return ParseError("not_an_lg_code", _LG_EXPECTED_JA, _LG_EXPECTED_EN)
 
 
 _NO_LG: Parsed[str] = Parsed(None)
 
 
-def _lg_hit(r: _LgCore) -> Parsed[str] | _Err:
-    if isinstance(r, _Err):
+def _lg_hit(r: _LgCore) -> Parsed[str] | ParseError:
+    if isinstance(r, ParseError):
         return r
     if isinstance(r, str):
         return Parsed(r)
@@ -1101,20 +1103,20 @@ def _lg_hit(r: _LgCore) -> Parsed[str] | _Err:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _lg_from_str(raw: str) -> Parsed[str] | _Err:
+def _lg_from_str(raw: str) -> Parsed[str] | ParseError:
     s = _normalize_str(raw)
     if _is_unknown_text(s):
         return _NO_LG
     m = _LG_STR_RE.fullmatch(s)
     if not m:
-        return _Err("not_an_lg_code", _LG_EXPECTED_JA, _LG_EXPECTED_EN)
+        return ParseError("not_an_lg_code", _LG_EXPECTED_JA, _LG_EXPECTED_EN)
     return _lg_hit(_lg_core(m[1], from_number=False))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _lg_from_number(x: float) -> Parsed[str] | _Err:
+def _lg_from_number(x: float) -> Parsed[str] | ParseError:
     if not (x.is_integer() and 1000 <= x < 1_000_000):
-        return _Err("not_an_lg_code", _LG_EXPECTED_JA, _LG_EXPECTED_EN)
+        return ParseError("not_an_lg_code", _LG_EXPECTED_JA, _LG_EXPECTED_EN)
     return _lg_hit(_lg_core(str(int(x)), from_number=True))
 
 
@@ -1136,6 +1138,14 @@ def parse_lg_code(raw: object) -> Parsed[str]:
         r = _lg_from_number(x)
     else:
         r = _lg_from_str(normalize_text(raw))
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         raise r.exc()
     return r
+
+
+# -- shared with the per-sector scale reader (gunmane.io.values.scales): one way of reading what people write ------
+CACHE_SIZE = _CACHE_SIZE
+ROMAN_NUMERALS = _ROMAN
+parsed_value = _parsed
+normalize_str = _normalize_str
+is_unknown_text = _is_unknown_text

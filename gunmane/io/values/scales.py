@@ -31,15 +31,25 @@ from gunmane.engine.scales import (
 )
 from gunmane.io.shipped.vocab import facility_type
 from gunmane.io.values.parsing import (
-    _CACHE_SIZE,
-    _ROMAN,
+    CACHE_SIZE as _CACHE_SIZE,
+)
+from gunmane.io.values.parsing import (
+    ROMAN_NUMERALS as _ROMAN,
+)
+from gunmane.io.values.parsing import (
     Parsed,
-    _Err,
-    _is_unknown_text,
-    _normalize_str,
-    _parsed,
-    _Warn,
+    ParseError,
+    ParseWarning,
     normalize_text,
+)
+from gunmane.io.values.parsing import (
+    is_unknown_text as _is_unknown_text,
+)
+from gunmane.io.values.parsing import (
+    normalize_str as _normalize_str,
+)
+from gunmane.io.values.parsing import (
+    parsed_value as _parsed,
 )
 
 __all__ = [
@@ -184,14 +194,14 @@ def _shown(s: str) -> str:
     return s if len(s) <= 20 else s[:20] + "…"
 
 
-def _expected(sc: Scale, s: str) -> _Err:
-    return _Err("not_a_grade", f"{sc.subject}は {sc.accepted} で書いてください（「{_shown(s)}」は読めません）",
+def _expected(sc: Scale, s: str) -> ParseError:
+    return ParseError("not_a_grade", f"{sc.subject}は {sc.accepted} で書いてください（「{_shown(s)}」は読めません）",
                 f"Enter the grade on scale {sc.id} as {', '.join(g.token or g.label for g in sc.grades)}.")
 
 
-def _out_of_range(sc: Scale, s: str) -> _Err:
+def _out_of_range(sc: Scale, s: str) -> ParseError:
     e = _expected(sc, s)
-    return _Err("grade_out_of_range", e.ja, e.en)
+    return ParseError("grade_out_of_range", e.ja, e.en)
 
 
 def _token_grades(sc: Scale) -> dict[str, int]:
@@ -225,7 +235,7 @@ def _token_value(sc: Scale, tok: str) -> str | None:
     return str(int(x)) if x.is_integer() else None
 
 
-def _measured(sc: Scale, t: str, shown: str, as_measured: bool) -> ScaleReading | _Err | None:
+def _measured(sc: Scale, t: str, shown: str, as_measured: bool) -> ScaleReading | ParseError | None:
     """「MCI 3.5」「3.5」「2.0」「7」 on a scale with a measured value; None when the text is a grade instead
     (a bare integer that is one of the grades, unless the column is known to hold the measured value)."""
     m = sc.measured
@@ -243,19 +253,19 @@ def _measured(sc: Scale, t: str, shown: str, as_measured: bool) -> ScaleReading 
     if not explicit and grade_like:
         return None  # 「2」 is 診断区分Ⅱ, not MCI 2
     if not m.min <= num <= m.max:
-        return _Err("measured_out_of_range",
+        return ParseError("measured_out_of_range",
                     f"{m.name}は {m.min:g}〜{m.max:g} の数値です（「{_shown(shown)}」は範囲外です）",
                     f"{m.name} must be within {m.min:g}–{m.max:g}.")
     return ScaleReading(grade_of_measured(sc, num), num)
 
 
-def _grade_core(sc: Scale, s: str, shown: str, as_measured: bool = False) -> ScaleReading | _Err | None:
+def _grade_core(sc: Scale, s: str, shown: str, as_measured: bool = False) -> ScaleReading | ParseError | None:
     """``s`` is the normalised cell text, ``shown`` the text as typed (quoted in messages)."""
     if _is_unknown_text(s):
         return None
     if not sc.graded:
         life = f"法定耐用年数 {sc.legal_life_years} 年" if sc.legal_life_years else "経過年数"
-        return _Err("not_graded", f"{sc.subject}には点検の判定区分がありません（布設年度から{life}と比べて評価します）",
+        return ParseError("not_graded", f"{sc.subject}には点検の判定区分がありません（布設年度から{life}と比べて評価します）",
                     f"{sc.id} has no inspection grades; condition is judged from age.")
     t = s.casefold()
     if sc.subgrade_suffix:
@@ -280,7 +290,7 @@ def _grade_core(sc: Scale, s: str, shown: str, as_measured: bool = False) -> Sca
         return _expected(sc, shown)
     if len(found) > 1:
         e = _expected(sc, shown)
-        return _Err("not_a_grade", f"{sc.subject}が複数書かれているか、区分と説明が一致しません。" + e.ja,
+        return ParseError("not_a_grade", f"{sc.subject}が複数書かれているか、区分と説明が一致しません。" + e.ja,
                     "Several different grades are given. " + e.en)
     g = found.pop()
     if isinstance(g, str):
@@ -289,15 +299,15 @@ def _grade_core(sc: Scale, s: str, shown: str, as_measured: bool = False) -> Sca
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _from_str(raw: str, sc: Scale, as_measured: bool = False) -> Parsed[ScaleReading] | _Err:
+def _from_str(raw: str, sc: Scale, as_measured: bool = False) -> Parsed[ScaleReading] | ParseError:
     r = _grade_core(sc, _normalize_str(raw), raw.strip(), as_measured)
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         return r
     if r is not None and r.measured is not None and sc.measured is not None:
         m = sc.measured
         label = sc.label(r.grade)
         note = "（gunmane の既定の区切り。国の換算表はありません）" if not m.verified else ""
-        return _parsed(r, _Warn("measured_binned",
+        return _parsed(r, ParseWarning("measured_binned",
                                 f"{m.name} {r.measured:g} を{sc.subject}「{label}」として読みました{note}",
                                 f"Read {m.name} {r.measured:g} as grade {label} of {sc.id}."))
     return Parsed(r)
@@ -309,15 +319,15 @@ def read_scale_value(raw: object, scale: Scale, *, as_measured: bool = False) ->
     In a mixed column a bare 「2」 is 診断区分Ⅱ and 「2.0」 is MCI 2.0; Excel stores 2.0 as the number 2, so a
     column known to hold MCI (its header says MCI) must be read with ``as_measured=True``."""
     r = _from_str(raw if type(raw) is str else normalize_text(raw), scale, as_measured)
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         raise r.exc()
     return r
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _grade_from_str(raw: str, sc: Scale) -> Parsed[int] | _Err:
+def _grade_from_str(raw: str, sc: Scale) -> Parsed[int] | ParseError:
     r = _from_str(raw, sc)
-    if isinstance(r, _Err) or r.value is None:
+    if isinstance(r, ParseError) or r.value is None:
         return r  # type: ignore[return-value]  # an error, or Parsed(None) which is a Parsed[int] too
     return Parsed(r.value.grade, r.warning_code, r.warning_ja, r.warning_en)
 
@@ -326,6 +336,6 @@ def parse_scale_grade(raw: object, scale: Scale) -> Parsed[int]:
     """The grade's index (1 = best) on ``scale``, as :func:`~gunmane.io.values.parsing.parse_grade` returns
     the 健全性.  Errors: ``not_a_grade``, ``grade_out_of_range``, ``measured_out_of_range``, ``not_graded``."""
     r = _grade_from_str(raw if type(raw) is str else normalize_text(raw), scale)
-    if isinstance(r, _Err):
+    if isinstance(r, ParseError):
         raise r.exc()
     return r

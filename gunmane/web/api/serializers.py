@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gunmane.io.ledger.grades import band_of
@@ -119,6 +120,8 @@ class _ChildSerializer(serializers.ModelSerializer[Any]):
         return attrs
 
 
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+                      "description": "読むときは尺度の番号（1 が最良）。登録は番号か尺度の書き方（Ⅲ、C、緊急度Ⅱ、MCI 3.5）"})
 class GradeField(serializers.Field):
     """A grade as written on the facility type's scale (「C」「緊急度Ⅱ」「Ⅲ」「MCI 3.5」, or a road 健全性 as 1–4);
     read on the scale in InspectionSerializer.validate, shown as its index on the scale (1 = best)."""

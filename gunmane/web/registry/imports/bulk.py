@@ -23,6 +23,10 @@ from django.db.models.expressions import RawSQL
 
 from gunmane.web.registry.models import Facility, Inspection
 
+#: An import's progress callback: (rows processed, rows expected). Here, with the write path both importers share,
+#: so that the importers need not import the record's module (which starts them: that was an import cycle).
+Progress = Callable[[int, int], None]
+
 # Natural-key lookups use IN lists of this many values: below every SQLite build's variable limit.
 IN_BATCH = 900
 # Rows per UPDATE statement on PostgreSQL.

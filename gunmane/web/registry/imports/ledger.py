@@ -42,6 +42,7 @@ from gunmane.io.ledger.tabular import TableError
 from gunmane.web.accounts.permissions import editable_municipalities
 from gunmane.web.registry.imports.bulk import (
     IdAllocator,
+    Progress,
     TableWriter,
     batches,
     bulk_session,
@@ -50,7 +51,6 @@ from gunmane.web.registry.imports.bulk import (
     in_sql,
     refresh_latest_grades,
 )
-from gunmane.web.registry.imports.records import Progress
 from gunmane.web.registry.models import (
     REASON_IMPORT,
     Facility,

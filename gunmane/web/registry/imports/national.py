@@ -48,13 +48,13 @@ from gunmane.io.national.nenpo import NenpoRow, open_nenpo
 from gunmane.io.national.xroad import XroadRecord, read_xroad
 from gunmane.web.accounts.permissions import editable_municipalities
 from gunmane.web.registry.imports.bulk import (
+    Progress,
     TableWriter,
     batches,
     bulk_session,
     in_sql,
     refresh_latest_grades,
 )
-from gunmane.web.registry.imports.records import Progress
 from gunmane.web.registry.models import (
     Facility,
     FacilityType,

@@ -45,9 +45,8 @@ from django_tasks import task
 
 from gunmane.web.jobs import service as jobs
 from gunmane.web.jobs.models import Job, JobStatus
+from gunmane.web.registry.imports.bulk import Progress
 from gunmane.web.registry.models import ImportKind, ImportRecord, ImportStatus, Municipality
-
-Progress = Callable[[int, int], None]  # (rows processed, rows expected)
 
 
 class Result(Protocol):
