@@ -269,11 +269,13 @@ def _fit_scale(args: argparse.Namespace) -> Any:
     """The scale the fit is on: --scale (an id of gunmane/data/scales, or mci-5), else the --facility-type's own
     scale when fitting from the ledger (a grade is the index on its type's scale); None = the --states given."""
     from gunmane.io.ledger.pairs import MCI_FIVE
-    from gunmane.io.values.scales import scale, scale_for_facility_type, scales
 
     if args.scale:
         if args.scale == MCI_FIVE:
             return MCI_FIVE
+        # only here: a Ⅰ–Ⅳ pairs fit starts without the scales (#15 §6)
+        from gunmane.io.values.scales import scale, scales
+
         try:
             chosen = scale(args.scale)
         except KeyError:
@@ -285,6 +287,8 @@ def _fit_scale(args: argparse.Namespace) -> Any:
                                "gunmane survival fit で推定してください。", f"scale {args.scale} has no grades"))
         return chosen
     if args.ledger and args.facility_type != "all":
+        from gunmane.io.values.scales import scale_for_facility_type
+
         check_facility_type(args.facility_type)
         own = scale_for_facility_type(args.facility_type)
         if not own.graded:

@@ -20,18 +20,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gunmane.engine.deterioration.data import EXCLUSION_REASONS, PairColumns, PairSet
 from gunmane.engine.deterioration.model import MCI_FIVE_BINS, StateSpace, mci_five_state
-from gunmane.engine.scales import Scale
 from gunmane.io.errors import IoFileError
 from gunmane.io.issues import Issue
 from gunmane.io.ledger.schema import compact_header
 from gunmane.io.ledger.tabular import TableError, open_table
 from gunmane.io.values import parsing as values
+
+if TYPE_CHECKING:  # a scale is given only for sector fits: the Ⅰ–Ⅳ fit starts without loading the scales (#15 §6)
+    from gunmane.engine.scales import Scale
 
 __all__ = ["MCI_FIVE", "PAIR_HEADERS", "PairsFile", "PairsFileError", "read_pairs"]
 
@@ -115,6 +117,7 @@ def _scale_grade(raw: Any, scale: Scale | str) -> values.Parsed[int]:
                                   minimum=0, maximum=10)
         return values.Parsed(None if mci.value is None else mci_five_state(mci.value), mci.warning_code,
                              mci.warning_ja, mci.warning_en)
+    from gunmane.engine.scales import Scale
     from gunmane.io.values.scales import parse_scale_grade
 
     assert isinstance(scale, Scale)
@@ -124,7 +127,7 @@ def _scale_grade(raw: Any, scale: Scale | str) -> values.Parsed[int]:
 def _expected(scale: Scale | str | None, n_recorded: int) -> str:
     if scale == MCI_FIVE:
         return "MCI（0〜10）。状態は " + "・".join(label for label, _ in MCI_FIVE_BINS)
-    if isinstance(scale, Scale):
+    if scale is not None and not isinstance(scale, str):
         return f"{scale.name}の区分（{scale.accepted}）"
     return (f"健全性 {'・'.join('ⅠⅡⅢⅣ'[:n_recorded])}（I〜IV、1〜4 の形も可）" if n_recorded <= 4
             else f"1〜{n_recorded}の整数")
