@@ -26,45 +26,65 @@ gunmane.cli.errors what every error becomes.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from gunmane.cli import (
-    backup,
-    districts,
-    effects,
-    errors,
-    groups,
-    karte,
-    lcc,
-    ledger,
-    national,
-    server,
-    survival,
-)
+from gunmane.cli import errors
 from gunmane.cli.common import t
 
 __all__ = ["build_parser", "main"]
 
+# Who adds which commands, in the order `gunmane --help` lists them: (module, function, commands it adds).
+# A run builds (and imports) only the families of its own command: building all 29 parsers and importing their
+# modules was a tenth of a 6,500-pair fit's 0.6 s (#15 §6). tests/cli/test_help.py holds this table to the parsers.
+FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("ledger", "register", ("init", "refdata", "import")),  # import: facilities, inspections, measures, undo
+    ("national", "register", ("import", "fetch")),  # import nenpo, import xroad (into the ledger's `import`)
+    ("effects", "register", ("costing", "effects", "lots")),
+    ("districts", "register", ("districts",)),
+    ("lcc", "register", ("lcc", "plan")),
+    ("groups", "register_documents", ("documents",)),
+    ("backup", "register", ("backup", "restore")),
+    ("ledger", "register_export", ("export", "template")),
+    ("karte", "register", ("karte",)),
+    ("lcc", "register_deterioration", ("deterioration",)),
+    ("survival", "register", ("survival",)),
+    ("groups", "register_groups", ("groups",)),
+    ("server", "register", ("demo", "serve", "worker", "manage")),
+)
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _registrar(module: str, function: str) -> Callable[..., Any]:
+    # __import__, not importlib.import_module: the C import path, which `python -X importtime` records (the
+    # start-up guard tests/cli/test_startup.py reads that record)
+    fn: Callable[..., Any] = getattr(__import__(f"gunmane.cli.{module}", fromlist=[function]), function)
+    return fn
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command tree; with ``command``, only the families that add it (the rest are neither imported
+    nor built), so that a run pays for its own command's parser only."""
     p = argparse.ArgumentParser(prog="gunmane", description=t(
         "群マネ（地域インフラ群再生戦略マネジメント）支援システム", "Regional infrastructure group management"))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    # In the order `gunmane --help` lists them.
-    imports = ledger.register(sub)  # init, refdata, import (facilities, inspections, measures, undo)
-    national.register(sub, imports)  # import nenpo, import xroad; fetch
-    effects.register(sub)  # costing, effects, lots
-    districts.register(sub)  # districts
-    lcc.register(sub)  # lcc, plan
-    groups.register_documents(sub)  # documents
-    backup.register(sub)  # backup, restore
-    ledger.register_export(sub)  # export, template
-    karte.register(sub)  # karte
-    lcc.register_deterioration(sub)  # deterioration
-    survival.register(sub)  # survival
-    groups.register_groups(sub)  # groups
-    server.register(sub)  # demo, serve, worker, manage
+    imports: Any = None  # the ledger's `import` parser group, which national's kinds join
+    for module, function, commands in FAMILIES:
+        if command is not None and command not in commands:
+            continue
+        if module == "national":
+            _registrar(module, function)(sub, imports)
+        else:
+            added = _registrar(module, function)(sub)
+            imports = added if (module, function) == ("ledger", "register") else imports
     return p
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command when it comes first and is known (`gunmane deterioration fit …`), else None (the whole tree:
+    `gunmane --help`, a typo argparse should answer with the list of commands)."""
+    known = {c for _, _, commands in FAMILIES for c in commands}
+    return argv[0] if argv and argv[0] in known else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,5 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     Exit codes: 0 done, 1 invalid input, 2 usage error (a path that cannot be used too), 3 unexpected error
     (details in a log file; the traceback also on stderr with GUNMANE_DEBUG=1), 130 interrupted.
     """
-    args = build_parser().parse_args(argv)
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_command_of(args_in)).parse_args(args_in)
     return errors.run(args.func, args, argv)

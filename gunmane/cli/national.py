@@ -30,8 +30,8 @@ from gunmane.cli.common import (
 NON_LG_HELP_JA = "国・高速道路会社・道路公社・一部事務組合など地方公共団体ではない管理者の施設も、その管理者の記録を作って取り込む"
 
 
-def register(sub: Any, imports: Any) -> None:
-    """Add `import nenpo` and `import xroad` to the ``imports`` of `import`, and `fetch`."""
+def _register_imports(imports: Any) -> None:
+    """`import nenpo` and `import xroad`, beside the ledger's kinds of `import`."""
     k = command(imports, "nenpo", help=t("道路メンテナンス年報の施設名一覧（XLSX、複数年可）",
                                          "MLIT road maintenance report facility lists (XLSX)"))
     k.add_argument("files", nargs="+", metavar="FILE")
@@ -52,6 +52,12 @@ def register(sub: Any, imports: Any) -> None:
     k.add_argument("--keep-other-managers", action="store_true", help=t(NON_LG_HELP_JA, "keep non-LG managers"))
     k.set_defaults(func=cmd_import_xroad)
 
+
+def register(sub: Any, imports: Any) -> None:
+    """Add `import nenpo` and `import xroad` to the ``imports`` of `import` (None when `import` is not being built,
+    as for `gunmane fetch …`), and `fetch`."""
+    if imports is not None:
+        _register_imports(imports)
     s = command(sub, "fetch", help=t("公開データを取得する（xROAD 公開 API）", "fetch public data (xROAD API)"))
     what = s.add_subparsers(dest="what", required=True, metavar="SOURCE")
     f = command(what, "xroad", help=t("xROAD 公開 API から団体の橋梁を取得", "bridges of a municipality from xROAD"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gunmane.cli import build_parser, main
+from gunmane.cli import FAMILIES, build_parser, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,6 +41,30 @@ def test_every_command_is_walked() -> None:
     assert {"", "import", "import facilities", "import undo", "import nenpo", "fetch xroad", "lcc", "plan",
             "deterioration", "karte", "documents", "backup", "serve", "manage"} <= names
     assert len(PATHS) >= 28
+
+
+def test_a_command_alone_builds_the_same_parser_as_the_whole_tree() -> None:
+    """main builds only the families of the command it runs (FAMILIES): each command's parser so built must be the
+    one of the whole tree — same options, sub-commands and help — and every command must be in FAMILIES, or a new
+    command would be missing from the lazy tree (argparse: invalid choice)."""
+    whole = {p: child for p, child in _parsers(build_parser())}
+    tops = {p[0] for p in whole}
+    assert tops == {c for _, _, commands in FAMILIES for c in commands}
+    for top in sorted(tops):
+        alone = dict(_parsers(build_parser(top)))
+        for path, parser in alone.items():
+            if path and path[0] == top:
+                assert parser.format_help() == whole[path].format_help(), path
+        assert {p for p in whole if p[0] == top} == {p for p in alone if p[0] == top}, top
+
+
+def _parsers(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+             ) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield (*prefix, name), child
+                yield from _parsers(child, (*prefix, name))
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[" ".join(p) or "gunmane" for p in PATHS])
