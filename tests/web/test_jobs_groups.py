@@ -184,3 +184,30 @@ def test_a_group_document_is_made_by_the_worker(demo, settings) -> None:  # type
         views.make_document.call(str(job.pk))
     shown = uda.get(f"{url}?job={job.pk}").content.decode()
     assert "作成できませんでした" in shown and "負担割合の合計が100%になりません。" in shown
+
+
+def test_the_documents_page_reads_the_effect_figures_from_the_evaluation_job(demo, settings) -> None:  # type: ignore[no-untyped-def]
+    """The documents page states the scenario's period, shares and amounts: it reads them from the evaluation job
+    (「計算しています」 with the job's progress until then), never evaluating in the request — and once the job is
+    done the page's figures are the ones a document made by the worker states."""
+    from gunmane.web.groups.documents import document_input
+
+    settings.TASKS = DUMMY
+    url = reverse("groups:documents", args=[demo.pk])
+    uda = login_client("uda")
+    with patch.object(effects, "evaluate", side_effect=AssertionError("computed in the request")):
+        waiting = uda.get(url).content.decode()
+    job = Job.objects.get(kind="effects")
+    es = EffectScenario.objects.get(pk=job.params["scenario"])
+    assert f"効果試算「{es.name}」を計算しています" in waiting and 'id="effect-job"' in waiting
+    assert f'data-job-status="{reverse("jobs:status", args=[job.pk])}?format=json"' in waiting
+    assert "gunmane/jobs.js" in waiting and 'id="document-shares"' not in waiting
+    views_effects.compute_effects.call(str(job.pk))
+    with patch.object(effects, "evaluate", side_effect=AssertionError("computed again")):
+        shown = uda.get(url)
+    page = shown.content.decode()
+    assert 'id="effect-job"' not in page and 'id="document-shares"' in page and "gunmane/jobs.js" not in page
+    worker = document_input(demo)  # what the worker's document states (evaluated there)
+    inp = shown.context["inp"]
+    assert inp.effects == worker.effects and inp.schedule == worker.schedule and inp.lots == worker.lots
+    assert f"（効果試算「{worker.effects.scenario_name}」の期間）" in page

@@ -16,9 +16,11 @@ from gunmane.io.scenario import ScenarioFileError, read_scenario
 from gunmane.io.shipped import vocab
 from gunmane.io.shipped.cases import catalogue
 from gunmane.io.values.scales import scale_for_facility_type
-from gunmane.web.groups.effects import GRADE_JA, cost_share_of, evaluate_scenario, summary_of
+from gunmane.web.groups.effects import GRADE_JA, cost_share_of, evaluate_scenario, stored_summary, summary_of
 from gunmane.web.groups.models import GeneratedDocument, Group, MemberRole
 from gunmane.web.groups.workspace import latest_scenario, ordered_members, settings_of
+from gunmane.web.jobs import service as jobs
+from gunmane.web.jobs.models import Job, JobStatus
 from gunmane.web.registry import frames
 from gunmane.web.registry.models import Facility, Municipality, MunicipalityKind
 
@@ -157,10 +159,14 @@ def author_label(user: Any, group: Group | None = None) -> str:
 
 
 def document_input(group: Group, *, version: int = 1, prepared_on: date | None = None,
-                   author: str = "") -> DocumentInput:
+                   author: str = "", effects: tuple[Any, str] | None = None) -> DocumentInput:
     """Everything the documents say, read from the group's own data: the members' カルテ figures, their roles,
     and — from the chosen effect scenario, evaluated once — price, contracts, staff-hours, each member's share
-    of the price and the period; the schedule follows the scenario's years."""
+    of the price and the period; the schedule follows the scenario's years.
+
+    ``effects``: the scenario's (summary, note) when the caller has them — the page reads the evaluation job's
+    (``page_effects``), so that no request evaluates a scenario; None evaluates it here (the worker making a
+    document, the CLI)."""
     s = settings_of(group)
     cat = catalogue()
     members = ordered_members(group)
@@ -188,9 +194,9 @@ def document_input(group: Group, *, version: int = 1, prepared_on: date | None =
     levers = {k: n for k, n, _ in cat.levers}
     day = prepared_on or timezone.localdate()
     es = latest_scenario(group)
-    effects, failure = _effects(es)
-    if effects is not None:  # the period of the work is the scenario's
-        start, years = effects.start_fiscal_year, effects.horizon_years
+    summary, failure = _effects(es) if effects is None else effects
+    if summary is not None:  # the period of the work is the scenario's
+        start, years = summary.start_fiscal_year, summary.horizon_years
     else:
         start, years = s.start_fiscal_year or fiscal_year(day) + 1, s.term_years
     names = {i.lg_code: i.name for i in infos}
@@ -206,7 +212,7 @@ def document_input(group: Group, *, version: int = 1, prepared_on: date | None =
         schedule=build_schedule(start, years, day), cost_share=cost_share_of(es, names, s),
         bundles=tuple((k, v) for k, v in (("自治体の束", s.bundle_owners), ("技術者の束", s.bundle_people),
                                           ("事業者の束", s.bundle_contractors)) if v),
-        levers=tuple(levers.get(k, k) for k in s.levers), effects=effects,
+        levers=tuple(levers.get(k, k) for k in s.levers), effects=summary,
         lots=(*default_lots(group, payers, start), *multisector_lots(es, payers, years)),
         effects_note=failure, synthetic=synthetic, version=version, author_ja=author)
 
@@ -219,11 +225,33 @@ def _effects(es: Any) -> tuple[Any, str]:
     try:
         ev = evaluate_scenario(es)
     except Exception:  # noqa: BLE001 — any refusal of the scenario is noted; the 効果試算 page gives the reason
-        return None, (f"効果試算のシナリオ「{es.name}」を計算できないため、効果と負担額を記載していません"
-                      "（理由は群の『効果試算』のページに表示されます）。")
+        return None, _cannot_compute(es)
     if not ev.result.scenarios:
         return None, ""
     return summary_of(ev.result, es.chosen_index), ""
+
+
+def _cannot_compute(es: Any) -> str:
+    return (f"効果試算のシナリオ「{es.name}」を計算できないため、効果と負担額を記載していません"
+            "（理由は群の『効果試算』のページに表示されます）。")
+
+
+def page_effects(group: Group, user: Any) -> tuple[tuple[Any, str], Job | None]:
+    """(summary, note) for ``document_input`` from the chosen scenario's evaluation job — the one the 効果試算 page
+    and the group overview read, started if need be — and that job while it runs (the page shows its progress and
+    reloads). Evaluating in the request took about 0.6 s at 100,000 facilities (#15 §3)."""
+    es = latest_scenario(group)
+    if es is None:
+        return (None, ""), None
+    summary, job = stored_summary(es, user)
+    if summary is not None:
+        return (summary, ""), None
+    done = jobs.value(job)
+    if job.status == JobStatus.FAILED or (done is not None and "error" in done):
+        return (None, _cannot_compute(es)), None
+    if done is not None:  # evaluated, and the scenario file names no scenario
+        return (None, ""), None
+    return (None, f"効果試算「{es.name}」を計算しています。終わると、効果と負担額がこのページと文書に入ります。"), job
 
 
 # --------------------------------------------------------------------------- versions

@@ -38,6 +38,7 @@ from gunmane.web.groups.documents import (
     document_input,
     document_version,
     jsonable,
+    page_effects,
     render_document,
 )
 from gunmane.web.groups.effects import stored_summary
@@ -394,7 +395,8 @@ def item_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def documents(request: HttpRequest, pk: int) -> HttpResponse:
     group = viewable_group(request.user, pk)
-    inp = document_input(group)
+    effects, effect_job = page_effects(group, request.user)  # the evaluation job's, not computed here
+    inp = document_input(group, effects=effects)
     lots = [(lot.lot_id, f"{lot.lot_id}：{lot.name}（{len(lot.facilities)} 施設）") for lot in inp.lots]
     form = DocumentForm(request.POST or None, lots=lots)
     if request.method == "POST":
@@ -420,7 +422,7 @@ def documents(request: HttpRequest, pk: int) -> HttpResponse:
     authors = {d.pk: str(d.inputs.get("author_ja") or "") for d in docs}
     return render(request, "groups/documents.html", workspace_context(
         request, group, "documents", form=form, docs=docs, authors=authors, inp=inp, lots=inp.lots,
-        figures=document_figures(inp), job=_document_job(group, request.GET.get("job", ""))))
+        figures=document_figures(inp), job=_document_job(group, request.GET.get("job", "")), effect_job=effect_job))
 
 
 FORMAT_JA = {"docx": "Word", "pdf": "PDF"}
@@ -483,8 +485,9 @@ def lot_annex(request: HttpRequest, pk: int, lot: str) -> HttpResponse:
     from gunmane.io.documents.spec import spec_annex_xlsx
 
     group = viewable_group(request.user, pk)
-    try:
-        content = spec_annex_xlsx(document_input(group), lot)
+    effects, running = page_effects(group, request.user)
+    try:  # while the evaluation runs, evaluated here: the annex's lots follow the scenario's period
+        content = spec_annex_xlsx(document_input(group, effects=None if running else effects), lot)
     except ValueError as exc:
         raise Http404(str(exc)) from exc
     return attachment(content, f"{group.name}_仕様書別紙_施設一覧_{lot}.xlsx", XLSX)
