@@ -118,3 +118,24 @@ def test_the_database_worker_runs_a_queued_job(refdata, settings) -> None:  # ty
     job.refresh_from_db()
     assert job.status == JobStatus.DONE, job.message
     assert c.get(PDF_URL).content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_the_worker_runs_below_the_pages_priority(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`gunmane worker` lowers its priority by 10 (--nice, 0 to keep it) before it takes work: a 100,000-row import
+    on the queue must not take the CPU from the pages (docs/deployment.md, the load test with an import)."""
+    import os
+
+    import django.core.management
+
+    from gunmane.cli import main
+
+    settings.GUNMANE_TASKS = "database"
+    seen: list[object] = []
+    monkeypatch.setattr(os, "nice", seen.append)
+    monkeypatch.setattr(django.core.management, "call_command", lambda name, **kw: seen.append((name, kw["batch"])))
+    assert main(["worker", "--batch", "--quiet"]) == 0
+    assert seen == [10, ("db_worker", True)]
+    seen.clear()
+    assert main(["worker", "--batch", "--quiet", "--nice", "0"]) == 0
+    assert seen == [("db_worker", True)]
