@@ -38,7 +38,7 @@ PG_TESTS := tests/web/test_postgres.py tests/web/test_import.py tests/web/test_i
 # Tests run on every core (pytest-xdist): a test file stays on one worker, so a module's demo fixture is built
 # once; each worker has its own data directory and test database. TEST_WORKERS=0 runs them in one process.
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15  # the slowest, to keep CI under 30 min
 
 ## make test — the Debian packages the suite needs (installed when root or sudo allows: scripts/test-prerequisites.sh),
 ## lint, types, layer contracts; every test on SQLite; the database tests again on PostgreSQL — on
