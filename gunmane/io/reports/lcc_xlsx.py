@@ -28,7 +28,7 @@ from gunmane.engine.planning import PlanResult
 from gunmane.engine.scales import Scale
 from gunmane.io.safe_cells import neutralise_workbook
 
-__all__ = ["SYNTHETIC_NOTICE_LCC", "LccRun", "lcc_xlsx", "mixed_plan_xlsx", "plan_xlsx", "sector_lcc_xlsx"]
+__all__ = ["SYNTHETIC_NOTICE_LCC", "UNIT_JA", "LccRun", "lcc_xlsx", "mixed_plan_xlsx", "plan_xlsx", "sector_lcc_xlsx"]
 
 SYNTHETIC_NOTICE_LCC = "【合成データ】この試算には架空の施設（デモ用の合成データ）が含まれます。"
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F5")

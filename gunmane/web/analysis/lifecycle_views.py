@@ -27,6 +27,7 @@ from gunmane.engine.lcc import STRATEGIES, LccError, prepare_assets
 from gunmane.io.ledger.pairs import PairsFileError, read_pairs
 from gunmane.io.reports.lcc_xlsx import (
     METHOD_JA,
+    UNIT_JA,
     LccRun,
     lcc_xlsx,
     mixed_plan_xlsx,
@@ -438,9 +439,8 @@ def _sector_actions(params: Any, labels: tuple[str, ...]) -> list[dict[str, Any]
     from gunmane.io.shipped.vocab import facility_types
 
     names = {t.code: t.name for t in facility_types()}
-    units = {"m2": "㎡", "m": "m", "基": "基"}
     return [{"type": names.get(a.facility_type, a.facility_type), "grade": labels[a.grade - 1], "action": a.action_ja,
-             "per_unit": a.per_m2_yen, "unit": units.get(a.unit, a.unit), "fixed": a.fixed_yen,
+             "per_unit": a.per_m2_yen, "unit": UNIT_JA.get(a.unit, a.unit), "fixed": a.fixed_yen,
              "restores": labels[a.restores_to - 1], "assumption": a.assumption, "source": a.source}
             for a in params.actions]
 
