@@ -21,6 +21,8 @@ from gunmane.cli import main
 from gunmane.io.reports.effects_xlsx import SECTOR_HEADERS, SECTOR_SHEET
 from gunmane.io.reports.lcc_xlsx import mixed_plan_xlsx
 from gunmane.io.shipped import vocab
+from gunmane.web.demo import MULTISECTOR_DEMO
+from gunmane.web.groups.models import EffectScenario
 from tests import pdf_checks
 from tests.conftest import login_client
 
@@ -192,8 +194,13 @@ def _check_renewal_columns() -> None:
     assert "水道管路（判定区分なし：更新の必要額）" in text and r.unit_cost.source in text
 
 
-def _check_web() -> None:
+def _check_web(group: Any) -> None:
     uda = login_client("uda")
+    es = EffectScenario.objects.get(group=group, name=MULTISECTOR_DEMO)  # the 効果試算 page's Excel: its 分野別
+    effects = uda.get(reverse("groups:effects_result", args=[group.pk, es.pk]) + "?format=xlsx")
+    assert effects.status_code == 200
+    rows = _rows(load_workbook(io.BytesIO(effects.content))[SECTOR_SHEET])
+    assert {r[1] for r in rows} >= {"道路", "公園", "河川", "下水道", "合計"}
     lcc = uda.get(reverse("analysis:lcc", args=["292125"]) + "?facility_type=play_equipment&format=xlsx")
     assert lcc.status_code == 200 and lcc["Content-Type"].startswith("application/vnd.openxmlformats")
     wb = load_workbook(io.BytesIO(lcc.content))
@@ -212,4 +219,4 @@ def test_every_sector_in_the_downloaded_files(demo, capsys, tmp_path: Path) -> N
     _check_lcc(capsys, tmp_path)
     _check_plan(capsys, tmp_path)
     _check_renewal_columns()
-    _check_web()
+    _check_web(demo)

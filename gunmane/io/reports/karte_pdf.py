@@ -296,7 +296,10 @@ def scale_due(series: Series) -> tuple[str, int] | None:
     from gunmane.engine.scale_labels import grade_short
     from gunmane.io.values.scales import scale
 
-    sc = scale(series.id.removeprefix(SCALE_SERIES))
+    try:
+        sc = scale(series.id.removeprefix(SCALE_SERIES))
+    except KeyError:  # not a shipped scale: no trigger to count against
+        return None
     if sc.trigger is None:
         return None
     counts = next(iter(series.values.values()))[: len(sc.grades)]
