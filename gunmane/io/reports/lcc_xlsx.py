@@ -440,7 +440,7 @@ def sector_lcc_xlsx(runs: Sequence[LccRun], *, title: str, synthetic: bool,
         for code, why in skipped:
             row += 1
             ws.cell(row=row, column=1, value=type_name(code))
-            ws.cell(row=row, column=2, value=why)
+            ws.cell(row=row, column=2, value=why.replace(code, type_name(code)))  # the engine's message names the code
     row += 2
     ws.cell(row=row, column=1, value="各種別のシートに、その分野の点検要領の区分での施設・年、年別の費用、判定区分ごとの対策の単価と"
                                      "出典（仮定値はその旨）、劣化ハザードの出典と前提があります。種別の間で費用を足し合わせるときは、"
