@@ -126,21 +126,27 @@ def _run_json(code: str, run: Any, choice: Any) -> dict[str, Any]:
 def _cmd_lcc_sectors(args: argparse.Namespace, where: Any, d: Any) -> int:
     """`gunmane lcc --facility-type X|all`: one strategy comparison per facility type, each on its own scale."""
     from gunmane.engine.lcc import LccError
+    from gunmane.io.reports.lcc_xlsx import LccRun, sector_lcc_xlsx
+    from gunmane.io.values.scales import scale
     from gunmane.web.analysis import lifecycle
 
     if args.format == "xlsx":
-        raise UsageError(t("--facility-type を指定したときは JSON で出力します（--format json）。",
-                           "--facility-type writes JSON only"))
-    runs, skipped = [], []
+        needs_out(args.format, args.out)
+    runs: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    sheets: list[LccRun] = []
     for code in _sector_types(args, d):
         try:
             if code == "road":
                 result, choice = lifecycle.lcc_for_scope(where, defaults=d, monte_carlo=not args.no_monte_carlo)
                 head = _run_json(code, d.params.facility_types, choice)
+                sheet = LccRun(tuple(d.params.facility_types), scale("I-IV"), result, choice.model.source,
+                               tuple(choice.reasons))
             else:
                 result, run = lifecycle.sector_lcc_for_scope(where, code, defaults=d,
                                                              monte_carlo=not args.no_monte_carlo)
                 head = _run_json(code, run, run.choice)
+                sheet = LccRun((code,), run.scale, result, run.choice.model.source, tuple(run.choice.reasons))
         except LccError as exc:
             if args.facility_type != "all":
                 write_json({"status": "invalid", "error": exc.as_json(lang())})
@@ -148,7 +154,13 @@ def _cmd_lcc_sectors(args: argparse.Namespace, where: Any, d: Any) -> int:
             skipped.append({"facility_type": code, "error": exc.as_json(lang())})
             continue
         runs.append({**head, **result.as_json()})
-    _write(args, {"scope": where.name, "synthetic": _synthetic(where), "facility_type": args.facility_type,
+        sheets.append(sheet)
+    synthetic = _synthetic(where)
+    if args.format == "xlsx":
+        _write(args, sector_lcc_xlsx(sheets, title=where.name, synthetic=synthetic,
+                                     skipped=[(x["facility_type"], x["error"]["message"]) for x in skipped]))
+        return EXIT_OK
+    _write(args, {"scope": where.name, "synthetic": synthetic, "facility_type": args.facility_type,
                   "runs": runs, "skipped": skipped})
     return EXIT_OK
 
@@ -233,8 +245,7 @@ def _cmd_plan_sectors(args: argparse.Namespace, where: Any, d: Any, budget: floa
     from gunmane.web.analysis import lifecycle
 
     if args.format == "xlsx":
-        raise UsageError(t("--facility-type を指定したときは JSON で出力します（--format json）。",
-                           "--facility-type writes JSON only"))
+        needs_out(args.format, args.out)
     types = _plan_types(args, d)
     try:
         with _native_stdout_to_stderr():
@@ -243,6 +254,11 @@ def _cmd_plan_sectors(args: argparse.Namespace, where: Any, d: Any, budget: floa
     except LccError as exc:
         write_json({"status": "invalid", "error": exc.as_json(lang())})
         return EXIT_INVALID
+    if args.format == "xlsx":
+        from gunmane.io.reports.lcc_xlsx import mixed_plan_xlsx
+
+        _write(args, mixed_plan_xlsx(result, lines, title=where.name, synthetic=_synthetic(where), budget_yen=budget))
+        return EXIT_OK
     out = result.as_json()
     spent = {int(r["fiscal_year"]): float(r["plan"]) for r in out["budget_curve"]}
     renewal = [line.as_json() for line in lines]

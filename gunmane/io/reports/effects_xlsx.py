@@ -9,7 +9,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from gunmane.io.safe_cells import neutralise_workbook
 
-__all__ = ["METRIC_LABELS", "effects_xlsx"]
+__all__ = ["METRIC_LABELS", "SECTOR_HEADERS", "SECTOR_SHEET", "effects_xlsx"]
 
 # money in 千円, as the 効果試算 page and the group documents print it (io.documents.formatting.fmt_sen)
 METRIC_LABELS = {
@@ -62,9 +62,69 @@ def _sector_names() -> dict[str, str]:
     return {s.code: s.name for s in vocab.sectors()}
 
 
+SECTOR_SHEET = "分野別"
+#: the columns of 分野別: (header, key of SectorLine.as_json, or a difference to the baseline's line "Δkey")
+SECTOR_HEADERS = (("施設数", "facilities"), ("契約数（期待件数）", "contracts"), ("直接費（千円）", "direct_cost_yen"),
+                  ("予定価格（千円）", "price_yen"), ("諸経費（千円）", "overhead_yen"), ("職員時間（時間）", "staff_hours"),
+                  ("予定価格の基準との差（千円）", "Δprice_yen"), ("職員時間の基準との差（時間）", "Δstaff_hours"))
+SHARED_LINE = "分野に分けない職員時間"
+
+
+def _sector_cells(values: list[Any], *, baseline: bool) -> list[Any]:
+    """One line of 分野別 in its sheet units (千円, hours to 0.1); the baseline has no difference to itself."""
+    shown = [None if v is None else round(float(v), 1) if "staff_hours" in k else _shown(k.lstrip("Δ"), v)
+             for (_, k), v in zip(SECTOR_HEADERS, values, strict=True)]
+    return shown[:-2] + [None, None] if baseline else shown
+
+
+def _sector_sheet(ws: Any, result: Any, head: Font, fill: PatternFill) -> None:
+    """分野別: each scenario's lines per sector (a 多分野 scenario file with ``by_sector``) — the figures of the JSON's
+    ``sectors``, money in 千円 as on the other sheets — with the baseline's line of the same sector to compare, the
+    line of the staff-hours no sector carries and the scenario's total, which the lines add up to."""
+    from gunmane.engine.effects.sectors import SHARED
+
+    names = _sector_names()
+    order = {code: k for k, code in enumerate(names)}
+    ws.append([f"分野別の内訳: {result.group_name}"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["契約は分野をまたいで束ねるため、契約数・予定価格・職員時間は各契約の直接費の割合で分野に分けています"
+               "（docs/effects.md）。各シナリオの分野の行と「分野に分けない職員時間」の行を足すと、そのシナリオの合計になります。"])
+    ws.append([])
+    ws.append(["シナリオ", "分野", *[h for h, _ in SECTOR_HEADERS], "工種区分", "積算に使った工種区分"])
+    for c in ws[4]:
+        c.font, c.fill = head, fill
+        c.alignment = Alignment(wrap_text=True, vertical="center")
+    base = {code: line.as_json() for code, line in result.baseline.sectors.items()}
+    for run in (result.baseline, *result.scenarios):
+        lines = {code: line.as_json() for code, line in run.sectors.items()}
+        for code in sorted(lines, key=lambda c: (c == SHARED, order.get(c, 99), c)):
+            j, b = lines[code], base.get(code, {})
+            values = [j[k] if not k.startswith("Δ") else j[k[1:]] - b.get(k[1:], 0) for _, k in SECTOR_HEADERS]
+            shown = _sector_cells(values, baseline=run is result.baseline)
+            if code == SHARED:  # only staff-hours in this line
+                shown = [v if "staff_hours" in k else None for (_, k), v in zip(SECTOR_HEADERS, shown, strict=True)]
+            ws.append([run.name, SHARED_LINE if code == SHARED else names.get(code, code), *shown,
+                       "・".join(j["work_types"]), "・".join(j["priced_by"])])
+        t = run.totals.as_json()
+        bt = result.baseline.totals.as_json()
+        total = [None, t["contracts"], t["direct_cost_yen"], t["price_yen"], t["overhead_yen"], t["staff_hours"],
+                 t["price_yen"] - bt["price_yen"], t["staff_hours"] - bt["staff_hours"]]
+        shown = _sector_cells(total, baseline=run is result.baseline)
+        ws.append([run.name, "合計", *shown, "", ""])
+        for c in ws[ws.max_row]:
+            c.font = head
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 24
+    for col in "CDEFGHIJ":
+        ws.column_dimensions[col].width = 16
+    ws.column_dimensions["K"].width = 40
+    ws.column_dimensions["L"].width = 30
+    ws.freeze_panes = "C5"
+
+
 def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:  # noqa: C901 (complexity ratchet, #17: split before adding to it)
-    """The comparison as a workbook: 比較 (scenarios side by side), 団体別, 契約, 前提条件, パラメータ
-    (and 感度分析 when ``sensitivity`` is given)."""
+    """The comparison as a workbook: 比較 (scenarios side by side), 団体別, 契約, 分野別 (when the scenario file asks
+    for lines per sector), 前提条件, パラメータ (and 感度分析 when ``sensitivity`` is given)."""
     wb = Workbook()
     head = Font(bold=True)
     fill = PatternFill("solid", fgColor="E8F1FE")
@@ -110,6 +170,8 @@ def effects_xlsx(result: Any, fh: Any, sensitivity: Any = None) -> None:  # noqa
             continue
         for row in r.contracts[cols].itertuples(index=False):
             wc.append([r.name, *_contract_row(row._asdict(), names, sectors)])
+    if result.baseline.sectors:
+        _sector_sheet(wb.create_sheet(SECTOR_SHEET), result, head, fill)
     wa = wb.create_sheet("前提条件")
     wa.append(["前提条件"])
     wa["A1"].font = head

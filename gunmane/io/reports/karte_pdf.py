@@ -79,7 +79,7 @@ from gunmane.io.reports.pdf_style import (
     table_style,
 )
 
-__all__ = ["karte_pdf", "karte_title"]
+__all__ = ["karte_pdf", "karte_title", "scale_due", "scale_series"]
 
 PAGE_W, PAGE_H = landscape(A4)
 MARGIN = MARGIN_DENSE
@@ -279,8 +279,75 @@ def _sources_block(sources: Sequence[str], st: _Styles, width: float) -> list[Fl
     return [Paragraph("出典", st.section), table]
 
 
+SCALE_SERIES = "grades-"  # the karte's series of one inspection scale each: grades-<scale id>
+ROAD_SCALE_SERIES = "grades-I-IV"
+
+
+def scale_series(karte: Karte) -> list[Series]:
+    """The karte's tables per inspection scale when its facilities are not road structures alone (for road
+    structures alone the 健全性 chart is that table, and the PDF stays as it was)."""
+    found = [s for s in karte.series if s.id.startswith(SCALE_SERIES) and s.values]
+    return found if any(s.id != ROAD_SCALE_SERIES for s in found) else []
+
+
+def scale_due(series: Series) -> tuple[str, int] | None:
+    """(「措置の目安（健全度C）以上」, facilities at or beyond the scale's repair trigger) of a per-scale series, the
+    figure its note states; None when the scale has no trigger."""
+    from gunmane.engine.scale_labels import grade_short
+    from gunmane.io.values.scales import scale
+
+    try:
+        sc = scale(series.id.removeprefix(SCALE_SERIES))
+    except KeyError:  # not a shipped scale: no trigger to count against
+        return None
+    if sc.trigger is None:
+        return None
+    counts = next(iter(series.values.values()))[: len(sc.grades)]
+    return (f"措置の目安（{grade_short(sc, sc.trigger)}）以上",
+            int(sum(v or 0 for v in counts[sc.trigger - 1:])))
+
+
+def _scale_block(karte: Karte, st: _Styles) -> list[Flowable]:
+    """分野ごとの判定区分: one row per inspection scale — the facilities in each grade as its manual names it (the
+    figures of the Excel's per-scale sheets), 未点検 and those at or beyond the repair trigger.  Cross-sector
+    figures (the 判定の分布 chart) are on the common band, labelled so."""
+    found = scale_series(karte)
+    if not found:
+        return []
+    from gunmane.io.values.scales import BAND_LABEL
+
+    width = max(len(s.categories) for s in found) + 1  # grades, 未点検, 措置の目安以上 (that one twice as wide)
+    name_w = 31.0
+    cell_w = (100.0 - name_w) / (width + 1)
+    small = f'<font size="{5.8 * st.scale:.1f}" color="{MUTED_HEX}">'
+
+    def count(label: str, value: float | None) -> Paragraph:
+        return Paragraph(f"{small}{escape(label)}</font> {format_number(value)}", st.cell_right)
+
+    rows: list[list[Any]] = []
+    for s in found:
+        shown = category_labels(s, karte)
+        counts = next(iter(s.values.values()))
+        due = scale_due(s)
+        rows.append([Paragraph(escape(s.label_ja), st.cell),
+                     *[count(c, v) for c, v in zip(shown[:-1], counts[:-1], strict=True)],
+                     *[""] * (width - len(shown) - 1), count(shown[-1], counts[-1]),
+                     count(*due) if due else ""])
+    table = Table(rows, colWidths=[f"{name_w}%"] + [f"{cell_w:.2f}%"] * (width - 1) + [f"{2 * cell_w:.2f}%"],
+                  hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), st.font), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 0.3), ("BOTTOMPADDING", (0, 0), (-1, -1), 0.6),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE), ("BACKGROUND", (-1, 0), (-1, -1), TINT)]))
+    note = (f"各分野の要領の尺度のまま数えた施設数（出典: {escape(found[0].source)}）。分野をまたぐ比較（最新の判定の"
+            f"分布、措置が必要な施設の割合）は{BAND_LABEL}で、区分3・4が各尺度の措置の目安以上です。")
+    return [Paragraph("分野ごとの判定区分（各分野の尺度）", st.section), table, Spacer(0, 1.5),
+            Paragraph(note, st.small)]
+
+
 def _notes_blocks(karte: Karte, st: _Styles) -> list[list[Flowable]]:
-    blocks = []
+    blocks = [b for b in [_scale_block(karte, st)] if b]
     for heading, lines in (("前提", karte.assumptions), ("データの注記", list(getattr(karte, "notes", [])))):
         if lines:
             blocks.append([Paragraph(heading, st.section)]
@@ -349,9 +416,22 @@ def _plan(karte: Karte, font: str, left_w: float, groups: Mapping[str, str] | No
     defs_h = _height(_definitions_block(karte, big, FULL_W, groups), FULL_W) + 4
     for scale, table_h, src_h in measured:
         if table_h + STRIP_GAP + src_h + slack <= body_h:
+            if notes_h + defs_h > page2_h and _page2_scale(karte, font, groups, page2_h) is not None:
+                # the 定義 fit on page 2 in smaller type (a scope of several sectors has its scales' table there)
+                return _Plan(scale, src_h + slack, False, _page2_scale(karte, font, groups, page2_h) or scale, True)
             return _Plan(scale, src_h + slack, False, 1.0 if notes_h <= page2_h else scale,
                          notes_h + defs_h <= page2_h)
     return _Plan(SCALES[-1], 0.0, False, SCALES[-1], False)  # the table alone overflows page 1
+
+
+def _page2_scale(karte: Karte, font: str, groups: Mapping[str, str] | None, page2_h: float) -> float | None:
+    """The largest smaller type scale at which the 前提, notes and 指標の定義 share page 2 (None: at none)."""
+    for scale in SCALES[1:]:
+        st = _Styles(font, scale)
+        notes_h = sum(_height(b, FULL_W) + 4 for b in _notes_blocks(karte, st))
+        if notes_h + _height(_definitions_block(karte, st, FULL_W, groups), FULL_W) + 4 <= page2_h:
+            return scale
+    return None
 
 
 # --------------------------------------------------------------------------- charts

@@ -11,6 +11,8 @@ budget curve of the plan, the unconstrained optimum and worst-first, with a bar 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,9 +25,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from gunmane.engine.lcc import LccResult
 from gunmane.engine.lcc.assets import COUNT_LABELS_JA
 from gunmane.engine.planning import PlanResult
+from gunmane.engine.scales import Scale
 from gunmane.io.safe_cells import neutralise_workbook
 
-__all__ = ["SYNTHETIC_NOTICE_LCC", "lcc_xlsx", "plan_xlsx"]
+__all__ = ["SYNTHETIC_NOTICE_LCC", "UNIT_JA", "LccRun", "lcc_xlsx", "mixed_plan_xlsx", "plan_xlsx", "sector_lcc_xlsx"]
 
 SYNTHETIC_NOTICE_LCC = "【合成データ】この試算には架空の施設（デモ用の合成データ）が含まれます。"
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F5")
@@ -170,11 +173,18 @@ def lcc_xlsx(result: LccResult, *, title: str, synthetic: bool) -> bytes:  # noq
     return buf.getvalue()
 
 
-def _rules_sheet(wb: Workbook, result: PlanResult, synthetic: bool) -> None:
-    """Ⅳ in the first year (and the first year's shortfall) and the Ⅲ goal per fiscal year, as on the page."""
-    ws, r = _sheet(wb, "Ⅳ・Ⅲ の期限", synthetic)
+_ROAD_RULES = ("Ⅳ・Ⅲ の期限", "健全性Ⅳ（緊急措置段階）", "健全性Ⅲ（早期措置段階）", "Ⅲ")
+_SECTOR_RULES = ("区分ごとの期限", "対策の目安より悪い区分（道路Ⅳ・下水道 緊急度Ⅰ・公園 D など）",
+                 "対策の目安の区分（道路Ⅲ・舗装Ⅲ・下水道 緊急度Ⅱ・公園 C など）", "目安の区分")
+
+
+def _rules_sheet(wb: Workbook, result: PlanResult, synthetic: bool, words: tuple[str, ...] = _ROAD_RULES) -> None:
+    """Ⅳ in the first year (and the first year's shortfall) and the Ⅲ goal per fiscal year, as on the page (for a
+    plan of sectors: the grades beyond each scale's trigger, and its trigger grade)."""
+    sheet, worst, due, short = words
+    ws, r = _sheet(wb, sheet, synthetic)
     iv = result.iv_first_year
-    ws.cell(row=r, column=1, value=f"健全性Ⅳ（緊急措置段階）：{len(iv.facilities)} 施設を {iv.fiscal_year} 年度に対策").font = \
+    ws.cell(row=r, column=1, value=f"{worst}：{len(iv.facilities)} 施設を {iv.fiscal_year} 年度に対策").font = \
         Font(bold=True)
     _put(ws, r + 1, 1, "対策費（期待値, 円）")
     _put(ws, r + 1, 2, iv.cost_yen, YEN)
@@ -190,9 +200,9 @@ def _rules_sheet(wb: Workbook, result: PlanResult, synthetic: bool) -> None:
         row += 1
     goal = result.iii_goal
     row += 1
-    ws.cell(row=row, column=1, value=f"健全性Ⅲ（早期措置段階）：{goal.facilities} 施設、目標は {goal.deadline_fiscal_year} 年度まで"
+    ws.cell(row=row, column=1, value=f"{due}：{goal.facilities} 施設、目標は {goal.deadline_fiscal_year} 年度まで"
                                      f"（間に合う {goal.treated_within_goal}、間に合わない {len(goal.late)}）").font = Font(bold=True)
-    _header(ws, row + 1, ["年度", "まだ対策していないⅢの施設", "うち目標の年度を過ぎた施設", "その年度に対策する費用（円）",
+    _header(ws, row + 1, ["年度", f"まだ対策していない{short}の施設", "うち目標の年度を過ぎた施設", "その年度に対策する費用（円）",
                           "その年度の予算の不足額（円）"])
     for i, rec in enumerate(goal.per_year, start=row + 2):
         for j, v in enumerate([rec["fiscal_year"], rec["remaining"], rec["overdue"], rec["cost_yen"], rec["shortfall_yen"]], 1):
@@ -243,9 +253,27 @@ def plan_xlsx(result: PlanResult, *, title: str, synthetic: bool) -> bytes:
     chart.height, chart.width = 9, 22
     ws.add_chart(chart, f"H{r}")
 
+    _comparison_sheet(wb, result, synthetic)
+    _rules_sheet(wb, result, synthetic)
+
+    ws, r = _sheet(wb, "前提・出典", synthetic)
+    js = result.as_json()
+    _assumptions(ws, r, [*js["assumptions"],
+                         *[f"対象外：{COUNT_LABELS_JA.get(k, k)} {v} 件" for k, v in result.excluded.items() if v]],
+                 js["parameters"], js["actions"])
+    buf = io.BytesIO()
+    neutralise_workbook(wb)  # user-typed names (facilities, groups) never run as formulas
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _comparison_sheet(wb: Workbook, result: PlanResult, synthetic: bool, sectors: bool = False) -> None:
+    """The plan against the unconstrained optimum and worst-first."""
     ws, r = _sheet(wb, "比較", synthetic)
     heads = ["方法", "対策費 計(円)", "現在価値(円)", "リスク(円)", "費用＋リスク(円)", "対策する施設", "しない施設",
-             "Ⅲ が目標に遅れる施設", "待つ間にⅣに進む施設・年（期待値）", "最大の年(円)"]
+             "目安の区分が目標に遅れる施設" if sectors else "Ⅲ が目標に遅れる施設",
+             "待つ間に目安より悪い区分に進む施設・年（期待値）" if sectors else "待つ間にⅣに進む施設・年（期待値）",
+             "最大の年(円)"]
     _header(ws, r, heads)
     for i, (name, tot) in enumerate(result.totals.iterrows(), start=r + 1):
         vals = [METHOD_JA[str(name)], tot["cost_yen"], tot["discounted_cost_yen"], tot["risk_yen"], tot["objective_yen"],
@@ -256,13 +284,311 @@ def plan_xlsx(result: PlanResult, *, title: str, synthetic: bool) -> bytes:
     s = result.solver
     ws.cell(row=r + 5, column=1, value=f"解法：混合整数計画（HiGHS）、{s['message_ja']}、相対ギャップ {s['mip_gap']:.2%}、"
                                        f"下界 {s['dual_bound']:,.0f} 円、{s['seconds']} 秒、候補 {s['candidates']} 施設")
-    _rules_sheet(wb, result, synthetic)
 
-    ws, r = _sheet(wb, "前提・出典", synthetic)
+
+# --------------------------------------------------------------------------- sectors on their own scales (#16)
+
+UNIT_JA = {"m2": "㎡", "m": "m", "基": "基"}
+OVERVIEW_SHEET = "概要"
+_BAD_SHEET_CHARS = "[]:*?/\\"
+
+
+@dataclass(frozen=True)
+class LccRun:
+    """One facility type's (or the road structures') strategy comparison on its own inspection scale."""
+
+    facility_types: tuple[str, ...]
+    scale: Scale
+    result: LccResult
+    hazard_source: str
+    hazard_notes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return "・".join(type_name(c) for c in self.facility_types)
+
+
+def grade_name(sc: Scale, label: str) -> str:
+    """A grade as its manual names it (「健全度C」「緊急度Ⅱ」「Ⅲ」) from a model state's or plan row's label."""
+    from gunmane.engine.scale_labels import grade_short
+
+    try:
+        return grade_short(sc, sc.index_of_label(label))
+    except ValueError:
+        return GRADE_LABELS_JA.get(label, label)
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    base = "".join("・" if ch in _BAD_SHEET_CHARS else ch for ch in name)[:31] or "種別"
+    title, k = base, 2
+    while title in taken:
+        title = f"{base[:28]}({k})"
+        k += 1
+    taken.add(title)
+    return title
+
+
+def _unit_costs(ws: Worksheet, row: int, sc: Scale, actions: list[dict[str, Any]],
+                parameters: list[dict[str, Any]]) -> int:
+    """The repair per grade on the type's own scale with each unit cost's source (or 仮定値), then the other
+    parameters; returns the next free row."""
+    from gunmane.engine.scale_labels import grade_short
+
+    ws.cell(row=row, column=1, value=f"判定区分ごとの対策と単価（{sc.name}）").font = Font(bold=True)
+    _header(ws, row + 1, ["施設種別", "判定区分", "対策", "単価(円)", "単価の単位", "固定費(円/件)", "対策後の区分",
+                          "出典", "仮定値か"])
+    row += 2
+    for a in actions:
+        unit = UNIT_JA.get(str(a.get("unit") or "m2"), str(a.get("unit")))
+        vals = [type_name(a["facility_type"]), grade_short(sc, a["grade"]), a["action"], a["per_m2_yen"], f"円/{unit}",
+                a["fixed_yen"], grade_short(sc, a["restores_to"]), a["source"], "仮定値" if a["assumption"] else ""]
+        for j, v in enumerate(vals, 1):
+            _put(ws, row, j, v, YEN if j in (4, 6) else None)
+        row += 1
+    row += 1
+    _header(ws, row, ["パラメータ", "値", "単位", "出典", "仮定値か"])
+    for p in parameters:
+        row += 1
+        for j, v in enumerate([p["label"], p["value"], p["unit"], p["source"], "仮定値" if p["assumption"] else ""], 1):
+            ws.cell(row=row, column=j, value=v)
+    return row + 2
+
+
+def _lines(ws: Worksheet, row: int, heading: str, lines: list[str]) -> int:
+    ws.cell(row=row, column=1, value=heading).font = Font(bold=True)
+    for text in lines:
+        row += 1
+        ws.cell(row=row, column=1, value=text)
+    return row + 2
+
+
+def _run_sheet(ws: Worksheet, r: int, title: str, run: LccRun) -> None:
+    """One facility type: the strategies with facility-years per grade in the scale's names, the yearly and
+    cumulative costs (with a chart), the unit costs and their sources, the hazards and the assumptions."""
+    result, sc = run.result, run.scale
+    ws.cell(row=r, column=1, value=f"{title} — {run.name}の維持管理戦略の比較（{sc.name}、{result.start_year}年度から"
+                                   f"{int(result.params.horizon_years.value)}年間）").font = Font(bold=True, size=13)
+    labels = list(result.model.states.labels)
+    _header(ws, r + 2, ["戦略", "説明", "現在価値(円)", "総額(円)", "年平均(円)", "最大の年(円)",
+                        *[f"{grade_name(sc, g)}の施設・年（期待値）" for g in labels]])
+    row = r + 3
+    for s in result.strategies:
+        vals = [s.strategy.name_ja, s.strategy.description_ja, s.npv_yen, s.total_yen, s.mean_annual_yen,
+                s.peak_annual_yen, *[s.facility_years[g] for g in labels]]
+        for j, v in enumerate(vals, 1):
+            _put(ws, row, j, v, YEN if 3 <= j <= 6 else "#,##0.0" if j > 6 else None)
+        row += 1
+    ws.cell(row=row + 1, column=1, value=f"現在価値が最も小さい戦略：{result.best.strategy.name_ja}（対象 {result.assets.n:,} "
+                                         f"施設、割引率 {result.params.discount_rate.value:.1%}、措置の目安 "
+                                         f"{grade_name(sc, sc.label(sc.trigger)) if sc.trigger else '—'}）")
+    row += 3
+    ws.cell(row=row, column=1, value="年別の期待費用と累計（円）").font = Font(bold=True)
+    head = row + 1
+    _header(ws, head, ["年度", *[s.strategy.name_ja for s in result.strategies],
+                       *[f"{s.strategy.name_ja}（累計）" for s in result.strategies]])
+    years = result.strategies[0].annual.index
+    n = len(result.strategies)
+    for i, t in enumerate(years, start=head + 1):
+        _put(ws, i, 1, result.start_year + int(t))
+        for k, s in enumerate(result.strategies):
+            _put(ws, i, 2 + k, float(s.annual.loc[t, "total"]), YEN)
+            _put(ws, i, 2 + n + k, float(s.annual["total"].cumsum().loc[t]), YEN)
+    chart = LineChart()
+    chart.title = f"{run.name}の累計費用（円）"
+    chart.y_axis.title, chart.x_axis.title = "円", "年度"
+    chart.add_data(Reference(ws, min_col=2 + n, max_col=1 + 2 * n, min_row=head, max_row=head + len(years)),
+                   titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=head + len(years)))
+    chart.height, chart.width = 9, 22
+    ws.add_chart(chart, f"{get_column_letter(2 * n + 3)}{head}")
+    row = head + len(years) + 2
+    js = result.as_json(annual=False)
+    row = _unit_costs(ws, row, sc, js["parameters"]["actions"], js["parameters"]["parameters"])
+    row = _lines(ws, row, "劣化ハザードの出典", [run.hazard_source, *run.hazard_notes])
+    _lines(ws, row, "前提", [*js["assumptions"],
+                             *[f"除外：{COUNT_LABELS_JA.get(k, k)} {v} 件" for k, v in result.assets.excluded.items() if v],
+                             *[f"補完：{COUNT_LABELS_JA.get(k, k)} {v} 件" for k, v in result.assets.notes.items() if v]])
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 40
+    ws.column_dimensions["H"].width = 40
+
+
+def sector_lcc_xlsx(runs: Sequence[LccRun], *, title: str, synthetic: bool,
+                    skipped: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The strategy comparison per facility type, each on its own scale: 「概要」 (every type's strategies side by
+    side, and the types that could not be computed with why), then one sheet per type."""
+    wb = Workbook()
+    ws, r = _sheet(wb, OVERVIEW_SHEET, synthetic, first=True)
+    ws.cell(row=r, column=1, value=f"{title} — 維持管理戦略の比較（分野ごとの尺度）").font = Font(bold=True, size=13)
+    _header(ws, r + 2, ["施設種別", "判定区分の尺度", "措置の目安", "対象施設", "戦略", "現在価値(円)", "総額(円)",
+                        "年平均(円)", "最大の年(円)", "最も小さい現在価値", "シート"])
+    row = r + 3
+    taken = {OVERVIEW_SHEET}
+    sheets = [_sheet_title(run.name, taken) for run in runs]
+    for run, sheet in zip(runs, sheets, strict=True):
+        sc, res = run.scale, run.result
+        due = grade_name(sc, sc.label(sc.trigger)) if sc.trigger else "—"
+        for s in res.strategies:
+            vals = [run.name, sc.name, due, res.assets.n, s.strategy.name_ja, s.npv_yen, s.total_yen,
+                    s.mean_annual_yen, s.peak_annual_yen, "○" if s is res.best else "", sheet]
+            for j, v in enumerate(vals, 1):
+                _put(ws, row, j, v, YEN if 6 <= j <= 9 else None)
+            row += 1
+    if skipped:
+        row += 1
+        ws.cell(row=row, column=1, value="計算できなかった施設種別").font = Font(bold=True)
+        for code, why in skipped:
+            row += 1
+            ws.cell(row=row, column=1, value=type_name(code))
+            ws.cell(row=row, column=2, value=why.replace(code, type_name(code)))  # the engine's message names the code
+    row += 2
+    ws.cell(row=row, column=1, value="各種別のシートに、その分野の点検要領の区分での施設・年、年別の費用、判定区分ごとの対策の単価と"
+                                     "出典（仮定値はその旨）、劣化ハザードの出典と前提があります。種別の間で費用を足し合わせるときは、"
+                                     "割引率と計算期間が同じことを確かめてください。")
+    ws.column_dimensions["A"].width = 26
+    ws.column_dimensions["B"].width = 30
+    for run, sheet in zip(runs, sheets, strict=True):
+        page, r0 = _sheet(wb, sheet, synthetic)
+        _run_sheet(page, r0, title, run)
+    buf = io.BytesIO()
+    neutralise_workbook(wb)  # user-typed names (facilities, groups) never run as formulas
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _note(sc: Scale, note: str) -> str:
+    """The plan's remark with its grade as the scale names it (「IV：初年度に必ず対策」 → 「Ⅳ：初年度に必ず対策」)."""
+    grade, sep, rest = note.partition("：")
+    return f"{grade_name(sc, grade)}{sep}{rest}" if sep and grade else note
+
+
+def _plan_rows(ws: Worksheet, r: int, result: PlanResult, units: dict[str, str]) -> None:
+    """「対策計画」 of a plan of sectors: each facility's grade on its type's own scale, its quantity in its unit."""
+    from gunmane.io.values.scales import scale_for_facility_type
+
+    heads = ["施設", "団体", "種別", "判定（各分野の区分）", "対策", "実施年度", "対策費(円)", "今年度に行う場合(円)",
+             "優先度の重み", "数量", "単位", "備考"]
+    _header(ws, r, heads)
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["E"].width = 40
+    scales: dict[str, Scale] = {}
+    records: list[dict[str, Any]] = [{str(k): v for k, v in rec.items()}
+                                     for rec in result.table.to_dict(orient="records")]
+    for i, rec in enumerate(records, start=r + 1):
+        code = str(rec["facility_type"])
+        sc = scales.setdefault(code, scale_for_facility_type(code))
+        fy, cost = float(rec["fiscal_year"]), float(rec["cost_yen"])
+        vals = [rec["name"], rec.get("municipality") or rec["lg_code"], type_name(code), grade_name(sc, str(rec["grade"])),
+                rec["measure"], None if np.isnan(fy) else int(fy), None if np.isnan(cost) else cost,
+                float(rec["cost_now_yen"]), float(rec["priority_weight"]), float(rec["area_m2"]), units.get(code, "㎡"),
+                _note(sc, str(rec.get("note") or ""))]
+        for j, v in enumerate(vals, 1):
+            _put(ws, i, j, v if v is not None else "期間内に実施しない", YEN if j in (7, 8) else None)
+    ws.freeze_panes = f"A{r + 1}"
+
+
+def _sector_budget(ws: Worksheet, r: int, result: PlanResult, lines: Sequence[Any], budget_yen: float | None) -> None:
+    """「予算（分野計）」: per fiscal year the budget, each facility type's planned repairs, each renewal line's need
+    and the total across sectors (the JSON's total_by_year), with a stacked bar chart."""
+    table = result.table
+    spent = table[table["fiscal_year"].notna()]
+    by_type = spent.groupby(["fiscal_year", "facility_type"])["cost_yen"].sum()
+    order = [str(c) for g in result.groups for c in g.params.facility_types]
+    types = [c for c in order if (spent["facility_type"] == c).any()]
+    renew = {line.facility_type: dict(zip(line.table["fiscal_year"].astype(int), line.table["cost_yen"], strict=True))
+             for line in lines}
+    heads = ["年度", "年間予算(円)", "うち計画に使える額(円)", *[f"{type_name(c)}の対策費(円)" for c in types],
+             *[f"{type_name(c)}の更新の必要額(円)" for c in renew], "計画の対策費 計(円)", "更新の必要額 計(円)",
+             "合計（分野計, 円）"]
+    _header(ws, r, heads)
+    b = result.budget
+    for i, (fy, rec) in enumerate(b.iterrows(), start=r + 1):
+        year = int(fy)  # type: ignore[call-overload]  # the budget's index is the fiscal year
+        cap = float(rec["cap"])
+        plan = float(rec["plan"])
+        need = sum(float(x.get(year, 0.0)) for x in renew.values())
+        vals: list[Any] = [year, budget_yen, None if np.isnan(cap) else cap,
+                           *[float(by_type.get((year, c), 0.0)) for c in types],
+                           *[float(x.get(year, 0.0)) for x in renew.values()], plan, need, plan + need]
+        for j, v in enumerate(vals, 1):
+            _put(ws, i, j, v if v is not None else "平準化（上限なし）", YEN if j > 1 else None)
+    n_cols = len(types) + len(renew)
+    if n_cols:
+        chart = BarChart()
+        chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
+        chart.title = "年度別の費用（分野別、円）"
+        chart.y_axis.title = "円"
+        chart.add_data(Reference(ws, min_col=4, max_col=3 + n_cols, min_row=r, max_row=r + len(b)), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=r + 1, max_row=r + len(b)))
+        chart.height, chart.width = 9, 22
+        ws.add_chart(chart, f"A{r + len(b) + 3}")
+    ws.cell(row=r + len(b) + 1, column=1,
+            value="更新の必要額（判定区分のない水道管路などの更新）を予算から先に取り、残り（うち計画に使える額）で"
+                  "各分野の対策を計画しています。計画の対策費は分野ごとの対策費の合計です。")
+
+
+def _sector_sources(ws: Worksheet, r: int, result: PlanResult, lines: Sequence[Any]) -> None:
+    """Per sector its scale, hazards with their source, unit costs with their sources (or 仮定値); per renewal line
+    its life model, unit cost and yearly need."""
+    from gunmane.io.values.scales import scale
+
     js = result.as_json()
-    _assumptions(ws, r, [*js["assumptions"],
-                         *[f"対象外：{COUNT_LABELS_JA.get(k, k)} {v} 件" for k, v in result.excluded.items() if v]],
-                 js["parameters"], js["actions"])
+    row = r
+    for g in js.get("groups", []):
+        sc = scale(g["scale"])
+        names = "・".join(type_name(c) for c in g["facility_types"])
+        ws.cell(row=row, column=1, value=f"{names}（{g['scale_name']}）").font = Font(bold=True, size=12)
+        row = _lines(ws, row + 1, "劣化ハザードの出典", [g["model"]["source"]])
+        row = _unit_costs(ws, row, sc, g["actions"], g["parameters"])
+    for line in lines:
+        j = line.as_json()
+        ws.cell(row=row, column=1, value=f"{type_name(line.facility_type)}（判定区分なし：更新の必要額）").font = \
+            Font(bold=True, size=12)
+        cost = j["unit_cost"]
+        row = _lines(ws, row + 1, "計算のもと", [
+            f"対象 {j['n_assets']:,} 施設、延長 {j['length_m']:,.0f} m（経過年数が不明 {j['ages_unknown']:,} 施設は中央値で補完）",
+            f"寿命の分布：ワイブル分布（形状 {j['model']['shape']:.2f}、尺度 {j['model']['scale_years']:.1f} 年）"
+            f"— 出典：{j['model']['source']}",
+            f"単価：{cost['label']} {cost['value']:,.0f} {cost['unit']} — 出典：{cost['source']}"
+            + ("（仮定値）" if cost["assumption"] else "")])
+        _header(ws, row, ["年度", "更新する延長の期待値(m)", "更新の必要額(円)"])
+        for y in j["per_year"]:
+            row += 1
+            _put(ws, row, 1, y["fiscal_year"])
+            _put(ws, row, 2, y["metres"], "#,##0.0")
+            _put(ws, row, 3, y["cost_yen"], YEN)
+        row += 2
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["C"].width = 40
+    ws.column_dimensions["H"].width = 60
+
+
+def mixed_plan_xlsx(result: PlanResult, lines: Sequence[Any] = (), *, title: str, synthetic: bool,
+                    budget_yen: float | None) -> bytes:
+    """A plan of several sectors under one budget: 「対策計画」 (each grade on its sector's scale), 「予算（分野計）」
+    (the yearly budget across sectors, renewal lines included), 「比較」, 「区分ごとの期限」, 「単価・出典」 (per sector
+    its scale, hazards and unit costs with their sources), 「前提」."""
+    wb = Workbook()
+    ws, r = _sheet(wb, "対策計画", synthetic, first=True)
+    mode = "予算上限" if result.mode == "budget" else "平準化"
+    names = "・".join(dict.fromkeys([type_name(str(t)) for g in result.groups for t in g.params.facility_types]
+                                    + [type_name(line.facility_type) for line in lines]))
+    ws.cell(row=r, column=1, value=f"{title} — 分野をまたぐ対策計画（{names}、{result.start_year}〜"
+                                   f"{result.start_year + result.years - 1}年度、{mode}、{result.strategy.name_ja}）").font = \
+        Font(bold=True, size=13)
+    units = {str(a["facility_type"]): UNIT_JA.get(str(a.get("unit") or "m2"), str(a.get("unit")))
+             for g in result.as_json().get("groups", []) for a in g["actions"]}
+    _plan_rows(ws, r + 2, result, units)
+    ws, r = _sheet(wb, "予算（分野計）", synthetic)
+    _sector_budget(ws, r, result, lines, budget_yen)
+    _comparison_sheet(wb, result, synthetic, sectors=True)
+    _rules_sheet(wb, result, synthetic, _SECTOR_RULES)
+    ws, r = _sheet(wb, "単価・出典", synthetic)
+    _sector_sources(ws, r, result, lines)
+    ws, r = _sheet(wb, "前提", synthetic)
+    _lines(ws, r, "前提", [*result.assumptions,
+                           *[f"対象外：{COUNT_LABELS_JA.get(k, k)} {v} 件" for k, v in result.excluded.items() if v]])
+    ws.column_dimensions["A"].width = 120
     buf = io.BytesIO()
     neutralise_workbook(wb)  # user-typed names (facilities, groups) never run as formulas
     wb.save(buf)

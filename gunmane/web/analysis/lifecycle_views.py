@@ -25,7 +25,15 @@ from gunmane.engine.deterioration import DeteriorationError, FitResult, StateSpa
 from gunmane.engine.indicator_types import Scope, ScopeKind
 from gunmane.engine.lcc import STRATEGIES, LccError, prepare_assets
 from gunmane.io.ledger.pairs import PairsFileError, read_pairs
-from gunmane.io.reports.lcc_xlsx import METHOD_JA, lcc_xlsx, plan_xlsx
+from gunmane.io.reports.lcc_xlsx import (
+    METHOD_JA,
+    UNIT_JA,
+    LccRun,
+    lcc_xlsx,
+    mixed_plan_xlsx,
+    plan_xlsx,
+    sector_lcc_xlsx,
+)
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
 from gunmane.io.values.amounts import parse_yen
 from gunmane.io.values.scales import scale_for_facility_type
@@ -431,9 +439,8 @@ def _sector_actions(params: Any, labels: tuple[str, ...]) -> list[dict[str, Any]
     from gunmane.io.shipped.vocab import facility_types
 
     names = {t.code: t.name for t in facility_types()}
-    units = {"m2": "㎡", "m": "m", "基": "基"}
     return [{"type": names.get(a.facility_type, a.facility_type), "grade": labels[a.grade - 1], "action": a.action_ja,
-             "per_unit": a.per_m2_yen, "unit": units.get(a.unit, a.unit), "fixed": a.fixed_yen,
+             "per_unit": a.per_m2_yen, "unit": UNIT_JA.get(a.unit, a.unit), "fixed": a.fixed_yen,
              "restores": labels[a.restores_to - 1], "assumption": a.assumption, "source": a.source}
             for a in params.actions]
 
@@ -472,6 +479,10 @@ def lcc(request: HttpRequest, spec: str) -> HttpResponse:
     result, choice = got
     ctx["params"] = result.params  # the table in use: the municipality's own unit prices when it registered them
     fmt = request.GET.get("format")
+    if fmt == "xlsx" and sector:  # the sector on its own scale: its grade names, unit costs in its unit
+        run = LccRun((sector,), ctx["scale"], result, choice.model.source, tuple(choice.reasons))
+        return attachment(sector_lcc_xlsx([run], title=scope.name, synthetic=ctx["show_synthetic"]),
+                          f"{scope.name}_LCC比較_{ctx['sector_name']}.xlsx", XLSX)
     if fmt == "xlsx":
         return attachment(lcc_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_LCC比較.xlsx", XLSX)
     if fmt == "json":
@@ -564,6 +575,9 @@ def plan(request: HttpRequest, spec: str) -> HttpResponse:
         return JsonResponse({"scope": scope.name, "budget_yen_per_year": budget, **result.as_json(),
                              "renewal_lines": [line.as_json() for line in renewal_lines]},
                             json_dumps_params={"ensure_ascii": False})
+    if fmt == "xlsx" and sector:  # each sector on its own scale, the budget across sectors with the renewal lines
+        return attachment(mixed_plan_xlsx(result, renewal_lines, title=scope.name, synthetic=ctx["show_synthetic"],
+                                          budget_yen=budget), f"{scope.name}_対策計画_分野別.xlsx", XLSX)
     if fmt == "xlsx":
         return attachment(plan_xlsx(result, title=scope.name, synthetic=ctx["show_synthetic"]), f"{scope.name}_対策計画.xlsx", XLSX)
     if fmt == "json":
