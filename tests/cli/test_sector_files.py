@@ -209,6 +209,11 @@ def _check_web(group: Any) -> None:
     plan = uda.get(reverse("analysis:plan", args=["292125"])
                    + "?facility_type=all&budget=3億&years=10&mode=budget&strategy=early_corrective&format=xlsx")
     assert plan.status_code == 200 and "予算（分野計）" in load_workbook(io.BytesIO(plan.content)).sheetnames
+    # the page itself names each grade and remark on its type's scale, as the workbook does (not 「III」「D」)
+    page = uda.get(reverse("analysis:plan", args=["292125"])
+                   + "?facility_type=all&budget=3億&years=10&mode=budget&strategy=early_corrective").content.decode()
+    assert "<td>遊具</td><td>健全度C</td>" in page and "<td>橋梁</td><td>Ⅲ</td>" in page
+    assert "<td>III</td>" not in page and "<td>D：" not in page and "<td>IV：" not in page
     road = uda.get(reverse("analysis:lcc", args=["292125"]) + "?format=xlsx")  # road structures: as before
     assert load_workbook(io.BytesIO(road.content)).sheetnames[0] == "比較"
 

@@ -28,7 +28,8 @@ from gunmane.engine.planning import PlanResult
 from gunmane.engine.scales import Scale
 from gunmane.io.safe_cells import neutralise_workbook
 
-__all__ = ["SYNTHETIC_NOTICE_LCC", "UNIT_JA", "LccRun", "lcc_xlsx", "mixed_plan_xlsx", "plan_xlsx", "sector_lcc_xlsx"]
+__all__ = ["SYNTHETIC_NOTICE_LCC", "UNIT_JA", "LccRun", "grade_name", "lcc_xlsx", "mixed_plan_xlsx", "plan_xlsx", "remark_name",
+           "sector_lcc_xlsx"]
 
 SYNTHETIC_NOTICE_LCC = "【合成データ】この試算には架空の施設（デモ用の合成データ）が含まれます。"
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F5")
@@ -456,7 +457,7 @@ def sector_lcc_xlsx(runs: Sequence[LccRun], *, title: str, synthetic: bool,
     return buf.getvalue()
 
 
-def _note(sc: Scale, note: str) -> str:
+def remark_name(sc: Scale, note: str) -> str:
     """The plan's remark with its grade as the scale names it (「IV：初年度に必ず対策」 → 「Ⅳ：初年度に必ず対策」)."""
     grade, sep, rest = note.partition("：")
     return f"{grade_name(sc, grade)}{sep}{rest}" if sep and grade else note
@@ -481,7 +482,7 @@ def _plan_rows(ws: Worksheet, r: int, result: PlanResult, units: dict[str, str])
         vals = [rec["name"], rec.get("municipality") or rec["lg_code"], type_name(code), grade_name(sc, str(rec["grade"])),
                 rec["measure"], None if np.isnan(fy) else int(fy), None if np.isnan(cost) else cost,
                 float(rec["cost_now_yen"]), float(rec["priority_weight"]), float(rec["area_m2"]), units.get(code, "㎡"),
-                _note(sc, str(rec.get("note") or ""))]
+                remark_name(sc, str(rec.get("note") or ""))]
         for j, v in enumerate(vals, 1):
             _put(ws, i, j, v if v is not None else "期間内に実施しない", YEN if j in (7, 8) else None)
     ws.freeze_panes = f"A{r + 1}"

@@ -29,9 +29,11 @@ from gunmane.io.reports.lcc_xlsx import (
     METHOD_JA,
     UNIT_JA,
     LccRun,
+    grade_name,
     lcc_xlsx,
     mixed_plan_xlsx,
     plan_xlsx,
+    remark_name,
     sector_lcc_xlsx,
 )
 from gunmane.io.shipped.lcc import LccDefaults, load_lcc_parameters
@@ -429,6 +431,15 @@ def sector_plan_types(d: LccDefaults, choice: str) -> tuple[str, ...]:
     return (choice,)
 
 
+def _on_own_scale(row: dict[Any, Any]) -> dict[Any, Any]:
+    """A plan row of a sector plan with its grade and remark on its facility type's scale (the engine labels
+    grades by the scale's plain tokens: 「III」「D」)."""
+    from gunmane.io.ledger.grades import scale_of_type
+
+    sc = scale_of_type(str(row["facility_type"]))
+    return {**row, "grade": grade_name(sc, str(row["grade"])), "note": remark_name(sc, str(row["note"] or ""))}
+
+
 def _sector_choice(request: HttpRequest, d: LccDefaults, *, plan: bool) -> str:
     value = request.GET.get("facility_type", "")
     return value if value in {v for v, _ in sector_choices(d, plan=plan)} else ""
@@ -592,8 +603,11 @@ def plan(request: HttpRequest, spec: str) -> HttpResponse:
         chart["datasets"].insert(0, {"label": "予算上限", "data": [_r(v / 1e6, 2) for v in b["cap"]],
                                      "color": "#333333", "line": True})
     table = result.table
+    rows = table.head(MAX_PLAN_ROWS).to_dict("records")
+    if sector:  # each grade and remark as its type's manual names it (「Ⅲ」「健全度C」「緊急度Ⅱ」), as in the Excel
+        rows = [_on_own_scale(r) for r in rows]
     ctx.update({"result": result, "choice": choice, "charts": [chart],
-                "rows": table.head(MAX_PLAN_ROWS).to_dict("records"), "n_rows": len(table),
+                "rows": rows, "n_rows": len(table),
                 "max_rows": MAX_PLAN_ROWS,
                 "budget_rows": [(int(cast(int, fy)), rec) for fy, rec in b.iterrows()],  # the index: fiscal years
                 "totals": [(METHOD_JA[str(k)], rec) for k, rec in result.totals.iterrows()],
