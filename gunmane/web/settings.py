@@ -352,3 +352,17 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# Errors on stderr, which gunicorn, waitress and systemd's journal keep (docs/deployment.md): Django's default sends
+# an unhandled exception (the 500 page) only to ADMINS by mail when DEBUG is off, so a server without mail kept no
+# trace of it. gunmane's own warnings (a refused job, a rebuilt frame) go the same way.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [pid %(process)d] %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        "gunmane": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+    },
+}

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django_tasks import task
 
 from gunmane.web.analysis import views
 from gunmane.web.jobs import service
@@ -139,3 +140,33 @@ def test_the_worker_runs_below_the_pages_priority(settings, monkeypatch) -> None
     seen.clear()
     assert main(["worker", "--batch", "--quiet", "--nice", "0"]) == 0
     assert seen == [("db_worker", True)]
+
+
+@task()
+def _answer(job_id: str) -> None:
+    """A value job for the race test (module level: django-tasks runs only importable functions)."""
+    service.run_value(job_id, lambda job, progress: {"answer": 42})
+
+
+@pytest.mark.django_db
+def test_a_job_forgotten_by_newer_data_mid_request_is_no_server_error(settings) -> None:  # type: ignore[no-untyped-def]
+    """Under load, a request on newer data forgets the older job (row and file) while another request is still
+    serving it: the load test with an import met a 500 on the group overview there. Reading its value then finds
+    nothing (not FileNotFoundError), and asking for it again neither fails nor brings the forgotten row back."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    job = service.start_value(_answer, kind="race", subject="s", version="v1")
+    assert service.value(job) == {"answer": 42}
+    service._values.clear()  # another process: nothing in memory
+    path = service.result_file(job)
+    assert path is not None
+    real = service.result_file
+    with patch.object(service, "result_file", side_effect=lambda j: (real(j), path.unlink())[0]):
+        assert service.value(job) is None  # the file went between the look and the read
+
+    def forgotten_meanwhile(j: Job) -> bool:  # the look finds it to run again; newer data forgets it right then
+        Job.objects.filter(pk=j.pk).delete()
+        return True
+
+    with patch.object(service, "_needs_run", side_effect=forgotten_meanwhile):
+        again = service.start_value(_answer, kind="race", subject="s", version="v1")
+    assert again.pk == job.pk and not Job.objects.filter(kind="race").exists()  # not inserted again

@@ -8,6 +8,7 @@ returns under DATA_DIR/jobs/ and marks the job done (or failed, with the reason 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -107,10 +108,16 @@ def start(task: Any, *, kind: str, subject: str, version: str, label: str = "", 
         job.status, job.progress, job.message, job.result_path = JobStatus.QUEUED, 0, "", ""
         job.started_at = job.finished_at = None
         job.created_at = timezone.now()
-        job.save()
+        # an UPDATE only: save() would INSERT the row again if a request on newer data had forgotten it meanwhile
+        if not Job.objects.filter(pk=job.pk).update(status=job.status, progress=0, message="", result_path="",
+                                                    started_at=None, finished_at=None, created_at=job.created_at):
+            return job  # forgotten: nothing to run for older data (its page polls, finds it gone and reloads)
     result = task.enqueue(str(job.pk))
     Job.objects.filter(pk=job.pk).update(task_result_id=str(result.id)[:64])
-    job.refresh_from_db()
+    # a request on newer data may have forgotten it meanwhile: this request's answer is still it (its page polls
+    # the status, finds it gone and reloads on the newer data)
+    with contextlib.suppress(Job.DoesNotExist):
+        job.refresh_from_db()
     return job
 
 
@@ -179,7 +186,11 @@ def value(job: Job) -> Any | None:
     path = result_file(job)
     if path is None:
         return None
-    loaded = pickle.loads(path.read_bytes())  # our worker's own file: see the docstring
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:  # newer data: another request forgot this job between the look and the read
+        return None
+    loaded = pickle.loads(data)  # our worker's own file: see the docstring
     with _values_lock:
         _values[key] = loaded
         while len(_values) > MAX_VALUES:
