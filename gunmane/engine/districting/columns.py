@@ -31,6 +31,7 @@ and the CP-SAT model for an exact M. An upper limit M is a row of the master and
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -43,6 +44,7 @@ from scipy.sparse import csc_matrix, vstack
 from gunmane.engine.districting import pricing
 
 _EPS = 1e-7
+_log = logging.getLogger(__name__)
 MAX_POINTS = 1200  # above, the dense pricing (n² per round) and the LP cost more than they return in the time given
 _GENERATION_SHARE = 0.5  # of the time given, for column generation; the integer master has the rest
 _LENS_PAIRS = 80_000  # compatible pairs up to which the lens bound (``pricing.lens_bounds``, ≈ 10 µs a pair) is tried
@@ -196,7 +198,7 @@ def generate(dist: np.ndarray, max_distance_km: float, weight: np.ndarray, table
         return none
     start = np.asarray(incumbent)
     pool = _Pool(dist, max_distance_km, weight, table, start)
-    limit = region_limit(pool.n, weight, table, cost(start, weight, table), slope, max_regions)
+    limit = region_limit(pool.n, weight, table, cost(incumbent, weight, table), slope, max_regions)
     now = time.monotonic()
     generate_until = now + _GENERATION_SHARE * (deadline - now)  # the rest is the master's
     bound, lp_value, proven, rounds = -math.inf, None, False, 0
@@ -208,11 +210,17 @@ def generate(dist: np.ndarray, max_distance_km: float, weight: np.ndarray, table
         rounds += 1
         lp_value = math.fsum(price.tolist()) - nu * (max_regions or 0)
         upper = float(pricing.star_bound(pool.near, price, table).max(initial=0.0))
+        _log.debug("round %d: %d columns, LP %.6f, star %.4f, bound %.4f", rounds, len(pool.columns), lp_value, upper,
+                   bound)
         if upper > nu + _EPS and pool.add(pool.priced(price, nu)):
             bound = max(bound, lp_value - limit * max(0.0, upper - nu))
             continue
         if upper > nu + _EPS and pool.pairs <= _LENS_PAIRS:  # the greedy search found nothing new: the lenses
             upper = min(upper, pricing.lens_upper(dist, max_distance_km, price, table))
+            if upper > nu + _EPS and pool.add(pricing.lens_columns(dist, max_distance_km, pool.near, price, weight,
+                                                                   table, threshold=nu)):
+                bound = max(bound, lp_value - limit * max(0.0, upper - nu))
+                continue
         if upper > nu + _EPS:  # and then the exact search
             exact = pricing.price_exact(pool.near, price, weight, table, deadline=generate_until, threshold=nu,
                                         workers=workers)

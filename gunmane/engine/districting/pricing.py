@@ -134,3 +134,34 @@ def lens_bounds(dist: np.ndarray, max_distance_km: float, price: np.ndarray, tab
         cum = np.concatenate([np.zeros((len(a), 1)), np.cumsum(vals, axis=1)], axis=1)
         out[lo:lo + chunk] = (p[a] + p[b]) + (cum - f[None, : cum.shape[1]]).max(axis=1)
     return pos[ii], pos[jj], out
+
+
+def lens_columns(dist: np.ndarray, max_distance_km: float, near: np.ndarray, price: np.ndarray,
+                 weight: np.ndarray, table: np.ndarray, *, threshold: float, lenses: int = 300
+                 ) -> list[frozenset[int]]:
+    """Districts worth more than ``threshold`` found greedily in the most promising lenses (highest
+    ``lens_bounds``) and around every facility: start from the anchor pair (or the facility), add the highest
+    prices that still fit, keep the best prefix. A heuristic (the caller proves with ``price_exact``)."""
+    a, b, v = lens_bounds(dist, max_distance_km, price, table)
+    order = np.argsort(-price, kind="stable")
+    order = order[price[order] > _EPS]
+    starts: list[list[int]] = [[int(a[k]), int(b[k])] for k in np.argsort(-v, kind="stable")[:lenses]
+                               if v[k] > threshold + _EPS]
+    starts += [[int(i)] for i in order[:lenses]]
+    found: dict[frozenset[int], None] = {}
+    for members in starts:
+        fits: np.ndarray = np.asarray(near[members].all(axis=0))
+        total = math.fsum(float(price[i]) for i in members)
+        size = int(weight[members].sum())
+        best = (total - float(table[size]), len(members))
+        for j in order:
+            if fits[j] and j not in members:
+                members.append(int(j))
+                fits &= near[j]
+                total += float(price[j])
+                size += int(weight[j])
+                if total - float(table[size]) > best[0]:
+                    best = (total - float(table[size]), len(members))
+        if best[0] > threshold + _EPS:
+            found.setdefault(frozenset(members[: best[1]]), None)
+    return list(found)

@@ -215,22 +215,20 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
     # proven (a conflict clique larger than M, or M > N: the bound is infinite), or not found and nothing else to try
     if heur.infeasibility is not None and (math.isinf(heur.bound) or not use_exact):
         return _infeasible(instance, heur.infeasibility, "heuristic", t_start, common)
-    candidates: list[tuple[float, tuple[int, ...], Method]] = []
-    if sep is not None and sep.labels is not None and _feasible(instance, dist, sep.labels):
-        candidates.append((_objective(instance, sep.labels), sep.labels, "heuristic"))
+    # feasible starts: each municipality alone under D, the previous D's districts (a sweep), the local search
+    candidates: list[tuple[float, tuple[int, ...], Method]] = [
+        (_objective(instance, a), tuple(a), "heuristic") for a in (sep.labels if sep is not None else None, start,
+                                                                    heur.assignment)
+        if a is not None and _feasible(instance, dist, a)]
     bound = heur.bound
-    if heur.assignment is not None:
-        candidates.append((_objective(instance, heur.assignment), heur.assignment, "heuristic"))
+    gen = None
+    if candidates and pool and min(c[0] for c in candidates) > heur.bound + 1e-9:
         until = t0 + time_limit_s * (_HEURISTIC_SHARE + _COLUMNS_SHARE * (1 - _HEURISTIC_SHARE) if use_exact else 1.0)
-        best = min(candidates, key=lambda c: c[0])
-        proven_by_bound = best[0] <= heur.bound + 1e-9
-        gen = _pooled(instance, dist, best[1], deadline=until) if pool and not proven_by_bound else None
+        gen = _pooled(instance, dist, min(candidates, key=lambda c: c[0])[1], deadline=until)
         if gen is not None:
             if gen.assignment is not None and _feasible(instance, dist, gen.assignment):
                 candidates.append((_objective(instance, gen.assignment), gen.assignment, "heuristic"))
-            if gen.bound > bound:
-                bound = gen.bound
-                notes += (_bound_note(gen),)
+            bound = max(bound, gen.bound)
     proven = False
     if use_exact and _gap(min((c[0] for c in candidates), default=math.inf), bound) > OPTIMAL_GAP:
         remaining = max(1.0, time_limit_s - (time.monotonic() - t0))
@@ -250,8 +248,8 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
             if ex.status in ("optimal", "feasible") and ex.assignment and _feasible(instance, dist, ex.assignment):
                 candidates.append((_objective(instance, ex.assignment), ex.assignment, "exact"))
                 proven = ex.status == "optimal" and not any(p.q is not None for p in instance.points)
-    if start is not None and _feasible(instance, dist, start):
-        candidates.append((_objective(instance, start), tuple(start), "heuristic"))
+    if gen is not None and gen.bound >= bound - 1e-12 and gen.bound > heur.bound:
+        notes += (_bound_note(gen),)
     if not candidates:
         assert heur.infeasibility is not None
         return _infeasible(instance, heur.infeasibility, "heuristic", t_start, common)
