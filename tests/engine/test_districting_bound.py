@@ -13,7 +13,7 @@ import pytest
 
 from gunmane.engine.districting import columns, pricing
 from gunmane.engine.districting.contracts import f_table
-from tests.engine.test_districting_exact import CASES, brute_force, check_partition, random_instance
+from tests.engine.test_districting_exact import CASES, brute_force, check_partition, partitions, random_instance
 
 
 def _all_districts(near: np.ndarray) -> list[tuple[int, ...]]:
@@ -35,6 +35,13 @@ def test_pricing_bounds_the_best_district_and_the_search_finds_it(seed: int) -> 
     star = pricing.star_bound(near, price, table)
     lens = pricing.lens_upper(dist, inst.max_distance_km, price, table)
     assert float(star.max()) >= best - 1e-12 and lens >= best - 1e-12
+    nu = float(rng.uniform(0, 0.1))
+    loss = pricing.share_loss(near, price, table, nu, float(star.max()))
+    for labels in partitions(n):  # every districting loses at most the share loss against Σ π − ν·M
+        groups = [np.flatnonzero(np.asarray(labels) == k) for k in range(max(labels) + 1)]
+        if all(near[np.ix_(g, g)].all() for g in groups):
+            lost = math.fsum(max(0.0, math.fsum(price[g]) - table[int(weight[g].sum())] - nu) for g in groups)
+            assert lost <= loss + 1e-12
     got = pricing.price_exact(near, price, weight, table, deadline=time.monotonic() + 20)
     assert got.exact and got.upper >= best - 1e-12 and got.upper <= max(best, 0.0) + n / pricing.SCALE
     if best > 1e-9:
@@ -77,8 +84,6 @@ def check_feasible(dist: np.ndarray, d: float, labels: tuple[int, ...]) -> bool:
 
 def columns_start(dist: np.ndarray, d: float, m_max: int) -> list[int]:
     """A partition into at most ``m_max`` districts under D found by brute force (small instances)."""
-    from tests.engine.test_districting_exact import partitions
-
     for labels in partitions(dist.shape[0]):
         if max(labels) < m_max and check_feasible(dist, d, tuple(labels)):
             return list(labels)

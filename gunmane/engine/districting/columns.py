@@ -18,8 +18,10 @@ from either: a subset of a district is a district and f is increasing, so the co
    on max_S π(S) − f(w(S)), every districting of K ≤ K' districts costs Σ f = Σ_i π_i + Σ_S (f(S) − π(S))
    ≥ Σ_i π_i − ν·M − K'·max(0, U − ν), where K' bounds the districts of an optimum (M, the number of points,
    and (UB − W·q/L) / min_n (f(n) − n·q/L) for the incumbent's cost UB: E⌈X/L⌉ ≥ EX/L). U comes from the
-   pricing (the star bound at every round, CP-SAT's bound when it ran). The best of these is reported. It is not
-   rounded up: Σ f is not integral.
+   pricing (the star bound at every round, the lenses' and CP-SAT's when they ran). The loss K'·max(0, U − ν)
+   can also be charged per facility (``pricing.share_loss``: a district of n facilities loses at most the mean
+   of its members' bounds for size n); the smaller loss is taken. The best bound of all rounds is reported. It is
+   not rounded up: Σ f is not integral.
 4. The master as an integer programme over the pool (HiGHS MILP, within the time left) gives the districts.
 
 Column generation for the districting (set-partitioning) form is what the operations-research literature uses
@@ -48,7 +50,8 @@ _log = logging.getLogger(__name__)
 MAX_POINTS = 1200  # above, the dense pricing (n² per round) and the LP cost more than they return in the time given
 _GENERATION_SHARE = 0.5  # of the time given, for column generation; the integer master has the rest
 _LENS_PAIRS = 80_000  # compatible pairs up to which the lens bound (``pricing.lens_bounds``, ≈ 10 µs a pair) is tried
-_PRICING_SEEDS = 40  # greedy districts grown per round, from the facilities with the highest prices
+_PRICING_SEEDS = 40
+_SMOOTHING = 0.7  # weight of the last successful prices in the smoothed prices (Wentges' dual smoothing)  # greedy districts grown per round, from the facilities with the highest prices
 
 
 def _matrix(columns: Sequence[frozenset[int]], n: int) -> csc_matrix:
@@ -162,6 +165,30 @@ class _Pool:
         return tuple(int(x) for x in relabelled)
 
 
+def _price_round(pool: _Pool, dist: np.ndarray, max_distance_km: float, price: np.ndarray, nu: float, *,
+                 deadline: float, workers: int) -> tuple[bool, float]:
+    """One pricing round: the greedy search, the lenses, then CP-SAT, until one of them adds a district.
+    Returns whether districts were added and an upper bound U on max_S π(S) − f(w(S)) (module docstring, 3.)."""
+    weight, table = pool.weight, pool.table
+    upper = float(pricing.star_bound(pool.near, price, table).max(initial=0.0))
+    if upper <= nu + _EPS:
+        return False, upper
+    if pool.add(pool.priced(price, nu)):
+        return True, upper
+    if pool.pairs <= _LENS_PAIRS:
+        upper = min(upper, pricing.lens_upper(dist, max_distance_km, price, table))
+        if upper > nu + _EPS and pool.add(pricing.lens_columns(dist, max_distance_km, pool.near, price, weight,
+                                                               table, threshold=nu)):
+            return True, upper
+    if upper > nu + _EPS:
+        exact = pricing.price_exact(pool.near, price, weight, table, deadline=deadline, threshold=nu,
+                                    workers=workers)
+        upper = min(upper, exact.upper)
+        if exact.best is not None and pool.add([exact.best]):
+            return True, upper
+    return False, upper
+
+
 @dataclass(frozen=True)
 class Generated:
     """What the pool gave: districts, and a lower bound on the optimum that holds whatever the time allowed."""
@@ -209,28 +236,14 @@ def generate(dist: np.ndarray, max_distance_km: float, weight: np.ndarray, table
         price, nu = prices
         rounds += 1
         lp_value = math.fsum(price.tolist()) - nu * (max_regions or 0)
-        upper = float(pricing.star_bound(pool.near, price, table).max(initial=0.0))
-        _log.debug("round %d: %d columns, LP %.6f, star %.4f, bound %.4f", rounds, len(pool.columns), lp_value, upper,
-                   bound)
-        if upper > nu + _EPS and pool.add(pool.priced(price, nu)):
-            bound = max(bound, lp_value - limit * max(0.0, upper - nu))
-            continue
-        if upper > nu + _EPS and pool.pairs <= _LENS_PAIRS:  # the greedy search found nothing new: the lenses
-            upper = min(upper, pricing.lens_upper(dist, max_distance_km, price, table))
-            if upper > nu + _EPS and pool.add(pricing.lens_columns(dist, max_distance_km, pool.near, price, weight,
-                                                                   table, threshold=nu)):
-                bound = max(bound, lp_value - limit * max(0.0, upper - nu))
-                continue
-        if upper > nu + _EPS:  # and then the exact search
-            exact = pricing.price_exact(pool.near, price, weight, table, deadline=generate_until, threshold=nu,
-                                        workers=workers)
-            upper = min(upper, exact.upper)
-            if exact.best is not None and pool.add([exact.best]):
-                bound = max(bound, lp_value - limit * max(0.0, upper - nu))
-                continue
-        proven = upper <= nu + 1e-6
-        bound = max(bound, lp_value - limit * max(0.0, upper - nu))
-        break
+        added, upper = _price_round(pool, dist, max_distance_km, price, nu, deadline=generate_until, workers=workers)
+        loss = min(limit * max(0.0, upper - nu), pricing.share_loss(pool.near, price, table, nu, upper))
+        bound = max(bound, lp_value - loss)
+        _log.debug("round %d: %d columns, LP %.6f, upper %.4f, bound %.4f", rounds, len(pool.columns), lp_value,
+                   upper, bound)
+        if not added:
+            proven = upper <= nu + 1e-6
+            break
     remaining = deadline - time.monotonic()
     assignment = pool.master(max_regions, remaining) if remaining > 0.05 else None
     return Generated(assignment, bound, lp_value, proven, rounds)

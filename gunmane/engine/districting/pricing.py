@@ -165,3 +165,23 @@ def lens_columns(dist: np.ndarray, max_distance_km: float, near: np.ndarray, pri
         if best[0] > threshold + _EPS:
             found.setdefault(frozenset(members[: best[1]]), None)
     return list(found)
+
+
+def share_loss(near: np.ndarray, price: np.ndarray, table: np.ndarray, nu: float, upper: float) -> float:
+    """Σ_i max_n max(0, min(U_i(n), U) − ν) / n, with U_i(n) = π_i + the n − 1 highest other prices of N[i] − f(n)
+    (every district of n facilities containing i is worth at most that) and U (``upper``) the bound on every
+    district: a districting loses at most this against Σ π − ν·M (``columns``, the Lagrangian bound). Each
+    district S of n facilities loses at most min_{i∈S} max(0, U_i(n) − ν) ≤ Σ_{i∈S} max(0, U_i(n) − ν) / n, and
+    the districts are disjoint. Weighted points: n counts points (f(w(S)) ≥ f(|S|))."""
+    n = len(price)
+    if n == 0:
+        return 0.0
+    p = np.maximum(price, 0.0)
+    others = np.where(near, p[None, :], 0.0)
+    np.fill_diagonal(others, 0.0)
+    others = -np.sort(-others, axis=1)
+    k = min(n, len(table) - 1)
+    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(others[:, : k - 1], axis=1)], axis=1)  # n − 1 others, n = 1…k
+    value = p[:, None] + cum - np.asarray(table[1:k + 1])[None, :]
+    loss = np.maximum(np.minimum(value, upper) - nu, 0.0) / np.arange(1, k + 1)[None, :]
+    return float(loss.max(axis=1).sum())
