@@ -13,7 +13,13 @@ import pytest
 
 from gunmane.engine.districting import columns, pricing
 from gunmane.engine.districting.contracts import f_table
-from tests.engine.test_districting_exact import CASES, brute_force, check_partition, partitions, random_instance
+from tests.engine.test_districting_exact import (
+    CASES,
+    brute_force,
+    check_partition,
+    partitions,
+    random_instance,
+)
 
 
 def _all_districts(near: np.ndarray) -> list[tuple[int, ...]]:
