@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from gunmane.engine.districting.solve import solve, sweep
+from gunmane.engine.districting.solve import baselines, solve, sweep
 from gunmane.engine.districting.types import FacilityPoint, Instance
 from tests.engine.test_districting_heuristic import random_instance
 
@@ -48,7 +48,7 @@ def test_result_is_consistent(method: str) -> None:
     assert res.status in ("optimal", "feasible") and res.objective is not None and res.bound is not None
     assert res.bound <= res.objective + 1e-12
     assert res.gap == pytest.approx((res.objective - res.bound) / res.objective, abs=1e-12)
-    assert (res.status == "optimal") == (res.gap <= 1e-6)
+    assert (res.status == "optimal") == (res.gap <= 1e-3)  # within 0.1 % of the proven bound
     assert res.objective == pytest.approx(sum(r.expected_contracts for r in res.regions))
     assert [r.id for r in res.regions] == list(range(1, len(res.regions) + 1))
     assert [r.n for r in res.regions] == sorted((r.n for r in res.regions), reverse=True)
@@ -77,4 +77,10 @@ def test_sweep_is_monotone_and_in_the_order_given() -> None:
     assert all(b <= a + 1e-12 for a, b in zip(objs, objs[1:], strict=False))  # type: ignore[operator]
     for r in results:
         assert all(reg.max_distance_km <= r.max_distance_km + 1e-9 for reg in r.regions)
-    assert np.isclose(results[0].baselines.separate, results[1].baselines.separate)
+    # each municipality alone respects D: never below one pool per municipality (f is subadditive), dearer at
+    # 15 km than at 50 km (more municipalities split), and never below the districting (it is one of its starts)
+    pooled = baselines(inst, np.zeros((200, 200))).separate
+    for r in results:
+        assert r.objective is not None and r.objective <= r.baselines.separate + 1e-9
+        assert r.baselines.separate >= pooled - 1e-9
+    assert results[1].baselines.separate > results[0].baselines.separate

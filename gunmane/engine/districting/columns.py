@@ -8,32 +8,50 @@ from either: a subset of a district is a district and f is increasing, so the co
 
 1. The pool starts with the incumbent's districts, every single facility, and for every facility the greedy
    district of the facilities nearest to it that still fit.
-2. Column generation: the LP relaxation of the master (HiGHS through scipy) gives a price π_i ≥ 0 per facility;
-   a district S with Σ_{i∈S} π_i > f(|S|) would lower the LP, and a greedy search (from the facilities with the
-   highest π, adding the nearest that fit while Σ π − f improves) adds such districts, until it finds none or
-   the time is spent. The search is a heuristic: the LP value is not a proven bound and is not reported as one.
-3. The master as an integer programme over the pool (HiGHS MILP, within the time left) gives the districts.
+2. Column generation: the LP relaxation of the master (HiGHS through scipy) gives a price π_i ≥ 0 per facility
+   (and ν ≥ 0 for the row Σ x ≤ M when M is an upper limit); a district S with Σ_{i∈S} π_i − f(w(S)) > ν would
+   lower the LP. A greedy search (from the facilities with the highest π, adding the nearest that fit while the
+   value improves) looks for such districts first; when it finds none, the exact pricing (``pricing``: a star
+   bound, then CP-SAT over the facilities that could be in an improving district) either finds one or proves
+   that none exists — the LP value is then a lower bound on the optimum.
+3. A bound at every round, finished or not (the Lagrangian bound): for any π ≥ 0, ν ≥ 0 and an upper bound U
+   on max_S π(S) − f(w(S)), every districting of K ≤ K' districts costs Σ f = Σ_i π_i + Σ_S (f(S) − π(S))
+   ≥ Σ_i π_i − ν·M − K'·max(0, U − ν), where K' bounds the districts of an optimum (M, the number of points,
+   and (UB − W·q/L) / min_n (f(n) − n·q/L) for the incumbent's cost UB: E⌈X/L⌉ ≥ EX/L). U comes from the
+   pricing (the star bound at every round, the lenses' and CP-SAT's when they ran). The loss K'·max(0, U − ν)
+   can also be charged per facility (``pricing.share_loss``: a district of n facilities loses at most the mean
+   of its members' bounds for size n); the smaller loss is taken. The best bound of all rounds is reported. It is
+   not rounded up: Σ f is not integral.
+4. The master as an integer programme over the pool (HiGHS MILP, within the time left) gives the districts.
 
 Column generation for the districting (set-partitioning) form is what the operations-research literature uses
 for clique partitioning with size costs; no library ships it for this objective, so this module writes the
 loop (≈ a page) around HiGHS. Used for one shared q (with weights); not for an exact number of districts M
-(a cover of exactly M columns need not reduce to a partition of M districts).
+(a cover of exactly M columns need not reduce to a partition of M districts): ``solve`` keeps the local search
+and the CP-SAT model for an exact M. An upper limit M is a row of the master and its dual ν enters the pricing.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csc_matrix, vstack
 
+from gunmane.engine.districting import pricing
+
 _EPS = 1e-7
+_log = logging.getLogger(__name__)
 MAX_POINTS = 1200  # above, the dense pricing (n² per round) and the LP cost more than they return in the time given
 _GENERATION_SHARE = 0.5  # of the time given, for column generation; the integer master has the rest
-_PRICING_SEEDS = 40  # greedy districts grown per round, from the facilities with the highest prices
+_LENS_PAIRS = 80_000  # compatible pairs up to which the lens bound (``pricing.lens_bounds``, ≈ 10 µs a pair) is tried
+_PRICING_SEEDS = 40
+_SMOOTHING = 0.7  # weight of the last successful prices in the smoothed prices (Wentges' dual smoothing)  # greedy districts grown per round, from the facilities with the highest prices
 
 
 def _matrix(columns: Sequence[frozenset[int]], n: int) -> csc_matrix:
@@ -83,6 +101,7 @@ class _Pool:
                  incumbent: np.ndarray) -> None:
         self.n = len(incumbent)
         self.near = dist <= max_distance_km + 1e-9
+        self.pairs = int(np.triu(self.near, k=1).sum())
         self.order = np.argsort(dist, axis=1, kind="stable")
         self.weight, self.table = weight, table
         self.columns: dict[frozenset[int], None] = {}
@@ -97,7 +116,8 @@ class _Pool:
         return len(self.columns) - before
 
     def lp_prices(self, max_regions: int | None, deadline: float) -> tuple[np.ndarray, float] | None:
-        """The master LP's price per facility and per district (None when HiGHS stops without an answer)."""
+        """The master LP's price per facility π ≥ 0 and of the row Σ x ≤ M, ν ≥ 0 (0 without M); None when HiGHS
+        stops without an answer."""
         cols = list(self.columns)
         a = _matrix(cols, self.n)
         if max_regions is None:
@@ -109,15 +129,16 @@ class _Pool:
                      method="highs", options={"time_limit": max(0.1, deadline - time.monotonic())})
         if lp.status != 0:
             return None
-        marginals = -np.asarray(lp.ineqlin.marginals)
-        return np.maximum(marginals[: self.n], 0.0), (float(marginals[self.n]) if max_regions is not None else 0.0)
+        marginals = -np.asarray(lp.ineqlin.marginals)  # ∂z/∂b of A_ub x ≤ b_ub is ≤ 0 for both kinds of row
+        return np.maximum(marginals[: self.n], 0.0), (max(0.0, float(marginals[self.n]))
+                                                      if max_regions is not None else 0.0)
 
     def priced(self, price: np.ndarray, per_district: float) -> list[frozenset[int]]:
-        """Districts that would lower the LP: Σ price − f > 0 (greedy from the highest prices)."""
+        """Districts that would lower the LP: Σ price − f > ν (greedy from the highest prices)."""
         found = []
         for seed in np.argsort(-price, kind="stable")[:_PRICING_SEEDS]:
             gain, members = _greedy(int(seed), self.near, self.order[seed], price, self.weight, self.table)
-            if gain + per_district > _EPS:
+            if gain - per_district > _EPS:
                 found.append(frozenset(members))
         return found
 
@@ -144,22 +165,95 @@ class _Pool:
         return tuple(int(x) for x in relabelled)
 
 
-def improve(dist: np.ndarray, max_distance_km: float, weight: np.ndarray, table: np.ndarray,
-            incumbent: Sequence[int], *, max_regions: int | None, deadline: float) -> tuple[int, ...] | None:
-    """A districting from the pool (module docstring), or None when none was found in time. ``table[s]`` = f(s)
-    up to Σ weight; ``max_regions`` an upper limit on the districts (or None). The caller keeps the cheaper of
-    this and ``incumbent`` (the master's time limit can stop it short of the incumbent)."""
+def _price_round(pool: _Pool, dist: np.ndarray, max_distance_km: float, price: np.ndarray, nu: float, *,
+                 deadline: float, workers: int) -> tuple[bool, float]:
+    """One pricing round: the greedy search, the lenses, then CP-SAT, until one of them adds a district.
+    Returns whether districts were added and an upper bound U on max_S π(S) − f(w(S)) (module docstring, 3.)."""
+    weight, table = pool.weight, pool.table
+    upper = float(pricing.star_bound(pool.near, price, table).max(initial=0.0))
+    if upper <= nu + _EPS:
+        return False, upper
+    if pool.add(pool.priced(price, nu)):
+        return True, upper
+    if pool.pairs <= _LENS_PAIRS:
+        upper = min(upper, pricing.lens_upper(dist, max_distance_km, price, table))
+        if upper > nu + _EPS and pool.add(pricing.lens_columns(dist, max_distance_km, pool.near, price, weight,
+                                                               table, threshold=nu)):
+            return True, upper
+    if upper > nu + _EPS:
+        exact = pricing.price_exact(pool.near, price, weight, table, deadline=deadline, threshold=nu,
+                                    workers=workers)
+        upper = min(upper, exact.upper)
+        if exact.best is not None and pool.add([exact.best]):
+            return True, upper
+    return False, upper
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What the pool gave: districts, and a lower bound on the optimum that holds whatever the time allowed."""
+
+    assignment: tuple[int, ...] | None  # the integer master's districting (None when none in time)
+    bound: float  # the best Lagrangian bound (module docstring, 3.); −inf when no LP was solved
+    lp_value: float | None  # the last master LP's value Σ π − ν·M
+    lp_proven: bool  # the exact pricing proved that no district lowers the LP: ``lp_value`` is a bound
+    rounds: int  # LP solves
+
+
+def region_limit(n: int, weight: np.ndarray, table: np.ndarray, upper: float, slope: float,
+                 max_regions: int | None) -> int:
+    """K': at most this many districts in a districting of cost ≤ ``upper`` (module docstring, 3.); ``slope`` =
+    q/L (f(n) ≥ n·q/L), 0 when unknown."""
+    total = int(weight.sum())
+    m = np.arange(1, total + 1)
+    g = np.asarray(table[1:total + 1]) - m * slope
+    k = n
+    if len(g) and float(g.min()) > 1e-12:
+        k = min(k, int(math.floor((upper - total * slope) / float(g.min()) + 1e-9)))
+    return max(1, min(k, max_regions if max_regions is not None else k))
+
+
+def generate(dist: np.ndarray, max_distance_km: float, weight: np.ndarray, table: np.ndarray,
+             incumbent: Sequence[int], *, max_regions: int | None, deadline: float, slope: float = 0.0,
+             workers: int = 2) -> Generated:
+    """Column generation from ``incumbent`` (module docstring): the districts of the integer master and the best
+    valid lower bound. ``table[s]`` = f(s) up to Σ weight; ``max_regions`` an upper limit on the districts (or
+    None); ``slope`` = q/L for the region limit K'. The caller keeps the cheaper of the districts and
+    ``incumbent`` (the master's time limit can stop it short of the incumbent)."""
+    none = Generated(None, -math.inf, None, False, 0)
     if len(incumbent) == 0 or len(incumbent) > MAX_POINTS:
-        return None
-    pool = _Pool(dist, max_distance_km, weight, table, np.asarray(incumbent))
+        return none
+    start = np.asarray(incumbent)
+    pool = _Pool(dist, max_distance_km, weight, table, start)
+    limit = region_limit(pool.n, weight, table, cost(incumbent, weight, table), slope, max_regions)
     now = time.monotonic()
     generate_until = now + _GENERATION_SHARE * (deadline - now)  # the rest is the master's
+    bound, lp_value, proven, rounds = -math.inf, None, False, 0
     while time.monotonic() < generate_until:
         prices = pool.lp_prices(max_regions, generate_until)
-        if prices is None or not pool.add(pool.priced(*prices)):
+        if prices is None:
+            break
+        price, nu = prices
+        rounds += 1
+        lp_value = math.fsum(price.tolist()) - nu * (max_regions or 0)
+        added, upper = _price_round(pool, dist, max_distance_km, price, nu, deadline=generate_until, workers=workers)
+        loss = min(limit * max(0.0, upper - nu), pricing.share_loss(pool.near, price, table, nu, upper))
+        bound = max(bound, lp_value - loss)
+        _log.debug("round %d: %d columns, LP %.6f, upper %.4f, bound %.4f", rounds, len(pool.columns), lp_value,
+                   upper, bound)
+        if not added:
+            proven = upper <= nu + 1e-6
             break
     remaining = deadline - time.monotonic()
-    return pool.master(max_regions, remaining) if remaining > 0.05 else None
+    assignment = pool.master(max_regions, remaining) if remaining > 0.05 else None
+    return Generated(assignment, bound, lp_value, proven, rounds)
+
+
+def improve(dist: np.ndarray, max_distance_km: float, weight: np.ndarray, table: np.ndarray,
+            incumbent: Sequence[int], *, max_regions: int | None, deadline: float) -> tuple[int, ...] | None:
+    """The districts of ``generate`` alone (None when none was found in time)."""
+    return generate(dist, max_distance_km, weight, table, incumbent, max_regions=max_regions,
+                    deadline=deadline).assignment
 
 
 def cost(labels: Sequence[int], weight: np.ndarray, table: np.ndarray) -> float:

@@ -1,8 +1,15 @@
 """Baselines, the choice of method and the sweep over D: the public entry points of the districting engine.
 
 ``solve`` computes the distances, the three baselines, runs the heuristic (a feasible start, a valid lower
-bound, or the explanation of infeasibility) and — for instances small enough — the exact model with the
-heuristic's districts as a hint, and returns the better of the two with the larger of the bounds. ``sweep``
+bound, or the explanation of infeasibility), the column generation (``columns``: better districts and a proven
+lower bound — its LP value when the exact pricing finishes, a Lagrangian bound otherwise) and — for instances
+small enough, when the gap is still above 0.1 % — the exact model with the best districts as a hint, and
+returns the best districts with the largest of the bounds. A result within OPTIMAL_GAP (0.1 %) of its bound is
+"optimal" (issue #14's criterion); the gap is reported either way.
+
+The separate baseline ("each municipality alone") respects D: a municipality with a pair farther than D is
+districted on its own (``municipalities_alone``, a tenth of the time limit shared by those), and the whole
+districting it makes is one more feasible start. ``sweep``
 solves each D in increasing order, starting each from the previous solution (a districting feasible for D is
 feasible for every larger D), so the objective cannot increase with D.
 
@@ -15,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -40,6 +47,8 @@ EXACT_MAX_POINTS = 400  # "auto" tries the exact model up to this many facilitie
 _HEURISTIC_SHARE = 0.25  # of the time limit, for the heuristic's start when the exact model follows
 _COLUMNS_SHARE = 0.4  # of the time after the heuristic, for the pool of districts (``columns``) before the exact model
 _HEURISTIC_ALONE_SHARE = 0.6  # without the exact model: the heuristic's share, the pool has the rest
+_SEPARATE_SHARE = 0.1  # of the time limit, for districting the municipalities wider than D on their own
+OPTIMAL_GAP = 1e-3  # a result within 0.1 % of its proven lower bound is reported "optimal" (issue #14)
 
 
 def instance_distances(instance: Instance) -> np.ndarray:
@@ -48,19 +57,66 @@ def instance_distances(instance: Instance) -> np.ndarray:
     return distance_matrix(lat, lon)
 
 
-def baselines(instance: Instance, dist: np.ndarray) -> Baselines:
-    """Each municipality alone, everything together (when every pair is within D), every repair alone."""
+def baselines(instance: Instance, dist: np.ndarray, separate: float | None = None) -> Baselines:
+    """Each municipality alone (``separate`` when worked out under D by ``municipalities_alone``, else one pool
+    per municipality), everything together (when every pair is within D), every repair alone."""
     qs = point_qs(instance)
     ws = [p.weight for p in instance.points]
-    by_lg: dict[str, tuple[list[float], list[int]]] = {}
-    for p, q in zip(instance.points, qs, strict=True):
-        g = by_lg.setdefault(p.lg_code, ([], []))
-        g[0].append(q)
-        g[1].append(p.weight)
-    separate = math.fsum(expected_contracts_weighted(v, w, instance.bundle_limit) for v, w in by_lg.values())
+    if separate is None:
+        by_lg: dict[str, tuple[list[float], list[int]]] = {}
+        for p, q in zip(instance.points, qs, strict=True):
+            g = by_lg.setdefault(p.lg_code, ([], []))
+            g[0].append(q)
+            g[1].append(p.weight)
+        separate = math.fsum(expected_contracts_weighted(v, w, instance.bundle_limit) for v, w in by_lg.values())
     together = len(qs) == 0 or float(dist.max()) <= instance.max_distance_km + 1e-9
     single = expected_contracts_weighted(qs, ws, instance.bundle_limit) if together else None
     return Baselines(separate=separate, single=single, individual=individual(qs, ws))
+
+
+@dataclass(frozen=True)
+class Alone:
+    """Each municipality ordering alone under D: Σ of each one's best districting found, the districting of the
+    whole instance it makes (a feasible start), and how many municipalities had to be split (wider than D)."""
+
+    cost: float
+    labels: tuple[int, ...] | None  # None when some municipality could not be districted (M, or no time)
+    split: int
+    proven: bool  # every split municipality's districting was proven optimal (gap ≤ OPTIMAL_GAP)
+
+
+def municipalities_alone(instance: Instance, dist: np.ndarray, *, time_limit_s: float) -> Alone:
+    """Each municipality districted on its own under D (its own best partition within ``time_limit_s`` shared
+    by those wider than D; one district where every pair is within D). Ignores M: it is the whole instance's."""
+    by_lg: dict[str, list[int]] = {}
+    for i, p in enumerate(instance.points):
+        by_lg.setdefault(p.lg_code, []).append(i)
+    wide = [m for m in by_lg.values() if len(m) > 1
+            and float(dist[np.ix_(m, m)].max()) > instance.max_distance_km + 1e-9]
+    labels = [0] * len(instance.points)
+    total: list[float] = []
+    top, proven = 0, True
+    for members in by_lg.values():
+        sub = replace(instance, points=tuple(instance.points[i] for i in members), regions=None, max_regions=None)
+        if members in wide:
+            res = _solve(sub, dist[np.ix_(members, members)], time_limit_s=max(0.5, time_limit_s / len(wide)),
+                         method="auto", start=None, alone=False)
+            if res.objective is None:
+                return Alone(math.nan, None, len(wide), False)
+            proven &= res.status == "optimal"
+            index = {p.id: k for k, p in enumerate(sub.points)}
+            sub_labels = [0] * len(members)
+            for r in res.regions:
+                for fid in r.facility_ids:
+                    sub_labels[index[fid]] = r.id - 1
+            total.append(res.objective)
+        else:
+            sub_labels = [0] * len(members)
+            total.append(_objective(sub, sub_labels))
+        for i, k in zip(members, sub_labels, strict=True):
+            labels[i] = top + k
+        top += max(sub_labels) + 1
+    return Alone(math.fsum(total), tuple(labels), len(wide), proven)
 
 
 def is_weighted(instance: Instance) -> bool:
@@ -140,9 +196,14 @@ def _feasible(instance: Instance, dist: np.ndarray, assignment: Sequence[int]) -
 
 
 def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method: MethodChoice,
-           start: tuple[int, ...] | None) -> Result:
+           start: tuple[int, ...] | None, alone: bool = True) -> Result:
+    """``alone``: work out the separate baseline under D (``municipalities_alone``; not for its own sub-solves)."""
+    t_start = time.monotonic()
+    sep = municipalities_alone(instance, dist, time_limit_s=_SEPARATE_SHARE * time_limit_s) if alone else None
+    base = baselines(instance, dist, sep.cost if sep is not None and sep.labels is not None else None)
+    notes = _separate_notes(sep)
     t0 = time.monotonic()
-    base = baselines(instance, dist)
+    time_limit_s = max(0.5, time_limit_s - (t0 - t_start))
     n = len(instance.points)
     # the exact model counts unit points: weighted instances go to the heuristic (module docstring)
     use_exact = not is_weighted(instance) and (method == "exact" or (method == "auto" and n <= EXACT_MAX_POINTS))
@@ -153,18 +214,23 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
                   max_distance_km=instance.max_distance_km)
     # proven (a conflict clique larger than M, or M > N: the bound is infinite), or not found and nothing else to try
     if heur.infeasibility is not None and (math.isinf(heur.bound) or not use_exact):
-        return _infeasible(instance, heur.infeasibility, "heuristic", t0, common)
-    candidates: list[tuple[float, tuple[int, ...], Method]] = []
-    if heur.assignment is not None:
-        candidates.append((_objective(instance, heur.assignment), heur.assignment, "heuristic"))
-        until = t0 + time_limit_s * (_HEURISTIC_SHARE + _COLUMNS_SHARE * (1 - _HEURISTIC_SHARE) if use_exact else 1.0)
-        proven_by_bound = heur.objective is not None and heur.objective <= heur.bound + 1e-9
-        pooled = _pooled(instance, dist, heur.assignment, deadline=until) if pool and not proven_by_bound else None
-        if pooled is not None and _feasible(instance, dist, pooled):
-            candidates.append((_objective(instance, pooled), pooled, "heuristic"))
+        return _infeasible(instance, heur.infeasibility, "heuristic", t_start, common)
+    # feasible starts: each municipality alone under D, the previous D's districts (a sweep), the local search
+    candidates: list[tuple[float, tuple[int, ...], Method]] = [
+        (_objective(instance, a), tuple(a), "heuristic") for a in (sep.labels if sep is not None else None, start,
+                                                                    heur.assignment)
+        if a is not None and _feasible(instance, dist, a)]
     bound = heur.bound
+    gen = None
+    if candidates and pool and min(c[0] for c in candidates) > heur.bound + 1e-9:
+        until = t0 + time_limit_s * (_HEURISTIC_SHARE + _COLUMNS_SHARE * (1 - _HEURISTIC_SHARE) if use_exact else 1.0)
+        gen = _pooled(instance, dist, min(candidates, key=lambda c: c[0])[1], deadline=until)
+        if gen is not None:
+            if gen.assignment is not None and _feasible(instance, dist, gen.assignment):
+                candidates.append((_objective(instance, gen.assignment), gen.assignment, "heuristic"))
+            bound = max(bound, gen.bound)
     proven = False
-    if use_exact:
+    if use_exact and _gap(min((c[0] for c in candidates), default=math.inf), bound) > OPTIMAL_GAP:
         remaining = max(1.0, time_limit_s - (time.monotonic() - t0))
         hint = min(candidates, key=lambda c: c[0])[1] if candidates else None
         try:
@@ -176,37 +242,61 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
                 reason = heur.infeasibility or Infeasibility(
                     reason=f"厳密解法により、距離 {instance.max_distance_km:g} km と地区数の条件を満たす地区割りが"
                            "存在しないことを確認しました。")
-                return _infeasible(instance, reason, "exact", t0, common)
+                return _infeasible(instance, reason, "exact", t_start, common)
             if ex.bound is not None:
                 bound = max(bound, ex.bound)
             if ex.status in ("optimal", "feasible") and ex.assignment and _feasible(instance, dist, ex.assignment):
                 candidates.append((_objective(instance, ex.assignment), ex.assignment, "exact"))
                 proven = ex.status == "optimal" and not any(p.q is not None for p in instance.points)
-    if start is not None and _feasible(instance, dist, start):
-        candidates.append((_objective(instance, start), tuple(start), "heuristic"))
+    if gen is not None and gen.bound >= bound - 1e-12 and gen.bound > heur.bound:
+        notes += (_bound_note(gen),)
     if not candidates:
         assert heur.infeasibility is not None
-        return _infeasible(instance, heur.infeasibility, "heuristic", t0, common)
+        return _infeasible(instance, heur.infeasibility, "heuristic", t_start, common)
     objective, assignment, used = min(candidates, key=lambda c: c[0])
     if proven and used == "exact":
         bound = max(bound, objective) if objective - bound <= 1e-6 * max(1.0, objective) else bound
     bound = min(bound, objective)
-    gap = 0.0 if objective <= 0 else max(0.0, (objective - bound) / objective)
-    status: Status = "optimal" if gap <= 1e-9 or (proven and used == "exact" and gap <= 1e-6) else "feasible"
+    gap = _gap(objective, bound)
+    status: Status = "optimal" if gap <= OPTIMAL_GAP else "feasible"
     return Result(status=status, method=used, objective=objective, bound=bound, gap=gap,
-                  regions=regions_of(instance, dist, assignment), seconds=time.monotonic() - t0,
-                  assumptions=_assumptions(instance, used, gap, status), **common)  # type: ignore[arg-type]
+                  regions=regions_of(instance, dist, assignment), seconds=time.monotonic() - t_start,
+                  assumptions=_assumptions(instance, used, gap, status) + notes, **common)  # type: ignore[arg-type]
+
+
+def _gap(objective: float, bound: float) -> float:
+    return 0.0 if objective <= 0 else max(0.0, (objective - bound) / objective)
+
+
+def _separate_notes(sep: Alone | None) -> tuple[str, ...]:
+    if sep is None or sep.split == 0:
+        return ()
+    if sep.labels is None:
+        return (f"{sep.split} 団体は施設どうしが D より離れていますが、団体内の地区割りが時間内に見つからなかったため、"
+                "「各団体が単独で発注」は団体ごとに1地区とした値（D を守らない参考値）です。",)
+    how = "最適性を確認済み" if sep.proven else "時間内に見つけた最良の分け方で、最適とは限りません"
+    return (f"「各団体が単独で発注」では、施設どうしが D より離れている {sep.split} 団体を、団体の中だけで D を守る"
+            f"地区に分けています（{how}）。",)
+
+
+def _bound_note(gen: columns.Generated) -> str:
+    if gen.lp_proven:
+        return ("下界は列生成による線形緩和の値です（価格付け問題を厳密に解き、目的関数を下げる地区が残っていないことを"
+                "確認済み）。")
+    return ("下界は列生成のラグランジュ下界です（線形緩和の値から、まだ調べ切れていない地区による改善の上限を"
+            "差し引いた値）。")
 
 
 def _pooled(instance: Instance, dist: np.ndarray, start: tuple[int, ...], *, deadline: float
-            ) -> tuple[int, ...] | None:
+            ) -> columns.Generated | None:
     """The column-generation stage (``columns``) from ``start``: one shared q, no exact M."""
     if instance.regions is not None or any(p.q is not None for p in instance.points):
         return None
     weight = point_weights(instance)
     table = np.asarray(f_table(int(weight.sum()) + 1, instance.q, instance.bundle_limit))
-    return columns.improve(dist, instance.max_distance_km, weight, table, start,
-                           max_regions=instance.max_regions, deadline=deadline)
+    return columns.generate(dist, instance.max_distance_km, weight, table, start,
+                            max_regions=instance.max_regions, deadline=deadline,
+                            slope=instance.q / instance.bundle_limit)
 
 
 def _infeasible(instance: Instance, why: Infeasibility, method: Method, t0: float, common: dict[str, object]

@@ -59,7 +59,7 @@ class Region:
 class Baselines:
     """Expected contracts a year of the reference orderings (None where infeasible)."""
 
-    separate: float  # each municipality orders alone (one pool per municipality, regardless of D)
+    separate: float  # each municipality orders alone: its own best districting under D (one pool when within D)
     single: float | None  # everything in one district (None when some pair is farther than D)
     individual: float  # every repair its own contract (L = 1): Σ q
 
