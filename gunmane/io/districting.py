@@ -308,7 +308,8 @@ def result_json(result: Result) -> dict[str, Any]:
         "regions": [{"id": r.id, "n": r.n, "members": dict(r.members), "max_distance_km": r.max_distance_km,
                      "expected_contracts": r.expected_contracts, "facility_ids": list(r.facility_ids)}
                     for r in result.regions],
-        "baselines": {"separate": b.separate, "single": b.single, "individual": b.individual},
+        "baselines": {"separate": b.separate, "single": b.single, "individual": b.individual,
+                      "separate_within_d": b.separate_within_d},
         "q": result.q,
         "bundle_limit": result.bundle_limit,
         "max_distance_km": result.max_distance_km,
@@ -417,14 +418,14 @@ def districts_xlsx(results: Sequence[Result], points: Sequence[FacilityPoint], n
     ws.append(["個別に発注（L = 1）", first.baselines.individual])
     ws.append([])
     header(ws, ["最大距離 D（km）", "状態", "解法", "地区数", "期待契約数（件/年）", "下界", "ギャップ",
-                "全体で一つの地区", "単独発注からの削減率", "計算時間（秒）"])
+                "全体で一つの地区", "単独発注からの削減率", "計算時間（秒）", "各団体が単独で、D の中で発注"])
     for r in results:
         cut = (1 - r.objective / r.baselines.separate) if r.objective is not None and r.baselines.separate else None
         ws.append([r.max_distance_km, STATUS_JA.get(r.status, r.status), METHOD_JA.get(r.method, r.method),
                    len(r.regions), r.objective, r.bound, r.gap,
                    r.baselines.single if r.baselines.single is not None else "不可（D を超える組がある）", cut,
-                   round(r.seconds, 2)])
-        for col, fmt in ((5, "0.000"), (6, "0.000"), (7, "0.00%"), (9, "0.0%")):
+                   round(r.seconds, 2), r.baselines.separate_within_d])
+        for col, fmt in ((5, "0.000"), (6, "0.000"), (7, "0.00%"), (9, "0.0%"), (11, "0.000")):
             ws.cell(row=ws.max_row, column=col).number_format = fmt
     ws.column_dimensions["A"].width = 34
     for r in results:

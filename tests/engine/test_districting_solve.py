@@ -77,10 +77,13 @@ def test_sweep_is_monotone_and_in_the_order_given() -> None:
     assert all(b <= a + 1e-12 for a, b in zip(objs, objs[1:], strict=False))  # type: ignore[operator]
     for r in results:
         assert all(reg.max_distance_km <= r.max_distance_km + 1e-9 for reg in r.regions)
-    # each municipality alone respects D: never below one pool per municipality (f is subadditive), dearer at
-    # 15 km than at 50 km (more municipalities split), and never below the districting (it is one of its starts)
+    # each municipality alone as today is one pool each, whatever D; alone within D never below it (f is
+    # subadditive), dearer at 15 km than at 50 km (more municipalities split), never below the districting (one
+    # of its starts)
     pooled = baselines(inst, np.zeros((200, 200))).separate
     for r in results:
-        assert r.objective is not None and r.objective <= r.baselines.separate + 1e-9
-        assert r.baselines.separate >= pooled - 1e-9
-    assert results[1].baselines.separate > results[0].baselines.separate
+        within = r.baselines.separate_within_d
+        assert r.baselines.separate == pytest.approx(pooled)
+        assert within is not None and r.objective is not None and r.objective <= within + 1e-9
+        assert within >= pooled - 1e-9
+    assert results[1].baselines.separate_within_d > results[0].baselines.separate_within_d  # type: ignore[operator]

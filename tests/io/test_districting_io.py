@@ -129,7 +129,7 @@ def test_json_has_exactly_the_issue_keys() -> None:
             "seconds"} <= set(doc)
     assert doc["regions"][0] == {"id": 1, "n": 3, "members": {"042064": 2, "042081": 1}, "max_distance_km": 16.1,
                                  "expected_contracts": 0.5, "facility_ids": ["a", "b", "c"]}
-    assert doc["baselines"] == {"separate": 0.9, "single": None, "individual": 0.5}
+    assert doc["baselines"] == {"separate": 0.9, "single": None, "individual": 0.5, "separate_within_d": None}
     assert doc["infeasibility"] is None
     json.dumps(doc)
     bad = result_json(Result("infeasible", "exact", None, None, None, (), Baselines(0.9, None, 0.5), 0.1, 5, 1.0,

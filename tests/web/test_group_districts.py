@@ -115,7 +115,7 @@ def test_downloads_open(world: dict[str, Any]) -> None:
     assert geo["type"] == "FeatureCollection"
     assert sum(1 for f in geo["features"] if f["properties"].get("kind") == "district") == len(r.regions)
     doc = json.loads(c.get(reverse("groups:districts_file", args=[group.pk, "json"]) + "?" + query).content)
-    assert doc["objective"] == pytest.approx(r.objective) and set(doc["baselines"]) == {"separate", "single", "individual"}
+    assert doc["objective"] == pytest.approx(r.objective) and set(doc["baselines"]) == {"separate", "single", "individual", "separate_within_d"}
 
 
 def test_who_may_see_and_save(world: dict[str, Any]) -> None:

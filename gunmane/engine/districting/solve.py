@@ -7,9 +7,10 @@ small enough, when the gap is still above 0.1 % — the exact model with the bes
 returns the best districts with the largest of the bounds. A result within OPTIMAL_GAP (0.1 %) of its bound is
 "optimal" (issue #14's criterion); the gap is reported either way.
 
-The separate baseline ("each municipality alone") respects D: a municipality with a pair farther than D is
-districted on its own (``municipalities_alone``, a tenth of the time limit shared by those), and the whole
-districting it makes is one more feasible start. ``sweep``
+The separate baseline ("each municipality alone") is the study's and today's: each municipality one pool,
+however wide — how they order now, which D does not bind. Beside it, ``separate_within_d`` districts each
+municipality wider than D on its own (``municipalities_alone``, a tenth of the time limit shared by those): what
+respecting D alone would cost, and the whole districting it makes is one more feasible start. ``sweep``
 solves each D in increasing order, starting each from the previous solution (a districting feasible for D is
 feasible for every larger D), so the objective cannot increase with D.
 
@@ -57,21 +58,20 @@ def instance_distances(instance: Instance) -> np.ndarray:
     return distance_matrix(lat, lon)
 
 
-def baselines(instance: Instance, dist: np.ndarray, separate: float | None = None) -> Baselines:
-    """Each municipality alone (``separate`` when worked out under D by ``municipalities_alone``, else one pool
-    per municipality), everything together (when every pair is within D), every repair alone."""
+def baselines(instance: Instance, dist: np.ndarray, within_d: float | None = None) -> Baselines:
+    """Each municipality alone (one pool each, as today), everything together (when every pair is within D),
+    every repair alone; and ``within_d``, each municipality alone under D (``municipalities_alone``), when known."""
     qs = point_qs(instance)
     ws = [p.weight for p in instance.points]
-    if separate is None:
-        by_lg: dict[str, tuple[list[float], list[int]]] = {}
-        for p, q in zip(instance.points, qs, strict=True):
-            g = by_lg.setdefault(p.lg_code, ([], []))
-            g[0].append(q)
-            g[1].append(p.weight)
-        separate = math.fsum(expected_contracts_weighted(v, w, instance.bundle_limit) for v, w in by_lg.values())
+    by_lg: dict[str, tuple[list[float], list[int]]] = {}
+    for p, q in zip(instance.points, qs, strict=True):
+        g = by_lg.setdefault(p.lg_code, ([], []))
+        g[0].append(q)
+        g[1].append(p.weight)
+    separate = math.fsum(expected_contracts_weighted(v, w, instance.bundle_limit) for v, w in by_lg.values())
     together = len(qs) == 0 or float(dist.max()) <= instance.max_distance_km + 1e-9
     single = expected_contracts_weighted(qs, ws, instance.bundle_limit) if together else None
-    return Baselines(separate=separate, single=single, individual=individual(qs, ws))
+    return Baselines(separate=separate, single=single, individual=individual(qs, ws), separate_within_d=within_d)
 
 
 @dataclass(frozen=True)
@@ -273,10 +273,11 @@ def _separate_notes(sep: Alone | None) -> tuple[str, ...]:
         return ()
     if sep.labels is None:
         return (f"{sep.split} 団体は施設どうしが D より離れていますが、団体内の地区割りが時間内に見つからなかったため、"
-                "「各団体が単独で発注」は団体ごとに1地区とした値（D を守らない参考値）です。",)
+                "「各団体が単独で、D の中で発注」は求めていません。",)
     how = "最適性を確認済み" if sep.proven else "時間内に見つけた最良の分け方で、最適とは限りません"
-    return (f"「各団体が単独で発注」では、施設どうしが D より離れている {sep.split} 団体を、団体の中だけで D を守る"
-            f"地区に分けています（{how}）。",)
+    return ("「各団体が単独で発注」はいまの発注のとおり団体ごとに1つ（D によらない、研究と同じ基準）です。"
+            f"施設どうしが D より離れている {sep.split} 団体があるため、「各団体が単独で、D の中で発注」として、"
+            f"その団体を団体の中だけで D を守る地区に分けた値も示します（{how}）。",)
 
 
 def _bound_note(gen: columns.Generated) -> str:

@@ -59,9 +59,12 @@ class Region:
 class Baselines:
     """Expected contracts a year of the reference orderings (None where infeasible)."""
 
-    separate: float  # each municipality orders alone: its own best districting under D (one pool when within D)
+    separate: float  # each municipality orders alone, as today: one pool per municipality, however wide (the study's)
     single: float | None  # everything in one district (None when some pair is farther than D)
     individual: float  # every repair its own contract (L = 1): Σ q
+    # each municipality alone but within D too: its own best districting under D (= separate when every municipality
+    # is within D; None when not worked out). What districting across borders saves beyond respecting D alone.
+    separate_within_d: float | None = None
 
 
 @dataclass(frozen=True)

@@ -285,18 +285,19 @@ def _result_context(group: Group, p: Params, run: Run, show: Any) -> dict[str, A
     r = run.results[i]
     names = _names(sorted({pt.lg_code for pt in run.points}))
     query = p.query()
-    status = STATUS_JA[r.status] + (f"（ギャップ {r.gap * 100:.2f} %）" if r.status == "feasible" and r.gap is not None
-                                    else "")
+    status = STATUS_JA[r.status] + (f"（ギャップ {r.gap * 100:.2f} %）" if r.gap else "")  # "optimal": gap ≤ 0.1 %
     base = r.baselines
     compare = [("地区割り（この結果）", r.objective, ""),
                ("各団体が単独で発注", base.separate, _pct(r.objective, base.separate)),
+               *([("各団体が単独で、D の中で発注", base.separate_within_d, _pct(r.objective, base.separate_within_d))]
+                 if base.separate_within_d is not None and abs(base.separate_within_d - base.separate) > 1e-9 else []),
                ("全体で1地区", base.single, _pct(r.objective, base.single)),
                ("1件ずつ発注（L = 1）", base.individual, _pct(r.objective, base.individual))]
     colours = district_colours(r, run.points)
     regions = [{"r": reg, "colour": colours[reg.id],
                 "members": [(names.get(c, "不明な団体"), n) for c, n in reg.members.items()]} for reg in r.regions]
     sweep_rows = [{"i": k, "d": res.max_distance_km, "status": STATUS_JA[res.status], "objective": res.objective,
-                   "gap": f"{res.gap * 100:.2f} %" if res.status == "feasible" and res.gap is not None else "", "regions": len(res.regions), "separate": res.baselines.separate,
+                   "gap": f"{res.gap * 100:.2f} %" if res.gap else "", "regions": len(res.regions), "separate": res.baselines.separate,
                    "single": res.baselines.single, "reduction": _pct(res.objective, res.baselines.separate),
                    "href": "?" + urlencode({**query, "run": "1", "show": str(k)})} for k, res in enumerate(run.results)]
     return {"run": run, "result": r, "shown": i, "status_ja": status, "compare": compare, "regions": regions,
