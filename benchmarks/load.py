@@ -336,7 +336,7 @@ class ImportDuring(threading.Thread):
         end = time.monotonic()
         self.result = {"rows": IMPORT_ROWS, "start_s": round(start - self.t0, 1), "end_s": round(end - self.t0, 1),
                        "seconds": round(end - start, 1), "exit": code,
-                       "finished": code == 0, "wall_start": time.time() - (end - start)}
+                       "finished": code == 0, "wall_start": time.time() - (end - start), "nice": IMPORT_NICE}
 
     def stop(self) -> None:
         self._halt.set()
@@ -537,7 +537,8 @@ def render_run(r: Run) -> str:
     if r.import_run:
         ir = r.import_run
         state = "完了" if ir.get("finished") else f"終了コード {ir.get('exit')}"
-        lines += ["", f"取り込み（`gunmane import facilities`、{ir['rows']:,} 行、別プロセス、nice 10）：開始 {ir['start_s']} 秒、"
+        nice = f"、nice {ir['nice']}" if ir.get("nice") else ""  # runs before the worker's --nice ran at 0
+        lines += ["", f"取り込み（`gunmane import facilities`、{ir['rows']:,} 行、別プロセス{nice}）：開始 {ir['start_s']} 秒、"
                   f"所要 {ir['seconds']} 秒、{state}。取り込み中のリクエスト：", ""]
         lines += table(r.during_import, "種類")
     warm: dict[str, list[int]] = {}
