@@ -140,7 +140,7 @@ def test_cli_import_reads_scales_and_the_pages_show_them(tmp_path: Path, users, 
     assert BAND_LABEL in karte.indicator("grade_iii_iv_share").label_ja
     # the scales not yet checked against their manual's own table are named in the assumptions (the road's and the
     # park's are checked); the page shows them
-    unchecked = [a for a in karte.assumptions if "まだ突き合わせていません" in a]
+    unchecked = [a for a in karte.assumptions if "まだ突き合わせていない尺度" in a]
     assert len(unchecked) == 1 and "緊急度 Ⅰ〜Ⅲ（下水道管路）" in unchecked[0] and "診断区分 Ⅰ〜Ⅲ（舗装）" in unchecked[0]
     assert "健全度 A〜D" not in unchecked[0] and "健全性" not in unchecked[0]
     html = response.content.decode()

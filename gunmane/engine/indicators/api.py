@@ -348,9 +348,8 @@ def _unverified_scales(state: FacilityState, scales: Mapping[str, Scale] | None)
     names = [sc.name for sc in found.values() if not sc.verified]
     if not names:
         return []
-    return [f"次の尺度は、点検要領の判定区分の表そのものとはまだ突き合わせていません：{'、'.join(names)}。"
-            "公開資料で確かめられた範囲（区分の数・順序・措置の目安など）は尺度ごとに docs/scales.md にあります。"
-            "要領をお持ちの方は、区分の名前と定義を確かめてください。"]
+    return [f"点検要領の判定区分の表とまだ突き合わせていない尺度：{'、'.join(names)}（公開資料で確かめたのは区分の数・"
+            "順序・措置の目安などの一部です。区分の名前と定義は要領で確かめてください）。"]
 
 
 def _mixes_scales(state: FacilityState, scales: Mapping[str, Scale] | None) -> bool:

@@ -389,7 +389,7 @@ class _Plan:
     strip_h: float  # height of the full-width strip under table and charts on page 1 (0: none)
     notes_on_page1: bool
     page2_scale: float  # type scale of the 前提 when they go to page 2
-    definitions: bool  # 指標の定義 on page 2 (only when page 2 exists anyway and they fit)
+    definitions: bool  # 指標の定義 after the 前提 (page 2, or on to page 3 when they do not fit it)
 
 
 REST_TOP_SYNTHETIC = PAGE_H - MARGIN - 42
@@ -419,8 +419,8 @@ def _plan(karte: Karte, font: str, left_w: float, groups: Mapping[str, str] | No
             if notes_h + defs_h > page2_h and _page2_scale(karte, font, groups, page2_h) is not None:
                 # the 定義 fit on page 2 in smaller type (a scope of several sectors has its scales' table there)
                 return _Plan(scale, src_h + slack, False, _page2_scale(karte, font, groups, page2_h) or scale, True)
-            return _Plan(scale, src_h + slack, False, 1.0 if notes_h <= page2_h else scale,
-                         notes_h + defs_h <= page2_h)
+            # the 定義 even when they do not fit page 2 in any type: they go on to a third page, never left out
+            return _Plan(scale, src_h + slack, False, 1.0 if notes_h <= page2_h else scale, True)
     return _Plan(SCALES[-1], 0.0, False, SCALES[-1], False)  # the table alone overflows page 1
 
 

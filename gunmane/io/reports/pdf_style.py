@@ -130,10 +130,18 @@ def draw_footer(c: Canvas, font_name: str, y: float, *, page_w: float = PAGE_W, 
         c.line(margin_x, y + FOOTER_PT + 1.5, page_w - margin_x, y + FOOTER_PT + 1.5)
     c.setFont(font_name, FOOTER_PT)
     c.setFillColor(MUTED)
+    # a long left text (a group's name) must not run into the centre one: the centre moves right as far as the
+    # right text allows, and a left text still too long ends in 「…」
+    gap = FOOTER_PT * 1.5
+    right_start = page_w - margin_x - (c.stringWidth(right) + gap if right else 0)
+    centre_w = c.stringWidth(centre) + gap if centre else 0
+    while left and margin_x + c.stringWidth(left) > right_start - centre_w and len(left) > 1:
+        left = left[:-2] + "…"
     if left:
         c.drawString(margin_x, y, left)
     if centre:
-        c.drawCentredString(page_w / 2, y, centre)
+        x = max(page_w / 2 - (centre_w - gap) / 2, margin_x + (c.stringWidth(left) + gap if left else 0))
+        c.drawString(min(x, right_start - centre_w + gap), y, centre)
     if right:
         c.drawRightString(page_w - margin_x, y, right)
     c.restoreState()
