@@ -19,6 +19,7 @@ changed: only the written cell is.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "safe_cell",
     "safe_csv_writer",
     "safe_row",
+    "sheet_title",
     "unescape_cell",
 ]
 
@@ -107,3 +109,21 @@ def neutralise_workbook(wb: Any) -> int:
                 cell.value = "'" + value  # openpyxl: data type becomes "s" (no longer "f")
                 changed += 1
     return changed
+
+
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(label: str, taken: set[str], fallback: str = "シート") -> str:
+    """A sheet name Excel accepts for ``label`` (no []:*?/\\, no leading or trailing apostrophe, ≤ 31 characters),
+    distinct from those in ``taken`` (「(2)」「(3)」… added) and then added to it."""
+    base = _BAD_SHEET_CHARS.sub("・", label).strip("'") or fallback
+    name = base[:31]
+    k = 2
+    while name in taken:
+        suffix = f"({k})"
+        name = base[: 31 - len(suffix)] + suffix
+        k += 1
+    taken.add(name)
+    return name
+

@@ -22,7 +22,6 @@ Percentile positions are 0–100.  Unknown values (None) are blank cells carryin
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
@@ -51,7 +50,7 @@ from gunmane.io.reports.charts import (
     source_parts,
     y_axis_label,
 )
-from gunmane.io.safe_cells import neutralise_workbook
+from gunmane.io.safe_cells import neutralise_workbook, sheet_title
 
 __all__ = ["INDICATOR_HEADERS", "SOURCES_SHEET", "SUMMARY_SHEET", "karte_xlsx"]
 
@@ -69,7 +68,6 @@ NOTICE_FONT = Font(bold=True, color="D20000")
 MUTED_FONT = Font(color="666666", size=9)
 THIN = Side(style="thin", color="999999")
 WRAP = Alignment(wrap_text=True, vertical="top")
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
 def _unknown(v: float | None) -> bool:
@@ -182,18 +180,6 @@ def _indicator_row(ws: Worksheet, row: int, ind: IndicatorValue, group_label: st
 
 
 # --------------------------------------------------------------------------- series sheets
-
-
-def _sheet_name(label: str, taken: set[str]) -> str:
-    base = _BAD_SHEET_CHARS.sub("・", label).strip("'") or "系列"
-    name = base[:31]
-    k = 2
-    while name in taken:
-        suffix = f"({k})"
-        name = base[: 31 - len(suffix)] + suffix
-        k += 1
-    taken.add(name)
-    return name
 
 
 def _series_sheet(ws: Worksheet, karte: Karte, series: Series) -> None:
@@ -352,7 +338,7 @@ def karte_xlsx(karte: Karte, out: IO[bytes], *, groups: Mapping[str, str] | None
     taken = {SUMMARY_SHEET, SOURCES_SHEET}
     sheet_of: dict[str, str] = {}
     for series in karte.series:
-        name = _sheet_name(series.label_ja, taken)
+        name = sheet_title(series.label_ja, taken, "系列")
         sheet_of[series.id] = name
         _series_sheet(wb.create_sheet(name), karte, series)
     _sources_sheet(wb.create_sheet(SOURCES_SHEET), karte, sheet_of)

@@ -26,7 +26,7 @@ from gunmane.engine.lcc import LccResult
 from gunmane.engine.lcc.assets import COUNT_LABELS_JA
 from gunmane.engine.planning import PlanResult
 from gunmane.engine.scales import Scale
-from gunmane.io.safe_cells import neutralise_workbook
+from gunmane.io.safe_cells import neutralise_workbook, sheet_title
 
 __all__ = ["SYNTHETIC_NOTICE_LCC", "UNIT_JA", "LccRun", "grade_name", "lcc_xlsx", "mixed_plan_xlsx", "plan_xlsx", "remark_name",
            "sector_lcc_xlsx"]
@@ -291,7 +291,6 @@ def _comparison_sheet(wb: Workbook, result: PlanResult, synthetic: bool, sectors
 
 UNIT_JA = {"m2": "㎡", "m": "m", "基": "基"}
 OVERVIEW_SHEET = "概要"
-_BAD_SHEET_CHARS = "[]:*?/\\"
 
 
 @dataclass(frozen=True)
@@ -317,16 +316,6 @@ def grade_name(sc: Scale, label: str) -> str:
         return grade_short(sc, sc.index_of_label(label))
     except ValueError:
         return GRADE_LABELS_JA.get(label, label)
-
-
-def _sheet_title(name: str, taken: set[str]) -> str:
-    base = "".join("・" if ch in _BAD_SHEET_CHARS else ch for ch in name)[:31] or "種別"
-    title, k = base, 2
-    while title in taken:
-        title = f"{base[:28]}({k})"
-        k += 1
-    taken.add(title)
-    return title
 
 
 def _unit_costs(ws: Worksheet, row: int, sc: Scale, actions: list[dict[str, Any]],
@@ -425,7 +414,7 @@ def sector_lcc_xlsx(runs: Sequence[LccRun], *, title: str, synthetic: bool,
                         "年平均(円)", "最大の年(円)", "最も小さい現在価値", "シート"])
     row = r + 3
     taken = {OVERVIEW_SHEET}
-    sheets = [_sheet_title(run.name, taken) for run in runs]
+    sheets = [sheet_title(run.name, taken, "種別") for run in runs]
     for run, sheet in zip(runs, sheets, strict=True):
         sc, res = run.scale, run.result
         due = grade_name(sc, sc.label(sc.trigger)) if sc.trigger else "—"
