@@ -25,9 +25,21 @@ def _compare(name: str, actual: Any) -> None:
         path.write_text(json.dumps(actual, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         return
     expected = json.loads(path.read_text(encoding="utf-8"))
-    # Compare as JSON text so that 1 and 1.0 and key order are judged the way a consumer of the JSON sees them.
-    assert json.dumps(actual, ensure_ascii=False, sort_keys=True) == json.dumps(expected, ensure_ascii=False,
-                                                                                sort_keys=True), name
+    # Compare as JSON text so that 1 and 1.0 and key order are judged the way a consumer of the JSON sees them;
+    # floats to 10 significant digits (the fits' last bits differ between CPUs, e.g. Intel and AMD).
+    assert json.dumps(_digits(actual), ensure_ascii=False, sort_keys=True) == json.dumps(
+        _digits(expected), ensure_ascii=False, sort_keys=True), name
+
+
+def _digits(value: Any) -> Any:
+    """``value`` with every float rounded to 10 significant digits."""
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {k: _digits(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_digits(v) for v in value]
+    return value
 
 
 def test_shipped_parameters_unchanged() -> None:

@@ -62,7 +62,10 @@ class SensitivityResult:
     assumptions: tuple[str, ...]
 
     def tornado(self, scenario: str) -> list[SensitivityRow]:
-        return sorted(self.rows, key=lambda r: r.swing(scenario), reverse=True)
+        """The rows by swing, largest first. Swings are compared to the yen, so rows of equal swing (0 for a
+        parameter the scenario does not use) keep the parameters' order instead of the order of their last bits
+        of floating point, which differ between CPUs."""
+        return sorted(self.rows, key=lambda r: round(r.swing(scenario)), reverse=True)
 
     def as_json(self) -> dict[str, Any]:
         return {"metric": self.metric, "spread": self.spread, "base": {k: round(v) for k, v in self.base.items()},

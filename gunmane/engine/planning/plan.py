@@ -467,6 +467,10 @@ def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: s
     k, cols = value.shape
     years = cols - 1
     nx = k * cols
+    # to the yen: the hazard model's matrices differ between CPUs in their last bits, and within the relative gap
+    # HiGHS' branch and bound can follow such a difference to another plan; whole yen give every machine the same
+    # programme (and so the same plan)
+    value, cost = np.round(value), np.round(cost)
     one_each = sparse.csr_matrix((np.ones(nx), (np.repeat(np.arange(k), cols), np.arange(nx))), shape=(k, nx))
     idx = (np.arange(k)[:, None] * cols + np.arange(years)[None, :]).ravel()
     spend = sparse.csr_matrix((cost.ravel(), (np.tile(np.arange(years), k), idx)), shape=(years, nx))
