@@ -104,9 +104,14 @@ def price_exact(near: np.ndarray, price: np.ndarray, weight: np.ndarray, table: 
     return Priced(upper=upper, exact=code == cp_model.OPTIMAL, best=best, value=value)
 
 
-def lens_upper(dist: np.ndarray, max_distance_km: float, price: np.ndarray, table: np.ndarray) -> float:
-    """An upper bound on max_S π(S) − f(w(S)) from the lenses (``lens_bounds``) and the singletons (≥ 0)."""
-    _, _, pairs = lens_bounds(dist, max_distance_km, price, table)
+Lenses = tuple[np.ndarray, np.ndarray, np.ndarray]  # what ``lens_bounds`` returns: pairs (i, j) and their bounds
+
+
+def lens_upper(dist: np.ndarray, max_distance_km: float, price: np.ndarray, table: np.ndarray, *,
+               lenses: Lenses | None = None) -> float:
+    """An upper bound on max_S π(S) − f(w(S)) from the lenses (``lens_bounds``, or ``lenses`` already computed
+    for these prices) and the singletons (≥ 0)."""
+    _, _, pairs = lenses if lenses is not None else lens_bounds(dist, max_distance_km, price, table)
     single = float((price - float(table[1])).max(initial=0.0))
     return max(0.0, single, float(pairs.max(initial=0.0)))
 
@@ -137,12 +142,13 @@ def lens_bounds(dist: np.ndarray, max_distance_km: float, price: np.ndarray, tab
 
 
 def lens_columns(dist: np.ndarray, max_distance_km: float, near: np.ndarray, price: np.ndarray,
-                 weight: np.ndarray, table: np.ndarray, *, threshold: float, lenses: int = 300
-                 ) -> list[frozenset[int]]:
+                 weight: np.ndarray, table: np.ndarray, *, threshold: float, lenses: int = 300,
+                 bounds: Lenses | None = None) -> list[frozenset[int]]:
     """Districts worth more than ``threshold`` found greedily in the most promising lenses (highest
-    ``lens_bounds``) and around every facility: start from the anchor pair (or the facility), add the highest
-    prices that still fit, keep the best prefix. A heuristic (the caller proves with ``price_exact``)."""
-    a, b, v = lens_bounds(dist, max_distance_km, price, table)
+    ``lens_bounds``, or ``bounds`` already computed for these prices) and around every facility: start from the
+    anchor pair (or the facility), add the highest prices that still fit, keep the best prefix. A heuristic (the
+    caller proves with ``price_exact``)."""
+    a, b, v = bounds if bounds is not None else lens_bounds(dist, max_distance_km, price, table)
     order = np.argsort(-price, kind="stable")
     order = order[price[order] > _EPS]
     starts: list[list[int]] = [[int(a[k]), int(b[k])] for k in np.argsort(-v, kind="stable")[:lenses]
@@ -154,7 +160,7 @@ def lens_columns(dist: np.ndarray, max_distance_km: float, near: np.ndarray, pri
         total = math.fsum(float(price[i]) for i in members)
         size = int(weight[members].sum())
         best = (total - float(table[size]), len(members))
-        for j in order:
+        for j in order[fits[order]]:  # only the facilities that fit the start (the loop is the cost here)
             if fits[j] and j not in members:
                 members.append(int(j))
                 fits &= near[j]
