@@ -469,8 +469,12 @@ def _solve(value: FloatArray, cost: FloatArray, caps: FloatArray | None, mode: s
     nx = k * cols
     # to the yen: the hazard model's matrices differ between CPUs in their last bits, and within the relative gap
     # HiGHS' branch and bound can follow such a difference to another plan; whole yen give every machine the same
-    # programme (and so the same plan)
-    value, cost = np.round(value), np.round(cost)
+    # programme (and so the same plan). Costs are rounded up, so a plan within a year's rounded cap is within the
+    # cap itself; the first year's cap still admits every Ⅳ (the caller raised it to their exact cost)
+    value, cost = np.round(value), np.ceil(cost)
+    if caps is not None and iv.any():
+        caps = caps.copy()
+        caps[0] = max(float(caps[0]), float(cost[iv, 0].sum()))
     one_each = sparse.csr_matrix((np.ones(nx), (np.repeat(np.arange(k), cols), np.arange(nx))), shape=(k, nx))
     idx = (np.arange(k)[:, None] * cols + np.arange(years)[None, :]).ravel()
     spend = sparse.csr_matrix((cost.ravel(), (np.tile(np.arange(years), k), idx)), shape=(years, nx))
