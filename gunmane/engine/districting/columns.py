@@ -161,7 +161,7 @@ class _Pool:
         cost f(S) − π(S) + ν ≥ 0, up to the interior point's tolerance, and a districting of cost C covers every
         facility at least once, so C ≥ LP + Σ of its columns' reduced costs, each below ``upper`` − LP), and of
         those at most ``_MASTER_COLUMNS`` with the least reduced cost, plus the incumbent's. The cap is a
-        heuristic choice (price-and-branch): HiGHS finds good districtings over a thousand columns within seconds
+        heuristic choice (price-and-branch): HiGHS finished the master over a thousand columns in 14 s
         and over 4,500 (q = 0.1, D = 15 km) not even the incumbent's within 20 s."""
         cols = list(self.columns)
         reduced = _costs(cols, self.weight, self.table) + nu - np.array([price[list(c)].sum() for c in cols])
