@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from gunmane.engine.districting import columns, exact
+from gunmane.engine.districting import columns, exact, lenses
 from gunmane.engine.districting.contracts import expected_contracts_weighted, f_table, individual
 from gunmane.engine.districting.geo import EARTH_RADIUS_KM, distance_matrix
 from gunmane.engine.districting.heuristic import point_qs, point_weights, solve_heuristic
@@ -45,8 +45,10 @@ from gunmane.engine.districting.types import (
 MethodChoice = Literal["auto", "exact", "heuristic"]
 
 EXACT_MAX_POINTS = 400  # "auto" tries the exact model up to this many facilities
-_HEURISTIC_SHARE = 0.25  # of the time limit, for the heuristic's start when the exact model follows
-_COLUMNS_SHARE = 0.4  # of the time after the heuristic, for the pool of districts (``columns``) before the exact model
+_HEURISTIC_SHARE = 0.15  # of the time limit, for the heuristic's start when the exact model follows
+_COLUMNS_SHARE = 0.95  # of the time after the heuristic, for the pool of districts (``columns``) before the exact model
+# (the pool proves the study-sized instances; CP-SAT over 322 facilities closed none of their gaps in 23 s)
+_EXACT_MIN_S = 2.0  # the exact model is tried only with at least this much of the time limit left
 _HEURISTIC_ALONE_SHARE = 0.6  # without the exact model: the heuristic's share, the pool has the rest
 _SEPARATE_SHARE = 0.1  # of the time limit, for districting the municipalities wider than D on their own
 OPTIMAL_GAP = 1e-3  # a result within 0.1 % of its proven lower bound is reported "optimal" (issue #14)
@@ -230,8 +232,10 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
                 candidates.append((_objective(instance, gen.assignment), gen.assignment, "heuristic"))
             bound = max(bound, gen.bound)
     proven = False
-    if use_exact and _gap(min((c[0] for c in candidates), default=math.inf), bound) > OPTIMAL_GAP:
-        remaining = max(1.0, time_limit_s - (time.monotonic() - t0))
+    remaining = time_limit_s - (time.monotonic() - t0)
+    if use_exact and _gap(min((c[0] for c in candidates), default=math.inf), bound) > OPTIMAL_GAP and (
+            remaining >= _EXACT_MIN_S or gen is None):
+        remaining = max(1.0, remaining)
         hint = min(candidates, key=lambda c: c[0])[1] if candidates else None
         try:
             ex = exact.solve_exact(instance, dist, time_limit_s=remaining, hint=hint)
@@ -295,9 +299,10 @@ def _pooled(instance: Instance, dist: np.ndarray, start: tuple[int, ...], *, dea
         return None
     weight = point_weights(instance)
     table = np.asarray(f_table(int(weight.sum()) + 1, instance.q, instance.bundle_limit))
+    xyz = lenses.unit_vectors(np.array([p.lat for p in instance.points]), np.array([p.lon for p in instance.points]))
     return columns.generate(dist, instance.max_distance_km, weight, table, start,
                             max_regions=instance.max_regions, deadline=deadline,
-                            slope=instance.q / instance.bundle_limit)
+                            slope=instance.q / instance.bundle_limit, xyz=xyz, target_gap=OPTIMAL_GAP)
 
 
 def _infeasible(instance: Instance, why: Infeasibility, method: Method, t0: float, common: dict[str, object]
