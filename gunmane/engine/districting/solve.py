@@ -48,6 +48,10 @@ EXACT_MAX_POINTS = 400  # "auto" tries the exact model up to this many facilitie
 _HEURISTIC_SHARE = 0.15  # of the time limit, for the heuristic's start when the exact model follows
 _COLUMNS_SHARE = 0.95  # of the time after the heuristic, for the pool of districts (``columns``) before the exact model
 # (the pool proves the study-sized instances; CP-SAT over 322 facilities closed none of their gaps in 23 s)
+# With few districts the assignment model is strong (few slots) and the pool's LP weak (f nearly linear: q = 0.1 at
+# D = 40 km was proven by CP-SAT in 27 s and not by the pool in 50 s): half the time each
+_FEW_DISTRICTS = 3
+_COLUMNS_SHARE_FEW = 0.5
 _EXACT_MIN_S = 2.0  # the exact model is tried only with at least this much of the time limit left
 _HEURISTIC_ALONE_SHARE = 0.6  # without the exact model: the heuristic's share, the pool has the rest
 _SEPARATE_SHARE = 0.1  # of the time limit, for districting the municipalities wider than D on their own
@@ -147,7 +151,9 @@ def regions_of(instance: Instance, dist: np.ndarray, assignment: Sequence[int]) 
     return tuple(out)
 
 
-def _assumptions(instance: Instance, method: Method, gap: float | None, status: Status) -> tuple[str, ...]:
+def _assumptions(instance: Instance, method: Method, gap: float | None, status: Status, *,
+                 pooled: bool = False) -> tuple[str, ...]:
+    """``pooled``: the column generation (``columns``) ran: the districts come from it or were checked by it."""
     qs = point_qs(instance)
     own = sum(p.q is not None for p in instance.points)
     q_text = f"補修需要確率 q = {instance.q:.4g}（年・施設あたり）"
@@ -159,7 +165,9 @@ def _assumptions(instance: Instance, method: Method, gap: float | None, status: 
     limit = ("地区数の指定なし" if instance.regions is None and instance.max_regions is None
              else f"地区数ちょうど {instance.regions}" if instance.regions is not None
              else f"地区数最大 {instance.max_regions}")
-    how = "厳密解法（CP-SAT、下界の証明つき）" if method == "exact" else "構築＋局所探索のヒューリスティック"
+    how = ("厳密解法（CP-SAT、下界の証明つき）" if method == "exact" else
+           "構築＋局所探索のヒューリスティックと、候補地区の列生成（集合分割の線形緩和を厳密な価格付けで解き、"
+           "候補から整数計画で選ぶ）" if pooled else "構築＋局所探索のヒューリスティック")
     gap_text = "最適性を確認済み" if status == "optimal" else (
         f"下界との差（ギャップ） {gap * 100:.2f} %" if gap is not None else "ギャップなし")
     weighted = ((f"地点には複数の施設を代表するもの（重み、計 {sum(p.weight for p in instance.points):,} 施設を "
@@ -225,8 +233,10 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
     bound = heur.bound
     gen = None
     if candidates and pool and min(c[0] for c in candidates) > heur.bound + 1e-9:
-        until = t0 + time_limit_s * (_HEURISTIC_SHARE + _COLUMNS_SHARE * (1 - _HEURISTIC_SHARE) if use_exact else 1.0)
-        gen = _pooled(instance, dist, min(candidates, key=lambda c: c[0])[1], deadline=until)
+        best = min(candidates, key=lambda c: c[0])[1]
+        share = _COLUMNS_SHARE_FEW if len(set(best)) <= _FEW_DISTRICTS else _COLUMNS_SHARE
+        until = t0 + time_limit_s * (_HEURISTIC_SHARE + share * (1 - _HEURISTIC_SHARE) if use_exact else 1.0)
+        gen = _pooled(instance, dist, best, deadline=until)
         if gen is not None:
             if gen.assignment is not None and _feasible(instance, dist, gen.assignment):
                 candidates.append((_objective(instance, gen.assignment), gen.assignment, "heuristic"))
@@ -265,7 +275,8 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
     status: Status = "optimal" if gap <= OPTIMAL_GAP else "feasible"
     return Result(status=status, method=used, objective=objective, bound=bound, gap=gap,
                   regions=regions_of(instance, dist, assignment), seconds=time.monotonic() - t_start,
-                  assumptions=_assumptions(instance, used, gap, status) + notes, **common)  # type: ignore[arg-type]
+                  assumptions=_assumptions(instance, used, gap, status, pooled=gen is not None and gen.rounds > 0) + notes,
+                  **common)  # type: ignore[arg-type]
 
 
 def _gap(objective: float, bound: float) -> float:
