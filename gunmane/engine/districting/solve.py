@@ -49,9 +49,9 @@ _HEURISTIC_SHARE = 0.15  # of the time limit, for the heuristic's start when the
 _COLUMNS_SHARE = 0.95  # of the time after the heuristic, for the pool of districts (``columns``) before the exact model
 # (the pool proves the study-sized instances; CP-SAT over 322 facilities closed none of their gaps in 23 s)
 # With few districts the assignment model is strong (few slots) and the pool's LP weak (f nearly linear: q = 0.1 at
-# D = 40 km was proven by CP-SAT in 27 s and not by the pool in 50 s): half the time each
+# D = 40 km was proven by CP-SAT in 16–27 s and not by the pool in 50 s): the pool a third, CP-SAT the rest
 _FEW_DISTRICTS = 3
-_COLUMNS_SHARE_FEW = 0.5
+_COLUMNS_SHARE_FEW = 0.35
 # the exact model is tried after the pool only with this share of the time limit left: building it over 322
 # facilities takes seconds that its own time limit does not count (it ran 13.9 s with 2 s left)
 _EXACT_MIN_SHARE = 0.2
