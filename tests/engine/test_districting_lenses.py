@@ -60,6 +60,27 @@ def test_lens_pricing_equals_brute_force(seed: int) -> None:
         assert _value(c, price, weight, table) > 0
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_every_lens_lies_in_a_maximal_lens_at_least_as_wide(seed: int) -> None:
+    """The lenses left out (``maximal_lenses``) are each inside a kept lens of a pair at least as far apart — what
+    makes skipping them safe — and the kept ones are far fewer on clustered points."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    lat, lon = 38.0 + rng.normal(0, 0.06, n), 140.6 + rng.normal(0, 0.08, n)
+    dist = distance_matrix(lat, lon)
+    d = 12.0
+    kept = lenses.maximal_lenses(dist, d)
+    assert kept is not None
+    reach_kept = dist[kept.a, kept.b]
+    ii, jj = np.nonzero(np.triu(dist <= d + 1e-9, k=1))
+    for a, b in zip(ii.tolist(), jj.tolist(), strict=True):
+        reach = dist[a, b] + 1e-9
+        row = (dist[a] <= reach) & (dist[b] <= reach)
+        holders = (~(row[None, :] & ~kept.inside).any(axis=1)) & (reach_kept >= dist[a, b] - 1e-9)
+        assert holders.any(), (a, b)
+    assert len(kept.a) < len(ii) / 2
+
+
 def test_a_threshold_above_the_maximum_returns_no_district() -> None:
     """Prices that no district beats by more than the threshold: nothing is returned, and the bound stays at or
     under the threshold's reach (the proof the column generation needs)."""

@@ -79,7 +79,7 @@ _RETIRE = 0.4
 _RETIRE_EVERY = 5
 _RETIRE_ABOVE = 2000  # columns in the LP: below, leaving some out only unsettles the prices (Tokyo's 59 offices
 # at D = 50 km: 44 rounds and proven in 0.6 s keeping all, 637 rounds and not proven in 4 s retiring)
-_LP_TOLERANCE = 1e-7  # a bound this close (relative) to the master LP's value proves it (the interior point's tolerance)
+_LP_TOLERANCE = 1e-7  # a bound this close (relative) to the master LP's value proves it (the interior point's)
 _SMOOTHING = 0.8  # the prices priced are this share of the best bound's and the rest the LP's (Wentges smoothing)
 
 
@@ -159,9 +159,9 @@ class _Pool:
         return gained
 
     def retire(self, price: np.ndarray, nu: float, keep: Iterable[frozenset[int]]) -> None:
-        """Leaves out of the master LP the districts whose reduced cost at these prices exceeds ``_RETIRE`` × f(1) (they
-        stay in the pool for the integer master; the exact pricing brings one back if it beats the prices again):
-        the LP's time grows with its columns (0.38 s a round at 4,500)."""
+        """Leaves out of the master LP the districts whose reduced cost at these prices exceeds ``_RETIRE`` × f(1)
+        (they stay in the pool for the integer master; the pricing at the LP's own prices brings one back if it
+        beats them again, ``add``): the LP's time grows with its columns (0.38 s a round at 4,500)."""
         cols = list(self.active)
         reduced = _costs(cols, self.weight, self.table) + nu - np.array([price[list(c)].sum() for c in cols])
         limit = _RETIRE * float(self.table[1])
@@ -307,8 +307,8 @@ def generate(dist: np.ndarray, max_distance_km: float, weight: np.ndarray, table
     valid lower bound. ``table[s]`` = f(s) up to Σ weight; ``max_regions`` an upper limit on the districts (or
     None); ``slope`` = q/L for the region limit K'; ``xyz`` the points on the unit sphere (``lenses.unit_vectors``)
     for the exact pricing by minimum cuts (without them, CP-SAT prices); ``target_gap`` the relative gap at which
-    the incumbent counts as proven (the generation stops and no master is solved). The caller keeps the cheaper of the districts and
-    ``incumbent`` (the master's time limit can stop it short of the incumbent)."""
+    the incumbent counts as proven (the generation stops and no master is solved). The caller keeps the cheaper of
+    the districts and ``incumbent`` (the master's time limit can stop it short of the incumbent)."""
     none = Generated(None, -math.inf, None, False, 0)
     if len(incumbent) == 0 or len(incumbent) > MAX_POINTS:
         return none

@@ -277,7 +277,8 @@ def _solve(instance: Instance, dist: np.ndarray, *, time_limit_s: float, method:
     status: Status = "optimal" if gap <= OPTIMAL_GAP else "feasible"
     return Result(status=status, method=used, objective=objective, bound=bound, gap=gap,
                   regions=regions_of(instance, dist, assignment), seconds=time.monotonic() - t_start,
-                  assumptions=_assumptions(instance, used, gap, status, pooled=gen is not None and gen.rounds > 0) + notes,
+                  assumptions=_assumptions(instance, used, gap, status,
+                                           pooled=gen is not None and gen.rounds > 0) + notes,
                   **common)  # type: ignore[arg-type]
 
 
